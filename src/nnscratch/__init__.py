@@ -1,0 +1,25 @@
+"""nnscratch: how a neural network learns, from scratch in NumPy."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .datasets import load_dataset, one_hot
+from .errors import NnscratchError
+from .functions import (accuracy, cross_entropy_error, log_softmax, mean_squared_error, relu,
+                        sigmoid, softmax, softmax_cross_entropy, tanh)
+from .gradcheck import gradient_check, relative_error
+from .nets import TwoLayerNet
+from .numgrad import numerical_diff, numerical_gradient
+from .optim import SGD, gradient_descent
+from .train import Trainer, train
+
+try:
+    __version__ = version("nnscratch")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "NnscratchError", "SGD", "Trainer", "TwoLayerNet", "accuracy", "cross_entropy_error",
+    "gradient_check", "gradient_descent", "load_dataset", "log_softmax", "mean_squared_error",
+    "numerical_diff", "numerical_gradient", "one_hot", "relative_error", "relu", "sigmoid",
+    "softmax", "softmax_cross_entropy", "tanh", "train", "__version__",
+]

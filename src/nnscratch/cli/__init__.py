@@ -1,0 +1,42 @@
+"""The ``nnscratch`` command: parses arguments and calls the library, nothing more.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)``, which registers the
+arguments and sets ``func``; ``main`` turns our errors into one line on stderr and exit code 2.
+"""
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import NnscratchError
+from . import train
+
+#: modules that each add one subcommand, in the order ``--help`` lists them
+COMMANDS = [train]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="nnscratch", description="How a neural network learns, from scratch in NumPy.")
+    parser.add_argument("--version", action="version", version=f"nnscratch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except NnscratchError as exc:
+        print(f"nnscratch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nnscratch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
