@@ -1,19 +1,7 @@
-"""Figures. Built on matplotlib's object API (``Figure``), which needs no display and no pyplot."""
-
-import io as _io
+"""Figures of a training run, drawn from its history."""
 
 import numpy as np
 from matplotlib.figure import Figure
-
-from .io import atomic_write_bytes
-
-
-def save_figure(fig, path, fmt=None):
-    """Render ``fig`` and write it to ``path`` atomically; the format follows the suffix."""
-    buf = _io.BytesIO()
-    fig.savefig(buf, format=fmt or str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
-
 
 def training_curves(history):
     """Loss per iteration (left) and train/test accuracy per epoch (right) of a run's history."""
