@@ -157,6 +157,14 @@ def test_cli_bad_history_is_a_one_line_error(tmp_path, capsys, content, message)
     assert not (tmp_path / "curves.png").exists()
 
 
+def test_cli_out_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "taken").write_text("keep me")
+    assert main(["plot", "loss", "--out", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a folder" in err
+    assert (tmp_path / "taken").read_text() == "keep me"
+
+
 def test_cli_unknown_figure_exits_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["plot", "nope"])

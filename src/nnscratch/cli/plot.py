@@ -116,10 +116,13 @@ def cmd_plot(args):
         names = [args.name]
     if args.history is not None:
         read_history(args.history)  # fail before drawing anything
+    if args.out.exists() and not args.out.is_dir():
+        raise NnscratchError(f"--out {args.out} is a file, not a folder: choose a folder")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NnscratchError(f"cannot create the output folder {args.out}: {exc}") from None
+        raise NnscratchError(f"cannot create the output folder {args.out}: "
+                             f"{exc.strerror or exc}") from None
     for name, fig in make_figures(names, args.history, args.seed, args.epochs):
         path = args.out / f"{name}.{args.format}"
         save_figure(fig, path)

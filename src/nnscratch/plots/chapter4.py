@@ -12,6 +12,7 @@ from ..functions import CROSS_ENTROPY_EPS, cross_entropy_error
 from ..numgrad import numerical_diff, numerical_gradient
 from ..optim import gradient_descent
 
+
 def function_2(x):
     """The book's 2-D example f(x) = x0² + x1², a bowl with its minimum at 0; x is ``(2,)`` (one
     point) or ``(2, ...)`` (a grid of points)."""
@@ -83,7 +84,8 @@ def difference_error(f=np.exp, x=1.0, dfdx=np.exp, label="eˣ at x = 1"):
     """|numerical - true derivative| against h on log-log axes, for the forward and the central
     difference. For large h the truncation error dominates: O(h) forward, O(h²) central (slopes 1
     and 2 on these axes). For tiny h the round-off of f (about ε_machine·|f|/h) takes over and the
-    error grows again; the book's h = 1e-4 sits near the central difference's best.
+    error grows again; the book's h = 1e-4 keeps the central difference's error far below both
+    ends (here about 1e-9; its best, about 1e-11, lies near h = 1e-5).
     """
     hs = np.logspace(-16, 0, 161)
     true = dfdx(x)

@@ -1,4 +1,4 @@
-"""Figures of a trained network: what its first layer looks at, where it errs, and its worst mistakes.
+"""Figures of a trained network: what its first layer sees, where it errs, its worst mistakes.
 
 Each function takes a net (anything with a ``params`` dict and ``predict(x) → (N, C)``
 probabilities, such as TwoLayerNet or a network loaded from a model file) and plain arrays, so it
