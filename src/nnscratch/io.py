@@ -495,6 +495,9 @@ def save_checkpoint(directory, net, *, optimizer_state=None, rng=None, epoch=0, 
             "config": config or {}, "extra": _encode_tree(extra or {}, state_arrays, "extra")}
     path = checkpoint_path(directory)
     _write_npz(path, {**arrays, **state_arrays}, meta)
+    # temp files of earlier writes that were killed before their rename: never read, now gone
+    for stale in directory.glob(f".{CHECKPOINT_NAME}.*.tmp"):
+        stale.unlink(missing_ok=True)
     return path
 
 
