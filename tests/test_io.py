@@ -431,7 +431,7 @@ def test_atomic_write_bytes_and_save_json(tmp_path):
 
 
 def test_npz_in_memory_is_what_gets_written(trained, tmp_path):
-    """save_model's bytes are exactly np.savez of the arrays + metadata (nothing else in the zip)."""
+    """save_model's bytes are np.savez of the arrays + metadata (nothing else in the zip)."""
     net, _ = trained
     path = save_model(tmp_path / "m.npz", net)
     with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as npz:

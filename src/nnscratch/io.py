@@ -10,7 +10,7 @@ A model file is one ``.npz`` (NumPy's zip of ``.npy`` arrays) holding
   statistics), when the network has any;
 * ``__meta__``      the JSON metadata as a uint8 array of UTF-8 bytes: ``format``,
   ``format_version``, ``nnscratch_version``, ``architecture`` ``{"class": name, "kwargs": {...}}``
-  (enough to rebuild the network, see :data:`ARCHITECTURES`), ``dtype``, and the training ``config``.
+  (enough to rebuild the network, see :data:`ARCHITECTURES`), ``dtype``, the training ``config``.
 
 A checkpoint (``DIR/checkpoint.npz``) is the same file with more in it: optimizer state, the random
 generator's state, epoch, iteration and history. Arrays anywhere in those go into the zip as
@@ -18,8 +18,8 @@ generator's state, epoch, iteration and history. Arrays anywhere in those go int
 
 Reading never unpickles: every ``.npy`` header is checked first (numeric dtype only, declared size
 equal to the stored size), then arrays are read with ``allow_pickle=False``. Anything wrong with a
-file — not a zip, truncated, not ours, a newer format, object arrays, names/shapes/dtypes that do not
-match the architecture — is an :class:`NnscratchError` naming the file.
+file — not a zip, truncated, not ours, a newer format, object arrays, names/shapes/dtypes that do
+not match the architecture — is an :class:`NnscratchError` naming the file.
 """
 
 import contextlib

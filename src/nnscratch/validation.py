@@ -83,11 +83,11 @@ def check_labels(t, n_samples=None, n_classes=None, name="t"):
                                  "class indices 0, 1, 2, ... (use t.astype(int) only if the "
                                  "values are really classes)")
     if len(t) and t.min() < 0:
-        raise NnscratchError(f"{name} holds the label {t.min().item()!r}: labels must be class indices "
-                             f"from 0 to {'C-1' if n_classes is None else n_classes - 1}")
+        raise NnscratchError(f"{name} holds the label {t.min().item()!r}: labels must be class "
+                             f"indices from 0 to {'C-1' if n_classes is None else n_classes - 1}")
     if n_classes is not None and len(t) and t.max() >= n_classes:
-        raise NnscratchError(f"{name} holds the label {t.max().item()!r} but the model has {n_classes} "
-                             f"classes (0..{n_classes - 1}): build the model with "
+        raise NnscratchError(f"{name} holds the label {t.max().item()!r} but the model has "
+                             f"{n_classes} classes (0..{n_classes - 1}): build the model with "
                              f"output_size={int(t.max()) + 1} or fix the labels")
     return t.astype(np.int64)
 
