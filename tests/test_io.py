@@ -202,6 +202,16 @@ def test_architecture_that_cannot_be_built(trained, tmp_path, architecture, mess
         load_model(path)
 
 
+def test_architecture_asking_for_a_huge_network_is_refused_before_building(trained, tmp_path):
+    net, _ = trained
+    kwargs = {"input_size": 64, "hidden_size": 10**9, "output_size": 10}
+    path = write_npz(tmp_path / "m.npz", param_arrays(net),
+                     valid_meta(net, architecture={"class": "TwoLayerNet", "kwargs": kwargs}))
+    with pytest.raises(NnscratchError, match=r"asks for size 1000000000 but its largest "
+                                             r"parameter holds 1920 values"):
+        load_model(path)
+
+
 def lie_about_shape(data, shape):
     """A .npy (format 1.0) whose header claims ``shape``; the data stays as it was."""
     length = int.from_bytes(data[8:10], "little")

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnscratch import NnscratchError, TwoLayerNet
 from nnscratch.validation import (check_batch_size, check_dataset, check_inputs,
@@ -155,6 +157,18 @@ def test_parse_hidden(text, sizes):
 def test_malformed_hidden(text, message):
     with pytest.raises(NnscratchError, match=message):
         parse_hidden(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789, -.x\t１"), max_size=12) | st.text(max_size=12))
+def test_parse_hidden_returns_positive_sizes_or_our_error(text):
+    try:
+        sizes = parse_hidden(text)
+    except NnscratchError as exc:
+        assert "--hidden" in str(exc)
+        return
+    assert sizes and all(isinstance(n, int) and n > 0 for n in sizes)
+    assert ",".join(map(str, sizes)) == ",".join(str(int(p)) for p in text.split(","))
 
 
 # ------------------------------------------------------------------ model sizes

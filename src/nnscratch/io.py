@@ -125,8 +125,11 @@ class Architecture:
 def _two_layer_kwargs(net):
     from .layers import ACTIVATIONS
 
-    activation = next(name for layer in net.layers for name, cls in ACTIVATIONS.items()
-                      if type(layer) is cls)
+    activation = next((name for layer in net.layers for name, cls in ACTIVATIONS.items()
+                       if type(layer) is cls), None)
+    if activation is None:
+        raise NnscratchError("cannot save this TwoLayerNet: its activation layer is not one of "
+                             f"{', '.join(ACTIVATIONS)}")
     return {"input_size": int(net.params["W1"].shape[0]),
             "hidden_size": int(net.params["W1"].shape[1]),
             "output_size": int(net.params["W2"].shape[1]), "activation": activation}
@@ -340,8 +343,34 @@ def _fill_network(net, arrays, source, meta):
     return net
 
 
+def _ints(obj):
+    if isinstance(obj, bool):
+        return
+    if isinstance(obj, int):
+        yield obj
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            yield from _ints(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _ints(value)
+
+
+def _check_sizes(architecture, arrays, source):
+    """Refuse before building: a layer size larger than every array in the file cannot be right,
+    and building it could take gigabytes (a few edited digits would be enough)."""
+    largest = max((a.size for k, a in arrays.items() if k.startswith("param.")), default=0)
+    kwargs = architecture.get("kwargs") if isinstance(architecture, dict) else None
+    too_big = [n for n in _ints(kwargs) if n > max(largest, 1)]
+    if too_big:
+        raise NnscratchError(f"{source}: its architecture asks for size {too_big[0]} but its "
+                             f"largest parameter holds {largest} values: the file is damaged "
+                             "or edited")
+
+
 def _load_network(arrays, meta, source, net=None):
     if net is None:
+        _check_sizes(meta.get("architecture"), arrays, source)
         net = build_network(meta.get("architecture"), source)
     else:
         mine = describe_architecture(net)
