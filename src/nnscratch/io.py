@@ -264,26 +264,31 @@ def read_npz(path, what="file"):
     if not path.is_file():
         raise NnscratchError(f"{source} does not exist (or is not a file): check the path")
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_MEMBERS:
-                raise NnscratchError(f"{source} holds {len(infos)} entries: not an nnscratch file")
-            for info in infos:
-                if not info.filename.endswith(".npy"):
-                    raise NnscratchError(f"{source} holds {info.filename!r}, which is not an "
-                                         "array: not an nnscratch file")
-                if (info.file_size > MAX_MEMBER_BYTES or info.file_size
-                        > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
-                    raise NnscratchError(f"{source}: {info.filename} declares "
-                                         f"{info.file_size} bytes: refusing to unpack it")
-                with zf.open(info) as f:
-                    shape, _, dtype, header = _read_header(f, source, info.filename)
-                nbytes = math.prod(shape) * dtype.itemsize
-                if header + nbytes != info.file_size:
-                    raise NnscratchError(f"{source}: {info.filename} declares shape {shape} but "
-                                         "holds a different amount of data: the file is damaged")
-        with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
+        # one open file for the checks and the read: what is checked is what is read
+        with open(path, "rb") as file:
+            with zipfile.ZipFile(file) as zf:
+                infos = zf.infolist()
+                if len(infos) > MAX_MEMBERS:
+                    raise NnscratchError(f"{source} holds {len(infos)} entries: not an "
+                                         "nnscratch file")
+                for info in infos:
+                    if not info.filename.endswith(".npy"):
+                        raise NnscratchError(f"{source} holds {info.filename!r}, which is not an "
+                                             "array: not an nnscratch file")
+                    if (info.file_size > MAX_MEMBER_BYTES or info.file_size
+                            > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+                        raise NnscratchError(f"{source}: {info.filename} declares "
+                                             f"{info.file_size} bytes: refusing to unpack it")
+                    with zf.open(info) as f:
+                        shape, _, dtype, header = _read_header(f, source, info.filename)
+                    nbytes = math.prod(shape) * dtype.itemsize
+                    if header + nbytes != info.file_size:
+                        raise NnscratchError(f"{source}: {info.filename} declares shape {shape} "
+                                             "but holds a different amount of data: the file "
+                                             "is damaged")
+            file.seek(0)
+            with np.load(file, allow_pickle=False) as npz:
+                return {name: npz[name] for name in npz.files}
     except NnscratchError:
         raise
     except _READ_ERRORS as exc:
