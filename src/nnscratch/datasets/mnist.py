@@ -1,7 +1,8 @@
 """MNIST and Fashion-MNIST from their IDX files: found locally or downloaded, always verified.
 
 :func:`load_idx_dataset` returns the raw arrays (images uint8 (N, 28, 28), labels int64 (N,));
-``load_dataset`` in :mod:`.registry` turns them into the float (N, 784) arrays a network learns from.
+``load_dataset`` in :mod:`.registry` turns them into the float (N, 784) arrays a network learns
+from.
 """
 
 from ..errors import NnscratchError

@@ -60,9 +60,10 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
         spec = SPECS[name]
         (x_train, t_train, x_test, t_test), info = load_idx_dataset(
             name, data_dir=data_dir, source=source, verify=verify, **options)
-        scale = dtype.type(1 / IDX_MAX_PIXEL) if normalize else dtype.type(1)
-        data = Dataset(name, x_train.reshape(len(x_train), -1).astype(dtype) * scale, t_train,
-                       x_test.reshape(len(x_test), -1).astype(dtype) * scale, t_test,
+        # x / 255 (not x · (1/255)): each pixel is then the correctly rounded k/255
+        scale = dtype.type(IDX_MAX_PIXEL if normalize else 1)
+        data = Dataset(name, x_train.reshape(len(x_train), -1).astype(dtype) / scale, t_train,
+                       x_test.reshape(len(x_test), -1).astype(dtype) / scale, t_test,
                        n_classes=spec.n_classes, info=info)
         image_shape = spec.image_shape
     if val_size is not None:

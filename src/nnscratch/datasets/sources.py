@@ -184,7 +184,8 @@ def search_dirs(spec, data_dir=None):
 
 
 def download_dir(spec, data_dir=None):
-    """Where a download goes: ``data_dir/<name>``, else ``$NNSCRATCH_DATA/<name>``, else the cache."""
+    """Where a download goes: ``data_dir/<name>``, else ``$NNSCRATCH_DATA/<name>``, else the
+    user cache."""
     if data_dir is not None:
         return Path(data_dir) / spec.name
     env = os.environ.get("NNSCRATCH_DATA")
@@ -222,8 +223,8 @@ def verify_bytes(data, raw, fspec, source):
     """Check a file against ``fspec``; return how it was recognised or raise.
 
     ``data`` is the file's bytes, ``raw`` its decompressed content (the same object when the file
-    was not compressed). Accepted: the official ``.gz`` (size and SHA-256), or content whose size and
-    SHA-256 are those of the official decompressed file.
+    was not compressed). Accepted: the official ``.gz`` (size and SHA-256), or content whose size
+    and SHA-256 are those of the official decompressed file.
     """
     if fspec.sha256 and len(data) == fspec.size and sha256_hex(data) == fspec.sha256:
         return "official .gz (SHA-256)"
