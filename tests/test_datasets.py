@@ -223,3 +223,11 @@ def test_cli_train_with_data_dir(fake, capsys):
                  "--epochs", "1", "--batch-size", "5", "--quiet"])
     assert code == 0
     assert f"on mnist ({N_TRAIN} train, {N_TEST} test images)" in capsys.readouterr().out
+
+
+def test_cli_data_download_digits_needs_nothing(capsys):
+    assert main(["data", "download", "digits"]) == 0
+    assert "bundled with scikit-learn" in capsys.readouterr().out
+    assert main(["data", "download", "cifar"]) == 2
+    assert "'cifar' is not an IDX dataset: choose one of fashion-mnist, mnist" in \
+        capsys.readouterr().err

@@ -58,6 +58,9 @@ def cmd_download(args):
     from ..datasets.mnist import read_files
     from ..datasets.sources import SPECS, get_spec
 
+    if args.name == "digits":
+        print("digits is bundled with scikit-learn: nothing to download")
+        return 0
     if args.name not in SPECS:
         get_spec(args.name)  # raises the error that lists the downloadable datasets
     spec = SPECS[args.name]
