@@ -9,10 +9,10 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
-from . import data, train
+from . import data, plot, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, data]
+COMMANDS = [train, plot, data]
 
 
 def build_parser():
