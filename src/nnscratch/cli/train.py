@@ -16,6 +16,8 @@ def add_parser(sub):
                        description="Train a TwoLayerNet by mini-batch gradient descent.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--dataset", default=DEFAULTS["dataset"], help="dataset to learn")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder to look in first for the dataset's files (and to download into)")
     p.add_argument("--hidden", type=positive_int, default=DEFAULTS["hidden"],
                    help="hidden layer size")
     p.add_argument("--lr", type=positive_float, default=DEFAULTS["lr"], help="learning rate")
@@ -40,7 +42,7 @@ def cmd_train(args):
     from ..nets import TwoLayerNet
     from ..train import ProgressBar, Trainer
 
-    data = load_dataset(args.dataset)
+    data = load_dataset(args.dataset, data_dir=args.data_dir)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(args.seed).spawn(2)
