@@ -84,3 +84,102 @@ def test_notebook_configuration_gives_the_reference_history_bit_for_bit(sampling
     assert len(history["train_loss"]) == 15
     # the run learned something, so equal histories are not equal by being constant
     assert history["train_loss"][-1] < history["train_loss"][0]
+
+
+from nnscratch.errors import NnscratchError  # noqa: E402
+from nnscratch.nets import MultiLayerNet  # noqa: E402
+from nnscratch.optim import Adam, CosineLR, StepLR  # noqa: E402
+from nnscratch.train import Callback  # noqa: E402
+
+
+def _small_data(n=300, d=20, c=3, seed=0):
+    return _learnable_data(n, d, c, seed)
+
+
+def test_validation_split_and_history():
+    x, t = _small_data()
+    net = MultiLayerNet(20, [16], 3, seed=0)
+    trainer = Trainer(net, x, t, epochs=3, batch_size=30, optimizer=Adam(0.01), seed=1,
+                      validation_split=0.2)
+    history = trainer.train()
+    assert len(trainer.x_train) == 240 and len(trainer.x_val) == 60
+    # the split is a partition of the original samples (rows are distinct random vectors)
+    rows = {r.tobytes() for r in np.vstack([trainer.x_train, trainer.x_val])}
+    assert rows == {r.tobytes() for r in x}
+    assert len(history["val_loss"]) == len(history["val_acc"]) == 3
+    assert len(history["train_loss"]) == 3 * 8
+    net.eval()
+    assert history["val_loss"][-1] == float(net.loss(trainer.x_val, trainer.t_val))
+    assert history["val_acc"][-1] == net.accuracy(trainer.x_val, trainer.t_val)
+    # same seed, same split and history
+    again = Trainer(MultiLayerNet(20, [16], 3, seed=0), x, t, epochs=3, batch_size=30,
+                    optimizer=Adam(0.01), seed=1, validation_split=0.2).train()
+    assert again["val_loss"] == history["val_loss"]
+
+
+def test_no_validation_keys_without_validation_data():
+    x, t = _small_data(60)
+    history = Trainer(MultiLayerNet(20, [4], 3, seed=0), x, t, epochs=1, batch_size=30).train()
+    assert set(history) == {"train_loss", "train_acc", "test_acc", "epoch_seconds"}
+
+
+def test_accuracy_is_measured_in_eval_mode():
+    x, t = _small_data()
+    net = MultiLayerNet(20, [32], 3, dropout=0.5, use_batchnorm=True, seed=0)
+    trainer = Trainer(net, x, t, x[:50], t[:50], epochs=2, batch_size=30, optimizer=Adam(0.01),
+                      seed=0)
+    history = trainer.train()
+    assert net.training  # back in training mode after the evaluation
+    net.eval()
+    scores = net.scores(x)  # the deterministic evaluation-mode forward pass, by hand
+    assert history["train_acc"][-1] == float(np.mean(np.argmax(scores, axis=1) == t))
+
+
+class _Snapshots(Callback):
+    def __init__(self):
+        self.params = []
+
+    def on_epoch_end(self, trainer, record):
+        self.params.append({k: v.copy() for k, v in trainer.net.params.items()})
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
+    # random labels: the network can only memorise, so the validation loss soon rises
+    rng = np.random.default_rng(0)
+    x, t = rng.random((200, 10)), rng.integers(0, 3, 200)
+    net = MultiLayerNet(10, [64], 3, seed=0)
+    snapshots = _Snapshots()
+    trainer = Trainer(net, x[:150], t[:150], epochs=60, batch_size=15, optimizer=Adam(0.01),
+                      seed=0, x_val=x[150:], t_val=t[150:], early_stopping=3,
+                      callbacks=[snapshots])
+    history = trainer.train()
+    best = int(np.argmin(history["val_loss"]))  # 0-based epoch index of the lowest loss
+    assert trainer.epoch == best + 1 + 3 < 60  # stopped 3 epochs after the best one
+    assert len(history["val_loss"]) == trainer.epoch
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(value, snapshots.params[best][key])
+    assert not np.array_equal(snapshots.params[-1]["W1"], snapshots.params[best]["W1"])
+
+
+def test_early_stopping_needs_validation_data():
+    x, t = _small_data(60)
+    with pytest.raises(NnscratchError, match="validation"):
+        Trainer(MultiLayerNet(20, [4], 3), x, t, epochs=1, batch_size=30, early_stopping=2).train()
+
+
+@pytest.mark.parametrize("schedule", [StepLR(2, 0.5), CosineLR(4)])
+def test_learning_rate_schedule_sets_each_epochs_rate(schedule):
+    x, t = _small_data(60)
+    optimizer = Adam(0.02)
+    history = Trainer(MultiLayerNet(20, [4], 3, seed=0), x, t, epochs=4, batch_size=30,
+                      optimizer=optimizer, lr_schedule=schedule).train()
+    assert history["lr"] == [schedule(0.02, e) for e in range(4)]
+    assert optimizer.lr == history["lr"][-1]
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_divergence_is_a_clear_error():
+    x, t = _small_data(60)
+    net = MultiLayerNet(20, [8], 3, weight_init=10.0, seed=0)
+    with pytest.raises(NnscratchError, match="diverged"):
+        Trainer(net, x, t, epochs=5, batch_size=30, lr=1e200).train()
