@@ -183,3 +183,48 @@ def test_divergence_is_a_clear_error():
     net = MultiLayerNet(20, [8], 3, weight_init=10.0, seed=0)
     with pytest.raises(NnscratchError, match="diverged"):
         Trainer(net, x, t, epochs=5, batch_size=30, lr=1e200).train()
+
+
+from nnscratch.cli import main  # noqa: E402
+
+
+def test_cli_train_with_every_new_option(tmp_path, capsys):
+    rc = main(["train", "--quiet", "--model", "mlp", "--hidden", "32,16", "--activation", "tanh",
+               "--weight-init", "xavier", "--optimizer", "momentum", "--lr", "0.05",
+               "--weight-decay", "1e-4", "--dropout", "0.1", "--batchnorm", "--epochs", "3",
+               "--early-stopping", "2", "--lr-schedule", "cosine", "--out", str(tmp_path)])
+    assert rc == 0
+    import json
+
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["config"]["hidden_sizes"] == [32, 16]
+    assert saved["config"]["use_batchnorm"] is True
+    assert saved["config"]["validation_split"] == 0.1
+    assert len(saved["val_loss"]) == len(saved["train_acc"]) <= 3
+    assert saved["lr"][0] == 0.05
+    assert "test acc" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--model", "two-layer", "--hidden", "8,8"],
+                                  ["--model", "two-layer", "--dropout", "0.5"]])
+def test_cli_train_rejects_contradictory_options(argv, capsys):
+    assert main(["train", "--quiet", "--epochs", "1", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nnscratch: error:") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["--hidden", "8,x"], ["--dropout", "1.5"],
+                                  ["--optimizer", "lbfgs"], ["--weight-init", "glorot"]])
+def test_cli_train_bad_values_exit_2(argv):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *argv])
+    assert exc.value.code == 2
+
+
+def test_cli_compare_optimizers_writes_both_figures(tmp_path, capsys):
+    rc = main(["compare-optimizers", "--epochs", "1", "--hidden", "16", "--out", str(tmp_path)])
+    assert rc == 0
+    for name in ("optimizer_paths.png", "optimizer_losses.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"))

@@ -9,10 +9,10 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
-from . import train
+from . import compare, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train]
+COMMANDS = [train, compare]
 
 
 def build_parser():
