@@ -38,9 +38,14 @@ class Affine:
         return x @ self.params[self.weight_key] + self.params[self.bias_key]
 
     def backward(self, dout):
+        self.backward_params(dout)
+        return dout @ self.params[self.weight_key].T
+
+    def backward_params(self, dout):
+        """∂L/∂W and ∂L/∂b only: for the first layer, whose ∂L/∂x (the data's) nobody needs —
+        it would cost as much as the forward pass."""
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)
-        return dout @ self.params[self.weight_key].T
 
     def param_grads(self):
         return {self.weight_key: self.dW, self.bias_key: self.db}

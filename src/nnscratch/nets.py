@@ -133,8 +133,12 @@ class LayerNet:
         loss = self.loss(x, t)
         dout = self.last_layer.backward(1.0)
         grads = {}
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if i == 0 and hasattr(layer, "backward_params"):
+                layer.backward_params(dout)  # the gradient w.r.t. the data is not needed
+            else:
+                dout = layer.backward(dout)
             if hasattr(layer, "param_grads"):
                 grads.update(layer.param_grads())
         if self.weight_decay_lambda:
