@@ -206,7 +206,8 @@ def test_cli_train_with_every_new_option(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--model", "two-layer", "--hidden", "8,8"],
-                                  ["--model", "two-layer", "--dropout", "0.5"]])
+                                  ["--model", "two-layer", "--dropout", "0.5"],
+                                  ["--dropout", "0.5", "--grad", "numerical"]])
 def test_cli_train_rejects_contradictory_options(argv, capsys):
     assert main(["train", "--quiet", "--epochs", "1", *argv]) == 2
     err = capsys.readouterr().err

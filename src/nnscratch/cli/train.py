@@ -123,6 +123,9 @@ def build_net(args, n_features, n_classes, seed):
         return net, {"model": "two-layer", "input_size": n_features, "hidden_size": args.hidden[0],
                      "output_size": n_classes, "activation": args.activation,
                      "weight_init_std": 0.01}
+    if args.dropout and args.grad == "numerical":
+        raise NnscratchError("--dropout draws a new mask at every forward pass, so the numerical "
+                             "gradient would differentiate noise: use --grad backprop")
     net = MultiLayerNet(n_features, args.hidden, n_classes, activation=args.activation,
                         weight_init=args.weight_init, weight_decay_lambda=args.weight_decay,
                         dropout=args.dropout, use_batchnorm=args.batchnorm, seed=seed)
