@@ -35,7 +35,8 @@ CANDIDATES = {
     "adam+dropout0.2": dict(dropout=0.2),
     "adam+bn+dropout0.2": dict(bn=True, dropout=0.2),
     "adam+wd1e-4": dict(wd=1e-4),
-    "recipe": dict(bn=True, schedule="cosine"),
+    "adam+bn+cosine": dict(bn=True, schedule="cosine"),
+    "adam+bn+dropout0.2+cosine": dict(bn=True, dropout=0.2, schedule="cosine"),
 }
 SETTINGS = {"fashion-mnist": dict(epochs=10, batch_size=100, val=0.1, seeds=(0,)),
             "digits": dict(epochs=40, batch_size=32, val=0.2, seeds=(0, 1, 2))}

@@ -205,7 +205,25 @@ def test_cli_train_with_every_new_option(tmp_path, capsys):
     assert "test acc" in capsys.readouterr().out
 
 
+def test_cli_model_defaults(tmp_path):
+    import json
+
+    assert main(["train", "--quiet", "--model", "two-layer", "--epochs", "1", "--out",
+                 str(tmp_path / "a")]) == 0
+    config = json.loads((tmp_path / "a" / "history.json").read_text())["config"]
+    # the notebook's network, as the command trained it before the recipe became the default
+    assert (config["model"], config["hidden_size"], config["activation"], config["optimizer"],
+            config["lr"], config["lr_schedule"]) == ("two-layer", 100, "sigmoid", "sgd", 0.5, "none")
+    assert main(["train", "--quiet", "--epochs", "1", "--no-batchnorm", "--out",
+                 str(tmp_path / "b")]) == 0
+    config = json.loads((tmp_path / "b" / "history.json").read_text())["config"]
+    assert (config["model"], config["hidden_sizes"], config["activation"], config["optimizer"],
+            config["lr"], config["lr_schedule"], config["use_batchnorm"]) == (
+        "mlp", [256, 128], "relu", "adam", 0.001, "cosine", False)
+
+
 @pytest.mark.parametrize("argv", [["--model", "two-layer", "--hidden", "8,8"],
+                                  ["--model", "two-layer", "--batchnorm"],
                                   ["--model", "two-layer", "--dropout", "0.5"],
                                   ["--dropout", "0.5", "--grad", "numerical"]])
 def test_cli_train_rejects_contradictory_options(argv, capsys):

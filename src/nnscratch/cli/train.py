@@ -7,12 +7,17 @@ from pathlib import Path
 
 from .args import positive_float, positive_int
 
-#: The default recipe (README, "Default recipe"): chosen on validation splits of Fashion-MNIST and
-#: digits.
-DEFAULTS = {"dataset": "digits", "model": "mlp", "hidden": [100], "activation": "relu",
-            "weight_init": "he", "optimizer": "adam", "lr": None, "weight_decay": 0.0,
-            "dropout": 0.0, "batchnorm": False, "lr_schedule": "none", "batch_size": 32,
-            "epochs": 40, "grad": "backprop", "seed": 0}
+DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
+            "grad": "backprop", "seed": 0}
+#: What an option left out means for each model: for mlp the README's default recipe (chosen on
+#: validation splits of Fashion-MNIST and digits), for two-layer the notebook's network.
+MODEL_DEFAULTS = {
+    "mlp": {"hidden": [256, 128], "activation": "relu", "weight_init": "he", "optimizer": "adam",
+            "lr_schedule": "cosine", "weight_decay": 0.0, "dropout": 0.0, "batchnorm": True},
+    "two-layer": {"hidden": [100], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.5,
+                  "lr_schedule": "none"},
+}
+MLP_ONLY = ("weight_init", "weight_decay", "dropout", "batchnorm")
 
 
 def hidden_sizes(text):
@@ -69,25 +74,27 @@ def add_parser(sub):
     p.add_argument("--dataset", default=DEFAULTS["dataset"], help="dataset to learn")
     p.add_argument("--model", choices=("two-layer", "mlp"), default=DEFAULTS["model"],
                    help="the notebook's TwoLayerNet or a MultiLayerNet of any depth")
-    p.add_argument("--hidden", type=hidden_sizes, default=DEFAULTS["hidden"],
-                   help="hidden layer sizes, comma-separated (two-layer: one size)")
-    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=DEFAULTS["activation"],
-                   help="hidden activation")
-    p.add_argument("--weight-init", type=weight_init, default=DEFAULTS["weight_init"],
-                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number")
-    p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=DEFAULTS["optimizer"],
-                   help="update rule")
-    p.add_argument("--lr", type=positive_float, default=DEFAULTS["lr"],
-                   help="learning rate (default: sgd 0.1, momentum/nesterov/adagrad 0.01, "
-                        "rmsprop/adam 0.001)")
+    p.add_argument("--hidden", type=hidden_sizes, default=None,
+                   help="hidden layer sizes, comma-separated (two-layer: one size) "
+                        "[mlp: 256,128; two-layer: 100]")
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
+                   help="hidden activation [mlp: relu; two-layer: sigmoid]")
+    p.add_argument("--weight-init", type=weight_init, default=None,
+                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number [he]")
+    p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
+                   help="update rule [mlp: adam; two-layer: sgd]")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate [two-layer with sgd: 0.5; else sgd 0.1, "
+                        "momentum/nesterov/adagrad 0.01, rmsprop/adam 0.001]")
     p.add_argument("--lr-schedule", choices=("none", "step", "cosine"),
-                   default=DEFAULTS["lr_schedule"],
-                   help="learning rate per epoch: constant, halved every epochs/4, or cosine to 0")
-    p.add_argument("--weight-decay", type=non_negative_float, default=DEFAULTS["weight_decay"],
-                   help="mlp: L2 penalty λ (adds ½λΣ‖W‖² to the loss)")
-    p.add_argument("--dropout", type=probability, default=DEFAULTS["dropout"],
-                   help="mlp: dropout probability after each hidden activation")
-    p.add_argument("--batchnorm", action="store_true", help="mlp: batch norm before each activation")
+                   default=None, help="learning rate per epoch: constant, halved every epochs/4, "
+                                      "or cosine to 0 [mlp: cosine; two-layer: none]")
+    p.add_argument("--weight-decay", type=non_negative_float, default=None,
+                   help="mlp: L2 penalty λ (adds ½λΣ‖W‖² to the loss) [0]")
+    p.add_argument("--dropout", type=probability, default=None,
+                   help="mlp: dropout probability after each hidden activation [0]")
+    p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
+                   default=None, help="mlp: batch norm before each activation [on]")
     p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"],
                    help="mini-batch size")
     p.add_argument("--epochs", type=positive_int, default=DEFAULTS["epochs"],
@@ -107,6 +114,22 @@ def add_parser(sub):
     p.set_defaults(func=cmd_train)
 
 
+def resolve_defaults(args):
+    """Fill the options left out with the model's defaults (``MODEL_DEFAULTS``); the mlp-only
+    options given with --model two-layer are an error."""
+    from ..errors import NnscratchError
+
+    if args.model == "two-layer":
+        given = [name for name in MLP_ONLY if getattr(args, name) not in (None, 0, 0.0, False)]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise NnscratchError(f"{flags} need --model mlp (TwoLayerNet is the notebook's "
+                                 "network, without them)")
+    for name, value in MODEL_DEFAULTS[args.model].items():
+        if name != "lr" and getattr(args, name, None) is None:
+            setattr(args, name, value)
+
+
 def build_net(args, n_features, n_classes, seed):
     """The network the arguments ask for, and its description for history.json."""
     from ..errors import NnscratchError
@@ -116,8 +139,6 @@ def build_net(args, n_features, n_classes, seed):
         if len(args.hidden) != 1:
             raise NnscratchError(f"--model two-layer has one hidden layer, got --hidden "
                                  f"{','.join(map(str, args.hidden))}: use --model mlp")
-        if args.weight_decay or args.dropout or args.batchnorm:
-            raise NnscratchError("--weight-decay, --dropout and --batchnorm need --model mlp")
         net = TwoLayerNet(n_features, args.hidden[0], n_classes, seed=seed,
                           activation=args.activation)
         return net, {"model": "two-layer", "input_size": n_features, "hidden_size": args.hidden[0],
@@ -140,12 +161,16 @@ def cmd_train(args):
     from ..optim import DEFAULT_LR, CosineLR, StepLR, make_optimizer
     from ..train import ProgressBar, Trainer
 
+    resolve_defaults(args)
     data = load_dataset(args.dataset)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(args.seed).spawn(2)
     net, net_config = build_net(args, data.n_features, data.n_classes, seeds[0])
-    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    lr = args.lr
+    if lr is None:
+        lr = MODEL_DEFAULTS[args.model].get("lr") if args.optimizer == "sgd" else None
+        lr = lr if lr is not None else DEFAULT_LR[args.optimizer]
     schedule = {"none": None, "step": StepLR(max(args.epochs // 4, 1), 0.5),
                 "cosine": CosineLR(args.epochs)}[args.lr_schedule]
     validation_split = args.validation_split
