@@ -139,15 +139,19 @@ class _Snapshots(Callback):
     def __init__(self):
         self.params = []
 
+        self.buffers = []
+
     def on_epoch_end(self, trainer, record):
         self.params.append({k: v.copy() for k, v in trainer.net.params.items()})
+        self.buffers.append({k: v.copy() for k, v in trainer.net.buffers.items()})
 
 
-def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights(batchnorm):
     # random labels: the network can only memorise, so the validation loss soon rises
     rng = np.random.default_rng(0)
     x, t = rng.random((200, 10)), rng.integers(0, 3, 200)
-    net = MultiLayerNet(10, [64], 3, seed=0)
+    net = MultiLayerNet(10, [64], 3, use_batchnorm=batchnorm, seed=0)
     snapshots = _Snapshots()
     trainer = Trainer(net, x[:150], t[:150], epochs=60, batch_size=15, optimizer=Adam(0.01),
                       seed=0, x_val=x[150:], t_val=t[150:], early_stopping=3,
@@ -158,6 +162,9 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
     assert len(history["val_loss"]) == trainer.epoch
     for key, value in net.params.items():
         np.testing.assert_array_equal(value, snapshots.params[best][key])
+    assert set(net.buffers) == set(snapshots.buffers[best])
+    for key, value in net.buffers.items():  # BatchNorm's running statistics of that epoch too
+        np.testing.assert_array_equal(value, snapshots.buffers[best][key])
     assert not np.array_equal(snapshots.params[-1]["W1"], snapshots.params[best]["W1"])
 
 

@@ -49,7 +49,7 @@ class LayerNet:
     params: dict
     layers: list
     last_layer: SoftmaxWithLoss
-    buffers: dict = {}
+    buffers: dict = {}  # read-only default for nets without state; MultiLayerNet has its own
     weight_decay_lambda: float = 0.0
     training: bool = True
 

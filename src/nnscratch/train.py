@@ -87,7 +87,8 @@ class EarlyStopping(Callback):
         # in place: layers and optimizer state refer to these very arrays
         for key, value in self.best_params.items():
             trainer.net.params[key][...] = value
-        trainer.net.buffers.update({k: v.copy() for k, v in self.best_buffers.items()})
+        if self.best_buffers:
+            trainer.net.buffers.update({k: v.copy() for k, v in self.best_buffers.items()})
 
 
 class Trainer:
