@@ -62,39 +62,47 @@ def weight_init(text):
             f"expected he, xavier or a standard deviation such as 0.01, got {text!r}") from None
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows argparse's defaults, except None: those options say their per-model default."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def add_parser(sub):
     from ..layers import ACTIVATIONS
     from ..optim import OPTIMIZERS
 
     p = sub.add_parser("train", help="train a network and report its accuracy",
                        description="Train a network by mini-batch gradient descent. The defaults "
-                                   "are the README's default recipe; --model two-layer "
-                                   "--activation sigmoid --optimizer sgd --lr 0.5 is the notebook.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   "are the README's default recipe; --model two-layer is the "
+                                   "notebook's network.",
+                       formatter_class=_HelpFormatter)
     p.add_argument("--dataset", default=DEFAULTS["dataset"], help="dataset to learn")
     p.add_argument("--model", choices=("two-layer", "mlp"), default=DEFAULTS["model"],
                    help="the notebook's TwoLayerNet or a MultiLayerNet of any depth")
     p.add_argument("--hidden", type=hidden_sizes, default=None,
                    help="hidden layer sizes, comma-separated (two-layer: one size) "
-                        "[mlp: 256,128; two-layer: 100]")
+                        "(default: mlp: 256,128; two-layer: 100)")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
-                   help="hidden activation [mlp: relu; two-layer: sigmoid]")
+                   help="hidden activation (default: mlp: relu; two-layer: sigmoid)")
     p.add_argument("--weight-init", type=weight_init, default=None,
-                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number [he]")
+                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number "
+                        "(default: he)")
     p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
-                   help="update rule [mlp: adam; two-layer: sgd]")
+                   help="update rule (default: mlp: adam; two-layer: sgd)")
     p.add_argument("--lr", type=positive_float, default=None,
-                   help="learning rate [two-layer with sgd: 0.5; else sgd 0.1, "
-                        "momentum/nesterov/adagrad 0.01, rmsprop/adam 0.001]")
+                   help="learning rate (default: two-layer with sgd: 0.5; else sgd 0.1, "
+                        "momentum/nesterov/adagrad 0.01, rmsprop/adam 0.001)")
     p.add_argument("--lr-schedule", choices=("none", "step", "cosine"),
                    default=None, help="learning rate per epoch: constant, halved every epochs/4, "
-                                      "or cosine to 0 [mlp: cosine; two-layer: none]")
+                                      "or cosine to 0 (default: mlp: cosine; two-layer: none)")
     p.add_argument("--weight-decay", type=non_negative_float, default=None,
-                   help="mlp: L2 penalty λ (adds ½λΣ‖W‖² to the loss) [0]")
+                   help="mlp: L2 penalty λ (adds ½λΣ‖W‖² to the loss) (default: 0)")
     p.add_argument("--dropout", type=probability, default=None,
-                   help="mlp: dropout probability after each hidden activation [0]")
+                   help="mlp: dropout probability after each hidden activation (default: 0)")
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
-                   default=None, help="mlp: batch norm before each activation [on]")
+                   default=None, help="mlp: batch norm before each activation (default: on)")
     p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"],
                    help="mini-batch size")
     p.add_argument("--epochs", type=positive_int, default=DEFAULTS["epochs"],
