@@ -9,10 +9,10 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
-from . import compare, train
+from . import compare, evaluate, plot, predict, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, compare]
+COMMANDS = [train, evaluate, predict, plot, compare]
 
 
 def build_parser():

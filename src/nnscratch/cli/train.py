@@ -21,14 +21,19 @@ MLP_ONLY = ("weight_init", "weight_decay", "dropout", "batchnorm")
 
 
 def hidden_sizes(text):
-    """'256,128' → [256, 128]: the hidden layers' widths."""
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer sizes such as 256,128, got {text!r}") from None
-    if not sizes or min(sizes) <= 0:
-        raise argparse.ArgumentTypeError(f"every hidden layer size must be positive, got {text!r}")
+    """'256,128' → [256, 128]: the hidden layers' widths, each a positive integer."""
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            size = 0
+        if size <= 0:
+            where = f" in {text!r}" if "," in text else ""
+            raise argparse.ArgumentTypeError(
+                f"expected a positive integer, got {part!r}{where}; give layer sizes such as "
+                "256,128 (or 100 for one layer)")
+        sizes.append(size)
     return sizes
 
 
