@@ -14,7 +14,7 @@ CROSS_ENTROPY_EPS = 1e-7
 def _as_float(x):
     """``x`` as an array; ints and bools become float64 (float32/float64 pass through unchanged)."""
     x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def sigmoid(x):
@@ -22,9 +22,16 @@ def sigmoid(x):
 
     Computed as σ(x) = ½ (1 + tanh(x / 2)), the same function, because ``exp(-x)`` overflows
     (with a RuntimeWarning) for x < -709 while tanh saturates cleanly: σ(±1000) is 1 and 0, silently.
+    The result has x's float dtype (float32 stays float32).
     """
     x = _as_float(x)
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # the same operations in the same order as 0.5 * (1.0 + tanh(0.5 * x)), but on one new array
+    # instead of four: this runs at every training step
+    out = np.multiply(x, 0.5, out=np.empty_like(x))
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out if out.ndim else out[()]
 
 
 def relu(x):
@@ -45,8 +52,11 @@ def log_softmax(x):
     mathematically and keeps exp from overflowing.
     """
     x = _as_float(x)
-    shifted = x - np.max(x, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    shifted = x - x.max(axis=-1, keepdims=True)
+    log_sum = np.exp(shifted).sum(axis=-1, keepdims=True)
+    np.log(log_sum, out=log_sum)
+    shifted -= log_sum  # in place on our own temporary
+    return shifted
 
 
 def softmax(x):
@@ -55,7 +65,8 @@ def softmax(x):
     ``x`` is ``(C,)`` or ``(N, C)``; returns the same shape. Computed as exp(log_softmax(x)),
     which is numerically stable for any input.
     """
-    return np.exp(log_softmax(x))
+    y = log_softmax(x)
+    return np.exp(y, out=y)
 
 
 def to_index_labels(t):
@@ -121,15 +132,15 @@ def mean_squared_error(y, t):
     y = _as_float(y)
     t = np.asarray(t)
     if t.shape != y.shape:
-        t = one_hot(to_index_labels(t), y.shape[-1])
+        t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype)
     n = y.shape[0] if y.ndim == 2 else 1
     return np.sum((y - t) ** 2) / n
 
 
-def one_hot(t, n_classes):
-    """One-hot encode index labels: ``(N,)`` ints in 0..C-1 → ``(N, C)`` float64 of 0s and 1s."""
+def one_hot(t, n_classes, dtype=np.float64):
+    """One-hot encode index labels: ``(N,)`` ints in 0..C-1 → ``(N, C)`` of 0s and 1s (``dtype``)."""
     t = np.asarray(t, dtype=np.intp).reshape(-1) if np.ndim(t) else np.asarray([t], dtype=np.intp)
-    out = np.zeros((t.shape[0], n_classes))
+    out = np.zeros((t.shape[0], n_classes), dtype=dtype)
     out[np.arange(t.shape[0]), t] = 1.0
     return out
 

@@ -35,7 +35,9 @@ class Affine:
 
     def forward(self, x):
         self.x = x
-        return x @ self.params[self.weight_key] + self.params[self.bias_key]
+        out = x @ self.params[self.weight_key]
+        out += self.params[self.bias_key]  # in place: x·W is ours, so + b needs no second array
+        return out
 
     def backward(self, dout):
         self.backward_params(dout)
@@ -44,6 +46,7 @@ class Affine:
     def backward_params(self, dout):
         """∂L/∂W and ∂L/∂b only: for the first layer, whose ∂L/∂x (the data's) nobody needs —
         it would cost as much as the forward pass."""
+        # xᵀ is a view: matmul hands BLAS the transpose flag, no copy of x is made
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)
 
@@ -62,7 +65,9 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout):
-        return dout * self.out * (1.0 - self.out)
+        dx = dout * self.out
+        dx *= 1.0 - self.out  # (dout · out) · (1 - out), the product's second step in place
+        return dx
 
 
 class Relu:
@@ -113,7 +118,10 @@ class SoftmaxWithLoss:
     def forward(self, x, t):
         log_y = log_softmax(x)
         self.y = np.exp(log_y)
-        self.t = np.asarray(t)
+        t = np.asarray(t)
+        if t.shape == log_y.shape:  # one-hot rows in the scores' dtype: float32 stays float32
+            t = t.astype(log_y.dtype, copy=False)
+        self.t = t
         return negative_log_likelihood(log_y, self.t)
 
     def backward(self, dout=1.0):
@@ -123,7 +131,8 @@ class SoftmaxWithLoss:
         else:
             dx = self.y.copy()
             dx[np.arange(n), self.t.reshape(n)] -= 1.0
-        return dx * (dout / n)
+        dx *= dout / n  # dx is our own new array: scaled in place
+        return dx
 
 
 ReLU = Relu
@@ -143,7 +152,7 @@ class MeanSquaredErrorLoss:
     def forward(self, y, t):
         t = np.asarray(t)
         if t.shape != y.shape:
-            t = one_hot(to_index_labels(t), y.shape[-1])
+            t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype)
         self.y, self.t = y, t
         return mean_squared_error(y, t)
 
@@ -177,7 +186,8 @@ class Dropout:
             return x
         mask = (self.fixed_mask if self.fixed_mask is not None
                 else self.rng.random(x.shape) >= self.ratio)
-        self.scale = mask / (1.0 - self.ratio)
+        # in x's dtype: a bool mask divided by a Python float would be float64
+        self.scale = np.divide(mask, 1.0 - self.ratio, dtype=x.dtype)
         return x * self.scale
 
     def backward(self, dout):

@@ -18,6 +18,30 @@ from .numgrad import numerical_gradient
 
 WEIGHT_INITS = ("he", "xavier")
 
+#: Rows per forward pass in ``predict`` and ``accuracy``: evaluating 60,000 images at once would
+#: hold every layer's (60000, width) activations at the same time (123 MB for a width of 256 in
+#: float64); in chunks the memory is bounded and the scores are the same, row by row.
+EVAL_BATCH = 4096
+
+
+def float_dtype(dtype):
+    """``np.dtype`` of ``dtype`` if it is float32 or float64 (what networks compute in), else a
+    clear error. float64 where exactness is the point (gradient checks), float32 for speed."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        pass
+    if dtype not in (np.float32, np.float64):
+        raise NnscratchError(f"dtype must be float32 or float64, got {dtype!r}: float64 for "
+                             "gradient checks, float32 for fast training")
+    return dtype
+
+
+def _normal(rng, std, shape, dtype):
+    """N(0, std²) weights of ``shape``: drawn in float64, then rounded to ``dtype``, so that a
+    float32 network starts from the float64 network's weights (same seed), rounded."""
+    return (std * rng.standard_normal(shape)).astype(dtype, copy=False)
+
 
 def _activation_layer(name):
     try:
@@ -44,6 +68,10 @@ class LayerNet:
     Mode: a new network is in training mode (Dropout drops, BatchNorm uses batch statistics and
     updates its running ones). ``predict`` and ``accuracy`` always run in evaluation mode;
     ``loss`` and the gradients run in the current mode.
+
+    dtype: the parameters' float type (``self.dtype``, float64 unless the subclass was given
+    float32); inputs are cast to it on the way in, so that a float32 network computes in float32
+    from end to end.
     """
 
     params: dict
@@ -52,6 +80,7 @@ class LayerNet:
     buffers: dict = {}  # read-only default for nets without state; MultiLayerNet has its own
     weight_decay_lambda: float = 0.0
     training: bool = True
+    dtype: np.dtype = np.dtype(np.float64)
 
     # --- mode -----------------------------------------------------------------------------
     def train(self, mode=True):
@@ -78,10 +107,27 @@ class LayerNet:
 
     # --- forward --------------------------------------------------------------------------
     def scores(self, x):
-        """Scores (logits) before softmax: x (N, D) → (N, C), in the current mode."""
+        """Scores (logits) before softmax: x (N, D) → (N, C), in the current mode and the
+        network's dtype (x is cast to it: the cast matmul would make anyway, done once)."""
+        x = np.asarray(x)
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
         for layer in self.layers:
             x = layer.forward(x)
         return x
+
+    def _evaluation_scores(self, x):
+        """``scores(x)`` computed ``EVAL_BATCH`` rows at a time (call in evaluation mode, where
+        each row's scores depend on that row alone)."""
+        x = np.asarray(x)
+        if x.ndim < 2 or len(x) <= EVAL_BATCH:
+            return self.scores(x)
+        first = self.scores(x[:EVAL_BATCH])
+        out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
+        out[:EVAL_BATCH] = first
+        for start in range(EVAL_BATCH, len(x), EVAL_BATCH):
+            out[start:start + EVAL_BATCH] = self.scores(x[start:start + EVAL_BATCH])
+        return out
 
     def predict(self, x):
         """Class probabilities softmax(scores), row by row, in evaluation mode:
@@ -90,7 +136,7 @@ class LayerNet:
         if x.ndim == 1:
             return self.predict(x[np.newaxis, :])[0]
         with self.evaluating():
-            return functions.softmax(self.scores(x))
+            return functions.softmax(self._evaluation_scores(x))
 
     def weight_keys(self):
         """The keys of the weight matrices (W1, W2, ...), the ones weight decay acts on."""
@@ -109,7 +155,7 @@ class LayerNet:
         """Fraction of samples whose most probable class is the label (index or one-hot),
         in evaluation mode."""
         with self.evaluating():
-            return functions.accuracy(self.scores(x), t)
+            return functions.accuracy(self._evaluation_scores(x), t)
 
     # --- gradients ------------------------------------------------------------------------
     def numerical_gradient(self, x, t, h=1e-4):
@@ -152,20 +198,22 @@ class TwoLayerNet(LayerNet):
 
     Shapes: W1 (input_size, hidden_size), b1 (hidden_size,), W2 (hidden_size, output_size),
     b2 (output_size,). Weights are drawn from N(0, weight_init_std²), biases start at 0, from
-    ``np.random.default_rng(seed)`` (same seed, same weights).
+    ``np.random.default_rng(seed)`` (same seed, same weights). ``dtype``: float64 (default) or
+    float32 (the same weights rounded; training runs in float32 from end to end).
     """
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None,
-                 activation="sigmoid"):
+                 activation="sigmoid", dtype=np.float64):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
                             ("output_size", output_size)):
             _check_positive_int(name, value)
+        self.dtype = float_dtype(dtype)
         rng = np.random.default_rng(seed)
         self.params = {
-            "W1": weight_init_std * rng.standard_normal((input_size, hidden_size)),
-            "b1": np.zeros(hidden_size),
-            "W2": weight_init_std * rng.standard_normal((hidden_size, output_size)),
-            "b2": np.zeros(output_size),
+            "W1": _normal(rng, weight_init_std, (input_size, hidden_size), self.dtype),
+            "b1": np.zeros(hidden_size, self.dtype),
+            "W2": _normal(rng, weight_init_std, (hidden_size, output_size), self.dtype),
+            "b2": np.zeros(output_size, self.dtype),
         }
         self.buffers = {}
         self.layers = [Affine(self.params, "W1", "b1"), _activation_layer(activation),
@@ -198,11 +246,13 @@ class MultiLayerNet(LayerNet):
     ``use_batchnorm`` also gamma1.., beta1.. (n_l,) starting at 1 and 0, and the buffers
     running_mean1.., running_var1.. starting at 0 and 1. ``weight_decay_lambda`` λ ≥ 0 (L2 penalty),
     ``dropout`` p in [0, 1) after each hidden activation. ``seed`` makes weights and dropout masks
-    reproducible.
+    reproducible. ``dtype`` float64 (default) or float32: parameters and buffers, and so the
+    whole computation (float32 weights are the float64 ones rounded).
     """
 
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
-                 weight_decay_lambda=0.0, dropout=0.0, use_batchnorm=False, seed=None):
+                 weight_decay_lambda=0.0, dropout=0.0, use_batchnorm=False, seed=None,
+                 dtype=np.float64):
         hidden_sizes = list(hidden_sizes)
         _check_positive_int("input_size", input_size)
         _check_positive_int("output_size", output_size)
@@ -213,6 +263,7 @@ class MultiLayerNet(LayerNet):
         if not (isinstance(dropout, numbers.Real) and 0 <= dropout < 1):
             raise NnscratchError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         _activation_layer(activation)  # a clear error for an unknown name, before any work
+        self.dtype = dtype = float_dtype(dtype)
         self.input_size, self.hidden_sizes, self.output_size = input_size, hidden_sizes, output_size
         self.activation, self.weight_init = activation, weight_init
         self.weight_decay_lambda = float(weight_decay_lambda)
@@ -223,8 +274,8 @@ class MultiLayerNet(LayerNet):
         self.params, self.buffers, self.layers = {}, {}, []
         for i in range(1, len(sizes)):
             std = init_std(weight_init, sizes[i - 1])
-            self.params[f"W{i}"] = std * rng.standard_normal((sizes[i - 1], sizes[i]))
-            self.params[f"b{i}"] = np.zeros(sizes[i])
+            self.params[f"W{i}"] = _normal(rng, std, (sizes[i - 1], sizes[i]), dtype)
+            self.params[f"b{i}"] = np.zeros(sizes[i], dtype)
         # dropout masks from their own stream, so that dropout on/off leaves the weights unchanged
         dropout_rng = np.random.default_rng(rng.integers(2 ** 63))
         for i in range(1, len(sizes)):
@@ -232,10 +283,10 @@ class MultiLayerNet(LayerNet):
             if i == len(sizes) - 1:
                 break
             if self.use_batchnorm:
-                self.params[f"gamma{i}"] = np.ones(sizes[i])
-                self.params[f"beta{i}"] = np.zeros(sizes[i])
-                self.buffers[f"running_mean{i}"] = np.zeros(sizes[i])
-                self.buffers[f"running_var{i}"] = np.ones(sizes[i])
+                self.params[f"gamma{i}"] = np.ones(sizes[i], dtype)
+                self.params[f"beta{i}"] = np.zeros(sizes[i], dtype)
+                self.buffers[f"running_mean{i}"] = np.zeros(sizes[i], dtype)
+                self.buffers[f"running_var{i}"] = np.ones(sizes[i], dtype)
                 self.layers.append(BatchNorm(self.params, f"gamma{i}", f"beta{i}", self.buffers,
                                              f"running_mean{i}", f"running_var{i}"))
             self.layers.append(_activation_layer(activation))
@@ -249,4 +300,5 @@ class MultiLayerNet(LayerNet):
         return {"input_size": self.input_size, "hidden_sizes": list(self.hidden_sizes),
                 "output_size": self.output_size, "activation": self.activation,
                 "weight_init": self.weight_init, "weight_decay_lambda": self.weight_decay_lambda,
-                "dropout": self.dropout, "use_batchnorm": self.use_batchnorm}
+                "dropout": self.dropout, "use_batchnorm": self.use_batchnorm,
+                "dtype": self.dtype.name}

@@ -1,7 +1,10 @@
 """Gradient descent on a plain function, and the optimizers that update a network's parameters.
 
 Every optimizer has ``update(params, grads)``: it changes the arrays of the ``params`` dict in place
-(its name says so) from the same-keyed ``grads`` dict. Optimizers with memory (velocities, squared
+(its name says so) from the same-keyed ``grads`` dict. The updates are written as the formulas
+read, but computed in place: each intermediate (``lr · g``, ``√h + ε``, ...) goes into a work
+array kept from step to step instead of a new array at every step (the same operations in the
+same order, so the same numbers); ``grads`` is never written into. Optimizers with memory (velocities, squared
 gradient sums, moments, the step count) expose it as a flat dict of arrays with
 ``state_dict()`` and take it back with ``load_state_dict(state)``, so that a run can be saved and
 resumed. Learning-rate schedules (``StepLR``, ``CosineLR``) give the rate of each epoch.
@@ -31,6 +34,16 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100):
     return x, np.array(path)
 
 
+def _work_array(store, name, param, grad):
+    """The work array ``store[name]`` for one parameter's intermediates (shape of ``param``, the
+    dtype ``param`` and ``grad`` combine to), made on first use and reused after that."""
+    work = store.get(name)
+    dtype = np.result_type(param, grad)
+    if work is None or work.shape != param.shape or work.dtype != dtype:
+        work = store[name] = np.empty(param.shape, dtype)
+    return work
+
+
 class SGD:
     """Stochastic gradient descent: W ← W - lr · ∂L/∂W for every parameter."""
 
@@ -38,10 +51,13 @@ class SGD:
         if not lr > 0:
             raise NnscratchError(f"learning rate must be > 0, got {lr}: try 0.1 for SGD")
         self.lr = lr
+        self._work = {}  # key → the array lr · g is written into (not state: nothing to save)
 
     def update(self, params, grads):
         for key in params:
-            params[key] -= self.lr * grads[key]
+            param, grad = params[key], grads[key]
+            step = np.multiply(grad, self.lr, out=_work_array(self._work, key, param, grad))
+            param -= step  # W ← W - lr · g
 
 
 class Optimizer:
@@ -63,11 +79,16 @@ class Optimizer:
         self.lr = lr
         self.t = 0
         self.state = {slot: {} for slot in self._slots}
+        self._work = {}  # work arrays for intermediates, reused between steps (not state)
 
     def _slot(self, slot, key, like):
         if key not in self.state[slot]:
             self.state[slot][key] = np.zeros_like(like)
         return self.state[slot][key]
+
+    def _work_arrays(self, key, param, grad, count=1):
+        """``count`` work arrays for the intermediates of parameter ``key``'s update."""
+        return [_work_array(self._work, (i, key), param, grad) for i in range(count)]
 
     def update(self, params, grads):
         self.t += 1
@@ -110,8 +131,9 @@ class Momentum(Optimizer):
 
     def _update_one(self, key, param, grad):
         v = self._slot("v", key, param)
+        (lr_g,) = self._work_arrays(key, param, grad)
         v *= self.momentum
-        v -= self.lr * grad
+        v -= np.multiply(grad, self.lr, out=lr_g)
         param += v
 
 
@@ -131,9 +153,13 @@ class Nesterov(Optimizer):
 
     def _update_one(self, key, param, grad):
         v = self._slot("v", key, param)
+        lr_g, step = self._work_arrays(key, param, grad, 2)
+        np.multiply(grad, self.lr, out=lr_g)
         v *= self.momentum
-        v -= self.lr * grad
-        param += self.momentum * v - self.lr * grad
+        v -= lr_g
+        np.multiply(v, self.momentum, out=step)
+        step -= lr_g
+        param += step  # W ← W + (α v - lr · g)
 
 
 class AdaGrad(Optimizer):
@@ -148,8 +174,10 @@ class AdaGrad(Optimizer):
 
     def _update_one(self, key, param, grad):
         h = self._slot("h", key, param)
-        h += grad * grad
-        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+        step, denom = self._work_arrays(key, param, grad, 2)
+        h += np.multiply(grad, grad, out=step)
+        _scaled_step(self.lr, grad, h, self.eps, step, denom)
+        param -= step
 
 
 class RMSprop(Optimizer):
@@ -165,9 +193,13 @@ class RMSprop(Optimizer):
 
     def _update_one(self, key, param, grad):
         h = self._slot("h", key, param)
+        step, denom = self._work_arrays(key, param, grad, 2)
         h *= self.decay_rate
-        h += (1 - self.decay_rate) * grad * grad
-        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+        np.multiply(grad, 1 - self.decay_rate, out=step)
+        step *= grad
+        h += step  # h ← ρ h + (1 - ρ) g · g
+        _scaled_step(self.lr, grad, h, self.eps, step, denom)
+        param -= step
 
 
 class Adam(Optimizer):
@@ -186,13 +218,29 @@ class Adam(Optimizer):
     def _update_one(self, key, param, grad):
         m = self._slot("m", key, param)
         v = self._slot("v", key, param)
+        step, denom = self._work_arrays(key, param, grad, 2)
         m *= self.beta1
-        m += (1 - self.beta1) * grad
+        m += np.multiply(grad, 1 - self.beta1, out=step)
         v *= self.beta2
-        v += (1 - self.beta2) * grad * grad
-        m_hat = m / (1 - self.beta1 ** self.t)
-        v_hat = v / (1 - self.beta2 ** self.t)
-        param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(grad, 1 - self.beta2, out=step)
+        step *= grad
+        v += step  # v ← β₂ v + (1 - β₂) g · g
+        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=step)
+        _scaled_step(self.lr, m_hat, v, self.eps, step, denom, 1 - self.beta2 ** self.t)
+        param -= step
+
+
+def _scaled_step(lr, g, h, eps, out, denom, h_scale=None):
+    """out ← lr · g / (√(h / h_scale) + ε) (without ``h_scale``: √h), computed in ``out`` and
+    ``denom`` in the order the formula reads (``g`` may be ``out`` itself)."""
+    if h_scale is None:
+        np.sqrt(h, out=denom)
+    else:
+        np.sqrt(np.divide(h, h_scale, out=denom), out=denom)
+    denom += eps
+    np.multiply(g, lr, out=out)
+    out /= denom
+    return out
 
 
 #: name → class, for the command line; SGD's default rate is the notebook's 0.1.
