@@ -170,16 +170,24 @@ class Trainer:
         if lr_schedule is not None:
             self.history["lr"] = []
 
+    #: BLAS threads while the epoch's steps run; None (default): BLAS's own setting. 1 is
+    #: faster for mini-batch products (100 × 784 × 50 is too small to share; a second thread
+    #: waiting for a busy core made epochs 2-10× slower) and `nnscratch train` uses it, but
+    #: OpenBLAS rounds differently with one thread, so the library keeps BLAS's setting.
+    blas_threads = None
+
     def batches(self):
-        """Index arrays of one epoch's mini-batches."""
-        n = len(self.x_train)
-        if self.sampling == "replacement":
-            for _ in range(self.iter_per_epoch):
-                yield self.rng.choice(n, self.batch_size)
-        else:
-            order = self.rng.permutation(n)
-            for start in range(0, n, self.batch_size):
-                yield order[start:start + self.batch_size]
+        """Index arrays of one epoch's mini-batches (while they are drawn and learned from,
+        BLAS uses at most ``blas_threads`` threads)."""
+        with blas_limit(self.blas_threads):
+            n = len(self.x_train)
+            if self.sampling == "replacement":
+                for _ in range(self.iter_per_epoch):
+                    yield self.rng.choice(n, self.batch_size)
+            else:
+                order = self.rng.permutation(n)
+                for start in range(0, n, self.batch_size):
+                    yield order[start:start + self.batch_size]
 
     def step(self, batch):
         """One learning step on the samples ``batch``; returns the batch loss before the step."""
@@ -248,6 +256,22 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
+
+
+def blas_limit(threads):
+    """``with blas_limit(n):`` BLAS (NumPy's matrix products) uses at most ``n`` threads inside,
+    its previous setting after; ``n=None`` changes nothing. Uses threadpoolctl."""
+    global _THREADPOOLS
+    if threads is None:
+        return contextlib.nullcontext()
+    if _THREADPOOLS is None:  # looking the libraries up takes 0.3 ms: once, not every epoch
+        from threadpoolctl import ThreadpoolController
+
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=threads, user_api="blas")
+
+
+_THREADPOOLS = None
 
 
 def train(net, x_train, t_train, x_test=None, t_test=None, **options):
