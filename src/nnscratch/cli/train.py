@@ -123,6 +123,9 @@ def add_parser(sub):
     p.add_argument("--grad", choices=("backprop", "numerical"), default=DEFAULTS["grad"],
                    help="how gradients are computed (numerical: the notebook's slow method)")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help="float type of the data and the network (default: the dataset's: float32 "
+                        "for MNIST and Fashion-MNIST, float64 for digits and --grad numerical)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for history.json and curves.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
@@ -155,7 +158,7 @@ def build_net(args, n_features, n_classes, seed):
             raise NnscratchError(f"--model two-layer has one hidden layer, got --hidden "
                                  f"{','.join(map(str, args.hidden))}: use --model mlp")
         net = TwoLayerNet(n_features, args.hidden[0], n_classes, seed=seed,
-                          activation=args.activation)
+                          activation=args.activation, dtype=args.dtype)
         return net, {"model": "two-layer", "input_size": n_features, "hidden_size": args.hidden[0],
                      "output_size": n_classes, "activation": args.activation,
                      "weight_init_std": 0.01}
@@ -164,7 +167,8 @@ def build_net(args, n_features, n_classes, seed):
                              "gradient would differentiate noise: use --grad backprop")
     net = MultiLayerNet(n_features, args.hidden, n_classes, activation=args.activation,
                         weight_init=args.weight_init, weight_decay_lambda=args.weight_decay,
-                        dropout=args.dropout, use_batchnorm=args.batchnorm, seed=seed)
+                        dropout=args.dropout, use_batchnorm=args.batchnorm, seed=seed,
+                        dtype=args.dtype)
     return net, {"model": "mlp", **net.config()}
 
 
@@ -177,7 +181,9 @@ def cmd_train(args):
     from ..train import ProgressBar, Trainer
 
     resolve_defaults(args)
-    data = load_dataset(args.dataset, data_dir=args.data_dir)
+    dtype = args.dtype or ("float64" if args.grad == "numerical" else None)
+    data = load_dataset(args.dataset, data_dir=args.data_dir, dtype=dtype)
+    args.dtype = data.x_train.dtype.name  # the network computes in the data's type
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(args.seed).spawn(2)
@@ -194,7 +200,8 @@ def cmd_train(args):
     config = {"dataset": args.dataset, **net_config, "optimizer": args.optimizer, "lr": lr,
               "lr_schedule": args.lr_schedule, "batch_size": args.batch_size,
               "epochs": args.epochs, "validation_split": validation_split or 0.0,
-              "early_stopping": args.early_stopping, "grad": args.grad, "seed": args.seed}
+              "early_stopping": args.early_stopping, "grad": args.grad, "seed": args.seed,
+              "dtype": args.dtype}
     callbacks = [] if args.quiet else [ProgressBar()]
     sizes = "-".join(str(s) for s in [data.n_features, *args.hidden, data.n_classes])
     print(f"training {net.__class__.__name__} {sizes} ({args.activation}, {args.optimizer} "
@@ -205,6 +212,7 @@ def cmd_train(args):
                       optimizer=make_optimizer(args.optimizer, lr), grad=args.grad,
                       seed=seeds[1], callbacks=callbacks, validation_split=validation_split or None,
                       early_stopping=args.early_stopping, lr_schedule=schedule)
+    trainer.blas_threads = 1  # faster for mini-batches (README, Performance)
     start = time.perf_counter()
     history = trainer.train()
     seconds = time.perf_counter() - start
