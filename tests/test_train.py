@@ -99,7 +99,7 @@ def test_digits_training_generalises():
     ({"batch_size": 0}, "batch size must be an integer from 1 to 23"),
     ({"batch_size": 24}, "batch size must be an integer from 1 to 23"),
     ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"lr": 0}, "learning rate must be > 0"),
+    ({"lr": 0}, "learning rate must be a finite number > 0, got 0"),
     ({"grad": "magic"}, "backprop, numerical"),
     ({"sampling": "sorted"}, "shuffle, replacement"),
 ])

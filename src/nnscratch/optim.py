@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import NnscratchError
 from .numgrad import numerical_gradient
+from .validation import check_learning_rate
 
 
 def gradient_descent(f, init_x, lr=0.01, step_num=100):
@@ -35,13 +36,20 @@ class SGD:
     """Stochastic gradient descent: W ← W - lr · ∂L/∂W for every parameter."""
 
     def __init__(self, lr=0.01):
-        if not lr > 0:
-            raise NnscratchError(f"learning rate must be > 0, got {lr}: try 0.1 for SGD")
-        self.lr = lr
+        self.lr = check_learning_rate(lr)
 
     def update(self, params, grads):
         for key in params:
             params[key] -= self.lr * grads[key]
+
+    def state_dict(self):
+        """SGD has no memory: an empty dict (the same interface as the other optimizers)."""
+        return {}
+
+    def load_state_dict(self, state):
+        if state:
+            raise NnscratchError(f"SGD has no state, got {sorted(state)}: was it saved by "
+                                 "another optimizer?")
 
 
 class Optimizer:
@@ -57,8 +65,9 @@ class Optimizer:
 
     def __init__(self, lr=None):
         lr = self.default_lr if lr is None else lr
-        if not (isinstance(lr, numbers.Real) and lr > 0):
-            raise NnscratchError(f"learning rate must be > 0, got {lr!r}: try "
+        if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
+                and lr > 0):
+            raise NnscratchError(f"learning rate must be a finite number > 0, got {lr!r}: try "
                                  f"{self.default_lr} for {type(self).__name__}")
         self.lr = lr
         self.t = 0
