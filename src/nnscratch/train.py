@@ -275,9 +275,9 @@ class Trainer:
         :class:`TrainingInterrupted` is raised; ``train()`` on a trainer restored from that
         checkpoint continues exactly where it stopped.
         """
+        self.stop_training = False
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        self.stop_training = False
         while self.epoch < self.epochs and not self.stop_training:
             start = time.perf_counter()
             if self.epoch_position == 0:  # a new epoch (not one resumed half-way)
@@ -372,12 +372,15 @@ class Trainer:
     def diverged(self, what):
         """The :class:`TrainingDiverged` error for ``what`` went non-finite, naming the likely
         cause (the learning rate, with a 10× smaller one to try) and the last good checkpoint."""
-        lr = self.base_lr
+        lr = float(self.optimizer.lr)
+        scheduled = (f" (this epoch's rate; the schedule started at {float(self.base_lr)!r})"
+                     if lr != self.base_lr else "")
         where = (f"Last good checkpoint: {self.checkpoint_path}" if self.checkpoint_path
                  else "No checkpoint was saved")
         return TrainingDiverged(
             f"training diverged at epoch {self.epoch + 1}, iteration {self.iteration + 1} "
-            f"({what}): the learning rate {lr:g} is probably too high; try {lr / 10:g}. {where}")
+            f"({what}): the learning rate {lr!r}{scheduled} is probably too high; try "
+            f"{lr / 10:.3g}. {where}")
 
     # --- checkpoints -----------------------------------------------------------------------
     def checkpoint_state(self):
