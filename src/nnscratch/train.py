@@ -539,6 +539,7 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, trainer, record):
         self.bar.write(format_epoch(record, trainer.epochs), file=self.line_file)
+        self.line_file.flush()  # a line per epoch, also when stdout is a pipe
 
     def on_train_end(self, trainer):
         self.bar.close()
