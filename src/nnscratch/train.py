@@ -21,7 +21,8 @@ import numpy as np
 
 from .errors import NnscratchError
 from .optim import SGD
-from .validation import check_batch_size, check_dataset, check_learning_rate, input_size, output_size
+from .validation import (check_batch_size, check_dataset, check_learning_rate, input_size,
+                         output_size)
 
 GRADIENT_METHODS = ("backprop", "numerical")
 SAMPLING = ("shuffle", "replacement")
