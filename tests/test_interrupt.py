@@ -3,6 +3,7 @@
 through the command line (one line, exit code 2)."""
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -140,7 +141,7 @@ def one_line_error(capsys):
 @pytest.mark.parametrize("option, message", [
     (["--epochs", "5"], "--epochs 5 conflicts with the checkpoint's 2: --resume continues the "
                         "saved run with its options; leave --epochs out"),
-    (["--hidden", "9"], "--hidden [9] conflicts with the checkpoint's [8]"),
+    (["--hidden", "9,4"], "--hidden 9,4 conflicts with the checkpoint's 8"),
     (["--dataset", "fashion-mnist"], "--dataset fashion-mnist conflicts with the checkpoint's "
                                      "digits"),
     (["--lr", "0.5"], "--lr 0.5 conflicts with the checkpoint's 0.001"),
@@ -215,3 +216,47 @@ def test_argparse_errors_are_one_line_too(capsys):
     err = capsys.readouterr().err
     assert err == ("nnscratch train: error: argument --epochs: expected a positive integer, "
                    "got 0 (see nnscratch train --help)\n")
+
+
+# ---------------------------------------------------------------------------- in-process signals
+
+def _signal_at(k, times):
+    from nnscratch.train import Callback
+
+    class Send(Callback):
+        def on_iteration_end(self, trainer, loss):
+            if trainer.iteration == k:
+                for _ in range(times):
+                    os.kill(os.getpid(), signal.SIGINT)
+
+    return Send()
+
+
+def _small_trainer(callbacks):
+    from nnscratch import Trainer, TwoLayerNet
+
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+    return Trainer(TwoLayerNet(4, 5, 3, seed=0), x, t, epochs=3, batch_size=10, seed=0,
+                   callbacks=callbacks)
+
+
+def test_stop_on_signals_finishes_the_step_saves_and_restores_the_handler(tmp_path):
+    from nnscratch.train import CheckpointSaver, TrainingInterrupted
+
+    trainer = _small_trainer([_signal_at(8, 1), CheckpointSaver(tmp_path)])
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(TrainingInterrupted) as exc:
+        with trainer.stop_on_signals():
+            trainer.train()
+    assert (exc.value.signal_name, exc.value.epoch, exc.value.iteration) == ("SIGINT", 1, 8)
+    assert load_checkpoint(tmp_path).iteration == 8
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_second_ctrl_c_interrupts_at_once(tmp_path):
+    trainer = _small_trainer([_signal_at(3, 2)])
+    with pytest.raises(KeyboardInterrupt):
+        with trainer.stop_on_signals():
+            trainer.train()
+    assert trainer.iteration == 3

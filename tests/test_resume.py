@@ -90,7 +90,8 @@ def interrupt_and_resume(run, stops, tmp_path):
     must come from the checkpoint)."""
     directory = tmp_path / run
     for i, k in enumerate(stops):
-        trainer = make(run, net_seed=100 + i if i else 1, callbacks=[StopAt(k), CheckpointSaver(directory)])
+        trainer = make(run, net_seed=100 + i if i else 1,
+                       callbacks=[StopAt(k), CheckpointSaver(directory)])
         if i:
             trainer.load_checkpoint(directory)
         with pytest.raises(TrainingInterrupted) as exc:
@@ -199,6 +200,10 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
         adam.load_checkpoint(tmp_path)  # SGD's checkpoint has no Adam state, no 't'
     with pytest.raises(NnscratchError, match="holds a .*TwoLayerNet.* but the network given"):
         Trainer(TwoLayerNet(20, 9, 3), X, T, epochs=3, batch_size=16).load_checkpoint(tmp_path)
+    saved = load_checkpoint(tmp_path)  # a Checkpoint already read, its network rebuilt
+    with pytest.raises(NnscratchError, match="holds a .*'hidden_size': 8.* but the network given "
+                                             "is a .*'hidden_size': 9"):
+        Trainer(TwoLayerNet(20, 9, 3), X, T, epochs=3, batch_size=16).load_checkpoint(saved)
 
 
 def test_multilayer_batchnorm_model_roundtrip_gives_identical_predictions(tmp_path):

@@ -277,6 +277,7 @@ class Trainer:
         checkpoint continues exactly where it stopped.
         """
         self.stop_training = False
+        self.stop_requested = None
         for cb in self.callbacks:
             cb.on_train_begin(self)
         while self.epoch < self.epochs and not self.stop_training:
@@ -419,14 +420,19 @@ class Trainer:
         load into this trainer's network): parameters, buffers, optimizer, generators,
         counters, history and callback state. Build the trainer exactly as the saved run was
         built (same data, seed, options), then call this, then ``train()``."""
-        from .io import Checkpoint, load_checkpoint, restore_rng
+        from .io import Checkpoint, describe_architecture, load_checkpoint, restore_rng
 
         if not isinstance(checkpoint, Checkpoint):
             checkpoint = load_checkpoint(checkpoint, self.net)
         elif checkpoint.net is not self.net:
+            if describe_architecture(checkpoint.net) != describe_architecture(self.net):
+                raise NnscratchError(f"checkpoint {str(checkpoint.path)!r} holds a "
+                                     f"{describe_architecture(checkpoint.net)} but the network "
+                                     f"given is a {describe_architecture(self.net)}")
             for key, value in checkpoint.net.params.items():
                 self.net.params[key][...] = value
-            self.net.buffers.update({k: v.copy() for k, v in checkpoint.net.buffers.items()})
+            for key, value in getattr(checkpoint.net, "buffers", {}).items():
+                self.net.buffers[key] = value.copy()
         source = f"checkpoint {str(checkpoint.path)!r}"
         extra = checkpoint.extra
         try:

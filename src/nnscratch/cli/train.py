@@ -192,13 +192,19 @@ def resume_options(args):
         given = getattr(args, name)
         if given is not None and given != saved[name]:
             flag = "--" + name.replace("_", "-")
-            raise NnscratchError(f"{flag} {given} conflicts with the checkpoint's {saved[name]}: "
+            raise NnscratchError(f"{flag} {_shown(given)} conflicts with the checkpoint's "
+                                 f"{_shown(saved[name])}: "
                                  f"--resume continues the saved run with its options; leave "
                                  f"{flag} out (or start a new run with another --out)")
         setattr(args, name, saved[name])
     if args.out is None:
         args.out = args.resume
     return checkpoint
+
+
+def _shown(value):
+    """An option's value as it is typed: [256, 128] → 256,128."""
+    return ",".join(map(str, value)) if isinstance(value, list) else value
 
 
 def cmd_train(args):
