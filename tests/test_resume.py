@@ -259,3 +259,69 @@ def test_interrupted_message_names_epoch_iteration_and_checkpoint(tmp_path):
     exc = TrainingInterrupted(2, 1234, tmp_path / "checkpoint.npz")
     assert str(exc) == (f"interrupted at epoch 3, iteration 1234: checkpoint saved to "
                         f"{tmp_path / 'checkpoint.npz'}")
+
+
+# ---------------------------------------------------------------------------- bad input
+
+def _bad(what):
+    x, t, x_test, t_test = X.copy(), T.copy(), X_TEST.copy(), T_TEST.copy()
+    if what == "length":
+        t = t[:-1]
+    elif what == "label-range":
+        t[5] = 3
+    elif what == "label-negative":
+        t[5] = -1
+    elif what == "label-fraction":
+        t = t.astype(float)
+        t[5] = 0.5
+    elif what == "nan":
+        x[7, 2] = np.nan
+    elif what == "inf-test":
+        x_test[0, 0] = np.inf
+    elif what == "features":
+        x = x[:, :19]
+    elif what == "test-features":
+        x_test = x_test[:, :19]
+    return x, t, x_test, t_test
+
+
+@pytest.mark.parametrize("what, message", [
+    ("length", r"x has 100 samples but t_train has 99 labels: give exactly one label per sample"),
+    ("label-range", r"t_train holds the label 3 but the model has 3 classes \(0..2\): build the "
+                    r"model with output_size=4 or fix the labels"),
+    ("label-negative", r"t_train holds the label -1: labels must be class indices from 0 to 2"),
+    ("label-fraction", r"t_train holds 0.5, which is not a whole number: labels are class "
+                       r"indices"),
+    ("nan", r"x_train holds NaN in 1 of 100 samples \(first: row 7\): remove or impute those "
+            r"values before training"),
+    ("inf-test", r"x_test holds inf in 1 of 40 samples \(first: row 0\)"),
+    ("features", r"x_train has 19 features per sample but the model takes 20: use data of the "
+                 r"kind the model was trained on"),
+    ("test-features", r"x_test has 19 features per sample but the model takes 20"),
+])
+def test_trainer_checks_its_data(what, message):
+    x, t, x_test, t_test = _bad(what)
+    with pytest.raises(NnscratchError, match=f"^{message}"):
+        Trainer(TwoLayerNet(20, 8, 3), x, t, x_test, t_test, epochs=1, batch_size=10)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(batch_size=0), r"batch size must be an integer from 1 to 100 \(the number of training "
+                         r"samples\), got 0: use e.g. 32 or 100"),
+    (dict(batch_size=101), r"got 101: use at most 100"),
+    (dict(batch_size=2.5), r"got 2.5: use e.g. 32"),
+    (dict(lr=-0.1), r"learning rate must be a finite number > 0, got -0.1: try 0.1 for SGD"),
+    (dict(lr=float("nan")), r"learning rate must be a finite number > 0, got nan"),
+])
+def test_trainer_checks_batch_size_and_learning_rate(options, message):
+    with pytest.raises(NnscratchError, match=message):
+        Trainer(TwoLayerNet(20, 8, 3), X, T, epochs=1, **{"batch_size": 10, **options})
+
+
+def test_optimizers_check_their_rate():
+    with pytest.raises(NnscratchError, match="learning rate must be a finite number > 0, got 0: "
+                                             "try 0.001 for Adam"):
+        Adam(lr=0)
+    with pytest.raises(NnscratchError, match="learning rate must be a finite number > 0, got "
+                                             "inf: try 0.1 for SGD"):
+        Trainer(TwoLayerNet(20, 8, 3), X, T, lr=float("inf"))
