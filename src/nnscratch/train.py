@@ -157,7 +157,13 @@ class Trainer:
     After ``train()``, ``history`` holds ``train_loss`` (per iteration), ``train_acc`` and
     ``test_acc`` (per epoch) and ``epoch_seconds``; with validation data also ``val_loss`` and
     ``val_acc`` (per epoch), with a schedule ``lr`` (per epoch). The trainer's state is in plain
-    attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``), ``history``.
+    attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``), ``history``,
+    and within an epoch ``epoch_position`` (batches done) and ``epoch_rng_state``.
+
+    Checkpoints and resume: :class:`CheckpointSaver` writes one after every epoch and on
+    :meth:`request_stop` / signals (:meth:`stop_on_signals`); :meth:`load_checkpoint` on a trainer
+    built like the saved one continues bit-identically. The inputs are checked first
+    (``validation.check_dataset`` against the network's sizes, batch size, learning rate).
     """
 
     def __init__(self, net, x_train, t_train, x_test=None, t_test=None, *, epochs=10,
