@@ -260,3 +260,13 @@ def test_a_second_ctrl_c_interrupts_at_once(tmp_path):
         with trainer.stop_on_signals():
             trainer.train()
     assert trainer.iteration == 3
+
+
+def test_resume_of_a_checkpoint_written_from_python(tmp_path, capsys):
+    from nnscratch import TwoLayerNet
+    from nnscratch.io import save_checkpoint
+
+    save_checkpoint(tmp_path, TwoLayerNet(64, 5, 10), config={"dataset": "digits"})
+    assert main(["train", "--resume", str(tmp_path)]) == 2
+    assert ("was not written by `nnscratch train`: resume it from Python with "
+            "Trainer.load_checkpoint") in one_line_error(capsys)
