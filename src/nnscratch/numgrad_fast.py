@@ -30,6 +30,9 @@ Work is float64 throughout, whatever the parameters' dtype; gradients come back 
 parameters' dtype, as the naive loop returns them.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from . import functions
@@ -39,8 +42,10 @@ from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 #: elementwise activation layer class → the function its forward applies (functions.py, no math twice)
 ACTIVATION_FUNCTIONS = {Sigmoid: functions.sigmoid, Relu: functions.relu, Tanh: functions.tanh}
 
-#: largest number of float64 elements one chunk of perturbations may hold (8 MB)
-CHUNK_ELEMENTS = 1_000_000
+#: float64 elements of scratch per chunk of perturbations: small enough to stay in L2 cache
+CHUNK_ELEMENTS = 65_536
+#: float64 elements of the (samples, inputs, units) block the per-input sums are gathered in (32 MB)
+DENSE_ELEMENTS = 4_000_000
 
 
 def _chain(net):
@@ -75,6 +80,25 @@ def _chain(net):
         raise NnscratchError(f"parameters {missing} belong to no supported layer: the fast numerical "
                              "gradient is not supported for this network; use net.numerical_gradient")
     return chain
+
+
+#: threads sharing the perturbations (NumPy's ufuncs release the GIL on large arrays)
+THREADS = min(os.cpu_count() or 1, 8)
+_POOL = None
+
+
+def _run_parallel(work, total, chunk):
+    """``work(range)`` over [0, total) split into one contiguous part per thread."""
+    global _POOL
+    parts = min(THREADS, -(-total // chunk))
+    if parts <= 1:
+        work(range(0, total))
+        return
+    if _POOL is None or _POOL._max_workers < parts:
+        _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="numgrad")
+    bounds = np.linspace(0, total, parts + 1).astype(int)
+    for future in [_POOL.submit(work, range(lo, hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]:
+        future.result()
 
 
 def _groups(values):
@@ -119,7 +143,7 @@ class _Engine:
         self.target_sum = self.targets.sum(axis=1)
         # Σ_c t_nc W_L[j, c]: the label part of a rank-one score change da_j ⊗ W_L[j, :]
         self.target_w = self.targets @ self.weights[-1].T
-        self.weights_t = [np.ascontiguousarray(w.T) for w in self.weights]
+        self.p_t = np.ascontiguousarray(self.p.T)
         self.loss = float(functions.negative_log_likelihood(log_p, t))
 
     def _loss_change_from_scores(self, ds, samples):
@@ -146,13 +170,20 @@ class _Engine:
         da = act(z + dz[:, np.newaxis]) - a  # (G, H_k): unit j's output change
         w_next = self.weights[k + 1]
         if k + 1 == last:  # rank one into the scores: Δs = da_j ⊗ W_L[j, :]
-            # laid out (G, C, H_k): the long axis innermost, for fast broadcasting
-            shape = (da.shape[0], w_next.shape[1], da.shape[1])
-            ds = (np.empty(shape) if buffer is None
-                  else buffer[:da.size * shape[1]].reshape(shape))
-            np.multiply(da[:, np.newaxis, :], self.weights_t[k + 1][np.newaxis], out=ds)
-            np.expm1(ds, out=ds)
-            dlse = np.log1p(np.matmul(self.p[samples][:, np.newaxis, :], ds)[:, 0, :])
+            # class by class, laid out (H_k, G) so that the long axis is innermost and the
+            # scratch stays in cache: Σ_c p_c·expm1(da·W_L[:, c])
+            da_t = np.ascontiguousarray(da.T)
+            p_t = self.p_t[:, samples]
+            size = da.size
+            tmp = np.empty(da_t.shape) if buffer is None else buffer[:size].reshape(da_t.shape)
+            acc = np.zeros(da_t.shape) if buffer is None else buffer[size:2 * size].reshape(da_t.shape)
+            acc[...] = 0.0
+            for c in range(w_next.shape[1]):
+                np.multiply(da_t, w_next[:, c:c + 1], out=tmp)
+                np.expm1(tmp, out=tmp)
+                tmp *= p_t[c]
+                acc += tmp
+            dlse = np.log1p(acc).T
             label = da * self.target_w[samples]  # Σ_c t_c Δs_c
             return self.target_sum[samples][:, np.newaxis] * dlse - label
         # deeper: propagate the (G, H_k, D) change layer by layer, differences only
@@ -171,19 +202,24 @@ class _Engine:
         # the bias is the weight of an input that is 1 for every sample
         values = np.concatenate([a_in, np.ones((n, 1))], axis=1)
         sample, value, group, pair_row, pair_col = _groups(values)
-        # memory per group: (H_k × widest later layer) floats per sign
-        per_group = width * max(w.shape[1] for w in self.weights[k:])
+        # scratch per group: two (H_k,) rows next to the scores, (H_k × widest layer above) deeper
+        per_group = width * (2 if k + 1 >= len(self.chain) - 1
+                             else max(w.shape[1] for w in self.weights[k + 1:]))
         chunk = max(1, CHUNK_ELEMENTS // per_group)
         diff = np.empty((len(sample), width))
-        buffer = np.empty(min(len(sample), chunk) * per_group)
-        for start in range(0, len(sample), chunk):
-            s = slice(start, start + chunk)
-            plus = self.loss_change(k, sample[s], h * value[s], buffer)
-            minus = self.loss_change(k, sample[s], -h * value[s], buffer)
-            diff[s] = plus - minus  # N·(L(θ+h e) − L(θ−h e)), this group's share
+
+        def work(part):  # one thread's share of the groups, chunk by chunk, its own scratch
+            buffer = np.empty(min(part.stop - part.start, chunk) * per_group)
+            for start in range(part.start, part.stop, chunk):
+                s = slice(start, min(start + chunk, part.stop))
+                plus = self.loss_change(k, sample[s], h * value[s], buffer)
+                minus = self.loss_change(k, sample[s], -h * value[s], buffer)
+                diff[s] = plus - minus  # N·(L(θ+h e) − L(θ−h e)), this group's share
+
+        _run_parallel(work, len(sample), chunk)
         # Σ over the samples of each input i, a block of samples at a time (pairs are by sample)
         grad = np.zeros((d + 1, width))
-        block = max(1, CHUNK_ELEMENTS // ((d + 1) * width))
+        block = max(1, DENSE_ELEMENTS // ((d + 1) * width))
         bounds = np.searchsorted(pair_row, np.arange(0, n + block, block))
         for first, lo, hi in zip(range(0, n, block), bounds[:-1], bounds[1:]):
             dense = np.zeros((min(block, n - first) * (d + 1), width))
