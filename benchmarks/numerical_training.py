@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _data import load_fashion_mnist  # noqa: E402
 
 from nnscratch.nets import TwoLayerNet  # noqa: E402
+from nnscratch import numgrad_fast  # noqa: E402
 from nnscratch.numgrad_fast import fast_numerical_gradient  # noqa: E402
 from nnscratch.optim import SGD  # noqa: E402
 
@@ -42,9 +43,10 @@ def main(argv=None):
     optimizer = SGD(args.lr)
     rng = np.random.default_rng(args.seed)
     iter_per_epoch = max(len(x_train) // args.batch_size, 1)
-    history = {"train_loss": [], "iteration": [], "train_acc": [], "test_acc": [], "seconds": []}
+    history = {"train_loss": [], "iteration": [], "train_acc": [], "test_acc": [], "seconds": [],
+               "cpu_seconds": []}
     grad_seconds = []
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for i in range(1, args.iters + 1):
         batch = rng.choice(len(x_train), args.batch_size)
         x, t = x_train[batch], t_train[batch]
@@ -56,18 +58,21 @@ def main(argv=None):
         if i % iter_per_epoch == 0 or i == args.iters:
             train_acc, test_acc = net.accuracy(x_train, t_train), net.accuracy(x_test, t_test)
             elapsed = time.perf_counter() - start
+            cpu = time.process_time() - cpu_start
             for key, value in (("iteration", i), ("train_acc", train_acc),
-                               ("test_acc", test_acc), ("seconds", elapsed)):
+                               ("test_acc", test_acc), ("seconds", elapsed), ("cpu_seconds", cpu)):
                 history[key].append(value)
             print(f"iter {i:>6}/{args.iters}  loss {np.mean(history['train_loss'][-iter_per_epoch:]):.4f}"
                   f"  train acc {train_acc:.4f}  test acc {test_acc:.4f}  {elapsed:7.1f} s"
+                  f" (CPU {cpu:7.1f} s, load {os.getloadavg()[0]:.1f})"
                   f"  (median gradient {np.median(grad_seconds[-iter_per_epoch:]):.3f} s)",
                   flush=True)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     summary = {
         "config": vars(args) | {"dataset": "fashion-mnist", "net": f"784-{args.hidden}-10 sigmoid",
                                 "gradient": "numerical (fast engine, central differences, h=1e-4)"},
-        "wall_seconds": wall, "median_gradient_seconds": float(np.median(grad_seconds)),
+        "wall_seconds": wall, "cpu_seconds": cpu, "threads": numgrad_fast.THREADS,
+        "load_average_end": os.getloadavg(), "median_gradient_seconds": float(np.median(grad_seconds)),
         "final_train_acc": history["train_acc"][-1], "final_test_acc": history["test_acc"][-1],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "history": history,
@@ -77,7 +82,7 @@ def main(argv=None):
         json.dump(summary, f, indent=1)
     print(f"done: {args.iters} iterations in {wall:.1f} s ({wall / 60:.1f} min), final test acc "
           f"{summary['final_test_acc']:.4f}, median gradient {summary['median_gradient_seconds']:.3f} s,"
-          f" peak RSS {summary['peak_rss_mb']:.0f} MB -> {args.out}")
+          f" CPU {cpu:.1f} s, peak RSS {summary['peak_rss_mb']:.0f} MB -> {args.out}")
 
 
 if __name__ == "__main__":
