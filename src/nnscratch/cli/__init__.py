@@ -9,10 +9,10 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
-from . import train
+from . import evaluate, plot, predict, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train]
+COMMANDS = [train, evaluate, predict, plot]
 
 
 def build_parser():

@@ -2,6 +2,8 @@
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
 
 def training_curves(history):
     """Loss per iteration (left) and train/test accuracy per epoch (right) of a run's history."""
@@ -12,16 +14,22 @@ def training_curves(history):
     if loss.size >= 20:
         k = max(loss.size // 50, 5)
         smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
-        ax_loss.plot(np.arange(k, loss.size + 1), smooth, lw=2, label=f"mean of {k}")
+        ax_loss.plot(np.arange(k, loss.size + 1), smooth, lw=2, label=f"moving mean of {k}")
     ax_loss.set(xlabel="iteration", ylabel="training loss (cross-entropy)",
                 title="Loss on each mini-batch")
     ax_loss.legend()
     epochs = np.arange(1, len(history["train_acc"]) + 1)
-    ax_acc.plot(epochs, history["train_acc"], "o-", label="train")
+    ax_acc.plot(epochs, history["train_acc"], "o-", label=_last("train", history["train_acc"]))
     if not np.all(np.isnan(np.asarray(history["test_acc"], dtype=float))):
-        ax_acc.plot(epochs, history["test_acc"], "s--", label="test")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy after each epoch")
+        ax_acc.plot(epochs, history["test_acc"], "s--", label=_last("test", history["test_acc"]))
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy after each epoch",
+               ylim=(0, 1.02))
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.legend(loc="lower right")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
     return fig
+
+
+def _last(name, values):
+    return f"{name} (last {values[-1]:.3f})" if len(values) else name

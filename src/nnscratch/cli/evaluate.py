@@ -1,0 +1,55 @@
+"""``nnscratch evaluate MODEL --dataset D``: accuracy, per-class accuracy and confusion matrix."""
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="measure a saved model on a dataset",
+                       description="Load a model file and report its accuracy, the accuracy of "
+                                   "each class and the confusion matrix on a dataset.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("model", type=Path, metavar="MODEL", help="model file (.npz) from save_model")
+    p.add_argument("--dataset", default=None,
+                   help="dataset to evaluate on (default: the one the model was trained on)")
+    p.add_argument("--split", choices=("test", "train"), default="test",
+                   help="which part of the dataset")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def format_report(matrix, per_class, accuracy, header):
+    """The text evaluate prints: accuracy line, then one row per true class."""
+    n = len(matrix)
+    width = max(5, len(str(matrix.max())) + 1)
+    lines = [header, f"accuracy {accuracy:.4f} ({int(matrix.trace())}/{int(matrix.sum())})", "",
+             "confusion matrix (rows: true class, columns: predicted), accuracy of each class:",
+             "true\\pred" + "".join(f"{j:>{width}}" for j in range(n)) + "   class acc"]
+    for i in range(n):
+        lines.append(f"{i:>9}" + "".join(f"{v:>{width}}" for v in matrix[i])
+                     + f"   {per_class[i]:.4f}")
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args):
+    from ..datasets import load_dataset
+    from ..errors import NnscratchError
+    from ..io import read_model
+    from ..metrics import confusion_matrix, per_class_accuracy
+    from ..validation import check_dataset, input_size, output_size
+
+    model = read_model(args.model)
+    name = args.dataset or model.config.get("dataset")
+    if not name:
+        raise NnscratchError(f"{args.model} does not say which dataset it was trained on: "
+                             "give --dataset")
+    data = load_dataset(name)
+    x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
+    n_classes = output_size(model.net)
+    x, t = check_dataset(x, t, n_features=input_size(model.net), n_classes=n_classes,
+                         names=(f"{name} images", f"{name} labels"))
+    y = model.net.predict(x).argmax(axis=1)
+    matrix = confusion_matrix(t, y, n_classes)
+    header = (f"{args.model}: {model.meta['architecture']['class']} on {name} ({args.split}, "
+              f"{len(x)} images)")
+    print(format_report(matrix, per_class_accuracy(matrix), matrix.trace() / len(x), header))
+    return 0

@@ -1,0 +1,129 @@
+"""Figures of a trained network: what its first layer sees, where it errs, its worst mistakes.
+
+Each function takes a net (anything with a ``params`` dict and ``predict(x) → (N, C)``
+probabilities, such as TwoLayerNet or a network loaded from a model file) and plain arrays, so it
+works the same for a net trained a second ago and for one read from disk.
+"""
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..errors import NnscratchError
+
+
+def _image_shape(n_pixels, image_shape):
+    if image_shape is None:
+        side = math.isqrt(n_pixels)
+        if side * side != n_pixels:
+            raise NnscratchError(f"cannot guess the image shape of {n_pixels} pixels: "
+                                 "pass image_shape=(height, width)")
+        image_shape = (side, side)
+    if image_shape[0] * image_shape[1] != n_pixels:
+        raise NnscratchError(f"image_shape {tuple(image_shape)} does not hold {n_pixels} pixels")
+    return tuple(image_shape)
+
+
+def _grid(n, max_cols):
+    cols = min(n, max_cols)
+    return math.ceil(n / cols), cols
+
+
+def first_layer_weights(net, image_shape=None, max_units=50, cols=10):
+    """The first layer's weights W1 ``(D, H)``: column j, reshaped to the image, is the pattern that
+    excites hidden unit j (red: a bright pixel raises its input a = x·W1 + b1, blue: lowers it).
+    Shows up to ``max_units`` units on one symmetric colour scale."""
+    w1 = np.asarray(net.params["W1"])
+    shape = _image_shape(w1.shape[0], image_shape)
+    n = min(w1.shape[1], max_units)
+    rows, cols = _grid(n, cols)
+    vmax = float(np.max(np.abs(w1[:, :n]))) or 1.0
+    fig = Figure(figsize=(1.25 * cols + 1.2, 1.35 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= n:
+            ax.set_axis_off()
+            continue
+        im = ax.imshow(w1[:, j].reshape(shape), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_xlabel(f"unit {j}", fontsize=9, labelpad=2)
+    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
+    fig.suptitle(f"First-layer weights W1: one {shape[0]}×{shape[1]} image per hidden unit "
+                 f"({n} of {w1.shape[1]})", fontsize=13)
+    # every cell's axis labels are the unit names; the figure-level labels say what the grid is
+    fig.supxlabel("hidden unit j: column W1[:, j] as an image")
+    fig.supylabel("pixel weights")
+    return fig
+
+
+def predictions(net, x):
+    """Predicted class (N,) and its probability (N,) from ``net.predict(x)``."""
+    y = np.asarray(net.predict(x))
+    pred = np.argmax(y, axis=1)
+    return pred, y[np.arange(len(y)), pred]
+
+
+def confusion_counts(t, pred, n_classes):
+    """Counts C[i, j] = number of samples of true class i predicted as class j, ``(K, K)``."""
+    t = np.asarray(t, dtype=np.intp)
+    return np.bincount(t * n_classes + np.asarray(pred, dtype=np.intp),
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def confusion_matrix(net, x, t, class_names=None):
+    """Confusion matrix of ``net`` on (x, t): row = true class, column = predicted class; the
+    diagonal holds the correct answers, everything else is a mistake."""
+    t = np.asarray(t)
+    pred, _ = predictions(net, x)
+    k = int(max(np.max(t), np.max(pred))) + 1 if class_names is None else len(class_names)
+    names = [str(i) for i in range(k)] if class_names is None else list(class_names)
+    counts = confusion_counts(t, pred, k)
+    fig = Figure(figsize=(0.62 * k + 3, 0.62 * k + 2))
+    ax = fig.subplots()
+    # colour by the fraction of each true class, so small classes read as clearly as large ones
+    frac = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            if counts[i, j]:
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=11,
+                        color="white" if frac[i, j] > 0.5 else ("C3" if i != j else "black"))
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="fraction of the true class")
+    acc = np.trace(counts) / max(counts.sum(), 1)
+    ax.set_title(f"Confusion matrix on {counts.sum()} images (accuracy {acc:.3f})")
+    return fig
+
+
+def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6):
+    """The ``k`` misclassified samples the net was surest about, most confident first, each with
+    its predicted class, that class's probability, and the true class."""
+    t = np.asarray(t)
+    pred, prob = predictions(net, x)
+    wrong = np.flatnonzero(pred != t)
+    order = wrong[np.argsort(-prob[wrong], kind="stable")][:k]
+    shape = _image_shape(np.asarray(x).shape[1], image_shape)
+    rows, cols = _grid(max(len(order), 1), cols)
+    fig = Figure(figsize=(2.1 * cols, 2.45 * rows + 0.7), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax, i in zip(axes, order):
+        ax.imshow(np.asarray(x[i]).reshape(shape), cmap="gray_r")
+        ax.set_title(f"predicted {pred[i]} ({prob[i]:.0%})", fontsize=11, color="C3")
+        ax.set_xlabel(f"true {t[i]}", fontsize=11)
+    for ax in axes[len(order):]:
+        ax.set_axis_off()
+    if len(order) == 0:
+        axes[0].set_axis_on()
+        axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center", fontsize=14)
+    fig.suptitle(f"The {len(order)} most confident mistakes ({len(wrong)} of {len(t)} wrong)",
+                 fontsize=13)
+    fig.supxlabel("title: the net's answer and its probability; below: the true label")
+    fig.supylabel("misclassified images")
+    return fig

@@ -1,0 +1,164 @@
+"""Checks at the API boundary: bad input stops here with one :class:`NnscratchError` whose message
+says what is wrong and what to change, before it can turn into a shape error deep in a layer or a
+silently wrong result.
+
+Each check returns the (possibly converted) value it accepted, so a caller writes
+``x = check_inputs(x, n_features=...)``. Conventions (see DESIGN.md): x is float (N, D); labels
+are int indices (N,) — (N, 1) and one-hot (N, C) are accepted too.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from .errors import NnscratchError
+
+
+def check_inputs(x, n_features=None, name="x"):
+    """x as a numeric (N, D) array (a single sample (D,) becomes (1, D)), every value finite.
+
+    ``n_features``: the D the model takes (its input size); a different D is an error.
+    """
+    try:
+        x = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise NnscratchError(f"{name} is not a rectangular array ({exc}): give an (N, D) array "
+                             "of numbers") from None
+    if x.dtype.kind not in "biuf":
+        raise NnscratchError(f"{name} has dtype {x.dtype}: give numbers (a float array of shape "
+                             "(N, D))")
+    if x.ndim == 1:
+        x = x[np.newaxis, :]
+    if x.ndim != 2:
+        raise NnscratchError(f"{name} has shape {x.shape}: give an (N, D) array, one sample per "
+                             "row (flatten images with x.reshape(len(x), -1))")
+    if len(x) == 0:
+        raise NnscratchError(f"{name} is empty: give at least one sample")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = ~np.isfinite(x)
+        rows = np.flatnonzero(bad.any(axis=1))
+        kinds = " and ".join(k for k, m in (("NaN", np.isnan(x)), ("inf", np.isinf(x)))
+                             if m.any())
+        raise NnscratchError(f"{name} holds {kinds} in {len(rows)} of {len(x)} samples (first: "
+                             f"row {rows[0]}): remove or impute those values before training")
+    if n_features is not None and x.shape[1] != n_features:
+        raise NnscratchError(f"{name} has {x.shape[1]} features per sample but the model takes "
+                             f"{n_features}: use data of the kind the model was trained on "
+                             f"(or a model built with input_size={x.shape[1]})")
+    return x
+
+
+def check_labels(t, n_samples=None, n_classes=None, name="t"):
+    """Labels as an int array (N,): index labels (N,) or (N, 1), or one-hot (N, C).
+
+    Index labels must be whole numbers in 0..n_classes-1 (floats such as 3.0 are accepted and
+    converted; 2.5 is an error); ``n_samples`` is the number of inputs they belong to.
+    """
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise NnscratchError(f"{name} has dtype {t.dtype}: labels must be integer class indices "
+                             "0..C-1 (or one-hot rows)")
+    if n_samples is not None and (t.ndim == 0 or len(t) != n_samples):
+        got = "a single value" if t.ndim == 0 else f"{len(t)} labels"
+        raise NnscratchError(f"x has {n_samples} samples but {name} has {got}: give exactly one "
+                             "label per sample (x[i] ↔ t[i])")
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.ndim == 2:
+        if n_classes is not None and t.shape[1] != n_classes:
+            raise NnscratchError(f"{name} is one-hot with {t.shape[1]} columns but the model "
+                                 f"has {n_classes} classes: use {n_classes} columns")
+        if not (np.isin(t, (0, 1)).all() and (t.sum(axis=1) == 1).all()):
+            raise NnscratchError(f"{name} has shape {t.shape} but its rows are not one-hot "
+                                 "(one 1, the rest 0): give index labels (N,) or one-hot rows")
+        return np.argmax(t, axis=1)
+    if t.ndim != 1:
+        raise NnscratchError(f"{name} has shape {t.shape}: give index labels (N,) or one-hot "
+                             "(N, C)")
+    if t.dtype.kind == "f":
+        if not np.isfinite(t).all() or not (t == np.round(t)).all():
+            bad = t[~(np.isfinite(t) & (t == np.round(t)))][0].item()
+            raise NnscratchError(f"{name} holds {bad!r}, which is not a whole number: labels are "
+                                 "class indices 0, 1, 2, ... (use t.astype(int) only if the "
+                                 "values are really classes)")
+    if len(t) and t.min() < 0:
+        raise NnscratchError(f"{name} holds the label {t.min().item()!r}: labels must be class "
+                             f"indices from 0 to {'C-1' if n_classes is None else n_classes - 1}")
+    if n_classes is not None and len(t) and t.max() >= n_classes:
+        raise NnscratchError(f"{name} holds the label {t.max().item()!r} but the model has "
+                             f"{n_classes} classes (0..{n_classes - 1}): build the model with "
+                             f"output_size={int(t.max()) + 1} or fix the labels")
+    return t.astype(np.int64)
+
+
+def check_dataset(x, t, n_features=None, n_classes=None, names=("x", "t")):
+    """Both checks above, and that x and t have the same length: returns (x, t)."""
+    x = check_inputs(x, n_features, names[0])
+    t = check_labels(t, len(x), n_classes, names[1])
+    return x, t
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_positive_int(value, name):
+    """``value`` as an int ≥ 1."""
+    if not (_is_int(value) and value > 0):
+        raise NnscratchError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_batch_size(batch_size, n_samples):
+    """A batch size from 1 to the number of training samples N."""
+    if not (_is_int(batch_size) and 0 < batch_size <= n_samples):
+        hint = (f"use at most {n_samples}" if _is_int(batch_size) and batch_size > n_samples
+                else "use e.g. 32 or 100")
+        raise NnscratchError(f"batch size must be an integer from 1 to {n_samples} (the number "
+                             f"of training samples), got {batch_size!r}: {hint}")
+    return int(batch_size)
+
+
+def check_learning_rate(lr, name="learning rate"):
+    """A finite learning rate > 0."""
+    if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
+            and lr > 0):
+        raise NnscratchError(f"{name} must be a finite number > 0, got {lr!r}: try 0.1 for SGD "
+                             "or 0.001 for Adam")
+    return float(lr)
+
+
+def parse_hidden(text):
+    """``--hidden "256,128"`` → (256, 128): the hidden layer sizes, each a positive integer."""
+    if not isinstance(text, str):
+        raise NnscratchError(f"--hidden must be text such as '256,128', got {text!r}")
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(p == "" for p in parts):
+        raise NnscratchError(f"--hidden {text!r} has an empty size: give sizes separated by "
+                             "commas, e.g. --hidden 256,128 (or --hidden 100 for one layer)")
+    sizes = []
+    for p in parts:
+        if not (p.isascii() and p.isdigit()) or int(p) == 0:
+            raise NnscratchError(f"--hidden {text!r}: {p!r} is not a positive integer; give "
+                                 "layer sizes such as --hidden 256,128")
+        sizes.append(int(p))
+    return tuple(sizes)
+
+
+def input_size(net):
+    """The number of features ``net`` takes: rows of its first weight matrix."""
+    for layer in getattr(net, "layers", ()):
+        key = getattr(layer, "weight_key", None)
+        if key is not None:
+            return int(net.params[key].shape[0])
+    return int(net.params["W1"].shape[0])
+
+
+def output_size(net):
+    """The number of classes ``net`` predicts: columns of its last weight matrix."""
+    for layer in reversed(getattr(net, "layers", ())):
+        key = getattr(layer, "weight_key", None)
+        if key is not None:
+            return int(net.params[key].shape[1])
+    raise NnscratchError(f"cannot tell how many classes a {type(net).__name__} predicts")

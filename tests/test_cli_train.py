@@ -1,0 +1,73 @@
+"""`nnscratch train`, run in-process and as the installed command."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnscratch import __version__
+from nnscratch.cli import main
+
+
+def test_default_training_on_digits_writes_history_and_curves(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "test acc" in out
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert {"config", "train_loss", "train_acc", "test_acc"} <= set(history)
+    cfg = history["config"]
+    assert cfg["dataset"] == "digits" and cfg["seed"] == 0
+    iter_per_epoch = -(-1437 // cfg["batch_size"])
+    assert len(history["train_loss"]) == cfg["epochs"] * iter_per_epoch
+    assert len(history["test_acc"]) == cfg["epochs"]
+    assert history["test_acc"][-1] >= 0.95
+    png = (tmp_path / "curves.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_epoch_lines_and_same_seed_same_history(tmp_path, capsys):
+    args = ["train", "--epochs", "3", "--hidden", "20", "--seed", "5"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3  loss ")
+    assert main(args + ["--out", str(tmp_path / "b"), "--quiet"]) == 0
+    a = json.loads((tmp_path / "a" / "history.json").read_text())
+    b = json.loads((tmp_path / "b" / "history.json").read_text())
+    assert a["train_loss"] == b["train_loss"] and a["test_acc"] == b["test_acc"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--lr", "-1"], "argument --lr: expected a positive number, got -1"),
+    (["train", "--hidden", "abc"], "argument --hidden: expected a positive integer, got 'abc'"),
+    (["train", "--batch-size", "0"], "argument --batch-size: expected a positive integer, got 0"),
+])
+def test_bad_arguments_exit_2_with_one_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_library_errors_are_one_line_exit_2(capsys):
+    assert main(["train", "--dataset", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("nnscratch: error: unknown dataset 'nope'")
+    assert "Traceback" not in err
+    assert main(["train", "--batch-size", "5000", "--quiet"]) == 2
+    assert "batch size must be an integer from 1 to 1437" in capsys.readouterr().err
+
+
+def test_installed_command_version_and_help():
+    exe = shutil.which("nnscratch")
+    cmd = [exe] if exe else [sys.executable, "-m", "nnscratch.cli"]
+    out = subprocess.run(cmd + ["--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"nnscratch {__version__}"
+    out = subprocess.run(cmd + ["train", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    for option in ("--dataset", "--hidden", "--lr", "--batch-size", "--epochs", "--grad", "--seed",
+                   "--out"):
+        assert option in out

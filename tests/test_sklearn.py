@@ -1,0 +1,81 @@
+"""NNClassifier as a scikit-learn estimator.
+
+scikit-learn's own estimator checks run in full. None is excluded. Two may report "skipped" by
+scikit-learn itself, not by us: ``check_array_api_input`` (runs only when the environment variable
+SCIPY_ARRAY_API=1 is set and an array-API library is installed; we accept NumPy arrays only) and,
+where pandas is missing, ``check_classifier_data_not_an_array`` (the test extra installs pandas).
+"""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from nnscratch.datasets import load_dataset
+from nnscratch.sklearn import NNClassifier
+
+
+@parametrize_with_checks([NNClassifier(random_state=0)])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_fit_predict_on_digits_with_fitted_attributes():
+    data = load_dataset("digits")
+    clf = NNClassifier(hidden_sizes=(50,), epochs=20, random_state=0)
+    assert clf.fit(data.x_train, data.t_train) is clf
+    assert clf.classes_.tolist() == list(range(10))
+    assert clf.n_iter_ == 20 and len(clf.loss_curve_) == 20
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 5
+    assert clf.score(data.x_test, data.t_test) >= 0.95
+    proba = clf.predict_proba(data.x_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(data.x_test), proba.argmax(axis=1))
+
+
+def test_string_labels_come_back_as_strings():
+    data = load_dataset("digits")
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                      "nine"])
+    clf = NNClassifier(hidden_sizes=(50,), epochs=20, random_state=0)
+    clf.fit(data.x_train, names[data.t_train])
+    assert clf.classes_.tolist() == sorted(names.tolist())
+    assert np.mean(clf.predict(data.x_test) == names[data.t_test]) >= 0.95
+
+
+def test_same_random_state_same_model():
+    data = load_dataset("digits")
+    a = NNClassifier(epochs=3, random_state=1).fit(data.x_train, data.t_train)
+    b = NNClassifier(epochs=3, random_state=1).fit(data.x_train, data.t_train)
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.predict_proba(data.x_test), b.predict_proba(data.x_test))
+
+
+def test_partial_fit_continues_training():
+    data = load_dataset("digits")
+    clf = NNClassifier(hidden_sizes=(50,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(data.x_train, data.t_train)
+    for _ in range(10):
+        clf.partial_fit(data.x_train, data.t_train, classes=np.arange(10))
+    assert clf.n_iter_ == 10 and len(clf.loss_curve_) == 10
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    # partial_fit equals fit epoch by epoch: the optimizer and generator carry over
+    fitted = NNClassifier(hidden_sizes=(50,), epochs=10, random_state=0)
+    fitted.fit(data.x_train, data.t_train)
+    np.testing.assert_allclose(clf.loss_curve_, fitted.loss_curve_, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"labels \[10\] are not in classes"):
+        clf.partial_fit(data.x_train[:2], np.array([10, 1]))
+
+
+def test_pipeline_and_grid_search_over_two_hyperparameters():
+    data = load_dataset("digits")
+    pipe = make_pipeline(StandardScaler(), NNClassifier(epochs=10, random_state=0))
+    grid = GridSearchCV(pipe, {"nnclassifier__hidden_sizes": [(16,), (64,)],
+                               "nnclassifier__lr": [0.01, 0.1]}, cv=3)
+    grid.fit(data.x_train, data.t_train)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_params_["nnclassifier__hidden_sizes"] == (64,)
+    assert grid.score(data.x_test, data.t_test) >= 0.9
