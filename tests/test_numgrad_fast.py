@@ -35,7 +35,7 @@ def assert_same_as_naive(net, x, t, h=1e-4):
 
 
 class DeepNet(LayerNet):
-    """Affine → act → Affine → act → ... → Affine, built from layers.py (as MultiLayerNet will be)."""
+    """Affine → act → ... → Affine from layers.py, as MultiLayerNet will be; optional L2 decay."""
 
     def __init__(self, sizes, activations, seed=0, std=1.0, weight_decay_lambda=0.0):
         rng = np.random.default_rng(seed)

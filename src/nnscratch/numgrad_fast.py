@@ -39,7 +39,7 @@ from . import functions
 from .errors import NnscratchError
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 
-#: elementwise activation layer class → the function its forward applies (functions.py, no math twice)
+#: elementwise activation layer → the function its forward applies (from functions.py: no math twice)
 ACTIVATION_FUNCTIONS = {Sigmoid: functions.sigmoid, Relu: functions.relu, Tanh: functions.tanh}
 
 #: float64 elements of scratch per chunk of perturbations: small enough to stay in L2 cache
@@ -77,8 +77,9 @@ def _chain(net):
     covered = {key for weight, bias, _ in chain for key in (weight, bias)}
     missing = [key for key in net.params if key not in covered]
     if missing:
-        raise NnscratchError(f"parameters {missing} belong to no supported layer: the fast numerical "
-                             "gradient is not supported for this network; use net.numerical_gradient")
+        raise NnscratchError(f"parameters {missing} belong to no supported layer: the fast "
+                             "numerical gradient is not supported for this network; use "
+                             "net.numerical_gradient")
     return chain
 
 
@@ -158,7 +159,7 @@ class _Engine:
 
     def loss_change(self, k, samples, dz, buffer=None):
         """Δℓ (G, H_k) of sample ``samples[g]`` when column j of z_k changes by ``dz[g]`` (G,),
-        for every unit j of layer k at once. ``buffer``: scratch space of ≥ G·H_k·C floats."""
+        for every unit j of layer k at once. ``buffer``: scratch space of ≥ 2·G·H_k floats."""
         last = len(self.chain) - 1
         if k == last:  # the scores themselves: Δs = dz·e_j
             p = self.p[samples]
@@ -175,8 +176,10 @@ class _Engine:
             da_t = np.ascontiguousarray(da.T)
             p_t = self.p_t[:, samples]
             size = da.size
-            tmp = np.empty(da_t.shape) if buffer is None else buffer[:size].reshape(da_t.shape)
-            acc = np.zeros(da_t.shape) if buffer is None else buffer[size:2 * size].reshape(da_t.shape)
+            if buffer is None:
+                buffer = np.empty(2 * size)
+            tmp = buffer[:size].reshape(da_t.shape)
+            acc = buffer[size:2 * size].reshape(da_t.shape)
             acc[...] = 0.0
             for c in range(w_next.shape[1]):
                 np.multiply(da_t, w_next[:, c:c + 1], out=tmp)
@@ -205,7 +208,9 @@ class _Engine:
         # scratch per group: two (H_k,) rows next to the scores, (H_k × widest layer above) deeper
         per_group = width * (2 if k + 1 >= len(self.chain) - 1
                              else max(w.shape[1] for w in self.weights[k + 1:]))
-        chunk = max(1, CHUNK_ELEMENTS // per_group)
+        # next to the scores the scratch fits in cache; deeper, larger chunks amortise the matmuls
+        near = k + 1 >= len(self.chain) - 1
+        chunk = max(1, (CHUNK_ELEMENTS if near else DENSE_ELEMENTS) // per_group)
         diff = np.empty((len(sample), width))
 
         def work(part):  # one thread's share of the groups, chunk by chunk, its own scratch
@@ -250,7 +255,8 @@ def fast_numerical_gradient(net, x, t, h=1e-4):
     if not np.isclose(actual, expected, rtol=1e-9, atol=1e-12):
         raise NnscratchError(
             f"net.loss gives {actual!r} but the fast numerical gradient models {expected!r}: the "
-            "network's loss has terms it does not know; use net.numerical_gradient (the naive loop)")
+            "network's loss has terms it does not know; use net.numerical_gradient (the naive "
+            "loop)")
     grads = {}
     for k, (w_key, b_key, _) in enumerate(chain):
         g_w, g_b = engine.layer_gradient(k, h)
