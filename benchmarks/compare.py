@@ -84,8 +84,8 @@ def run_nnscratch(cfg, data, epochs, seed):
         try:
             from nnscratch.nets import MultiLayerNet
             from nnscratch.optim import Adam
-        except ImportError as exc:
-            raise Skip(f"nnscratch has no MultiLayerNet/Adam yet ({exc})") from None
+        except ImportError:
+            raise Skip("no MultiLayerNet/Adam in nnscratch yet") from None
         try:
             net = MultiLayerNet(cfg["sizes"][0], cfg["sizes"][1:-1], cfg["sizes"][-1],
                                 activation=cfg["activation"], seed=seed)
@@ -107,7 +107,7 @@ def run_pytorch(cfg, data, epochs, seed):
     try:
         import torch
     except ImportError:
-        raise Skip("torch is not installed in this environment (pip install torch==2.13.0)") from None
+        raise Skip("torch is not installed here (pip install torch==2.13.0)") from None
     torch.set_num_threads(2)
     torch.manual_seed(seed)
     (x_train, t_train), (x_test, t_test) = data
@@ -181,7 +181,8 @@ def worker(system, config, epochs, seed):
         return {"system": system, "config": config, "skipped": str(exc)}
     return {"system": system, "config": config, "epochs": epochs, "epoch_seconds": seconds,
             "median_epoch_seconds": float(np.median(seconds)), "test_acc": accuracy,
-            "dtype": param_dtype, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "dtype": param_dtype,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 # --- the parent: environment, subprocesses, table --------------------------------------------
@@ -206,14 +207,16 @@ def environment():
 def _cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            return next(line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name"))
     except (OSError, StopIteration):
         return platform.processor()
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=17, help="notebook config (17 ≈ 10,000 iterations)")
+    parser.add_argument("--epochs", type=int, default=17,
+                        help="notebook config (17 ≈ 10,000 iterations)")
     parser.add_argument("--deep-epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--systems", default=",".join(SYSTEMS))

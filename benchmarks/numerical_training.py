@@ -62,7 +62,8 @@ def main(argv=None):
             for key, value in (("iteration", i), ("train_acc", train_acc),
                                ("test_acc", test_acc), ("seconds", elapsed), ("cpu_seconds", cpu)):
                 history[key].append(value)
-            print(f"iter {i:>6}/{args.iters}  loss {np.mean(history['train_loss'][-iter_per_epoch:]):.4f}"
+            recent_loss = np.mean(history["train_loss"][-iter_per_epoch:])
+            print(f"iter {i:>6}/{args.iters}  loss {recent_loss:.4f}"
                   f"  train acc {train_acc:.4f}  test acc {test_acc:.4f}  {elapsed:7.1f} s"
                   f" (CPU {cpu:7.1f} s, load {os.getloadavg()[0]:.1f})"
                   f"  (median gradient {np.median(grad_seconds[-iter_per_epoch:]):.3f} s)",
@@ -72,7 +73,8 @@ def main(argv=None):
         "config": vars(args) | {"dataset": "fashion-mnist", "net": f"784-{args.hidden}-10 sigmoid",
                                 "gradient": "numerical (fast engine, central differences, h=1e-4)"},
         "wall_seconds": wall, "cpu_seconds": cpu, "threads": numgrad_fast.THREADS,
-        "load_average_end": os.getloadavg(), "median_gradient_seconds": float(np.median(grad_seconds)),
+        "load_average_end": os.getloadavg(),
+        "median_gradient_seconds": float(np.median(grad_seconds)),
         "final_train_acc": history["train_acc"][-1], "final_test_acc": history["test_acc"][-1],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "history": history,
@@ -81,7 +83,8 @@ def main(argv=None):
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=1)
     print(f"done: {args.iters} iterations in {wall:.1f} s ({wall / 60:.1f} min), final test acc "
-          f"{summary['final_test_acc']:.4f}, median gradient {summary['median_gradient_seconds']:.3f} s,"
+          f"{summary['final_test_acc']:.4f}, "
+          f"median gradient {summary['median_gradient_seconds']:.3f} s,"
           f" CPU {cpu:.1f} s, peak RSS {summary['peak_rss_mb']:.0f} MB -> {args.out}")
 
 

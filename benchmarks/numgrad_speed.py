@@ -1,4 +1,4 @@
-"""One numerical gradient of the notebook's 784-50-10 net on a batch of 100: naive loop vs fast engine.
+"""One numerical gradient of the notebook's 784-50-10 net, batch 100: naive loop vs fast engine.
 
 Both compute (L(θ + h e_k) − L(θ − h e_k)) / 2h for all 39,760 parameters, float64, on the same
 Fashion-MNIST batch, in one run; reports both times, the speed-up and the largest relative error
