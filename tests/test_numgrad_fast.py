@@ -9,7 +9,7 @@ from nnscratch.errors import NnscratchError
 from nnscratch.functions import one_hot
 from nnscratch.gradcheck import relative_error
 from nnscratch.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
-from nnscratch.nets import LayerNet, TwoLayerNet
+from nnscratch.nets import LayerNet, MultiLayerNet, TwoLayerNet
 from nnscratch.numgrad_fast import fast_numerical_gradient
 
 TOL = 1e-9  # relative to each parameter's gradient scale (gradcheck.relative_error)
@@ -35,11 +35,11 @@ def assert_same_as_naive(net, x, t, h=1e-4):
 
 
 class DeepNet(LayerNet):
-    """Affine → act → ... → Affine from layers.py, as MultiLayerNet will be; optional L2 decay."""
+    """Affine → act → ... → Affine from layers.py, built by hand; optional L2 decay (LayerNet's)."""
 
     def __init__(self, sizes, activations, seed=0, std=1.0, weight_decay_lambda=0.0):
         rng = np.random.default_rng(seed)
-        self.params, self.layers = {}, []
+        self.params, self.buffers, self.layers = {}, {}, []
         for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             self.params[f"W{i}"] = std * rng.standard_normal((d_in, d_out))
             self.params[f"b{i}"] = 0.1 * rng.standard_normal(d_out)
@@ -48,10 +48,6 @@ class DeepNet(LayerNet):
                 self.layers.append(activations[i - 1]())
         self.last_layer = SoftmaxWithLoss()
         self.weight_decay_lambda = weight_decay_lambda
-
-    def loss(self, x, t):
-        decay = sum(np.sum(self.params[f"W{i}"] ** 2) for i in range(1, len(self.layers) // 2 + 2))
-        return super().loss(x, t) + 0.5 * self.weight_decay_lambda * decay
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
@@ -172,3 +168,20 @@ def test_bad_step_is_refused():
     net = TwoLayerNet(4, 3, 2, seed=0)
     with pytest.raises(NnscratchError, match="step h must be positive"):
         fast_numerical_gradient(net, np.ones((2, 4)), np.array([0, 1]), h=0.0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_multilayer_net_matches_naive_loop(activation):
+    rng = np.random.default_rng(11)
+    net = MultiLayerNet(6, [5, 4], 3, activation=activation, weight_init=1.0,
+                        weight_decay_lambda=0.1, seed=5)
+    x = sparse_batch(rng, 8, 6)
+    t = rng.integers(0, 3, 8)
+    assert_same_as_naive(net, x, t)
+
+
+@pytest.mark.parametrize("options", [{"dropout": 0.5}, {"use_batchnorm": True}])
+def test_dropout_and_batchnorm_are_refused(options):
+    net = MultiLayerNet(4, [3], 2, seed=0, **options)
+    with pytest.raises(NnscratchError, match="not supported"):
+        fast_numerical_gradient(net, np.ones((2, 4)), np.array([0, 1]))

@@ -4,11 +4,18 @@
 what forward kept. Layers with parameters read them from the network's ``params`` dict by key at
 every call (so perturbing or replacing ``params["W1"]`` is always seen) and after backward give
 their gradients by the same keys through ``param_grads()``.
+
+Dropout and BatchNorm behave differently in training and in evaluation: they read their
+``training`` attribute, which the network sets for all of them at once (``net.train()`` /
+``net.eval()``). BatchNorm's running mean and variance are not parameters (no gradient) but state
+the network keeps in its ``buffers`` dict by key, so that they can be saved with the model.
 """
 
 import numpy as np
 
-from .functions import log_softmax, negative_log_likelihood, sigmoid
+from .errors import NnscratchError
+from .functions import (log_softmax, mean_squared_error, negative_log_likelihood, one_hot,
+                        sigmoid, to_index_labels)
 
 
 class Affine:
@@ -31,9 +38,14 @@ class Affine:
         return x @ self.params[self.weight_key] + self.params[self.bias_key]
 
     def backward(self, dout):
+        self.backward_params(dout)
+        return dout @ self.params[self.weight_key].T
+
+    def backward_params(self, dout):
+        """∂L/∂W and ∂L/∂b only: for the first layer, whose ∂L/∂x (the data's) nobody needs —
+        it would cost as much as the forward pass."""
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)
-        return dout @ self.params[self.weight_key].T
 
     def param_grads(self):
         return {self.weight_key: self.dW, self.bias_key: self.db}
@@ -54,7 +66,11 @@ class Sigmoid:
 
 
 class Relu:
-    """out = max(0, x) elementwise; backward: ∂L/∂x = dout where x > 0, else 0."""
+    """out = max(0, x) elementwise; backward: ∂L/∂x = dout where x > 0, else 0.
+
+    Unlike the book's version it keeps a boolean mask and builds new arrays: backward never writes
+    into ``dout`` (the book's ``dout[self.mask] = 0`` changes the caller's array).
+    """
 
     def __init__(self):
         self.positive = None
@@ -108,6 +124,117 @@ class SoftmaxWithLoss:
             dx = self.y.copy()
             dx[np.arange(n), self.t.reshape(n)] -= 1.0
         return dx * (dout / n)
+
+
+ReLU = Relu
+
+
+class MeanSquaredErrorLoss:
+    """Mean squared error as the last layer: L = (1/N) Σ_n Σ_k (y_nk - t_nk)² (``mean_squared_error``).
+
+    Shapes: y (N, C) (the network's outputs, no softmax); t one-hot (N, C) or index labels (N,).
+    Backward: ∂L/∂y = 2 (y - t) / N.
+    """
+
+    def __init__(self):
+        self.y = None
+        self.t = None
+
+    def forward(self, y, t):
+        t = np.asarray(t)
+        if t.shape != y.shape:
+            t = one_hot(to_index_labels(t), y.shape[-1])
+        self.y, self.t = y, t
+        return mean_squared_error(y, t)
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) * (2.0 * dout / self.y.shape[0])
+
+
+class Dropout:
+    """Inverted dropout: in training each unit is kept with probability 1 - p and scaled by
+    1 / (1 - p); in evaluation the layer is the identity (the expected output is the same).
+
+    Training: out = x · mask / (1 - p), mask_ij ~ Bernoulli(1 - p) from ``rng``;
+    backward: ∂L/∂x = dout · mask / (1 - p). Shapes: any; out has x's shape.
+    ``fixed_mask`` (a boolean array of x's shape), when set, replaces the random draw — the way a
+    gradient check holds the random function still.
+    """
+
+    def __init__(self, ratio, rng):
+        if not 0 <= ratio < 1:
+            raise NnscratchError(f"dropout ratio must be in [0, 1), got {ratio}: "
+                                 "0.5 drops half the units, 0 none")
+        self.ratio = ratio
+        self.rng = rng
+        self.training = True
+        self.fixed_mask = None
+        self.scale = None
+
+    def forward(self, x):
+        if not self.training or self.ratio == 0:
+            self.scale = None
+            return x
+        mask = (self.fixed_mask if self.fixed_mask is not None
+                else self.rng.random(x.shape) >= self.ratio)
+        self.scale = mask / (1.0 - self.ratio)
+        return x * self.scale
+
+    def backward(self, dout):
+        return dout if self.scale is None else dout * self.scale
+
+
+class BatchNorm:
+    """Batch normalisation (Ioffe & Szegedy 2015) of each feature over the mini-batch.
+
+    Training: μ = mean_n x, σ² = mean_n (x - μ)², x̂ = (x - μ) / √(σ² + ε), out = γ x̂ + β;
+    the running averages follow μ and σ² with ``momentum``: r ← m·r + (1 - m)·batch value.
+    Evaluation: x̂ uses the running mean and variance instead (a fixed affine map per feature).
+    Shapes: x (N, D), γ and β (D,) in ``params`` under ``gamma_key``/``beta_key``; the running mean
+    and variance (D,) in ``buffers`` under ``mean_key``/``var_key``.
+    Backward (training): with s = √(σ² + ε) and g = γ · dout,
+    ∂L/∂β = Σ_n dout, ∂L/∂γ = Σ_n dout · x̂, ∂L/∂x = (g - mean_n g - x̂ · mean_n(g · x̂)) / s.
+    In evaluation μ and σ² are constants and ∂L/∂x = g / s.
+    """
+
+    def __init__(self, params, gamma_key, beta_key, buffers, mean_key, var_key, momentum=0.9,
+                 eps=1e-5):
+        self.params, self.gamma_key, self.beta_key = params, gamma_key, beta_key
+        self.buffers, self.mean_key, self.var_key = buffers, mean_key, var_key
+        self.momentum = momentum
+        self.eps = eps
+        self.training = True
+        self.x_hat = None
+        self.std = None
+        self.dgamma = None
+        self.dbeta = None
+
+    def forward(self, x):
+        if self.training:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc ** 2, axis=0)
+            m = self.momentum
+            # new arrays, not in-place: a saved copy of the buffers is never changed behind its back
+            self.buffers[self.mean_key] = m * self.buffers[self.mean_key] + (1 - m) * mu
+            self.buffers[self.var_key] = m * self.buffers[self.var_key] + (1 - m) * var
+        else:
+            xc = x - self.buffers[self.mean_key]
+            var = self.buffers[self.var_key]
+        self.std = np.sqrt(var + self.eps)
+        self.x_hat = xc / self.std
+        return self.params[self.gamma_key] * self.x_hat + self.params[self.beta_key]
+
+    def backward(self, dout):
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = np.sum(dout * self.x_hat, axis=0)
+        g = self.params[self.gamma_key] * dout
+        if not self.training:
+            return g / self.std
+        return (g - g.mean(axis=0) - self.x_hat * np.mean(g * self.x_hat, axis=0)) / self.std
+
+    def param_grads(self):
+        return {self.gamma_key: self.dgamma, self.beta_key: self.dbeta}
 
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu, "tanh": Tanh}

@@ -1,8 +1,14 @@
 """Gradient descent on a plain function, and the optimizers that update a network's parameters.
 
 Every optimizer has ``update(params, grads)``: it changes the arrays of the ``params`` dict in place
-(its name says so) from the same-keyed ``grads`` dict.
+(its name says so) from the same-keyed ``grads`` dict. Optimizers with memory (velocities, squared
+gradient sums, moments, the step count) expose it as a flat dict of arrays with
+``state_dict()`` and take it back with ``load_state_dict(state)``, so that a run can be saved and
+resumed. Learning-rate schedules (``StepLR``, ``CosineLR``) give the rate of each epoch.
 """
+
+import math
+import numbers
 
 import numpy as np
 
@@ -36,3 +42,212 @@ class SGD:
     def update(self, params, grads):
         for key in params:
             params[key] -= self.lr * grads[key]
+
+
+class Optimizer:
+    """What the optimizers with memory share: the learning rate, per-parameter state arrays made
+    on first use (zeros of the parameter's shape), and ``state_dict`` / ``load_state_dict``.
+
+    ``_slots`` names the per-parameter arrays (e.g. ``("v",)``); the state dict holds them as
+    ``"v/W1"``, ``"v/b1"``, ... plus ``"t"`` (the number of updates made) as a 0-d array.
+    """
+
+    _slots = ()
+    default_lr = 0.01
+
+    def __init__(self, lr=None):
+        lr = self.default_lr if lr is None else lr
+        if not (isinstance(lr, numbers.Real) and lr > 0):
+            raise NnscratchError(f"learning rate must be > 0, got {lr!r}: try "
+                                 f"{self.default_lr} for {type(self).__name__}")
+        self.lr = lr
+        self.t = 0
+        self.state = {slot: {} for slot in self._slots}
+
+    def _slot(self, slot, key, like):
+        if key not in self.state[slot]:
+            self.state[slot][key] = np.zeros_like(like)
+        return self.state[slot][key]
+
+    def update(self, params, grads):
+        self.t += 1
+        for key in params:
+            self._update_one(key, params[key], grads[key])
+
+    def _update_one(self, key, param, grad):  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def state_dict(self):
+        """Copies of the optimizer's memory: {"t": 0-d int array, "slot/key": array, ...}."""
+        state = {"t": np.array(self.t)}
+        for slot, arrays in self.state.items():
+            for key, value in arrays.items():
+                state[f"{slot}/{key}"] = value.copy()
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned (the same optimizer class, the same parameters)."""
+        self.t = int(state["t"])
+        self.state = {slot: {} for slot in self._slots}
+        for name, value in state.items():
+            if name == "t":
+                continue
+            slot, _, key = name.partition("/")
+            if slot not in self.state:
+                raise NnscratchError(f"optimizer state {name!r} does not belong to "
+                                     f"{type(self).__name__}: was it saved by another optimizer?")
+            self.state[slot][key] = np.array(value, copy=True)
+
+
+class Momentum(Optimizer):
+    """Momentum SGD: v ← α v - lr · ∂L/∂W, W ← W + v (α = ``momentum``, v starts at 0)."""
+
+    _slots = ("v",)
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr)
+        self.momentum = momentum
+
+    def _update_one(self, key, param, grad):
+        v = self._slot("v", key, param)
+        v *= self.momentum
+        v -= self.lr * grad
+        param += v
+
+
+class Nesterov(Optimizer):
+    """Nesterov's accelerated gradient (Sutskever et al. 2013, in the form PyTorch uses):
+    v ← α v - lr · g, W ← W + α v - lr · g — the step looks ahead along the new velocity.
+
+    (The book's ``Nesterov`` adds α² v - (1 + α) lr · g, which is not this method: its velocity
+    term is scaled by α once too often.)
+    """
+
+    _slots = ("v",)
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr)
+        self.momentum = momentum
+
+    def _update_one(self, key, param, grad):
+        v = self._slot("v", key, param)
+        v *= self.momentum
+        v -= self.lr * grad
+        param += self.momentum * v - self.lr * grad
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: h ← h + g², W ← W - lr · g / (√h + ε); each weight's rate shrinks with its
+    history of gradients (ε = 1e-7 as in the book keeps the first step finite)."""
+
+    _slots = ("h",)
+
+    def __init__(self, lr=0.01, eps=1e-7):
+        super().__init__(lr)
+        self.eps = eps
+
+    def _update_one(self, key, param, grad):
+        h = self._slot("h", key, param)
+        h += grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: h ← ρ h + (1 - ρ) g², W ← W - lr · g / (√h + ε); AdaGrad with a forgetting
+    average, so the rate does not decay to 0 (ρ = ``decay_rate``)."""
+
+    _slots = ("h",)
+
+    def __init__(self, lr=0.01, decay_rate=0.99, eps=1e-7):
+        super().__init__(lr)
+        self.decay_rate = decay_rate
+        self.eps = eps
+
+    def _update_one(self, key, param, grad):
+        h = self._slot("h", key, param)
+        h *= self.decay_rate
+        h += (1 - self.decay_rate) * grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction, at step t = 1, 2, ...:
+    m ← β₁ m + (1 - β₁) g, v ← β₂ v + (1 - β₂) g², m̂ = m / (1 - β₁ᵗ), v̂ = v / (1 - β₂ᵗ),
+    W ← W - lr · m̂ / (√v̂ + ε). Without the correction the first steps would be far too small,
+    since m and v start at 0."""
+
+    _slots = ("m", "v")
+    default_lr = 0.001
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def _update_one(self, key, param, grad):
+        m = self._slot("m", key, param)
+        v = self._slot("v", key, param)
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        v *= self.beta2
+        v += (1 - self.beta2) * grad * grad
+        m_hat = m / (1 - self.beta1 ** self.t)
+        v_hat = v / (1 - self.beta2 ** self.t)
+        param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+#: name → class, for the command line; SGD's default rate is the notebook's 0.1.
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,
+              "rmsprop": RMSprop, "adam": Adam}
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
+              "adam": 0.001}
+
+
+def make_optimizer(name, lr=None, **options):
+    """The optimizer called ``name`` (see ``OPTIMIZERS``) with rate ``lr`` (its default if None)."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise NnscratchError(f"unknown optimizer {name!r}: use one of "
+                             f"{', '.join(OPTIMIZERS)}") from None
+    return cls(lr=DEFAULT_LR[name] if lr is None else lr, **options)
+
+
+class StepLR:
+    """Step decay: lr(epoch) = base_lr · γ^⌊epoch / step_size⌋ (epoch counted from 0)."""
+
+    def __init__(self, step_size, gamma=0.1):
+        if not (isinstance(step_size, (int, np.integer)) and step_size > 0):
+            raise NnscratchError(f"step_size must be a positive integer, got {step_size!r}")
+        if not 0 < gamma <= 1:
+            raise NnscratchError(f"step decay factor must be in (0, 1], got {gamma!r}")
+        self.step_size, self.gamma = step_size, gamma
+
+    def __call__(self, base_lr, epoch):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineLR:
+    """Cosine annealing over ``total`` epochs (Loshchilov & Hutter 2017):
+    lr(epoch) = min_lr + ½ (base_lr - min_lr)(1 + cos(π · epoch / total)), epoch from 0."""
+
+    def __init__(self, total, min_lr=0.0):
+        if not (isinstance(total, (int, np.integer)) and total > 0):
+            raise NnscratchError(f"the cosine schedule's length must be a positive number of "
+                                 f"epochs, got {total!r}")
+        self.total, self.min_lr = total, min_lr
+
+    def __call__(self, base_lr, epoch):
+        progress = min(epoch, self.total) / self.total
+        return self.min_lr + 0.5 * (base_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def optimizer_path(optimizer, grad_f, init_x, step_num=30):
+    """Follow ``optimizer`` on a plain function from ``init_x``: ``step_num`` updates with the
+    gradient ``grad_f(x)``; returns the path ``(step_num + 1, *x.shape)``, the start included.
+    ``init_x`` is copied (float64) and never modified."""
+    params = {"x": np.array(init_x, dtype=np.float64)}
+    path = [params["x"].copy()]
+    for _ in range(step_num):
+        optimizer.update(params, {"x": grad_f(params["x"])})
+        path.append(params["x"].copy())
+    return np.array(path)

@@ -9,10 +9,10 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
-from . import evaluate, plot, predict, train
+from . import compare, data, evaluate, plot, predict, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, evaluate, predict, plot]
+COMMANDS = [train, evaluate, predict, data, plot, compare]
 
 
 def build_parser():

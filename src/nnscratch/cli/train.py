@@ -7,22 +7,119 @@ from pathlib import Path
 
 from .args import positive_float, positive_int
 
-DEFAULTS = {"dataset": "digits", "hidden": 100, "lr": 0.5, "batch_size": 32, "epochs": 40,
+DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
             "grad": "backprop", "seed": 0}
+#: What an option left out means for each model: for mlp the README's default recipe (chosen on
+#: validation splits of Fashion-MNIST and digits), for two-layer the notebook's network.
+MODEL_DEFAULTS = {
+    "mlp": {"hidden": [256, 128], "activation": "relu", "weight_init": "he", "optimizer": "adam",
+            "lr_schedule": "cosine", "weight_decay": 0.0, "dropout": 0.0, "batchnorm": True},
+    "two-layer": {"hidden": [100], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.5,
+                  "lr_schedule": "none"},
+}
+MLP_ONLY = ("weight_init", "weight_decay", "dropout", "batchnorm")
+
+
+def hidden_sizes(text):
+    """'256,128' → [256, 128]: the hidden layers' widths, each a positive integer."""
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            size = 0
+        if size <= 0:
+            where = f" in {text!r}" if "," in text else ""
+            raise argparse.ArgumentTypeError(
+                f"expected a positive integer, got {part!r}{where}; give layer sizes such as "
+                "256,128 (or 100 for one layer)")
+        sizes.append(size)
+    return sizes
+
+
+def probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text}")
+    return value
+
+
+def weight_init(text):
+    if text in ("he", "xavier"):
+        return text
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected he, xavier or a standard deviation such as 0.01, got {text!r}") from None
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows argparse's defaults, except None: those options say their per-model default."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def add_parser(sub):
+    from ..layers import ACTIVATIONS
+    from ..optim import OPTIMIZERS
+
     p = sub.add_parser("train", help="train a network and report its accuracy",
-                       description="Train a TwoLayerNet by mini-batch gradient descent.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description="Train a network by mini-batch gradient descent. The defaults "
+                                   "are the README's default recipe; --model two-layer is the "
+                                   "notebook's network.",
+                       formatter_class=_HelpFormatter)
     p.add_argument("--dataset", default=DEFAULTS["dataset"], help="dataset to learn")
-    p.add_argument("--hidden", type=positive_int, default=DEFAULTS["hidden"],
-                   help="hidden layer size")
-    p.add_argument("--lr", type=positive_float, default=DEFAULTS["lr"], help="learning rate")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder to look in first for the dataset's files (and to download into)")
+    p.add_argument("--model", choices=("two-layer", "mlp"), default=DEFAULTS["model"],
+                   help="the notebook's TwoLayerNet or a MultiLayerNet of any depth")
+    p.add_argument("--hidden", type=hidden_sizes, default=None,
+                   help="hidden layer sizes, comma-separated (two-layer: one size) "
+                        "(default: mlp: 256,128; two-layer: 100)")
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
+                   help="hidden activation (default: mlp: relu; two-layer: sigmoid)")
+    p.add_argument("--weight-init", type=weight_init, default=None,
+                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number "
+                        "(default: he)")
+    p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
+                   help="update rule (default: mlp: adam; two-layer: sgd)")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate (default: two-layer with sgd: 0.5; else sgd 0.1, "
+                        "momentum/nesterov/adagrad 0.01, rmsprop/adam 0.001)")
+    p.add_argument("--lr-schedule", choices=("none", "step", "cosine"),
+                   default=None, help="learning rate per epoch: constant, halved every epochs/4, "
+                                      "or cosine to 0 (default: mlp: cosine; two-layer: none)")
+    p.add_argument("--weight-decay", type=non_negative_float, default=None,
+                   help="mlp: L2 penalty λ (adds ½λΣ‖W‖² to the loss) (default: 0)")
+    p.add_argument("--dropout", type=probability, default=None,
+                   help="mlp: dropout probability after each hidden activation (default: 0)")
+    p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
+                   default=None, help="mlp: batch norm before each activation (default: on)")
     p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"],
                    help="mini-batch size")
     p.add_argument("--epochs", type=positive_int, default=DEFAULTS["epochs"],
-                   help="passes over the training data")
+                   help="passes over the training data (at most, with --early-stopping)")
+    p.add_argument("--validation-split", type=probability, default=None,
+                   help="fraction of the training data held out for validation "
+                        "(default: 0.1 with --early-stopping, else none)")
+    p.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better validation loss and keep "
+                        "the best weights")
     p.add_argument("--grad", choices=("backprop", "numerical"), default=DEFAULTS["grad"],
                    help="how gradients are computed (numerical: the notebook's slow method)")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed")
@@ -32,36 +129,91 @@ def add_parser(sub):
     p.set_defaults(func=cmd_train)
 
 
+def resolve_defaults(args):
+    """Fill the options left out with the model's defaults (``MODEL_DEFAULTS``); the mlp-only
+    options given with --model two-layer are an error."""
+    from ..errors import NnscratchError
+
+    if args.model == "two-layer":
+        given = [name for name in MLP_ONLY if getattr(args, name) not in (None, 0, 0.0, False)]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise NnscratchError(f"{flags} need --model mlp (TwoLayerNet is the notebook's "
+                                 "network, without them)")
+    for name, value in MODEL_DEFAULTS[args.model].items():
+        if name != "lr" and getattr(args, name, None) is None:
+            setattr(args, name, value)
+
+
+def build_net(args, n_features, n_classes, seed):
+    """The network the arguments ask for, and its description for history.json."""
+    from ..errors import NnscratchError
+    from ..nets import MultiLayerNet, TwoLayerNet
+
+    if args.model == "two-layer":
+        if len(args.hidden) != 1:
+            raise NnscratchError(f"--model two-layer has one hidden layer, got --hidden "
+                                 f"{','.join(map(str, args.hidden))}: use --model mlp")
+        net = TwoLayerNet(n_features, args.hidden[0], n_classes, seed=seed,
+                          activation=args.activation)
+        return net, {"model": "two-layer", "input_size": n_features, "hidden_size": args.hidden[0],
+                     "output_size": n_classes, "activation": args.activation,
+                     "weight_init_std": 0.01}
+    if args.dropout and args.grad == "numerical":
+        raise NnscratchError("--dropout draws a new mask at every forward pass, so the numerical "
+                             "gradient would differentiate noise: use --grad backprop")
+    net = MultiLayerNet(n_features, args.hidden, n_classes, activation=args.activation,
+                        weight_init=args.weight_init, weight_decay_lambda=args.weight_decay,
+                        dropout=args.dropout, use_batchnorm=args.batchnorm, seed=seed)
+    return net, {"model": "mlp", **net.config()}
+
+
 def cmd_train(args):
     import numpy as np
 
     from ..datasets import load_dataset
     from ..io import save_json
-    from ..nets import TwoLayerNet
+    from ..optim import DEFAULT_LR, CosineLR, StepLR, make_optimizer
     from ..train import ProgressBar, Trainer
 
-    data = load_dataset(args.dataset)
+    resolve_defaults(args)
+    data = load_dataset(args.dataset, data_dir=args.data_dir)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(args.seed).spawn(2)
-    net = TwoLayerNet(data.n_features, args.hidden, data.n_classes, seed=seeds[0])
-    config = {"dataset": args.dataset, "model": "two-layer", "input_size": data.n_features,
-              "hidden_size": args.hidden, "output_size": data.n_classes,
-              "activation": "sigmoid", "weight_init_std": 0.01, "optimizer": "sgd",
-              "lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
-              "grad": args.grad, "seed": args.seed}
+    net, net_config = build_net(args, data.n_features, data.n_classes, seeds[0])
+    lr = args.lr
+    if lr is None:
+        lr = MODEL_DEFAULTS[args.model].get("lr") if args.optimizer == "sgd" else None
+        lr = lr if lr is not None else DEFAULT_LR[args.optimizer]
+    schedule = {"none": None, "step": StepLR(max(args.epochs // 4, 1), 0.5),
+                "cosine": CosineLR(args.epochs)}[args.lr_schedule]
+    validation_split = args.validation_split
+    if validation_split is None and args.early_stopping is not None:
+        validation_split = 0.1
+    config = {"dataset": args.dataset, **net_config, "optimizer": args.optimizer, "lr": lr,
+              "lr_schedule": args.lr_schedule, "batch_size": args.batch_size,
+              "epochs": args.epochs, "validation_split": validation_split or 0.0,
+              "early_stopping": args.early_stopping, "grad": args.grad, "seed": args.seed}
     callbacks = [] if args.quiet else [ProgressBar()]
-    print(f"training {net.__class__.__name__} {data.n_features}-{args.hidden}-{data.n_classes} "
-          f"on {args.dataset} ({len(data.x_train)} train, {len(data.x_test)} test images), "
-          f"{args.grad} gradients", flush=True)
+    sizes = "-".join(str(s) for s in [data.n_features, *args.hidden, data.n_classes])
+    print(f"training {net.__class__.__name__} {sizes} ({args.activation}, {args.optimizer} "
+          f"lr {lr:g}) on {args.dataset} ({len(data.x_train)} train, {len(data.x_test)} test "
+          f"images), {args.grad} gradients", flush=True)
     trainer = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
-                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, grad=args.grad,
-                      seed=seeds[1], callbacks=callbacks)
+                      epochs=args.epochs, batch_size=args.batch_size,
+                      optimizer=make_optimizer(args.optimizer, lr), grad=args.grad,
+                      seed=seeds[1], callbacks=callbacks, validation_split=validation_split or None,
+                      early_stopping=args.early_stopping, lr_schedule=schedule)
     start = time.perf_counter()
     history = trainer.train()
     seconds = time.perf_counter() - start
-    print(f"done: {args.epochs} epochs, {trainer.iteration} iterations in {seconds:.1f} s; "
-          f"final train acc {history['train_acc'][-1]:.4f}, test acc {history['test_acc'][-1]:.4f}")
+    stopped = (f" (early stop; best epoch {trainer.callbacks[-1].best_epoch} restored)"
+               if args.early_stopping is not None and trainer.epoch < args.epochs else "")
+    test_acc = net.accuracy(data.x_test, data.t_test)
+    print(f"done: {trainer.epoch} epochs{stopped}, {trainer.iteration} iterations in "
+          f"{seconds:.1f} s; final train acc {net.accuracy(trainer.x_train, trainer.t_train):.4f}, "
+          f"test acc {test_acc:.4f}")
     if args.out is not None:
         from ..plots import save_figure, training_curves
 

@@ -1,17 +1,82 @@
 """``load_dataset(name)``: one entry point for every dataset."""
 
+import numpy as np
+
 from ..errors import NnscratchError
-from .digits import load_digits
+from ..functions import one_hot as encode_one_hot
+from .base import Dataset
+from .digits import DIGITS_MAX_PIXEL, load_digits
+from .mnist import load_idx_dataset
+from .sources import SPECS
+from .splits import stratified_split
 
-#: name → loader; each loader returns a Dataset.
-DATASETS = {"digits": load_digits}
+#: name → one-line description; "digits" is bundled, the others are IDX datasets (sources.SPECS).
+DATASETS = {"digits": "scikit-learn's 8×8 handwritten digits, bundled (1,797 images)",
+            "mnist": "MNIST handwritten digits, 28×28 (60,000 train, 10,000 test)",
+            "fashion-mnist": "Fashion-MNIST article images, 28×28 (60,000 train, 10,000 test)"}
+
+#: the pixel value that normalisation maps to 1
+IDX_MAX_PIXEL = 255.0
 
 
-def load_dataset(name, **options):
-    """Load dataset ``name`` (see ``DATASETS``) and return a :class:`Dataset`."""
-    try:
-        loader = DATASETS[name]
-    except KeyError:
+def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=True,
+                 one_hot=False, dtype=None, val_size=None, seed=0, verify=True,
+                 **options):
+    """Load dataset ``name`` ("digits", "mnist" or "fashion-mnist") as a :class:`Dataset`.
+
+    Parameters
+    ----------
+    data_dir : a folder to look in first (``data_dir/<name>/`` or ``data_dir/``) and to download
+        into. Then ``$NNSCRATCH_DATA``, the user cache, the distribution's folder, the mirrors.
+    source : "auto" (local, then download), "local" (never download) or "openml" (scikit-learn's
+        ``fetch_openml``, the notebook's way). Ignored for "digits" (always bundled).
+    normalize : pixels scaled to [0, 1] (x / 255; digits x / 16), else raw values 0..255 (0..16).
+    flatten : x of shape (N, H·W) (784 for MNIST); else (N, 1, H, W) like the book's loader.
+    one_hot : labels as (N, C) one-hot rows of ``dtype`` instead of int indices (N,).
+    dtype : float32 or float64; default float32 for MNIST/Fashion-MNIST (half the memory of 70,000
+        images), float64 for digits.
+    val_size : hold out this fraction (or count) of the training set, stratified and seeded, as
+        ``x_val``/``t_val``; the test set is untouched.
+    seed : seeds the validation split (and the digits train/test split).
+    verify : check every file against its official SHA-256 (leave on).
+    options : for digits ``test_size``; for IDX sets the downloader's ``timeout``, ``retries``,
+        ``backoff``, ``progress``.
+    """
+    if name not in DATASETS:
         raise NnscratchError(
-            f"unknown dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}") from None
-    return loader(**options)
+            f"unknown dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}")
+    if dtype is None:
+        dtype = np.float64 if name == "digits" else np.float32
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise NnscratchError(f"dtype must be float32 or float64, got {dtype}")
+    if name == "digits":
+        data = load_digits(seed=seed, dtype=dtype, **options)
+        if not normalize:  # k/16 is exact in binary floating point, so this restores k exactly
+            data.x_train = data.x_train * dtype.type(DIGITS_MAX_PIXEL)
+            data.x_test = data.x_test * dtype.type(DIGITS_MAX_PIXEL)
+        image_shape = data.info["image_shape"]
+    else:
+        spec = SPECS[name]
+        (x_train, t_train, x_test, t_test), info = load_idx_dataset(
+            name, data_dir=data_dir, source=source, verify=verify, **options)
+        # x / 255 (not x · (1/255)): each pixel is then the correctly rounded k/255
+        scale = dtype.type(IDX_MAX_PIXEL if normalize else 1)
+        data = Dataset(name, x_train.reshape(len(x_train), -1).astype(dtype) / scale, t_train,
+                       x_test.reshape(len(x_test), -1).astype(dtype) / scale, t_test,
+                       n_classes=spec.n_classes, info=info)
+        image_shape = spec.image_shape
+    if val_size is not None:
+        data.x_train, data.x_val, data.t_train, data.t_val = stratified_split(
+            data.x_train, data.t_train, val_size, seed)
+    if not flatten:
+        for attr in ("x_train", "x_test", "x_val"):
+            x = getattr(data, attr)
+            if x is not None:
+                setattr(data, attr, x.reshape(len(x), 1, *image_shape))
+    if one_hot:
+        for attr in ("t_train", "t_test", "t_val"):
+            t = getattr(data, attr)
+            if t is not None:
+                setattr(data, attr, encode_one_hot(t, data.n_classes).astype(dtype))
+    return data

@@ -1,0 +1,94 @@
+"""``nnscratch data``: list the datasets, download one, show what a dataset holds."""
+
+import argparse
+from pathlib import Path
+
+from .args import positive_float, positive_int
+
+
+def add_parser(sub):
+    p = sub.add_parser("data", help="list, download and inspect datasets",
+                       description="Datasets: where they are found, downloading them (verified "
+                                   "against the official SHA-256), and what they hold.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    def add(name, help_text, func, with_name=True):
+        a = actions.add_parser(name, help=help_text, description=help_text,
+                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        if with_name:
+            a.add_argument("name", metavar="NAME", help="mnist, fashion-mnist or digits")
+        a.add_argument("--data-dir", type=Path, default=None,
+                       help="folder to look in first (and to download into)")
+        a.set_defaults(func=func)
+        return a
+
+    add("list", "each dataset and where it was found or would come from", cmd_list,
+        with_name=False)
+    d = add("download", "download a dataset's files into the cache (or --data-dir)", cmd_download)
+    d.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per request")
+    d.add_argument("--retries", type=positive_int, default=3, help="tries per mirror")
+    d.add_argument("--force", action="store_true", help="download even files already there")
+    add("info", "shapes, class counts and checksum status of a dataset", cmd_info)
+
+
+def cmd_list(args):
+    from ..datasets import DATASETS
+    from ..datasets.sources import SPECS, download_dir, locate
+
+    for name, description in DATASETS.items():
+        print(f"{name}: {description}")
+        if name not in SPECS:
+            print("  found: bundled with scikit-learn (always available)")
+            continue
+        spec = SPECS[name]
+        found = locate(spec, args.data_dir)
+        if found is not None:
+            label, folder, _ = found
+            print(f"  found: {folder} ({label})")
+        else:
+            print(f"  not found; `nnscratch data download {name}` fetches it into "
+                  f"{download_dir(spec, args.data_dir)} from {spec.mirrors[0]} "
+                  f"(then {len(spec.mirrors) - 1} more mirrors)")
+    return 0
+
+
+def cmd_download(args):
+    from ..datasets.download import download_dataset
+    from ..datasets.mnist import read_files
+    from ..datasets.sources import SPECS, get_spec
+
+    if args.name == "digits":
+        print("digits is bundled with scikit-learn: nothing to download")
+        return 0
+    if args.name not in SPECS:
+        get_spec(args.name)  # raises the error that lists the downloadable datasets
+    spec = SPECS[args.name]
+    paths = download_dataset(spec, args.data_dir, force=args.force, timeout=args.timeout,
+                             retries=args.retries)
+    _, status = read_files(spec, paths)  # files that were already there are verified too
+    for role, path in paths.items():
+        print(f"{path}  {status[role]}")
+    print(f"{args.name}: all {len(paths)} files verified")
+    return 0
+
+
+def cmd_info(args):
+    import numpy as np
+
+    from ..datasets import load_dataset
+
+    data = load_dataset(args.name, data_dir=args.data_dir, source="local")
+    print(f"{args.name}: {data.info.get('source', '')}")
+    if data.info.get("folder"):
+        print(f"  folder: {data.info['folder']}")
+    for split, x, t in (("train", data.x_train, data.t_train), ("test", data.x_test, data.t_test)):
+        counts = np.bincount(t, minlength=data.n_classes)
+        print(f"  {split}: x {x.shape} {x.dtype}, t {t.shape}; per class: "
+              f"{' '.join(str(c) for c in counts)}")
+    for role, entry in data.info.get("files", {}).items():
+        print(f"  {role}: {entry['path']}  checksum: {entry['status']}")
+    classes = data.info.get("classes")
+    if classes:
+        print(f"  classes: {', '.join(f'{i}={c}' for i, c in enumerate(classes))}")
+    return 0

@@ -1,0 +1,128 @@
+"""Each optimizer's first two updates against values worked out by hand; state save/restore;
+learning-rate schedules."""
+
+import math
+
+import numpy as np
+import pytest
+
+from nnscratch.errors import NnscratchError
+from nnscratch.optim import (SGD, AdaGrad, Adam, CosineLR, Momentum, Nesterov, RMSprop, StepLR,
+                             make_optimizer, optimizer_path)
+
+W0 = [1.0, -2.0]
+G1 = [0.5, 1.0]
+G2 = [-1.0, 2.0]
+
+
+def _two_updates(optimizer):
+    params = {"W": np.array(W0)}
+    optimizer.update(params, {"W": np.array(G1)})
+    first = params["W"].copy()
+    optimizer.update(params, {"W": np.array(G2)})
+    return first, params["W"]
+
+
+# By hand, lr = 0.1 everywhere; g1 = (0.5, 1), g2 = (-1, 2).
+EXPECTED = {
+    # W - lr g
+    "sgd": (SGD(0.1), [1 - 0.05, -2 - 0.1], [0.95 + 0.1, -2.1 - 0.2]),
+    # v1 = -0.1 g1 = (-0.05, -0.1); v2 = 0.9 v1 - 0.1 g2 = (0.055, -0.29)
+    "momentum": (Momentum(0.1, 0.9), [0.95, -2.1], [0.95 + 0.055, -2.1 - 0.29]),
+    # W += 0.9 v - 0.1 g: (-0.095, -0.19), then (0.0495 + 0.1, -0.261 - 0.2)
+    "nesterov": (Nesterov(0.1, 0.9), [0.905, -2.19], [0.905 + 0.1495, -2.19 - 0.461]),
+    # h1 = (0.25, 1), h2 = (1.25, 5); W -= 0.1 g / (√h + 1e-7)
+    "adagrad": (AdaGrad(0.1), [1 - 0.05 / (0.5 + 1e-7), -2 - 0.1 / (1 + 1e-7)],
+                [1 - 0.05 / (0.5 + 1e-7) + 0.1 / (math.sqrt(1.25) + 1e-7),
+                 -2 - 0.1 / (1 + 1e-7) - 0.2 / (math.sqrt(5) + 1e-7)]),
+    # h1 = 0.01 g1² = (0.0025, 0.01) → √h1 = (0.05, 0.1); h2 = 0.99 h1 + 0.01 g2² = (0.012475, 0.0499)
+    "rmsprop": (RMSprop(0.1, 0.99), [1 - 0.05 / (0.05 + 1e-7), -2 - 0.1 / (0.1 + 1e-7)],
+                [1 - 0.05 / (0.05 + 1e-7) + 0.1 / (math.sqrt(0.012475) + 1e-7),
+                 -2 - 0.1 / (0.1 + 1e-7) - 0.2 / (math.sqrt(0.0499) + 1e-7)]),
+    # t=1: m̂ = g1, v̂ = g1² → step lr·g/|g| = 0.1 sign(g).
+    # t=2: m = 0.9·0.1 g1 + 0.1 g2 = (-0.055, 0.29), m̂ = m / 0.19;
+    #      v = 0.999·0.001 g1² + 0.001 g2² = (0.00124975, 0.004999), v̂ = v / 0.001999
+    "adam": (Adam(0.1), [1 - 0.1 * 0.5 / (0.5 + 1e-8), -2 - 0.1 * 1 / (1 + 1e-8)],
+             [1 - 0.1 * 0.5 / (0.5 + 1e-8) - 0.1 * (-0.055 / 0.19) / (math.sqrt(0.00124975 / 0.001999) + 1e-8),
+              -2 - 0.1 / (1 + 1e-8) - 0.1 * (0.29 / 0.19) / (math.sqrt(0.004999 / 0.001999) + 1e-8)]),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_first_two_updates_by_hand(name):
+    optimizer, first, second = EXPECTED[name]
+    got_first, got_second = _two_updates(optimizer)
+    np.testing.assert_allclose(got_first, first, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got_second, second, rtol=1e-12, atol=1e-14)
+
+
+def test_adam_bias_correction():
+    # Without correction the first step would be lr · (1 - β₁) g / √((1 - β₂) g²)
+    # = 0.1 · 0.1 / √0.001 ≈ 0.316 per unit sign; with it, exactly lr (up to ε) in every coordinate,
+    # whatever the gradient's scale.
+    params = {"W": np.zeros(3)}
+    Adam(0.1).update(params, {"W": np.array([1e-3, 5.0, -200.0])})
+    np.testing.assert_allclose(params["W"], [-0.1, -0.1, 0.1], rtol=1e-4)
+    opt = Adam(0.1, beta1=0.9, beta2=0.999)
+    params = {"W": np.zeros(1)}
+    for _ in range(3):
+        opt.update(params, {"W": np.ones(1)})
+    # a constant gradient: m̂ = v̂ = 1 exactly at every step (the correction undoes the zero start)
+    np.testing.assert_allclose(params["W"], [-0.3], rtol=1e-7)
+    assert opt.t == 3
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_state_saved_and_restored_gives_the_same_next_steps(name):
+    rng = np.random.default_rng(0)
+    grads = [{"W": rng.standard_normal((2, 3)), "b": rng.standard_normal(3)} for _ in range(5)]
+    params_a = {"W": np.ones((2, 3)), "b": np.zeros(3)}
+    a = make_optimizer(name, lr=0.05)
+    for g in grads[:3]:
+        a.update(params_a, g)
+    state = a.state_dict()
+    params_b = {k: v.copy() for k, v in params_a.items()}
+    b = make_optimizer(name, lr=0.05)
+    b.load_state_dict(state)
+    for g in grads[3:]:
+        a.update(params_a, g)
+        b.update(params_b, g)
+    for key in params_a:
+        np.testing.assert_array_equal(params_a[key], params_b[key])
+    assert int(state["t"]) == 3  # the saved dict was a copy, not a view of the live state
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+
+
+def test_loading_another_optimizers_state_is_a_clear_error():
+    a = Adam()
+    a.update({"W": np.zeros(2)}, {"W": np.ones(2)})
+    with pytest.raises(NnscratchError, match="another optimizer"):
+        Momentum().load_state_dict(a.state_dict())
+
+
+def test_make_optimizer_and_bad_input():
+    assert isinstance(make_optimizer("adam"), Adam) and make_optimizer("adam").lr == 0.001
+    assert make_optimizer("sgd", lr=0.3).lr == 0.3
+    with pytest.raises(NnscratchError, match="unknown optimizer"):
+        make_optimizer("lbfgs")
+    with pytest.raises(NnscratchError, match="learning rate"):
+        Adam(lr=-1)
+
+
+def test_step_schedule():
+    schedule = StepLR(step_size=2, gamma=0.5)
+    assert [schedule(0.8, e) for e in range(5)] == [0.8, 0.8, 0.4, 0.4, 0.2]
+
+
+def test_cosine_schedule():
+    schedule = CosineLR(total=4, min_lr=0.1)
+    lrs = [schedule(1.1, e) for e in range(5)]
+    # 0.1 + 0.5 · 1.0 · (1 + cos(π e / 4)): 1.1, 0.1 + 0.5(1 + √½), 0.6, 0.1 + 0.5(1 - √½), 0.1
+    np.testing.assert_allclose(lrs, [1.1, 0.1 + 0.5 * (1 + math.sqrt(0.5)), 0.6,
+                                     0.1 + 0.5 * (1 - math.sqrt(0.5)), 0.1])
+
+
+def test_optimizer_path_on_a_quadratic():
+    path = optimizer_path(SGD(0.25), lambda x: 2 * x, [4.0, -2.0], step_num=2)
+    # x ← x - 0.25 · 2x = x / 2
+    np.testing.assert_array_equal(path, [[4.0, -2.0], [2.0, -1.0], [1.0, -0.5]])
