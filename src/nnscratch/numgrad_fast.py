@@ -83,6 +83,15 @@ def _chain(net):
     return chain
 
 
+def supports(net):
+    """Whether :func:`fast_numerical_gradient` handles ``net``'s layers (see the module docstring)."""
+    try:
+        _chain(net)
+    except NnscratchError:
+        return False
+    return True
+
+
 #: threads sharing the perturbations (NumPy's ufuncs release the GIL on large arrays)
 THREADS = min(os.cpu_count() or 1, 8)
 _POOL = None
