@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from .args import positive_float, positive_int
+from .args import non_negative_float, positive_float, positive_int, probability
 
 DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
             "grad": "backprop", "seed": 0}
@@ -30,26 +30,6 @@ def hidden_sizes(text):
     from ..validation import parse_hidden
 
     return list(parse_hidden(text))
-
-
-def probability(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
-
-
-def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text}")
-    return value
 
 
 def weight_init(text):
