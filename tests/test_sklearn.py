@@ -74,8 +74,24 @@ def test_pipeline_and_grid_search_over_two_hyperparameters():
     data = load_dataset("digits")
     pipe = make_pipeline(StandardScaler(), NNClassifier(epochs=10, random_state=0))
     grid = GridSearchCV(pipe, {"nnclassifier__hidden_sizes": [(16,), (64,)],
-                               "nnclassifier__lr": [0.01, 0.1]}, cv=3)
+                               "nnclassifier__lr": [1e-4, 1e-3]}, cv=3)
     grid.fit(data.x_train, data.t_train)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_params_["nnclassifier__hidden_sizes"] == (64,)
     assert grid.score(data.x_test, data.t_test) >= 0.9
+
+
+def test_hyperparameters_build_the_network_they_name():
+    data = load_dataset("digits")
+    clf = NNClassifier(hidden_sizes=(20, 10), activation="tanh", optimizer="momentum", lr=0.05,
+                       batchnorm=True, dropout=0.1, weight_decay=1e-4, epochs=15, random_state=0)
+    clf.fit(data.x_train, data.t_train)
+    net = clf._net
+    assert {k: v.shape for k, v in net.params.items() if k.startswith("W")} == {
+        "W1": (64, 20), "W2": (20, 10), "W3": (10, 10)}
+    assert "gamma1" in net.params and net.activation == "tanh"
+    assert net.dropout == 0.1 and net.weight_decay_lambda == 1e-4
+    assert type(clf._optimizer).__name__ == "Momentum"
+    assert clf.score(data.x_test, data.t_test) >= 0.9
+    # predictions are deterministic: dropout is off when predicting
+    np.testing.assert_array_equal(clf.predict_proba(data.x_test), clf.predict_proba(data.x_test))

@@ -99,7 +99,7 @@ def test_digits_training_generalises():
     ({"batch_size": 0}, "batch size must be an integer from 1 to 23"),
     ({"batch_size": 24}, "batch size must be an integer from 1 to 23"),
     ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"lr": 0}, "learning rate must be > 0"),
+    ({"lr": 0}, "learning rate must be a finite number > 0, got 0"),
     ({"grad": "magic"}, "backprop, numerical"),
     ({"sampling": "sorted"}, "shuffle, replacement"),
 ])
@@ -113,3 +113,34 @@ def test_length_mismatch_is_a_clear_error():
     x, t = small_data(n=23)
     with pytest.raises(NnscratchError, match="23 samples but t_train has 22"):
         Trainer(TwoLayerNet(5, 4, 3), x, t[:-1])
+
+
+def test_numerical_training_uses_the_fast_engine_with_the_naive_loops_numbers():
+    from nnscratch import numgrad_fast
+    from nnscratch.optim import SGD
+
+    x, t = small_data(n=12, d=4, c=3)
+    fast_net = TwoLayerNet(4, 3, 3, weight_init_std=0.5, seed=0)
+    naive_net = TwoLayerNet(4, 3, 3, weight_init_std=0.5, seed=0)
+    assert numgrad_fast.supports(fast_net)
+    trainer = Trainer(fast_net, x, t, epochs=1, batch_size=4, lr=0.5, grad="numerical", seed=0)
+    batches = list(Trainer(naive_net, x, t, batch_size=4, seed=0).batches())
+    trainer.train()
+    sgd = SGD(0.5)
+    for batch in batches:  # the same batches, stepped with the naive loop's gradient
+        sgd.update(naive_net.params, naive_net.numerical_gradient(x[batch], t[batch]))
+    for key in fast_net.params:
+        np.testing.assert_allclose(fast_net.params[key], naive_net.params[key], rtol=1e-9,
+                                   atol=1e-12)
+
+
+def test_numerical_training_falls_back_to_the_naive_loop_for_batch_norm():
+    from nnscratch import numgrad_fast
+    from nnscratch.nets import MultiLayerNet
+
+    x, t = small_data(n=12, d=4, c=3)
+    net = MultiLayerNet(4, [3], 3, use_batchnorm=True, seed=0)
+    assert not numgrad_fast.supports(net)
+    before = net.loss(x, t)
+    train(net, x, t, epochs=2, batch_size=12, lr=0.1, grad="numerical", seed=0)
+    assert net.loss(x, t) < before

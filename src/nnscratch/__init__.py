@@ -7,10 +7,12 @@ from .errors import NnscratchError
 from .functions import (accuracy, cross_entropy_error, log_softmax, mean_squared_error, relu,
                         sigmoid, softmax, softmax_cross_entropy, tanh)
 from .gradcheck import gradient_check, relative_error
-from .nets import TwoLayerNet
+from .io import load_checkpoint, load_model, save_checkpoint, save_model
+from .nets import MultiLayerNet, TwoLayerNet
 from .numgrad import numerical_diff, numerical_gradient
-from .optim import SGD, gradient_descent
-from .train import Trainer, train
+from .optim import (SGD, AdaGrad, Adam, CosineLR, Momentum, Nesterov, RMSprop, StepLR,
+                    gradient_descent)
+from .train import CheckpointSaver, Trainer, TrainingDiverged, TrainingInterrupted, train
 
 try:
     __version__ = version("nnscratch")
@@ -18,8 +20,11 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
-    "NnscratchError", "SGD", "Trainer", "TwoLayerNet", "accuracy", "cross_entropy_error",
-    "gradient_check", "gradient_descent", "load_dataset", "log_softmax", "mean_squared_error",
-    "numerical_diff", "numerical_gradient", "one_hot", "relative_error", "relu", "sigmoid",
-    "softmax", "softmax_cross_entropy", "tanh", "train", "__version__",
+    "AdaGrad", "Adam", "CheckpointSaver", "CosineLR", "Momentum", "MultiLayerNet", "Nesterov",
+    "NnscratchError", "RMSprop", "SGD", "StepLR", "Trainer", "TrainingDiverged",
+    "TrainingInterrupted", "TwoLayerNet", "accuracy", "cross_entropy_error", "gradient_check",
+    "gradient_descent", "load_checkpoint", "load_dataset", "load_model", "log_softmax",
+    "mean_squared_error", "numerical_diff", "numerical_gradient", "one_hot", "relative_error",
+    "relu", "save_checkpoint", "save_model", "sigmoid", "softmax", "softmax_cross_entropy",
+    "tanh", "train", "__version__",
 ]

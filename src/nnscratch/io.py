@@ -135,10 +135,16 @@ def _two_layer_kwargs(net):
             "output_size": int(net.params["W2"].shape[1]), "activation": activation}
 
 
-def _registry():
-    from .nets import TwoLayerNet
+def _buffers_of(net):
+    """The network's non-trained arrays (MultiLayerNet: BatchNorm's running mean and variance)."""
+    return getattr(net, "buffers", None) or {}
 
-    return {"TwoLayerNet": Architecture(TwoLayerNet, _two_layer_kwargs)}
+
+def _registry():
+    from .nets import MultiLayerNet, TwoLayerNet
+
+    return {"TwoLayerNet": Architecture(TwoLayerNet, _two_layer_kwargs),
+            "MultiLayerNet": Architecture(MultiLayerNet, lambda net: net.config(), _buffers_of)}
 
 
 #: class name → Architecture; a new network class slots in with one entry here.

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import NnscratchError
 from .numgrad import numerical_gradient
+from .validation import check_learning_rate
 
 
 def gradient_descent(f, init_x, lr=0.01, step_num=100):
@@ -48,9 +49,7 @@ class SGD:
     """Stochastic gradient descent: W ← W - lr · ∂L/∂W for every parameter."""
 
     def __init__(self, lr=0.01):
-        if not lr > 0:
-            raise NnscratchError(f"learning rate must be > 0, got {lr}: try 0.1 for SGD")
-        self.lr = lr
+        self.lr = check_learning_rate(lr)
         self._work = {}  # key → the array lr · g is written into (not state: nothing to save)
 
     def update(self, params, grads):
@@ -58,6 +57,15 @@ class SGD:
             param, grad = params[key], grads[key]
             step = np.multiply(grad, self.lr, out=_work_array(self._work, key, param, grad))
             param -= step  # W ← W - lr · g
+
+    def state_dict(self):
+        """SGD has no memory: an empty dict (the same interface as the other optimizers)."""
+        return {}
+
+    def load_state_dict(self, state):
+        if state:
+            raise NnscratchError(f"SGD has no state, got {sorted(state)}: was it saved by "
+                                 "another optimizer?")
 
 
 class Optimizer:
@@ -73,8 +81,9 @@ class Optimizer:
 
     def __init__(self, lr=None):
         lr = self.default_lr if lr is None else lr
-        if not (isinstance(lr, numbers.Real) and lr > 0):
-            raise NnscratchError(f"learning rate must be > 0, got {lr!r}: try "
+        if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
+                and lr > 0):
+            raise NnscratchError(f"learning rate must be a finite number > 0, got {lr!r}: try "
                                  f"{self.default_lr} for {type(self).__name__}")
         self.lr = lr
         self.t = 0

@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .nets import TwoLayerNet
-from .optim import SGD
+from .nets import MultiLayerNet
+from .optim import make_optimizer
 from .train import Trainer
 
 
@@ -24,8 +24,8 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     hidden_sizes : tuple of int
         Width of each hidden layer, e.g. ``(100,)`` or ``(256, 128)``.
     activation : {"relu", "sigmoid", "tanh"}
-    optimizer : str
-        Name of the optimizer (see ``nnscratch.optim``).
+    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+        The update rule (see ``nnscratch.optim``).
     lr : float
         Learning rate.
     batch_size : int
@@ -35,6 +35,10 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     weight_init : "he", "xavier" or a float standard deviation
     weight_decay : float
         L2 penalty λ (the loss gets ½ λ Σ‖W‖²).
+    dropout : float
+        Dropout probability after each hidden activation (0: none).
+    batchnorm : bool
+        Batch normalisation before each hidden activation.
     random_state : int or None
         Seeds weight initialisation and batch order: same seed, same model.
 
@@ -49,7 +53,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, hidden_sizes=(100,), activation="relu", optimizer="sgd", lr=0.1,
+    def __init__(self, hidden_sizes=(100,), activation="relu", optimizer="adam", lr=0.001,
                  batch_size=32, epochs=30, weight_init="he", weight_decay=0.0, dropout=0.0,
                  batchnorm=False, random_state=None):
         self.hidden_sizes = hidden_sizes
@@ -73,12 +77,13 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         init_seed, order_seed = np.random.SeedSequence(self.random_state).spawn(2)
         self._rng = np.random.default_rng(order_seed)
         self._net = self._make_net(n_features, len(classes), init_seed)
-        self._optimizer = SGD(self.lr)
+        self._optimizer = make_optimizer(self.optimizer, self.lr)
 
     def _make_net(self, n_features, n_classes, seed):
-        hidden = tuple(self.hidden_sizes)
-        return TwoLayerNet(n_features, hidden[0], n_classes, weight_init_std=0.1, seed=seed,
-                           activation=self.activation)
+        return MultiLayerNet(n_features, tuple(self.hidden_sizes), n_classes,
+                             activation=self.activation, weight_init=self.weight_init,
+                             weight_decay_lambda=self.weight_decay, dropout=self.dropout,
+                             use_batchnorm=self.batchnorm, seed=seed)
 
     # -- fitting --------------------------------------------------------------------------------
     def _epochs(self, X, y_index, epochs):

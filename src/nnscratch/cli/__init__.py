@@ -9,14 +9,22 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
+from ..train import TrainingInterrupted
 from . import compare, data, evaluate, plot, predict, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
 COMMANDS = [train, evaluate, predict, data, plot, compare]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported as one line (no usage block), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nnscratch", description="How a neural network learns, from scratch in NumPy.")
     parser.add_argument("--version", action="version", version=f"nnscratch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -33,6 +41,9 @@ def main(argv=None):
     except NnscratchError as exc:
         print(f"nnscratch: error: {exc}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as exc:  # a command that did not say more itself
+        print(f"nnscratch: {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("nnscratch: interrupted", file=sys.stderr)
         return 130

@@ -3,21 +3,23 @@
 import argparse
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def number(convert, accept, expected):
+    """An argparse type: ``convert(text)`` (int or float) that must satisfy ``accept``;
+    otherwise the error says what was ``expected`` and what was given."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+
+    return parse
 
 
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+positive_int = number(int, lambda v: v > 0, "a positive integer")
+positive_float = number(float, lambda v: v > 0, "a positive number")
+non_negative_float = number(float, lambda v: v >= 0, "a number ≥ 0")
+probability = number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")

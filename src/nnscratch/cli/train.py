@@ -5,10 +5,14 @@ import sys
 import time
 from pathlib import Path
 
-from .args import positive_float, positive_int
+from .args import non_negative_float, positive_float, positive_int, probability
 
 DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
             "grad": "backprop", "seed": 0}
+#: the options that define a run: saved in its checkpoint, and taken from there by --resume
+RUN_OPTIONS = ("dataset", "model", "hidden", "activation", "weight_init", "optimizer", "lr",
+               "lr_schedule", "weight_decay", "dropout", "batchnorm", "batch_size", "epochs",
+               "validation_split", "early_stopping", "grad", "seed", "dtype")
 #: What an option left out means for each model: for mlp the README's default recipe (chosen on
 #: validation splits of Fashion-MNIST and digits), for two-layer the notebook's network.
 MODEL_DEFAULTS = {
@@ -21,40 +25,11 @@ MLP_ONLY = ("weight_init", "weight_decay", "dropout", "batchnorm")
 
 
 def hidden_sizes(text):
-    """'256,128' → [256, 128]: the hidden layers' widths, each a positive integer."""
-    sizes = []
-    for part in text.split(","):
-        try:
-            size = int(part)
-        except ValueError:
-            size = 0
-        if size <= 0:
-            where = f" in {text!r}" if "," in text else ""
-            raise argparse.ArgumentTypeError(
-                f"expected a positive integer, got {part!r}{where}; give layer sizes such as "
-                "256,128 (or 100 for one layer)")
-        sizes.append(size)
-    return sizes
+    """'256,128' → [256, 128]: the hidden layers' widths (``validation.parse_hidden``; a
+    malformed value is an NnscratchError, printed as one line)."""
+    from ..validation import parse_hidden
 
-
-def probability(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
-
-
-def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text}")
-    return value
+    return list(parse_hidden(text))
 
 
 def weight_init(text):
@@ -83,12 +58,13 @@ def add_parser(sub):
                                    "are the README's default recipe; --model two-layer is the "
                                    "notebook's network.",
                        formatter_class=_HelpFormatter)
-    p.add_argument("--dataset", default=DEFAULTS["dataset"], help="dataset to learn")
+    p.add_argument("--dataset", default=None, help="dataset to learn (default: digits)")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder to look in first for the dataset's files (and to download into)")
-    p.add_argument("--model", choices=("two-layer", "mlp"), default=DEFAULTS["model"],
-                   help="the notebook's TwoLayerNet or a MultiLayerNet of any depth")
-    p.add_argument("--hidden", type=hidden_sizes, default=None,
+    p.add_argument("--model", choices=("two-layer", "mlp"), default=None,
+                   help="the notebook's TwoLayerNet or a MultiLayerNet of any depth "
+                        "(default: mlp)")
+    p.add_argument("--hidden", default=None,
                    help="hidden layer sizes, comma-separated (two-layer: one size) "
                         "(default: mlp: 256,128; two-layer: 100)")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
@@ -98,7 +74,7 @@ def add_parser(sub):
                         "(default: he)")
     p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
                    help="update rule (default: mlp: adam; two-layer: sgd)")
-    p.add_argument("--lr", type=positive_float, default=None,
+    p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: two-layer with sgd: 0.5; else sgd 0.1, "
                         "momentum/nesterov/adagrad 0.01, rmsprop/adam 0.001)")
     p.add_argument("--lr-schedule", choices=("none", "step", "cosine"),
@@ -110,24 +86,30 @@ def add_parser(sub):
                    help="mlp: dropout probability after each hidden activation (default: 0)")
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction,
                    default=None, help="mlp: batch norm before each activation (default: on)")
-    p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"],
-                   help="mini-batch size")
-    p.add_argument("--epochs", type=positive_int, default=DEFAULTS["epochs"],
-                   help="passes over the training data (at most, with --early-stopping)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="mini-batch size, 1 to the number of training samples (default: 32)")
+    p.add_argument("--epochs", type=positive_int, default=None,
+                   help="passes over the training data (at most, with --early-stopping) "
+                        "(default: 40)")
     p.add_argument("--validation-split", type=probability, default=None,
                    help="fraction of the training data held out for validation "
                         "(default: 0.1 with --early-stopping, else none)")
     p.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a better validation loss and keep "
                         "the best weights")
-    p.add_argument("--grad", choices=("backprop", "numerical"), default=DEFAULTS["grad"],
-                   help="how gradients are computed (numerical: the notebook's slow method)")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed")
+    p.add_argument("--grad", choices=("backprop", "numerical"), default=None,
+                   help="how gradients are computed (numerical: the notebook's slow method) "
+                        "(default: backprop)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
-                   help="float type of the data and the network (default: the dataset's: float32 "
-                        "for MNIST and Fashion-MNIST, float64 for digits and --grad numerical)")
+                   help="float type of the data and the network (default: float32 for mlp on "
+                        "MNIST and Fashion-MNIST with backprop, else float64)")
     p.add_argument("--out", type=Path, default=None,
-                   help="folder for history.json and curves.png")
+                   help="folder for checkpoint.npz (after every epoch and on Ctrl-C), and at "
+                        "the end model.npz, history.json and curves.png")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the run whose checkpoint is DIR/checkpoint.npz, with its saved "
+                        "options (writes to DIR unless --out is given)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     p.set_defaults(func=cmd_train)
 
@@ -137,6 +119,11 @@ def resolve_defaults(args):
     options given with --model two-layer are an error."""
     from ..errors import NnscratchError
 
+    for name, value in DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if isinstance(args.hidden, str):
+        args.hidden = hidden_sizes(args.hidden)
     if args.model == "two-layer":
         given = [name for name in MLP_ONLY if getattr(args, name) not in (None, 0, 0.0, False)]
         if given:
@@ -172,18 +159,56 @@ def build_net(args, n_features, n_classes, seed):
     return net, {"model": "mlp", **net.config()}
 
 
+def resume_options(args):
+    """With ``--resume DIR``: the checkpoint, and ``args`` set to the options it was saved with.
+    An option given on the command line that differs from the saved one is an error."""
+    from ..errors import NnscratchError
+    from ..io import load_checkpoint
+
+    checkpoint = load_checkpoint(args.resume)
+    saved = checkpoint.config.get("args")
+    if not isinstance(saved, dict) or set(saved) != set(RUN_OPTIONS):
+        raise NnscratchError(f"{checkpoint.path} was not written by `nnscratch train`: resume it "
+                             "from Python with Trainer.load_checkpoint")
+    if isinstance(args.hidden, str):
+        args.hidden = hidden_sizes(args.hidden)
+    for name in RUN_OPTIONS:
+        given = getattr(args, name)
+        if given is not None and given != saved[name]:
+            flag = "--" + name.replace("_", "-")
+            raise NnscratchError(f"{flag} {_shown(given)} conflicts with the checkpoint's "
+                                 f"{_shown(saved[name])}: "
+                                 f"--resume continues the saved run with its options; leave "
+                                 f"{flag} out (or start a new run with another --out)")
+        setattr(args, name, saved[name])
+    if args.out is None:
+        args.out = args.resume
+    return checkpoint
+
+
+def _shown(value):
+    """An option's value as it is typed: [256, 128] → 256,128."""
+    return ",".join(map(str, value)) if isinstance(value, list) else value
+
+
 def cmd_train(args):
     import numpy as np
 
     from ..datasets import load_dataset
-    from ..io import save_json
+    from ..io import save_json, save_model
     from ..optim import DEFAULT_LR, CosineLR, StepLR, make_optimizer
-    from ..train import ProgressBar, Trainer
+    from ..train import (CheckpointSaver, EarlyStopping, ProgressBar, Trainer,
+                         TrainingInterrupted)
+    from ..validation import check_learning_rate
 
+    checkpoint = resume_options(args) if args.resume is not None else None
     resolve_defaults(args)
-    dtype = args.dtype or ("float64" if args.grad == "numerical" else None)
-    data = load_dataset(args.dataset, data_dir=args.data_dir, dtype=dtype)
-    args.dtype = data.x_train.dtype.name  # the network computes in the data's type
+    if args.lr is not None:
+        check_learning_rate(args.lr)
+    if args.dtype is None:  # float32: as accurate and faster, where the data is large
+        args.dtype = ("float32" if args.model == "mlp" and args.grad == "backprop"
+                      and args.dataset != "digits" else "float64")
+    data = load_dataset(args.dataset, data_dir=args.data_dir, dtype=args.dtype)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(args.seed).spawn(2)
@@ -197,12 +222,16 @@ def cmd_train(args):
     validation_split = args.validation_split
     if validation_split is None and args.early_stopping is not None:
         validation_split = 0.1
+    args.lr, args.validation_split = lr, validation_split  # saved resolved: resume needs no guess
     config = {"dataset": args.dataset, **net_config, "optimizer": args.optimizer, "lr": lr,
               "lr_schedule": args.lr_schedule, "batch_size": args.batch_size,
               "epochs": args.epochs, "validation_split": validation_split or 0.0,
               "early_stopping": args.early_stopping, "grad": args.grad, "seed": args.seed,
               "dtype": args.dtype}
     callbacks = [] if args.quiet else [ProgressBar()]
+    if args.out is not None:
+        callbacks.append(CheckpointSaver(args.out, {
+            **config, "args": {name: getattr(args, name) for name in RUN_OPTIONS}}))
     sizes = "-".join(str(s) for s in [data.n_features, *args.hidden, data.n_classes])
     print(f"training {net.__class__.__name__} {sizes} ({args.activation}, {args.optimizer} "
           f"lr {lr:g}) on {args.dataset} ({len(data.x_train)} train, {len(data.x_test)} test "
@@ -212,12 +241,26 @@ def cmd_train(args):
                       optimizer=make_optimizer(args.optimizer, lr), grad=args.grad,
                       seed=seeds[1], callbacks=callbacks, validation_split=validation_split or None,
                       early_stopping=args.early_stopping, lr_schedule=schedule)
-    trainer.blas_threads = 1  # faster for mini-batches (README, Performance)
+    trainer.blas_threads = 1  # faster for mini-batches (README, Training speed and memory)
+    if checkpoint is not None:
+        trainer.load_checkpoint(checkpoint)
+        print(f"resuming from {checkpoint.path} at epoch {trainer.epoch + 1}, iteration "
+              f"{trainer.iteration}", flush=True)
     start = time.perf_counter()
-    history = trainer.train()
+    try:
+        with trainer.stop_on_signals():
+            history = trainer.train()
+    except TrainingInterrupted as exc:
+        if exc.checkpoint_path is not None:
+            what = f"resume with: nnscratch train --resume {args.out}"
+        else:
+            what = "no checkpoint without --out DIR: give it to be able to resume"
+        print(f"nnscratch: {exc}; {what}", file=sys.stderr, flush=True)
+        return 130 if exc.signal_name in (None, "SIGINT") else 128 + signal_number(exc)
     seconds = time.perf_counter() - start
-    stopped = (f" (early stop; best epoch {trainer.callbacks[-1].best_epoch} restored)"
-               if args.early_stopping is not None and trainer.epoch < args.epochs else "")
+    stopper = next((cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)), None)
+    stopped = (f" (early stop; best epoch {stopper.best_epoch} restored)"
+               if stopper is not None and trainer.epoch < args.epochs else "")
     test_acc = net.accuracy(data.x_test, data.t_test)
     print(f"done: {trainer.epoch} epochs{stopped}, {trainer.iteration} iterations in "
           f"{seconds:.1f} s; final train acc {net.accuracy(trainer.x_train, trainer.t_train):.4f}, "
@@ -225,7 +268,18 @@ def cmd_train(args):
     if args.out is not None:
         from ..plots import save_figure, training_curves
 
+        save_model(args.out / "model.npz", net, config)
         save_json(args.out / "history.json", {"config": config, **history})
         save_figure(training_curves(history), args.out / "curves.png")
-        print(f"wrote {args.out / 'history.json'} and {args.out / 'curves.png'}")
+        print(f"wrote {args.out / 'model.npz'}, {args.out / 'history.json'} and "
+              f"{args.out / 'curves.png'} (checkpoint: {args.out / 'checkpoint.npz'})")
     return 0
+
+
+def signal_number(exc):
+    import signal
+
+    try:
+        return int(signal.Signals[exc.signal_name])
+    except KeyError:
+        return 2

@@ -14,6 +14,7 @@ fails raises :class:`~nnscratch.errors.NnscratchError` naming the file and what 
 """
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -29,18 +30,43 @@ _TYPE_CODES = {(dtype.kind, dtype.itemsize): code for code, dtype in IDX_TYPES.i
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+#: gunzip stops at GZIP_ALWAYS_OK bytes or MAX_GZIP_RATIO × the compressed size, whichever is
+#: larger: a few KB of hostile gzip cannot unpack to gigabytes (MNIST's files expand 2-5×)
+MAX_GZIP_RATIO = 1000
+GZIP_ALWAYS_OK = 64 * 2 ** 20
+#: NumPy's limit on the number of dimensions (32 before NumPy 2)
+MAX_DIMS = 32
+
+
 def gunzip_bytes(data, source):
     """Decompress ``data`` if it is gzip (by its magic bytes), else return it unchanged.
 
-    A truncated or corrupt gzip stream is an error naming ``source``.
+    A truncated or corrupt gzip stream, data after it that is not another gzip member, or more
+    output than ``max(GZIP_ALWAYS_OK, MAX_GZIP_RATIO · len(data))`` is an error naming ``source``.
     """
     if not data.startswith(GZIP_MAGIC):
         return data
+    limit = max(GZIP_ALWAYS_OK, MAX_GZIP_RATIO * len(data))
+    parts, size, rest = [], 0, data
     try:
-        return gzip.decompress(data)
+        while rest:  # one gzip member per pass (concatenated members are one valid file)
+            if not rest.startswith(GZIP_MAGIC):
+                raise zlib.error(f"{len(rest)} bytes after the gzip data")
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # checks the CRC and length
+            part = inflate.decompress(rest, limit - size + 1)
+            size += len(part)
+            if size > limit:
+                raise NnscratchError(f"{source}: the gzip data unpacks to more than {limit} "
+                                     f"bytes (over {MAX_GZIP_RATIO} times its size): refusing "
+                                     "it; it is not an IDX file of a dataset")
+            if not inflate.eof:
+                raise EOFError("the gzip stream ends early")
+            parts.append(part)
+            rest = inflate.unused_data
     except (EOFError, OSError, zlib.error) as exc:
         raise NnscratchError(f"{source}: the gzip data is truncated or corrupt ({exc}); "
                              "delete the file and download it again") from None
+    return b"".join(parts)
 
 
 def parse_idx(data, source="<bytes>"):
@@ -59,15 +85,16 @@ def parse_idx(data, source="<bytes>"):
     if code not in IDX_TYPES:
         raise NnscratchError(f"{source}: unknown IDX element type 0x{code:02x} (known: "
                              f"{', '.join(f'0x{c:02x}' for c in IDX_TYPES)})")
-    if ndim == 0:
-        raise NnscratchError(f"{source}: the IDX header declares 0 dimensions")
+    if ndim == 0 or ndim > MAX_DIMS:
+        raise NnscratchError(f"{source}: the IDX header declares {ndim} dimensions; IDX files "
+                             f"of data sets have 1 to {MAX_DIMS} (the file is damaged)")
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise NnscratchError(f"{source}: truncated header: {ndim} dimensions need "
                              f"{header_size} header bytes, the file has {len(data)}")
     dims = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = IDX_TYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # exact: int64 arithmetic would wrap
     actual = len(data) - header_size
     if actual != expected:
         what = "truncated" if actual < expected else "longer than its header says"
