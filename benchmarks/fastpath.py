@@ -1,0 +1,176 @@
+"""nnscratch's fast training path against PyTorch, epoch by epoch, interleaved, in one run.
+
+The notebook configuration on Fashion-MNIST (60,000 training images): 784-50-10 sigmoid, weights
+N(0, 0.01²) and biases 0, SGD lr 0.1, batch 100, a new permutation of the data every epoch.
+
+- nn32 / nn64: nnscratch ``TwoLayerNet(dtype=float32 / float64)`` trained by ``Trainer.batches``
+  and ``Trainer.step`` with ``trainer.blas_threads = 1`` (what ``nnscratch train`` does);
+- torch / torch-1t: PyTorch 2.13 CPU float32, ``nn.Sequential(Linear, Sigmoid, Linear)``,
+  ``CrossEntropyLoss``, ``torch.optim.SGD``, ``torch.set_num_threads(2)`` / ``(1)``;
+- nn32-2t: nnscratch float32 with OpenBLAS's own 2 threads.
+
+Every system starts from the same weights (nnscratch's seed-0 float64 draw, rounded to float32) and
+draws the same permutations (``np.random.default_rng(0).permutation`` each epoch). Each runs in its
+own process; the parent asks each for one epoch in turn (A B C D A B C D ...), so that the load of
+a shared machine falls on all of them alike. Reported: wall and CPU seconds per epoch (training
+only: shuffling, batches, gradients, updates), medians; the ratio to PyTorch; test accuracy after
+the last epoch; peak RSS of each worker; the load average. Run by hand, never in CI:
+
+    . .venv-bench/bin/activate          # torch==2.13.0 and pip install -e . (README, Performance)
+    python benchmarks/fastpath.py --epochs 8 [--systems nn32,torch,nn64,torch-1t] [--out FILE]
+"""
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import time
+
+import numpy as np
+
+SEED = 0
+SIZES = (784, 50, 10)
+
+
+def _data(dtype):
+    from nnscratch import load_dataset
+
+    d = load_dataset("fashion-mnist", dtype=dtype)
+    return d.x_train, d.t_train, d.x_test, d.t_test
+
+
+def _initial_weights(dtype):
+    from nnscratch.nets import TwoLayerNet
+
+    return {k: v.astype(dtype) for k, v in TwoLayerNet(*SIZES, seed=SEED).params.items()}
+
+
+def _serve(conn, epoch, accuracy):
+    """Answer the parent: "epoch" → (wall s, CPU s) of one epoch; "acc" → test accuracy."""
+    conn.send("ready")
+    while True:
+        cmd = conn.recv()
+        if cmd == "epoch":
+            wall, cpu = time.perf_counter(), time.process_time()
+            epoch()
+            conn.send((time.perf_counter() - wall, time.process_time() - cpu))
+        elif cmd == "acc":
+            conn.send((accuracy(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        else:
+            return
+
+
+def worker_nnscratch(conn, dtype, threads):
+    from nnscratch.nets import TwoLayerNet
+    from nnscratch.optim import SGD
+    from nnscratch.train import Trainer
+
+    x, t, x_test, t_test = _data(dtype)
+    net = TwoLayerNet(*SIZES, seed=SEED, dtype=dtype)
+    trainer = Trainer(net, x, t, epochs=10 ** 6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
+    trainer.blas_threads = threads
+
+    def epoch():
+        for batch in trainer.batches():
+            trainer.step(batch)
+
+    _serve(conn, epoch, lambda: net.accuracy(x_test, t_test))
+
+
+def worker_torch(conn, dtype, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    x, t, x_test, t_test = _data(np.float32)
+    x, x_test = torch.from_numpy(x), torch.from_numpy(x_test)
+    t, t_test = torch.from_numpy(t.astype(np.int64)), torch.from_numpy(t_test.astype(np.int64))
+    w = _initial_weights(np.float32)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 50), torch.nn.Sigmoid(),
+                                torch.nn.Linear(50, 10))
+    with torch.no_grad():  # nn.Linear keeps W as (out, in): the transpose of ours
+        model[0].weight.copy_(torch.from_numpy(w["W1"].T.copy()))
+        model[0].bias.zero_()
+        model[2].weight.copy_(torch.from_numpy(w["W2"].T.copy()))
+        model[2].bias.zero_()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    rng = np.random.default_rng(SEED)
+    n = len(x)
+
+    def epoch():
+        order = torch.from_numpy(rng.permutation(n))
+        for first in range(0, n, 100):
+            idx = order[first:first + 100]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), t[idx])
+            loss.backward()
+            optimizer.step()
+
+    def accuracy():
+        with torch.no_grad():
+            return (model(x_test).argmax(1) == t_test).double().mean().item()
+
+    _serve(conn, epoch, accuracy)
+
+
+SYSTEMS = {"nn32": (worker_nnscratch, np.float32, 1), "nn64": (worker_nnscratch, np.float64, 1),
+           "nn32-2t": (worker_nnscratch, np.float32, None),
+           "torch": (worker_torch, np.float32, 2), "torch-1t": (worker_torch, np.float32, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--systems", default="nn32,torch,nn64,torch-1t")
+    parser.add_argument("--out", default=None, help="write the figures as JSON here too")
+    args = parser.parse_args()
+    mp.set_start_method("spawn")  # no torch in the nnscratch workers, fresh processes
+    names = args.systems.split(",")
+    workers = {}
+    for name in names:
+        fn, dtype, threads = SYSTEMS[name]
+        parent, child = mp.Pipe()
+        process = mp.Process(target=fn, args=(child, dtype, threads))
+        process.start()
+        assert parent.recv() == "ready"
+        workers[name] = (process, parent)
+    wall = {name: [] for name in names}
+    cpu = {name: [] for name in names}
+    loads = [os.getloadavg()[0]]
+    for e in range(args.epochs):
+        for name in names:
+            workers[name][1].send("epoch")
+            w, c = workers[name][1].recv()
+            wall[name].append(w)
+            cpu[name].append(c)
+        loads.append(os.getloadavg()[0])
+        print(f"epoch {e + 1}: " + "  ".join(f"{n} {wall[n][-1]:.3f}" for n in names)
+              + f"  load {loads[-1]:.1f}", flush=True)
+    results = {}
+    for name, (process, conn) in workers.items():
+        conn.send("acc")
+        acc, rss = conn.recv()
+        conn.send("quit")
+        process.join()
+        results[name] = {"wall_median": float(np.median(wall[name])), "wall": wall[name],
+                         "cpu_median": float(np.median(cpu[name])), "cpu": cpu[name],
+                         "test_acc": acc, "peak_rss_mb": rss}
+    ref2 = results.get("torch", {}).get("wall_median")
+    ref1 = results.get("torch-1t", {}).get("wall_median")
+    print(f"\n| system | wall s/epoch (median of {args.epochs}) | × PyTorch 2 threads | "
+          f"× PyTorch 1 thread | CPU s/epoch | test acc | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        ratio2 = f"{r['wall_median'] / ref2:.2f}" if ref2 else "–"
+        ratio1 = f"{r['wall_median'] / ref1:.2f}" if ref1 else "–"
+        print(f"| {name} | {r['wall_median']:.3f} | {ratio2} | {ratio1} | {r['cpu_median']:.3f} "
+              f"| {r['test_acc']:.4f} | {r['peak_rss_mb']:.0f} |")
+    print(f"load average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"loads": loads, "results": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
