@@ -183,7 +183,8 @@ def _reference_step(name, opt, state, param, g):
 def test_in_place_update_gives_the_formula_exactly_and_leaves_grads_alone(name, dtype):
     rng = np.random.default_rng(7)
     opt = make_optimizer(name, lr=0.05)
-    params = {"W": rng.standard_normal((6, 5)).astype(dtype), "b": rng.standard_normal(5).astype(dtype)}
+    params = {"W": rng.standard_normal((6, 5)).astype(dtype),
+              "b": rng.standard_normal(5).astype(dtype)}
     arrays = {k: v for k, v in params.items()}  # the very objects: updated in place
     expected = {k: v.copy() for k, v in params.items()}
     states = {k: {"v": 0, "h": 0, "m": 0, "t": 0} for k in params}
@@ -245,7 +246,8 @@ def test_blas_threads_limit_holds_during_the_steps_only():
     threadpoolctl = pytest.importorskip("threadpoolctl")
 
     def blas_threads():
-        return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "blas"]
 
     before = blas_threads()
     if not before:

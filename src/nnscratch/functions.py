@@ -148,7 +148,7 @@ def mean_squared_error(y, t):
 
 
 def one_hot(t, n_classes, dtype=np.float64):
-    """One-hot encode index labels: ``(N,)`` ints in 0..C-1 → ``(N, C)`` of 0s and 1s (``dtype``)."""
+    """One-hot encode index labels: ``(N,)`` ints in 0..C-1 → ``(N, C)`` 0s and 1s of ``dtype``."""
     t = np.asarray(t, dtype=np.intp).reshape(-1) if np.ndim(t) else np.asarray([t], dtype=np.intp)
     out = np.zeros((t.shape[0], n_classes), dtype=dtype)
     out[np.arange(t.shape[0]), t] = 1.0

@@ -4,10 +4,10 @@ Every optimizer has ``update(params, grads)``: it changes the arrays of the ``pa
 (its name says so) from the same-keyed ``grads`` dict. The updates are written as the formulas
 read, but computed in place: each intermediate (``lr · g``, ``√h + ε``, ...) goes into a work
 array kept from step to step instead of a new array at every step (the same operations in the
-same order, so the same numbers); ``grads`` is never written into. Optimizers with memory (velocities, squared
-gradient sums, moments, the step count) expose it as a flat dict of arrays with
-``state_dict()`` and take it back with ``load_state_dict(state)``, so that a run can be saved and
-resumed. Learning-rate schedules (``StepLR``, ``CosineLR``) give the rate of each epoch.
+same order, so the same numbers); ``grads`` is never written into. Optimizers with memory
+(velocities, squared gradient sums, moments, the step count) expose it as a flat dict of arrays
+with ``state_dict()`` and take it back with ``load_state_dict(state)``, so that a run can be saved
+and resumed. Learning-rate schedules (``StepLR``, ``CosineLR``) give the rate of each epoch.
 """
 
 import math
