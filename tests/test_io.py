@@ -67,7 +67,8 @@ def test_metadata_records_format_architecture_dtype_version_and_config(trained, 
     assert meta["format_version"] == FORMAT_VERSION
     assert meta["nnscratch_version"] == __version__
     assert meta["architecture"] == {"class": "TwoLayerNet", "kwargs": {
-        "input_size": 64, "hidden_size": 30, "output_size": 10, "activation": "sigmoid"}}
+        "input_size": 64, "hidden_size": 30, "output_size": 10, "activation": "sigmoid",
+        "dtype": "float64"}}
     assert meta["dtype"] == "float64"
     assert meta["config"] == {"lr": 0.5}
 
@@ -447,3 +448,17 @@ def test_npz_in_memory_is_what_gets_written(trained, tmp_path):
     with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as npz:
         assert set(npz.files) == {"param.W1", "param.b1", "param.W2", "param.b2", META_KEY}
         np.testing.assert_array_equal(npz["param.W2"], net.params["W2"])
+
+
+def test_float32_networks_round_trip_in_float32(tmp_path):
+    from nnscratch.io import load_model, save_model
+    from nnscratch.nets import MultiLayerNet, TwoLayerNet
+
+    x = np.random.default_rng(0).random((5, 6))
+    for net in (TwoLayerNet(6, 4, 3, seed=0, dtype=np.float32),
+                MultiLayerNet(6, [4], 3, use_batchnorm=True, seed=0, dtype=np.float32)):
+        path = tmp_path / f"{type(net).__name__}.npz"
+        save_model(path, net)
+        loaded = load_model(path)
+        assert all(v.dtype == np.float32 for v in loaded.params.values())
+        np.testing.assert_array_equal(loaded.predict(x), net.predict(x))

@@ -132,7 +132,8 @@ def _two_layer_kwargs(net):
                              f"{', '.join(ACTIVATIONS)}")
     return {"input_size": int(net.params["W1"].shape[0]),
             "hidden_size": int(net.params["W1"].shape[1]),
-            "output_size": int(net.params["W2"].shape[1]), "activation": activation}
+            "output_size": int(net.params["W2"].shape[1]), "activation": activation,
+            "dtype": net.dtype.name}
 
 
 def _buffers_of(net):
