@@ -78,7 +78,7 @@ def run_nnscratch(cfg, data, epochs, seed):
         from nnscratch.optim import SGD
 
         net = TwoLayerNet(*cfg["sizes"], weight_init_std=0.01, seed=seed,
-                          activation=cfg["activation"])
+                          activation=cfg["activation"], dtype=np.float32)
         optimizer = SGD(cfg["lr"])
     else:
         try:
@@ -88,12 +88,13 @@ def run_nnscratch(cfg, data, epochs, seed):
             raise Skip("no MultiLayerNet/Adam in nnscratch yet") from None
         try:
             net = MultiLayerNet(cfg["sizes"][0], cfg["sizes"][1:-1], cfg["sizes"][-1],
-                                activation=cfg["activation"], seed=seed)
+                                activation=cfg["activation"], seed=seed, dtype=np.float32)
             optimizer = Adam(lr=cfg["lr"])
         except TypeError as exc:
             raise Skip(f"MultiLayerNet/Adam have another signature than expected ({exc})") from None
     trainer = Trainer(net, x_train, t_train, epochs=epochs, batch_size=cfg["batch_size"],
                       optimizer=optimizer, seed=seed)
+    trainer.blas_threads = 1  # as `nnscratch train` does: faster for these small products
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
@@ -168,12 +169,10 @@ def run_sklearn(cfg, data, epochs, seed):
 
 
 def worker(system, config, epochs, seed):
-    from _data import load_fashion_mnist
+    from nnscratch import load_dataset
 
     cfg = CONFIGS[config]
-    # nnscratch trains as it does today (float64 TwoLayerNet); the others in float32
-    dtype = np.float64 if system == "nnscratch" else np.float32
-    data = load_fashion_mnist(dtype)
+    data = tuple(load_dataset("fashion-mnist", dtype=np.float32))  # every system in float32
     runner = {"nnscratch": run_nnscratch, "pytorch": run_pytorch, "sklearn": run_sklearn}[system]
     try:
         seconds, accuracy, param_dtype = runner(cfg, data, epochs, seed)

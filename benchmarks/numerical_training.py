@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _data import load_fashion_mnist  # noqa: E402
 
+from nnscratch import load_dataset  # noqa: E402
 from nnscratch.nets import TwoLayerNet  # noqa: E402
 from nnscratch import numgrad_fast  # noqa: E402
 from nnscratch.numgrad_fast import fast_numerical_gradient  # noqa: E402
@@ -38,7 +38,7 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/numerical_training.json")
     args = parser.parse_args(argv)
 
-    (x_train, t_train), (x_test, t_test) = load_fashion_mnist(np.float64)
+    (x_train, t_train), (x_test, t_test) = load_dataset("fashion-mnist", dtype=np.float64)
     net = TwoLayerNet(784, args.hidden, 10, seed=args.seed)
     optimizer = SGD(args.lr)
     rng = np.random.default_rng(args.seed)

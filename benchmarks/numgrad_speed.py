@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _data import load_fashion_mnist  # noqa: E402
 
+from nnscratch import load_dataset  # noqa: E402
 from nnscratch import numgrad_fast  # noqa: E402
 from nnscratch.gradcheck import relative_error  # noqa: E402
 from nnscratch.nets import TwoLayerNet  # noqa: E402
@@ -66,7 +66,7 @@ def main(argv=None):
     parser.add_argument("--naive-repeat", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    (x_train, t_train), _ = load_fashion_mnist(np.float64)
+    (x_train, t_train), _ = load_dataset("fashion-mnist", dtype=np.float64)
     rng = np.random.default_rng(args.seed)
     batch = rng.choice(len(x_train), 100)
     x, t = x_train[batch], t_train[batch]

@@ -265,7 +265,8 @@ class Trainer:
 
     def step(self, batch):
         """One learning step on the samples ``batch``; returns the batch loss before the step."""
-        x, t = self.x_train[batch], self.t_train[batch]
+        # take() is the same gather as x_train[batch], with less of fancy indexing's overhead
+        x, t = self.x_train.take(batch, axis=0), self.t_train.take(batch, axis=0)
         if self.grad == "backprop":
             loss, grads = self.net.loss_gradient(x, t)
         else:
