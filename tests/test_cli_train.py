@@ -78,3 +78,18 @@ def test_installed_command_version_and_help():
     for option in ("--dataset", "--hidden", "--lr", "--batch-size", "--epochs", "--grad", "--seed",
                    "--out"):
         assert option in out
+
+
+@pytest.mark.parametrize("argv, batch_size, epochs", [
+    (["train"], 32, 40),
+    (["train", "--dataset", "fashion-mnist"], 100, 10),
+    (["train", "--dataset", "mnist", "--epochs", "3"], 100, 3),
+    (["train", "--dataset", "fashion-mnist", "--batch-size", "64"], 64, 10),
+])
+def test_default_length_follows_the_recipe_for_each_dataset(argv, batch_size, epochs):
+    from nnscratch.cli import build_parser
+    from nnscratch.cli.train import resolve_defaults
+
+    args = build_parser().parse_args(argv)
+    resolve_defaults(args)
+    assert (args.batch_size, args.epochs) == (batch_size, epochs)
