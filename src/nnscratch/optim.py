@@ -138,15 +138,20 @@ class Momentum(Optimizer):
         super().__init__(lr)
         self.momentum = momentum
 
-    def _update_one(self, key, param, grad):
+    def _velocity(self, key, param, grad, lr_g):
+        """v ← α v - lr · g for one parameter (lr · g left in the work array ``lr_g``)."""
         v = self._slot("v", key, param)
-        (lr_g,) = self._work_arrays(key, param, grad)
+        np.multiply(grad, self.lr, out=lr_g)
         v *= self.momentum
-        v -= np.multiply(grad, self.lr, out=lr_g)
-        param += v
+        v -= lr_g
+        return v
+
+    def _update_one(self, key, param, grad):
+        (lr_g,) = self._work_arrays(key, param, grad)
+        param += self._velocity(key, param, grad, lr_g)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient (Sutskever et al. 2013, in the form PyTorch uses):
     v ← α v - lr · g, W ← W + α v - lr · g — the step looks ahead along the new velocity.
 
@@ -154,18 +159,9 @@ class Nesterov(Optimizer):
     term is scaled by α once too often.)
     """
 
-    _slots = ("v",)
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        super().__init__(lr)
-        self.momentum = momentum
-
     def _update_one(self, key, param, grad):
-        v = self._slot("v", key, param)
         lr_g, step = self._work_arrays(key, param, grad, 2)
-        np.multiply(grad, self.lr, out=lr_g)
-        v *= self.momentum
-        v -= lr_g
+        v = self._velocity(key, param, grad, lr_g)
         np.multiply(v, self.momentum, out=step)
         step -= lr_g
         param += step  # W ← W + (α v - lr · g)
