@@ -93,3 +93,36 @@ def test_default_length_follows_the_recipe_for_each_dataset(argv, batch_size, ep
     args = build_parser().parse_args(argv)
     resolve_defaults(args)
     assert (args.batch_size, args.epochs) == (batch_size, epochs)
+
+
+def test_paths_seeds_and_splits_that_cannot_work_are_one_line_errors(tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    assert main(["train", "--epochs", "1", "--quiet", "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "choose a path you can write to" in err
+    assert main(["train", "--epochs", "1", "--quiet", "--validation-split", "0.001"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "each part needs at least one sample of each of the 10" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--seed", "-1"])
+    assert exc.value.code == 2
+    assert "expected a non-negative integer, got -1" in capsys.readouterr().err
+
+
+def test_saved_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        assert main(["train", "--epochs", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    finally:
+        os.umask(old)
+    for name in ("model.npz", "checkpoint.npz", "history.json", "curves.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_numerical_gradients_train_a_float32_net(capsys):
+    assert main(["train", "--model", "two-layer", "--grad", "numerical", "--dtype", "float32",
+                 "--epochs", "2", "--quiet"]) == 0
+    assert "test acc" in capsys.readouterr().out

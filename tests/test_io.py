@@ -462,3 +462,16 @@ def test_float32_networks_round_trip_in_float32(tmp_path):
         loaded = load_model(path)
         assert all(v.dtype == np.float32 for v in loaded.params.values())
         np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+
+
+def test_numpy_numbers_in_the_architecture_are_saved_as_plain_json(tmp_path):
+    from nnscratch.io import load_model, save_model
+    from nnscratch.nets import MultiLayerNet
+
+    net = MultiLayerNet(np.int64(6), np.array([5]), np.int64(3), weight_init=np.float32(0.1),
+                        seed=0)
+    save_model(tmp_path / "m.npz", net)
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.config() == net.config() and loaded.weight_init == pytest.approx(0.1)
+    x = np.random.default_rng(0).random((4, 6))
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))

@@ -114,3 +114,35 @@ def test_bad_sizes_are_clear_errors(bad):
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(NnscratchError, match="sigmoid, relu, tanh"):
         TwoLayerNet(4, 3, 2, activation="swish")
+
+
+def test_gradient_check_of_a_batchnorm_net_passes_with_its_zero_bias_gradients():
+    from nnscratch.nets import MultiLayerNet
+
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+    net = MultiLayerNet(4, [5, 4], 3, activation="tanh", use_batchnorm=True, seed=0)
+    grads = net.gradient(x, t)
+    assert np.max(np.abs(grads["b1"])) < 1e-12  # the bias before BatchNorm: exactly 0 in theory
+    errors = gradient_check(net, x, t)
+    assert errors["b1"] == errors["b2"] == 0.0
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_single_samples_and_float_labels_give_the_batch_of_one_gradient():
+    from nnscratch.nets import MultiLayerNet
+
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(3, 4)), np.array([2, 0, 1])
+    for net in (TwoLayerNet(4, 6, 3, weight_init_std=1.0, seed=0),
+                MultiLayerNet(4, [6], 3, use_batchnorm=True, seed=0)):
+        batch_of_one = net.gradient(x[:1], t[:1])
+        for label in (t[0], np.eye(3)[t[0]]):  # an int, a one-hot (C,)
+            single = net.gradient(x[0], label)
+            for key in net.params:
+                np.testing.assert_array_equal(single[key], batch_of_one[key])
+        as_floats = net.gradient(x, t.astype(float))
+        for key, value in net.gradient(x, t).items():
+            np.testing.assert_array_equal(as_floats[key], value)
+    # BatchNorm's running mean is per feature, never one number spread over all of them
+    assert len(set(net.buffers["running_mean1"].round(12))) > 1

@@ -63,6 +63,12 @@ _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, 
 
 # --------------------------------------------------------------------------- atomic writes
 
+def _umask():
+    mask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_open(path):
     """Open a temp file next to ``path`` for binary writing; on success fsync it and rename it to
@@ -70,6 +76,7 @@ def atomic_open(path):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets open()'s mode
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

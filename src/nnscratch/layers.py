@@ -121,6 +121,8 @@ class SoftmaxWithLoss:
         t = np.asarray(t)
         if t.shape == log_y.shape:  # one-hot rows in the scores' dtype: float32 stays float32
             t = t.astype(log_y.dtype, copy=False)
+        else:  # index labels as ints (N,): backward indexes with them
+            t = to_index_labels(t)
         self.t = t
         return negative_log_likelihood(log_y, self.t)
 

@@ -144,7 +144,11 @@ class LayerNet:
 
     def loss(self, x, t):
         """Mean cross-entropy of the predictions, L = -(1/N) Σ_n log y[n, t_n], plus the weight
-        decay ½ λ Σ_l ‖W_l‖² when λ > 0."""
+        decay ½ λ Σ_l ‖W_l‖² when λ > 0. A single sample x (D,) with an int or one-hot (C,) label
+        is a batch of one (so gradients and BatchNorm see rows, never a lone vector)."""
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x, t = x[np.newaxis, :], np.asarray(t)[np.newaxis, ...]
         loss = self.last_layer.forward(self.scores(x), t)
         if self.weight_decay_lambda:
             loss = loss + 0.5 * self.weight_decay_lambda * sum(
@@ -264,8 +268,12 @@ class MultiLayerNet(LayerNet):
             raise NnscratchError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         _activation_layer(activation)  # a clear error for an unknown name, before any work
         self.dtype = dtype = float_dtype(dtype)
-        self.input_size, self.hidden_sizes, self.output_size = input_size, hidden_sizes, output_size
-        self.activation, self.weight_init = activation, weight_init
+        # plain Python numbers: config() is saved as JSON with models and checkpoints
+        self.input_size, self.output_size = int(input_size), int(output_size)
+        self.hidden_sizes = [int(size) for size in hidden_sizes]
+        self.activation = activation
+        self.weight_init = (weight_init if isinstance(weight_init, str)
+                            else init_std(weight_init, 1))  # a number: checked, as a float
         self.weight_decay_lambda = float(weight_decay_lambda)
         self.dropout, self.use_batchnorm = float(dropout), bool(use_batchnorm)
 

@@ -392,19 +392,23 @@ class Trainer:
     def _check_finite(self):
         for key, value in self.net.params.items():
             if not np.isfinite(value).all():
+                # the step that broke them is the last one counted
                 raise self.diverged(f"parameter {key} became "
-                                    f"{'NaN' if np.isnan(value).any() else 'inf'}")
+                                    f"{'NaN' if np.isnan(value).any() else 'inf'}",
+                                    iteration=self.iteration)
 
-    def diverged(self, what):
-        """The :class:`TrainingDiverged` error for ``what`` went non-finite, naming the likely
-        cause (the learning rate, with a 10× smaller one to try) and the last good checkpoint."""
+    def diverged(self, what, iteration=None):
+        """The :class:`TrainingDiverged` error for ``what`` went non-finite at ``iteration``
+        (default: the step under way), naming the likely cause (the learning rate, with a 10×
+        smaller one to try) and the last good checkpoint."""
         lr = float(self.optimizer.lr)
         scheduled = (f" (this epoch's rate; the schedule started at {float(self.base_lr)!r})"
                      if lr != self.base_lr else "")
         where = (f"Last good checkpoint: {self.checkpoint_path}" if self.checkpoint_path
                  else "No checkpoint was saved")
         return TrainingDiverged(
-            f"training diverged at epoch {self.epoch + 1}, iteration {self.iteration + 1} "
+            f"training diverged at epoch {self.epoch + 1}, iteration "
+            f"{self.iteration + 1 if iteration is None else iteration} "
             f"({what}): the learning rate {lr!r}{scheduled} is probably too high; try "
             f"{lr / 10:.3g}. {where}")
 

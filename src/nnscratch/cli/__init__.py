@@ -41,6 +41,10 @@ def main(argv=None):
     except NnscratchError as exc:
         print(f"nnscratch: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be made, a file that cannot be written...
+        print(f"nnscratch: error: {exc.strerror or exc}: {exc.filename or ''} — choose a path "
+              "you can write to", file=sys.stderr)
+        return 2
     except TrainingInterrupted as exc:  # a command that did not say more itself
         print(f"nnscratch: {exc}", file=sys.stderr)
         return 130

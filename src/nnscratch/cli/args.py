@@ -20,6 +20,7 @@ def number(convert, accept, expected):
 
 
 positive_int = number(int, lambda v: v > 0, "a positive integer")
+non_negative_int = number(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = number(float, lambda v: v > 0, "a positive number")
 non_negative_float = number(float, lambda v: v >= 0, "a number ≥ 0")
 probability = number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")

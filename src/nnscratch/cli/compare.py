@@ -4,7 +4,7 @@ dataset (chapter 6's comparison)."""
 import argparse
 from pathlib import Path
 
-from .args import positive_int
+from .args import non_negative_int, positive_int
 
 #: learning rates of the 2-D comparison (the book's for SGD, Momentum, AdaGrad and Adam)
 PATH_LR = {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.15,
@@ -35,7 +35,8 @@ def add_parser(sub):
     p.add_argument("--hidden", default="100,100,100,100", help="MultiLayerNet hidden sizes")
     p.add_argument("--epochs", type=positive_int, default=5, help="epochs per optimizer")
     p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size")
-    p.add_argument("--seed", type=int, default=0, help="random seed (the same for every optimizer)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="random seed (the same for every optimizer)")
     p.add_argument("--out", type=Path, default=Path("runs/compare-optimizers"),
                    help="folder for optimizer_paths.png and optimizer_losses.png")
     p.set_defaults(func=cmd_compare)

@@ -12,6 +12,8 @@ def add_parser(sub):
     p.add_argument("model", type=Path, metavar="MODEL", help="model file (.npz) from save_model")
     p.add_argument("--dataset", default=None,
                    help="dataset to evaluate on (default: the one the model was trained on)")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder to look in first for the dataset's files (as for train)")
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="which part of the dataset")
     p.set_defaults(func=cmd_evaluate)
@@ -42,7 +44,7 @@ def cmd_evaluate(args):
     if not name:
         raise NnscratchError(f"{args.model} does not say which dataset it was trained on: "
                              "give --dataset")
-    data = load_dataset(name)
+    data = load_dataset(name, data_dir=args.data_dir)
     x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
     n_classes = output_size(model.net)
     x, t = check_dataset(x, t, n_features=input_size(model.net), n_classes=n_classes,

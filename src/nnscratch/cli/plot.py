@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from ..errors import NnscratchError
-from .args import positive_int
+from .args import non_negative_int, positive_int
 
 #: figures drawn from nothing but the library: name → (function in plots.chapter4, what it shows)
 CHAPTER4 = {
@@ -42,7 +42,7 @@ def add_parser(sub):
                    help="image format (default: png)")
     p.add_argument("--history", type=Path, default=None,
                    help="a run's history.json (written by `nnscratch train --out DIR`), for curves")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the quick training run behind weights/confusion/mistakes "
                         "(default: 0)")
     p.add_argument("--epochs", type=positive_int, default=20,

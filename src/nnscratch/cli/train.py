@@ -5,7 +5,8 @@ import sys
 import time
 from pathlib import Path
 
-from .args import non_negative_float, positive_float, positive_int, probability
+from .args import (non_negative_float, non_negative_int, positive_float, positive_int,
+                   probability)
 
 DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
             "grad": "backprop", "seed": 0}
@@ -105,7 +106,7 @@ def add_parser(sub):
     p.add_argument("--grad", choices=("backprop", "numerical"), default=None,
                    help="how gradients are computed (numerical: the notebook's slow method) "
                         "(default: backprop)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="float type of the data and the network (default: float32 for mlp on "
                         "MNIST and Fashion-MNIST with backprop, else float64)")

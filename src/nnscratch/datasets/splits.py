@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ..errors import NnscratchError
 from ..functions import one_hot
 
 __all__ = ["one_hot", "stratified_split"]
@@ -14,5 +15,12 @@ def stratified_split(x, t, test_size, seed=None):
     ``test_size`` is a fraction in (0, 1) or a count. Returns ``x_a, x_b, t_a, t_b`` where b holds
     ``test_size`` of the samples.
     """
+    n, n_classes = len(t), len(np.unique(t))
+    n_b = test_size if isinstance(test_size, (int, np.integer)) else int(np.ceil(test_size * n))
+    if not n_classes <= n_b <= n - n_classes:
+        raise NnscratchError(
+            f"a split of {test_size} holds {n_b} of {n} samples, but each part needs at least one "
+            f"sample of each of the {n_classes} classes: choose a fraction between "
+            f"{n_classes / n:.3g} and {1 - n_classes / n:.3g} (0.1 is usual)")
     seed = None if seed is None else int(np.random.SeedSequence(seed).generate_state(1)[0])
     return train_test_split(x, t, test_size=test_size, stratify=t, random_state=seed)
