@@ -11,7 +11,6 @@ Fashion-MNIST is read from Debian's ``dataset-fashion-mnist`` IDX files with a f
 """
 
 import argparse
-import gzip
 import json
 import time
 from pathlib import Path
@@ -23,7 +22,6 @@ from nnscratch.nets import MultiLayerNet, TwoLayerNet
 from nnscratch.optim import CosineLR, make_optimizer
 from nnscratch.train import Trainer
 
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 #: name → options; "recipe" is the README's default recipe
 CANDIDATES = {
@@ -42,22 +40,9 @@ SETTINGS = {"fashion-mnist": dict(epochs=10, batch_size=100, val=0.1, seeds=(0,)
             "digits": dict(epochs=40, batch_size=32, val=0.2, seeds=(0, 1, 2))}
 
 
-def _read_idx(path):
-    data = gzip.decompress(path.read_bytes())
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def load(name):
-    if name == "digits":
-        d = load_dataset("digits")
-        return d.x_train, d.t_train, d.x_test, d.t_test
-    x_train = _read_idx(FASHION_DIR / "train-images-idx3-ubyte.gz").reshape(-1, 784) / 255.0
-    t_train = _read_idx(FASHION_DIR / "train-labels-idx1-ubyte.gz").astype(np.int64)
-    x_test = _read_idx(FASHION_DIR / "t10k-images-idx3-ubyte.gz").reshape(-1, 784) / 255.0
-    t_test = _read_idx(FASHION_DIR / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
-    return x_train, t_train, x_test, t_test
+    d = load_dataset(name, dtype=np.float64)
+    return d.x_train, d.t_train, d.x_test, d.t_test
 
 
 def run(dataset, name, options, test):

@@ -15,6 +15,7 @@ from . import functions
 from .errors import NnscratchError
 from .layers import ACTIVATIONS, Affine, BatchNorm, Dropout, SoftmaxWithLoss
 from .numgrad import numerical_gradient
+from .validation import check_positive_int
 
 WEIGHT_INITS = ("he", "xavier")
 
@@ -49,11 +50,6 @@ def _activation_layer(name):
     except KeyError:
         raise NnscratchError(
             f"unknown activation {name!r}: use one of {', '.join(ACTIVATIONS)}") from None
-
-
-def _check_positive_int(name, value):
-    if not (isinstance(value, (int, np.integer)) and value > 0):
-        raise NnscratchError(f"{name} must be a positive integer, got {value!r}")
 
 
 class LayerNet:
@@ -210,7 +206,7 @@ class TwoLayerNet(LayerNet):
                  activation="sigmoid", dtype=np.float64):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
                             ("output_size", output_size)):
-            _check_positive_int(name, value)
+            check_positive_int(value, name)
         self.dtype = float_dtype(dtype)
         rng = np.random.default_rng(seed)
         self.params = {
@@ -258,10 +254,10 @@ class MultiLayerNet(LayerNet):
                  weight_decay_lambda=0.0, dropout=0.0, use_batchnorm=False, seed=None,
                  dtype=np.float64):
         hidden_sizes = list(hidden_sizes)
-        _check_positive_int("input_size", input_size)
-        _check_positive_int("output_size", output_size)
+        check_positive_int(input_size, "input_size")
+        check_positive_int(output_size, "output_size")
         for size in hidden_sizes:
-            _check_positive_int("every hidden size", size)
+            check_positive_int(size, "every hidden size")
         if not (isinstance(weight_decay_lambda, numbers.Real) and weight_decay_lambda >= 0):
             raise NnscratchError(f"weight decay λ must be a number ≥ 0, got {weight_decay_lambda!r}")
         if not (isinstance(dropout, numbers.Real) and 0 <= dropout < 1):

@@ -22,8 +22,8 @@ import numpy as np
 from . import numgrad_fast
 from .errors import NnscratchError
 from .optim import SGD
-from .validation import (check_batch_size, check_dataset, check_learning_rate, input_size,
-                         output_size)
+from .validation import (check_batch_size, check_dataset, check_learning_rate, check_positive_int,
+                         input_size, output_size)
 
 GRADIENT_METHODS = ("backprop", "numerical")
 SAMPLING = ("shuffle", "replacement")
@@ -197,8 +197,7 @@ class Trainer:
             raise NnscratchError("x_val and t_val must be given together, one label per sample")
         n = len(x_train)
         batch_size = check_batch_size(batch_size, n)
-        if not (isinstance(epochs, (int, np.integer)) and epochs > 0):
-            raise NnscratchError(f"epochs must be a positive integer, got {epochs!r}")
+        check_positive_int(epochs, "epochs")
         if grad not in GRADIENT_METHODS:
             raise NnscratchError(f"unknown gradient method {grad!r}: use one of "
                                  f"{', '.join(GRADIENT_METHODS)}")

@@ -104,7 +104,7 @@ def add_parser(sub):
                    help="stop after PATIENCE epochs without a better validation loss and keep "
                         "the best weights")
     p.add_argument("--grad", choices=("backprop", "numerical"), default=None,
-                   help="how gradients are computed (numerical: the notebook's slow method) "
+                   help="how gradients are computed (numerical: the notebook's central differences) "
                         "(default: backprop)")
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
