@@ -13,7 +13,6 @@ Fashion-MNIST is read from Debian's ``dataset-fashion-mnist`` IDX files with a f
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 

@@ -104,8 +104,8 @@ def add_parser(sub):
                    help="stop after PATIENCE epochs without a better validation loss and keep "
                         "the best weights")
     p.add_argument("--grad", choices=("backprop", "numerical"), default=None,
-                   help="how gradients are computed (numerical: the notebook's central differences) "
-                        "(default: backprop)")
+                   help="how gradients are computed (numerical: the notebook's central "
+                        "differences, by the fast engine where it applies) (default: backprop)")
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help="float type of the data and the network (default: float32 for mlp on "
