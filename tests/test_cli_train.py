@@ -70,7 +70,7 @@ def test_library_errors_are_one_line_exit_2(capsys):
 
 def test_installed_command_version_and_help():
     exe = shutil.which("nnscratch")
-    cmd = [exe] if exe else [sys.executable, "-m", "nnscratch.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "nnscratch"]  # venv not activated
     out = subprocess.run(cmd + ["--version"], capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"nnscratch {__version__}"
     out = subprocess.run(cmd + ["train", "--help"], capture_output=True, text=True,

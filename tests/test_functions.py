@@ -5,9 +5,11 @@ import warnings
 import numpy as np
 import pytest
 
-from nnscratch.functions import (accuracy, cross_entropy_error, log_softmax, mean_squared_error,
-                                 one_hot, relu, sigmoid, softmax, softmax_cross_entropy, tanh,
-                                 to_index_labels)
+from nnscratch.errors import NnscratchError
+from nnscratch.functions import (accuracy, cross_entropy_error, label_positions, log_softmax,
+                                 mean_squared_error, negative_log_likelihood,
+                                 negative_log_likelihood_at, one_hot, relu, sigmoid, softmax,
+                                 softmax_cross_entropy, tanh, to_index_labels)
 
 # the book's example: the network is most confident (0.6) in class 2
 Y_BOOK = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
@@ -150,3 +152,31 @@ def test_functions_do_not_mutate_inputs():
     cross_entropy_error(softmax(x), np.array([0]))
     mean_squared_error(x, np.array([0]))
     np.testing.assert_array_equal(x, before)
+
+
+def test_label_positions_are_the_flat_indices_of_the_true_classes():
+    t = np.array([3, 0, 9, 9, 1])
+    positions = label_positions(t, 10)
+    # an independent route to the same flat indices: NumPy's own (row, column) → flat mapping
+    assert positions.tolist() == np.ravel_multi_index((np.arange(5), t), (5, 10)).tolist()
+    assert label_positions(t[:, np.newaxis], 10).tolist() == positions.tolist()  # (N, 1) labels
+
+
+@pytest.mark.parametrize("bad", [10, -1])
+def test_label_positions_refuse_labels_outside_the_classes(bad):
+    # a flat index past a row's end would silently read the next row: it must be an error
+    with pytest.raises(NnscratchError, match=r"labels must be class indices 0\.\.9"):
+        label_positions(np.array([0, bad, 2]), 10)
+    with pytest.raises(NnscratchError):
+        cross_entropy_error(np.full((3, 10), 0.1), np.array([0, bad, 2]))
+
+
+def test_negative_log_likelihood_at_equals_picking_row_by_row():
+    rng = np.random.default_rng(5)
+    log_y = log_softmax(rng.standard_normal((7, 4)))
+    t = rng.integers(0, 4, 7)
+    by_rows = -sum(log_y[n, t[n]] for n in range(7)) / 7  # the definition, one row at a time
+    assert negative_log_likelihood_at(log_y, label_positions(t, 4)) == pytest.approx(by_rows,
+                                                                                    rel=1e-15)
+    assert negative_log_likelihood(log_y, t) == negative_log_likelihood_at(
+        log_y, label_positions(t, 4))

@@ -7,6 +7,8 @@ for a single sample an int or a one-hot ``(C,)``. No function here mutates its a
 
 import numpy as np
 
+from .errors import NnscratchError
+
 #: ε added inside log in :func:`cross_entropy_error`, so that log(0) never happens.
 CROSS_ENTROPY_EPS = 1e-7
 
@@ -50,8 +52,9 @@ def _row_max(x):
     but a contiguous (C, N) array row against row, vectorised — 3× faster for (100, 10), and a
     maximum is exact either way."""
     if x.ndim != 2 or x.shape[1] > 64:
-        return x.max(axis=-1, keepdims=True)
-    return np.ascontiguousarray(x.T).max(axis=0)[:, np.newaxis]
+        return np.maximum.reduce(x, axis=-1, keepdims=True)
+    # maximum.reduce is what .max() calls, without its Python wrapper (this runs every step)
+    return np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)[:, np.newaxis]
 
 
 def log_softmax(x):
@@ -63,7 +66,7 @@ def log_softmax(x):
     """
     x = _as_float(x)
     shifted = x - _row_max(x)
-    log_sum = np.exp(shifted).sum(axis=-1, keepdims=True)
+    log_sum = np.add.reduce(np.exp(shifted), axis=-1, keepdims=True)
     np.log(log_sum, out=log_sum)
     shifted -= log_sum  # in place on our own temporary
     return shifted
@@ -92,6 +95,21 @@ def to_index_labels(t):
     return t.astype(np.intp, copy=False)
 
 
+def label_positions(t, n_classes):
+    """Flat positions n·C + t_n of the true classes in a C-contiguous (N, C) array, for index
+    labels t (N,) or (N, 1): ``a.ravel().take(label_positions(t, C))`` is ``a[range(N), t]``.
+
+    One flat index instead of a pair of index arrays: the same elements, with a fraction of
+    fancy indexing's per-call overhead (this runs twice at every training step)."""
+    t = to_index_labels(t)
+    # one max over the labels seen as unsigned: a negative label becomes huge, so this also
+    # catches t < 0 (a flat index would otherwise silently pick a neighbouring row's entry)
+    if t.size and np.maximum.reduce(t.view(np.uintp)) >= n_classes:
+        raise NnscratchError(f"labels must be class indices 0..{n_classes - 1}, got values from "
+                             f"{t.min()} to {t.max()}")
+    return np.arange(0, len(t) * n_classes, n_classes) + t
+
+
 def negative_log_likelihood(log_y, t):
     """E = -(1/N) Σ_n Σ_k t_nk log y_nk: mean over the batch of -log y[true class]; ``log_y`` is ``(N, C)`` or ``(C,)``.
 
@@ -105,8 +123,15 @@ def negative_log_likelihood(log_y, t):
     n = log_y.shape[0]
     if t.shape == log_y.shape:
         return -np.sum(t * log_y) / n
-    t = to_index_labels(t)
-    return -np.sum(log_y[np.arange(n), t]) / n
+    return negative_log_likelihood_at(log_y, label_positions(t, log_y.shape[1]))
+
+
+def negative_log_likelihood_at(log_y, positions):
+    """E = -(1/N) Σ_n log y[n, t_n] for log_y (N, C) and the labels' ``label_positions``: the
+    index-label case of :func:`negative_log_likelihood`, for a caller that has the positions
+    already (SoftmaxWithLoss keeps them for its backward pass)."""
+    # add.reduce is what np.sum calls, without its Python wrapper: the same sum, to the bit
+    return -np.add.reduce(log_y.ravel().take(positions)) / log_y.shape[0]
 
 
 def cross_entropy_error(y, t):

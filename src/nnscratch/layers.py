@@ -14,8 +14,9 @@ the network keeps in its ``buffers`` dict by key, so that they can be saved with
 import numpy as np
 
 from .errors import NnscratchError
-from .functions import (log_softmax, mean_squared_error, negative_log_likelihood, one_hot,
-                        sigmoid, to_index_labels)
+from .functions import (label_positions, log_softmax, mean_squared_error,
+                        negative_log_likelihood, negative_log_likelihood_at, one_hot, sigmoid,
+                        to_index_labels)
 
 
 class Affine:
@@ -48,7 +49,7 @@ class Affine:
         it would cost as much as the forward pass."""
         # xᵀ is a view: matmul hands BLAS the transpose flag, no copy of x is made
         self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
+        self.db = np.add.reduce(dout, axis=0)  # dout.sum(axis=0) without its Python wrapper
 
     def param_grads(self):
         return {self.weight_key: self.dW, self.bias_key: self.db}
@@ -114,17 +115,21 @@ class SoftmaxWithLoss:
     def __init__(self):
         self.y = None
         self.t = None
+        self.positions = None
 
     def forward(self, x, t):
         log_y = log_softmax(x)
         self.y = np.exp(log_y)
         t = np.asarray(t)
         if t.shape == log_y.shape:  # one-hot rows in the scores' dtype: float32 stays float32
-            t = t.astype(log_y.dtype, copy=False)
-        else:  # index labels as ints (N,): backward indexes with them
-            t = to_index_labels(t)
-        self.t = t
-        return negative_log_likelihood(log_y, self.t)
+            self.t = t.astype(log_y.dtype, copy=False)
+            return negative_log_likelihood(log_y, self.t)
+        # index labels as ints (N,), and where they sit in y.ravel(): backward needs them too
+        self.t = to_index_labels(t)
+        if log_y.ndim != 2:  # one sample's scores (C,): only the loss, as the function gives it
+            return negative_log_likelihood(log_y, self.t)
+        self.positions = label_positions(self.t, log_y.shape[1])
+        return negative_log_likelihood_at(log_y, self.positions)
 
     def backward(self, dout=1.0):
         n = self.y.shape[0]
@@ -132,7 +137,7 @@ class SoftmaxWithLoss:
             dx = self.y - self.t
         else:
             dx = self.y.copy()
-            dx[np.arange(n), self.t.reshape(n)] -= 1.0
+            dx.ravel()[self.positions] -= 1.0  # y[n, t_n] - 1; ravel() of our copy is a view
         dx *= dout / n  # dx is our own new array: scaled in place
         return dx
 

@@ -39,7 +39,8 @@ def _work_array(store, name, param, grad):
     """The work array ``store[name]`` for one parameter's intermediates (shape of ``param``, the
     dtype ``param`` and ``grad`` combine to), made on first use and reused after that."""
     work = store.get(name)
-    dtype = np.result_type(param, grad)
+    # result_type only when the two differ: this runs for every parameter at every step
+    dtype = param.dtype if grad.dtype == param.dtype else np.result_type(param, grad)
     if work is None or work.shape != param.shape or work.dtype != dtype:
         work = store[name] = np.empty(param.shape, dtype)
     return work

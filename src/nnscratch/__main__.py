@@ -1,0 +1,7 @@
+"""``python -m nnscratch ...``: the ``nnscratch`` command, where the script is not on PATH."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
