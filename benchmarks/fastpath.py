@@ -7,7 +7,12 @@ N(0, 0.01²) and biases 0, SGD lr 0.1, batch 100, a new permutation of the data 
   and ``Trainer.step`` with ``trainer.blas_threads = 1`` (what ``nnscratch train`` does);
 - torch / torch-1t: PyTorch 2.13 CPU float32, ``nn.Sequential(Linear, Sigmoid, Linear)``,
   ``CrossEntropyLoss``, ``torch.optim.SGD``, ``torch.set_num_threads(2)`` / ``(1)``;
-- nn32-2t: nnscratch float32 with OpenBLAS's own 2 threads.
+- nn32-2t: nnscratch float32 with OpenBLAS's own 2 threads;
+- lean: not nnscratch but the same step as the leanest plain-NumPy loop we could write (float32,
+  one BLAS thread, preallocated buffers, softmax as e / Σe, lr folded into δ2: about 30 NumPy
+  calls a step where the library makes about 50) — how far structure and call count can still go;
+- floor: only the batch gather and the step's five matrix products, nothing else (it learns
+  nothing) — the time no NumPy implementation of this step can get under.
 
 Every system starts from the same weights (nnscratch's seed-0 float64 draw, rounded to float32) and
 draws the same permutations (``np.random.default_rng(0).permutation`` each epoch). Each runs in its
@@ -17,7 +22,7 @@ only: shuffling, batches, gradients, updates), medians; the ratio to PyTorch; te
 the last epoch; peak RSS of each worker; the load average. Run by hand, never in CI:
 
     . .venv-bench/bin/activate          # torch==2.13.0 and pip install -e . (README, Performance)
-    python benchmarks/fastpath.py --epochs 8 [--systems nn32,torch,nn64,torch-1t] [--out FILE]
+    python benchmarks/fastpath.py --epochs 10 [--systems nn32,lean,floor,torch] [--out FILE]
 """
 
 import argparse
@@ -114,15 +119,108 @@ def worker_torch(conn, dtype, threads):
     _serve(conn, epoch, accuracy)
 
 
+def _lean_setup(dtype):
+    x, t, x_test, t_test = _data(dtype)
+    w = _initial_weights(dtype)
+    return x, t.astype(np.intp), x_test, t_test, w["W1"], w["b1"], w["W2"], w["b2"]
+
+
+def worker_lean(conn, dtype, threads):
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    x, t, x_test, t_test, W1, b1, W2, b2 = _lean_setup(dtype)
+    rng, n, batch, classes = np.random.default_rng(SEED), len(x), 100, SIZES[2]
+    scale = dtype(0.1 / batch)  # lr / N, folded into δ2 so that the products are the steps
+    rows = np.arange(batch) * classes
+    z1 = np.empty((batch, SIZES[1]), dtype)
+    a2 = np.empty((batch, classes), dtype)
+    row_max, row_sum = np.empty((batch, 1), dtype), np.empty((batch, 1), dtype)
+    d1, one_minus = np.empty_like(z1), np.empty_like(z1)
+    step_W1, step_W2 = np.empty_like(W1), np.empty_like(W2)
+
+    def epoch():
+        nonlocal z1, a2, d1  # updated in place (z1 += b1 ...), never rebound
+        order = rng.permutation(n)
+        for first in range(0, n, batch):
+            idx = order[first:first + batch]
+            xb, where = x.take(idx, axis=0), rows + t.take(idx)
+            np.matmul(xb, W1, out=z1)
+            z1 += b1
+            z1 *= 0.5
+            np.tanh(z1, out=z1)
+            z1 += 1.0
+            z1 *= 0.5  # σ(a) = ½ (1 + tanh(a / 2))
+            np.matmul(z1, W2, out=a2)
+            a2 += b2
+            np.maximum.reduce(a2, axis=1, keepdims=True, out=row_max)
+            a2 -= row_max
+            np.exp(a2, out=a2)
+            np.add.reduce(a2, axis=1, keepdims=True, out=row_sum)
+            a2 /= row_sum  # y
+            a2.ravel()[where] -= 1.0
+            a2 *= scale  # lr · δ2 = lr (y - t) / N
+            np.matmul(z1.T, a2, out=step_W2)
+            np.matmul(a2, W2.T, out=d1)
+            np.subtract(W2, step_W2, out=W2)
+            np.subtract(b2, np.add.reduce(a2, axis=0), out=b2)
+            d1 *= z1
+            np.subtract(1.0, z1, out=one_minus)
+            d1 *= one_minus  # lr · δ1
+            np.subtract(b1, np.add.reduce(d1, axis=0), out=b1)
+            np.matmul(xb.T, d1, out=step_W1)
+            np.subtract(W1, step_W1, out=W1)
+
+    def accuracy():
+        z = 0.5 * (1.0 + np.tanh(0.5 * (x_test @ W1 + b1)))
+        return float(np.mean(np.argmax(z @ W2 + b2, axis=1) == t_test))
+
+    _serve(conn, epoch, accuracy)
+
+
+def worker_floor(conn, dtype, threads):
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    x, t, _, _, W1, _, W2, _ = _lean_setup(dtype)
+    rng, n, batch = np.random.default_rng(SEED), len(x), 100
+    a1, a2 = np.empty((batch, SIZES[1]), dtype), np.empty((batch, SIZES[2]), dtype)
+    d1, g1, g2 = np.empty_like(a1), np.empty_like(W1), np.empty_like(W2)
+
+    def epoch():
+        order = rng.permutation(n)
+        for first in range(0, n, batch):
+            idx = order[first:first + batch]
+            xb, _ = x.take(idx, axis=0), t.take(idx)
+            np.matmul(xb, W1, out=a1)
+            np.matmul(a1, W2, out=a2)
+            np.matmul(a1.T, a2, out=g2)
+            np.matmul(a2, W2.T, out=d1)
+            np.matmul(xb.T, d1, out=g1)
+
+    _serve(conn, epoch, lambda: float("nan"))
+
+
 SYSTEMS = {"nn32": (worker_nnscratch, np.float32, 1), "nn64": (worker_nnscratch, np.float64, 1),
            "nn32-2t": (worker_nnscratch, np.float32, None),
-           "torch": (worker_torch, np.float32, 2), "torch-1t": (worker_torch, np.float32, 1)}
+           "torch": (worker_torch, np.float32, 2), "torch-1t": (worker_torch, np.float32, 1),
+           "lean": (worker_lean, np.float32, 1), "floor": (worker_floor, np.float32, 1)}
+
+
+def _receive(worker, name):
+    """The worker's next answer; an error (not a hang) when the worker process has died."""
+    process, conn = worker
+    while not conn.poll(1.0):
+        if not process.is_alive():
+            raise SystemExit(f"worker {name} died (exit code {process.exitcode}); see its "
+                             "traceback above")
+    return conn.recv()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--systems", default="nn32,torch,nn64,torch-1t")
+    parser.add_argument("--systems", default="nn32,lean,floor,torch")
     parser.add_argument("--out", default=None, help="write the figures as JSON here too")
     args = parser.parse_args()
     mp.set_start_method("spawn")  # no torch in the nnscratch workers, fresh processes
@@ -133,15 +231,15 @@ def main():
         parent, child = mp.Pipe()
         process = mp.Process(target=fn, args=(child, dtype, threads))
         process.start()
-        assert parent.recv() == "ready"
         workers[name] = (process, parent)
+        assert _receive(workers[name], name) == "ready"
     wall = {name: [] for name in names}
     cpu = {name: [] for name in names}
     loads = [os.getloadavg()[0]]
     for e in range(args.epochs):
         for name in names:
             workers[name][1].send("epoch")
-            w, c = workers[name][1].recv()
+            w, c = _receive(workers[name], name)
             wall[name].append(w)
             cpu[name].append(c)
         loads.append(os.getloadavg()[0])
@@ -150,7 +248,7 @@ def main():
     results = {}
     for name, (process, conn) in workers.items():
         conn.send("acc")
-        acc, rss = conn.recv()
+        acc, rss = _receive((process, conn), name)
         conn.send("quit")
         process.join()
         results[name] = {"wall_median": float(np.median(wall[name])), "wall": wall[name],
