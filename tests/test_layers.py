@@ -96,6 +96,22 @@ def test_softmax_with_loss_forward_and_gradient(one_hot_labels):
     assert relative_error(dx, numerical_gradient(lambda _: layer.forward(x, t), x)) < TOL
 
 
+
+@pytest.mark.parametrize("one_hot_label", [False, True])
+def test_softmax_with_loss_of_a_single_sample(one_hot_label):
+    # one sample's scores (C,): by hand, scores (0, ln 3) and label 1 give ∂L/∂x = (1/4, -1/4),
+    # the batch of one's gradient, not divided by C
+    layer = SoftmaxWithLoss()
+    t = np.array([0.0, 1.0]) if one_hot_label else 1
+    assert layer.forward(np.array([0.0, np.log(3.0)]), t) == pytest.approx(-np.log(0.75),
+                                                                          rel=1e-15)
+    np.testing.assert_allclose(layer.backward(), [0.25, -0.25], rtol=1e-15)
+    x = np.random.default_rng(4).standard_normal(5)
+    t = np.eye(5)[3] if one_hot_label else 3
+    layer.forward(x, t)
+    dx = layer.backward(1.0)
+    assert relative_error(dx, numerical_gradient(lambda _: layer.forward(x, t), x)) < TOL
+
 def test_mean_squared_error_loss_layer():
     layer = MeanSquaredErrorLoss()
     # by hand: y = [[0.5, 0.5]], t = class 0 → (0.5² + 0.5²) / 1 = 0.5; ∂L/∂y = 2 (y - t) / 1

@@ -132,12 +132,14 @@ class SoftmaxWithLoss:
         return negative_log_likelihood_at(log_y, self.positions)
 
     def backward(self, dout=1.0):
-        n = self.y.shape[0]
+        single = self.y.ndim == 1  # one sample's scores (C,): N = 1, its label is the position
+        n = 1 if single else self.y.shape[0]
         if self.t.shape == self.y.shape:
             dx = self.y - self.t
         else:
             dx = self.y.copy()
-            dx.ravel()[self.positions] -= 1.0  # y[n, t_n] - 1; ravel() of our copy is a view
+            # y[n, t_n] - 1 at the labels' flat positions; ravel() of our copy is a view
+            dx.ravel()[self.t if single else self.positions] -= 1.0
         dx *= dout / n  # dx is our own new array: scaled in place
         return dx
 
