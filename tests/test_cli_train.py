@@ -41,8 +41,8 @@ def test_epoch_lines_and_same_seed_same_history(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--lr", "-1"], "learning rate must be a finite number > 0, got -1.0: try 0.1 for "
-                              "SGD or 0.001 for Adam"),
+    (["train", "--lr", "-1"], "learning rate must be a finite number > 0, got -1.0: try 0.001 for "
+                              "Adam"),
     (["train", "--hidden", "abc"], "--hidden 'abc': 'abc' is not a positive integer; give layer "
                                    "sizes such as --hidden 256,128"),
     (["train", "--batch-size", "0"], "batch size must be an integer from 1 to 1437 (the number of "

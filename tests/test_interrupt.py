@@ -197,7 +197,7 @@ def test_divergence_is_one_line_naming_the_learning_rate(tmp_path, capsys):
                           "such as --hidden 256,128"),
     (["--hidden", "8,,4"], "--hidden '8,,4' has an empty size"),
     (["--hidden", "0"], "'0' is not a positive integer"),
-    (["--lr", "-1"], "learning rate must be a finite number > 0, got -1.0: try 0.1 for SGD"),
+    (["--lr", "-1"], "learning rate must be a finite number > 0, got -1.0: try 0.001 for Adam"),
     (["--lr", "0"], "learning rate must be a finite number > 0, got 0.0"),
     (["--lr", "inf"], "learning rate must be a finite number > 0, got inf"),
     (["--batch-size", "0"], "batch size must be an integer from 1 to 1437 (the number of "

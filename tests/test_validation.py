@@ -121,7 +121,10 @@ def test_batch_size_in_range():
 @pytest.mark.parametrize("lr", [0, -0.1, float("nan"), float("inf"), "0.1", None])
 def test_learning_rate_not_positive(lr):
     with pytest.raises(NnscratchError, match=r"learning rate must be a finite number > 0, got "
-                                             r".*: try 0.1 for SGD"):
+                                             r".*: try 0.1 for SGD$"):
+        check_learning_rate(lr, suggestion="0.1 for SGD")
+    with pytest.raises(NnscratchError, match=r"learning rate must be a finite number > 0, got "
+                                             r"[^:]*$"):
         check_learning_rate(lr)
 
 

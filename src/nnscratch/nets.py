@@ -207,7 +207,12 @@ class TwoLayerNet(LayerNet):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
                             ("output_size", output_size)):
             check_positive_int(value, name)
+        _activation_layer(activation)  # a clear error for an unknown name, before any work
         self.dtype = float_dtype(dtype)
+        # plain Python values: config() is saved as JSON with models and checkpoints
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.output_size, self.activation = int(output_size), activation
+        self.weight_init_std = float(weight_init_std)
         rng = np.random.default_rng(seed)
         self.params = {
             "W1": _normal(rng, weight_init_std, (input_size, hidden_size), self.dtype),
@@ -219,6 +224,12 @@ class TwoLayerNet(LayerNet):
         self.layers = [Affine(self.params, "W1", "b1"), _activation_layer(activation),
                        Affine(self.params, "W2", "b2")]
         self.last_layer = SoftmaxWithLoss()
+
+    def config(self):
+        """The constructor's arguments (seed aside): enough to rebuild the same architecture."""
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
+                "output_size": self.output_size, "activation": self.activation,
+                "weight_init_std": self.weight_init_std, "dtype": self.dtype.name}
 
 
 def init_std(weight_init, fan_in):

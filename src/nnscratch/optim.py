@@ -10,8 +10,8 @@ with ``state_dict()`` and take it back with ``load_state_dict(state)``, so that 
 and resumed. Learning-rate schedules (``StepLR``, ``CosineLR``) give the rate of each epoch.
 """
 
+import inspect
 import math
-import numbers
 
 import numpy as np
 
@@ -47,10 +47,11 @@ def _work_array(store, name, param, grad):
 
 
 class SGD:
-    """Stochastic gradient descent: W ← W - lr · ∂L/∂W for every parameter."""
+    """Stochastic gradient descent: W ← W - lr · ∂L/∂W for every parameter (default lr: the
+    notebook's 0.1)."""
 
-    def __init__(self, lr=0.01):
-        self.lr = check_learning_rate(lr)
+    def __init__(self, lr=0.1):
+        self.lr = check_optimizer_lr(type(self), lr)
         self._work = {}  # key → the array lr · g is written into (not state: nothing to save)
 
     def update(self, params, grads):
@@ -78,15 +79,9 @@ class Optimizer:
     """
 
     _slots = ()
-    default_lr = 0.01
 
-    def __init__(self, lr=None):
-        lr = self.default_lr if lr is None else lr
-        if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
-                and lr > 0):
-            raise NnscratchError(f"learning rate must be a finite number > 0, got {lr!r}: try "
-                                 f"{self.default_lr} for {type(self).__name__}")
-        self.lr = lr
+    def __init__(self, lr):
+        self.lr = check_optimizer_lr(type(self), lr)
         self.t = 0
         self.state = {slot: {} for slot in self._slots}
         self._work = {}  # work arrays for intermediates, reused between steps (not state)
@@ -192,7 +187,7 @@ class RMSprop(Optimizer):
 
     _slots = ("h",)
 
-    def __init__(self, lr=0.01, decay_rate=0.99, eps=1e-7):
+    def __init__(self, lr=0.001, decay_rate=0.99, eps=1e-7):
         super().__init__(lr)
         self.decay_rate = decay_rate
         self.eps = eps
@@ -215,7 +210,6 @@ class Adam(Optimizer):
     since m and v start at 0."""
 
     _slots = ("m", "v")
-    default_lr = 0.001
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
@@ -249,21 +243,37 @@ def _scaled_step(lr, g, h, eps, out, denom, h_scale=None):
     return out
 
 
-#: name → class, for the command line; SGD's default rate is the notebook's 0.1.
+#: name → class, for the command line.
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,
               "rmsprop": RMSprop, "adam": Adam}
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
-              "adam": 0.001}
+
+
+def _optimizer_class(name):
+    try:
+        return OPTIMIZERS[name]
+    except KeyError:
+        raise NnscratchError(f"unknown optimizer {name!r}: use one of "
+                             f"{', '.join(OPTIMIZERS)}") from None
+
+
+def _signature_lr(cls):
+    return inspect.signature(cls).parameters["lr"].default
+
+
+def check_optimizer_lr(cls, lr):
+    """``lr`` checked for optimizer class ``cls``; a bad one's error suggests the class default."""
+    return check_learning_rate(lr, suggestion=f"{_signature_lr(cls)} for {cls.__name__}")
+
+
+def default_lr(name):
+    """The default learning rate of the optimizer called ``name``: its class's signature, the
+    one place it is written (the CLI, compare-optimizers and NNClassifier read it here)."""
+    return _signature_lr(_optimizer_class(name))
 
 
 def make_optimizer(name, lr=None, **options):
     """The optimizer called ``name`` (see ``OPTIMIZERS``) with rate ``lr`` (its default if None)."""
-    try:
-        cls = OPTIMIZERS[name]
-    except KeyError:
-        raise NnscratchError(f"unknown optimizer {name!r}: use one of "
-                             f"{', '.join(OPTIMIZERS)}") from None
-    return cls(lr=DEFAULT_LR[name] if lr is None else lr, **options)
+    return _optimizer_class(name)(lr=default_lr(name) if lr is None else lr, **options)
 
 
 class StepLR:

@@ -22,7 +22,7 @@ import numpy as np
 from . import numgrad_fast
 from .errors import NnscratchError
 from .optim import SGD
-from .validation import (check_batch_size, check_dataset, check_learning_rate, check_positive_int,
+from .validation import (check_batch_size, check_dataset, check_positive_int,
                          input_size, output_size)
 
 GRADIENT_METHODS = ("backprop", "numerical")
@@ -142,7 +142,7 @@ class Trainer:
     net : a network with ``params``, ``loss``, ``accuracy``, ``loss_gradient``, ``numerical_gradient``.
     x_train, t_train : (N, D) inputs and (N,) index labels; x_test, t_test likewise (optional).
     epochs, batch_size : the run's length and the mini-batch size.
-    lr : SGD learning rate, used when no ``optimizer`` is given.
+    lr : SGD learning rate, used when no ``optimizer`` is given (None: SGD's default).
     grad : "backprop" or "numerical" (the notebook's central differences, by the fast engine of
         ``numgrad_fast`` where it supports the network, else by the naive loop).
     sampling : "shuffle" (each epoch visits every sample once in a new random order, the last batch
@@ -169,7 +169,7 @@ class Trainer:
     """
 
     def __init__(self, net, x_train, t_train, x_test=None, t_test=None, *, epochs=10,
-                 batch_size=100, lr=0.1, optimizer=None, grad="backprop", sampling="shuffle",
+                 batch_size=100, lr=None, optimizer=None, grad="backprop", sampling="shuffle",
                  seed=None, callbacks=(), x_val=None, t_val=None, validation_split=None,
                  early_stopping=None, lr_schedule=None):
         # bad data stops here with a message, not as a shape error deep in a layer
@@ -183,8 +183,8 @@ class Trainer:
                                            ("x_test", "t_test"))
         if x_val is not None and t_val is not None:
             x_val, t_val = check_dataset(x_val, t_val, n_features, n_classes, ("x_val", "t_val"))
-        if optimizer is None:
-            check_learning_rate(lr)
+        if optimizer is None:  # SGD at rate lr, or at SGD's own default rate
+            optimizer = SGD() if lr is None else SGD(lr)
         self.rng = np.random.default_rng(seed)
         if validation_split is not None:
             if x_val is not None:
@@ -208,7 +208,7 @@ class Trainer:
         self.x_test, self.t_test = x_test, t_test
         self.epochs = epochs
         self.batch_size = batch_size
-        self.optimizer = optimizer if optimizer is not None else SGD(lr)
+        self.optimizer = optimizer
         self.grad = grad
         self.sampling = sampling
         self.x_val, self.t_val = x_val, t_val

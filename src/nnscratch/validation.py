@@ -120,12 +120,12 @@ def check_batch_size(batch_size, n_samples):
     return int(batch_size)
 
 
-def check_learning_rate(lr, name="learning rate"):
-    """A finite learning rate > 0."""
+def check_learning_rate(lr, name="learning rate", suggestion=None):
+    """A finite learning rate > 0; ``suggestion``: a rate to name in the error (a default)."""
     if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
             and lr > 0):
-        raise NnscratchError(f"{name} must be a finite number > 0, got {lr!r}: try 0.1 for SGD "
-                             "or 0.001 for Adam")
+        hint = f": try {suggestion}" if suggestion is not None else ""
+        raise NnscratchError(f"{name} must be a finite number > 0, got {lr!r}{hint}")
     return float(lr)
 
 

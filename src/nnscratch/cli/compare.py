@@ -47,7 +47,7 @@ def cmd_compare(args):
 
     from ..datasets import load_dataset
     from ..nets import MultiLayerNet
-    from ..optim import DEFAULT_LR, OPTIMIZERS, make_optimizer, optimizer_path
+    from ..optim import OPTIMIZERS, default_lr, make_optimizer, optimizer_path
     from ..plots import save_figure
     from ..plots.optimizers import optimizer_losses, optimizer_paths
     from ..train import Trainer
@@ -71,7 +71,7 @@ def cmd_compare(args):
         history = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
                           epochs=args.epochs, batch_size=args.batch_size,
                           optimizer=make_optimizer(name), seed=seeds[1]).train()
-        losses[f"{OPTIMIZERS[name].__name__} (lr {DEFAULT_LR[name]:g})"] = history["train_loss"]
+        losses[f"{OPTIMIZERS[name].__name__} (lr {default_lr(name):g})"] = history["train_loss"]
         last = np.mean(history["train_loss"][-10:])
         print(f"{name:>9}: {args.dataset} loss over the last 10 batches {last:.4f}, "
               f"test acc {history['test_acc'][-1]:.4f}")

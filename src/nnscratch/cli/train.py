@@ -203,15 +203,14 @@ def cmd_train(args):
 
     from ..datasets import load_dataset
     from ..io import save_json, save_model
-    from ..optim import DEFAULT_LR, CosineLR, StepLR, make_optimizer
+    from ..optim import OPTIMIZERS, CosineLR, StepLR, check_optimizer_lr, default_lr, make_optimizer
     from ..train import (CheckpointSaver, EarlyStopping, ProgressBar, Trainer,
                          TrainingInterrupted)
-    from ..validation import check_learning_rate
 
     checkpoint = resume_options(args) if args.resume is not None else None
     resolve_defaults(args)
     if args.lr is not None:
-        check_learning_rate(args.lr)
+        check_optimizer_lr(OPTIMIZERS[args.optimizer], args.lr)
     if args.dtype is None:  # float32: as accurate and faster, where the data is large
         args.dtype = ("float32" if args.model == "mlp" and args.grad == "backprop"
                       and args.dataset != "digits" else "float64")
@@ -223,7 +222,7 @@ def cmd_train(args):
     lr = args.lr
     if lr is None:
         lr = MODEL_DEFAULTS[args.model].get("lr") if args.optimizer == "sgd" else None
-        lr = lr if lr is not None else DEFAULT_LR[args.optimizer]
+        lr = lr if lr is not None else default_lr(args.optimizer)
     schedule = {"none": None, "step": StepLR(max(args.epochs // 4, 1), 0.5),
                 "cosine": CosineLR(args.epochs)}[args.lr_schedule]
     validation_split = args.validation_split
