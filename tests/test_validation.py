@@ -179,3 +179,38 @@ def test_parse_hidden_returns_positive_sizes_or_our_error(text):
 def test_input_and_output_size_of_a_network():
     net = TwoLayerNet(64, 7, 10)
     assert input_size(net) == 64 and output_size(net) == 10
+
+
+# --------------------------------------------------------------- one helper per kind of argument
+from nnscratch.validation import check_choice, check_float_dtype, check_number  # noqa: E402
+
+
+@pytest.mark.parametrize("value, kwargs", [
+    (0.0, dict(low=0)), (1.0, dict(high=1)), (0.5, dict(low=0, high=1, low_open=True)),
+    (np.float32(0.25), dict(low=0, high=1, high_open=True)), (-3, {}),
+])
+def test_check_number_accepts_the_interval_and_its_closed_ends(value, kwargs):
+    assert check_number(value, "x", **kwargs) == float(value)
+
+
+@pytest.mark.parametrize("value, kwargs, interval", [
+    (0.0, dict(low=0, low_open=True), r"\(0, ∞\]"), (1.0, dict(high=1, high_open=True), r"\[-∞, 1\)"),
+    (-0.1, dict(low=0), r"\[0, ∞\]"), (1.5, dict(low=0, high=1), r"\[0, 1\]"),
+    (True, {}, r"\[-∞, ∞\]"), ("0.1", dict(low=0), r"\[0, ∞\]"), (float("nan"), {}, r"\[-∞, ∞\]"),
+    (float("inf"), dict(low=0), r"\[0, ∞\]"), (None, {}, r"\[-∞, ∞\]"),
+])
+def test_check_number_rejects_what_is_outside_or_not_a_number(value, kwargs, interval):
+    with pytest.raises(NnscratchError, match=rf"^ratio must be a number in {interval}, got "):
+        check_number(value, "ratio", **kwargs)
+
+
+def test_check_choice_and_float_dtype():
+    assert check_choice("b", ("a", "b"), "method") == "b"
+    with pytest.raises(NnscratchError, match=r"^unknown method 'c': use one of a, b$"):
+        check_choice("c", ("a", "b"), "method")
+    with pytest.raises(NnscratchError, match=r"unknown method \['a'\]"):
+        check_choice(["a"], ("a", "b"), "method")
+    assert check_float_dtype("float32") == np.float32 and check_float_dtype(np.float64) == np.float64
+    for bad in ("float16", np.int64, "nope"):
+        with pytest.raises(NnscratchError, match="dtype must be float32 or float64"):
+            check_float_dtype(bad)

@@ -110,6 +110,41 @@ def check_positive_int(value, name):
     return int(value)
 
 
+def check_number(value, name, low=None, high=None, *, low_open=False, high_open=False):
+    """``value`` as a float: a real number (not a bool), finite, in the interval from ``low`` to
+    ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        interval = (f"{'(' if low_open else '['}{'-∞' if low is None else low}, "
+                    f"{'∞' if high is None else high}{')' if high_open else ']'}")
+        raise NnscratchError(f"{name} must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+def check_choice(value, choices, name):
+    """``value`` if it is one of ``choices`` (e.g. ``GRADIENT_METHODS``), else an error naming them."""
+    if not isinstance(value, str) or value not in choices:
+        raise NnscratchError(f"unknown {name} {value!r}: use one of {', '.join(choices)}")
+    return value
+
+
+def check_float_dtype(dtype):
+    """``np.dtype`` of ``dtype`` if it is float32 or float64 (what networks compute in), else a
+    clear error. float64 where exactness is the point (gradient checks), float32 for speed."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        pass
+    if dtype not in (np.float32, np.float64):
+        raise NnscratchError(f"dtype must be float32 or float64, got {dtype!r}: float64 for "
+                             "gradient checks, float32 for fast training")
+    return dtype
+
+
 def check_batch_size(batch_size, n_samples):
     """A batch size from 1 to the number of training samples N."""
     if not (_is_int(batch_size) and 0 < batch_size <= n_samples):
