@@ -23,6 +23,9 @@ the last epoch; peak RSS of each worker; the load average. Run by hand, never in
 
     . .venv-bench/bin/activate          # torch==2.13.0 and pip install -e . (README, Performance)
     python benchmarks/fastpath.py --epochs 10 [--systems nn32,lean,floor,torch] [--out FILE]
+
+``--baseline SRC`` adds ``nn32-base``: nn32 with the nnscratch found in SRC (another checkout's
+``src/``, e.g. a ``git worktree`` of the commit before a change), interleaved with the others.
 """
 
 import argparse
@@ -66,7 +69,14 @@ def _serve(conn, epoch, accuracy):
             return
 
 
-def worker_nnscratch(conn, dtype, threads):
+def worker_nnscratch(conn, dtype, threads, src=None):
+    if src is not None:  # another checkout's nnscratch (--baseline): before/after in one run
+        import sys
+
+        sys.path.insert(0, src)
+        import nnscratch
+
+        print(f"nn32-base: nnscratch from {os.path.dirname(nnscratch.__file__)}", flush=True)
     from nnscratch.nets import TwoLayerNet
     from nnscratch.optim import SGD
     from nnscratch.train import Trainer
@@ -222,14 +232,20 @@ def main():
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--systems", default="nn32,lean,floor,torch")
     parser.add_argument("--out", default=None, help="write the figures as JSON here too")
+    parser.add_argument("--baseline", default=None, metavar="SRC",
+                        help="also time nn32 with the nnscratch package found in SRC")
     args = parser.parse_args()
     mp.set_start_method("spawn")  # no torch in the nnscratch workers, fresh processes
     names = args.systems.split(",")
+    systems = {name: SYSTEMS[name] for name in names}
+    if args.baseline:
+        names.insert(0, "nn32-base")
+        systems["nn32-base"] = (worker_nnscratch, np.float32, 1, os.path.abspath(args.baseline))
     workers = {}
     for name in names:
-        fn, dtype, threads = SYSTEMS[name]
+        fn, *options = systems[name]
         parent, child = mp.Pipe()
-        process = mp.Process(target=fn, args=(child, dtype, threads))
+        process = mp.Process(target=fn, args=(child, *options))
         process.start()
         workers[name] = (process, parent)
         assert _receive(workers[name], name) == "ready"
