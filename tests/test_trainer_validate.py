@@ -9,8 +9,8 @@ from nnscratch.train import Callback, Trainer
 
 
 def evaluation_loss_by_hand(net, x, t):
-    """Mean cross-entropy of x → Affine → BatchNorm (running mean/var) → ReLU → (Dropout: the
-    identity) → Affine → softmax, written out with NumPy alone (one hidden layer)."""
+    """Mean cross-entropy and accuracy of x → Affine → BatchNorm (running mean/var) → ReLU →
+    (Dropout: the identity) → Affine → softmax, written out with NumPy alone (one hidden layer)."""
     p, b = net.params, net.buffers
     h = x @ p["W1"] + p["b1"]
     h = p["gamma1"] * (h - b["running_mean1"]) / np.sqrt(b["running_var1"] + 1e-5) + p["beta1"]
