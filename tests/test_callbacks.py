@@ -1,13 +1,28 @@
-"""Callbacks: EarlyStopping's min_delta, and the order callbacks run in."""
+"""Callbacks: EarlyStopping's checks and its min_delta, and the order callbacks run in."""
 
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from nnscratch.errors import NnscratchError
 from nnscratch.io import load_checkpoint
 from nnscratch.nets import TwoLayerNet
 from nnscratch.train import Callback, CheckpointSaver, EarlyStopping, Trainer
+
+
+@pytest.mark.parametrize("patience", [True, False, 0, -1, 2.5, "3", None])
+def test_early_stopping_patience_must_be_a_positive_integer(patience):
+    with pytest.raises(NnscratchError, match=r"^early-stopping patience \(epochs\) must be a "
+                                             rf"positive integer, got {patience!r}$"):
+        EarlyStopping(patience)
+
+
+@pytest.mark.parametrize("min_delta", [-0.1, float("nan"), float("inf"), True, "0.1"])
+def test_early_stopping_min_delta_must_be_a_number_at_least_zero(min_delta):
+    with pytest.raises(NnscratchError, match=r"^early-stopping min_delta must be a number in "
+                                             r"\[0, ∞\], got "):
+        EarlyStopping(2, min_delta)
 
 
 def _fake_trainer():

@@ -10,10 +10,9 @@ that its checkpoint holds the other callbacks' state of the same epoch.
 import math
 import sys
 
-import numpy as np
-
 from . import checkpoints
 from .errors import NnscratchError
+from .validation import check_number, check_positive_int
 
 
 class Callback:
@@ -102,11 +101,8 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, patience, min_delta=0.0):
-        if not (isinstance(patience, (int, np.integer)) and patience > 0):
-            raise NnscratchError(f"early-stopping patience must be a positive number of epochs, "
-                                 f"got {patience!r}")
-        self.patience = patience
-        self.min_delta = min_delta
+        self.patience = check_positive_int(patience, "early-stopping patience (epochs)")
+        self.min_delta = check_number(min_delta, "early-stopping min_delta", low=0)
         self.best_loss = math.inf
         self.best_epoch = 0
         self.wait = 0
