@@ -15,9 +15,8 @@ import pytest
 
 from nnscratch import NnscratchError, TwoLayerNet, __version__, load_dataset, train
 from nnscratch.io import (CHECKPOINT_NAME, FORMAT_VERSION, META_KEY, _meta_array,
-                          atomic_write_bytes, describe_architecture, load_checkpoint, load_model,
-                          read_model, restore_rng, rng_state, save_checkpoint, save_json,
-                          save_model)
+                          describe_architecture, load_checkpoint, load_model, read_model,
+                          restore_rng, rng_state, save_checkpoint, save_model)
 
 
 @pytest.fixture(scope="module")
@@ -428,17 +427,6 @@ def test_real_sigkill_at_random_moments_never_breaks_the_checkpoint(tmp_path):
         ckpt = load_checkpoint(tmp_path)
         assert ckpt.epoch >= 1
         np.testing.assert_array_equal(ckpt.net.params["b2"], np.full(10, ckpt.epoch, float))
-
-
-# ---------------------------------------------------------------------------- plain writes
-
-def test_atomic_write_bytes_and_save_json(tmp_path):
-    atomic_write_bytes(tmp_path / "a.bin", b"\x00\x01")
-    assert (tmp_path / "a.bin").read_bytes() == b"\x00\x01"
-    save_json(tmp_path / "h.json", {"loss": [1.5, float("nan")]})
-    text = (tmp_path / "h.json").read_text()
-    assert json.loads(text)["loss"][0] == 1.5 and "NaN" in text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "h.json"]
 
 
 def test_npz_in_memory_is_what_gets_written(trained, tmp_path):

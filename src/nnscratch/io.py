@@ -1,7 +1,6 @@
 """Files a user keeps: model files and checkpoints, written atomically, read without pickle.
 
-Atomic writes: a temp file in the same folder, flushed to disk, then renamed, so that a crash (even
-SIGKILL) leaves either the old file or the new one, never half of one.
+Written atomically (see :mod:`nnscratch.atomic`): a crash leaves the old file or the new one.
 
 A model file is one ``.npz`` (NumPy's zip of ``.npy`` arrays) holding
 
@@ -22,13 +21,10 @@ file — not a zip, truncated, not ours, a newer format, object arrays, names/sh
 not match the architecture — is an :class:`NnscratchError` naming the file.
 """
 
-import contextlib
 import json
 import math
-import os
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -36,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_open
 from .errors import NnscratchError
 
 MODEL_FORMAT = "nnscratch-model"
@@ -59,58 +56,6 @@ _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, 
                 MemoryError, RuntimeError, NotImplementedError, UnicodeError, struct.error,
                 zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError,
                 AttributeError)
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-def _umask():
-    mask = os.umask(0)  # reading the umask means setting it: put it straight back
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_open(path):
-    """Open a temp file next to ``path`` for binary writing; on success fsync it and rename it to
-    ``path``. On any exception the temp file is removed and ``path`` is untouched."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets open()'s mode
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
-    with atomic_open(path) as f:
-        f.write(data)
-
-
-def save_json(path, obj):
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, allow_nan=True) + "\n").encode())
 
 
 # --------------------------------------------------------------------------- architectures
