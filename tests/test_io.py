@@ -67,7 +67,7 @@ def test_metadata_records_format_architecture_dtype_version_and_config(trained, 
     assert meta["nnscratch_version"] == __version__
     assert meta["architecture"] == {"class": "TwoLayerNet", "kwargs": {
         "input_size": 64, "hidden_size": 30, "output_size": 10, "activation": "sigmoid",
-        "dtype": "float64"}}
+        "weight_init_std": 0.01, "dtype": "float64"}}
     assert meta["dtype"] == "float64"
     assert meta["config"] == {"lr": 0.5}
 
@@ -192,6 +192,14 @@ def test_arrays_not_matching_the_architecture(trained, tmp_path, change, message
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": -1,
                                          "output_size": 10}}, "hidden_size must be a positive"),
     ({"class": "TwoLayerNet", "kwargs": {"evil": 1}}, "cannot rebuild the TwoLayerNet"),
+    # what the constructor raises for a value of the wrong type: caught at the boundary
+    ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
+                                         "activation": []}}, r"TwoLayerNet.*\(TypeError"),
+    ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
+                                         "weight_init_std": "x"}}, r"TwoLayerNet.*\(ValueError"),
+    ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
+                                         "weight_init_std": -10**400}},
+     r"TwoLayerNet.*\(OverflowError"),
     ("TwoLayerNet", "not written by nnscratch"),
 ])
 def test_architecture_that_cannot_be_built(trained, tmp_path, architecture, message):
@@ -251,7 +259,7 @@ def test_decompression_bomb_is_not_unpacked(trained, tmp_path, monkeypatch):
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("zeros.npy")
         assert info.file_size > 900 * info.compress_size  # deflate packs zeros ~1000:1
-    monkeypatch.setattr("nnscratch.io.MAX_COMPRESSION_RATIO", 100)
+    monkeypatch.setattr("nnscratch.npz.MAX_COMPRESSION_RATIO", 100)
     with pytest.raises(NnscratchError, match="zeros.npy declares 32000128 bytes: refusing"):
         load_model(path)
 
