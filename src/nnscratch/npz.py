@@ -37,7 +37,7 @@ COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 #: all: encrypted (bit 0), compressed patched data (bit 5), strong encryption (bit 6)
 UNREADABLE_FLAGS = 0x1 | 0x20 | 0x40
 
-#: What reading a damaged file raises (each checked by the fuzz tests of tests/test_fuzz_loader):
+#: What reading a damaged file raises (tests/test_io_npz.py makes each; tests/test_fuzz_loader.py):
 _DAMAGED = (zipfile.BadZipFile,  # not a zip, a bad CRC, a truncated or mismatched header
             zlib.error,          # a corrupt deflate stream
             EOFError,            # packed data cut short
