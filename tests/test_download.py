@@ -2,9 +2,11 @@
 cached, bad or cut-off files never reach the place the loader reads, and every failure is clear."""
 
 import dataclasses
+import errno
 import gzip
 import hashlib
 import http.server
+import os
 import threading
 
 import numpy as np
@@ -261,3 +263,42 @@ def test_tampered_file_in_the_cache_is_refused(mirror, isolated, monkeypatch):
     target.write_bytes(gzip.compress(idx_bytes(labels)))
     with pytest.raises(NnscratchError, match=r"t10k-labels-idx1-ubyte\.gz: checksum mismatch"):
         load_dataset("mnist", **FAST)
+
+
+def test_the_file_appears_only_after_it_is_verified(mirror, tmp_path, monkeypatch):
+    import nnscratch.datasets.download as download
+
+    spec, blobs, _ = make_fake_dataset()
+    fspec = spec.files["train_labels"]
+    folder = tmp_path / "dl"
+    seen = []
+    real_stream = download._stream
+
+    def watched(url, out, *args):
+        real_stream(url, out, *args)  # streamed and verified, not yet renamed
+        seen.extend(p.name for p in folder.iterdir())
+
+    monkeypatch.setattr(download, "_stream", watched)
+    download_file(fspec, [mirror.serve("m", blobs)], folder, **FAST)
+    assert len(seen) == 1 and seen[0].startswith(f".{fspec.filename}.")  # a temp file beside it
+    assert (folder / fspec.filename).read_bytes() == blobs[fspec.filename]
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, "disk full"])
+def test_interrupt_or_full_disk_while_downloading_leaves_nothing(mirror, tmp_path, monkeypatch,
+                                                                  failure):
+    spec, blobs, _ = make_fake_dataset()
+    fspec = spec.files["train_images"]
+    folder = tmp_path / "dl"
+
+    def fail(*args):
+        if failure == "disk full":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", fail)  # after the whole file is streamed and verified
+    with pytest.raises(OSError if failure == "disk full" else KeyboardInterrupt) as exc:
+        download_file(fspec, [mirror.serve("m", blobs)], folder, **FAST)
+    if failure == "disk full":
+        assert exc.value.filename == str(folder / fspec.filename)
+    assert list(folder.iterdir()) == []

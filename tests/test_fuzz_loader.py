@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from nnscratch import NnscratchError, TwoLayerNet
 from nnscratch.io import (CHECKPOINT_NAME, META_KEY, _meta_array, load_checkpoint, load_model,
                           save_checkpoint, save_model)
+from nnscratch.npz import read_npz
 
 FUZZ = settings(max_examples=150, deadline=timedelta(seconds=5),
                 suppress_health_check=[HealthCheck.too_slow])
@@ -89,6 +90,20 @@ def test_mutated_model_files_load_or_are_refused(folder, model_bytes, data):
 def test_mutated_checkpoints_load_or_are_refused(folder, checkpoint_bytes, data):
     load_or_refuse(folder / CHECKPOINT_NAME, data.draw(mutated(checkpoint_bytes)),
                    load_checkpoint)
+
+
+@pytest.fixture(scope="module")
+def compressed_bytes(folder):
+    path = folder / "compressed.npz"  # deflated members: zlib's and EOFError's paths too
+    np.savez_compressed(path, a=np.arange(50.0), b=np.ones((3, 4), np.float32), c=np.zeros(200))
+    return path.read_bytes()
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_compressed_npz_reads_or_is_refused(folder, compressed_bytes, data):
+    load_or_refuse(folder / "compressed_mutated.npz", data.draw(mutated(compressed_bytes)),
+                   read_npz)
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),

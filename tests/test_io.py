@@ -15,9 +15,8 @@ import pytest
 
 from nnscratch import NnscratchError, TwoLayerNet, __version__, load_dataset, train
 from nnscratch.io import (CHECKPOINT_NAME, FORMAT_VERSION, META_KEY, _meta_array,
-                          atomic_write_bytes, describe_architecture, load_checkpoint, load_model,
-                          read_model, restore_rng, rng_state, save_checkpoint, save_json,
-                          save_model)
+                          describe_architecture, load_checkpoint, load_model, read_model,
+                          restore_rng, rng_state, save_checkpoint, save_model)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +67,7 @@ def test_metadata_records_format_architecture_dtype_version_and_config(trained, 
     assert meta["nnscratch_version"] == __version__
     assert meta["architecture"] == {"class": "TwoLayerNet", "kwargs": {
         "input_size": 64, "hidden_size": 30, "output_size": 10, "activation": "sigmoid",
-        "dtype": "float64"}}
+        "weight_init_std": 0.01, "dtype": "float64"}}
     assert meta["dtype"] == "float64"
     assert meta["config"] == {"lr": 0.5}
 
@@ -193,6 +192,14 @@ def test_arrays_not_matching_the_architecture(trained, tmp_path, change, message
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": -1,
                                          "output_size": 10}}, "hidden_size must be a positive"),
     ({"class": "TwoLayerNet", "kwargs": {"evil": 1}}, "cannot rebuild the TwoLayerNet"),
+    # what the constructor raises for a value of the wrong type: caught at the boundary
+    ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
+                                         "activation": []}}, r"TwoLayerNet.*\(TypeError"),
+    ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
+                                         "weight_init_std": "x"}}, r"TwoLayerNet.*\(ValueError"),
+    ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
+                                         "weight_init_std": -10**400}},
+     r"TwoLayerNet.*\(OverflowError"),
     ("TwoLayerNet", "not written by nnscratch"),
 ])
 def test_architecture_that_cannot_be_built(trained, tmp_path, architecture, message):
@@ -252,7 +259,7 @@ def test_decompression_bomb_is_not_unpacked(trained, tmp_path, monkeypatch):
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("zeros.npy")
         assert info.file_size > 900 * info.compress_size  # deflate packs zeros ~1000:1
-    monkeypatch.setattr("nnscratch.io.MAX_COMPRESSION_RATIO", 100)
+    monkeypatch.setattr("nnscratch.npz.MAX_COMPRESSION_RATIO", 100)
     with pytest.raises(NnscratchError, match="zeros.npy declares 32000128 bytes: refusing"):
         load_model(path)
 
@@ -428,17 +435,6 @@ def test_real_sigkill_at_random_moments_never_breaks_the_checkpoint(tmp_path):
         ckpt = load_checkpoint(tmp_path)
         assert ckpt.epoch >= 1
         np.testing.assert_array_equal(ckpt.net.params["b2"], np.full(10, ckpt.epoch, float))
-
-
-# ---------------------------------------------------------------------------- plain writes
-
-def test_atomic_write_bytes_and_save_json(tmp_path):
-    atomic_write_bytes(tmp_path / "a.bin", b"\x00\x01")
-    assert (tmp_path / "a.bin").read_bytes() == b"\x00\x01"
-    save_json(tmp_path / "h.json", {"loss": [1.5, float("nan")]})
-    text = (tmp_path / "h.json").read_text()
-    assert json.loads(text)["loss"][0] == 1.5 and "NaN" in text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "h.json"]
 
 
 def test_npz_in_memory_is_what_gets_written(trained, tmp_path):

@@ -1,42 +1,35 @@
-"""Files a user keeps: model files and checkpoints, written atomically, read without pickle.
+"""Model files and checkpoints: what a trained network and an interrupted run leave on disk.
 
-Atomic writes: a temp file in the same folder, flushed to disk, then renamed, so that a crash (even
-SIGKILL) leaves either the old file or the new one, never half of one.
-
-A model file is one ``.npz`` (NumPy's zip of ``.npy`` arrays) holding
+A model file is one ``.npz`` (:mod:`nnscratch.npz`: numeric arrays, written atomically, read
+without pickle) holding
 
 * ``param.<name>``  every parameter of the network (``net.params``), e.g. ``param.W1``;
-* ``buffer.<name>`` arrays the network needs that are not trained (e.g. BatchNorm running
-  statistics), when the network has any;
+* ``buffer.<name>`` arrays the network needs that are not trained (``net.buffers``, e.g.
+  BatchNorm's running statistics), when the network has any;
 * ``__meta__``      the JSON metadata as a uint8 array of UTF-8 bytes: ``format``,
-  ``format_version``, ``nnscratch_version``, ``architecture`` ``{"class": name, "kwargs": {...}}``
-  (enough to rebuild the network, see :data:`ARCHITECTURES`), ``dtype``, the training ``config``.
+  ``format_version``, ``nnscratch_version``, ``architecture`` ``{"class": name, "kwargs":
+  net.config()}`` (enough to rebuild the network, see :data:`ARCHITECTURES`), ``dtype``, the
+  training ``config``.
 
 A checkpoint (``DIR/checkpoint.npz``) is the same file with more in it: optimizer state, the random
 generator's state, epoch, iteration and history. Arrays anywhere in those go into the zip as
 ``state.<i>`` and the JSON holds ``{"__array__": "state.<i>"}`` in their place.
 
-Reading never unpickles: every ``.npy`` header is checked first (numeric dtype only, declared size
-equal to the stored size), then arrays are read with ``allow_pickle=False``. Anything wrong with a
-file — not a zip, truncated, not ours, a newer format, object arrays, names/shapes/dtypes that do
-not match the architecture — is an :class:`NnscratchError` naming the file.
+Files of earlier versions still load: an argument their ``kwargs`` lack (``weight_init_std``,
+``dtype``) only set initial values, which the arrays replace, checked one by one. Anything wrong
+with a file — not ours, a newer format, names/shapes/dtypes that do not match the architecture —
+is an :class:`NnscratchError` naming the file.
 """
 
-import contextlib
 import json
-import math
-import os
-import re
-import struct
-import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import NnscratchError
+from .nets import MultiLayerNet, TwoLayerNet
+from .npz import read_npz, savable, write_npz
 
 MODEL_FORMAT = "nnscratch-model"
 CHECKPOINT_FORMAT = "nnscratch-checkpoint"
@@ -45,135 +38,21 @@ FORMAT_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.npz"
 META_KEY = "__meta__"
 
-#: limits that keep a hostile or damaged file from costing much: members in the zip, bytes one
-#: member may unpack to (bytes ≤ this and ≤ 1000 × its compressed size: no decompression bomb)
-MAX_MEMBERS = 10_000
-MAX_MEMBER_BYTES = 2 ** 31
-MAX_COMPRESSION_RATIO = 1000
-#: dtype kinds a file may hold: bool, signed/unsigned int, float. Never "O" (pickled objects).
-ALLOWED_KINDS = "biuf"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-#: What a broken file can make zipfile/numpy/json raise; turned into NnscratchError at the boundary.
-_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, OverflowError,
-                MemoryError, RuntimeError, NotImplementedError, UnicodeError, struct.error,
-                zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile, RecursionError,
-                AttributeError)
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-def _umask():
-    mask = os.umask(0)  # reading the umask means setting it: put it straight back
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_open(path):
-    """Open a temp file next to ``path`` for binary writing; on success fsync it and rename it to
-    ``path``. On any exception the temp file is removed and ``path`` is untouched."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets open()'s mode
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
-    with atomic_open(path) as f:
-        f.write(data)
-
-
-def save_json(path, obj):
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, allow_nan=True) + "\n").encode())
+#: class name → network class; a network is saved as ``net.config()`` and rebuilt as
+#: ``cls(**config, seed=0)``. A new network class slots in with one entry here.
+ARCHITECTURES = {cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet)}
 
 
 # --------------------------------------------------------------------------- architectures
 
-@dataclass(frozen=True)
-class Architecture:
-    """How to save and rebuild one network class.
-
-    ``kwargs_of(net)`` gives the JSON-able keyword arguments that rebuild ``net``'s shape
-    (``cls(**kwargs)``); ``buffers_of(net)`` the dict of its non-parameter arrays (the arrays
-    themselves, so that loading can fill them in place).
-    """
-
-    cls: type
-    kwargs_of: callable
-    buffers_of: callable = staticmethod(lambda net: getattr(net, "buffers", None) or {})
-
-
-def _two_layer_kwargs(net):
-    from .layers import ACTIVATIONS
-
-    activation = next((name for layer in net.layers for name, cls in ACTIVATIONS.items()
-                       if type(layer) is cls), None)
-    if activation is None:
-        raise NnscratchError("cannot save this TwoLayerNet: its activation layer is not one of "
-                             f"{', '.join(ACTIVATIONS)}")
-    return {"input_size": int(net.params["W1"].shape[0]),
-            "hidden_size": int(net.params["W1"].shape[1]),
-            "output_size": int(net.params["W2"].shape[1]), "activation": activation,
-            "dtype": net.dtype.name}
-
-
-def _buffers_of(net):
-    """The network's non-trained arrays (MultiLayerNet: BatchNorm's running mean and variance)."""
-    return getattr(net, "buffers", None) or {}
-
-
-def _registry():
-    from .nets import MultiLayerNet, TwoLayerNet
-
-    return {"TwoLayerNet": Architecture(TwoLayerNet, _two_layer_kwargs),
-            "MultiLayerNet": Architecture(MultiLayerNet, lambda net: net.config(), _buffers_of)}
-
-
-#: class name → Architecture; a new network class slots in with one entry here.
-ARCHITECTURES = {}
-
-
-def architectures():
-    """The registry of buildable network classes (filled on first use: nets imports io lazily)."""
-    if not ARCHITECTURES:
-        ARCHITECTURES.update(_registry())
-    return ARCHITECTURES
-
-
 def describe_architecture(net):
-    """``{"class": name, "kwargs": {...}}`` that rebuilds ``net`` (without its trained values)."""
+    """``{"class": name, "kwargs": net.config()}``: what rebuilds ``net`` (without its trained
+    values)."""
     name = type(net).__name__
-    arch = architectures().get(name)
-    if arch is None or type(net) is not arch.cls:
+    if ARCHITECTURES.get(name) is not type(net):
         raise NnscratchError(f"cannot save a {name}: nnscratch can save "
-                             f"{', '.join(sorted(architectures()))}")
-    return {"class": name, "kwargs": arch.kwargs_of(net)}
+                             f"{', '.join(sorted(ARCHITECTURES))}")
+    return {"class": name, "kwargs": net.config()}
 
 
 def build_network(architecture, source="the file"):
@@ -183,16 +62,16 @@ def build_network(architecture, source="the file"):
         raise NnscratchError(f"{source}: its architecture is not "
                              '{"class": name, "kwargs": {...}}: it was not written by nnscratch')
     name = architecture["class"]
-    arch = architectures().get(name)
-    if arch is None:
+    if name not in ARCHITECTURES:
         raise NnscratchError(f"{source}: unknown network class {name!r}; this nnscratch builds "
-                             f"{', '.join(sorted(architectures()))} (a newer nnscratch may "
+                             f"{', '.join(sorted(ARCHITECTURES))} (a newer nnscratch may "
                              "read it)")
     try:
-        return arch.cls(**architecture["kwargs"], seed=0)
+        return ARCHITECTURES[name](**architecture["kwargs"], seed=0)
     except NnscratchError as exc:
         raise NnscratchError(f"{source}: cannot rebuild the {name} it describes: {exc}") from None
-    except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+    # raised for kwargs {"evil": 1}, {"activation": []}, {"weight_init_std": "x" or -10**400}
+    except (TypeError, ValueError, OverflowError) as exc:
         raise NnscratchError(f"{source}: cannot rebuild the {name} it describes "
                              f"({type(exc).__name__}: {exc})") from None
 
@@ -204,37 +83,26 @@ def _meta_array(meta):
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
-def _check_array_for_file(name, array):
-    array = np.asarray(array)
-    if array.dtype.kind not in ALLOWED_KINDS:
-        raise NnscratchError(f"{name} has dtype {array.dtype}: only bool, integer and float "
-                             "arrays can be saved")
-    return array
-
-
 def _network_arrays(net):
     """(arrays for the zip, metadata for them) of ``net``'s parameters and buffers."""
     architecture = describe_architecture(net)  # refuses classes it cannot rebuild
-    arch = architectures()[architecture["class"]]
     arrays = {}
-    for prefix, group in (("param", net.params), ("buffer", arch.buffers_of(net))):
+    for prefix, group in (("param", net.params), ("buffer", net.buffers)):
         for key, value in group.items():
-            if not _NAME.match(key):
+            if not (key.isascii() and key.isidentifier()):
                 raise NnscratchError(f"cannot save {prefix} {key!r}: names must be identifiers")
-            arrays[f"{prefix}.{key}"] = _check_array_for_file(key, value)
+            arrays[f"{prefix}.{key}"] = savable(key, value)
     dtypes = {str(a.dtype) for k, a in arrays.items() if k.startswith("param.")}
     return arrays, {"architecture": architecture,
                     "dtype": dtypes.pop() if len(dtypes) == 1 else sorted(dtypes),
-                    "params": list(net.params), "buffers": list(arch.buffers_of(net))}
+                    "params": list(net.params), "buffers": list(net.buffers)}
 
 
-def _write_npz(path, arrays, meta):
+def _write_file(path, arrays, meta):
     from . import __version__
 
     meta = {**meta, "format_version": FORMAT_VERSION, "nnscratch_version": __version__}
-    arrays = {**arrays, META_KEY: _meta_array(meta)}
-    with atomic_open(path) as f:
-        np.savez(f, **arrays)
+    write_npz(path, {**arrays, META_KEY: _meta_array(meta)})
 
 
 def save_model(path, net, config=None):
@@ -245,71 +113,11 @@ def save_model(path, net, config=None):
     """
     path = Path(path)
     arrays, meta = _network_arrays(net)
-    _write_npz(path, arrays, {"format": MODEL_FORMAT, **meta, "config": config or {}})
+    _write_file(path, arrays, {"format": MODEL_FORMAT, **meta, "config": config or {}})
     return path
 
 
 # --------------------------------------------------------------------------- reading
-
-def _read_header(f, source, member):
-    """(shape, fortran_order, dtype, header_length) of the .npy stream ``f``, checked."""
-    major, minor = np.lib.format.read_magic(f)
-    if (major, minor) == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-    elif (major, minor) == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-    else:
-        raise NnscratchError(f"{source}: {member} has .npy format {major}.{minor}; "
-                             "nnscratch writes 1.0")
-    if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields is not None:
-        raise NnscratchError(f"{source}: {member} holds {dtype} data (object arrays are pickled "
-                             "Python objects, which could run code): refusing to load it; "
-                             "only numeric arrays are allowed")
-    return shape, fortran, dtype, f.tell()
-
-
-def read_npz(path, what="file"):
-    """Every array of the ``.npz`` at ``path``, read safely (no pickle, sizes checked).
-
-    Returns ``{name: array}``. Raises NnscratchError for anything that is not such a file.
-    """
-    path = Path(path)
-    source = f"{what} {str(path)!r}"
-    if not path.is_file():
-        raise NnscratchError(f"{source} does not exist (or is not a file): check the path")
-    try:
-        # one open file for the checks and the read: what is checked is what is read
-        with open(path, "rb") as file:
-            with zipfile.ZipFile(file) as zf:
-                infos = zf.infolist()
-                if len(infos) > MAX_MEMBERS:
-                    raise NnscratchError(f"{source} holds {len(infos)} entries: not an "
-                                         "nnscratch file")
-                for info in infos:
-                    if not info.filename.endswith(".npy"):
-                        raise NnscratchError(f"{source} holds {info.filename!r}, which is not an "
-                                             "array: not an nnscratch file")
-                    if (info.file_size > MAX_MEMBER_BYTES or info.file_size
-                            > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
-                        raise NnscratchError(f"{source}: {info.filename} declares "
-                                             f"{info.file_size} bytes: refusing to unpack it")
-                    with zf.open(info) as f:
-                        shape, _, dtype, header = _read_header(f, source, info.filename)
-                    nbytes = math.prod(shape) * dtype.itemsize
-                    if header + nbytes != info.file_size:
-                        raise NnscratchError(f"{source}: {info.filename} declares shape {shape} "
-                                             "but holds a different amount of data: the file "
-                                             "is damaged")
-            file.seek(0)
-            with np.load(file, allow_pickle=False) as npz:
-                return {name: npz[name] for name in npz.files}
-    except NnscratchError:
-        raise
-    except _READ_ERRORS as exc:
-        raise NnscratchError(f"{source} cannot be read as an nnscratch .npz file "
-                             f"({type(exc).__name__}: {exc}); is it truncated or something "
-                             "else?") from None
-
 
 def _read_meta(arrays, source, expected_format):
     raw = arrays.pop(META_KEY, None)
@@ -318,7 +126,7 @@ def _read_meta(arrays, source, expected_format):
                              "nnscratch's save_model/save_checkpoint")
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except (ValueError, RecursionError):  # not UTF-8 or not JSON; nested deeper than Python goes
         raise NnscratchError(f"{source}: its metadata is not valid JSON: the file is "
                              "damaged") from None
     if not isinstance(meta, dict) or meta.get("format") not in (MODEL_FORMAT, CHECKPOINT_FORMAT):
@@ -342,9 +150,8 @@ def _read_meta(arrays, source, expected_format):
 def _fill_network(net, arrays, source, meta):
     """Check that the file's arrays are exactly ``net``'s parameters and buffers, then copy
     them in (in place, so layers and optimizers that hold the arrays see them)."""
-    arch = architectures()[type(net).__name__]
     expected = {**{f"param.{k}": v for k, v in net.params.items()},
-                **{f"buffer.{k}": v for k, v in arch.buffers_of(net).items()}}
+                **{f"buffer.{k}": v for k, v in net.buffers.items()}}
     stored = {k: v for k, v in arrays.items() if k.startswith(("param.", "buffer."))}
     if set(stored) != set(expected):
         missing = sorted(set(expected) - set(stored))
@@ -363,16 +170,16 @@ def _fill_network(net, arrays, source, meta):
 
 
 def _ints(obj):
-    if isinstance(obj, bool):
-        return
-    if isinstance(obj, int):
-        yield obj
-    elif isinstance(obj, dict):
-        for value in obj.values():
-            yield from _ints(value)
-    elif isinstance(obj, list):
-        for value in obj:
-            yield from _ints(value)
+    """Every int (not bool) in ``obj``'s dicts and lists (a loop: JSON nests deeper than
+    Python recurses)."""
+    found, todo = [], [obj]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (dict, list)):
+            todo.extend(item.values() if isinstance(item, dict) else item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            found.append(item)
+    return found
 
 
 def _check_sizes(architecture, arrays, source):
@@ -382,20 +189,29 @@ def _check_sizes(architecture, arrays, source):
     kwargs = architecture.get("kwargs") if isinstance(architecture, dict) else None
     too_big = [n for n in _ints(kwargs) if n > max(largest, 1)]
     if too_big:
-        raise NnscratchError(f"{source}: its architecture asks for size {too_big[0]} but its "
+        raise NnscratchError(f"{source}: its architecture asks for size {max(too_big)} but its "
                              f"largest parameter holds {largest} values: the file is damaged "
                              "or edited")
+
+
+def _describes(saved, net):
+    """Whether the architecture ``saved`` in a file is ``net``'s: the same class and every saved
+    argument equal to ``net.config()``'s. An argument the file lacks is one an older nnscratch
+    did not save, which only set initial values (the arrays are checked one by one after)."""
+    mine = describe_architecture(net)
+    kwargs = saved.get("kwargs") if isinstance(saved, dict) else None
+    return (isinstance(kwargs, dict) and saved.get("class") == mine["class"]
+            and all(k in mine["kwargs"] and mine["kwargs"][k] == v for k, v in kwargs.items()))
 
 
 def _load_network(arrays, meta, source, net=None):
     if net is None:
         _check_sizes(meta.get("architecture"), arrays, source)
         net = build_network(meta.get("architecture"), source)
-    else:
-        mine = describe_architecture(net)
-        if mine != meta.get("architecture"):
-            raise NnscratchError(f"{source} holds a {meta.get('architecture')} but the network "
-                                 f"given is a {mine}: build the network the file describes")
+    elif not _describes(meta.get("architecture"), net):
+        raise NnscratchError(f"{source} holds a {meta.get('architecture')} but the network given "
+                             f"is a {describe_architecture(net)}: build the network the file "
+                             "describes")
     return _fill_network(net, arrays, source, meta)
 
 
@@ -431,7 +247,7 @@ def _encode_tree(obj, arrays, where):
     """JSON-able copy of ``obj`` with every array moved into ``arrays`` (as ``state.<i>``)."""
     if isinstance(obj, np.ndarray):
         name = f"state.{len(arrays)}"
-        arrays[name] = _check_array_for_file(where, obj)
+        arrays[name] = savable(where, obj)
         return {"__array__": name}
     if isinstance(obj, dict):
         if not all(isinstance(k, str) for k in obj):
@@ -452,11 +268,11 @@ def _encode_tree(obj, arrays, where):
 def _decode_tree(obj, arrays, source):
     if isinstance(obj, dict):
         if set(obj) == {"__array__"}:
-            try:
-                return arrays.pop(obj["__array__"])
-            except (KeyError, TypeError):
-                raise NnscratchError(f"{source}: array {obj['__array__']!r} is missing or "
-                                     "used twice: the file is damaged") from None
+            name = obj["__array__"]
+            if not (isinstance(name, str) and name in arrays):
+                raise NnscratchError(f"{source}: array {name!r} is missing or used twice: the "
+                                     "file is damaged")
+            return arrays.pop(name)
         return {k: _decode_tree(v, arrays, source) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_decode_tree(v, arrays, source) for v in obj]
@@ -503,6 +319,8 @@ def restore_rng(state, source="checkpoint"):
     bit_generator = BIT_GENERATORS[name]()
     try:
         bit_generator.state = state
+    # what numpy's setter raises for a damaged state: a key missing, a value of the wrong type
+    # or out of range (e.g. {"state": 5}, {"state": {"state": -1, "inc": 1}})
     except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise NnscratchError(f"{source}: its random generator state is damaged "
                              f"({type(exc).__name__}: {exc})") from None
@@ -542,7 +360,7 @@ def save_checkpoint(directory, net, *, optimizer_state=None, rng=None, epoch=0, 
             "history": _encode_tree(history or {}, state_arrays, "history"),
             "config": config or {}, "extra": _encode_tree(extra or {}, state_arrays, "extra")}
     path = checkpoint_path(directory)
-    _write_npz(path, {**arrays, **state_arrays}, meta)
+    _write_file(path, {**arrays, **state_arrays}, meta)
     # temp files of earlier writes that were killed before their rename: never read, now gone
     for stale in directory.glob(f".{CHECKPOINT_NAME}.*.tmp"):
         stale.unlink(missing_ok=True)
@@ -567,7 +385,7 @@ def load_checkpoint(directory, net=None):
         optimizer_state = _decode_tree(meta.get("optimizer_state", {}), state, source)
         history = _decode_tree(meta.get("history", {}), state, source)
         extra = _decode_tree(meta.get("extra", {}), state, source)
-    except RecursionError:
+    except RecursionError:  # JSON nested deeper than _decode_tree can recurse (json.loads can)
         raise NnscratchError(f"{source}: its metadata is nested too deeply: damaged") from None
     epoch, iteration = meta.get("epoch"), meta.get("iteration")
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0

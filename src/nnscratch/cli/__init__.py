@@ -34,6 +34,12 @@ def build_parser():
     return parser
 
 
+def os_error_message(exc):
+    """``strerror: filename`` of an OSError, without the name where it has none."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason}: {exc.filename}" if exc.filename else reason
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
@@ -42,8 +48,8 @@ def main(argv=None):
         print(f"nnscratch: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be made, a file that cannot be written...
-        print(f"nnscratch: error: {exc.strerror or exc}: {exc.filename or ''} — choose a path "
-              "you can write to", file=sys.stderr)
+        print(f"nnscratch: error: {os_error_message(exc)} — choose a path you can write to",
+              file=sys.stderr)
         return 2
     except TrainingInterrupted as exc:  # a command that did not say more itself
         print(f"nnscratch: {exc}", file=sys.stderr)

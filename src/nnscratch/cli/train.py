@@ -202,7 +202,8 @@ def cmd_train(args):
     import numpy as np
 
     from ..datasets import load_dataset
-    from ..io import save_json, save_model
+    from ..atomic import save_json
+    from ..io import save_model
     from ..optim import OPTIMIZERS, CosineLR, StepLR, check_optimizer_lr, default_lr, make_optimizer
     from ..train import (CheckpointSaver, EarlyStopping, ProgressBar, Trainer,
                          TrainingInterrupted)

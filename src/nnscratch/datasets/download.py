@@ -1,10 +1,11 @@
 """Downloading dataset files so that nothing partial or unverified is ever where the loader reads.
 
-Each file is streamed to ``<folder>/<name>.part`` while its SHA-256 (and MD5) are computed, and
-renamed to ``<folder>/<name>`` only when its size and checksums are the official ones. Mirrors are
-tried in order; a dropped connection or a timeout is retried on the same mirror with exponential
-backoff, a wrong checksum or an HTTP error moves on to the next mirror. When every mirror fails,
-one error lists what was tried and how to place the files by hand.
+Each file is streamed to a temp file in ``<folder>`` (:func:`nnscratch.atomic.atomic_open`) while
+its SHA-256 (and MD5) are computed, and renamed to ``<folder>/<name>`` only when its size and
+checksums are the official ones; on any failure the temp file is removed. Mirrors are tried in
+order; a dropped connection or a timeout is retried on the same mirror with exponential backoff,
+a wrong checksum or an HTTP error moves on to the next mirror. When every mirror fails, one error
+lists what was tried and how to place the files by hand.
 
 Only the standard library speaks HTTP here (``urllib``), so proxies set in ``$https_proxy`` /
 ``$http_proxy`` are honoured.
@@ -12,7 +13,6 @@ Only the standard library speaks HTTP here (``urllib``), so proxies set in ``$ht
 
 import hashlib
 import http.client
-import os
 import socket
 import sys
 import time
@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..atomic import atomic_open
 from ..errors import NnscratchError
 from .sources import download_dir, find_file
 
@@ -35,16 +36,16 @@ class _NextMirror(Exception):
     """A failure this mirror will repeat (HTTP 4xx/5xx, wrong size or checksum)."""
 
 
-def _stream(url, part, fspec, timeout, progress):
-    """Stream ``url`` into ``part``; raise _Retry/_NextMirror unless it is the official file."""
+def _stream(url, out, fspec, timeout, progress):
+    """Stream ``url`` into the open file ``out``; raise _Retry/_NextMirror unless it is the
+    official file."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     sha256, md5 = hashlib.sha256(), hashlib.md5()
     received = 0
     length = None  # the Content-Length the server announced, if any
     limit = fspec.size  # never read (much) more than the official size: a wrong file stops early
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, \
-                open(part, "wb") as out:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             from tqdm.auto import tqdm
 
             length = response.headers.get("Content-Length")
@@ -63,8 +64,6 @@ def _stream(url, part, fspec, timeout, progress):
                     md5.update(chunk)
                     out.write(chunk)
                     bar.update(len(chunk))
-            out.flush()
-            os.fsync(out.fileno())
     except urllib.error.HTTPError as exc:
         raise _NextMirror(f"HTTP {exc.code} {exc.reason}") from None
     except http.client.IncompleteRead as exc:
@@ -94,7 +93,8 @@ def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.
     ``mirrors`` are base URLs (ending in ``/``); each is tried up to ``retries`` times when the
     connection fails, waiting ``backoff · 2^k`` seconds between tries. Returns the path of the
     verified file in ``folder``; raises :class:`NnscratchError` listing every attempt when no
-    mirror served it. On any failure the ``.part`` file is removed.
+    mirror served it. Only a verified file ever appears at its name; on any failure (disk full,
+    Ctrl-C too) nothing is left.
     """
     folder = Path(folder)
     try:
@@ -103,27 +103,21 @@ def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.
         raise NnscratchError(f"cannot create the data folder {folder}: {exc.strerror or exc}; "
                              "choose another with --data-dir or $NNSCRATCH_DATA") from None
     final = folder / fspec.filename
-    part = folder / (fspec.filename + ".part")
     tried = []
     for base in mirrors:
         url = base.rstrip("/") + "/" + fspec.filename
         for attempt in range(retries):
             try:
-                _stream(url, part, fspec, timeout, progress)
+                with atomic_open(final) as out:  # renamed to final only if _stream returns
+                    _stream(url, out, fspec, timeout, progress)
             except _Retry as exc:
                 tried.append(f"{url} (try {attempt + 1}/{retries}): {exc}")
-                part.unlink(missing_ok=True)
                 if attempt + 1 < retries and backoff > 0:
                     time.sleep(backoff * 2 ** attempt)
                 continue
             except _NextMirror as exc:
                 tried.append(f"{url}: {exc}")
-                part.unlink(missing_ok=True)
                 break
-            except BaseException:  # KeyboardInterrupt, disk full...: leave nothing behind
-                part.unlink(missing_ok=True)
-                raise
-            os.replace(part, final)
             return final
     raise NnscratchError(
         f"could not download {fspec.filename}: every mirror failed. Tried: {'; '.join(tried)}. "

@@ -132,7 +132,7 @@ def write_idx(path, array, compress=None):
 
     The write is atomic: a temp file in the same folder, renamed when complete.
     """
-    from ..io import atomic_write_bytes
+    from ..atomic import atomic_write_bytes
 
     path = Path(path)
     data = idx_bytes(array)

@@ -3,7 +3,7 @@ pyplot state, and an atomic save."""
 
 import io as _io
 
-from ..io import atomic_write_bytes
+from ..atomic import atomic_write_bytes
 
 
 def save_figure(fig, path, fmt=None):
