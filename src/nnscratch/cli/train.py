@@ -1,6 +1,7 @@
 """``nnscratch train``: train a network on a dataset, with a progress bar, and save what it learned.
 
-The options are resolved once into a run configuration (``runconfig``).
+The options are resolved once into a run configuration (``runconfig``); the run folder takes
+one writer at a time (``rundir``).
 """
 
 import argparse
@@ -130,7 +131,8 @@ def add_parser(sub):
                         "MNIST and Fashion-MNIST with backprop, else float64)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for checkpoint.npz (after every epoch and on Ctrl-C), and at "
-                        "the end model.npz, history.json and curves.png")
+                        "the end model.npz, history.json and curves.png; one run at a time "
+                        "writes there")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="continue the run whose checkpoint is DIR/checkpoint.npz, with its saved "
                         "options (writes to DIR unless --out is given)")
@@ -155,13 +157,21 @@ def build_net(config, n_features, n_classes, seed):
 
 def cmd_train(args):
     from ..io import load_checkpoint
+    from .rundir import finished, run_lock
 
     checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
     config = resolve(args, checkpoint)
+    if checkpoint is not None:
+        over = finished(checkpoint, config, args.resume)
+        if over is not None:  # nothing to do, and nothing written
+            print(over)
+            return 0
     out = args.out if args.out is not None else args.resume
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    return run(config, checkpoint, out, args.data_dir, args.quiet)
+    if out is None:
+        return run(config, checkpoint, None, args.data_dir, args.quiet)
+    out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out):
+        return run(config, checkpoint, out, args.data_dir, args.quiet)
 
 
 def run(config, checkpoint, out, data_dir=None, quiet=False):
