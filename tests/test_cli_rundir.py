@@ -98,6 +98,28 @@ def test_resume_holds_the_lock_too(tmp_path, capsys):
     assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 0  # released: it proceeds
 
 
+def test_without_fcntl_runs_take_no_lock(tmp_path, monkeypatch):
+    """Windows has no fcntl: runs go ahead unlocked (and write no lock file)."""
+    from nnscratch.cli import rundir
+
+    monkeypatch.setattr(rundir, "fcntl", None)
+    with rundir.run_lock(tmp_path), rundir.run_lock(tmp_path):
+        pass
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_lock_is_taken_once_per_folder_and_released_after(tmp_path):
+    from nnscratch.cli.rundir import run_lock
+    from nnscratch.errors import NnscratchError
+
+    with run_lock(tmp_path):
+        with pytest.raises(NnscratchError, match=rf"\(pid {os.getpid()}, started \d{{4}}-"):
+            with run_lock(tmp_path):
+                pass
+    with run_lock(tmp_path):  # released at the end of the block
+        pass
+
+
 # ---------------------------------------------------------------------------- finished runs
 
 def test_resume_of_a_finished_run_says_so_and_writes_nothing(tmp_path, capsys):

@@ -132,8 +132,8 @@ def _saved_options(given, checkpoint):
     for name in RUN_OPTIONS:
         if given[name] is not None and given[name] != saved[name]:
             flag = _flag(name)
-            raise NnscratchError(f"{flag} {_shown(given[name])} conflicts with the checkpoint's "
-                                 f"{_shown(saved[name])}: --resume continues the saved run with "
+            raise NnscratchError(f"{flag} {shown(given[name])} conflicts with the checkpoint's "
+                                 f"{shown(saved[name])}: --resume continues the saved run with "
                                  f"its options; leave {flag} out (or start a new run with "
                                  "another --out)")
     return saved
@@ -155,7 +155,7 @@ def _with_defaults(options):
     _fill(o, MODEL_DEFAULTS[o["model"]])
     if o["model"] == "two-layer" and len(o["hidden"]) != 1:
         raise NnscratchError(f"--model two-layer has one hidden layer, got --hidden "
-                             f"{_shown(o['hidden'])}: use --model mlp")
+                             f"{shown(o['hidden'])}: use --model mlp")
     if o["lr"] is None:
         o["lr"] = default_lr(o["model"], o["optimizer"])
     else:
@@ -186,6 +186,11 @@ def _flag(name):
     return "--" + name.replace("_", "-")
 
 
-def _shown(value):
-    """An option's value as it is typed: (256, 128) → 256,128."""
-    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+def shown(value):
+    """An option's value as it is typed or shown in --help: (256, 128) → 256,128; True → on;
+    0.0 → 0."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)

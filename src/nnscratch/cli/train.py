@@ -12,7 +12,7 @@ from pathlib import Path
 from .args import (non_negative_float, non_negative_int, positive_float, positive_int,
                    probability)
 from .runconfig import (DATASET_DEFAULTS, DEFAULTS, EARLY_STOPPING_SPLIT, MODEL_DEFAULTS,
-                        NOTEBOOK_SGD_LR, STEP_GAMMA, STEP_PARTS, resolve)
+                        NOTEBOOK_SGD_LR, STEP_GAMMA, STEP_PARTS, resolve, shown)
 
 
 def weight_init(text):
@@ -32,21 +32,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return action.help if action.default is None else super()._get_help_string(action)
 
 
-def _shown(value):
-    """A default as --help shows it: (256, 128) → 256,128; True → on; 0.0 → 0."""
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _per_model(name):
     """What ``name`` left out means: 'mlp: relu; two-layer: sigmoid' (or one value)."""
     values = [(model, table[name]) for model, table in MODEL_DEFAULTS.items() if name in table]
     if len(values) == 1:
-        return _shown(values[0][1])
-    return "; ".join(f"{model}: {_shown(value)}" for model, value in values)
+        return shown(values[0][1])
+    return "; ".join(f"{model}: {shown(value)}" for model, value in values)
 
 
 def _per_dataset(name):
