@@ -11,7 +11,7 @@ from sklearn import metrics as sk_metrics
 
 from nnscratch import TwoLayerNet, load_dataset, train
 from nnscratch.cli import main
-from nnscratch.images import (center_of_mass, ink, load_image, mnist_style, preprocess_digit)
+from nnscratch.images import center_of_mass, ink, load_image, mnist_style, prepare_image
 from nnscratch.io import save_model
 from nnscratch.metrics import confusion_matrix, per_class_accuracy
 
@@ -150,7 +150,7 @@ def stroke_image(height=120, width=90, dark_on_light=True):
 
 
 def test_mnist_style_is_28x28_in_range_centred_by_mass_in_a_20px_box():
-    out = preprocess_digit(stroke_image(), 784).reshape(28, 28)
+    out = prepare_image(stroke_image(), "mnist").reshape(28, 28)
     assert out.shape == (28, 28)
     assert out.min() >= 0.0 and out.max() == pytest.approx(1.0, abs=0.02)
     cy, cx = center_of_mass(out)
@@ -163,8 +163,8 @@ def test_mnist_style_is_28x28_in_range_centred_by_mass_in_a_20px_box():
 
 
 def test_dark_on_light_and_light_on_dark_give_the_same_input():
-    a = preprocess_digit(stroke_image(dark_on_light=True), 784)
-    b = preprocess_digit(stroke_image(dark_on_light=False), 784)
+    a = prepare_image(stroke_image(dark_on_light=True), "mnist")
+    b = prepare_image(stroke_image(dark_on_light=False), "mnist")
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
@@ -185,7 +185,7 @@ def test_digits_style_reproduces_a_digits_image_from_its_upscaled_picture(digits
         if not (cols[0] == 1 and cols[-1] == 6 and im.max() == 1.0
                 and im[:, [1, 6]].max(axis=0).min() > 0.05 and im[[0, 7]].max(axis=1).min() > 0.05):
             continue
-        np.testing.assert_allclose(preprocess_digit(digit_picture(x8), 64), x8, atol=1e-6)
+        np.testing.assert_allclose(prepare_image(digit_picture(x8), "digits"), x8, atol=1e-6)
         checked += 1
     assert checked >= 20
 
@@ -221,7 +221,7 @@ def test_predict_recognises_pictures_of_digits(model, digits, tmp_path, capsys, 
         assert m.group(1) == str(image)
         probs = [float(m.group(k)) for k in (4, 6, 8)]
         assert probs == sorted(probs, reverse=True) and m.group(2) == m.group(3)
-        expected = net.predict(preprocess_digit(load_image(image), 64))
+        expected = net.predict(prepare_image(load_image(image), "digits"))
         assert probs[0] == pytest.approx(expected.max(), abs=5e-4)
         predicted.append(int(m.group(2)))
     correct = np.sum(np.array(predicted) == digits.t_test[:n])
@@ -238,8 +238,9 @@ def test_predict_reads_a_transparent_png_as_ink_on_white(model, digits, tmp_path
     rgba[..., 3] = np.round(255 * ink8).astype(np.uint8)
     Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
     save_gray(tmp_path / "w.png", 1.0 - ink8)
-    np.testing.assert_allclose(preprocess_digit(load_image(tmp_path / "t.png"), 64),
-                               preprocess_digit(load_image(tmp_path / "w.png"), 64), atol=0.01)
+    np.testing.assert_allclose(prepare_image(load_image(tmp_path / "t.png"), "digits"),
+                               prepare_image(load_image(tmp_path / "w.png"), "digits"),
+                               atol=0.01)
 
 
 def test_predict_errors_are_one_line(model, tmp_path, capsys):
@@ -250,11 +251,129 @@ def test_predict_errors_are_one_line(model, tmp_path, capsys):
     assert out == ""
     save_gray(tmp_path / "blank.png", np.ones((30, 30)))
     code, _, err = run(["predict", path, tmp_path / "blank.png"], capsys)
-    assert_one_line_error(code, err, r"no digit found")
+    assert_one_line_error(code, err, r"no digit or article found")
     code, _, err = run(["predict", path, tmp_path / "missing.png"], capsys)
     assert_one_line_error(code, err, r"missing.png' does not exist")
     odd = save_model(tmp_path / "odd.npz", TwoLayerNet(10, 3, 2))
     save_gray(tmp_path / "d.png", stroke_image())
-    code, _, err = run(["predict", odd, tmp_path / "d.png"], capsys)
-    assert_one_line_error(code, err, r"takes 10 inputs, which is not an image size.*784 "
-                                     r"\(28×28 mnist\), 64 \(8×8 digits\)")
+    code, _, err = run(["predict", odd, tmp_path / "d.png", "--like", "mnist"], capsys)
+    assert_one_line_error(code, err, r"takes 10 inputs, but a picture prepared like mnist has "
+                                     r"784: give the --like of the data it learned from")
+    code, _, err = run(["predict", path, tmp_path / "d.png", "--like", "fashion-mnist"], capsys)
+    assert_one_line_error(code, err, r"takes 64 inputs, but a picture prepared like "
+                                     r"fashion-mnist has 784")
+    strange = save_model(tmp_path / "strange.npz", TwoLayerNet(64, 3, 2),
+                         config={"dataset": "iris"})
+    code, _, err = run(["predict", strange, tmp_path / "d.png"], capsys)
+    assert_one_line_error(code, err, r"strange.npz was trained on 'iris', whose pictures "
+                                     r"predict does not know how to prepare: give --like mnist")
+
+
+# ---------------------------------------------------------------------------- predict: the recipe
+
+def fashion_item():
+    """An article as Fashion-MNIST holds it, (28, 12): bright on black, 28 rows tall (the longest
+    side), intensities in 1/255 steps (8-bit) and every border row and column inked."""
+    item = np.full((28, 12), 153 / 255)     # a grey dress...
+    item[4:24, 3:9] = 1.0                   # ...with a white panel
+    item[10:12, :] = 51 / 255               # and a dark belt
+    return item
+
+
+def fashion_picture(item, scale=8, pad=40):
+    """The article photographed as Zalando shoots them: dark on a white background, enlarged."""
+    return 1.0 - np.pad(np.kron(item, np.ones((scale, scale))), pad)
+
+
+def fashion_recipe(item):
+    """Zalando's steps 4-6 on an article already trimmed and 28 px on its longest side, by an
+    independent computation: sharpening (unsharp mask 2x - G*x, Gaussian σ = 1 of radius 1,
+    edges repeated), the short side extended to 28 with the article centred."""
+    from scipy.ndimage import gaussian_filter
+
+    sharp = np.clip(2 * item - gaussian_filter(item, sigma=1.0, truncate=1.0, mode="nearest"),
+                    0, 1)
+    out = np.zeros((28, 28))
+    left = (28 - item.shape[1]) // 2
+    out[:, left:left + item.shape[1]] = sharp
+    return out.reshape(-1)
+
+
+@pytest.fixture(scope="module")
+def fashion_model(tmp_path_factory):
+    """784 inputs, weights large enough that a differently prepared picture changes the top-3."""
+    folder = tmp_path_factory.mktemp("fashion")
+    net = TwoLayerNet(784, 30, 10, weight_init_std=0.3, seed=1)
+    return (net, save_model(folder / "fashion.npz", net, config={"dataset": "fashion-mnist"}),
+            save_model(folder / "bare.npz", net))
+
+
+def parsed(line):
+    m = LINE.match(line)
+    assert m, line
+    return [int(m.group(k)) for k in (3, 5, 7)], [float(m.group(k)) for k in (4, 6, 8)]
+
+
+def expected_line(net, x):
+    p = net.predict(x[None])[0]
+    order = sorted(range(10), key=lambda k: -p[k])[:3]
+    return order, [p[k] for k in order]
+
+
+def test_predict_prepares_a_picture_like_the_dataset_the_model_learned(fashion_model, tmp_path,
+                                                                      capsys):
+    net, path, _ = fashion_model
+    image = save_gray(tmp_path / "dress.png", fashion_picture(fashion_item()))
+    code, out, err = run(["predict", path, image], capsys)
+    assert code == 0, err
+    classes, probs = parsed(out.strip())
+    want_classes, want_probs = expected_line(net, fashion_recipe(fashion_item()))
+    # MNIST's recipe (20 px box, centre of mass) would give another answer: the test can tell
+    mnist_x = mnist_style(ink(load_image(image))).reshape(-1)
+    assert expected_line(net, mnist_x)[0] != want_classes
+    assert classes == want_classes
+    np.testing.assert_allclose(probs, want_probs, atol=5e-4)
+
+
+def test_predict_like_overrides_the_model_files_dataset(fashion_model, tmp_path, capsys):
+    net, path, bare = fashion_model
+    image = save_gray(tmp_path / "dress.png", fashion_picture(fashion_item()))
+    _, by_file, _ = run(["predict", path, image], capsys)
+    code, by_like, err = run(["predict", bare, image, "--like", "fashion-mnist"], capsys)
+    assert code == 0, err
+    assert by_like == by_file
+    code, as_mnist, err = run(["predict", path, image, "--like", "mnist"], capsys)
+    assert code == 0, err
+    assert parsed(as_mnist.strip())[0] == expected_line(
+        net, mnist_style(ink(load_image(image))).reshape(-1))[0]
+
+
+def test_predict_of_a_model_file_without_its_dataset_says_how_to_choose(fashion_model, tmp_path,
+                                                                       capsys):
+    _, _, bare = fashion_model
+    image = save_gray(tmp_path / "dress.png", fashion_picture(fashion_item()))
+    code, out, err = run(["predict", bare, image], capsys)
+    assert_one_line_error(code, err, r"does not say which dataset it was trained on, so not how "
+                                     r"to prepare the pictures: give --like mnist, --like "
+                                     r"fashion-mnist or --like digits")
+    assert out == ""
+
+
+def test_fashion_mnist_style_gives_back_the_article_from_its_photo():
+    """Trimmed to the article, 224 px → 28 px by 8×8 means (exact for an 8× enlargement),
+    sharpened, centred: Zalando's steps, recomputed independently (fashion_recipe)."""
+    item = fashion_item()
+    x = prepare_image(fashion_picture(item), "fashion-mnist")
+    np.testing.assert_allclose(x, fashion_recipe(item), atol=1e-6)
+    # the intensities are negated, not stretched: the grey dress stays grey next to its panel
+    assert x.reshape(28, 28)[14, 8] == pytest.approx(153 / 255, abs=1e-6)
+
+
+def test_sharpen_is_an_unsharp_mask_with_a_gaussian_of_sigma_1():
+    from scipy.ndimage import gaussian_filter
+
+    from nnscratch.images import sharpen
+
+    x = np.random.default_rng(0).uniform(0.3, 0.7, (9, 7))  # far from the clipping at 0 and 1
+    blurred = gaussian_filter(x, sigma=1.0, truncate=1.0, mode="nearest")
+    np.testing.assert_allclose(sharpen(x), x + (x - blurred), atol=1e-12)

@@ -88,11 +88,10 @@ def test_installed_command_version_and_help():
 ])
 def test_default_length_follows_the_recipe_for_each_dataset(argv, batch_size, epochs):
     from nnscratch.cli import build_parser
-    from nnscratch.cli.train import resolve_defaults
+    from nnscratch.cli.runconfig import resolve
 
-    args = build_parser().parse_args(argv)
-    resolve_defaults(args)
-    assert (args.batch_size, args.epochs) == (batch_size, epochs)
+    config = resolve(build_parser().parse_args(argv))
+    assert (config.batch_size, config.epochs) == (batch_size, epochs)
 
 
 def test_paths_seeds_and_splits_that_cannot_work_are_one_line_errors(tmp_path, capsys):
@@ -126,3 +125,12 @@ def test_numerical_gradients_train_a_float32_net(capsys):
     assert main(["train", "--model", "two-layer", "--grad", "numerical", "--dtype", "float32",
                  "--epochs", "2", "--quiet"]) == 0
     assert "test acc" in capsys.readouterr().out
+
+
+def test_early_stopping_without_validation_data_says_which_flags_to_change(capsys):
+    assert main(["train", "--quiet", "--epochs", "1", "--early-stopping", "2",
+                 "--validation-split", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nnscratch: error: --early-stopping 2 watches the validation loss, "
+                          "but --validation-split 0 holds no data out: ") and err.count("\n") == 1
+    assert "--validation-split 0.1" in err and "x_val" not in err

@@ -156,7 +156,7 @@ def test_resume_with_the_same_options_and_of_a_finished_run(finished, capsys):
     before = json.loads((finished / "history.json").read_text())
     assert main(["train", "--quiet", "--resume", str(finished), "--epochs", "2", "--hidden",
                  "8"]) == 0
-    assert "resuming from" in capsys.readouterr().out
+    assert "the run finished all 2 epochs" in capsys.readouterr().out
     assert json.loads((finished / "history.json").read_text()) == before
 
 

@@ -95,3 +95,29 @@ def test_hyperparameters_build_the_network_they_name():
     assert clf.score(data.x_test, data.t_test) >= 0.9
     # predictions are deterministic: dropout is off when predicting
     np.testing.assert_array_equal(clf.predict_proba(data.x_test), clf.predict_proba(data.x_test))
+
+
+def test_loss_curve_is_the_mean_of_each_epochs_batch_losses(monkeypatch):
+    """Recomputed from the batch losses themselves, recorded as training runs: 1437 samples in
+    batches of 100 make 15 batches an epoch, the last one of 37."""
+    import nnscratch.sklearn
+    from nnscratch.train import Callback, Trainer
+
+    batch_losses = []
+
+    class Record(Callback):
+        def on_iteration_end(self, trainer, loss):
+            batch_losses.append(float(loss))
+
+    class RecordingTrainer(Trainer):
+        def __init__(self, *args, callbacks=(), **options):
+            super().__init__(*args, callbacks=[*callbacks, Record()], **options)
+
+    monkeypatch.setattr(nnscratch.sklearn, "Trainer", RecordingTrainer)
+    data = load_dataset("digits")
+    clf = NNClassifier(hidden_sizes=(20,), batch_size=100, epochs=3, random_state=0)
+    clf.fit(data.x_train, data.t_train)
+    clf.partial_fit(data.x_train, data.t_train)
+    assert len(batch_losses) == 4 * 15
+    expected = [sum(batch_losses[15 * e:15 * (e + 1)]) / 15 for e in range(4)]
+    assert clf.loss_curve_ == pytest.approx(expected, rel=1e-12)

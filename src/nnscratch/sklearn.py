@@ -6,6 +6,8 @@ inputs are validated once at the boundary (``validate_data``), and what fitting 
 ``Pipeline`` and ``GridSearchCV``.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -14,6 +16,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .nets import MultiLayerNet
 from .optim import make_optimizer
 from .train import Trainer
+
+#: MultiLayerNet's own defaults, which NNClassifier's network hyperparameters take
+_NET = inspect.signature(MultiLayerNet).parameters
 
 
 class NNClassifier(ClassifierMixin, BaseEstimator):
@@ -26,8 +31,9 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     activation : {"relu", "sigmoid", "tanh"}
     optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
         The update rule (see ``nnscratch.optim``).
-    lr : float
-        Learning rate.
+    lr : float or None
+        Learning rate; None: the chosen optimizer's own default (its class's signature, read by
+        ``optim.default_lr``), e.g. Adam's.
     batch_size : int
         Mini-batch size (clipped to the number of samples).
     epochs : int
@@ -42,6 +48,9 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     random_state : int or None
         Seeds weight initialisation and batch order: same seed, same model.
 
+    ``activation``, ``weight_init``, ``weight_decay``, ``dropout`` and ``batchnorm`` default to
+    MultiLayerNet's own defaults (its signature).
+
     Attributes
     ----------
     classes_ : ndarray (C,)
@@ -53,9 +62,12 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, hidden_sizes=(100,), activation="relu", optimizer="adam", lr=0.001,
-                 batch_size=32, epochs=30, weight_init="he", weight_decay=0.0, dropout=0.0,
-                 batchnorm=False, random_state=None):
+    def __init__(self, hidden_sizes=(100,), activation=_NET["activation"].default,
+                 optimizer="adam", lr=None, batch_size=32, epochs=30,
+                 weight_init=_NET["weight_init"].default,
+                 weight_decay=_NET["weight_decay_lambda"].default,
+                 dropout=_NET["dropout"].default, batchnorm=_NET["use_batchnorm"].default,
+                 random_state=None):
         self.hidden_sizes = hidden_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -77,7 +89,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         init_seed, order_seed = np.random.SeedSequence(self.random_state).spawn(2)
         self._rng = np.random.default_rng(order_seed)
         self._net = self._make_net(n_features, len(classes), init_seed)
-        self._optimizer = make_optimizer(self.optimizer, self.lr)
+        self._optimizer = make_optimizer(self.optimizer, self.lr)  # None: the class's default
 
     def _make_net(self, n_features, n_classes, seed):
         return MultiLayerNet(n_features, tuple(self.hidden_sizes), n_classes,

@@ -47,13 +47,13 @@ def cmd_compare(args):
 
     from ..datasets import load_dataset
     from ..nets import MultiLayerNet
-    from ..optim import OPTIMIZERS, default_lr, make_optimizer, optimizer_path
+    from ..optim import OPTIMIZERS, make_optimizer, optimizer_path
     from ..plots import save_figure
     from ..plots.optimizers import optimizer_losses, optimizer_paths
     from ..train import Trainer
-    from .train import hidden_sizes
+    from ..validation import parse_hidden
 
-    hidden = hidden_sizes(args.hidden)
+    hidden = parse_hidden(args.hidden)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name in OPTIMIZERS:
@@ -68,10 +68,11 @@ def cmd_compare(args):
     for name in OPTIMIZERS:
         seeds = np.random.SeedSequence(args.seed).spawn(2)  # same weights and batches for all
         net = MultiLayerNet(data.n_features, hidden, data.n_classes, seed=seeds[0])
+        optimizer = make_optimizer(name)  # at the class's own default rate
         history = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
                           epochs=args.epochs, batch_size=args.batch_size,
-                          optimizer=make_optimizer(name), seed=seeds[1]).train()
-        losses[f"{OPTIMIZERS[name].__name__} (lr {default_lr(name):g})"] = history["train_loss"]
+                          optimizer=optimizer, seed=seeds[1]).train()
+        losses[f"{type(optimizer).__name__} (lr {optimizer.lr:g})"] = history["train_loss"]
         last = np.mean(history["train_loss"][-10:])
         print(f"{name:>9}: {args.dataset} loss over the last 10 batches {last:.4f}, "
               f"test acc {history['test_acc'][-1]:.4f}")

@@ -1,0 +1,116 @@
+"""Every default the command line, compare-optimizers and NNClassifier use is the class's own:
+the expected values are read here from ``inspect.signature`` of the classes, never written out.
+(The exceptions are the recipes' own choices: the notebook's SGD rate 0.5 for its two-layer
+network, and the README's recipe for mlp, e.g. batch norm on.)"""
+
+import importlib
+import inspect
+
+import numpy as np
+import pytest
+
+from nnscratch.cli import build_parser, main
+from nnscratch.cli.runconfig import resolve
+from nnscratch.cli.train import build_net
+from nnscratch.nets import MultiLayerNet, TwoLayerNet
+from nnscratch.optim import OPTIMIZERS, SGD
+from nnscratch.sklearn import NNClassifier
+
+
+def own_default(cls, parameter):
+    return inspect.signature(cls).parameters[parameter].default
+
+
+def resolved(*argv):
+    return resolve(build_parser().parse_args(["train", *argv]))
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """The optimizers the Trainers of a command start with: (class, rate) each, in order."""
+    seen = []
+    module = importlib.import_module("nnscratch.train")  # the package's `train` is a function
+
+    class Recording(module.Trainer):
+        def __init__(self, *args, **options):
+            super().__init__(*args, **options)
+            seen.append((type(self.optimizer), self.optimizer.lr))
+
+    monkeypatch.setattr(module, "Trainer", Recording)
+    return seen
+
+
+# ---------------------------------------------------------------------------- nnscratch train
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_train_without_lr_starts_at_the_optimizers_own_rate(name):
+    assert resolved("--optimizer", name).lr == own_default(OPTIMIZERS[name], "lr")
+
+
+@pytest.mark.parametrize("name", sorted(set(OPTIMIZERS) - {"sgd"}))
+def test_train_two_layer_without_lr_starts_at_the_optimizers_own_rate(name):
+    config = resolved("--model", "two-layer", "--optimizer", name)
+    assert config.lr == own_default(OPTIMIZERS[name], "lr")
+
+
+def test_train_two_layer_with_sgd_is_the_one_exception_the_notebooks_rate():
+    config = resolved("--model", "two-layer")
+    assert (config.optimizer, config.lr) == ("sgd", 0.5)
+    assert own_default(SGD, "lr") != 0.5  # so the exception is really one
+
+
+def test_train_runs_at_the_rate_it_resolved(started, capsys):
+    assert main(["train", "--quiet", "--epochs", "1", "--hidden", "4", "--no-batchnorm",
+                 "--optimizer", "rmsprop"]) == 0
+    (cls, lr), = started
+    assert cls is OPTIMIZERS["rmsprop"] and lr == own_default(cls, "lr")
+    assert f"rmsprop lr {lr:g})" in capsys.readouterr().out
+
+
+def test_train_two_layer_is_the_notebooks_network_as_two_layer_net_builds_it():
+    config = resolved("--model", "two-layer")
+    assert config.activation == own_default(TwoLayerNet, "activation")
+    _, description = build_net(config, 64, 10, seed=0)
+    assert description == {"model": "two-layer", **TwoLayerNet(64, 100, 10).config()}
+    assert description["weight_init_std"] == own_default(TwoLayerNet, "weight_init_std")
+
+
+# ---------------------------------------------------------------------------- compare-optimizers
+
+def test_compare_optimizers_trains_each_at_its_own_rate(started, tmp_path, capsys):
+    assert main(["compare-optimizers", "--steps", "1", "--epochs", "1", "--hidden", "4",
+                 "--out", str(tmp_path)]) == 0
+    assert dict(started) == {cls: own_default(cls, "lr") for cls in OPTIMIZERS.values()}
+    assert len(started) == len(OPTIMIZERS)
+
+
+# ---------------------------------------------------------------------------- NNClassifier
+
+def small_data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(40, 5)), rng.integers(0, 3, 40)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_nnclassifier_without_lr_trains_at_the_optimizers_own_rate(name):
+    clf = NNClassifier(optimizer=name, hidden_sizes=(4,), epochs=1, random_state=0)
+    assert clf.get_params()["lr"] is None  # stored as given: scikit-learn's contract
+    clf.fit(*small_data())
+    assert type(clf._optimizer) is OPTIMIZERS[name]
+    assert clf._optimizer.lr == own_default(OPTIMIZERS[name], "lr")
+
+
+#: NNClassifier's hyperparameter → the MultiLayerNet parameter it is passed to
+NET_PARAMETERS = {"activation": "activation", "weight_init": "weight_init",
+                  "weight_decay": "weight_decay_lambda", "dropout": "dropout",
+                  "batchnorm": "use_batchnorm"}
+
+
+def test_nnclassifier_network_defaults_are_multilayernets():
+    params = NNClassifier().get_params()
+    for ours, theirs in NET_PARAMETERS.items():
+        expected = own_default(MultiLayerNet, theirs)
+        assert (type(params[ours]), params[ours]) == (type(expected), expected), ours
+    x, t = small_data()
+    clf = NNClassifier(epochs=1, random_state=0).fit(x, t)
+    assert clf._net.config() == MultiLayerNet(5, params["hidden_sizes"], 3).config()
