@@ -185,3 +185,19 @@ def test_dropout_and_batchnorm_are_refused(options):
     net = MultiLayerNet(4, [3], 2, seed=0, **options)
     with pytest.raises(NnscratchError, match="not supported"):
         fast_numerical_gradient(net, np.ones((2, 4)), np.array([0, 1]))
+
+
+def test_same_gradient_whatever_the_number_of_threads(monkeypatch):
+    from nnscratch import numgrad_fast
+
+    rng = np.random.default_rng(12)
+    net = TwoLayerNet(30, 200, 4, weight_init_std=0.5, seed=2)  # wide: many chunks to share
+    x, t = sparse_batch(rng, 40, 30), rng.integers(0, 4, 40)
+    monkeypatch.setattr(numgrad_fast, "THREADS", 1)
+    one = fast_numerical_gradient(net, x, t)
+    for threads in (3, 2):  # a different THREADS makes a new pool of that size, recorded by us
+        monkeypatch.setattr(numgrad_fast, "THREADS", threads)
+        many = fast_numerical_gradient(net, x, t)
+        assert numgrad_fast._pool["threads"] == threads
+        for key in one:
+            assert relative_error(many[key], one[key]) < 1e-13, (threads, key)
