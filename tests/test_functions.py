@@ -9,7 +9,7 @@ from nnscratch.errors import NnscratchError
 from nnscratch.functions import (accuracy, cross_entropy_error, label_positions, log_softmax,
                                  mean_squared_error, negative_log_likelihood,
                                  negative_log_likelihood_at, one_hot, relu, sigmoid, softmax,
-                                 softmax_cross_entropy, tanh, to_index_labels)
+                                 softmax_cross_entropy, tanh, to_index_labels, weight_decay)
 
 # the book's example: the network is most confident (0.6) in class 2
 Y_BOOK = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
@@ -180,3 +180,13 @@ def test_negative_log_likelihood_at_equals_picking_row_by_row():
                                                                                     rel=1e-15)
     assert negative_log_likelihood(log_y, t) == negative_log_likelihood_at(
         log_y, label_positions(t, 4))
+
+
+def test_weight_decay_by_hand():
+    w1 = np.array([[1.0, -2.0], [0.0, 3.0]])  # Σ W² = 1 + 4 + 0 + 9 = 14
+    w2 = np.array([[0.5], [-1.0]])  # Σ W² = 0.25 + 1 = 1.25
+    # ½ · 0.1 · (14 + 1.25) = 0.7625
+    assert weight_decay([w1, w2], 0.1) == pytest.approx(0.7625, rel=1e-15)
+    assert weight_decay([w1], 2.0) == 14.0
+    assert weight_decay([], 0.1) == 0.0
+    assert weight_decay([w1.astype(np.float32)], 0.5).dtype == np.float32

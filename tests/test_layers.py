@@ -202,3 +202,32 @@ def test_no_layer_writes_into_its_arguments(make):
 def test_sigmoid_layer_uses_the_library_function():
     x = np.linspace(-3, 3, 7)
     np.testing.assert_array_equal(Sigmoid().forward(x), sigmoid(x))
+
+
+@pytest.mark.parametrize("ratio", [1.0, -0.1, True, float("nan"), "0.5"])
+def test_dropout_ratio_outside_0_to_1_is_a_clear_error(ratio):
+    from nnscratch.errors import NnscratchError
+
+    with pytest.raises(NnscratchError, match=r"^dropout ratio must be a number in \[0, 1\), got "
+                                             r".*: 0\.5 drops half the units, 0 none$"):
+        Dropout(ratio, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(momentum=1.5), r"^BatchNorm momentum must be a number in \[0, 1\]"),
+    (dict(momentum=True), r"^BatchNorm momentum must be a number in \[0, 1\]"),
+    (dict(eps=0.0), r"^BatchNorm eps must be a number in \(0, ∞\]")])
+def test_batchnorm_options_are_checked(options, message):
+    from nnscratch.errors import NnscratchError
+
+    params, buffers = {"g": np.ones(2), "b": np.zeros(2)}, {"m": np.zeros(2), "v": np.ones(2)}
+    with pytest.raises(NnscratchError, match=message):
+        BatchNorm(params, "g", "b", buffers, "m", "v", **options)
+
+
+def test_what_forward_keeps_starts_as_none_in_each_layer_of_its_own():
+    a, b = Affine({"W": np.ones((2, 3)), "b": np.zeros(3)}, "W", "b"), Sigmoid()
+    assert a.x is None and a.dW is None and b.out is None
+    a.forward(np.ones((1, 2)))
+    other = Affine(a.params, "W", "b")
+    assert a.x is not None and other.x is None  # the cache is per layer, not shared by the class

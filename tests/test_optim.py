@@ -126,3 +126,43 @@ def test_optimizer_path_on_a_quadratic():
     path = optimizer_path(SGD(0.25), lambda x: 2 * x, [4.0, -2.0], step_num=2)
     # x ← x - 0.25 · 2x = x / 2
     np.testing.assert_array_equal(path, [[4.0, -2.0], [2.0, -1.0], [1.0, -0.5]])
+
+
+# --- hyperparameters checked at the boundary (validation's helpers) ---------------------------
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: StepLR(True), r"^step_size must be a positive integer, got True: "),
+    (lambda: StepLR(0), r"^step_size must be a positive integer, got 0"),
+    (lambda: StepLR(2.0), r"^step_size must be a positive integer, got 2\.0"),
+    (lambda: StepLR(2, gamma=0), r"^step decay factor γ must be a number in \(0, 1\], got 0"),
+    (lambda: StepLR(2, gamma=1.5), r"^step decay factor γ must be a number in \(0, 1\]"),
+    (lambda: StepLR(2, gamma=True), r"^step decay factor γ must be a number in \(0, 1\]"),
+    (lambda: CosineLR(True), r"^the cosine schedule's length \(total\) must be a positive "
+                             r"integer, got True: "),
+    (lambda: CosineLR(0), r"length \(total\) must be a positive integer, got 0"),
+    (lambda: CosineLR(4, min_lr=-0.1), r"^min_lr must be a number in \[0, ∞\], got -0\.1"),
+    (lambda: Momentum(momentum=1.0), r"^momentum must be a number in \[0, 1\), got 1\.0: "
+                                     r"use e\.g\. 0\.9"),
+    (lambda: Nesterov(momentum=-0.5), r"^momentum must be a number in \[0, 1\)"),
+    (lambda: RMSprop(decay_rate=1), r"^decay_rate ρ must be a number in \[0, 1\)"),
+    (lambda: Adam(beta1=1.0), r"^beta1 must be a number in \[0, 1\)"),
+    (lambda: Adam(beta2=True), r"^beta2 must be a number in \[0, 1\)"),
+    (lambda: Adam(eps=0.0), r"^eps must be a number in \(0, ∞\], got 0\.0: use e\.g\. 1e-08"),
+    (lambda: AdaGrad(eps=-1e-7), r"^eps must be a number in \(0, ∞\]"),
+    (lambda: RMSprop(eps=float("nan")), r"^eps must be a number in \(0, ∞\]"),
+])
+def test_bad_hyperparameters_are_clear_errors(make, message):
+    with pytest.raises(NnscratchError, match=message):
+        make()
+
+
+def test_hyperparameters_at_the_ends_of_their_ranges_are_accepted():
+    assert [StepLR(1, gamma=1)(0.5, e) for e in range(3)] == [0.5, 0.5, 0.5]  # γ = 1: constant
+    assert CosineLR(np.int64(2), min_lr=0)(1.0, 2) == 0.0
+    # α = 0 and β1 = 0: no memory, so the first update is plain SGD's / RMSprop's with ρ = β2
+    for momentum, sgd in zip(_two_updates(Momentum(0.1, momentum=0)), _two_updates(SGD(0.1))):
+        np.testing.assert_array_equal(momentum, sgd)
+    # β1 = β2 = 0: m = g, v = g², so W ← W - lr · g / (|g| + ε) ≈ W - lr · sign(g)
+    first, second = _two_updates(Adam(0.1, beta1=0.0, beta2=0.0))
+    np.testing.assert_allclose(first, [1 - 0.1, -2 - 0.1], rtol=1e-7)
+    np.testing.assert_allclose(second, [1 - 0.1 + 0.1, -2 - 0.2], rtol=1e-7)

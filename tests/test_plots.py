@@ -10,7 +10,7 @@ from nnscratch import plots
 from nnscratch.cli import main
 from nnscratch.cli.plot import CHAPTER4, MODEL, NAMES, make_figures, quick_model
 from nnscratch.errors import NnscratchError
-from nnscratch.plots.model import confusion_counts
+from nnscratch.plots.training import moving_mean
 
 HISTORY = {"train_loss": list(np.linspace(2.3, 0.3, 60)), "train_acc": [0.5, 0.8, 0.9],
            "test_acc": [0.45, 0.75, 0.88], "epoch_seconds": [0.1, 0.1, 0.1]}
@@ -84,15 +84,6 @@ def test_svg_output(tmp_path):
     assert text.lstrip().startswith("<?xml") and "<svg" in text
 
 
-def test_confusion_counts_by_hand():
-    t = np.array([0, 0, 1, 2, 2, 2])
-    pred = np.array([0, 1, 1, 2, 0, 2])
-    expected = np.array([[1, 1, 0],
-                         [0, 1, 0],
-                         [1, 0, 2]])
-    np.testing.assert_array_equal(confusion_counts(t, pred, 3), expected)
-
-
 class _FixedNet:
     """A 'network' with known answers: predict returns the rows it was built with."""
 
@@ -110,6 +101,30 @@ def test_most_confident_mistakes_order_and_titles():
     fig = plots.most_confident_mistakes(_FixedNet(y), np.zeros((4, 4)), t, k=3, cols=3)
     titles = [ax.get_title() for ax in fig.axes if ax.axison and ax.get_title()]
     assert titles == ["predicted 1 (80%)", "predicted 0 (70%)", "predicted 1 (60%)"]
+
+
+def test_confusion_heatmap_writes_the_counts_of_each_cell():
+    y = [[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3], [0.1, 0.9]]
+    t = np.array([0, 0, 0, 1, 1])  # true 0 → predicted 0, 1, 1; true 1 → predicted 0, 1
+    fig = plots.confusion_heatmap(_FixedNet(y), np.zeros((5, 4)), t)
+    cells = {(round(text.get_position()[1]), round(text.get_position()[0])): text.get_text()
+             for text in fig.axes[0].texts}
+    assert cells == {(0, 0): "1", (0, 1): "2", (1, 0): "1", (1, 1): "1"}
+    assert "accuracy 0.400" in fig.axes[0].get_title()
+    assert not hasattr(plots, "confusion_matrix")  # the counts are metrics.confusion_matrix
+
+
+def test_moving_mean_by_hand():
+    steps, means = moving_mean([1, 2, 3, 4, 6], 2)
+    np.testing.assert_array_equal(steps, [2, 3, 4, 5])
+    np.testing.assert_allclose(means, [1.5, 2.5, 3.5, 5.0])
+    steps, means = moving_mean([1, 2, 3, 4, 6], 3)  # (1+2+3)/3, (2+3+4)/3, (3+4+6)/3
+    np.testing.assert_array_equal(steps, [3, 4, 5])
+    np.testing.assert_allclose(means, [2.0, 3.0, 13 / 3])
+    np.testing.assert_array_equal(moving_mean([5.0, 7.0], 1)[1], [5.0, 7.0])
+    assert moving_mean([1.0, 2.0], 3)[0].size == 0  # a window longer than the curve: nothing
+    with pytest.raises(NnscratchError, match="window must be a positive integer"):
+        moving_mean([1.0], 0)
 
 
 def test_weights_need_a_known_image_shape():

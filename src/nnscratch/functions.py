@@ -1,4 +1,4 @@
-"""Pure math of chapters 3-4: activations, softmax and the loss functions.
+"""Pure math of chapters 3-4: activations, softmax, the loss functions and weight decay.
 
 Shapes: a batch is ``(N, C)``; a single sample ``(C,)`` is accepted wherever the textbook accepts it.
 Labels ``t`` are index labels ``(N,)`` or ``(N, 1)`` (ints in ``0..C-1``) or one-hot ``(N, C)``;
@@ -27,8 +27,7 @@ def sigmoid(x):
     The result has x's float dtype (float32 stays float32).
     """
     x = _as_float(x)
-    # the same operations in the same order as 0.5 * (1.0 + tanh(0.5 * x)), but on one new array
-    # instead of four: this runs at every training step
+    # σ(x) = 0.5 · (1 + tanh(0.5 · x)), step by step on one new array
     out = np.multiply(x, 0.5, out=np.empty_like(x))
     np.tanh(out, out=out)
     out += 1.0
@@ -47,28 +46,31 @@ def tanh(x):
 
 
 def _row_max(x):
-    """max(x) along the last axis, keepdims. For a batch of short rows (N, C ≤ 64) it is taken
-    over axis 0 of the transposed copy: NumPy reduces many short rows (C = 10) element by element,
-    but a contiguous (C, N) array row against row, vectorised — 3× faster for (100, 10), and a
-    maximum is exact either way."""
+    """max_j x_j along the last axis, keepdims: (N, C) → (N, 1), (C,) → (1,).
+
+    Short rows (N, C ≤ 64) are reduced over axis 0 of their contiguous transpose (C, N): NumPy
+    reduces a short row element by element, but rows of a (C, N) array against each other
+    vectorised; a maximum is exact either way. ``np.maximum.reduce`` is what ``.max()`` calls,
+    without its Python wrapper.
+    """
     if x.ndim != 2 or x.shape[1] > 64:
         return np.maximum.reduce(x, axis=-1, keepdims=True)
-    # maximum.reduce is what .max() calls, without its Python wrapper (this runs every step)
     return np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)[:, np.newaxis]
 
 
 def log_softmax(x):
     """log softmax(x) along the last axis: x_k - max(x) - log Σ_j exp(x_j - max(x)).
 
-    ``x`` is ``(C,)`` or ``(N, C)``; each row is normalised on its own (the notebook's bug was one
-    max and one sum over the whole batch). Subtracting the row maximum changes nothing
-    mathematically and keeps exp from overflowing.
+    ``x`` is ``(C,)`` or ``(N, C)``; each row is normalised on its own (one max and one sum per
+    row). Subtracting the row maximum changes nothing mathematically and keeps exp from
+    overflowing.
     """
     x = _as_float(x)
+    # (x_k - max x) - log Σ_j exp(x_j - max x), the log and the subtraction in place
     shifted = x - _row_max(x)
     log_sum = np.add.reduce(np.exp(shifted), axis=-1, keepdims=True)
     np.log(log_sum, out=log_sum)
-    shifted -= log_sum  # in place on our own temporary
+    shifted -= log_sum
     return shifted
 
 
@@ -99,8 +101,8 @@ def label_positions(t, n_classes):
     """Flat positions n·C + t_n of the true classes in a C-contiguous (N, C) array, for index
     labels t (N,) or (N, 1): ``a.ravel().take(label_positions(t, C))`` is ``a[range(N), t]``.
 
-    One flat index instead of a pair of index arrays: the same elements, with a fraction of
-    fancy indexing's per-call overhead (this runs twice at every training step)."""
+    One flat index instead of a pair of index arrays: the same elements, at a fraction of
+    fancy indexing's per-call cost."""
     t = to_index_labels(t)
     # one max over the labels seen as unsigned: a negative label becomes huge, so this also
     # catches t < 0 (a flat index would otherwise silently pick a neighbouring row's entry)
@@ -170,6 +172,15 @@ def mean_squared_error(y, t):
         t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype)
     n = y.shape[0] if y.ndim == 2 else 1
     return np.sum((y - t) ** 2) / n
+
+
+def weight_decay(weights, weight_decay_lambda):
+    """L2 weight decay ½ λ Σ_l ‖W_l‖² = ½ λ Σ_l Σ_ij W_l[i, j]², the term added to the loss.
+
+    ``weights``: the weight matrices W_l (any shapes; biases are left out by the caller);
+    ``weight_decay_lambda`` λ ≥ 0. Its gradient with respect to W_l is λ W_l.
+    """
+    return 0.5 * weight_decay_lambda * sum(np.sum(w ** 2) for w in weights)
 
 
 def one_hot(t, n_classes, dtype=np.float64):

@@ -5,6 +5,9 @@ what forward kept. Layers with parameters read them from the network's ``params`
 every call (so perturbing or replacing ``params["W1"]`` is always seen) and after backward give
 their gradients by the same keys through ``param_grads()``.
 
+What forward keeps is declared in the class body (``x = dW = db = None``): None until the first
+pass, an instance attribute after it.
+
 Dropout and BatchNorm behave differently in training and in evaluation: they read their
 ``training`` attribute, which the network sets for all of them at once (``net.train()`` /
 ``net.eval()``). BatchNorm's running mean and variance are not parameters (no gradient) but state
@@ -13,10 +16,10 @@ the network keeps in its ``buffers`` dict by key, so that they can be saved with
 
 import numpy as np
 
-from .errors import NnscratchError
 from .functions import (label_positions, log_softmax, mean_squared_error,
                         negative_log_likelihood, negative_log_likelihood_at, one_hot, sigmoid,
                         to_index_labels)
+from .validation import check_number
 
 
 class Affine:
@@ -26,18 +29,16 @@ class Affine:
     Backward: ∂L/∂x = dout·Wᵀ (N, D), ∂L/∂W = xᵀ·dout (D, H), ∂L/∂b = Σ_n dout_n (H,).
     """
 
+    x = dW = db = None  # forward's input; backward's ∂L/∂W, ∂L/∂b
+
     def __init__(self, params, weight_key, bias_key):
-        self.params = params
-        self.weight_key = weight_key
-        self.bias_key = bias_key
-        self.x = None
-        self.dW = None
-        self.db = None
+        self.params, self.weight_key, self.bias_key = params, weight_key, bias_key
 
     def forward(self, x):
         self.x = x
+        # out = x·W + b, the + b in place: x·W is a new array of our own
         out = x @ self.params[self.weight_key]
-        out += self.params[self.bias_key]  # in place: x·W is ours, so + b needs no second array
+        out += self.params[self.bias_key]
         return out
 
     def backward(self, dout):
@@ -45,10 +46,9 @@ class Affine:
         return dout @ self.params[self.weight_key].T
 
     def backward_params(self, dout):
-        """∂L/∂W and ∂L/∂b only: for the first layer, whose ∂L/∂x (the data's) nobody needs —
-        it would cost as much as the forward pass."""
-        # xᵀ is a view: matmul hands BLAS the transpose flag, no copy of x is made
-        self.dW = self.x.T @ dout
+        """∂L/∂W = xᵀ·dout and ∂L/∂b = Σ_n dout_n only: for the first layer, whose ∂L/∂x (the
+        data's) nobody needs — it would cost as much as the forward pass."""
+        self.dW = self.x.T @ dout  # xᵀ is a view: BLAS gets the transpose flag, x is not copied
         self.db = np.add.reduce(dout, axis=0)  # dout.sum(axis=0) without its Python wrapper
 
     def param_grads(self):
@@ -58,16 +58,16 @@ class Affine:
 class Sigmoid:
     """out = σ(x) elementwise; backward: ∂L/∂x = dout · out · (1 - out)."""
 
-    def __init__(self):
-        self.out = None
+    out = None  # σ(x), which backward needs
 
     def forward(self, x):
         self.out = sigmoid(x)
         return self.out
 
     def backward(self, dout):
+        # ∂L/∂x = (dout · out) · (1 - out), the second product in place
         dx = dout * self.out
-        dx *= 1.0 - self.out  # (dout · out) · (1 - out), the product's second step in place
+        dx *= 1.0 - self.out
         return dx
 
 
@@ -78,8 +78,7 @@ class Relu:
     into ``dout`` (the book's ``dout[self.mask] = 0`` changes the caller's array).
     """
 
-    def __init__(self):
-        self.positive = None
+    positive = None  # the mask x > 0
 
     def forward(self, x):
         self.positive = x > 0
@@ -92,8 +91,7 @@ class Relu:
 class Tanh:
     """out = tanh(x) elementwise; backward: ∂L/∂x = dout · (1 - out²)."""
 
-    def __init__(self):
-        self.out = None
+    out = None  # tanh(x)
 
     def forward(self, x):
         self.out = np.tanh(x)
@@ -112,10 +110,7 @@ class SoftmaxWithLoss:
     so that it is precisely the function whose derivative backward returns.
     """
 
-    def __init__(self):
-        self.y = None
-        self.t = None
-        self.positions = None
+    y = t = positions = None  # softmax(x), the labels, and where they sit in y.ravel()
 
     def forward(self, x, t):
         log_y = log_softmax(x)
@@ -134,13 +129,14 @@ class SoftmaxWithLoss:
     def backward(self, dout=1.0):
         single = self.y.ndim == 1  # one sample's scores (C,): N = 1, its label is the position
         n = 1 if single else self.y.shape[0]
+        # ∂L/∂x = (y - onehot(t)) · dout / N, on one new array
         if self.t.shape == self.y.shape:
             dx = self.y - self.t
         else:
             dx = self.y.copy()
             # y[n, t_n] - 1 at the labels' flat positions; ravel() of our copy is a view
             dx.ravel()[self.t if single else self.positions] -= 1.0
-        dx *= dout / n  # dx is our own new array: scaled in place
+        dx *= dout / n
         return dx
 
 
@@ -154,9 +150,7 @@ class MeanSquaredErrorLoss:
     Backward: ∂L/∂y = 2 (y - t) / N.
     """
 
-    def __init__(self):
-        self.y = None
-        self.t = None
+    y = t = None  # the outputs and the one-hot targets
 
     def forward(self, y, t):
         t = np.asarray(t)
@@ -179,15 +173,14 @@ class Dropout:
     gradient check holds the random function still.
     """
 
+    training = True
+    fixed_mask = None
+    scale = None  # mask / (1 - p) of the last training pass; None: the identity
+
     def __init__(self, ratio, rng):
-        if not 0 <= ratio < 1:
-            raise NnscratchError(f"dropout ratio must be in [0, 1), got {ratio}: "
-                                 "0.5 drops half the units, 0 none")
-        self.ratio = ratio
+        self.ratio = check_number(ratio, "dropout ratio", 0, 1, high_open=True,
+                                  hint="0.5 drops half the units, 0 none")
         self.rng = rng
-        self.training = True
-        self.fixed_mask = None
-        self.scale = None
 
     def forward(self, x):
         if not self.training or self.ratio == 0:
@@ -216,17 +209,16 @@ class BatchNorm:
     In evaluation μ and σ² are constants and ∂L/∂x = g / s.
     """
 
+    training = True
+    x_hat = std = dgamma = dbeta = None  # x̂ and √(σ² + ε) for backward; ∂L/∂γ, ∂L/∂β
+
     def __init__(self, params, gamma_key, beta_key, buffers, mean_key, var_key, momentum=0.9,
                  eps=1e-5):
         self.params, self.gamma_key, self.beta_key = params, gamma_key, beta_key
         self.buffers, self.mean_key, self.var_key = buffers, mean_key, var_key
-        self.momentum = momentum
-        self.eps = eps
-        self.training = True
-        self.x_hat = None
-        self.std = None
-        self.dgamma = None
-        self.dbeta = None
+        self.momentum = check_number(momentum, "BatchNorm momentum", 0, 1,
+                                     hint="0.9 follows the batches slowly, 0 keeps only the last")
+        self.eps = check_number(eps, "BatchNorm eps", 0, low_open=True, hint="use e.g. 1e-5")
 
     def forward(self, x):
         if self.training:

@@ -2,15 +2,22 @@
 
 import numpy as np
 
+from .errors import NnscratchError
+
 
 def confusion_matrix(t, y, n_classes):
     """C[i, j] = number of samples of true class i predicted as class j; shape (C, C).
 
-    ``t`` and ``y`` are int class indices (N,). The diagonal holds the correct predictions, so
-    accuracy = trace(C) / N.
+    ``t`` and ``y`` are int class indices (N,) in 0..n_classes-1. The diagonal holds the correct
+    predictions, so accuracy = trace(C) / N.
     """
     t = np.asarray(t, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
+    for name, labels in (("true", t), ("predicted", y)):
+        if labels.size and not 0 <= labels.min() <= labels.max() < n_classes:
+            raise NnscratchError(f"{name} classes run from {labels.min()} to {labels.max()}: "
+                                 f"they must be class indices 0..{n_classes - 1}")
+    # each (t_n, y_n) pair counted at the flat position t_n · C + y_n
     return np.bincount(t * n_classes + y, minlength=n_classes * n_classes).reshape(
         n_classes, n_classes)
 

@@ -7,15 +7,13 @@ against. State that is not a parameter (BatchNorm's running mean and variance) l
 """
 
 import contextlib
-import numbers
 
 import numpy as np
 
 from . import functions
-from .errors import NnscratchError
 from .layers import ACTIVATIONS, Affine, BatchNorm, Dropout, SoftmaxWithLoss
 from .numgrad import numerical_gradient
-from .validation import check_positive_int
+from .validation import check_choice, check_float_dtype, check_number, check_positive_int
 
 WEIGHT_INITS = ("he", "xavier")
 
@@ -25,31 +23,10 @@ WEIGHT_INITS = ("he", "xavier")
 EVAL_BATCH = 4096
 
 
-def float_dtype(dtype):
-    """``np.dtype`` of ``dtype`` if it is float32 or float64 (what networks compute in), else a
-    clear error. float64 where exactness is the point (gradient checks), float32 for speed."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        pass
-    if dtype not in (np.float32, np.float64):
-        raise NnscratchError(f"dtype must be float32 or float64, got {dtype!r}: float64 for "
-                             "gradient checks, float32 for fast training")
-    return dtype
-
-
 def _normal(rng, std, shape, dtype):
     """N(0, std²) weights of ``shape``: drawn in float64, then rounded to ``dtype``, so that a
     float32 network starts from the float64 network's weights (same seed), rounded."""
     return (std * rng.standard_normal(shape)).astype(dtype, copy=False)
-
-
-def _activation_layer(name):
-    try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise NnscratchError(
-            f"unknown activation {name!r}: use one of {', '.join(ACTIVATIONS)}") from None
 
 
 class LayerNet:
@@ -147,8 +124,8 @@ class LayerNet:
             x, t = x[np.newaxis, :], np.asarray(t)[np.newaxis, ...]
         loss = self.last_layer.forward(self.scores(x), t)
         if self.weight_decay_lambda:
-            loss = loss + 0.5 * self.weight_decay_lambda * sum(
-                np.sum(self.params[key] ** 2) for key in self.weight_keys())
+            loss = loss + functions.weight_decay(
+                [self.params[key] for key in self.weight_keys()], self.weight_decay_lambda)
         return loss
 
     def accuracy(self, x, t):
@@ -187,7 +164,7 @@ class LayerNet:
                 dout = layer.backward(dout)
             if hasattr(layer, "param_grads"):
                 grads.update(layer.param_grads())
-        if self.weight_decay_lambda:
+        if self.weight_decay_lambda:  # ∂(½ λ ‖W‖²)/∂W = λ W
             for key in self.weight_keys():
                 grads[key] = grads[key] + self.weight_decay_lambda * self.params[key]
         return loss, {key: grads[key] for key in self.params}
@@ -204,24 +181,20 @@ class TwoLayerNet(LayerNet):
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None,
                  activation="sigmoid", dtype=np.float64):
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("output_size", output_size)):
-            check_positive_int(value, name)
-        _activation_layer(activation)  # a clear error for an unknown name, before any work
-        self.dtype = float_dtype(dtype)
         # plain Python values: config() is saved as JSON with models and checkpoints
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.output_size, self.activation = int(output_size), activation
-        self.weight_init_std = float(weight_init_std)
+        self.input_size = check_positive_int(input_size, "input_size")
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
+        self.output_size = check_positive_int(output_size, "output_size")
+        self.activation = check_choice(activation, ACTIVATIONS, "activation")
+        self.dtype = check_float_dtype(dtype)
+        self.weight_init_std = check_number(weight_init_std, "weight_init_std", 0,
+                                            hint="the notebook's 0.01")
+        d, h, c, std = self.input_size, self.hidden_size, self.output_size, self.weight_init_std
         rng = np.random.default_rng(seed)
-        self.params = {
-            "W1": _normal(rng, weight_init_std, (input_size, hidden_size), self.dtype),
-            "b1": np.zeros(hidden_size, self.dtype),
-            "W2": _normal(rng, weight_init_std, (hidden_size, output_size), self.dtype),
-            "b2": np.zeros(output_size, self.dtype),
-        }
+        self.params = {"W1": _normal(rng, std, (d, h), self.dtype), "b1": np.zeros(h, self.dtype),
+                       "W2": _normal(rng, std, (h, c), self.dtype), "b2": np.zeros(c, self.dtype)}
         self.buffers = {}
-        self.layers = [Affine(self.params, "W1", "b1"), _activation_layer(activation),
+        self.layers = [Affine(self.params, "W1", "b1"), ACTIVATIONS[activation](),
                        Affine(self.params, "W2", "b2")]
         self.last_layer = SoftmaxWithLoss()
 
@@ -236,16 +209,10 @@ def init_std(weight_init, fan_in):
     """Standard deviation of the initial weights of a layer with ``fan_in`` inputs:
     "he" √(2 / fan_in) (for ReLU), "xavier" √(1 / fan_in) (for sigmoid and tanh), or a number."""
     if isinstance(weight_init, str):
-        if weight_init == "he":
-            return np.sqrt(2.0 / fan_in)
-        if weight_init == "xavier":
-            return np.sqrt(1.0 / fan_in)
-        raise NnscratchError(f"unknown weight init {weight_init!r}: use 'he', 'xavier' or a "
-                             "standard deviation such as 0.01")
-    if isinstance(weight_init, numbers.Real) and weight_init > 0:
-        return float(weight_init)
-    raise NnscratchError(f"weight init must be 'he', 'xavier' or a positive standard deviation, "
-                         f"got {weight_init!r}")
+        gain = {"he": 2.0, "xavier": 1.0}[check_choice(weight_init, WEIGHT_INITS, "weight init")]
+        return np.sqrt(gain / fan_in)
+    return check_number(weight_init, "weight init", 0, low_open=True,
+                        hint="'he', 'xavier' or a standard deviation such as 0.01")
 
 
 class MultiLayerNet(LayerNet):
@@ -264,28 +231,22 @@ class MultiLayerNet(LayerNet):
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
                  weight_decay_lambda=0.0, dropout=0.0, use_batchnorm=False, seed=None,
                  dtype=np.float64):
-        hidden_sizes = list(hidden_sizes)
-        check_positive_int(input_size, "input_size")
-        check_positive_int(output_size, "output_size")
-        for size in hidden_sizes:
-            check_positive_int(size, "every hidden size")
-        if not (isinstance(weight_decay_lambda, numbers.Real) and weight_decay_lambda >= 0):
-            raise NnscratchError(f"weight decay λ must be a number ≥ 0, got {weight_decay_lambda!r}")
-        if not (isinstance(dropout, numbers.Real) and 0 <= dropout < 1):
-            raise NnscratchError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-        _activation_layer(activation)  # a clear error for an unknown name, before any work
-        self.dtype = dtype = float_dtype(dtype)
         # plain Python numbers: config() is saved as JSON with models and checkpoints
-        self.input_size, self.output_size = int(input_size), int(output_size)
-        self.hidden_sizes = [int(size) for size in hidden_sizes]
-        self.activation = activation
+        self.input_size = check_positive_int(input_size, "input_size")
+        self.hidden_sizes = [check_positive_int(size, "every hidden size") for size in hidden_sizes]
+        self.output_size = check_positive_int(output_size, "output_size")
+        self.activation = check_choice(activation, ACTIVATIONS, "activation")
         self.weight_init = (weight_init if isinstance(weight_init, str)
                             else init_std(weight_init, 1))  # a number: checked, as a float
-        self.weight_decay_lambda = float(weight_decay_lambda)
-        self.dropout, self.use_batchnorm = float(dropout), bool(use_batchnorm)
+        self.weight_decay_lambda = check_number(weight_decay_lambda, "weight decay λ", 0,
+                                                hint="0 for none, e.g. 0.01 for a little")
+        self.dropout = check_number(dropout, "dropout", 0, 1, high_open=True,
+                                    hint="the fraction of hidden units dropped, e.g. 0.5, 0 none")
+        self.use_batchnorm = bool(use_batchnorm)
+        self.dtype = dtype = check_float_dtype(dtype)
 
         rng = np.random.default_rng(seed)
-        sizes = [input_size, *hidden_sizes, output_size]
+        sizes = [self.input_size, *self.hidden_sizes, self.output_size]
         self.params, self.buffers, self.layers = {}, {}, []
         for i in range(1, len(sizes)):
             std = init_std(weight_init, sizes[i - 1])
@@ -304,7 +265,7 @@ class MultiLayerNet(LayerNet):
                 self.buffers[f"running_var{i}"] = np.ones(sizes[i], dtype)
                 self.layers.append(BatchNorm(self.params, f"gamma{i}", f"beta{i}", self.buffers,
                                              f"running_mean{i}", f"running_var{i}"))
-            self.layers.append(_activation_layer(activation))
+            self.layers.append(ACTIVATIONS[activation]())
             if self.dropout:
                 self.layers.append(Dropout(self.dropout, dropout_rng))
         self.last_layer = SoftmaxWithLoss()

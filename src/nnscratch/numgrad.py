@@ -35,10 +35,9 @@ def numerical_gradient(f, x, h=1e-4):
     exactly afterwards — also when f raises. That is what lets ``lambda W: net.loss(x, t)`` (which
     ignores its argument) see the perturbed weights, as in the book.
 
-    Integer (or bool) input cannot hold x ± h: ``x[i] = 3 + 1e-4`` would silently store 3, which is
-    how the notebook's gradient descent went wrong. Such input is therefore copied to float64 first;
-    f then sees the copy and the caller's array is untouched. Returns an array of x's shape and
-    float dtype.
+    Integer (or bool) input cannot hold x ± h: ``x[i] = 3 + 1e-4`` would silently store 3. Such
+    input is therefore copied to float64 first; f then sees the copy and the caller's array is
+    untouched. Returns an array of x's shape and float dtype.
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):

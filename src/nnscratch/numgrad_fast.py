@@ -24,8 +24,8 @@ with each perturbed loss evaluated exactly (no Taylor series, no backprop), but 
 
 Supported networks: a ``LayerNet`` whose ``layers`` are Affine, activation (Sigmoid, Relu, Tanh),
 Affine, ..., Affine, with a SoftmaxWithLoss on top, optionally with the book's L2 weight decay
-0.5·λ·Σ‖W‖² (attribute ``weight_decay_lambda``; its central difference is exactly λ·w, added
-analytically). Anything else (Dropout, BatchNorm, other losses) raises :class:`NnscratchError`.
+½·λ·Σ‖W‖² (:func:`functions.weight_decay` of the attribute ``weight_decay_lambda``; its central
+difference is exactly λ·w, added analytically). Anything else (Dropout, BatchNorm, other losses) raises :class:`NnscratchError`.
 Work is float64 throughout, whatever the parameters' dtype; gradients come back in the
 parameters' dtype, as the naive loop returns them.
 """
@@ -94,20 +94,28 @@ def supports(net):
 
 #: threads sharing the perturbations (NumPy's ufuncs release the GIL on large arrays)
 THREADS = min(os.cpu_count() or 1, 8)
-_POOL = None
+_pool = {"executor": None, "threads": 0}  # the shared thread pool, made on first use, and its size
+
+
+def _executor():
+    """The shared pool of ``THREADS`` threads, kept between calls (made anew if THREADS changed)."""
+    if _pool["threads"] != THREADS:
+        if _pool["executor"] is not None:
+            _pool["executor"].shutdown(wait=False)
+        _pool.update(executor=ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="numgrad"),
+                     threads=THREADS)
+    return _pool["executor"]
 
 
 def _run_parallel(work, total, chunk):
     """``work(range)`` over [0, total) split into one contiguous part per thread."""
-    global _POOL
     parts = min(THREADS, -(-total // chunk))
     if parts <= 1:
         work(range(0, total))
         return
-    if _POOL is None or _POOL._max_workers < parts:
-        _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="numgrad")
+    executor = _executor()
     bounds = np.linspace(0, total, parts + 1).astype(int)
-    for future in [_POOL.submit(work, range(lo, hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]:
+    for future in [executor.submit(work, range(lo, hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]:
         future.result()
 
 
@@ -156,25 +164,19 @@ class _Engine:
         self.p_t = np.ascontiguousarray(self.p.T)
         self.loss = float(functions.negative_log_likelihood(log_p, t))
 
-    def _loss_change_from_scores(self, ds, samples):
-        """Δℓ for score changes ``ds`` (..., C) of the given samples (broadcast to ds[..., 0])."""
-        p = self.p[samples]
-        t = self.targets[samples]
-        while p.ndim < ds.ndim:
-            p, t = p[:, np.newaxis], t[:, np.newaxis]
-        dlse = np.log1p(np.sum(p * np.expm1(ds), axis=-1))
-        return self.target_sum[samples].reshape(dlse.shape[:1] + (1,) * (dlse.ndim - 1)) * dlse \
-            - np.sum(t * ds, axis=-1)
+    def _delta_loss(self, samples, p_expm1, t_ds):
+        """Δℓ_n = T_n·log(1 + Σ_c p_nc·expm1(Δs_nc)) − Σ_c t_nc·Δs_nc from its two sums over the
+        classes, ``p_expm1`` and ``t_ds`` (G, ...), for sample ``samples[g]`` (T_n = Σ_c t_nc)."""
+        target_sum = self.target_sum[samples].reshape((-1,) + (1,) * (p_expm1.ndim - 1))
+        return target_sum * np.log1p(p_expm1) - t_ds
 
     def loss_change(self, k, samples, dz, buffer=None):
         """Δℓ (G, H_k) of sample ``samples[g]`` when column j of z_k changes by ``dz[g]`` (G,),
         for every unit j of layer k at once. ``buffer``: scratch space of ≥ 2·G·H_k floats."""
         last = len(self.chain) - 1
-        if k == last:  # the scores themselves: Δs = dz·e_j
-            p = self.p[samples]
-            dlse = np.log1p(p * np.expm1(dz)[:, np.newaxis])
-            return self.target_sum[samples][:, np.newaxis] * dlse \
-                - self.targets[samples] * dz[:, np.newaxis]
+        if k == last:  # the scores themselves: Δs = dz·e_j, so each sum over c has one term
+            return self._delta_loss(samples, self.p[samples] * np.expm1(dz)[:, np.newaxis],
+                                    self.targets[samples] * dz[:, np.newaxis])
         act = self.chain[k][2]
         z, a = self.pre[k][samples], self.post[k][samples]
         da = act(z + dz[:, np.newaxis]) - a  # (G, H_k): unit j's output change
@@ -195,16 +197,17 @@ class _Engine:
                 np.expm1(tmp, out=tmp)
                 tmp *= p_t[c]
                 acc += tmp
-            dlse = np.log1p(acc).T
-            label = da * self.target_w[samples]  # Σ_c t_c Δs_c
-            return self.target_sum[samples][:, np.newaxis] * dlse - label
+            # Σ_c t_c Δs_c = da_j · Σ_c t_c W_L[j, c]
+            return self._delta_loss(samples, acc.T, da * self.target_w[samples])
         # deeper: propagate the (G, H_k, D) change layer by layer, differences only
-        dz_next = da[:, :, np.newaxis] * w_next[np.newaxis]
+        ds = da[:, :, np.newaxis] * w_next[np.newaxis]
         for m in range(k + 1, last):
             act_m = self.chain[m][2]
             z_m, a_m = self.pre[m][samples][:, np.newaxis], self.post[m][samples][:, np.newaxis]
-            dz_next = (act_m(z_m + dz_next) - a_m) @ self.weights[m + 1]
-        return self._loss_change_from_scores(dz_next, samples)
+            ds = (act_m(z_m + ds) - a_m) @ self.weights[m + 1]
+        p, t = self.p[samples][:, np.newaxis], self.targets[samples][:, np.newaxis]
+        return self._delta_loss(samples, np.sum(p * np.expm1(ds), axis=-1),
+                                np.sum(t * ds, axis=-1))
 
     def layer_gradient(self, k, h):
         """Central differences for W_k (D, H) and b_k (H,) from the distinct nonzero inputs."""
@@ -259,7 +262,7 @@ def fast_numerical_gradient(net, x, t, h=1e-4):
         raise NnscratchError(f"the step h must be positive, got {h!r}")
     engine = _Engine(net, chain, x, t)
     decay = float(getattr(net, "weight_decay_lambda", 0.0) or 0.0)
-    expected = engine.loss + 0.5 * decay * sum(np.sum(w ** 2) for w in engine.weights)
+    expected = engine.loss + functions.weight_decay(engine.weights, decay)
     actual = float(net.loss(x, t))
     # the engine works in float64; a float32 net's own loss agrees only to float32's precision
     rtol = max(1e-9, 10 * float(np.finfo(np.result_type(*net.params.values())).eps))

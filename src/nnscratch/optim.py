@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import NnscratchError
 from .numgrad import numerical_gradient
-from .validation import check_learning_rate
+from .validation import check_choice, check_learning_rate, check_number, check_positive_int
 
 
 def gradient_descent(f, init_x, lr=0.01, step_num=100):
@@ -39,16 +39,26 @@ def _work_array(store, name, param, grad):
     """The work array ``store[name]`` for one parameter's intermediates (shape of ``param``, the
     dtype ``param`` and ``grad`` combine to), made on first use and reused after that."""
     work = store.get(name)
-    # result_type only when the two differ: this runs for every parameter at every step
+    # np.result_type only when the dtypes differ: the usual case goes without its cost
     dtype = param.dtype if grad.dtype == param.dtype else np.result_type(param, grad)
     if work is None or work.shape != param.shape or work.dtype != dtype:
         work = store[name] = np.empty(param.shape, dtype)
     return work
 
 
+def _check_decay(value, name, typical):
+    """A decay rate (momentum, ρ, β) in [0, 1): at 1 the average would never forget its start."""
+    return check_number(value, name, 0, 1, high_open=True, hint=f"use e.g. {typical}")
+
+
+def _check_eps(value, typical):
+    """ε > 0 in a denominator √h + ε, which is 0 wherever every gradient so far was 0."""
+    return check_number(value, "eps", 0, low_open=True, hint=f"use e.g. {typical}")
+
+
 class SGD:
-    """Stochastic gradient descent: W ← W - lr · ∂L/∂W for every parameter (default lr: the
-    notebook's 0.1)."""
+    """Stochastic gradient descent: W ← W - lr · g for every parameter, g = ∂L/∂W (default lr:
+    the notebook's 0.1)."""
 
     def __init__(self, lr=0.1):
         self.lr = check_optimizer_lr(type(self), lr)
@@ -57,8 +67,8 @@ class SGD:
     def update(self, params, grads):
         for key in params:
             param, grad = params[key], grads[key]
-            step = np.multiply(grad, self.lr, out=_work_array(self._work, key, param, grad))
-            param -= step  # W ← W - lr · g
+            # W ← W − lr·g, with lr·g in the work array
+            param -= np.multiply(grad, self.lr, out=_work_array(self._work, key, param, grad))
 
     def state_dict(self):
         """SGD has no memory: an empty dict (the same interface as the other optimizers)."""
@@ -126,41 +136,42 @@ class Optimizer:
 
 
 class Momentum(Optimizer):
-    """Momentum SGD: v ← α v - lr · ∂L/∂W, W ← W + v (α = ``momentum``, v starts at 0)."""
+    """Momentum SGD: v ← α v - lr · g, W ← W + v (α = ``momentum`` in [0, 1), v starts at 0)."""
 
     _slots = ("v",)
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
-        self.momentum = momentum
-
-    def _velocity(self, key, param, grad, lr_g):
-        """v ← α v - lr · g for one parameter (lr · g left in the work array ``lr_g``)."""
-        v = self._slot("v", key, param)
-        np.multiply(grad, self.lr, out=lr_g)
-        v *= self.momentum
-        v -= lr_g
-        return v
+        self.momentum = _check_decay(momentum, "momentum", 0.9)
 
     def _update_one(self, key, param, grad):
         (lr_g,) = self._work_arrays(key, param, grad)
+        # v ← α·v − lr·g, then W ← W + v
         param += self._velocity(key, param, grad, lr_g)
+
+    def _velocity(self, key, param, grad, lr_g):
+        """v ← α·v − lr·g for one parameter, in place (lr·g left in the work array ``lr_g``)."""
+        v = self._slot("v", key, param)
+        v *= self.momentum
+        v -= np.multiply(grad, self.lr, out=lr_g)
+        return v
 
 
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient (Sutskever et al. 2013, in the form PyTorch uses):
     v ← α v - lr · g, W ← W + α v - lr · g — the step looks ahead along the new velocity.
 
-    (The book's ``Nesterov`` adds α² v - (1 + α) lr · g, which is not this method: its velocity
-    term is scaled by α once too often.)
+    (The book's ``Nesterov`` adds α² v - (1 + α) lr · g with the new v, which is not this method:
+    its velocity term is scaled by α once too often.)
     """
 
     def _update_one(self, key, param, grad):
         lr_g, step = self._work_arrays(key, param, grad, 2)
+        # v ← α·v − lr·g, then W ← W + (α·v − lr·g)
         v = self._velocity(key, param, grad, lr_g)
         np.multiply(v, self.momentum, out=step)
         step -= lr_g
-        param += step  # W ← W + (α v - lr · g)
+        param += step
 
 
 class AdaGrad(Optimizer):
@@ -171,68 +182,78 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
-        self.eps = eps
+        self.eps = _check_eps(eps, 1e-7)
 
     def _update_one(self, key, param, grad):
         h = self._slot("h", key, param)
-        step, denom = self._work_arrays(key, param, grad, 2)
-        h += np.multiply(grad, grad, out=step)
-        _scaled_step(self.lr, grad, h, self.eps, step, denom)
-        param -= step
+        work, denom = self._work_arrays(key, param, grad, 2)
+        # h ← h + g²
+        h += np.multiply(grad, grad, out=work)
+        # W ← W − lr·g / (√h + ε)
+        param -= _scaled_step(self.lr, grad, h, self.eps, work, denom)
 
 
 class RMSprop(Optimizer):
     """RMSprop: h ← ρ h + (1 - ρ) g², W ← W - lr · g / (√h + ε); AdaGrad with a forgetting
-    average, so the rate does not decay to 0 (ρ = ``decay_rate``)."""
+    average, so the rate does not decay to 0 (ρ = ``decay_rate`` in [0, 1))."""
 
     _slots = ("h",)
 
     def __init__(self, lr=0.001, decay_rate=0.99, eps=1e-7):
         super().__init__(lr)
-        self.decay_rate = decay_rate
-        self.eps = eps
+        self.decay_rate = _check_decay(decay_rate, "decay_rate ρ", 0.99)
+        self.eps = _check_eps(eps, 1e-7)
 
     def _update_one(self, key, param, grad):
         h = self._slot("h", key, param)
-        step, denom = self._work_arrays(key, param, grad, 2)
-        h *= self.decay_rate
-        np.multiply(grad, 1 - self.decay_rate, out=step)
-        step *= grad
-        h += step  # h ← ρ h + (1 - ρ) g · g
-        _scaled_step(self.lr, grad, h, self.eps, step, denom)
-        param -= step
+        work, denom = self._work_arrays(key, param, grad, 2)
+        # h ← ρ·h + (1 − ρ)·g²
+        _moving_average(h, self.decay_rate, grad, work, times=grad)
+        # W ← W − lr·g / (√h + ε)
+        param -= _scaled_step(self.lr, grad, h, self.eps, work, denom)
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction, at step t = 1, 2, ...:
-    m ← β₁ m + (1 - β₁) g, v ← β₂ v + (1 - β₂) g², m̂ = m / (1 - β₁ᵗ), v̂ = v / (1 - β₂ᵗ),
+    m ← β1 m + (1 - β1) g, v ← β2 v + (1 - β2) g², m̂ = m / (1 - β1ᵗ), v̂ = v / (1 - β2ᵗ),
     W ← W - lr · m̂ / (√v̂ + ε). Without the correction the first steps would be far too small,
-    since m and v start at 0."""
+    since m and v start at 0 (β1, β2 in [0, 1))."""
 
     _slots = ("m", "v")
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.beta1 = _check_decay(beta1, "beta1", 0.9)
+        self.beta2 = _check_decay(beta2, "beta2", 0.999)
+        self.eps = _check_eps(eps, 1e-8)
 
     def _update_one(self, key, param, grad):
-        m = self._slot("m", key, param)
-        v = self._slot("v", key, param)
-        step, denom = self._work_arrays(key, param, grad, 2)
-        m *= self.beta1
-        m += np.multiply(grad, 1 - self.beta1, out=step)
-        v *= self.beta2
-        np.multiply(grad, 1 - self.beta2, out=step)
-        step *= grad
-        v += step  # v ← β₂ v + (1 - β₂) g · g
-        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=step)
-        _scaled_step(self.lr, m_hat, v, self.eps, step, denom, 1 - self.beta2 ** self.t)
-        param -= step
+        m, v = self._slot("m", key, param), self._slot("v", key, param)
+        work, denom = self._work_arrays(key, param, grad, 2)
+        # m ← β1·m + (1 − β1)·g
+        _moving_average(m, self.beta1, grad, work)
+        # v ← β2·v + (1 − β2)·g²
+        _moving_average(v, self.beta2, grad, work, times=grad)
+        # m̂ = m / (1 − β1ᵗ)
+        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=work)
+        # W ← W − lr·m̂ / (√v̂ + ε), v̂ = v / (1 − β2ᵗ)
+        param -= _scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2 ** self.t)
+
+
+def _moving_average(average, rate, g, work, times=None):
+    """average ← rate·average + (1 − rate)·g, in place, or with ``times=g`` the squared gradient's
+    (1 − rate)·g·g; ``work`` holds the new term."""
+    average *= rate
+    np.multiply(g, 1 - rate, out=work)
+    if times is not None:
+        work *= times
+    average += work
+    return average
 
 
 def _scaled_step(lr, g, h, eps, out, denom, h_scale=None):
-    """out ← lr · g / (√(h / h_scale) + ε) (without ``h_scale``: √h), computed in ``out`` and
-    ``denom`` in the order the formula reads (``g`` may be ``out`` itself)."""
+    """out ← lr·g / (√(h / h_scale) + ε) (without ``h_scale``: √h), computed in ``out`` and
+    ``denom``, the denominator first (``g`` may be ``out`` itself)."""
     if h_scale is None:
         np.sqrt(h, out=denom)
     else:
@@ -249,11 +270,7 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad":
 
 
 def _optimizer_class(name):
-    try:
-        return OPTIMIZERS[name]
-    except KeyError:
-        raise NnscratchError(f"unknown optimizer {name!r}: use one of "
-                             f"{', '.join(OPTIMIZERS)}") from None
+    return OPTIMIZERS[check_choice(name, OPTIMIZERS, "optimizer")]
 
 
 def _signature_lr(cls):
@@ -280,11 +297,10 @@ class StepLR:
     """Step decay: lr(epoch) = base_lr · γ^⌊epoch / step_size⌋ (epoch counted from 0)."""
 
     def __init__(self, step_size, gamma=0.1):
-        if not (isinstance(step_size, (int, np.integer)) and step_size > 0):
-            raise NnscratchError(f"step_size must be a positive integer, got {step_size!r}")
-        if not 0 < gamma <= 1:
-            raise NnscratchError(f"step decay factor must be in (0, 1], got {gamma!r}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = check_positive_int(step_size, "step_size",
+                                            hint="the number of epochs between two decays")
+        self.gamma = check_number(gamma, "step decay factor γ", 0, 1, low_open=True,
+                                  hint="0.5 halves the rate at every step")
 
     def __call__(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -295,10 +311,9 @@ class CosineLR:
     lr(epoch) = min_lr + ½ (base_lr - min_lr)(1 + cos(π · epoch / total)), epoch from 0."""
 
     def __init__(self, total, min_lr=0.0):
-        if not (isinstance(total, (int, np.integer)) and total > 0):
-            raise NnscratchError(f"the cosine schedule's length must be a positive number of "
-                                 f"epochs, got {total!r}")
-        self.total, self.min_lr = total, min_lr
+        self.total = check_positive_int(total, "the cosine schedule's length (total)",
+                                        hint="give the number of epochs to anneal over")
+        self.min_lr = check_number(min_lr, "min_lr", 0, hint="the rate at the end, e.g. 0")
 
     def __call__(self, base_lr, epoch):
         progress = min(epoch, self.total) / self.total

@@ -103,16 +103,21 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def check_positive_int(value, name):
-    """``value`` as an int ≥ 1."""
+def _hint(hint):
+    return f": {hint}" if hint else ""
+
+
+def check_positive_int(value, name, *, hint=None):
+    """``value`` as an int ≥ 1 (not a bool); ``hint``: what to give instead, for the error."""
     if not (_is_int(value) and value > 0):
-        raise NnscratchError(f"{name} must be a positive integer, got {value!r}")
+        raise NnscratchError(f"{name} must be a positive integer, got {value!r}{_hint(hint)}")
     return int(value)
 
 
-def check_number(value, name, low=None, high=None, *, low_open=False, high_open=False):
+def check_number(value, name, low=None, high=None, *, low_open=False, high_open=False, hint=None):
     """``value`` as a float: a real number (not a bool), finite, in the interval from ``low`` to
-    ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``."""
+    ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``; ``hint``:
+    what to give instead, for the error."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok and low is not None:
         ok = value > low if low_open else value >= low
@@ -121,7 +126,7 @@ def check_number(value, name, low=None, high=None, *, low_open=False, high_open=
     if not ok:
         interval = (f"{'(' if low_open else '['}{'-∞' if low is None else low}, "
                     f"{'∞' if high is None else high}{')' if high_open else ']'}")
-        raise NnscratchError(f"{name} must be a number in {interval}, got {value!r}")
+        raise NnscratchError(f"{name} must be a number in {interval}, got {value!r}{_hint(hint)}")
     return float(value)
 
 

@@ -19,7 +19,7 @@ CHAPTER4 = {
 #: figures of a trained network (trained here on digits with --seed, ~1 s)
 MODEL = {
     "weights": ("first_layer_weights", "first-layer weights as images"),
-    "confusion": ("confusion_matrix", "confusion matrix on the test set"),
+    "confusion": ("confusion_heatmap", "confusion matrix on the test set"),
     "mistakes": ("most_confident_mistakes", "the most confident mistakes on the test set"),
 }
 #: the figure of a run: needs --history

@@ -6,6 +6,7 @@ from.
 """
 
 from ..errors import NnscratchError
+from ..validation import check_choice
 from .download import download_dataset
 from .idx import check_images, check_labels, gunzip_bytes, parse_idx
 from .sources import get_spec, locate, search_dirs, verify_bytes
@@ -53,8 +54,7 @@ def load_idx_dataset(name, data_dir=None, source="auto", verify=True, **download
     Returns ``(x_train, t_train, x_test, t_test), info``.
     """
     spec = get_spec(name)
-    if source not in SOURCES:
-        raise NnscratchError(f"unknown source {source!r}: use one of {', '.join(SOURCES)}")
+    check_choice(source, SOURCES, "source")
     if source == "openml":
         from .openml import load_openml
 

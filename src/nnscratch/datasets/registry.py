@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..errors import NnscratchError
 from ..functions import one_hot as encode_one_hot
+from ..validation import check_choice, check_float_dtype
 from .base import Dataset
 from .digits import DIGITS_MAX_PIXEL, load_digits
 from .mnist import load_idx_dataset
@@ -42,14 +42,9 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
     options : for digits ``test_size``; for IDX sets the downloader's ``timeout``, ``retries``,
         ``backoff``, ``progress``.
     """
-    if name not in DATASETS:
-        raise NnscratchError(
-            f"unknown dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}")
-    if dtype is None:
-        dtype = np.float64 if name == "digits" else np.float32
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise NnscratchError(f"dtype must be float32 or float64, got {dtype}")
+    check_choice(name, sorted(DATASETS), "dataset")
+    dtype = check_float_dtype(dtype if dtype is not None
+                              else np.float64 if name == "digits" else np.float32)
     if name == "digits":
         data = load_digits(seed=seed, dtype=dtype, **options)
         if not normalize:  # k/16 is exact in binary floating point, so this restores k exactly

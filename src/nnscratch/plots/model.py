@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
+from ..metrics import confusion_matrix
 
 
 def _image_shape(n_pixels, image_shape):
@@ -65,21 +66,15 @@ def predictions(net, x):
     return pred, y[np.arange(len(y)), pred]
 
 
-def confusion_counts(t, pred, n_classes):
-    """Counts C[i, j] = number of samples of true class i predicted as class j, ``(K, K)``."""
-    t = np.asarray(t, dtype=np.intp)
-    return np.bincount(t * n_classes + np.asarray(pred, dtype=np.intp),
-                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
-def confusion_matrix(net, x, t, class_names=None):
-    """Confusion matrix of ``net`` on (x, t): row = true class, column = predicted class; the
-    diagonal holds the correct answers, everything else is a mistake."""
+def confusion_heatmap(net, x, t, class_names=None):
+    """The confusion matrix of ``net`` on (x, t) (``metrics.confusion_matrix``) as a heat map:
+    row = true class, column = predicted class; the diagonal holds the correct answers,
+    everything else is a mistake."""
     t = np.asarray(t)
     pred, _ = predictions(net, x)
     k = int(max(np.max(t), np.max(pred))) + 1 if class_names is None else len(class_names)
     names = [str(i) for i in range(k)] if class_names is None else list(class_names)
-    counts = confusion_counts(t, pred, k)
+    counts = confusion_matrix(t, pred, k)
     fig = Figure(figsize=(0.62 * k + 3, 0.62 * k + 2))
     ax = fig.subplots()
     # colour by the fraction of each true class, so small classes read as clearly as large ones

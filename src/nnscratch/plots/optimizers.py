@@ -4,6 +4,8 @@ training-loss curves on a dataset."""
 import numpy as np
 from matplotlib.figure import Figure
 
+from .training import moving_mean
+
 
 def optimizer_paths(paths, f, title="f(x, y) = x²/20 + y²", xlim=(-10, 10), ylim=(-5, 5)):
     """One panel per optimizer: the contour lines of ``f`` and the path the optimizer took.
@@ -38,10 +40,8 @@ def optimizer_losses(losses, title="Training loss per iteration"):
     fig = Figure(figsize=(7.5, 4.6), layout="constrained")
     ax = fig.subplots()
     for label, loss in losses.items():
-        loss = np.asarray(loss, dtype=float)
-        k = max(min(loss.size // 40, 25), 1)
-        smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
-        ax.plot(np.arange(k, loss.size + 1), smooth, lw=1.6, label=label)
+        k = max(min(len(loss) // 40, 25), 1)
+        ax.plot(*moving_mean(loss, k), lw=1.6, label=label)
     ax.set(yscale="log", xlabel="iteration", ylabel="training loss (cross-entropy, moving mean)",
            title=title)
     ax.grid(alpha=0.3, which="both")

@@ -1,8 +1,22 @@
-"""Figures of a training run, drawn from its history."""
+"""Figures of a training run, drawn from its history; the moving mean that smooths loss curves."""
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from ..validation import check_positive_int
+
+
+def moving_mean(values, window):
+    """The mean of every ``window`` consecutive values, m_i = (1/k) Σ_{j=i-k+1..i} x_j for
+    i = k..N (counted from 1, k = ``window``): returns ``(i, m)``, both (N - k + 1,), empty when
+    k > N. Plotted at i, the mean of the last k iterations."""
+    window = check_positive_int(window, "window")
+    values = np.asarray(values, dtype=float)
+    if window > values.size:
+        return np.arange(0), np.zeros(0)
+    return (np.arange(window, values.size + 1),
+            np.convolve(values, np.ones(window) / window, mode="valid"))
 
 
 def training_curves(history):
@@ -13,8 +27,7 @@ def training_curves(history):
     ax_loss.plot(np.arange(1, loss.size + 1), loss, lw=0.8, alpha=0.5, label="per iteration")
     if loss.size >= 20:
         k = max(loss.size // 50, 5)
-        smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
-        ax_loss.plot(np.arange(k, loss.size + 1), smooth, lw=2, label=f"moving mean of {k}")
+        ax_loss.plot(*moving_mean(loss, k), lw=2, label=f"moving mean of {k}")
     ax_loss.set(xlabel="iteration", ylabel="training loss (cross-entropy)",
                 title="Loss on each mini-batch")
     ax_loss.legend()
