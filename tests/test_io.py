@@ -192,11 +192,15 @@ def test_arrays_not_matching_the_architecture(trained, tmp_path, change, message
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": -1,
                                          "output_size": 10}}, "hidden_size must be a positive"),
     ({"class": "TwoLayerNet", "kwargs": {"evil": 1}}, "cannot rebuild the TwoLayerNet"),
-    # what the constructor raises for a value of the wrong type: caught at the boundary
+    # a value of the wrong type: the constructor's own check names it
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
-                                         "activation": []}}, r"TwoLayerNet.*\(TypeError"),
+                                         "activation": []}},
+     r"cannot rebuild the TwoLayerNet it describes: unknown activation \[\]"),
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
-                                         "weight_init_std": "x"}}, r"TwoLayerNet.*\(ValueError"),
+                                         "weight_init_std": "x"}},
+     r"cannot rebuild the TwoLayerNet it describes: weight_init_std must be a number"),
+    # what Python raises before any check of ours: caught at the boundary
+    ({"class": "TwoLayerNet", "kwargs": {"evil": 1}}, r"TwoLayerNet.*\(TypeError"),
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
                                          "weight_init_std": -10**400}},
      r"TwoLayerNet.*\(OverflowError"),

@@ -70,8 +70,8 @@ def build_network(architecture, source="the file"):
         return ARCHITECTURES[name](**architecture["kwargs"], seed=0)
     except NnscratchError as exc:
         raise NnscratchError(f"{source}: cannot rebuild the {name} it describes: {exc}") from None
-    # raised for kwargs {"evil": 1}, {"activation": []}, {"weight_init_std": "x" or -10**400}
-    except (TypeError, ValueError, OverflowError) as exc:
+    # raised for kwargs {"evil": 1} (TypeError) and {"weight_init_std": -10**400} (OverflowError)
+    except (TypeError, OverflowError) as exc:
         raise NnscratchError(f"{source}: cannot rebuild the {name} it describes "
                              f"({type(exc).__name__}: {exc})") from None
 
