@@ -21,7 +21,7 @@ def test_early_stopping_patience_must_be_a_positive_integer(patience):
 @pytest.mark.parametrize("min_delta", [-0.1, float("nan"), float("inf"), True, "0.1"])
 def test_early_stopping_min_delta_must_be_a_number_at_least_zero(min_delta):
     with pytest.raises(NnscratchError, match=r"^early-stopping min_delta must be a number in "
-                                             r"\[0, ∞\], got "):
+                                             r"\[0, ∞\), got "):
         EarlyStopping(2, min_delta)
 
 

@@ -216,7 +216,7 @@ def test_dropout_ratio_outside_0_to_1_is_a_clear_error(ratio):
 @pytest.mark.parametrize("options, message", [
     (dict(momentum=1.5), r"^BatchNorm momentum must be a number in \[0, 1\]"),
     (dict(momentum=True), r"^BatchNorm momentum must be a number in \[0, 1\]"),
-    (dict(eps=0.0), r"^BatchNorm eps must be a number in \(0, ∞\]")])
+    (dict(eps=0.0), r"^BatchNorm eps must be a number in \(0, ∞\)")])
 def test_batchnorm_options_are_checked(options, message):
     from nnscratch.errors import NnscratchError
 

@@ -154,16 +154,16 @@ def test_bad_arguments_raise_clear_errors(kwargs):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(weight_decay_lambda=-0.1), r"^weight decay λ must be a number in \[0, ∞\], got -0\.1"),
-    (dict(weight_decay_lambda=True), r"^weight decay λ must be a number in \[0, ∞\], got True"),
-    (dict(weight_decay_lambda=float("inf")), r"^weight decay λ must be a number in \[0, ∞\]"),
+    (dict(weight_decay_lambda=-0.1), r"^weight decay λ must be a number in \[0, ∞\), got -0\.1"),
+    (dict(weight_decay_lambda=True), r"^weight decay λ must be a number in \[0, ∞\), got True"),
+    (dict(weight_decay_lambda=float("inf")), r"^weight decay λ must be a number in \[0, ∞\)"),
     (dict(dropout=1.0), r"^dropout must be a number in \[0, 1\), got 1\.0: the fraction"),
     (dict(dropout=True), r"^dropout must be a number in \[0, 1\), got True"),
     (dict(hidden_sizes=[4, True]), r"^every hidden size must be a positive integer, got True"),
     (dict(input_size=0), r"^input_size must be a positive integer, got 0"),
     (dict(activation="softplus"), r"^unknown activation 'softplus': use one of sigmoid, relu, "),
     (dict(weight_init="glorot"), r"^unknown weight init 'glorot': use one of he, xavier$"),
-    (dict(weight_init=0.0), r"^weight init must be a number in \(0, ∞\], got 0\.0: 'he', "),
+    (dict(weight_init=0.0), r"^weight init must be a number in \(0, ∞\), got 0\.0: 'he', "),
     (dict(dtype=np.float16), r"^dtype must be float32 or float64"),
 ])
 def test_bad_arguments_name_what_is_wrong(kwargs, message):
@@ -174,7 +174,7 @@ def test_bad_arguments_name_what_is_wrong(kwargs, message):
 
 
 def test_two_layer_net_initial_std_is_checked():
-    with pytest.raises(NnscratchError, match=r"^weight_init_std must be a number in \[0, ∞\], "
+    with pytest.raises(NnscratchError, match=r"^weight_init_std must be a number in \[0, ∞\), "
                                              r"got -1"):
         TwoLayerNet(3, 4, 2, weight_init_std=-1)
     zero = TwoLayerNet(3, 4, 2, weight_init_std=0)  # all-zero weights: the book's symmetry demo

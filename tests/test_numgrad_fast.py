@@ -203,6 +203,6 @@ def test_same_gradient_whatever_the_number_of_threads(monkeypatch):
     for threads in (3, 2):  # a different THREADS makes a new pool of that size, recorded by us
         monkeypatch.setattr(numgrad_fast, "THREADS", threads)
         many = fast_numerical_gradient(net, x, t)
-        assert numgrad_fast._pool["threads"] == threads
+        assert numgrad_fast._POOL_THREADS == threads
         for key in one:
             assert relative_error(many[key], one[key]) < 1e-13, (threads, key)

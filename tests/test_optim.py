@@ -140,16 +140,16 @@ def test_optimizer_path_on_a_quadratic():
     (lambda: CosineLR(True), r"^the cosine schedule's length \(total\) must be a positive "
                              r"integer, got True: "),
     (lambda: CosineLR(0), r"length \(total\) must be a positive integer, got 0"),
-    (lambda: CosineLR(4, min_lr=-0.1), r"^min_lr must be a number in \[0, ∞\], got -0\.1"),
+    (lambda: CosineLR(4, min_lr=-0.1), r"^min_lr must be a number in \[0, ∞\), got -0\.1"),
     (lambda: Momentum(momentum=1.0), r"^momentum must be a number in \[0, 1\), got 1\.0: "
                                      r"use e\.g\. 0\.9"),
     (lambda: Nesterov(momentum=-0.5), r"^momentum must be a number in \[0, 1\)"),
-    (lambda: RMSprop(decay_rate=1), r"^decay_rate ρ must be a number in \[0, 1\)"),
+    (lambda: RMSprop(decay_rate=1), r"^decay_rate must be a number in \[0, 1\)"),
     (lambda: Adam(beta1=1.0), r"^beta1 must be a number in \[0, 1\)"),
     (lambda: Adam(beta2=True), r"^beta2 must be a number in \[0, 1\)"),
-    (lambda: Adam(eps=0.0), r"^eps must be a number in \(0, ∞\], got 0\.0: use e\.g\. 1e-08"),
-    (lambda: AdaGrad(eps=-1e-7), r"^eps must be a number in \(0, ∞\]"),
-    (lambda: RMSprop(eps=float("nan")), r"^eps must be a number in \(0, ∞\]"),
+    (lambda: Adam(eps=0.0), r"^eps must be a number in \(0, ∞\), got 0\.0: use e\.g\. 1e-08"),
+    (lambda: AdaGrad(eps=-1e-7), r"^eps must be a number in \(0, ∞\)"),
+    (lambda: RMSprop(eps=float("nan")), r"^eps must be a number in \(0, ∞\)"),
 ])
 def test_bad_hyperparameters_are_clear_errors(make, message):
     with pytest.raises(NnscratchError, match=message):

@@ -194,10 +194,10 @@ def test_check_number_accepts_the_interval_and_its_closed_ends(value, kwargs):
 
 
 @pytest.mark.parametrize("value, kwargs, interval", [
-    (0.0, dict(low=0, low_open=True), r"\(0, ∞\]"), (1.0, dict(high=1, high_open=True), r"\[-∞, 1\)"),
-    (-0.1, dict(low=0), r"\[0, ∞\]"), (1.5, dict(low=0, high=1), r"\[0, 1\]"),
-    (True, {}, r"\[-∞, ∞\]"), ("0.1", dict(low=0), r"\[0, ∞\]"), (float("nan"), {}, r"\[-∞, ∞\]"),
-    (float("inf"), dict(low=0), r"\[0, ∞\]"), (None, {}, r"\[-∞, ∞\]"),
+    (0.0, dict(low=0, low_open=True), r"\(0, ∞\)"), (1.0, dict(high=1, high_open=True), r"\(-∞, 1\)"),
+    (-0.1, dict(low=0), r"\[0, ∞\)"), (1.5, dict(low=0, high=1), r"\[0, 1\]"),
+    (True, {}, r"\(-∞, ∞\)"), ("0.1", dict(low=0), r"\[0, ∞\)"), (float("nan"), {}, r"\(-∞, ∞\)"),
+    (float("inf"), dict(low=0), r"\[0, ∞\)"), (None, {}, r"\(-∞, ∞\)"),
 ])
 def test_check_number_rejects_what_is_outside_or_not_a_number(value, kwargs, interval):
     with pytest.raises(NnscratchError, match=rf"^ratio must be a number in {interval}, got "):

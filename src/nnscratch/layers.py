@@ -19,7 +19,7 @@ import numpy as np
 from .functions import (label_positions, log_softmax, mean_squared_error,
                         negative_log_likelihood, negative_log_likelihood_at, one_hot, sigmoid,
                         to_index_labels)
-from .validation import check_number
+from .validation import check_number, default_of
 
 
 class Affine:
@@ -218,7 +218,7 @@ class BatchNorm:
         self.buffers, self.mean_key, self.var_key = buffers, mean_key, var_key
         self.momentum = check_number(momentum, "BatchNorm momentum", 0, 1,
                                      hint="0.9 follows the batches slowly, 0 keeps only the last")
-        self.eps = check_number(eps, "BatchNorm eps", 0, low_open=True, hint="use e.g. 1e-5")
+        self.eps = check_number(eps, "BatchNorm eps", 0, low_open=True, hint=f"use e.g. {default_of(BatchNorm, 'eps')}")
 
     def forward(self, x):
         if self.training:

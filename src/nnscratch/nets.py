@@ -13,7 +13,8 @@ import numpy as np
 from . import functions
 from .layers import ACTIVATIONS, Affine, BatchNorm, Dropout, SoftmaxWithLoss
 from .numgrad import numerical_gradient
-from .validation import check_choice, check_float_dtype, check_number, check_positive_int
+from .validation import (check_choice, check_float_dtype, check_number, check_positive_int,
+                         default_of)
 
 WEIGHT_INITS = ("he", "xavier")
 
@@ -188,7 +189,8 @@ class TwoLayerNet(LayerNet):
         self.activation = check_choice(activation, ACTIVATIONS, "activation")
         self.dtype = check_float_dtype(dtype)
         self.weight_init_std = check_number(weight_init_std, "weight_init_std", 0,
-                                            hint="the notebook's 0.01")
+                                            hint=f"the notebook's "
+                                                 f"{default_of(TwoLayerNet, 'weight_init_std')}")
         d, h, c, std = self.input_size, self.hidden_size, self.output_size, self.weight_init_std
         rng = np.random.default_rng(seed)
         self.params = {"W1": _normal(rng, std, (d, h), self.dtype), "b1": np.zeros(h, self.dtype),

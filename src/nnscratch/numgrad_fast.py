@@ -25,7 +25,8 @@ with each perturbed loss evaluated exactly (no Taylor series, no backprop), but 
 Supported networks: a ``LayerNet`` whose ``layers`` are Affine, activation (Sigmoid, Relu, Tanh),
 Affine, ..., Affine, with a SoftmaxWithLoss on top, optionally with the book's L2 weight decay
 ½·λ·Σ‖W‖² (:func:`functions.weight_decay` of the attribute ``weight_decay_lambda``; its central
-difference is exactly λ·w, added analytically). Anything else (Dropout, BatchNorm, other losses) raises :class:`NnscratchError`.
+difference is exactly λ·w, added analytically). Anything else (Dropout, BatchNorm, other losses)
+raises :class:`NnscratchError`.
 Work is float64 throughout, whatever the parameters' dtype; gradients come back in the
 parameters' dtype, as the naive loop returns them.
 """
@@ -94,17 +95,17 @@ def supports(net):
 
 #: threads sharing the perturbations (NumPy's ufuncs release the GIL on large arrays)
 THREADS = min(os.cpu_count() or 1, 8)
-_pool = {"executor": None, "threads": 0}  # the shared thread pool, made on first use, and its size
+_POOL, _POOL_THREADS = None, 0  # the shared thread pool, made on first use, and its size
 
 
 def _executor():
-    """The shared pool of ``THREADS`` threads, kept between calls (made anew if THREADS changed)."""
-    if _pool["threads"] != THREADS:
-        if _pool["executor"] is not None:
-            _pool["executor"].shutdown(wait=False)
-        _pool.update(executor=ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="numgrad"),
-                     threads=THREADS)
-    return _pool["executor"]
+    """The shared pool of ``THREADS`` threads, kept between calls (a new one if THREADS changed;
+    the old one is left to finish whatever a concurrent caller gave it)."""
+    global _POOL, _POOL_THREADS
+    if _POOL_THREADS != THREADS:
+        _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="numgrad")
+        _POOL_THREADS = THREADS
+    return _POOL
 
 
 def _run_parallel(work, total, chunk):

@@ -10,14 +10,14 @@ with ``state_dict()`` and take it back with ``load_state_dict(state)``, so that 
 and resumed. Learning-rate schedules (``StepLR``, ``CosineLR``) give the rate of each epoch.
 """
 
-import inspect
 import math
 
 import numpy as np
 
 from .errors import NnscratchError
 from .numgrad import numerical_gradient
-from .validation import check_choice, check_learning_rate, check_number, check_positive_int
+from .validation import (check_choice, check_learning_rate, check_number, check_positive_int,
+                         default_of)
 
 
 def gradient_descent(f, init_x, lr=0.01, step_num=100):
@@ -46,14 +46,17 @@ def _work_array(store, name, param, grad):
     return work
 
 
-def _check_decay(value, name, typical):
-    """A decay rate (momentum, ρ, β) in [0, 1): at 1 the average would never forget its start."""
-    return check_number(value, name, 0, 1, high_open=True, hint=f"use e.g. {typical}")
+def _check_decay(cls, name, value):
+    """A decay rate (momentum, ρ, β) in [0, 1): at 1 the average would never forget its start.
+    A bad one's error suggests ``cls``'s default."""
+    return check_number(value, name, 0, 1, high_open=True,
+                        hint=f"use e.g. {default_of(cls, name)}")
 
 
-def _check_eps(value, typical):
+def _check_eps(cls, value):
     """ε > 0 in a denominator √h + ε, which is 0 wherever every gradient so far was 0."""
-    return check_number(value, "eps", 0, low_open=True, hint=f"use e.g. {typical}")
+    return check_number(value, "eps", 0, low_open=True,
+                        hint=f"use e.g. {default_of(cls, 'eps')}")
 
 
 class SGD:
@@ -142,7 +145,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
-        self.momentum = _check_decay(momentum, "momentum", 0.9)
+        self.momentum = _check_decay(Momentum, "momentum", momentum)
 
     def _update_one(self, key, param, grad):
         (lr_g,) = self._work_arrays(key, param, grad)
@@ -182,7 +185,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
-        self.eps = _check_eps(eps, 1e-7)
+        self.eps = _check_eps(type(self), eps)
 
     def _update_one(self, key, param, grad):
         h = self._slot("h", key, param)
@@ -201,8 +204,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.001, decay_rate=0.99, eps=1e-7):
         super().__init__(lr)
-        self.decay_rate = _check_decay(decay_rate, "decay_rate ρ", 0.99)
-        self.eps = _check_eps(eps, 1e-7)
+        self.decay_rate = _check_decay(RMSprop, "decay_rate", decay_rate)
+        self.eps = _check_eps(type(self), eps)
 
     def _update_one(self, key, param, grad):
         h = self._slot("h", key, param)
@@ -223,9 +226,9 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        self.beta1 = _check_decay(beta1, "beta1", 0.9)
-        self.beta2 = _check_decay(beta2, "beta2", 0.999)
-        self.eps = _check_eps(eps, 1e-8)
+        self.beta1 = _check_decay(Adam, "beta1", beta1)
+        self.beta2 = _check_decay(Adam, "beta2", beta2)
+        self.eps = _check_eps(Adam, eps)
 
     def _update_one(self, key, param, grad):
         m, v = self._slot("m", key, param), self._slot("v", key, param)
@@ -273,19 +276,15 @@ def _optimizer_class(name):
     return OPTIMIZERS[check_choice(name, OPTIMIZERS, "optimizer")]
 
 
-def _signature_lr(cls):
-    return inspect.signature(cls).parameters["lr"].default
-
-
 def check_optimizer_lr(cls, lr):
     """``lr`` checked for optimizer class ``cls``; a bad one's error suggests the class default."""
-    return check_learning_rate(lr, suggestion=f"{_signature_lr(cls)} for {cls.__name__}")
+    return check_learning_rate(lr, suggestion=f"{default_of(cls, 'lr')} for {cls.__name__}")
 
 
 def default_lr(name):
     """The default learning rate of the optimizer called ``name``: its class's signature, the
     one place it is written (the CLI, compare-optimizers and NNClassifier read it here)."""
-    return _signature_lr(_optimizer_class(name))
+    return default_of(_optimizer_class(name), "lr")
 
 
 def make_optimizer(name, lr=None, **options):

@@ -138,7 +138,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         if early_stopping is not None:
             self.callbacks.append(EarlyStopping(early_stopping))
-        self.callbacks.sort(key=lambda cb: cb.order)  # stable: as given within one order
+        # stable: as given within one order; a duck-typed callback without `order` counts as 0
+        self.callbacks.sort(key=lambda cb: getattr(cb, "order", 0))
         self.iter_per_epoch = math.ceil(len(self.x_train) / self.batch_size)
         self.epoch = self.iteration = 0  # epochs and mini-batch steps done
         self.stop_training = False

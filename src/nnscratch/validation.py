@@ -7,6 +7,7 @@ Each check returns the (possibly converted) value it accepted, so a caller write
 are int indices (N,) — (N, 1) and one-hot (N, C) are accepted too.
 """
 
+import inspect
 import math
 import numbers
 
@@ -114,6 +115,12 @@ def check_positive_int(value, name, *, hint=None):
     return int(value)
 
 
+def default_of(cls, name):
+    """The default of argument ``name`` in ``cls``'s signature, the one place it is written: for
+    a hint that suggests it, or a caller that mirrors it (the CLI's options)."""
+    return inspect.signature(cls).parameters[name].default
+
+
 def check_number(value, name, low=None, high=None, *, low_open=False, high_open=False, hint=None):
     """``value`` as a float: a real number (not a bool), finite, in the interval from ``low`` to
     ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``; ``hint``:
@@ -124,8 +131,9 @@ def check_number(value, name, low=None, high=None, *, low_open=False, high_open=
     if ok and high is not None:
         ok = value < high if high_open else value <= high
     if not ok:
-        interval = (f"{'(' if low_open else '['}{'-∞' if low is None else low}, "
-                    f"{'∞' if high is None else high}{')' if high_open else ']'}")
+        # an unbounded end is open: (-∞, 1], [0, ∞)
+        interval = (f"{'(' if low_open or low is None else '['}{'-∞' if low is None else low}, "
+                    f"{'∞' if high is None else high}{')' if high_open or high is None else ']'}")
         raise NnscratchError(f"{name} must be a number in {interval}, got {value!r}{_hint(hint)}")
     return float(value)
 
