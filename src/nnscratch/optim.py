@@ -211,7 +211,7 @@ class RMSprop(Optimizer):
         h = self._slot("h", key, param)
         work, denom = self._work_arrays(key, param, grad, 2)
         # h ← ρ·h + (1 − ρ)·g²
-        _moving_average(h, self.decay_rate, grad, work, times=grad)
+        _moving_average(h, self.decay_rate, grad, work, squared=True)
         # W ← W − lr·g / (√h + ε)
         param -= _scaled_step(self.lr, grad, h, self.eps, work, denom)
 
@@ -236,20 +236,20 @@ class Adam(Optimizer):
         # m ← β1·m + (1 − β1)·g
         _moving_average(m, self.beta1, grad, work)
         # v ← β2·v + (1 − β2)·g²
-        _moving_average(v, self.beta2, grad, work, times=grad)
+        _moving_average(v, self.beta2, grad, work, squared=True)
         # m̂ = m / (1 − β1ᵗ)
         m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=work)
         # W ← W − lr·m̂ / (√v̂ + ε), v̂ = v / (1 − β2ᵗ)
         param -= _scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2 ** self.t)
 
 
-def _moving_average(average, rate, g, work, times=None):
-    """average ← rate·average + (1 − rate)·g, in place, or with ``times=g`` the squared gradient's
-    (1 − rate)·g·g; ``work`` holds the new term."""
+def _moving_average(average, rate, g, work, squared=False):
+    """average ← rate·average + (1 − rate)·g, in place (``squared``: + (1 − rate)·g², computed as
+    ((1 − rate)·g)·g); ``work`` holds the new term."""
     average *= rate
     np.multiply(g, 1 - rate, out=work)
-    if times is not None:
-        work *= times
+    if squared:
+        work *= g
     average += work
     return average
 
