@@ -4,49 +4,17 @@ options have today's form still resume."""
 
 import json
 import os
-import queue
-import subprocess
-import sys
-import threading
 
 import pytest
 
 from nnscratch.cli import main
 from nnscratch.io import load_checkpoint, save_checkpoint
 
-COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
+from helpers import one_line_error, start, wait_for_line
+
 #: a run long enough (0.06 s an epoch, 300 epochs) to be still running when the test is done
 LONG = ["train", "--model", "two-layer", "--hidden", "32", "--batch-size", "4", "--epochs", "300"]
 SHORT = ["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1"]
-
-
-def start(args):
-    return subprocess.Popen(COMMAND + [str(a) for a in args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_line(proc, prefix, timeout=60):
-    """The first stdout line of ``proc`` starting with ``prefix`` (read in a thread, so that a
-    process that never prints it fails the test instead of hanging it)."""
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)],
-                     daemon=True).start()
-    while True:
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            proc.kill()
-            pytest.fail(f"no line starting with {prefix!r} within {timeout} s")
-        if line is None:
-            pytest.fail(f"the process ended without printing {prefix!r}: {proc.stderr.read()}")
-        if line.startswith(prefix):
-            return line
-
-
-def one_line_error(capsys):
-    err = capsys.readouterr().err
-    assert err.startswith("nnscratch: error: ") and err.count("\n") == 1, err
-    return err
 
 
 def snapshot(folder):
