@@ -142,10 +142,13 @@ def _saved_options(given, checkpoint):
 def _with_defaults(options):
     """Options with None for those left out → the RunConfig (and errors for options that
     contradict each other)."""
+    from ..datasets import DATASETS
     from ..optim import OPTIMIZERS, check_optimizer_lr
+    from ..validation import check_choice
 
     o = dict(options)
     dataset = o["dataset"] if o["dataset"] is not None else DEFAULTS["dataset"]
+    check_choice(dataset, sorted(DATASETS), "dataset")  # a typo stops before any file is made
     _fill(o, {**DEFAULTS, **DATASET_DEFAULTS.get(dataset, {})})
     if o["model"] == "two-layer":
         given = [name for name in MLP_ONLY if o[name] not in (None, 0, 0.0, False)]
