@@ -114,6 +114,15 @@ def test_evaluate_without_a_dataset_anywhere(tmp_path, capsys):
                                      r"--dataset")
 
 
+@pytest.mark.parametrize("config", [{"dataset": ["digits"]}, ["digits"]])
+def test_evaluate_of_a_model_file_with_damaged_settings_is_one_line(tmp_path, capsys, config):
+    path = save_model(tmp_path / "m.npz", TwoLayerNet(64, 5, 10), config=config)
+    code, _, err = run(["evaluate", path], capsys)
+    assert_one_line_error(code, err, r"m.npz: its training settings .* are damaged: give "
+                                     r"--dataset")
+    assert run(["evaluate", path, "--dataset", "digits"], capsys)[0] == 0
+
+
 def test_evaluate_model_of_another_input_size(tmp_path, capsys):
     path = save_model(tmp_path / "m.npz", TwoLayerNet(784, 5, 10))
     code, _, err = run(["evaluate", path, "--dataset", "digits"], capsys)
@@ -353,10 +362,44 @@ def test_predict_of_a_model_file_without_its_dataset_says_how_to_choose(fashion_
     _, _, bare = fashion_model
     image = save_gray(tmp_path / "dress.png", fashion_picture(fashion_item()))
     code, out, err = run(["predict", bare, image], capsys)
-    assert_one_line_error(code, err, r"does not say which dataset it was trained on, so not how "
-                                     r"to prepare the pictures: give --like mnist, --like "
-                                     r"fashion-mnist or --like digits")
+    assert_one_line_error(code, err, r"bare.npz does not say which dataset it was trained on, "
+                                     r"and its 784 inputs fit mnist and fashion-mnist, prepared "
+                                     r"differently: give --like mnist or --like fashion-mnist$")
     assert out == ""
+
+
+def test_predict_of_a_model_file_without_its_dataset_takes_the_one_recipe_that_fits(
+        model, digits, tmp_path, capsys):
+    net, _ = model
+    bare = save_model(tmp_path / "bare.npz", net)  # 64 inputs: only digits' pictures have 64
+    image = save_gray(tmp_path / "d.png", digit_picture(digits.x_test[0]))
+    code, out, err = run(["predict", bare, image], capsys)
+    assert code == 0, err
+    assert run(["predict", bare, image, "--like", "digits"], capsys)[1] == out
+    assert parsed(out.strip())[0] == expected_line(
+        net, prepare_image(load_image(image), "digits"))[0]
+
+
+def test_predict_of_a_model_no_recipe_fits_says_so(tmp_path, capsys):
+    odd = save_model(tmp_path / "odd.npz", TwoLayerNet(10, 3, 2))
+    save_gray(tmp_path / "d.png", stroke_image())
+    code, _, err = run(["predict", odd, tmp_path / "d.png"], capsys)
+    assert_one_line_error(code, err, r"odd.npz takes 10 inputs, but predict prepares pictures of "
+                                     r"784 \(mnist, fashion-mnist\) or 64 \(digits\) inputs")
+
+
+@pytest.mark.parametrize("config", [{"dataset": ["digits"]}, {"dataset": 7}, ["digits"]])
+def test_predict_of_a_model_file_with_a_damaged_dataset_is_one_line(model, tmp_path, capsys,
+                                                                      config):
+    net, _ = model
+    path = save_model(tmp_path / "damaged.npz", net, config=config)
+    save_gray(tmp_path / "d.png", stroke_image())
+    code, out, err = run(["predict", path, tmp_path / "d.png"], capsys)
+    assert_one_line_error(code, err, r"damaged.npz: its training settings .* are damaged: give "
+                                     r"--like")
+    assert out == ""
+    code, _, err = run(["predict", path, tmp_path / "d.png", "--like", "digits"], capsys)
+    assert code == 0, err  # --like needs nothing from them
 
 
 def test_fashion_mnist_style_gives_back_the_article_from_its_photo():

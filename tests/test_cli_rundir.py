@@ -4,54 +4,27 @@ options have today's form still resume."""
 
 import json
 import os
-import queue
-import subprocess
-import sys
-import threading
 
+import numpy as np
 import pytest
 
 from nnscratch.cli import main
 from nnscratch.io import load_checkpoint, save_checkpoint
 
-COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
+from helpers import one_line_error, start, wait_for_line
+
 #: a run long enough (0.06 s an epoch, 300 epochs) to be still running when the test is done
 LONG = ["train", "--model", "two-layer", "--hidden", "32", "--batch-size", "4", "--epochs", "300"]
 SHORT = ["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1"]
 
 
-def start(args):
-    return subprocess.Popen(COMMAND + [str(a) for a in args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_line(proc, prefix, timeout=60):
-    """The first stdout line of ``proc`` starting with ``prefix`` (read in a thread, so that a
-    process that never prints it fails the test instead of hanging it)."""
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)],
-                     daemon=True).start()
-    while True:
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            proc.kill()
-            pytest.fail(f"no line starting with {prefix!r} within {timeout} s")
-        if line is None:
-            pytest.fail(f"the process ended without printing {prefix!r}: {proc.stderr.read()}")
-        if line.startswith(prefix):
-            return line
-
-
-def one_line_error(capsys):
-    err = capsys.readouterr().err
-    assert err.startswith("nnscratch: error: ") and err.count("\n") == 1, err
-    return err
-
-
 def snapshot(folder):
-    """Every file's bytes and modification time (ns)."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    """Every file's bytes and modification time (ns), but the lock file's: that one names the
+    last command that held the folder, a --resume that found nothing to do included."""
+    from nnscratch.cli.rundir import LOCK_NAME
+
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+            if p.name != LOCK_NAME}
 
 
 # ---------------------------------------------------------------------------- one writer
@@ -81,11 +54,35 @@ def test_a_second_writer_to_a_running_folder_is_refused_naming_the_running_one(r
 def test_a_writer_killed_with_sigkill_leaves_no_lock_behind(tmp_path, capsys):
     proc = start(LONG + ["--out", tmp_path])
     wait_for_line(proc, "epoch ")
+    # the lock is really held while it runs: a second writer is refused, naming it...
+    assert main(["train", "--quiet", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    assert f"(pid {proc.pid}, started " in one_line_error(capsys)
     proc.kill()  # SIGKILL: no handler, no cleanup runs
     proc.wait(timeout=60)
+    # ...and gone with the process: the next run proceeds
     assert main(["train", "--quiet", "--epochs", "1", "--hidden", "8", "--out",
                  str(tmp_path)]) == 0
     assert "test acc" in capsys.readouterr().out
+
+
+#: a run whose first epoch lasts seconds (1437 steps of a 2048-wide network, one image each):
+#: it holds its folder with no checkpoint there yet
+SLOW_FIRST_EPOCH = ["train", "--quiet", "--hidden", "2048,2048", "--no-batchnorm",
+                    "--batch-size", "1", "--epochs", "2"]
+
+
+def test_resume_of_a_folder_held_before_its_first_checkpoint_names_the_running_one(tmp_path,
+                                                                                  capsys):
+    proc = start(SLOW_FIRST_EPOCH + ["--out", tmp_path])
+    try:
+        wait_for_line(proc, "training ")  # printed once it holds the folder
+        assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 2
+        err = one_line_error(capsys)
+        assert not (tmp_path / "checkpoint.npz").exists()  # the case under test: none yet
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    assert f"{tmp_path} is in use by another `nnscratch train` (pid {proc.pid}, started " in err
 
 
 def test_resume_holds_the_lock_too(tmp_path, capsys):
@@ -149,6 +146,123 @@ def test_resume_of_a_run_that_stopped_early_says_so_and_writes_nothing(tmp_path,
         f"{tmp_path}: the run stopped early at epoch {epochs} of 40 (best epoch {best + 1}, "
         f"test acc {history['test_acc'][best]:.4f}); nothing to resume\n")
     assert snapshot(tmp_path) == before
+
+
+RESULTS = ("model.npz", "history.json", "curves.png")
+
+
+@pytest.mark.parametrize("lost", [RESULTS, ("model.npz",), ("curves.png",)])
+def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(tmp_path, capsys,
+                                                                             lost):
+    """Killed after its last checkpoint, before (or while) save_results wrote the results."""
+    from nnscratch.io import load_model
+
+    assert main(SHORT + ["--out", str(tmp_path)]) == 0
+    history = json.loads((tmp_path / "history.json").read_text())
+    model = load_model(tmp_path / "model.npz")
+    for name in lost:
+        (tmp_path / name).unlink()
+    capsys.readouterr()
+    assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    missing = " and ".join(lost)
+    assert out.splitlines()[0] == (
+        f"{tmp_path}: the run finished all 2 epochs (test acc {history['test_acc'][-1]:.4f}); "
+        f"{missing} missing: writing the results from its checkpoint")
+    assert all((tmp_path / name).exists() for name in RESULTS)
+    assert json.loads((tmp_path / "history.json").read_text()) == history
+    written = load_model(tmp_path / "model.npz")
+    for key, value in model.params.items():
+        assert np.array_equal(written.params[key], value), key
+
+
+def test_resume_of_a_run_stopped_early_without_its_model_writes_the_best_one(tmp_path, capsys):
+    from nnscratch.io import load_model
+
+    argv = ["train", "--quiet", "--hidden", "8", "--epochs", "40", "--early-stopping", "1",
+            "--optimizer", "sgd", "--lr", "2", "--lr-schedule", "none", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    model = load_model(tmp_path / "model.npz")
+    (tmp_path / "model.npz").unlink()
+    capsys.readouterr()
+    assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 0
+    assert "model.npz missing: writing the results" in capsys.readouterr().out
+    written = load_model(tmp_path / "model.npz")  # the best epoch's weights, restored
+    for key, value in model.params.items():
+        assert np.array_equal(written.params[key], value), key
+
+
+@pytest.mark.parametrize("callbacks", [
+    [1, 2],                                   # not a dict
+    {"EarlyStopping": "stopped"},             # its state not a dict
+    {"EarlyStopping": {"best_epoch": 1}},     # no "wait"
+    {"EarlyStopping": {"wait": 5}},           # no "best_epoch"
+    {"EarlyStopping": {"wait": [], "best_epoch": 1}},
+])
+def test_resume_with_damaged_early_stopping_state_is_one_line(tmp_path, capsys, callbacks):
+    args = {**TODAY["mlp"], "early_stopping": 1, "validation_split": 0.1}
+    assert main(["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1",
+                 "--early-stopping", "1", "--out", str(tmp_path)]) == 0
+    saved = load_checkpoint(tmp_path)
+    assert saved.config["args"] == args
+    save_checkpoint(tmp_path, saved.net, optimizer_state=saved.optimizer_state,
+                    rng=saved.rng_state, epoch=1, iteration=saved.iteration,
+                    history=saved.history, config=saved.config,
+                    extra={**saved.extra, "callbacks": callbacks})
+    capsys.readouterr()
+    assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 2
+    assert "early-stopping state" in one_line_error(capsys)
+
+
+# ---------------------------------------------------------------------------- what a run leaves
+
+@pytest.mark.parametrize("argv", [
+    ["--dataset", "mnsit"],                  # a typo: known before any file is read
+    ["--hidden", "8,x"],
+    ["--batch-size", "5000"],                # known once the data is loaded
+])
+def test_a_run_that_fails_before_writing_leaves_no_folder_behind(tmp_path, capsys, argv):
+    out = tmp_path / "runs" / "x"
+    assert main(["train", "--quiet", *argv, "--out", str(out)]) == 2
+    one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_run_leaves_a_folder_it_did_not_create_as_it_was(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["train", "--quiet", "--batch-size", "5000", "--out", str(tmp_path)]) == 2
+    one_line_error(capsys)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert {p.name for p in tmp_path.iterdir()} <= {"notes.txt", ".nnscratch-train.lock"}
+    # a --resume folder that was not there is not left there either
+    assert main(["train", "--quiet", "--resume", str(tmp_path / "none")]) == 2
+    assert "does not exist" in one_line_error(capsys)
+    assert not (tmp_path / "none").exists()
+
+
+# ---------------------------------------------------------------------------- without flock
+
+@pytest.mark.parametrize("errno_name", ["ENOLCK", "EOPNOTSUPP"])
+def test_a_filesystem_without_flock_runs_unlocked_with_a_warning(tmp_path, capsys, monkeypatch,
+                                                                  errno_name):
+    """Some network filesystems refuse flock: the run goes ahead and says it is unprotected."""
+    import errno
+    import fcntl
+
+    from nnscratch.cli import rundir
+
+    def refuse(fd, operation):
+        code = getattr(errno, errno_name)
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    assert main(SHORT + ["--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "test acc" in out and (tmp_path / "model.npz").exists()
+    assert err.count("\n") == 1 and err.startswith(f"nnscratch: warning: {tmp_path}")
+    assert "not protected against a second" in err
+    with rundir.run_lock(tmp_path), rundir.run_lock(tmp_path):  # unlocked: both go ahead
+        pass
 
 
 # ---------------------------------------------------------------------------- today's checkpoints

@@ -1,7 +1,8 @@
 """Every default the command line, compare-optimizers and NNClassifier use is the class's own:
 the expected values are read here from ``inspect.signature`` of the classes, never written out.
-(The exceptions are the recipes' own choices: the notebook's SGD rate 0.5 for its two-layer
-network, and the README's recipe for mlp, e.g. batch norm on.)"""
+(The exceptions are the recipes' own choices, each checked to be one: the notebook's SGD rate 0.5
+for its two-layer network, and the README's recipe for mlp: hidden 256,128, Adam, a cosine
+schedule, batch norm on; and --lr-schedule step's γ 0.5.)"""
 
 import importlib
 import inspect
@@ -13,7 +14,8 @@ from nnscratch.cli import build_parser, main
 from nnscratch.cli.runconfig import resolve
 from nnscratch.cli.train import build_net
 from nnscratch.nets import MultiLayerNet, TwoLayerNet
-from nnscratch.optim import OPTIMIZERS, SGD
+from nnscratch.optim import OPTIMIZERS, SGD, CosineLR, StepLR
+from nnscratch.train import Trainer
 from nnscratch.sklearn import NNClassifier
 
 
@@ -38,6 +40,13 @@ def started(monkeypatch):
 
     monkeypatch.setattr(module, "Trainer", Recording)
     return seen
+
+
+#: an option of `nnscratch train` and NNClassifier's hyperparameter (the same names) → the
+#: MultiLayerNet parameter it is passed to
+NET_PARAMETERS = {"activation": "activation", "weight_init": "weight_init",
+                  "weight_decay": "weight_decay_lambda", "dropout": "dropout",
+                  "batchnorm": "use_batchnorm"}
 
 
 # ---------------------------------------------------------------------------- nnscratch train
@@ -75,6 +84,44 @@ def test_train_two_layer_is_the_notebooks_network_as_two_layer_net_builds_it():
     assert description["weight_init_std"] == own_default(TwoLayerNet, "weight_init_std")
 
 
+#: the README's recipe for mlp, where it departs from the classes' own defaults
+MLP_RECIPE = {"hidden", "optimizer", "lr_schedule", "batchnorm"}
+
+
+def test_train_mlp_defaults_are_multilayernets_but_the_recipes_documented_choices():
+    from nnscratch.cli.runconfig import RECIPE
+
+    assert set(RECIPE) == MLP_RECIPE  # the documented exceptions, exactly
+    config = resolved("--model", "mlp")
+    for ours, theirs in NET_PARAMETERS.items():
+        value, expected = getattr(config, ours), own_default(MultiLayerNet, theirs)
+        if ours in MLP_RECIPE:  # an exception, and really one
+            assert value == RECIPE[ours] and value != expected, ours
+        else:
+            assert (type(value), value) == (type(expected), expected), ours
+    _, description = build_net(config, 64, 10, seed=0)
+    assert description == {"model": "mlp", **MultiLayerNet(64, (256, 128), 10,
+                                                           use_batchnorm=True).config()}
+    # the training side: Trainer's own would be SGD at a constant rate
+    trainer = Trainer(MultiLayerNet(2, (3,), 2), np.zeros((4, 2)), np.zeros(4, int), epochs=1,
+                      batch_size=2)
+    assert type(trainer.optimizer) is SGD and own_default(Trainer, "lr_schedule") is None
+    assert (config.optimizer, config.lr_schedule) == ("adam", "cosine")
+
+
+def test_train_schedules_are_the_classes_but_the_step_factor():
+    from nnscratch.cli.runconfig import STEP_GAMMA
+
+    cosine = resolved("--epochs", "12").schedule()
+    assert type(cosine) is CosineLR and cosine.total == 12
+    assert cosine.min_lr == own_default(CosineLR, "min_lr")
+    step = resolved("--epochs", "12", "--lr-schedule", "step").schedule()
+    assert type(step) is StepLR and step.step_size == 3  # epochs / 4: four levels
+    assert step.gamma == STEP_GAMMA == 0.5 != own_default(StepLR, "gamma")
+    assert resolved("--epochs", "3", "--lr-schedule", "step").schedule().step_size == 1
+    assert resolved("--lr-schedule", "none").schedule() is None
+
+
 # ---------------------------------------------------------------------------- compare-optimizers
 
 def test_compare_optimizers_trains_each_at_its_own_rate(started, tmp_path, capsys):
@@ -98,12 +145,6 @@ def test_nnclassifier_without_lr_trains_at_the_optimizers_own_rate(name):
     clf.fit(*small_data())
     assert type(clf._optimizer) is OPTIMIZERS[name]
     assert clf._optimizer.lr == own_default(OPTIMIZERS[name], "lr")
-
-
-#: NNClassifier's hyperparameter → the MultiLayerNet parameter it is passed to
-NET_PARAMETERS = {"activation": "activation", "weight_init": "weight_init",
-                  "weight_decay": "weight_decay_lambda", "dropout": "dropout",
-                  "batchnorm": "use_batchnorm"}
 
 
 def test_nnclassifier_network_defaults_are_multilayernets():

@@ -4,11 +4,8 @@ through the command line (one line, exit code 2)."""
 
 import json
 import os
-import queue
 import signal
 import subprocess
-import sys
-import threading
 
 import numpy as np
 import pytest
@@ -16,39 +13,12 @@ import pytest
 from nnscratch.cli import main
 from nnscratch.io import load_checkpoint, load_model
 
+from helpers import COMMAND, one_line_error, start, wait_for_line
+
 #: a small run that still takes a couple of seconds after its first epoch (0.06 s an epoch),
 #: so that the signal sent on the first epoch line lands well before the end
 RUN = ["train", "--model", "two-layer", "--hidden", "32", "--batch-size", "4", "--epochs", "36",
        "--seed", "3"]
-COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
-
-
-def start(args):
-    return subprocess.Popen(COMMAND + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-def wait_for_line(proc, prefix, timeout=60):
-    """The first stdout line of ``proc`` that starts with ``prefix`` (read in a thread, so a
-    process that never prints it fails the test instead of hanging it)."""
-    lines = queue.Queue()
-
-    def read():
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    while True:
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            proc.kill()
-            pytest.fail(f"no line starting with {prefix!r} within {timeout} s")
-        if line is None:
-            pytest.fail(f"the process ended without printing {prefix!r}: {proc.stderr.read()}")
-        if line.startswith(prefix):
-            return line
 
 
 def interrupt(args, signum):
@@ -129,13 +99,6 @@ SHORT = ["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1"]
 def finished(tmp_path):
     assert main(SHORT + ["--out", str(tmp_path)]) == 0
     return tmp_path
-
-
-def one_line_error(capsys):
-    err = capsys.readouterr().err
-    assert err.startswith("nnscratch: error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    return err
 
 
 @pytest.mark.parametrize("option, message", [

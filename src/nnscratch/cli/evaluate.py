@@ -38,9 +38,10 @@ def cmd_evaluate(args):
     from ..io import read_model
     from ..metrics import confusion_matrix, per_class_accuracy
     from ..validation import check_dataset, input_size, output_size
+    from .predict import trained_on
 
     model = read_model(args.model)
-    name = args.dataset or model.config.get("dataset")
+    name = args.dataset or trained_on(model, args.model, "give --dataset")
     if not name:
         raise NnscratchError(f"{args.model} does not say which dataset it was trained on: "
                              "give --dataset")

@@ -17,7 +17,8 @@ def add_parser(sub):
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PNG or JPEG files")
     p.add_argument("--like", choices=tuple(RECIPES), default=None,
                    help="prepare the pictures like this dataset's images (default: the dataset "
-                        "the model file says it was trained on)")
+                        "the model file says it was trained on, else the one whose pictures "
+                        "have the model's input size: 64 → digits)")
     p.set_defaults(func=cmd_predict)
 
 
@@ -30,25 +31,61 @@ def format_prediction(name, probs, top=TOP):
 
 def recipe_for(model, like, path):
     """The dataset whose preparation the pictures get: ``like`` (--like), else the one the model
-    file says it was trained on; checked against the model's input size."""
+    file says it was trained on, else the one recipe whose pictures have the model's input size;
+    checked against that size."""
     from ..errors import NnscratchError
     from ..images import RECIPES, input_size_of
     from ..validation import input_size
 
-    flags = [f"--like {name}" for name in RECIPES]
-    how = f"give {', '.join(flags[:-1])} or {flags[-1]}"
-    like = like or model.config.get("dataset")
+    n_inputs = input_size(model.net)
+    like = like or trained_on(model, path, "give --like")
     if like is None:
-        raise NnscratchError(f"{path} does not say which dataset it was trained on, so not how to "
-                             f"prepare the pictures: {how}")
+        like = _only_fit(n_inputs, path)
     if like not in RECIPES:
         raise NnscratchError(f"{path} was trained on {like!r}, whose pictures predict does not "
-                             f"know how to prepare: {how}")
-    n_inputs, wanted = input_size(model.net), input_size_of(like)
+                             f"know how to prepare: {_give(RECIPES)}")
+    wanted = input_size_of(like)
     if n_inputs != wanted:
         raise NnscratchError(f"the model takes {n_inputs} inputs, but a picture prepared like "
                              f"{like} has {wanted}: give the --like of the data it learned from")
     return like
+
+
+def trained_on(model, path, what_to_do):
+    """The dataset name the model file's training settings give, None where they give none;
+    damaged settings are an error ending in ``what_to_do``."""
+    from ..errors import NnscratchError
+
+    config = model.meta.get("config") or {}
+    if not isinstance(config, dict) or not isinstance(config.get("dataset", ""), str):
+        raise NnscratchError(f"{path}: its training settings ({str(config)[:60]}) are damaged: "
+                             f"{what_to_do}")
+    return config.get("dataset") or None
+
+
+def _only_fit(n_inputs, path):
+    """The one recipe whose pictures have ``n_inputs`` values (the model file names none)."""
+    from ..errors import NnscratchError
+    from ..images import RECIPES, input_size_of
+
+    fits = [name for name in RECIPES if input_size_of(name) == n_inputs]
+    if len(fits) == 1:
+        return fits[0]
+    if fits:
+        raise NnscratchError(f"{path} does not say which dataset it was trained on, and its "
+                             f"{n_inputs} inputs fit {' and '.join(fits)}, prepared "
+                             f"differently: {_give(fits)}")
+    by_size = {}
+    for name in RECIPES:
+        by_size.setdefault(input_size_of(name), []).append(name)
+    sizes = " or ".join(f"{size} ({', '.join(names)})" for size, names in by_size.items())
+    raise NnscratchError(f"{path} takes {n_inputs} inputs, but predict prepares pictures of "
+                         f"{sizes} inputs: this model does not classify pictures")
+
+
+def _give(names):
+    flags = [f"--like {name}" for name in names]
+    return f"give {', '.join(flags[:-1])} or {flags[-1]}"
 
 
 def cmd_predict(args):

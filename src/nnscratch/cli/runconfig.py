@@ -3,8 +3,9 @@
     the parsed command line (None for every option left out)
     + with --resume, the options saved in the checkpoint (a different value given on the
       command line is an error: the run continues as it was started)
-    + for every option still left out, its default: the tables below, the notebook network's
-      own signature (TwoLayerNet), and each optimizer's own default rate (``optim.default_lr``)
+    + for every option still left out, its default: the networks' own signatures
+      (MultiLayerNet, TwoLayerNet) but the recipe's documented choices (``RECIPE``), the tables
+      below, and each optimizer's own default rate (``optim.default_lr``)
     → RunConfig, frozen.
 
 Nothing rewrites the parsed arguments. The options saved in a checkpoint (its config's "args")
@@ -16,7 +17,7 @@ import dataclasses
 import inspect
 
 from ..errors import NnscratchError
-from ..nets import TwoLayerNet
+from ..nets import MultiLayerNet, TwoLayerNet
 
 #: options every model shares
 DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
@@ -25,14 +26,32 @@ DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
 #: the small digits set takes DEFAULTS' 40 epochs of 32.
 DATASET_DEFAULTS = {"mnist": {"batch_size": 100, "epochs": 10},
                     "fashion-mnist": {"batch_size": 100, "epochs": 10}}
-#: What an option left out means for each model: for mlp the README's default recipe (chosen on
-#: validation splits of Fashion-MNIST and digits), for two-layer the notebook's network as
-#: TwoLayerNet builds it by default.
+#: The README's default recipe (chosen on validation splits of Fashion-MNIST and digits), where
+#: it departs from the classes' own defaults:
+RECIPE = {
+    "hidden": (256, 128),     # MultiLayerNet has no default width; two layers fit 784 inputs well
+    "optimizer": "adam",      # Trainer's SGD needs a rate tuned per dataset; Adam's own one works
+    "lr_schedule": "cosine",  # Trainer's rate is constant; annealed, the last epochs settle
+    "batchnorm": True,        # MultiLayerNet's off is the book's plain net; on trains faster
+}
+#: the mlp options that are MultiLayerNet's parameters: option → parameter
+NET_PARAMETERS = {"activation": "activation", "weight_init": "weight_init",
+                  "weight_decay": "weight_decay_lambda", "dropout": "dropout",
+                  "batchnorm": "use_batchnorm"}
+
+
+def _own_defaults(cls, parameters):
+    """{option: the default of ``cls``'s parameter it is passed to}."""
+    signature = inspect.signature(cls).parameters
+    return {option: signature[name].default for option, name in parameters.items()}
+
+
+#: What an option left out means for each model: for mlp MultiLayerNet's own defaults but the
+#: recipe's choices, for two-layer the notebook's network as TwoLayerNet builds it by default.
 MODEL_DEFAULTS = {
-    "mlp": {"hidden": (256, 128), "activation": "relu", "weight_init": "he", "optimizer": "adam",
-            "lr_schedule": "cosine", "weight_decay": 0.0, "dropout": 0.0, "batchnorm": True},
-    "two-layer": {"hidden": (100,),
-                  "activation": inspect.signature(TwoLayerNet).parameters["activation"].default,
+    "mlp": {**_own_defaults(MultiLayerNet, NET_PARAMETERS), **RECIPE},
+    "two-layer": {"hidden": (100,),  # the notebook's width (TwoLayerNet has no default)
+                  **_own_defaults(TwoLayerNet, {"activation": "activation"}),
                   "optimizer": "sgd", "lr_schedule": "none"},
 }
 #: options only a MultiLayerNet has (None in a two-layer run's options)
@@ -41,6 +60,7 @@ MLP_ONLY = ("weight_init", "weight_decay", "dropout", "batchnorm")
 #: pairing starts at the optimizer's own default rate.
 NOTEBOOK_SGD_LR = 0.5
 #: --lr-schedule step: the rate is multiplied by STEP_GAMMA every epochs // STEP_PARTS epochs
+#: (not StepLR's own γ 0.1: over four levels that ends at 1/1000 of the rate; halving, at 1/8)
 STEP_PARTS, STEP_GAMMA = 4, 0.5
 #: the fraction of the training data held out for validation when --early-stopping is given
 #: without --validation-split
@@ -142,10 +162,13 @@ def _saved_options(given, checkpoint):
 def _with_defaults(options):
     """Options with None for those left out → the RunConfig (and errors for options that
     contradict each other)."""
+    from ..datasets import DATASETS
     from ..optim import OPTIMIZERS, check_optimizer_lr
+    from ..validation import check_choice
 
     o = dict(options)
     dataset = o["dataset"] if o["dataset"] is not None else DEFAULTS["dataset"]
+    check_choice(dataset, sorted(DATASETS), "dataset")  # a typo stops before any file is made
     _fill(o, {**DEFAULTS, **DATASET_DEFAULTS.get(dataset, {})})
     if o["model"] == "two-layer":
         given = [name for name in MLP_ONLY if o[name] not in (None, 0, 0.0, False)]

@@ -1,16 +1,20 @@
-"""A run's folder (``nnscratch train --out DIR``): one writer at a time, and whether the run
-saved there is over.
+"""A run's folder (``nnscratch train --out DIR``): one writer at a time, nothing left behind by a
+run that failed before writing there, and whether the run saved there is over.
 
 The lock is an OS lock (``fcntl.flock``) on ``DIR/.nnscratch-train.lock``, held for the whole
 run, --resume included. The operating system drops it when the process ends, however it ends
 (SIGKILL and power loss too), so no stale lock is ever left to clean up: the file that stays
-behind only names the last run that held it. Where ``fcntl`` does not exist (Windows), runs
-take no lock: two runs on one folder there are not detected.
+behind only names the last run that held it. Where ``fcntl`` does not exist (Windows) or the
+filesystem refuses flock (some network filesystems), runs take no lock: two runs on one folder
+there are not detected.
 """
 
 import contextlib
+import errno
 import os
+import sys
 import time
+from pathlib import Path
 
 from ..errors import NnscratchError
 
@@ -20,6 +24,31 @@ except ImportError:  # Windows
     fcntl = None
 
 LOCK_NAME = ".nnscratch-train.lock"
+#: what the results of a finished run are: written by ``train.save_results`` after its last
+#: checkpoint
+RESULTS = ("model.npz", "history.json", "curves.png")
+#: flock's errors on a filesystem that has no such locks (not another holder's)
+NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+@contextlib.contextmanager
+def run_folder(folder):
+    """``with run_folder(folder):`` ``folder`` exists (made with its parents if missing) and
+    this process is its only writer (:func:`run_lock`). If the block fails and the folder, made
+    here, holds nothing but the lock file, what was made here is removed again."""
+    folder = Path(folder)
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with run_lock(folder):
+            yield folder
+    except BaseException:
+        if made and {p.name for p in folder.iterdir()} <= {LOCK_NAME}:
+            (folder / LOCK_NAME).unlink(missing_ok=True)
+            for path in made:  # the deepest first; one someone else wrote into stays
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+        raise
 
 
 @contextlib.contextmanager
@@ -39,6 +68,14 @@ def run_lock(folder):
             raise NnscratchError(f"{folder} is in use by another `nnscratch train` "
                                  f"({holder or 'it is just starting'}): wait for it to end, "
                                  "or give another --out") from None
+        except OSError as exc:
+            if exc.errno not in NO_FLOCK:
+                raise
+            print(f"nnscratch: warning: {folder} is on a filesystem without file locks "
+                  f"({exc.strerror}): it is not protected against a second `nnscratch train` "
+                  "writing there", file=sys.stderr, flush=True)
+            yield
+            return
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
                   .encode(), 0)
@@ -47,18 +84,60 @@ def run_lock(folder):
         os.close(fd)  # releases the lock
 
 
+def missing_results(folder):
+    """The results (:data:`RESULTS`) not in ``folder``, in that order."""
+    return [name for name in RESULTS if not (Path(folder) / name).is_file()]
+
+
 def finished(checkpoint, config, folder):
-    """The line to print when the run saved in ``checkpoint`` is over (all ``config.epochs``
-    done, or stopped early by its patience), else None."""
-    test_acc = checkpoint.history.get("test_acc") or []
+    """What to say when the run saved in ``checkpoint`` is over (all ``config.epochs`` done, or
+    stopped early by its patience), else None: '{folder}: the run finished all 40 epochs (test
+    acc 0.9800)'."""
+    history = checkpoint.history if isinstance(checkpoint.history, dict) else {}
     if checkpoint.epoch >= config.epochs:
-        acc = f" (test acc {test_acc[-1]:.4f})" if test_acc else ""
-        return f"{folder}: the run finished all {config.epochs} epochs{acc}; nothing to resume"
-    # early stopping's saved state (callback state is kept under the callback's class name)
-    stopper = checkpoint.extra.get("callbacks", {}).get("EarlyStopping")
-    if config.early_stopping is None or not stopper or stopper["wait"] < config.early_stopping:
+        acc = _test_acc(history, -1)
+        return f"{folder}: the run finished all {config.epochs} epochs{f' ({acc})' if acc else ''}"
+    if config.early_stopping is None:
         return None
-    best = int(stopper["best_epoch"])
-    acc = f", test acc {test_acc[best - 1]:.4f}" if len(test_acc) >= best > 0 else ""
+    wait, best = _early_stopping_state(checkpoint)
+    if wait is None or wait < config.early_stopping:
+        return None
+    acc = _test_acc(history, best - 1) if best > 0 else None
     return (f"{folder}: the run stopped early at epoch {checkpoint.epoch} of {config.epochs} "
-            f"(best epoch {best}{acc}); nothing to resume")
+            f"(best epoch {best}{f', {acc}' if acc else ''})")
+
+
+def _test_acc(history, index):
+    """'test acc 0.9800' for epoch ``index`` (from 0; -1 the last) of ``history``, or None."""
+    test_acc = history.get("test_acc")
+    if not isinstance(test_acc, list) or not -len(test_acc) <= index < len(test_acc):
+        return None
+    value = test_acc[index]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return f"test acc {value:.4f}"
+
+
+def _early_stopping_state(checkpoint):
+    """(wait, best_epoch) of the EarlyStopping state in ``checkpoint`` (callback state is kept
+    under the callback's class name), (None, None) if it has none."""
+    damaged = NnscratchError(f"checkpoint {str(checkpoint.path)!r}: its early-stopping state is "
+                             "damaged: start the run again (or resume it from Python with "
+                             "Trainer.load_checkpoint)")
+    extra = checkpoint.extra
+    callbacks = extra.get("callbacks", {}) if isinstance(extra, dict) else None
+    if not isinstance(callbacks, dict):
+        raise damaged
+    stopper = callbacks.get("EarlyStopping")
+    if not stopper:
+        return None, None
+    try:
+        wait, best = stopper["wait"], stopper["best_epoch"]
+    except (KeyError, TypeError):
+        raise damaged from None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (wait, best)):
+        raise damaged
+    try:
+        return int(wait), int(best)
+    except (ValueError, OverflowError):  # nan, inf
+        raise damaged from None

@@ -148,20 +148,26 @@ def build_net(config, n_features, n_classes, seed):
 
 def cmd_train(args):
     from ..io import load_checkpoint
-    from .rundir import finished, run_lock
+    from .rundir import finished, missing_results, run_folder
 
-    checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
-    config = resolve(args, checkpoint)
-    if checkpoint is not None:
-        over = finished(checkpoint, config, args.resume)
-        if over is not None:  # nothing to do, and nothing written
-            print(over)
-            return 0
     out = args.out if args.out is not None else args.resume
-    if out is None:
-        return run(config, checkpoint, None, args.data_dir, args.quiet)
-    out.mkdir(parents=True, exist_ok=True)
-    with run_lock(out):
+    if args.resume is None:
+        config = resolve(args)  # bad options stop here, before any folder is made
+        if out is None:
+            return run(config, None, None, args.data_dir, args.quiet)
+    # the checkpoint is read under the lock: a running writer is named, never read mid-run
+    with run_folder(out):
+        checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
+        if checkpoint is not None:
+            config = resolve(args, checkpoint)
+            over = finished(checkpoint, config, args.resume)
+            missing = missing_results(out)
+            if over is not None and not missing:  # nothing to do, and nothing written
+                print(f"{over}; nothing to resume")
+                return 0
+            if over is not None:  # stopped after its last checkpoint, before its results
+                print(f"{over}; {' and '.join(missing)} missing: writing the results from its "
+                      "checkpoint", flush=True)
         return run(config, checkpoint, out, args.data_dir, args.quiet)
 
 

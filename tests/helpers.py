@@ -1,0 +1,49 @@
+"""What the tests that run `nnscratch` as a real process share: starting it, reading its output
+line by line without hanging, and checking a one-line error."""
+
+import queue
+import subprocess
+import sys
+import threading
+
+import pytest
+
+#: the `nnscratch` command, run by this Python (so that it sees the PYTHONPATH the tests see)
+COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
+
+
+def start(args):
+    """``nnscratch ARGS...`` as a running process, stdout and stderr piped as text."""
+    return subprocess.Popen(COMMAND + [str(a) for a in args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_line(proc, prefix, timeout=60):
+    """The first stdout line of ``proc`` that starts with ``prefix`` (read in a thread, so a
+    process that never prints it fails the test instead of hanging it)."""
+    lines = queue.Queue()
+
+    def read():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            proc.kill()
+            pytest.fail(f"no line starting with {prefix!r} within {timeout} s")
+        if line is None:
+            pytest.fail(f"the process ended without printing {prefix!r}: {proc.stderr.read()}")
+        if line.startswith(prefix):
+            return line
+
+
+def one_line_error(capsys):
+    """stderr of the command just run in-process: one `nnscratch: error: ...` line, returned."""
+    err = capsys.readouterr().err
+    assert err.startswith("nnscratch: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
