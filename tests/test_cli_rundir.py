@@ -19,12 +19,8 @@ SHORT = ["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1"]
 
 
 def snapshot(folder):
-    """Every file's bytes and modification time (ns), but the lock file's: that one names the
-    last command that held the folder, a --resume that found nothing to do included."""
-    from nnscratch.cli.rundir import LOCK_NAME
-
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
-            if p.name != LOCK_NAME}
+    """Every file's bytes and modification time (ns), the lock file's too."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
 
 
 # ---------------------------------------------------------------------------- one writer
@@ -89,7 +85,8 @@ def test_resume_holds_the_lock_too(tmp_path, capsys):
     from nnscratch.cli.rundir import run_lock
 
     unfinished_checkpoint(tmp_path, TODAY["mlp"])
-    with run_lock(tmp_path):
+    with run_lock(tmp_path) as announce:
+        announce()
         assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 2
     assert f"(pid {os.getpid()}, started " in one_line_error(capsys)
     assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 0  # released: it proceeds
@@ -109,7 +106,12 @@ def test_the_lock_is_taken_once_per_folder_and_released_after(tmp_path):
     from nnscratch.cli.rundir import run_lock
     from nnscratch.errors import NnscratchError
 
-    with run_lock(tmp_path):
+    with run_lock(tmp_path):  # held, before it names itself
+        with pytest.raises(NnscratchError, match=r"\(it is just starting\)"):
+            with run_lock(tmp_path):
+                pass
+    with run_lock(tmp_path) as announce:
+        announce()
         with pytest.raises(NnscratchError, match=rf"\(pid {os.getpid()}, started \d{{4}}-"):
             with run_lock(tmp_path):
                 pass

@@ -1,12 +1,13 @@
 """A run's folder (``nnscratch train --out DIR``): one writer at a time, nothing left behind by a
 run that failed before writing there, and whether the run saved there is over.
 
-The lock is an OS lock (``fcntl.flock``) on ``DIR/.nnscratch-train.lock``, held for the whole
-run, --resume included. The operating system drops it when the process ends, however it ends
-(SIGKILL and power loss too), so no stale lock is ever left to clean up: the file that stays
-behind only names the last run that held it. Where ``fcntl`` does not exist (Windows) or the
-filesystem refuses flock (some network filesystems), runs take no lock: two runs on one folder
-there are not detected.
+The lock is an OS lock (``fcntl.flock``) on the folder itself, held for the whole run, --resume
+included. The operating system drops it when the process ends, however it ends (SIGKILL and
+power loss too), so no stale lock is ever left to clean up. A run that goes on to train names
+itself (pid, start time) in ``DIR/.nnscratch-train.lock`` for a second writer's error; a
+--resume that finds nothing to do writes nothing at all. Where ``fcntl`` does not exist
+(Windows) or the filesystem refuses flock (some network filesystems), runs take no lock: two runs
+on one folder there are not detected.
 """
 
 import contextlib
@@ -23,6 +24,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
+#: the file in which the run holding a folder names itself
 LOCK_NAME = ".nnscratch-train.lock"
 #: what the results of a finished run are: written by ``train.save_results`` after its last
 #: checkpoint
@@ -33,15 +35,15 @@ NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 @contextlib.contextmanager
 def run_folder(folder):
-    """``with run_folder(folder):`` ``folder`` exists (made with its parents if missing) and
-    this process is its only writer (:func:`run_lock`). If the block fails and the folder, made
+    """``with run_folder(folder) as announce:`` ``folder`` exists (made with its parents if
+    missing) and this process is its only writer (:func:`run_lock`, whose ``announce`` it gives). If the block fails and the folder, made
     here, holds nothing but the lock file, what was made here is removed again."""
     folder = Path(folder)
     made = [p for p in (folder, *folder.parents) if not p.exists()]
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with run_lock(folder):
-            yield folder
+        with run_lock(folder) as announce:
+            yield announce
     except BaseException:
         if made and {p.name for p in folder.iterdir()} <= {LOCK_NAME}:
             (folder / LOCK_NAME).unlink(missing_ok=True)
@@ -53,35 +55,44 @@ def run_folder(folder):
 
 @contextlib.contextmanager
 def run_lock(folder):
-    """``with run_lock(folder):`` this process is the only `nnscratch train` writing to
-    ``folder`` (an existing directory); a second one gets an NnscratchError naming the first
-    (its pid and start time, read from the lock file)."""
+    """``with run_lock(folder) as announce:`` this process is the only `nnscratch train` writing
+    to ``folder`` (an existing directory); a second one gets an NnscratchError naming the first
+    (its pid and start time, which ``announce()`` writes, once the run is going to write)."""
     if fcntl is None:
-        yield
+        yield _nothing
         return
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = os.open(folder, os.O_RDONLY)  # flock works on a directory's descriptor: no file to make
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
             raise NnscratchError(f"{folder} is in use by another `nnscratch train` "
-                                 f"({holder or 'it is just starting'}): wait for it to end, "
-                                 "or give another --out") from None
+                                 f"({_holder(folder) or 'it is just starting'}): wait for it to "
+                                 "end, or give another --out") from None
         except OSError as exc:
             if exc.errno not in NO_FLOCK:
                 raise
             print(f"nnscratch: warning: {folder} is on a filesystem without file locks "
                   f"({exc.strerror}): it is not protected against a second `nnscratch train` "
                   "writing there", file=sys.stderr, flush=True)
-            yield
+            yield _nothing
             return
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
-                  .encode(), 0)
-        yield
+        yield lambda: (Path(folder) / LOCK_NAME).write_text(
+            f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
     finally:
         os.close(fd)  # releases the lock
+
+
+def _nothing():
+    """``announce`` where there is no lock to name."""
+
+
+def _holder(folder):
+    """What the running holder of ``folder`` wrote about itself, or '' (not yet, or unreadable)."""
+    try:
+        return (Path(folder) / LOCK_NAME).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
 
 
 def missing_results(folder):

@@ -156,7 +156,7 @@ def cmd_train(args):
         if out is None:
             return run(config, None, None, args.data_dir, args.quiet)
     # the checkpoint is read under the lock: a running writer is named, never read mid-run
-    with run_folder(out):
+    with run_folder(out) as announce:
         checkpoint = load_checkpoint(args.resume) if args.resume is not None else None
         if checkpoint is not None:
             config = resolve(args, checkpoint)
@@ -168,6 +168,7 @@ def cmd_train(args):
             if over is not None:  # stopped after its last checkpoint, before its results
                 print(f"{over}; {' and '.join(missing)} missing: writing the results from its "
                       "checkpoint", flush=True)
+        announce()  # from here on this run writes to the folder: name it for a second writer
         return run(config, checkpoint, out, args.data_dir, args.quiet)
 
 
