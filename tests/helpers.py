@@ -1,5 +1,6 @@
-"""What the tests that run `nnscratch` as a real process share: starting it, reading its output
-line by line without hanging, and checking a one-line error."""
+"""What several test files share: running `nnscratch` as a real process (starting it, reading
+its output line by line without hanging, checking a one-line error) and stopping a Trainer after
+a given iteration (StopAt)."""
 
 import queue
 import subprocess
@@ -7,6 +8,8 @@ import sys
 import threading
 
 import pytest
+
+from nnscratch.callbacks import Callback
 
 #: the `nnscratch` command, run by this Python (so that it sees the PYTHONPATH the tests see)
 COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
@@ -47,3 +50,15 @@ def one_line_error(capsys):
     assert err.startswith("nnscratch: error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err
     return err
+
+
+
+class StopAt(Callback):
+    """Asks the trainer to stop after iteration ``k`` (what Ctrl-C does through the handler)."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def on_iteration_end(self, trainer, loss):
+        if trainer.iteration == self.k:
+            trainer.request_stop()

@@ -3,6 +3,7 @@ bit-identical to the same run never interrupted."""
 
 import numpy as np
 import pytest
+from helpers import StopAt
 
 from nnscratch.errors import NnscratchError
 from nnscratch.io import load_checkpoint, load_model, save_model
@@ -38,17 +39,6 @@ RUNS = {
                              lr_schedule=CosineLR(3), validation_split=0.2,
                              early_stopping=5)),
 }
-
-
-class StopAt(Callback):
-    """Asks the trainer to stop after iteration ``k`` (what Ctrl-C does through the handler)."""
-
-    def __init__(self, k):
-        self.k = k
-
-    def on_iteration_end(self, trainer, loss):
-        if trainer.iteration == self.k:
-            trainer.request_stop()
 
 
 def make(run, net_seed=1, callbacks=()):

@@ -3,24 +3,16 @@ checkpoint's ``extra`` (which checkpoints written before keep), and the derived 
 
 import numpy as np
 import pytest
+from helpers import StopAt
 
 from nnscratch import checkpoints
 from nnscratch.io import load_checkpoint
 from nnscratch.nets import MultiLayerNet
 from nnscratch.optim import Adam
-from nnscratch.train import Callback, CheckpointSaver, Trainer, TrainingInterrupted
+from nnscratch.train import CheckpointSaver, Trainer, TrainingInterrupted
 
 rng = np.random.default_rng(3)
 X, T = rng.normal(size=(60, 6)), rng.integers(0, 3, 60)
-
-
-class StopAt(Callback):
-    def __init__(self, k):
-        self.k = k
-
-    def on_iteration_end(self, trainer, loss):
-        if trainer.iteration == self.k:
-            trainer.request_stop()
 
 
 def make(callbacks=(), net_seed=0):
