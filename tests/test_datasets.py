@@ -77,8 +77,9 @@ def test_validation_split_is_stratified_seeded_and_disjoint():
 
 
 def test_unknown_dataset_and_bad_dtype():
-    with pytest.raises(NnscratchError, match="unknown dataset 'cifar'.*digits, fashion-mnist, "
-                                             "mnist"):
+    with pytest.raises(NnscratchError, match="unknown dataset 'cifar': use one of circles, "
+                                             "digits, fashion-mnist, gaussians, mnist, moons, "
+                                             "spiral, xor$"):
         load_dataset("cifar")
     with pytest.raises(NnscratchError, match="dtype must be float32 or float64"):
         load_dataset("digits", dtype=np.int32)

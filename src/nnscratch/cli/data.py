@@ -17,7 +17,7 @@ def add_parser(sub):
         a = actions.add_parser(name, help=help_text, description=help_text,
                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         if with_name:
-            a.add_argument("name", metavar="NAME", help="mnist, fashion-mnist or digits")
+            a.add_argument("name", metavar="NAME", help="a dataset of `nnscratch data list`")
         a.add_argument("--data-dir", type=Path, default=None,
                        help="folder to look in first (and to download into)")
         a.set_defaults(func=func)
@@ -35,9 +35,13 @@ def add_parser(sub):
 def cmd_list(args):
     from ..datasets import DATASETS
     from ..datasets.sources import SPECS, download_dir, locate
+    from ..datasets.toy2d import TOY_DATASETS
 
     for name, description in DATASETS.items():
         print(f"{name}: {description}")
+        if name in TOY_DATASETS:
+            print("  generated on the spot (options: nnscratch.datasets.toy2d)")
+            continue
         if name not in SPECS:
             print("  found: bundled with scikit-learn (always available)")
             continue
@@ -58,8 +62,13 @@ def cmd_download(args):
     from ..datasets.mnist import read_files
     from ..datasets.sources import SPECS, get_spec
 
+    from ..datasets.toy2d import TOY_DATASETS
+
     if args.name == "digits":
         print("digits is bundled with scikit-learn: nothing to download")
+        return 0
+    if args.name in TOY_DATASETS:
+        print(f"{args.name} is generated on the spot: nothing to download")
         return 0
     if args.name not in SPECS:
         get_spec(args.name)  # raises the error that lists the downloadable datasets

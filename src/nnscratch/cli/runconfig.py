@@ -183,9 +183,9 @@ def _with_defaults(options):
         o["lr"] = default_lr(o["model"], o["optimizer"])
     else:
         check_optimizer_lr(OPTIMIZERS[o["optimizer"]], o["lr"])
-    if o["dtype"] is None:  # float32: as accurate and faster, where the data is large
+    if o["dtype"] is None:  # float32: as accurate and faster, on the 60,000-image sets
         o["dtype"] = ("float32" if o["model"] == "mlp" and o["grad"] == "backprop"
-                      and o["dataset"] != "digits" else "float64")
+                      and o["dataset"] in DATASET_DEFAULTS else "float64")
     if o["validation_split"] is None and o["early_stopping"] is not None:
         o["validation_split"] = EARLY_STOPPING_SPLIT
     if o["early_stopping"] is not None and not o["validation_split"]:

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..errors import NnscratchError
 from ..functions import one_hot as encode_one_hot
 from ..validation import check_choice, check_float_dtype
 from .base import Dataset
@@ -9,11 +10,14 @@ from .digits import DIGITS_MAX_PIXEL, load_digits
 from .mnist import load_idx_dataset
 from .sources import SPECS
 from .splits import stratified_split
+from .toy2d import K_CLASSES, TOY_DATASETS, load_toy
 
-#: name → one-line description; "digits" is bundled, the others are IDX datasets (sources.SPECS).
+#: name → one-line description; "digits" is bundled, "mnist" and "fashion-mnist" are IDX datasets
+#: (sources.SPECS), the toy 2-D sets (toy2d) are generated.
 DATASETS = {"digits": "scikit-learn's 8×8 handwritten digits, bundled (1,797 images)",
             "mnist": "MNIST handwritten digits, 28×28 (60,000 train, 10,000 test)",
-            "fashion-mnist": "Fashion-MNIST article images, 28×28 (60,000 train, 10,000 test)"}
+            "fashion-mnist": "Fashion-MNIST article images, 28×28 (60,000 train, 10,000 test)",
+            **TOY_DATASETS}
 
 #: the pixel value that normalisation maps to 1
 IDX_MAX_PIXEL = 255.0
@@ -22,7 +26,8 @@ IDX_MAX_PIXEL = 255.0
 def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=True,
                  one_hot=False, dtype=None, val_size=None, seed=0, verify=True,
                  **options):
-    """Load dataset ``name`` ("digits", "mnist" or "fashion-mnist") as a :class:`Dataset`.
+    """Load dataset ``name`` (one of ``DATASETS``: "digits", "mnist", "fashion-mnist", or a toy
+    2-D set: "moons", "circles", "spiral", "xor", "gaussians") as a :class:`Dataset`.
 
     Parameters
     ----------
@@ -40,12 +45,20 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
     seed : seeds the validation split (and the digits train/test split).
     verify : check every file against its official SHA-256 (leave on).
     options : for digits ``test_size``; for IDX sets the downloader's ``timeout``, ``retries``,
-        ``backoff``, ``progress``.
+        ``backoff``, ``progress``; for the toy sets ``n_samples``, ``noise``, ``classes`` (spiral,
+        gaussians) and ``test_size`` (see :mod:`.toy2d`). The toy sets are points, not images:
+        ``normalize`` leaves them as drawn and ``flatten=False`` is an error.
     """
     check_choice(name, sorted(DATASETS), "dataset")
     dtype = check_float_dtype(dtype if dtype is not None
-                              else np.float64 if name == "digits" else np.float32)
-    if name == "digits":
+                              else np.float32 if name in SPECS else np.float64)
+    if name in TOY_DATASETS:
+        if not flatten:
+            raise NnscratchError(f"{name} holds 2-D points, not images: it has no (N, 1, H, W) "
+                                 "form; leave flatten on")
+        data = load_toy(name, seed=seed, dtype=dtype, **_toy_options(name, options))
+        image_shape = None
+    elif name == "digits":
         data = load_digits(seed=seed, dtype=dtype, **options)
         if not normalize:  # k/16 is exact in binary floating point, so this restores k exactly
             data.x_train = data.x_train * dtype.type(DIGITS_MAX_PIXEL)
@@ -75,3 +88,13 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
             if t is not None:
                 setattr(data, attr, encode_one_hot(t, data.n_classes).astype(dtype))
     return data
+
+
+def _toy_options(name, options):
+    """The toy set's options, or an error naming the ones it takes (instead of a TypeError)."""
+    allowed = ("n_samples", "noise", "test_size") + (("classes",) if name in K_CLASSES else ())
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise NnscratchError(f"{name} takes the options {', '.join(allowed)}; got "
+                             f"{', '.join(unknown)}")
+    return options
