@@ -1,0 +1,195 @@
+"""One training session: the network, optimizer and Trainer of one browser tab.
+
+The learning is the library's: ``Trainer.batches()`` gives an epoch's mini-batches and
+``Trainer.step(batch)`` takes one step of the optimizer, W ← update(W, ∂L/∂W); the session only
+decides how many steps a request takes and records the epoch's results when one ends (the
+trainer's history: ``train_loss`` per iteration, ``train_acc`` and ``test_acc`` per epoch, plus
+``test_loss`` and ``epoch_loss`` per epoch for the page's curves, ``lr`` with a schedule).
+"""
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from ..datasets import load_dataset
+from ..datasets.toy2d import TOY_DATASETS
+from ..errors import NnscratchError
+from ..interrupt import TrainingDiverged
+from ..nets import MultiLayerNet
+from ..optim import CosineLR, StepLR, make_optimizer
+from ..train import Trainer
+from . import views
+from .settings import STEP_GAMMA, validate
+
+#: the most iterations one request may run, and the most epochs
+MAX_ITERATIONS = 2000
+MAX_EPOCHS = 20
+#: digits of the curves' values sent to the page (the history download keeps them all)
+CURVE_DECIMALS = 5
+
+
+class RequestError(NnscratchError):
+    """A request the session cannot do; ``status`` is the HTTP status to answer it with."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+def load_data(s):
+    """The Dataset the settings ``s`` ask for (2-D points or digits), drawn from the seed."""
+    if s["dataset"] in TOY_DATASETS:
+        options = {"n_samples": s["n_samples"], "test_size": s["test_size"]}
+        if s["noise"] is not None:
+            options["noise"] = s["noise"]
+        if s["dataset"] in ("spiral", "gaussians"):
+            options["classes"] = s["classes"]
+        return load_dataset(s["dataset"], seed=s["seed"], **options)
+    return load_dataset("digits", seed=s["seed"], test_size=s["test_size"])
+
+
+def make_schedule(s):
+    """The learning-rate schedule of the settings, or None for a constant rate."""
+    if s["schedule"] == "step":
+        return StepLR(s["schedule_epochs"], STEP_GAMMA)
+    if s["schedule"] == "cosine":
+        return CosineLR(s["schedule_epochs"])
+    return None
+
+
+class Session:
+    """A network learning the settings' data; ``lock`` serialises the requests of one tab.
+
+    ``last_used`` (time.monotonic) is when a request last touched it, for expiry."""
+
+    def __init__(self, settings):
+        self.lock = threading.Lock()
+        self.last_used = time.monotonic()
+        self.reset(settings)
+
+    def reset(self, settings):
+        """Start again from scratch with ``settings`` (validated here): the same settings and
+        seed give the same data, the same initial weights and the same batches."""
+        s = validate(settings)
+        data = load_data(s)
+        net = MultiLayerNet(data.n_features, [int(w) for w in s["hidden"].split(",")],
+                            data.n_classes, activation=s["activation"],
+                            weight_init=s["weight_init"], weight_decay_lambda=s["weight_decay"],
+                            dropout=s["dropout"], use_batchnorm=s["batchnorm"], seed=s["seed"])
+        trainer = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
+                          batch_size=s["batch_size"], epochs=1,
+                          optimizer=make_optimizer(s["optimizer"], s["lr"]),
+                          lr_schedule=make_schedule(s), seed=s["seed"])
+        trainer.history.update(test_loss=[], epoch_loss=[])
+        self.settings, self.data, self.net, self.trainer = s, data, net, trainer
+        self.grid = views.Grid.around(data) if data.n_features == 2 else None
+        self._batches = None  # the epoch under way's mini-batches
+        self.last_batch = np.arange(trainer.batch_size)  # the batch a gradient check uses
+        self.diverged = None
+
+    # --- learning ---------------------------------------------------------------------------
+    def step(self, iterations=1):
+        """Run ``iterations`` mini-batch steps (1..MAX_ITERATIONS), ending epochs as they come."""
+        if not (isinstance(iterations, int) and 1 <= iterations <= MAX_ITERATIONS):
+            raise RequestError(f"iterations must be an integer from 1 to "
+                                     f"{MAX_ITERATIONS}, got {iterations!r}")
+        if self.diverged:
+            raise RequestError(f"{self.diverged} — press reset", status=409)
+        trainer = self.trainer
+        self.net.train()
+        for _ in range(iterations):
+            if self._batches is None:
+                self._begin_epoch()
+            batch = self.last_batch = next(self._batches)
+            try:
+                loss = trainer.step(batch)
+            except TrainingDiverged as exc:
+                self.diverged = str(exc)
+                raise RequestError(f"{exc} — press reset", status=409) from None
+            trainer.history["train_loss"].append(loss)
+            trainer.iteration += 1
+            trainer.epoch_position += 1
+            if trainer.epoch_position == trainer.iter_per_epoch:
+                self._end_epoch()
+
+    def epochs(self, count=1):
+        """Run to the end of the current epoch, and ``count - 1`` whole epochs more."""
+        if not (isinstance(count, int) and 1 <= count <= MAX_EPOCHS):
+            raise RequestError(f"epochs must be an integer from 1 to {MAX_EPOCHS}, "
+                                     f"got {count!r}")
+        target = self.trainer.epoch + count
+        while self.trainer.epoch < target:
+            self.step(self.trainer.iter_per_epoch - self.trainer.epoch_position)
+
+    def _begin_epoch(self):
+        trainer = self.trainer
+        if trainer.lr_schedule is not None:
+            trainer.optimizer.lr = trainer.lr_schedule(trainer.base_lr, trainer.epoch)
+        self._batches = trainer.batches()
+        self._epoch_start = time.perf_counter()
+
+    def _end_epoch(self):
+        """The epoch's record, as ``Trainer.train`` keeps it, plus the test loss."""
+        trainer, history = self.trainer, self.trainer.history
+        train_acc, test_acc = trainer.evaluate()
+        with self.net.evaluating():
+            test_loss = float(self.net.loss(self.data.x_test, self.data.t_test))
+        history["train_acc"].append(train_acc)
+        history["test_acc"].append(test_acc)
+        history["test_loss"].append(test_loss)
+        history["epoch_loss"].append(
+            float(np.mean(history["train_loss"][-trainer.epoch_position:])))
+        history["epoch_seconds"].append(time.perf_counter() - self._epoch_start)
+        if trainer.lr_schedule is not None:
+            history["lr"].append(trainer.optimizer.lr)
+        trainer.epoch += 1
+        trainer.epoch_position = 0
+        self._batches = None
+
+    def gradient_check(self):
+        """Backprop against the numerical gradient on the last batch learned from (the first
+        one, before any step): {"errors": {parameter: relative error}, ...}."""
+        x = self.trainer.x_train.take(self.last_batch, axis=0)
+        t = self.trainer.t_train.take(self.last_batch, axis=0)
+        return views.gradient_errors(self.net, x, t)
+
+    # --- what the page shows ----------------------------------------------------------------
+    def state(self):
+        """Everything the page draws after a step: counters, curves, boundary, units, weights,
+        confusion matrix."""
+        trainer, history = self.trainer, self.trainer.history
+        state = {"iteration": trainer.iteration, "epoch": trainer.epoch,
+                 "iter_per_epoch": trainer.iter_per_epoch, "lr": float(trainer.optimizer.lr),
+                 "curves": {key: views.rounded(history[key], CURVE_DECIMALS) for key in
+                            ("epoch_loss", "test_loss", "train_acc", "test_acc")},
+                 "last_loss": history["train_loss"][-1] if history["train_loss"] else None,
+                 "confusion": views.confusion(self.net, self.data),
+                 "diverged": self.diverged}
+        if self.grid is not None:
+            state["boundary"] = self.grid.boundary(self.net)
+            state["units"] = self.grid.first_layer_units(self.net)
+        else:
+            state["weights"] = views.weight_images(self.net, self.data)
+        return _finite(state)
+
+    def setup(self):
+        """What changes only on reset: the settings, the classes and the data points."""
+        out = {"settings": self.settings, "n_classes": self.data.n_classes,
+               "n_train": len(self.data.t_train), "n_test": len(self.data.t_test)}
+        if self.grid is not None:
+            out["grid"] = self.grid.extent()
+            out["points"] = views.points(self.data)
+        return out
+
+
+def _finite(obj):
+    """``obj`` with NaN and ±∞ as None: JSON has no NaN."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj

@@ -1,0 +1,134 @@
+"""What the page draws, computed by the library: every number here comes from the network's own
+``predict``, layers and gradients; the browser only colours it in.
+
+- :class:`Grid`: the plane around a 2-D set, cut into cells; the decision boundary is
+  ``argmax_c net.predict(cell centre)`` with its probability, the first hidden layer's units are
+  that layer's activations at each cell (TensorFlow Playground's small heat maps);
+- :func:`weight_images`: the first layer's weights W1[:, j] of an image set, one image per unit;
+- :func:`confusion`, :func:`gradient_errors`, :func:`model_bytes`, :func:`history_bytes`.
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..gradcheck import gradient_check
+from ..io import save_model
+from ..layers import ACTIVATIONS
+from ..metrics import confusion_matrix
+
+#: cells per side of the decision boundary and of each unit's heat map
+BOUNDARY_CELLS = 60
+UNIT_CELLS = 24
+#: the most samples of the current batch the gradient check uses (two losses per parameter)
+GRADCHECK_SAMPLES = 16
+#: digits shown: enough for the eye, few enough bytes per step
+DECIMALS = 3
+
+
+def rounded(a, decimals=DECIMALS):
+    """``a`` as (nested) lists of floats rounded to ``decimals`` digits, for JSON."""
+    return np.round(np.asarray(a, dtype=np.float64), decimals).tolist()
+
+
+class Grid:
+    """The rectangle [x_min, x_max] × [y_min, y_max]; cell (i, j) of an n × n grid has its centre
+    at x = x_min + (j + ½)·(x_max − x_min)/n, y = y_max − (i + ½)·(y_max − y_min)/n (row 0 on
+    top, as a canvas draws)."""
+
+    def __init__(self, x_min, x_max, y_min, y_max):
+        self.x_min, self.x_max, self.y_min, self.y_max = x_min, x_max, y_min, y_max
+
+    @classmethod
+    def around(cls, data, margin=0.1):
+        """The data's bounding box (train and test), widened by ``margin`` of its span."""
+        x = np.concatenate([data.x_train, data.x_test])
+        low, high = x.min(axis=0), x.max(axis=0)
+        pad = margin * np.maximum(high - low, 1e-3)
+        return cls(float(low[0] - pad[0]), float(high[0] + pad[0]),
+                   float(low[1] - pad[1]), float(high[1] + pad[1]))
+
+    def extent(self):
+        return {"x_min": self.x_min, "x_max": self.x_max, "y_min": self.y_min,
+                "y_max": self.y_max, "cells": BOUNDARY_CELLS, "unit_cells": UNIT_CELLS}
+
+    def centres(self, n):
+        """The n² cell centres (n², 2), row by row from the top."""
+        xs = self.x_min + (np.arange(n) + 0.5) * (self.x_max - self.x_min) / n
+        ys = self.y_max - (np.arange(n) + 0.5) * (self.y_max - self.y_min) / n
+        gx, gy = np.meshgrid(xs, ys)
+        return np.c_[gx.ravel(), gy.ravel()]
+
+    def boundary(self, net):
+        """{"classes": argmax_c y (n²,), "confidence": max_c y (n²,)}, y = net.predict(centres)."""
+        y = net.predict(self.centres(BOUNDARY_CELLS))
+        return {"classes": y.argmax(axis=1).tolist(), "confidence": rounded(y.max(axis=1))}
+
+    def first_layer_units(self, net):
+        """Each unit's output of the first hidden layer (after its activation, in evaluation
+        mode) at the UNIT_CELLS² centres: a list of one list per unit."""
+        return rounded(first_hidden(net, self.centres(UNIT_CELLS)).T)
+
+
+def first_hidden(net, x):
+    """The first hidden layer's activations h1 = act(BN(x W1 + b1)) (N, H1), evaluation mode."""
+    activations = tuple(ACTIVATIONS.values())
+    with net.evaluating():
+        h = np.asarray(x, dtype=net.dtype)
+        for layer in net.layers:
+            h = layer.forward(h)
+            if isinstance(layer, activations):
+                return h
+    raise ValueError("the network has no hidden layer")
+
+
+def points(data):
+    """The train and test points as [x0, x1, class] rows."""
+    return {name: np.c_[np.round(x, DECIMALS), t].tolist()
+            for name, x, t in (("train", data.x_train, data.t_train),
+                               ("test", data.x_test, data.t_test))}
+
+
+def weight_images(net, data):
+    """The first layer's weights as images: W1[:, j] reshaped to the image shape, for each unit j;
+    {"shape": (H, W), "images": (units, H·W) rounded}."""
+    return {"shape": list(data.info.get("image_shape", (1, net.input_size))),
+            "images": rounded(net.params["W1"].T)}
+
+
+def confusion(net, data):
+    """The test set's confusion matrix C[true, predicted] (C, C) as lists."""
+    predicted = net.predict(data.x_test).argmax(axis=1)
+    return confusion_matrix(data.t_test, predicted, data.n_classes).tolist()
+
+
+def gradient_errors(net, x, t):
+    """Backprop against the numerical gradient on (x, t), the relative error per parameter.
+
+    With dropout the check runs in evaluation mode (each forward pass would draw a new mask and
+    the two gradients would see different networks); BatchNorm's running statistics are put back
+    afterwards: a check is a measurement, not training."""
+    saved, mode = dict(net.buffers), net.training
+    net.train(not net.dropout)
+    try:
+        errors = gradient_check(net, x[:GRADCHECK_SAMPLES], t[:GRADCHECK_SAMPLES])
+    finally:
+        net.buffers.update(saved)
+        net.train(mode)
+    return {"errors": errors, "samples": int(min(len(x), GRADCHECK_SAMPLES)),
+            "mode": "training" if not net.dropout else "evaluation (dropout off)"}
+
+
+def model_bytes(net, settings):
+    """The model file ``nnscratch train`` writes (``io.save_model``), as bytes."""
+    with tempfile.TemporaryDirectory(prefix="nnscratch-playground-") as folder:
+        path = save_model(Path(folder) / "model.npz", net, {"playground": settings})
+        return path.read_bytes()
+
+
+def history_bytes(history, settings):
+    """history.json as ``nnscratch train`` writes it: the config, then the history's lists."""
+    return (json.dumps({"config": {"playground": settings}, **history}, indent=2,
+                       allow_nan=True) + "\n").encode()

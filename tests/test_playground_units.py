@@ -1,0 +1,185 @@
+"""The playground's settings, sessions and session store, without a server."""
+
+import io as bytes_io
+import json
+
+import numpy as np
+import pytest
+
+from nnscratch.errors import NnscratchError
+from nnscratch.io import load_model
+from nnscratch.playground import settings as S
+from nnscratch.playground import views
+from nnscratch.playground.session import MAX_ITERATIONS, RequestError, Session
+from nnscratch.playground.store import SessionStore
+
+NUMERIC = [s for s in S.SETTINGS.values() if s.kind in ("int", "float")]
+CHOICES = [s for s in S.SETTINGS.values() if s.kind == "choice"]
+SMALL = {"n_samples": 120, "hidden": "8"}
+
+
+def test_the_defaults_validate_to_themselves():
+    checked = S.validate({})
+    for name, setting in S.SETTINGS.items():
+        assert checked[name] == setting.default, name
+
+
+@pytest.mark.parametrize("setting", NUMERIC, ids=lambda s: s.name)
+def test_every_number_is_checked_against_its_range(setting):
+    step = 1 if setting.kind == "int" else 1e-3
+    for bad in (setting.low - step, setting.high + step, "many", True):
+        with pytest.raises(NnscratchError, match=setting.name):
+            S.validate({setting.name: bad})
+    assert S.validate({setting.name: setting.high})[setting.name] == setting.high
+    assert S.validate({setting.name: setting.low})[setting.name] == setting.low
+
+
+@pytest.mark.parametrize("setting", CHOICES, ids=lambda s: s.name)
+def test_every_choice_is_checked(setting):
+    with pytest.raises(NnscratchError, match=setting.name):
+        S.validate({setting.name: "no-such-choice"})
+    for choice in setting.choices:
+        assert S.validate({setting.name: choice})[setting.name] == choice
+
+
+@pytest.mark.parametrize("hidden", ["", "0", "8,a", "1,2,3,4,5,6,7", "65", "8,,8", 8])
+def test_hidden_sizes_are_bounded(hidden):
+    with pytest.raises(NnscratchError):
+        S.validate({"hidden": hidden})
+
+
+def test_booleans_unknown_settings_and_query_string_text():
+    with pytest.raises(NnscratchError, match="batchnorm"):
+        S.validate({"batchnorm": "perhaps"})
+    with pytest.raises(NnscratchError, match="unknown setting colour"):
+        S.validate({"colour": "red"})
+    checked = S.validate({"n_samples": "100", "lr": "0.1", "batchnorm": "true", "noise": ""})
+    assert (checked["n_samples"], checked["lr"], checked["batchnorm"], checked["noise"]) == \
+        (100, 0.1, True, None)
+    assert S.validate({"dataset": "moons", "classes": 5})["classes"] == 2
+
+
+def test_the_table_is_json_for_the_page():
+    rows = json.loads(json.dumps(S.table()))
+    assert [row["name"] for row in rows] == list(S.SETTINGS)
+
+
+def test_reset_with_a_seed_reproduces_the_run_and_another_seed_does_not():
+    a, b = Session(SMALL), Session(SMALL)
+    a.step(25)
+    b.step(25)
+    first = {k: v.copy() for k, v in a.net.params.items()}
+    assert all(np.array_equal(first[k], b.net.params[k]) for k in first)
+    a.reset(SMALL)
+    assert a.trainer.iteration == 0 and a.trainer.history["train_loss"] == []
+    a.step(25)
+    assert all(np.array_equal(first[k], a.net.params[k]) for k in first)
+    c = Session({**SMALL, "seed": 1})
+    c.step(25)
+    assert not np.array_equal(first["W1"], c.net.params["W1"])
+
+
+def test_the_boundary_is_the_networks_argmax_on_the_grid():
+    session = Session(SMALL)
+    session.step(30)
+    boundary, g = session.grid.boundary(session.net), session.grid.extent()
+    n = g["cells"]
+    # cell centres: the odd points of a 2n-interval subdivision (y from the top)
+    xs = np.linspace(g["x_min"], g["x_max"], 2 * n + 1)[1::2]
+    ys = np.linspace(g["y_max"], g["y_min"], 2 * n + 1)[1::2]
+    probabilities = session.net.predict(np.array([[x, y] for y in ys for x in xs]))
+    assert boundary["classes"] == probabilities.argmax(axis=1).tolist()
+    assert np.allclose(boundary["confidence"], probabilities.max(axis=1), atol=1e-3)
+    assert len(set(boundary["classes"])) > 1
+
+
+def test_the_unit_heat_maps_are_the_first_layers_activations():
+    session = Session(SMALL)
+    session.step(10)
+    x = session.grid.centres(views.UNIT_CELLS)
+    expected = np.tanh(x @ session.net.params["W1"] + session.net.params["b1"])  # tanh default
+    assert np.allclose(session.grid.first_layer_units(session.net), expected.T, atol=1e-3)
+
+
+def test_digits_show_the_first_layers_weights_as_images():
+    session = Session({"dataset": "digits", "hidden": "5"})
+    state = session.state()
+    assert "boundary" not in state and state["weights"]["shape"] == [8, 8]
+    assert np.allclose(state["weights"]["images"], session.net.params["W1"].T, atol=1e-3)
+
+
+def test_an_epoch_records_one_row_and_the_confusion_matrix_counts_the_test_set():
+    session = Session(SMALL)
+    session.epochs(1)
+    t = session.trainer
+    assert (t.epoch, t.iteration, t.epoch_position) == (1, t.iter_per_epoch, 0)
+    h = t.history
+    assert len(h["train_loss"]) == t.iter_per_epoch
+    assert [len(h[k]) for k in ("train_acc", "test_acc", "test_loss", "epoch_loss")] == [1] * 4
+    matrix = np.array(session.state()["confusion"])
+    assert matrix.sum() == len(session.data.t_test)
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(h["test_acc"][0])
+
+
+@pytest.mark.parametrize("iterations", [0, MAX_ITERATIONS + 1, "5", 2.0])
+def test_steps_per_request_are_bounded(iterations):
+    with pytest.raises(RequestError, match="iterations"):
+        Session(SMALL).step(iterations)
+
+
+@pytest.mark.parametrize("extra", [{}, {"batchnorm": True}, {"dropout": 0.3}])
+def test_the_gradient_check_passes_and_leaves_the_network_as_it_was(extra):
+    session = Session({**SMALL, **extra})
+    session.step(3)
+    buffers = {k: v.copy() for k, v in session.net.buffers.items()}
+    result = session.gradient_check()
+    assert set(result["errors"]) == set(session.net.params)
+    assert max(result["errors"].values()) < 1e-6
+    assert session.net.training
+    assert all(np.array_equal(buffers[k], session.net.buffers[k]) for k in buffers)
+
+
+def test_the_model_download_is_the_library_model_file(tmp_path):
+    session = Session(SMALL)
+    session.step(5)
+    path = tmp_path / "model.npz"
+    path.write_bytes(views.model_bytes(session.net, session.settings))
+    net = load_model(path)
+    x = session.data.x_test
+    assert np.array_equal(net.predict(x), session.net.predict(x))
+    history = json.load(bytes_io.BytesIO(views.history_bytes(session.trainer.history,
+                                                             session.settings)))
+    assert len(history["train_loss"]) == 5 and history["config"]["playground"]["hidden"] == "8"
+
+
+def test_the_store_refuses_past_its_bound_and_frees_closed_sessions():
+    store = SessionStore(max_sessions=2)
+    first, _ = store.create(SMALL)
+    store.create(SMALL)
+    with pytest.raises(RequestError, match="2 sessions") as refused:
+        store.create(SMALL)
+    assert refused.value.status == 503
+    assert store.close(first) and not store.close(first)
+    store.create(SMALL)  # the freed place is taken again
+
+
+def test_a_bad_setting_does_not_take_a_place():
+    store = SessionStore(max_sessions=1)
+    with pytest.raises(NnscratchError):
+        store.create({"lr": -1})
+    store.create(SMALL)
+
+
+def test_idle_sessions_expire():
+    now = [0.0]
+    store = SessionStore(max_sessions=1, idle_seconds=60, clock=lambda: now[0])
+    key, _ = store.create(SMALL)
+    now[0] = 59.0
+    store.get(key)  # a request keeps it alive
+    now[0] = 118.0
+    assert store.get(key)
+    now[0] = 179.0
+    with pytest.raises(RequestError) as gone:
+        store.get(key)
+    assert gone.value.status == 404
+    store.create(SMALL)  # its place is free
