@@ -146,10 +146,14 @@ async function advance(body) {
   }
 }
 
+/* about PLAY_STEPS mini-batch steps between two pictures, in whole epochs */
+const PLAY_STEPS = 50;
+
 async function playLoop() {
   while (app.playing) {
-    await advance({ epochs: 1 });
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+    const perEpoch = app.state ? app.state.iter_per_epoch : 1;
+    await advance({ epochs: Math.max(1, Math.round(PLAY_STEPS / perEpoch)) });
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 
@@ -282,7 +286,7 @@ function drawCurves(hover) {
   const left = 40, right = canvas.width - 10;
   const x = (e) => left + (epochs > 1 ? (e / (epochs - 1)) * (right - left) : 0);
   const finite = (v) => v !== null && Number.isFinite(v);
-  const lossMax = Math.max(1e-9, ...curves.epoch_loss.filter(finite),
+  const lossMax = epochs === 0 ? 1 : Math.max(1e-9, ...curves.epoch_loss.filter(finite),
                            ...curves.test_loss.filter(finite));
   ctx.font = "11px sans-serif";
   for (const [panel, [top, bottom]] of Object.entries(PANELS)) {

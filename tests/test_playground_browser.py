@@ -1,0 +1,105 @@
+"""The page in a real headless browser: Debian's chromium driven by Playwright.
+
+Skipped, with the reason, where playwright or /usr/bin/chromium is missing (CI: ``pip install
+playwright`` and ``apt-get install -y chromium``; Playwright's own browser download is not used).
+"""
+
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnscratch.playground import PlaygroundServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="playwright is not installed (pip install playwright)")
+if not CHROMIUM.exists():
+    pytest.skip("no /usr/bin/chromium (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def served():
+    server = PlaygroundServer("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox"])
+        # bypass_csp: the page forbids eval, and the test's wait_for_function evaluates text
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        yield page
+        browser.close()
+
+
+def boundary_cells(page, cells=60):
+    """The boundary canvas's RGB at the centre of each of the cells × cells grid cells."""
+    data = page.evaluate("""(n) => {
+        const c = document.getElementById('boundary'), ctx = c.getContext('2d'), out = [];
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++)
+            out.push(...ctx.getImageData(Math.floor((j + 0.5) * c.width / n),
+                                         Math.floor((i + 0.5) * c.height / n), 1, 1).data);
+        return out; }""", cells)
+    return np.array(data, dtype=np.float64).reshape(cells * cells, 4)[:, :3]
+
+
+def drawn_classes(rgb, n_classes):
+    """The class whose colour each pixel shows: the page draws white + a·(colour − white), so
+    the class is the one whose (colour − white) the pixel's (rgb − white) is best a multiple of."""
+    residuals = []
+    for k in range(n_classes):
+        d = np.array([int(PALETTE[k][i:i + 2], 16) for i in (1, 3, 5)], float) - 255
+        v = rgb - 255
+        a = v @ d / (d @ d)
+        residuals.append(np.sum((v - a[:, None] * d) ** 2, axis=1))
+    return np.argmin(residuals, axis=0)
+
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+
+
+def test_play_on_spiral_learns_and_the_url_follows_the_settings(page, served, tmp_path):
+    page.goto(served.url + "?dataset=spiral&classes=3")
+    page.wait_for_function("document.getElementById('iteration-count').textContent === '0' "
+                           "&& document.getElementById('units').children.length === 16", polling=100)
+    before = boundary_cells(page)
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch-count').textContent) >= 3",
+                           polling=100)
+    first_loss = float(page.text_content("#loss-value"))
+    # the acceptance number: train accuracy ≥ 0.95 within 60 s, shown on the page
+    page.wait_for_function("Number(document.getElementById('train-acc').textContent) >= 0.95",
+                           polling=100, timeout=60_000)
+    page.click("#play")  # pause
+    page.wait_for_timeout(500)  # a step under way lands
+    last_loss = float(page.text_content("#loss-value"))
+    assert last_loss < first_loss
+    after = boundary_cells(page)
+    assert np.mean(np.any(before != after, axis=-1)) > 0.1  # the boundary changed
+    # what is drawn is the library's net.predict on the grid's cell centres
+    (session,) = [s for s in served.store.sessions.values() if s is not None]
+    predicted = session.net.predict(session.grid.centres(60)).argmax(axis=1)
+    assert np.mean(drawn_classes(after, 3) == predicted) > 0.99
+    page.screenshot(path=str(tmp_path / "spiral.png"))
+
+    page.select_option("#setting-activation", "relu")
+    page.wait_for_function("location.search.includes('activation=relu')")
+    assert re.search(r"[?&]dataset=spiral", page.url) is None  # defaults stay out of the link
+    page.fill("#setting-lr", "0.05")
+    page.press("#setting-lr", "Enter")
+    page.wait_for_function("location.search.includes('lr=0.05')")
+    assert page.text_content("#iteration-count") == "0"  # a new setting starts again
+
+
+def test_a_bad_setting_shows_its_message(page, served):
+    page.goto(served.url + "?hidden=8,999")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "hidden" in page.text_content("#error")
