@@ -10,10 +10,10 @@ import sys
 from .. import __version__
 from ..errors import NnscratchError
 from ..train import TrainingInterrupted
-from . import compare, data, evaluate, plot, predict, train
+from . import animate, compare, data, evaluate, plot, predict, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, evaluate, predict, data, plot, compare]
+COMMANDS = [train, evaluate, predict, data, plot, animate, compare]
 
 
 class Parser(argparse.ArgumentParser):
