@@ -25,8 +25,8 @@ from .training import moving_mean
 
 #: frames of an animation: at least 2 (a change), at most enough for a GIF of a few MB
 MIN_FRAMES, MAX_FRAMES = 2, 300
-#: the default number of frames and frames per second (a 5-second clip)
-DEFAULT_FRAMES, DEFAULT_FPS = 60, 12
+#: the default number of frames and frames per second (a 4-second clip)
+DEFAULT_FRAMES, DEFAULT_FPS = 40, 10
 #: figure size (inches) and resolution of every animation: small enough for a GIF of a few MB
 FIGSIZE, DPI = (6.0, 4.8), 80
 #: the descent animation's learning rates: (lr, what it shows)

@@ -25,7 +25,7 @@ MAX_FPS = 60
 def animation_writer(path, fps=DEFAULT_FPS):
     """The matplotlib writer for ``path``'s suffix: Pillow for .gif, ffmpeg for .mp4 (where the
     ``ffmpeg`` program is on PATH); an error for anything else."""
-    fps = check_number(fps, "fps", 1, MAX_FPS, hint="frames per second, e.g. 12")
+    fps = check_number(fps, "fps", 1, MAX_FPS, hint="frames per second, e.g. 10")
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix == "gif":
         return PillowWriter(fps=fps)
