@@ -8,6 +8,7 @@ import argparse
 import math
 from pathlib import Path
 
+from ..datasets import DATASETS
 from ..errors import NnscratchError
 from .args import non_negative_int, positive_float, positive_int
 from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, digits_net, read_history, toy_net
@@ -19,8 +20,8 @@ ANIMATIONS = {
     "weights": "the first layer's weights as images while a network learns digits",
     "curves": "loss and accuracy curves drawn as training goes (--history, or a quick run)",
 }
-#: the image sets whose first-layer weights can be drawn as images
-IMAGE_SETS = ("digits", "mnist", "fashion-mnist")
+#: the image sets whose first-layer weights can be drawn as images: all but the 2-D sets
+IMAGE_SETS = tuple(name for name in DATASETS if name not in TOY_SETS)
 #: mini-batch steps the whole animation covers: enough for the quick net to learn the set
 ITERATIONS = {"boundary": 1500, "weights": 600}
 
@@ -35,7 +36,8 @@ def add_parser(sub):
                     "ffmpeg is installed).",
         epilog=f"animations:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
-    p.add_argument("--out", type=Path, required=True, help="file to write: NAME.gif or NAME.mp4")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")
     p.add_argument("--frames", type=positive_int, default=DEFAULT_FRAMES,
                    help=f"number of frames, {MIN_FRAMES} to {MAX_FRAMES} "
                         f"(default: {DEFAULT_FRAMES})")

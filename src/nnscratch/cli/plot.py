@@ -4,6 +4,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import non_negative_int, positive_int
 
@@ -36,14 +37,15 @@ QUICK_DIGITS = {"hidden": 50, "lr": 0.5, "batch_size": 32, "epochs": 20}
 QUICK_2D = {"hidden": [32, 32], "activation": "tanh", "weight_init": "xavier", "lr": 0.01,
             "batch_size": 32, "epochs": 150}
 #: the 2-D sets, for --dataset
-TOY_SETS = ("moons", "circles", "spiral", "xor", "gaussians")
+TOY_SETS = tuple(TOY_DATASETS)
 
 
 def add_parser(sub):
     listing = "\n".join(f"  {name:<12} {desc}" for name, (_, desc) in NAMES.items())
     p = sub.add_parser(
         "plot", help="draw the chapter's figures",
-        description="Write a figure of the chapter to DIR/NAME.FORMAT.",
+        description="Write a figure of the chapter to DIR/NAME.FORMAT (one figure: to "
+                    "FILE.FORMAT).",
         epilog=f"figures:\n{listing}\n  {'all':<12} every figure above; curves only with --history",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", metavar="NAME", choices=[*NAMES, "all"],
