@@ -8,7 +8,7 @@ from matplotlib.image import imread
 
 from nnscratch import plots
 from nnscratch.cli import main
-from nnscratch.cli.plot import CHAPTER4, MODEL, NAMES, make_figures, quick_model
+from nnscratch.cli.plot import BOUNDARY, CHAPTER4, MODEL, NAMES, make_figures, quick_model
 from nnscratch.errors import NnscratchError
 from nnscratch.plots.training import moving_mean
 
@@ -144,7 +144,7 @@ def test_cli_plot_all_writes_every_figure_without_a_run(tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["plot", "all", "--out", str(out), "--epochs", "2"]) == 0
     written = sorted(p.name for p in out.iterdir())
-    assert written == sorted(f"{n}.png" for n in {**CHAPTER4, **MODEL})
+    assert written == sorted(f"{n}.png" for n in {**CHAPTER4, **MODEL, **BOUNDARY})
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 

@@ -4,6 +4,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import non_negative_int, positive_int
 
@@ -22,46 +23,126 @@ MODEL = {
     "confusion": ("confusion_heatmap", "confusion matrix on the test set"),
     "mistakes": ("most_confident_mistakes", "the most confident mistakes on the test set"),
 }
+#: the figure of a 2-D set: a saved model's (--model) or a quick run's (--dataset, --seed)
+BOUNDARY = {"boundary": ("decision_regions",
+                         "class regions of a 2-input network on a 2-D set (--dataset, --model)")}
 #: the figure of a run: needs --history
 RUN = {"curves": ("training_curves", "training loss and train/test accuracy from history.json")}
-NAMES = {**CHAPTER4, **MODEL, **RUN}
+NAMES = {**CHAPTER4, **MODEL, **BOUNDARY, **RUN}
+#: image formats; an --out ending in one of them is the file of a single figure
+FORMATS = ("png", "svg")
+#: the quick digits run: TwoLayerNet(D, HIDDEN, C), SGD at LR, BATCH_SIZE samples a step
+QUICK_DIGITS = {"hidden": 50, "lr": 0.5, "batch_size": 32, "epochs": 20}
+#: the quick 2-D run: MultiLayerNet(2, HIDDEN, C) of tanh units (smooth boundaries), Adam
+QUICK_2D = {"hidden": [32, 32], "activation": "tanh", "weight_init": "xavier", "lr": 0.01,
+            "batch_size": 32, "epochs": 150}
+#: the 2-D sets, for --dataset
+TOY_SETS = tuple(TOY_DATASETS)
 
 
 def add_parser(sub):
     listing = "\n".join(f"  {name:<12} {desc}" for name, (_, desc) in NAMES.items())
     p = sub.add_parser(
         "plot", help="draw the chapter's figures",
-        description="Write a figure of the chapter to DIR/NAME.FORMAT.",
+        description="Write a figure of the chapter to DIR/NAME.FORMAT (one figure: to "
+                    "FILE.FORMAT).",
         epilog=f"figures:\n{listing}\n  {'all':<12} every figure above; curves only with --history",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", metavar="NAME", choices=[*NAMES, "all"],
                    help="figure to draw (listed below), or 'all'")
     p.add_argument("--out", type=Path, default=Path("figures"),
-                   help="folder to write into (default: figures)")
-    p.add_argument("--format", choices=("png", "svg"), default="png",
+                   help="folder to write into (default: figures); for one figure, a file "
+                        "name ending in .png or .svg")
+    p.add_argument("--format", choices=FORMATS, default="png",
                    help="image format (default: png)")
     p.add_argument("--history", type=Path, default=None,
                    help="a run's history.json (written by `nnscratch train --out DIR`), for curves")
+    p.add_argument("--dataset", choices=TOY_SETS, default=None,
+                   help="the 2-D set of the boundary figure (default: the --model's own, "
+                        "else spiral)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="a 2-input model file (`nnscratch train --out DIR`: DIR/model.npz) "
+                        "whose regions the boundary figure draws, instead of a quick run")
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the quick training run behind weights/confusion/mistakes "
-                        "(default: 0)")
-    p.add_argument("--epochs", type=positive_int, default=20,
-                   help="epochs of that quick run (default: 20)")
+                        "and boundary (default: 0)")
+    p.add_argument("--epochs", type=positive_int, default=None,
+                   help=f"epochs of that quick run (default: {QUICK_DIGITS['epochs']} on "
+                        f"digits, {QUICK_2D['epochs']} on a 2-D set)")
     p.set_defaults(func=cmd_plot)
 
 
-def quick_model(seed=0, epochs=20, hidden=50):
-    """A TwoLayerNet trained on digits (about a second) and the data: ``(net, dataset)``."""
+def _seeds(seed):
+    """Two independent seeds from one: the weights', the batch order's."""
     import numpy as np
 
-    from ..datasets import load_dataset
+    return np.random.SeedSequence(seed).spawn(2)
+
+
+def digits_net(data, seed=0):
+    """The quick digits run's untrained TwoLayerNet for ``data`` and its optimizer."""
     from ..nets import TwoLayerNet
+    from ..optim import SGD
+
+    net = TwoLayerNet(data.n_features, QUICK_DIGITS["hidden"], data.n_classes,
+                      seed=_seeds(seed)[0])
+    return net, SGD(QUICK_DIGITS["lr"])
+
+
+def quick_run(seed=0, epochs=None):
+    """A TwoLayerNet trained on digits (about a second): ``(net, dataset, history)``."""
+    from ..datasets import load_dataset
     from ..train import train
 
     data = load_dataset("digits")
-    seeds = np.random.SeedSequence(seed).spawn(2)
-    net = TwoLayerNet(data.n_features, hidden, data.n_classes, seed=seeds[0])
-    train(net, data.x_train, data.t_train, epochs=epochs, batch_size=32, lr=0.5, seed=seeds[1])
+    net, optimizer = digits_net(data, seed)
+    history = train(net, data.x_train, data.t_train, data.x_test, data.t_test,
+                    epochs=epochs or QUICK_DIGITS["epochs"], batch_size=QUICK_DIGITS["batch_size"],
+                    optimizer=optimizer, seed=_seeds(seed)[1])
+    return net, data, history
+
+
+def quick_model(seed=0, epochs=None):
+    """A TwoLayerNet trained on digits (about a second) and the data: ``(net, dataset)``."""
+    return quick_run(seed, epochs)[:2]
+
+
+def toy_net(n_classes, seed=0):
+    """The quick 2-D run's untrained MultiLayerNet for ``n_classes`` and its optimizer."""
+    from ..nets import MultiLayerNet
+    from ..optim import Adam
+
+    net = MultiLayerNet(2, QUICK_2D["hidden"], n_classes, activation=QUICK_2D["activation"],
+                        weight_init=QUICK_2D["weight_init"], seed=_seeds(seed)[0])
+    return net, Adam(QUICK_2D["lr"])
+
+
+def boundary_model(dataset=None, model=None, seed=0, epochs=None):
+    """``(net, data)`` for the boundary figure: the 2-input network saved at ``model`` and its
+    dataset (``dataset``, else the one it was trained on, else spiral), or a quick run of
+    :func:`toy_net` on ``dataset`` (default spiral)."""
+    from ..datasets import load_dataset
+    from ..io import read_model
+    from ..plots.boundary import check_two_inputs
+    from ..train import train
+
+    if model is not None:
+        saved = read_model(model)
+        net = check_two_inputs(saved.net)
+        name = dataset or saved.config.get("dataset") or "spiral"
+        if name not in TOY_SETS:
+            raise NnscratchError(f"{model} was trained on {name}, not a 2-D set: pass --dataset "
+                                 f"({', '.join(TOY_SETS)})")
+        data = load_dataset(name)
+        outputs = net.predict(data.x_test[:1]).shape[1]
+        if outputs != data.n_classes:
+            raise NnscratchError(f"{model} has {outputs} outputs but {name} has {data.n_classes} "
+                                 "classes: pass the --dataset it was trained on")
+        return net, data
+    data = load_dataset(dataset or "spiral")
+    net, optimizer = toy_net(data.n_classes, seed)
+    train(net, data.x_train, data.t_train, epochs=epochs or QUICK_2D["epochs"],
+          batch_size=QUICK_2D["batch_size"], optimizer=optimizer, seed=_seeds(seed)[1])
     return net, data
 
 
@@ -81,8 +162,9 @@ def read_history(path):
     return history
 
 
-def make_figures(names, history=None, seed=0, epochs=20):
-    """Yield ``(name, Figure)`` for each name; the model figures share one quick training run."""
+def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_file=None):
+    """Yield ``(name, Figure)`` for each name; the model figures share one quick training run;
+    boundary draws ``model_file``'s network, or a quick run's on ``dataset``."""
     from .. import plots
 
     model = None
@@ -100,6 +182,10 @@ def make_figures(names, history=None, seed=0, epochs=20):
                 yield name, func(net, data.x_test, data.t_test)
             else:
                 yield name, func(net, data.x_test, data.t_test, data.info.get("image_shape"))
+        elif name in BOUNDARY:
+            net, data = boundary_model(dataset, model_file, seed, epochs)
+            yield name, func(net, data.x_train, data.t_train, data.x_test, data.t_test,
+                             n_classes=data.n_classes, title=f"Decision regions on {data.name}")
         else:
             yield name, func(read_history(history))
 
@@ -116,15 +202,21 @@ def cmd_plot(args):
         names = [args.name]
     if args.history is not None:
         read_history(args.history)  # fail before drawing anything
-    if args.out.exists() and not args.out.is_dir():
-        raise NnscratchError(f"--out {args.out} is a file, not a folder: choose a folder")
+    out_file = args.out.suffix.lower().lstrip(".") in FORMATS
+    if out_file and len(names) > 1:
+        raise NnscratchError(f"--out {args.out} is one file but 'all' draws {len(names)} figures: "
+                             "pass a folder")
+    folder = args.out.parent if out_file else args.out
+    if folder.exists() and not folder.is_dir():
+        raise NnscratchError(f"--out {folder} is a file, not a folder: choose a folder")
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NnscratchError(f"cannot create the output folder {args.out}: "
+        raise NnscratchError(f"cannot create the output folder {folder}: "
                              f"{exc.strerror or exc}") from None
-    for name, fig in make_figures(names, args.history, args.seed, args.epochs):
-        path = args.out / f"{name}.{args.format}"
+    for name, fig in make_figures(names, args.history, args.seed, args.epochs, args.dataset,
+                                  args.model):
+        path = args.out if out_file else args.out / f"{name}.{args.format}"
         save_figure(fig, path)
         print(f"wrote {path}")
     return 0

@@ -1,0 +1,119 @@
+"""``nnscratch animate NAME --out FILE.gif``: an animation of learning, as a GIF (or MP4).
+
+Each one is a ``nnscratch.plots.animations`` function; the networks trained here are the quick
+runs of ``nnscratch plot`` (:mod:`.plot`), so a frame is the library's own computation.
+"""
+
+import argparse
+import math
+from pathlib import Path
+
+from ..datasets import DATASETS
+from ..errors import NnscratchError
+from .args import non_negative_int, positive_float, positive_int
+from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, digits_net, read_history, toy_net
+
+#: name → what it shows
+ANIMATIONS = {
+    "boundary": "the decision regions of a network learning a 2-D set (--dataset, default spiral)",
+    "descent": "gradient-descent paths on f(x0, x1) = x0² + x1² for four learning rates",
+    "weights": "the first layer's weights as images while a network learns digits",
+    "curves": "loss and accuracy curves drawn as training goes (--history, or a quick run)",
+}
+#: the image sets whose first-layer weights can be drawn as images: all but the 2-D sets
+IMAGE_SETS = tuple(name for name in DATASETS if name not in TOY_SETS)
+#: mini-batch steps the whole animation covers: enough for the quick net to learn the set
+ITERATIONS = {"boundary": 1500, "weights": 600}
+
+
+def add_parser(sub):
+    from ..plots.animations import DEFAULT_FPS, DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES
+
+    listing = "\n".join(f"  {name:<9} {desc}" for name, desc in ANIMATIONS.items())
+    p = sub.add_parser(
+        "animate", help="write an animation of learning (GIF, or MP4 with ffmpeg)",
+        description="Write an animation of learning to FILE (.gif through Pillow, .mp4 where "
+                    "ffmpeg is installed).",
+        epilog=f"animations:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")
+    p.add_argument("--frames", type=positive_int, default=DEFAULT_FRAMES,
+                   help=f"number of frames, {MIN_FRAMES} to {MAX_FRAMES} "
+                        f"(default: {DEFAULT_FRAMES})")
+    p.add_argument("--fps", type=positive_float, default=DEFAULT_FPS,
+                   help=f"frames per second (default: {DEFAULT_FPS})")
+    p.add_argument("--dataset", default=None,
+                   help=f"boundary: a 2-D set ({', '.join(TOY_SETS)}; default spiral); "
+                        f"weights: an image set ({', '.join(IMAGE_SETS)}; default digits)")
+    p.add_argument("--history", type=Path, default=None,
+                   help="curves: a run's history.json (default: a quick run on digits)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the network's weights and batch order (default: 0)")
+    p.set_defaults(func=cmd_animate)
+
+
+def _dataset(name, allowed, default, animation):
+    name = default if name is None else name
+    if name not in allowed:
+        raise NnscratchError(f"the {animation} animation takes --dataset {' or '.join(allowed)}, "
+                             f"not {name!r}")
+    from ..datasets import load_dataset
+
+    return load_dataset(name)
+
+
+def _every(name, frames):
+    """Iterations between frames, so that the animation covers ``ITERATIONS[name]`` steps."""
+    return max(1, math.ceil(ITERATIONS[name] / (frames - 1)))
+
+
+def make_animation(args):
+    """The FuncAnimation that ``args`` asks for."""
+    from ..plots import animations
+
+    if args.name == "descent":
+        return animations.descent(frames=args.frames, fps=args.fps)
+    if args.name == "curves":
+        if args.history is not None:
+            history = read_history(args.history)
+        else:
+            from .plot import quick_run
+
+            history = quick_run(args.seed)[2]
+        return animations.curves(history, frames=args.frames, fps=args.fps)
+    if args.name == "boundary":
+        data = _dataset(args.dataset, TOY_SETS, "spiral", "boundary")
+        net, optimizer = toy_net(data.n_classes, args.seed)
+        return animations.boundary(
+            net, data.x_train, data.t_train, data.x_test, data.t_test, frames=args.frames,
+            every=_every("boundary", args.frames), optimizer=optimizer,
+            batch_size=QUICK_2D["batch_size"], seed=args.seed, fps=args.fps,
+            title=f"A {'-'.join(map(str, [2, *QUICK_2D['hidden'], data.n_classes]))} "
+                  f"{QUICK_2D['activation']} network learning {data.name}")
+    data = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
+    net, optimizer = digits_net(data, args.seed)
+    return animations.weights(
+        net, data.x_train, data.t_train, data.info.get("image_shape"), frames=args.frames,
+        every=_every("weights", args.frames), optimizer=optimizer,
+        batch_size=QUICK_DIGITS["batch_size"], seed=args.seed, fps=args.fps)
+
+
+def cmd_animate(args):
+    from ..plots.animations import check_frames
+    from ..plots.animations_save import animation_writer, save_animation
+
+    # a bad --out, --frames or --fps stops here, before any training
+    animation_writer(args.out, args.fps)
+    check_frames(args.frames)
+    if not args.out.parent.is_dir():
+        raise NnscratchError(f"cannot write {args.out}: the folder {args.out.parent} does not "
+                             "exist")
+    if args.history is not None and args.name != "curves":
+        raise NnscratchError("--history is for the curves animation only")
+    if args.dataset is not None and args.name not in ("boundary", "weights"):
+        raise NnscratchError("--dataset is for the boundary and weights animations only")
+    anim = make_animation(args)
+    size = save_animation(anim, args.out, fps=args.fps)
+    print(f"wrote {args.out} ({args.frames} frames, {size / 1e6:.1f} MB)")
+    return 0
