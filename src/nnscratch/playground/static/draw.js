@@ -1,0 +1,194 @@
+/* nnscratch playground, the drawing: the boundary heat map with its points, the hidden units'
+   and weights' tiles, the curves (read by pointing), the confusion matrix. It draws only numbers
+   the server computed; app.js holds the state and the controls. */
+"use strict";
+
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+/* ---- drawing ------------------------------------------------------------------------- */
+function rgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+/* blue for positive, orange for negative, white at 0 (TensorFlow Playground's colours) */
+function diverging(value) {
+  const t = Math.max(-1, Math.min(1, value));
+  const end = t >= 0 ? [31, 119, 180] : [245, 147, 34];
+  const a = Math.abs(t);
+  return end.map((c) => Math.round(255 + (c - 255) * a));
+}
+
+function fmt(x, digits = 4) {
+  return x === null || x === undefined ? "\u2013" : Number(x).toFixed(digits);
+}
+
+function draw(state) {
+  app.state = state;
+  const curves = state.curves;
+  const last = (list) => (list.length ? list[list.length - 1] : null);
+  $("epoch-count").textContent = state.epoch;
+  $("iteration-count").textContent = state.iteration;
+  $("loss-value").textContent = fmt(state.last_loss);
+  $("train-acc").textContent = fmt(last(curves.train_acc), 3);
+  $("test-acc").textContent = fmt(last(curves.test_acc), 3);
+  $("lr-value").textContent = Number(state.lr).toPrecision(3);
+  const planar = Boolean(state.boundary);
+  $("boundary-view").hidden = !planar;
+  $("units-view").hidden = !planar;
+  $("weights-view").hidden = planar;
+  if (planar) {
+    drawBoundary(state.boundary);
+    drawTiles($("units"), state.units, app.setup.grid.unit_cells, app.setup.grid.unit_cells, 48);
+  } else {
+    const [h, w] = state.weights.shape;
+    drawTiles($("weights"), state.weights.images, h, w, 40);
+  }
+  drawCurves();
+  drawConfusion(state.confusion);
+  if (state.diverged) showError(state.diverged);
+}
+
+function drawBoundary(boundary) {
+  const canvas = $("boundary");
+  const ctx = canvas.getContext("2d");
+  const grid = app.setup.grid;
+  const n = grid.cells;
+  const k = app.setup.n_classes;
+  const image = new ImageData(n, n);
+  for (let i = 0; i < n * n; i++) {
+    const colour = rgb(PALETTE[boundary.classes[i] % PALETTE.length]);
+    /* the colour's strength: 0 at chance (1/k), full when the network is sure */
+    const a = 0.15 + 0.6 * Math.max(0, (boundary.confidence[i] - 1 / k) / (1 - 1 / k));
+    for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(255 + (colour[c] - 255) * a);
+    image.data[4 * i + 3] = 255;
+  }
+  const cells = document.createElement("canvas");
+  cells.width = cells.height = n;
+  cells.getContext("2d").putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(cells, 0, 0, canvas.width, canvas.height);
+  const px = (x) => ((x - grid.x_min) / (grid.x_max - grid.x_min)) * canvas.width;
+  const py = (y) => ((grid.y_max - y) / (grid.y_max - grid.y_min)) * canvas.height;
+  for (const [name, stroke] of [["train", "#ffffff"], ["test", "#000000"]]) {
+    for (const [x, y, t] of app.setup.points[name]) {
+      ctx.beginPath();
+      ctx.arc(px(x), py(y), 3.2, 0, 2 * Math.PI);
+      ctx.fillStyle = PALETTE[t % PALETTE.length];
+      ctx.fill();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = stroke;
+      ctx.stroke();
+    }
+  }
+}
+
+/* one small heat map per unit, each scaled by its own largest |value| */
+function drawTiles(container, tiles, rows, cols, size) {
+  while (container.children.length > tiles.length) container.lastChild.remove();
+  while (container.children.length < tiles.length) {
+    const canvas = document.createElement("canvas");
+    canvas.className = "tile";
+    container.appendChild(canvas);
+  }
+  tiles.forEach((values, j) => {
+    const canvas = container.children[j];
+    canvas.width = cols;
+    canvas.height = rows;
+    canvas.style.width = size + "px";
+    canvas.style.height = Math.round((size * rows) / cols) + "px";
+    canvas.title = `unit ${j + 1}`;
+    const scale = Math.max(1e-12, ...values.map(Math.abs));
+    const image = new ImageData(cols, rows);
+    values.forEach((v, i) => {
+      const [r, g, b] = diverging(v / scale);
+      image.data.set([r, g, b, 255], 4 * i);
+    });
+    canvas.getContext("2d").putImageData(image, 0, 0);
+  });
+}
+
+const SERIES = [["epoch_loss", "train loss", "#1f77b4", "loss"],
+                ["test_loss", "test loss", "#ff7f0e", "loss"],
+                ["train_acc", "train accuracy", "#1f77b4", "acc"],
+                ["test_acc", "test accuracy", "#ff7f0e", "acc"]];
+const PANELS = { loss: [10, 135], acc: [160, 285] };
+
+function drawCurves(hover) {
+  const canvas = $("curves");
+  const ctx = canvas.getContext("2d");
+  const curves = app.state.curves;
+  const epochs = curves.train_acc.length;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const left = 40, right = canvas.width - 10;
+  const x = (e) => left + (epochs > 1 ? (e / (epochs - 1)) * (right - left) : 0);
+  const finite = (v) => v !== null && Number.isFinite(v);
+  const lossMax = epochs === 0 ? 1 : Math.max(1e-9, ...curves.epoch_loss.filter(finite),
+                           ...curves.test_loss.filter(finite));
+  ctx.font = "11px sans-serif";
+  for (const [panel, [top, bottom]] of Object.entries(PANELS)) {
+    const high = panel === "loss" ? lossMax : 1;
+    ctx.strokeStyle = "#bbb";
+    ctx.strokeRect(left, top, right - left, bottom - top);
+    ctx.fillStyle = "#333";
+    ctx.fillText(panel === "loss" ? fmt(high, 2) : "1", 4, top + 9);
+    ctx.fillText("0", 4, bottom);
+    ctx.fillText(panel === "loss" ? "loss" : "accuracy", left + 4, top + 12);
+    for (const [key, , colour, which] of SERIES) {
+      if (which !== panel) continue;
+      ctx.strokeStyle = colour;
+      ctx.setLineDash(key.startsWith("test") ? [4, 3] : []);
+      ctx.beginPath();
+      curves[key].forEach((v, e) => {
+        if (!finite(v)) return;
+        const y = bottom - (Math.min(v, high) / high) * (bottom - top);
+        if (e === 0) ctx.moveTo(x(e), y); else ctx.lineTo(x(e), y);
+      });
+      ctx.stroke();
+    }
+  }
+  ctx.setLineDash([]);
+  if (hover !== undefined && epochs) {
+    ctx.strokeStyle = "#888";
+    ctx.beginPath();
+    ctx.moveTo(x(hover), PANELS.loss[0]);
+    ctx.lineTo(x(hover), PANELS.acc[1]);
+    ctx.stroke();
+  }
+}
+
+function hoverCurves(event) {
+  const tooltip = $("tooltip");
+  const epochs = app.state ? app.state.curves.train_acc.length : 0;
+  if (!epochs) return;
+  const canvas = $("curves");
+  const box = canvas.getBoundingClientRect();
+  const fraction = ((event.clientX - box.left) * (canvas.width / box.width) - 40) /
+                   (canvas.width - 50);
+  const e = Math.max(0, Math.min(epochs - 1, Math.round(fraction * (epochs - 1))));
+  drawCurves(e);
+  tooltip.textContent = `epoch ${e + 1}\n` + SERIES.map(
+    ([key, label]) => `${label}: ${fmt(app.state.curves[key][e])}`).join("\n");
+  tooltip.style.left = event.clientX - box.left + 12 + "px";
+  tooltip.style.top = event.clientY - box.top + 12 + "px";
+  tooltip.hidden = false;
+}
+
+function drawConfusion(matrix) {
+  const table = $("confusion");
+  table.textContent = "";
+  const most = Math.max(1, ...matrix.flat());
+  const head = table.insertRow();
+  head.insertCell().textContent = "";
+  matrix.forEach((_, j) => { head.insertCell().textContent = j; });
+  matrix.forEach((row, i) => {
+    const tr = table.insertRow();
+    tr.insertCell().textContent = i;
+    row.forEach((count, j) => {
+      const cell = tr.insertCell();
+      cell.textContent = count;
+      const a = count / most;
+      cell.style.background = i === j ? `rgba(44,160,44,${a})` : `rgba(214,39,40,${a})`;
+    });
+  });
+}
