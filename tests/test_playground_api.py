@@ -154,6 +154,22 @@ def test_bad_requests_get_json_errors(client):
     client.json("POST", f"/api/sessions/{key}/close")
 
 
+def test_json_we_cannot_take_gets_400_not_500(client):
+    for raw in (b"[" * 60_000, b'{"settings": {"n_samples": ' + b"9" * 5000 + b"}}"):
+        assert "not JSON we take" in client.json("POST", "/api/sessions", status=400,
+                                                 raw=raw)["error"]
+
+
+def test_a_session_busy_with_a_request_answers_409(client):
+    key = new_session(client, {"n_samples": 100})["id"]
+    session = client.server.store.get(key)
+    with session.lock:  # as if its previous request were still running
+        body = client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1}, status=409)
+    assert "busy" in body["error"]
+    client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1})
+    client.json("POST", f"/api/sessions/{key}/close")
+
+
 def test_an_oversize_body_gets_413(client):
     body = client.json("POST", "/api/sessions", status=413, raw=b" " * (MAX_BODY + 1))
     assert str(MAX_BODY) in body["error"]

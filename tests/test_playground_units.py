@@ -127,6 +127,16 @@ def test_steps_per_request_are_bounded(iterations):
         Session(SMALL).step(iterations)
 
 
+def test_epochs_per_request_are_bounded_by_their_steps():
+    """20 epochs of batch 1 would be 20 × 400 steps in one request: refused, nothing run."""
+    session = Session({**SMALL, "n_samples": 500, "batch_size": 1})
+    with pytest.raises(RequestError, match=r"20 epochs are 8000 steps .* at most 2000 a request"):
+        session.epochs(20)
+    assert session.trainer.iteration == 0
+    session.epochs(5)  # 5 × 400 = 2000 steps: the bound itself is allowed
+    assert session.trainer.epoch == 5
+
+
 @pytest.mark.parametrize("extra", [{}, {"batchnorm": True}, {"dropout": 0.3}])
 def test_the_gradient_check_passes_and_leaves_the_network_as_it_was(extra):
     session = Session({**SMALL, **extra})

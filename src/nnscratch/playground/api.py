@@ -93,8 +93,13 @@ def dispatch(store, method, path, body):
         handler = SESSION_ROUTES.get((method, action))
         if handler is not None:
             session = store.get(key)
-            with session.lock:
+            if not session.lock.acquire(blocking=False):  # one request at a time per session
+                raise RequestError("this session is busy with the previous request: wait for "
+                                   "its answer", status=409)
+            try:
                 return handler(session, body)
+            finally:
+                session.lock.release()
         if any(action == a for _, a in SESSION_ROUTES):
             raise RequestError(f"{method} is not allowed on {path}", status=405)
     raise RequestError(f"no such API route: {method} {path}", status=404)

@@ -65,6 +65,7 @@ class PlaygroundServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     server_version = "nnscratch-playground"
+    timeout = 30  # seconds a connection may take to send its request: a stalled client is dropped
     sys_version = ""
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
@@ -129,8 +130,8 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RequestError(f"the request body is not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # not JSON, too deep, a 5,000-digit number
+            raise RequestError(f"the request body is not JSON we take: {exc}") from None
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object")
         return body

@@ -119,6 +119,11 @@ class Session:
         if not (isinstance(count, int) and 1 <= count <= MAX_EPOCHS):
             raise RequestError(f"epochs must be an integer from 1 to {MAX_EPOCHS}, "
                                      f"got {count!r}")
+        steps = count * self.trainer.iter_per_epoch - self.trainer.epoch_position
+        if steps > MAX_ITERATIONS:  # a request's work is bounded by steps, not by epochs
+            raise RequestError(f"{count} epochs are {steps} steps at this batch size; at most "
+                               f"{MAX_ITERATIONS} a request: ask for fewer epochs or use a larger "
+                               "batch")
         target = self.trainer.epoch + count
         while self.trainer.epoch < target:
             self.step(self.trainer.iter_per_epoch - self.trainer.epoch_position)

@@ -24,7 +24,7 @@ from .model import _grid, _image_shape
 from .training import moving_mean
 
 #: frames of an animation: at least 2 (a change), at most enough for a GIF of a few MB
-MIN_FRAMES, MAX_FRAMES = 2, 300
+MIN_FRAMES, MAX_FRAMES = 2, 120
 #: the default number of frames and frames per second (a 4-second clip)
 DEFAULT_FRAMES, DEFAULT_FPS = 40, 10
 #: figure size (inches) and resolution of every animation: small enough for a GIF of a few MB
