@@ -18,6 +18,7 @@ from ..gradcheck import gradient_check
 from ..io import save_model
 from ..layers import ACTIVATIONS
 from ..metrics import confusion_matrix
+from ..plots.boundary import class_grid
 
 #: cells per side of the decision boundary and of each unit's heat map
 BOUNDARY_CELLS = 60
@@ -54,17 +55,22 @@ class Grid:
         return {"x_min": self.x_min, "x_max": self.x_max, "y_min": self.y_min,
                 "y_max": self.y_max, "cells": BOUNDARY_CELLS, "unit_cells": UNIT_CELLS}
 
-    def centres(self, n):
-        """The n² cell centres (n², 2), row by row from the top."""
+    def axes(self, n):
+        """The n cell centres' x (left to right) and y (top to bottom) coordinates."""
         xs = self.x_min + (np.arange(n) + 0.5) * (self.x_max - self.x_min) / n
         ys = self.y_max - (np.arange(n) + 0.5) * (self.y_max - self.y_min) / n
-        gx, gy = np.meshgrid(xs, ys)
+        return xs, ys
+
+    def centres(self, n):
+        """The n² cell centres (n², 2), row by row from the top."""
+        gx, gy = np.meshgrid(*self.axes(n))
         return np.c_[gx.ravel(), gy.ravel()]
 
     def boundary(self, net):
-        """{"classes": argmax_c y (n²,), "confidence": max_c y (n²,)}, y = net.predict(centres)."""
-        y = net.predict(self.centres(BOUNDARY_CELLS))
-        return {"classes": y.argmax(axis=1).tolist(), "confidence": rounded(y.max(axis=1))}
+        """{"classes": argmax_c y (n²,), "confidence": max_c y (n²,)}, y = net.predict(centres):
+        ``plots.class_grid`` on this grid's axes, row by row from the top."""
+        classes, confidence = class_grid(net, *self.axes(BOUNDARY_CELLS))
+        return {"classes": classes.ravel().tolist(), "confidence": rounded(confidence.ravel())}
 
     def first_layer_units(self, net):
         """Each unit's output of the first hidden layer (after its activation, in evaluation
