@@ -177,19 +177,21 @@ def check_learning_rate(lr, name="learning rate", suggestion=None):
     return float(lr)
 
 
-def parse_hidden(text):
-    """``--hidden "256,128"`` → (256, 128): the hidden layer sizes, each a positive integer."""
+def parse_hidden(text, name="--hidden"):
+    """``"256,128"`` → (256, 128): the hidden layer sizes, each a positive integer; ``name`` is
+    what the user typed them into (the CLI's ``--hidden``, the playground's "hidden layers")."""
+    example = f"{name} 256,128" if name.startswith("--") else "256,128"
     if not isinstance(text, str):
-        raise NnscratchError(f"--hidden must be text such as '256,128', got {text!r}")
+        raise NnscratchError(f"{name} must be text such as '256,128', got {text!r}")
     parts = [p.strip() for p in text.split(",")]
     if not text.strip() or any(p == "" for p in parts):
-        raise NnscratchError(f"--hidden {text!r} has an empty size: give sizes separated by "
-                             "commas, e.g. --hidden 256,128 (or --hidden 100 for one layer)")
+        raise NnscratchError(f"{name} {text!r} has an empty size: give sizes separated by "
+                             f"commas, e.g. {example} (or one size for one layer)")
     sizes = []
     for p in parts:
         if not (p.isascii() and p.isdigit()) or int(p) == 0:
-            raise NnscratchError(f"--hidden {text!r}: {p!r} is not a positive integer; give "
-                                 "layer sizes such as --hidden 256,128")
+            raise NnscratchError(f"{name} {text!r}: {p!r} is not a positive integer; give "
+                                 f"layer sizes such as {example}")
         sizes.append(int(p))
     return tuple(sizes)
 

@@ -104,7 +104,7 @@ def _check_bool(setting, value):
 
 
 def _check_sizes(setting, value):
-    sizes = parse_hidden(value)
+    sizes = parse_hidden(value, setting.label)
     if len(sizes) > MAX_LAYERS or max(sizes) > setting.high:
         raise NnscratchError(f"hidden {value!r}: at most {MAX_LAYERS} layers of at most "
                              f"{setting.high} units each")
