@@ -213,6 +213,26 @@ def test_too_many_sessions_get_a_clear_refusal():
         server.server_close()
 
 
+def test_requests_past_the_machines_bound_wait_then_get_a_clear_refusal():
+    """Two places to compute (both taken, as by two long requests of other tabs): a third
+    request waits its turn, and after the wait is refused with 503, not queued for ever."""
+    store = SessionStore(max_busy=2, busy_wait=0.2)
+    server = start(store)
+    client = Client(server)
+    try:
+        key = new_session(client, {"n_samples": 100})["id"]
+        with store.working(), store.working():
+            refused = client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1},
+                                  status=503)
+            assert "busy with 2 other requests" in refused["error"]
+            client.json("POST", "/api/sessions", {}, status=503)
+        with store.working():  # one place free: answered
+            client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_spiral_is_learned_through_the_api_within_60_seconds(client):
     """The acceptance number: 2×16 tanh on spiral (3 classes), train accuracy ≥ 0.95."""
     created = new_session(client, SPIRAL)

@@ -9,6 +9,7 @@ import pytest
 from nnscratch.errors import NnscratchError
 from nnscratch.io import load_model
 from nnscratch.playground import settings as S
+from nnscratch.playground import session as session_module
 from nnscratch.playground import views
 from nnscratch.playground.session import MAX_ITERATIONS, RequestError, Session
 from nnscratch.playground.store import SessionStore
@@ -136,6 +137,32 @@ def test_epochs_per_request_are_bounded_by_their_steps():
     assert session.trainer.iteration == 0
     session.epochs(5)  # 5 × 400 = 2000 steps: the bound itself is allowed
     assert session.trainer.epoch == 5
+
+
+def test_a_session_learns_a_bounded_number_of_steps_in_all(monkeypatch):
+    monkeypatch.setattr(session_module, "MAX_SESSION_ITERATIONS", 25)
+    session = Session(SMALL)
+    session.step(20)
+    with pytest.raises(RequestError, match="has learned 20 steps and may learn 25") as full:
+        session.step(6)
+    assert full.value.status == 409 and session.trainer.iteration == 20
+    session.step(5)
+    session.reset(SMALL)  # reset starts the count again
+    session.step(25)
+
+
+def test_the_curves_sent_are_at_most_so_many_epochs_the_last_always_among_them():
+    n = 1234
+    history = {key: list(np.arange(n) * scale) for key, scale in
+               (("epoch_loss", 1.0), ("test_loss", 2.0), ("train_acc", 1e-4), ("test_acc", 2e-4))}
+    sent = session_module.curves(history, points=100)
+    epochs = np.array(sent["epoch"])
+    assert len(epochs) == 100 and epochs[0] == 1 and epochs[-1] == n
+    assert np.all(np.diff(epochs) >= 12) and np.all(np.diff(epochs) <= 13)  # evenly spaced
+    assert sent["test_loss"] == pytest.approx(list(2.0 * (epochs - 1)))  # the values of those epochs
+    few = session_module.curves({k: v[:7] for k, v in history.items()}, points=100)
+    assert few["epoch"] == [1, 2, 3, 4, 5, 6, 7] and few["train_acc"] == pytest.approx(
+        list(np.arange(7) * 1e-4))
 
 
 @pytest.mark.parametrize("extra", [{}, {"batchnorm": True}, {"dropout": 0.3}])

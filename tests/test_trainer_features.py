@@ -184,6 +184,38 @@ def test_learning_rate_schedule_sets_each_epochs_rate(schedule):
     assert optimizer.lr == history["lr"][-1]
 
 
+@pytest.mark.parametrize("chunks", [[1] * 24, [7, 1, 13, 3], [24]])
+def test_run_in_chunks_is_train_step_for_step(chunks):
+    """``run(n)`` (an animation's or the playground's driver) is the loop of ``train()``: the
+    same batches, weights, schedule and per-epoch rows, however the steps are cut up."""
+    x, t = _small_data(300)
+
+    def trainer():
+        return Trainer(MultiLayerNet(20, [8], 3, dropout=0.2, seed=0), x[:240], t[:240],
+                       x[240:], t[240:], epochs=3, batch_size=24, optimizer=Adam(0.01), seed=2,
+                       lr_schedule=StepLR(1, 0.5), validation_split=0.2)
+
+    whole, cut = trainer(), trainer()
+    whole.train()
+    records = [r for n in chunks for r in cut.run(n)]
+    assert (cut.epoch, cut.iteration, cut.epoch_position) == (3, 24, 0)
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    for key in ("train_loss", "train_acc", "test_acc", "val_loss", "val_acc", "lr"):
+        assert cut.history[key] == whole.history[key], key
+    for key in whole.net.params:
+        assert np.array_equal(cut.net.params[key], whole.net.params[key]), key
+
+
+def test_run_stops_mid_epoch_and_goes_on_from_there():
+    x, t = _small_data(120)
+    trainer = Trainer(MultiLayerNet(20, [4], 3, seed=0), x, t, epochs=1, batch_size=30)
+    assert trainer.run(3) == [] and (trainer.epoch, trainer.epoch_position) == (0, 3)
+    assert [r["epoch"] for r in trainer.run(6)] == [1, 2]  # past `epochs`: run decides
+    assert (trainer.epoch, trainer.epoch_position, len(trainer.history["train_acc"])) == (2, 1, 2)
+    with pytest.raises(NnscratchError, match="steps"):
+        trainer.run(0)
+
+
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
 def test_divergence_is_a_clear_error():
     x, t = _small_data(60)

@@ -149,6 +149,8 @@ class Trainer:
         self.epoch_position = 0
         self.epoch_rng_state = None
         self.epoch_elapsed = 0.0
+        self._open_batches = None  # the epoch under way's batch generator (epoch_batches)
+        self.batch = None  # the indices of the last mini-batch learned from
         self.resumed_from = None  # the checkpoint load_checkpoint restored
         self.stop_requested = None  # the reason (e.g. "SIGINT") once request_stop was called
 
@@ -158,17 +160,35 @@ class Trainer:
     blas_threads = None
 
     def batches(self):
-        """Index arrays of one epoch's mini-batches (while they are drawn and learned from,
-        BLAS uses at most ``blas_threads`` threads)."""
-        with blas_limit(self.blas_threads):
-            n = len(self.x_train)
-            if self.sampling == "replacement":
-                for _ in range(self.iter_per_epoch):
-                    yield self.rng.choice(n, self.batch_size)
-            else:
-                order = self.rng.permutation(n)
-                for start in range(0, n, self.batch_size):
-                    yield order[start:start + self.batch_size]
+        """Index arrays of one epoch's mini-batches, drawn from ``rng``."""
+        n = len(self.x_train)
+        if self.sampling == "replacement":
+            for _ in range(self.iter_per_epoch):
+                yield self.rng.choice(n, self.batch_size)
+        else:
+            order = self.rng.permutation(n)
+            for start in range(0, n, self.batch_size):
+                yield order[start:start + self.batch_size]
+
+    def epoch_batches(self):
+        """The current epoch's remaining mini-batches: a new epoch is begun (:meth:`begin_epoch`)
+        when none of its batches is done; one resumed half-way draws the same order again (from
+        the generator's state when it began) and skips the batches done."""
+        if self._open_batches is None:
+            if self.epoch_position == 0:
+                self.begin_epoch()
+            self._open_batches = self.batches()
+            for _ in range(self.epoch_position):
+                next(self._open_batches)
+        return self._open_batches
+
+    def begin_epoch(self):
+        """Start epoch ``epoch + 1``: remember the generator's state (a checkpoint taken inside
+        the epoch restarts from it) and set the scheduled learning rate."""
+        self.epoch_rng_state = self.rng.bit_generator.state
+        self.epoch_elapsed = 0.0
+        if self.lr_schedule is not None:
+            self.optimizer.lr = self.lr_schedule(self.base_lr, self.epoch)
 
     def step(self, batch):
         """One learning step on the samples ``batch``; returns the batch loss before the step."""
@@ -184,6 +204,60 @@ class Trainer:
             raise TrainingDiverged.of(self, f"loss {loss}")
         self.optimizer.update(self.net.params, grads)
         return loss
+
+    def learn(self, batch):
+        """:meth:`step` on ``batch`` and its bookkeeping: the loss joins the history and the
+        iteration counts; returns the loss."""
+        loss = self.step(batch)
+        self.batch = batch
+        self.history["train_loss"].append(loss)
+        self.iteration += 1
+        self.epoch_position += 1
+        return loss
+
+    def end_epoch(self):
+        """Close the epoch whose batches are all done: accuracies (and the validation loss),
+        the history's per-epoch rows and the callbacks' ``on_epoch_end``; returns the record
+        ``{"epoch", "loss" (the epoch's mean), "train_acc", "test_acc", "seconds", ...}``."""
+        interrupt.check_finite(self)  # a checkpoint never holds NaN weights
+        losses = self.history["train_loss"][-self.epoch_position:]  # this epoch's, ≥ 1
+        train_acc, test_acc = self.evaluate()
+        self.epoch += 1
+        self.epoch_position = 0
+        self._open_batches = None
+        self.history["train_acc"].append(train_acc)
+        self.history["test_acc"].append(test_acc)
+        self.history["epoch_seconds"].append(self.epoch_elapsed)
+        record = {"epoch": self.epoch, "loss": float(np.mean(losses)),
+                  "train_acc": train_acc, "test_acc": test_acc, "seconds": self.epoch_elapsed}
+        if self.x_val is not None:
+            record["val_loss"], record["val_acc"] = self.validate()
+            self.history["val_loss"].append(record["val_loss"])
+            self.history["val_acc"].append(record["val_acc"])
+        if self.lr_schedule is not None:
+            record["lr"] = self.optimizer.lr
+            self.history["lr"].append(self.optimizer.lr)
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, record)
+        return record
+
+    def run(self, steps):
+        """Take ``steps`` mini-batch steps from where training is, ending every epoch that
+        completes (:meth:`end_epoch`), whatever ``epochs`` says: a driver that decides itself
+        how long to learn (an animation, the playground) steps the same loop as :meth:`train`.
+        Returns the records of the epochs ended."""
+        records = []
+        _net_mode(self.net, True)
+        with blas_limit(self.blas_threads):
+            for _ in range(check_positive_int(steps, "steps")):
+                start = time.perf_counter()
+                loss = self.learn(next(self.epoch_batches()))
+                for cb in self.callbacks:
+                    cb.on_iteration_end(self, loss)
+                self.epoch_elapsed += time.perf_counter() - start
+                if self.epoch_position == self.iter_per_epoch:
+                    records.append(self.end_epoch())
+        return records
 
     def evaluate(self):
         """Train and test accuracy of the current parameters (in evaluation mode)."""
@@ -211,45 +285,17 @@ class Trainer:
             cb.on_train_begin(self)
         while self.epoch < self.epochs and not self.stop_training:
             start = time.perf_counter()
-            if self.epoch_position == 0:  # a new epoch (not one resumed half-way)
-                self.epoch_rng_state = self.rng.bit_generator.state
-                self.epoch_elapsed = 0.0
-                if self.lr_schedule is not None:
-                    self.optimizer.lr = self.lr_schedule(self.base_lr, self.epoch)
             _net_mode(self.net, True)
-            batches = self.batches()
-            for _ in range(self.epoch_position):  # resumed: the same order, the same draws
-                next(batches)
-            for batch in batches:
-                loss = self.step(batch)
-                self.history["train_loss"].append(loss)
-                self.iteration += 1
-                self.epoch_position += 1
-                for cb in self.callbacks:
-                    cb.on_iteration_end(self, loss)
-                if self.stop_requested and self.epoch_position < self.iter_per_epoch:
-                    self.epoch_elapsed += time.perf_counter() - start
-                    raise interrupt.interrupted(self)
-            interrupt.check_finite(self)  # a checkpoint never holds NaN weights
-            losses = self.history["train_loss"][-self.epoch_position:]  # this epoch's, ≥ 1
-            train_acc, test_acc = self.evaluate()
-            seconds = self.epoch_elapsed + time.perf_counter() - start
-            self.epoch += 1
-            self.epoch_position = 0
-            self.history["train_acc"].append(train_acc)
-            self.history["test_acc"].append(test_acc)
-            self.history["epoch_seconds"].append(seconds)
-            record = {"epoch": self.epoch, "loss": float(np.mean(losses)),
-                      "train_acc": train_acc, "test_acc": test_acc, "seconds": seconds}
-            if self.x_val is not None:
-                record["val_loss"], record["val_acc"] = self.validate()
-                self.history["val_loss"].append(record["val_loss"])
-                self.history["val_acc"].append(record["val_acc"])
-            if self.lr_schedule is not None:
-                record["lr"] = self.optimizer.lr
-                self.history["lr"].append(self.optimizer.lr)
-            for cb in self.callbacks:
-                cb.on_epoch_end(self, record)
+            with blas_limit(self.blas_threads):
+                for batch in self.epoch_batches():
+                    loss = self.learn(batch)
+                    for cb in self.callbacks:
+                        cb.on_iteration_end(self, loss)
+                    if self.stop_requested and self.epoch_position < self.iter_per_epoch:
+                        self.epoch_elapsed += time.perf_counter() - start
+                        raise interrupt.interrupted(self)
+            self.epoch_elapsed += time.perf_counter() - start
+            self.end_epoch()
             if self.stop_requested and self.epoch < self.epochs:
                 raise interrupt.interrupted(self)
         for cb in self.callbacks:

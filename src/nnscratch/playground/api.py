@@ -84,7 +84,8 @@ def dispatch(store, method, path, body):
     if path == "/api/settings" and method == "GET":
         return get_settings(store, body)
     if path == "/api/sessions" and method == "POST":
-        return create(store, body)
+        with store.working():
+            return create(store, body)
     parts = path.split("/")
     if len(parts) == 5 and parts[:3] == ["", "api", "sessions"]:
         key, action = parts[3], parts[4]
@@ -97,7 +98,8 @@ def dispatch(store, method, path, body):
                 raise RequestError("this session is busy with the previous request: wait for "
                                    "its answer", status=409)
             try:
-                return handler(session, body)
+                with store.working():
+                    return handler(session, body)
             finally:
                 session.lock.release()
         if any(action == a for _, a in SESSION_ROUTES):

@@ -1,10 +1,11 @@
 """One training session: the network, optimizer and Trainer of one browser tab.
 
-The learning is the library's: ``Trainer.batches()`` gives an epoch's mini-batches and
-``Trainer.step(batch)`` takes one step of the optimizer, W ← update(W, ∂L/∂W); the session only
-decides how many steps a request takes and records the epoch's results when one ends (the
-trainer's history: ``train_loss`` per iteration, ``train_acc`` and ``test_acc`` per epoch, plus
-``test_loss`` and ``epoch_loss`` per epoch for the page's curves, ``lr`` with a schedule).
+The learning is the library's: ``Trainer.run(n)`` takes n steps of the trainer's own loop (draw
+a mini-batch, W ← update(W, ∂L/∂W), end an epoch when its batches are done); the session only
+decides how many steps a request takes, within bounds. The history is the trainer's
+(``train_loss`` per iteration, ``train_acc`` and ``test_acc`` per epoch, ``lr`` with a
+schedule), plus ``test_loss`` and ``epoch_loss`` per epoch for the page's curves
+(:class:`EpochLosses`, a callback).
 """
 
 import math
@@ -13,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..callbacks import Callback
 from ..datasets import load_dataset
 from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
@@ -26,8 +28,12 @@ from .settings import STEP_GAMMA, validate
 #: the most iterations one request may run, and the most epochs
 MAX_ITERATIONS = 2000
 MAX_EPOCHS = 20
-#: digits of the curves' values sent to the page (the history download keeps them all)
+#: the most iterations one session may run in all: its history (a float per step) stays bounded
+MAX_SESSION_ITERATIONS = 200_000
+#: digits of the curves' values sent to the page (the history download keeps them all), and the
+#: most epochs a curve sends (evenly spaced, the last always among them)
 CURVE_DECIMALS = 5
+CURVE_POINTS = 500
 
 
 class RequestError(NnscratchError):
@@ -59,6 +65,20 @@ def make_schedule(s):
     return None
 
 
+class EpochLosses(Callback):
+    """After each epoch, for the page's loss curves: the epoch's mean training loss
+    (``epoch_loss``) and the loss on the test set in evaluation mode (``test_loss``)."""
+
+    def __init__(self, x_test, t_test):
+        self.x_test, self.t_test = x_test, t_test
+
+    def on_epoch_end(self, trainer, record):
+        with trainer.net.evaluating():
+            test_loss = float(trainer.net.loss(self.x_test, self.t_test))
+        trainer.history["test_loss"].append(test_loss)
+        trainer.history["epoch_loss"].append(record["loss"])
+
+
 class Session:
     """A network learning the settings' data; ``lock`` serialises the requests of one tab.
 
@@ -81,77 +101,51 @@ class Session:
         trainer = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
                           batch_size=s["batch_size"], epochs=1,
                           optimizer=make_optimizer(s["optimizer"], s["lr"]),
-                          lr_schedule=make_schedule(s), seed=s["seed"])
+                          lr_schedule=make_schedule(s), seed=s["seed"],
+                          callbacks=[EpochLosses(data.x_test, data.t_test)])
         trainer.history.update(test_loss=[], epoch_loss=[])
         self.settings, self.data, self.net, self.trainer = s, data, net, trainer
         self.grid = views.Grid.around(data) if data.n_features == 2 else None
-        self._batches = None  # the epoch under way's mini-batches
-        self.last_batch = np.arange(trainer.batch_size)  # the batch a gradient check uses
         self.diverged = None
+
+    @property
+    def last_batch(self):
+        """The samples of the last step (before any, the first ``batch_size``): the batch the
+        gradient check uses."""
+        batch = self.trainer.batch
+        return np.arange(self.trainer.batch_size) if batch is None else batch
 
     # --- learning ---------------------------------------------------------------------------
     def step(self, iterations=1):
-        """Run ``iterations`` mini-batch steps (1..MAX_ITERATIONS), ending epochs as they come."""
+        """Run ``iterations`` mini-batch steps (1..MAX_ITERATIONS) of the trainer's own loop
+        (``Trainer.run``), ending epochs as they come; a session learns at most
+        ``MAX_SESSION_ITERATIONS`` steps in all (its history is bounded with it)."""
         if not (isinstance(iterations, int) and 1 <= iterations <= MAX_ITERATIONS):
             raise RequestError(f"iterations must be an integer from 1 to "
-                                     f"{MAX_ITERATIONS}, got {iterations!r}")
+                               f"{MAX_ITERATIONS}, got {iterations!r}")
         if self.diverged:
             raise RequestError(f"{self.diverged} — press reset", status=409)
-        trainer = self.trainer
-        self.net.train()
-        for _ in range(iterations):
-            if self._batches is None:
-                self._begin_epoch()
-            batch = self.last_batch = next(self._batches)
-            try:
-                loss = trainer.step(batch)
-            except TrainingDiverged as exc:
-                self.diverged = str(exc)
-                raise RequestError(f"{exc} — press reset", status=409) from None
-            trainer.history["train_loss"].append(loss)
-            trainer.iteration += 1
-            trainer.epoch_position += 1
-            if trainer.epoch_position == trainer.iter_per_epoch:
-                self._end_epoch()
+        if self.trainer.iteration + iterations > MAX_SESSION_ITERATIONS:
+            raise RequestError(f"this session has learned {self.trainer.iteration} steps and may "
+                               f"learn {MAX_SESSION_ITERATIONS} in all: press reset to start "
+                               "again (download the model first to keep it)", status=409)
+        try:
+            self.trainer.run(iterations)
+        except TrainingDiverged as exc:
+            self.diverged = str(exc)
+            raise RequestError(f"{exc} — press reset", status=409) from None
 
     def epochs(self, count=1):
         """Run to the end of the current epoch, and ``count - 1`` whole epochs more."""
         if not (isinstance(count, int) and 1 <= count <= MAX_EPOCHS):
             raise RequestError(f"epochs must be an integer from 1 to {MAX_EPOCHS}, "
-                                     f"got {count!r}")
+                               f"got {count!r}")
         steps = count * self.trainer.iter_per_epoch - self.trainer.epoch_position
         if steps > MAX_ITERATIONS:  # a request's work is bounded by steps, not by epochs
             raise RequestError(f"{count} epochs are {steps} steps at this batch size; at most "
                                f"{MAX_ITERATIONS} a request: ask for fewer epochs or use a larger "
                                "batch")
-        target = self.trainer.epoch + count
-        while self.trainer.epoch < target:
-            self.step(self.trainer.iter_per_epoch - self.trainer.epoch_position)
-
-    def _begin_epoch(self):
-        trainer = self.trainer
-        if trainer.lr_schedule is not None:
-            trainer.optimizer.lr = trainer.lr_schedule(trainer.base_lr, trainer.epoch)
-        self._batches = trainer.batches()
-        self._epoch_start = time.perf_counter()
-
-    def _end_epoch(self):
-        """The epoch's record, as ``Trainer.train`` keeps it, plus the test loss."""
-        trainer, history = self.trainer, self.trainer.history
-        train_acc, test_acc = trainer.evaluate()
-        with self.net.evaluating():
-            test_loss = float(self.net.loss(self.data.x_test, self.data.t_test))
-        history["train_acc"].append(train_acc)
-        history["test_acc"].append(test_acc)
-        history["test_loss"].append(test_loss)
-        history["epoch_loss"].append(
-            float(np.mean(history["train_loss"][-trainer.epoch_position:])))
-        history["epoch_seconds"].append(time.perf_counter() - self._epoch_start)
-        if trainer.lr_schedule is not None:
-            history["lr"].append(trainer.optimizer.lr)
-        trainer.epoch += 1
-        trainer.epoch_position = 0
-        self._batches = None
+        self.step(steps)
 
     def gradient_check(self):
         """Backprop against the numerical gradient on the last batch learned from (the first
@@ -167,8 +161,7 @@ class Session:
         trainer, history = self.trainer, self.trainer.history
         state = {"iteration": trainer.iteration, "epoch": trainer.epoch,
                  "iter_per_epoch": trainer.iter_per_epoch, "lr": float(trainer.optimizer.lr),
-                 "curves": {key: views.rounded(history[key], CURVE_DECIMALS) for key in
-                            ("epoch_loss", "test_loss", "train_acc", "test_acc")},
+                 "curves": curves(history),
                  "last_loss": history["train_loss"][-1] if history["train_loss"] else None,
                  "confusion": views.confusion(self.net, self.data),
                  "diverged": self.diverged}
@@ -187,6 +180,19 @@ class Session:
             out["grid"] = self.grid.extent()
             out["points"] = views.points(self.data)
         return out
+
+
+def curves(history, points=CURVE_POINTS):
+    """The per-epoch curves for the page: ``epoch`` (1-based numbers) and the four series at
+    those epochs, at most ``points`` of them: every epoch while there are few, then evenly
+    spaced ones with the last always kept (what a line ``points`` pixels wide can show)."""
+    n = len(history["train_acc"])
+    shown = np.unique(np.linspace(0, n - 1, points).round().astype(int)) if n > points \
+        else np.arange(n)
+    out = {"epoch": (shown + 1).tolist()}
+    for key in ("epoch_loss", "test_loss", "train_acc", "test_acc"):
+        out[key] = views.rounded(np.asarray(history[key], dtype=float)[shown], CURVE_DECIMALS)
+    return out
 
 
 def _finite(obj):

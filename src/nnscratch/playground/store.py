@@ -1,6 +1,9 @@
 """The sessions of the open tabs: at most ``max_sessions`` at once, each freed when its tab
-closes (the page sends a close on ``pagehide``) or after ``idle_seconds`` without a request."""
+closes (the page sends a close on ``pagehide``) or after ``idle_seconds`` without a request; and
+at most ``max_busy`` requests computing at once, whatever the number of tabs (:meth:`working`).
+"""
 
+import contextlib
 import secrets
 import threading
 import time
@@ -9,16 +12,35 @@ from .session import RequestError, Session
 
 MAX_SESSIONS = 8
 IDLE_SECONDS = 15 * 60
+#: requests that compute at the same time (one per core of a small machine), and how long one
+#: waits for its turn before it is refused
+MAX_BUSY = 2
+BUSY_WAIT_SECONDS = 10.0
 
 
 class SessionStore:
     """id → :class:`Session`; ids are random (``secrets``), so one tab cannot guess another's."""
 
     def __init__(self, max_sessions=MAX_SESSIONS, idle_seconds=IDLE_SECONDS,
-                 clock=time.monotonic):
+                 clock=time.monotonic, max_busy=MAX_BUSY, busy_wait=BUSY_WAIT_SECONDS):
         self.max_sessions, self.idle_seconds, self.clock = max_sessions, idle_seconds, clock
         self.sessions = {}
         self.lock = threading.Lock()
+        self.max_busy, self.busy_wait = max_busy, busy_wait
+        self._busy = threading.BoundedSemaphore(max_busy)
+
+    @contextlib.contextmanager
+    def working(self):
+        """``with store.working():`` one of the ``max_busy`` places for a request that computes;
+        after ``busy_wait`` seconds without one, refused (503): however many tabs learn at once,
+        the machine runs at most ``max_busy`` of them."""
+        if not self._busy.acquire(timeout=self.busy_wait):
+            raise RequestError(f"the playground is busy with {self.max_busy} other requests: "
+                               "try again in a moment (or pause the other tabs)", status=503)
+        try:
+            yield
+        finally:
+            self._busy.release()
 
     def expire(self):
         """Free the sessions idle for longer than ``idle_seconds``; returns how many."""

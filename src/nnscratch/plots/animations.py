@@ -2,7 +2,7 @@
 ``FuncAnimation`` built on a ``Figure`` (no pyplot); ``save_animation`` writes it as a GIF or MP4.
 
 Training animations record first, then draw: ``record_training`` runs the library's own
-``Trainer.step`` and keeps a snapshot every ``every`` iterations; the animation only replays them,
+loop (``Trainer.run``) and keeps a snapshot every ``every`` iterations; the animation only replays them,
 so what is shown is exactly what the network computed.
 """
 
@@ -59,7 +59,7 @@ def _corner(ax, at=(0.02, 0.97), ha="left", va="top"):
 
 
 def record_training(trainer, frames, every, snapshot):
-    """Train with ``trainer.step`` until ``frames - 1`` snapshots after the first: returns a list
+    """Train with ``trainer.run`` until ``frames - 1`` snapshots after the first: returns a list
     of ``frames`` tuples ``(iteration, L, snapshot(net))``, the first before any step, then one
     every ``every`` iterations; L is the loss on the whole training set (evaluation mode)."""
     frames, every = check_frames(frames), check_positive_int(every, "every")
@@ -72,13 +72,8 @@ def record_training(trainer, frames, every, snapshot):
 
     shots = [shot()]
     while len(shots) < frames:
-        for batch in trainer.batches():
-            trainer.step(batch)
-            trainer.iteration += 1
-            if trainer.iteration % every == 0:
-                shots.append(shot())
-                if len(shots) == frames:
-                    break
+        trainer.run(every)  # the trainer's own loop: batches, steps, epochs' ends
+        shots.append(shot())
     return shots
 
 

@@ -4,7 +4,7 @@
 "use strict";
 
 const app = { table: [], values: {}, id: null, setup: null, state: null, playing: false,
-              busy: false };
+              busy: false, waited: false };
 
 const $ = (id) => document.getElementById(id);
 
@@ -136,7 +136,14 @@ async function advance(body) {
   app.busy = true;
   try {
     draw((await call("POST", `/api/sessions/${app.id}/step`, body)).state);
+    if (app.waited) { showError(""); app.waited = false; }
   } catch (error) {
+    if (error.status === 503 && app.playing) {  // other tabs are computing: wait, go on
+      showError(error.message);
+      app.waited = true;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return;
+    }
     pause();
     if (error.status === 404) { app.id = null; restart(); } else showError(error.message);
   } finally {

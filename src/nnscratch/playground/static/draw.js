@@ -118,10 +118,12 @@ function drawCurves(hover) {
   const canvas = $("curves");
   const ctx = canvas.getContext("2d");
   const curves = app.state.curves;
-  const epochs = curves.train_acc.length;
+  const epochs = curves.epoch.length;  // the epochs sent: every one, or evenly spaced ones
+  const last = epochs ? curves.epoch[epochs - 1] : 1;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const left = 40, right = canvas.width - 10;
-  const x = (e) => left + (epochs > 1 ? (e / (epochs - 1)) * (right - left) : 0);
+  // point i is epoch curves.epoch[i], placed along [epoch 1, last epoch]
+  const x = (i) => left + (last > 1 ? ((curves.epoch[i] - 1) / (last - 1)) * (right - left) : 0);
   const finite = (v) => v !== null && Number.isFinite(v);
   const lossMax = epochs === 0 ? 1 : Math.max(1e-9, ...curves.epoch_loss.filter(finite),
                            ...curves.test_loss.filter(finite));
@@ -159,15 +161,20 @@ function drawCurves(hover) {
 
 function hoverCurves(event) {
   const tooltip = $("tooltip");
-  const epochs = app.state ? app.state.curves.train_acc.length : 0;
-  if (!epochs) return;
+  const curves = app.state ? app.state.curves : null;
+  if (!curves || !curves.epoch.length) return;
   const canvas = $("curves");
   const box = canvas.getBoundingClientRect();
   const fraction = ((event.clientX - box.left) * (canvas.width / box.width) - 40) /
                    (canvas.width - 50);
-  const e = Math.max(0, Math.min(epochs - 1, Math.round(fraction * (epochs - 1))));
+  const last = curves.epoch[curves.epoch.length - 1];
+  const pointed = 1 + fraction * (last - 1);  // the epoch under the pointer
+  let e = 0;  // the point nearest to it
+  curves.epoch.forEach((epoch, i) => {
+    if (Math.abs(epoch - pointed) < Math.abs(curves.epoch[e] - pointed)) e = i;
+  });
   drawCurves(e);
-  tooltip.textContent = `epoch ${e + 1}\n` + SERIES.map(
+  tooltip.textContent = `epoch ${curves.epoch[e]}\n` + SERIES.map(
     ([key, label]) => `${label}: ${fmt(app.state.curves[key][e])}`).join("\n");
   tooltip.style.left = event.clientX - box.left + 12 + "px";
   tooltip.style.top = event.clientY - box.top + 12 + "px";
