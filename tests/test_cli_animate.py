@@ -133,3 +133,14 @@ def test_plot_boundary_of_a_model_of_other_sizes_is_one_line(tmp_path, moons_mod
     assert main(["plot", "all", "--out", str(tmp_path / "a.png")]) == 2
     assert "pass a folder" in one_line_error(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digits.npz"]
+
+
+@pytest.mark.parametrize("options, word", [({"colour": "red"}, "can only be"), ([1], "can only be"),
+                                           ({"n_samples": -3}, "n_samples")])
+def test_a_model_files_bad_dataset_options_are_one_line(tmp_path, moons_model, options, word,
+                                                        capsys):
+    _, net, _ = moons_model
+    path = tmp_path / "odd.npz"
+    save_model(path, net, {"dataset": "moons", "dataset_options": options})
+    assert main(["plot", "boundary", "--model", str(path), "--out", str(tmp_path / "a.png")]) == 2
+    assert word in one_line_error(capsys)

@@ -181,13 +181,31 @@ def test_the_model_download_is_the_library_model_file(tmp_path):
     session = Session(SMALL)
     session.step(5)
     path = tmp_path / "model.npz"
-    path.write_bytes(views.model_bytes(session.net, session.settings))
+    path.write_bytes(views.model_bytes(session.net, session.config()))
     net = load_model(path)
     x = session.data.x_test
     assert np.array_equal(net.predict(x), session.net.predict(x))
     history = json.load(bytes_io.BytesIO(views.history_bytes(session.trainer.history,
-                                                             session.settings)))
+                                                             session.config())))
     assert len(history["train_loss"]) == 5 and history["config"]["playground"]["hidden"] == "8"
+
+
+def test_plot_boundary_draws_a_downloaded_model_on_the_data_it_learned(tmp_path):
+    """4 arms, 300 points, noise and seed of the page's own: the figure's data is drawn again
+    exactly (spiral's defaults would be 3 classes, another seed)."""
+    from nnscratch.cli.plot import boundary_model
+
+    settings = {"dataset": "spiral", "classes": 4, "n_samples": 300, "noise": 0.1, "seed": 5,
+                "hidden": "8"}
+    session = Session(settings)
+    session.step(3)
+    path = tmp_path / "model.npz"
+    path.write_bytes(views.model_bytes(session.net, session.config()))
+    net, data = boundary_model(model=path)
+    assert data.n_classes == 4
+    assert np.array_equal(data.x_train, session.data.x_train)
+    assert np.array_equal(data.t_test, session.data.t_test)
+    assert np.array_equal(net.predict(data.x_test), session.net.predict(data.x_test))
 
 
 def test_the_store_refuses_past_its_bound_and_frees_closed_sessions():

@@ -133,7 +133,8 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
         if name not in TOY_SETS:
             raise NnscratchError(f"{model} was trained on {name}, not a 2-D set: pass --dataset "
                                  f"({', '.join(TOY_SETS)})")
-        data = load_dataset(name)
+        # the model's own data (the playground records how it drew it), unless --dataset is given
+        data = load_dataset(name, **({} if dataset else saved_options(saved.config, model)))
         outputs = net.predict(data.x_test[:1]).shape[1]
         if outputs != data.n_classes:
             raise NnscratchError(f"{model} has {outputs} outputs but {name} has {data.n_classes} "
@@ -144,6 +145,20 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
     train(net, data.x_train, data.t_train, epochs=epochs or QUICK_2D["epochs"],
           batch_size=QUICK_2D["batch_size"], optimizer=optimizer, seed=_seeds(seed)[1])
     return net, data
+
+
+#: what a model file's "dataset_options" may set: the toy sets' own options and their seed
+DATASET_OPTIONS = ("seed", "n_samples", "noise", "classes", "test_size")
+
+
+def saved_options(config, model):
+    """The ``load_dataset`` options a model file records under "dataset_options" ({} if none);
+    ``load_dataset`` checks their values."""
+    options = config.get("dataset_options", {})
+    if not isinstance(options, dict) or not set(options) <= set(DATASET_OPTIONS):
+        raise NnscratchError(f"{model} records dataset options {options!r}; they can only be "
+                             f"{', '.join(DATASET_OPTIONS)}: pass --dataset to draw the data anew")
+    return options
 
 
 def read_history(path):

@@ -64,12 +64,12 @@ def gradcheck(session, body):
 
 
 def model(session, body):
-    return 200, "application/octet-stream", views.model_bytes(
-        session.net, session.settings), "playground-model.npz"
+    return 200, "application/octet-stream", views.model_bytes(session.net, session.config()), \
+        "playground-model.npz"
 
 
 def history(session, body):
-    return 200, JSON, views.history_bytes(session.trainer.history, session.settings), \
+    return 200, JSON, views.history_bytes(session.trainer.history, session.config()), \
         "playground-history.json"
 
 

@@ -44,16 +44,23 @@ class RequestError(NnscratchError):
         self.status = status
 
 
-def load_data(s):
-    """The Dataset the settings ``s`` ask for (2-D points or digits), drawn from the seed."""
+def data_options(s):
+    """``(name, options)``: the ``load_dataset`` call the settings ``s`` ask for (2-D points or
+    digits), drawn from the seed; a saved model records it so that its data can be drawn again."""
     if s["dataset"] in TOY_DATASETS:
-        options = {"n_samples": s["n_samples"], "test_size": s["test_size"]}
+        options = {"seed": s["seed"], "n_samples": s["n_samples"], "test_size": s["test_size"]}
         if s["noise"] is not None:
             options["noise"] = s["noise"]
         if s["dataset"] in ("spiral", "gaussians"):
             options["classes"] = s["classes"]
-        return load_dataset(s["dataset"], seed=s["seed"], **options)
-    return load_dataset("digits", seed=s["seed"], test_size=s["test_size"])
+        return s["dataset"], options
+    return "digits", {"seed": s["seed"], "test_size": s["test_size"]}
+
+
+def load_data(s):
+    """The Dataset the settings ``s`` ask for (:func:`data_options`)."""
+    name, options = data_options(s)
+    return load_dataset(name, **options)
 
 
 def make_schedule(s):
@@ -171,6 +178,10 @@ class Session:
         else:
             state["weights"] = views.weight_images(self.net, self.data)
         return _finite(state)
+
+    def config(self):
+        """The run as the downloaded model and history record it (:func:`views.model_config`)."""
+        return views.model_config(self.settings, *data_options(self.settings))
 
     def setup(self):
         """What changes only on reset: the settings, the classes and the data points."""

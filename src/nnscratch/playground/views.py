@@ -127,14 +127,20 @@ def gradient_errors(net, x, t):
             "mode": "training" if not net.dropout else "evaluation (dropout off)"}
 
 
-def model_bytes(net, settings):
-    """The model file ``nnscratch train`` writes (``io.save_model``), as bytes."""
+def model_config(settings, dataset, options):
+    """What the model file says of the run: the dataset and the ``load_dataset`` options that
+    draw it again (``nnscratch plot boundary --model`` reads them), and the page's settings."""
+    return {"dataset": dataset, "dataset_options": options, "playground": settings}
+
+
+def model_bytes(net, config):
+    """The model file ``nnscratch train`` writes (``io.save_model``) with ``config``, as bytes."""
     with tempfile.TemporaryDirectory(prefix="nnscratch-playground-") as folder:
-        path = save_model(Path(folder) / "model.npz", net, {"playground": settings})
+        path = save_model(Path(folder) / "model.npz", net, config)
         return path.read_bytes()
 
 
-def history_bytes(history, settings):
+def history_bytes(history, config):
     """history.json as ``nnscratch train`` writes it: the config, then the history's lists."""
-    return (json.dumps({"config": {"playground": settings}, **history}, indent=2,
+    return (json.dumps({"config": config, **history}, indent=2,
                        allow_nan=True) + "\n").encode()
