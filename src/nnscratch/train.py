@@ -87,7 +87,45 @@ def training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validatio
     return x_train, t_train, x_test, t_test, x_val, t_val
 
 
-class Trainer:
+class Resumable:
+    """What a run offers for stopping and resuming, over its ``stop_requested``, ``callbacks``
+    and ``resumed_from``: the signals are ``interrupt``'s job, the saved state ``checkpoints``'.
+
+    :class:`CheckpointSaver` writes a checkpoint after every epoch and on :meth:`request_stop` or
+    a signal (:meth:`stop_on_signals`); :meth:`load_checkpoint` on a trainer built like the saved
+    one continues bit-identically.
+    """
+
+    # --- stopping (the signals and divergence: ``interrupt``) --------------------------------
+    def request_stop(self, reason="request_stop"):
+        """Ask training to stop after the current step (safe to call from a signal handler)."""
+        self.stop_requested = reason
+
+    def stop_on_signals(self, signals=("SIGINT", "SIGTERM")):
+        """``with trainer.stop_on_signals(): trainer.train()``: Ctrl-C and SIGTERM finish the
+        current step, save (through the callbacks) and raise :class:`TrainingInterrupted`
+        instead of killing the run mid-update (see :func:`interrupt.stop_on_signals`)."""
+        return interrupt.stop_on_signals(self, signals)
+
+    # --- checkpoints (the state itself: ``checkpoints``) ----------------------------------
+    @property
+    def checkpoint_path(self):
+        """The last checkpoint a :class:`CheckpointSaver` wrote, else the one restored; or None."""
+        saved = [cb.path for cb in self.callbacks if isinstance(cb, CheckpointSaver) and cb.path]
+        return saved[-1] if saved else self.resumed_from
+
+    def save_checkpoint(self, directory, config=None):
+        """Write ``directory/checkpoint.npz`` (atomically) and return its path."""
+        return checkpoints.save(self, directory, config)
+
+    def load_checkpoint(self, checkpoint):
+        """Continue from ``checkpoint`` (an :class:`nnscratch.io.Checkpoint`, or a folder/path):
+        build the trainer exactly as the saved run was built (same data, seed, options), then
+        call this, then ``train()`` (see :func:`checkpoints.restore`). Returns the trainer."""
+        return checkpoints.restore(self, checkpoint)
+
+
+class Trainer(Resumable):
     """Mini-batch training of ``net`` on (x_train, t_train).
 
     Parameters
@@ -111,10 +149,7 @@ class Trainer:
     After ``train()``, ``history`` holds the lists of :func:`new_history`. The trainer's state is
     in plain attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``),
     ``history``, and within an epoch ``epoch_position`` (batches done) and ``epoch_rng_state``.
-
-    Checkpoints: :class:`CheckpointSaver` writes one after every epoch and on :meth:`request_stop`
-    or a signal (:meth:`stop_on_signals`); :meth:`load_checkpoint` on a trainer built like the
-    saved one continues bit-identically. The inputs are checked first (:func:`training_sets`).
+    The inputs are checked first (:func:`training_sets`); stopping and resuming: :class:`Resumable`.
     """
 
     def __init__(self, net, x_train, t_train, x_test=None, t_test=None, *, epochs=10,
@@ -149,8 +184,7 @@ class Trainer:
         self.epoch_position = 0
         self.epoch_rng_state = None
         self.epoch_elapsed = 0.0
-        self._open_batches = None  # the epoch under way's batch generator (epoch_batches)
-        self.batch = None  # the indices of the last mini-batch learned from
+        self._open_batches = self.batch = None  # epoch_batches' generator; the last batch
         self.resumed_from = None  # the checkpoint load_checkpoint restored
         self.stop_requested = None  # the reason (e.g. "SIGINT") once request_stop was called
 
@@ -221,7 +255,9 @@ class Trainer:
         ``{"epoch", "loss" (the epoch's mean), "train_acc", "test_acc", "seconds", ...}``."""
         interrupt.check_finite(self)  # a checkpoint never holds NaN weights
         losses = self.history["train_loss"][-self.epoch_position:]  # this epoch's, ≥ 1
-        train_acc, test_acc = self.evaluate()
+        train_acc = self.net.accuracy(self.x_train, self.t_train)  # in evaluation mode
+        test_acc = (self.net.accuracy(self.x_test, self.t_test)
+                    if self.x_test is not None else float("nan"))
         self.epoch += 1
         self.epoch_position = 0
         self._open_batches = None
@@ -243,9 +279,11 @@ class Trainer:
 
     def run(self, steps):
         """Take ``steps`` mini-batch steps from where training is, ending every epoch that
-        completes (:meth:`end_epoch`), whatever ``epochs`` says: a driver that decides itself
-        how long to learn (an animation, the playground) steps the same loop as :meth:`train`.
-        Returns the records of the epochs ended."""
+        completes (:meth:`end_epoch`), whatever ``epochs`` says: :meth:`train` runs it epoch by
+        epoch, and a driver that decides itself how long to learn (an animation, the
+        playground) calls it directly. Returns the records of the epochs ended. It returns early
+        at an epoch's end once a stop is asked for (:meth:`request_stop`, early stopping), and
+        raises :class:`TrainingInterrupted` when one is asked for inside an epoch."""
         records = []
         _net_mode(self.net, True)
         with blas_limit(self.blas_threads):
@@ -257,14 +295,11 @@ class Trainer:
                 self.epoch_elapsed += time.perf_counter() - start
                 if self.epoch_position == self.iter_per_epoch:
                     records.append(self.end_epoch())
+                    if self.stop_requested or self.stop_training:
+                        break
+                elif self.stop_requested:
+                    raise interrupt.interrupted(self)
         return records
-
-    def evaluate(self):
-        """Train and test accuracy of the current parameters (in evaluation mode)."""
-        train_acc = self.net.accuracy(self.x_train, self.t_train)
-        test_acc = (self.net.accuracy(self.x_test, self.t_test)
-                    if self.x_test is not None else float("nan"))
-        return train_acc, test_acc
 
     def validate(self):
         """(L, accuracy) on (x_val, t_val) in evaluation mode (no dropout, BatchNorm's running
@@ -284,51 +319,12 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         while self.epoch < self.epochs and not self.stop_training:
-            start = time.perf_counter()
-            _net_mode(self.net, True)
-            with blas_limit(self.blas_threads):
-                for batch in self.epoch_batches():
-                    loss = self.learn(batch)
-                    for cb in self.callbacks:
-                        cb.on_iteration_end(self, loss)
-                    if self.stop_requested and self.epoch_position < self.iter_per_epoch:
-                        self.epoch_elapsed += time.perf_counter() - start
-                        raise interrupt.interrupted(self)
-            self.epoch_elapsed += time.perf_counter() - start
-            self.end_epoch()
+            self.run(self.iter_per_epoch - self.epoch_position)  # the rest of the epoch
             if self.stop_requested and self.epoch < self.epochs:
                 raise interrupt.interrupted(self)
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
-
-    # --- stopping (the signals and divergence: ``interrupt``) --------------------------------
-    def request_stop(self, reason="request_stop"):
-        """Ask training to stop after the current step (safe to call from a signal handler)."""
-        self.stop_requested = reason
-
-    def stop_on_signals(self, signals=("SIGINT", "SIGTERM")):
-        """``with trainer.stop_on_signals(): trainer.train()``: Ctrl-C and SIGTERM finish the
-        current step, save (through the callbacks) and raise :class:`TrainingInterrupted`
-        instead of killing the run mid-update (see :func:`interrupt.stop_on_signals`)."""
-        return interrupt.stop_on_signals(self, signals)
-
-    # --- checkpoints (the state itself: ``checkpoints``) ----------------------------------
-    @property
-    def checkpoint_path(self):
-        """The last checkpoint a :class:`CheckpointSaver` wrote, else the one restored; or None."""
-        saved = [cb.path for cb in self.callbacks if isinstance(cb, CheckpointSaver) and cb.path]
-        return saved[-1] if saved else self.resumed_from
-
-    def save_checkpoint(self, directory, config=None):
-        """Write ``directory/checkpoint.npz`` (atomically) and return its path."""
-        return checkpoints.save(self, directory, config)
-
-    def load_checkpoint(self, checkpoint):
-        """Continue from ``checkpoint`` (an :class:`nnscratch.io.Checkpoint`, or a folder/path):
-        build the trainer exactly as the saved run was built (same data, seed, options), then
-        call this, then ``train()`` (see :func:`checkpoints.restore`). Returns the trainer."""
-        return checkpoints.restore(self, checkpoint)
 
 
 def blas_limit(threads):
