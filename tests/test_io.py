@@ -284,7 +284,8 @@ def test_saving_an_unknown_network_class_says_what_can_be_saved(tmp_path):
         pass
 
     with pytest.raises(NnscratchError, match="cannot save a MyNet: nnscratch can save "
-                                             "MultiLayerNet, TwoLayerNet$"):
+                                             "DeepConvNet, MultiLayerNet, SimpleConvNet, "
+                                             "TwoLayerNet$"):
         save_model(tmp_path / "m.npz", MyNet(2, 2, 2))
     assert not list(tmp_path.iterdir())
 

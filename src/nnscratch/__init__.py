@@ -2,6 +2,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .conv import Convolution, Flatten, Pooling, col2im, im2col
+from .convnets import DeepConvNet, SimpleConvNet
 from .datasets import load_dataset, one_hot
 from .errors import NnscratchError
 from .functions import (accuracy, cross_entropy_error, log_softmax, mean_squared_error, relu,
@@ -20,10 +22,11 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
-    "AdaGrad", "Adam", "CheckpointSaver", "CosineLR", "Momentum", "MultiLayerNet", "Nesterov",
-    "NnscratchError", "RMSprop", "SGD", "StepLR", "Trainer", "TrainingDiverged",
-    "TrainingInterrupted", "TwoLayerNet", "accuracy", "cross_entropy_error", "gradient_check",
-    "gradient_descent", "load_checkpoint", "load_dataset", "load_model", "log_softmax",
+    "AdaGrad", "Adam", "CheckpointSaver", "Convolution", "CosineLR", "DeepConvNet", "Flatten",
+    "Momentum", "MultiLayerNet", "Nesterov", "NnscratchError", "Pooling", "RMSprop", "SGD",
+    "SimpleConvNet", "StepLR", "Trainer", "TrainingDiverged", "TrainingInterrupted",
+    "TwoLayerNet", "accuracy", "col2im", "cross_entropy_error", "gradient_check",
+    "gradient_descent", "im2col", "load_checkpoint", "load_dataset", "load_model", "log_softmax",
     "mean_squared_error", "numerical_diff", "numerical_gradient", "one_hot", "relative_error",
     "relu", "save_checkpoint", "save_model", "sigmoid", "softmax", "softmax_cross_entropy",
     "tanh", "train", "__version__",

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import NnscratchError
+from .convnets import DeepConvNet, SimpleConvNet
 from .nets import MultiLayerNet, TwoLayerNet
 from .npz import read_npz, savable, write_npz
 
@@ -40,7 +41,8 @@ META_KEY = "__meta__"
 
 #: class name → network class; a network is saved as ``net.config()`` and rebuilt as
 #: ``cls(**config, seed=0)``. A new network class slots in with one entry here.
-ARCHITECTURES = {cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet)}
+ARCHITECTURES = {cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet, SimpleConvNet,
+                                                DeepConvNet)}
 
 
 # --------------------------------------------------------------------------- architectures

@@ -90,17 +90,24 @@ class LayerNet:
             x = layer.forward(x)
         return x
 
+    @property
+    def eval_batch(self):
+        """Rows per forward pass in ``predict`` and ``accuracy``: ``EVAL_BATCH`` (a network whose
+        layers hold more per row sets fewer)."""
+        return EVAL_BATCH
+
     def _evaluation_scores(self, x):
-        """``scores(x)`` computed ``EVAL_BATCH`` rows at a time (call in evaluation mode, where
+        """``scores(x)`` computed ``eval_batch`` rows at a time (call in evaluation mode, where
         each row's scores depend on that row alone)."""
         x = np.asarray(x)
-        if x.ndim < 2 or len(x) <= EVAL_BATCH:
+        batch = self.eval_batch
+        if x.ndim < 2 or len(x) <= batch:
             return self.scores(x)
-        first = self.scores(x[:EVAL_BATCH])
+        first = self.scores(x[:batch])
         out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
-        out[:EVAL_BATCH] = first
-        for start in range(EVAL_BATCH, len(x), EVAL_BATCH):
-            out[start:start + EVAL_BATCH] = self.scores(x[start:start + EVAL_BATCH])
+        out[:batch] = first
+        for start in range(batch, len(x), batch):
+            out[start:start + batch] = self.scores(x[start:start + batch])
         return out
 
     def predict(self, x):

@@ -3,8 +3,9 @@ says what is wrong and what to change, before it can turn into a shape error dee
 silently wrong result.
 
 Each check returns the (possibly converted) value it accepted, so a caller writes
-``x = check_inputs(x, n_features=...)``. Conventions (see DESIGN.md): x is float (N, D); labels
-are int indices (N,) — (N, 1) and one-hot (N, C) are accepted too.
+``x = check_inputs(x, n_features=...)``. Conventions (see DESIGN.md): x is float (N, D) for dense
+networks, (N, C, H, W) images for convolutional ones; labels are int indices (N,) — (N, 1) and
+one-hot (N, C) are accepted too.
 """
 
 import inspect
@@ -19,8 +20,11 @@ from .errors import NnscratchError
 def check_inputs(x, n_features=None, name="x"):
     """x as a numeric (N, D) array (a single sample (D,) becomes (1, D)), every value finite.
 
-    ``n_features``: the D the model takes (its input size); a different D is an error.
+    ``n_features``: what the model takes (:func:`input_size`): the D of a dense network — a
+    different D is an error — or the image shape (C, H, W) of a convolutional one, which makes x
+    images (N, C, H, W) (a single image (C, H, W) becomes (1, C, H, W)).
     """
+    image_shape = tuple(n_features) if isinstance(n_features, (tuple, list)) else None
     try:
         x = np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged nested lists
@@ -28,22 +32,33 @@ def check_inputs(x, n_features=None, name="x"):
                              "of numbers") from None
     if x.dtype.kind not in "biuf":
         raise NnscratchError(f"{name} has dtype {x.dtype}: give numbers (a float array of shape "
-                             "(N, D))")
-    if x.ndim == 1:
-        x = x[np.newaxis, :]
-    if x.ndim != 2:
+                             f"{'(N, D)' if image_shape is None else '(N, C, H, W)'})")
+    single = x.ndim == 1 if image_shape is None else x.shape == image_shape
+    if single:  # one sample: a batch of one
+        x = x[np.newaxis]
+    if image_shape is not None and x.ndim != 4:
+        sizes = ", ".join(map(str, image_shape))
+        raise NnscratchError(f"{name} has shape {x.shape} but the model is convolutional: it "
+                             f"takes images (N, {sizes}) (load the data with flatten=False, or "
+                             f"x.reshape(len(x), {sizes}))")
+    if image_shape is None and x.ndim != 2:
         raise NnscratchError(f"{name} has shape {x.shape}: give an (N, D) array, one sample per "
-                             "row (flatten images with x.reshape(len(x), -1))")
+                             "row (flatten images with x.reshape(len(x), -1), or load them with "
+                             "flatten=True)")
     if len(x) == 0:
         raise NnscratchError(f"{name} is empty: give at least one sample")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         bad = ~np.isfinite(x)
-        rows = np.flatnonzero(bad.any(axis=1))
+        rows = np.flatnonzero(bad.reshape(len(x), -1).any(axis=1))
         kinds = " and ".join(k for k, m in (("NaN", np.isnan(x)), ("inf", np.isinf(x)))
                              if m.any())
         raise NnscratchError(f"{name} holds {kinds} in {len(rows)} of {len(x)} samples (first: "
                              f"row {rows[0]}): remove or impute those values before training")
-    if n_features is not None and x.shape[1] != n_features:
+    if image_shape is not None and x.shape[1:] != image_shape:
+        raise NnscratchError(f"{name} holds images of shape {x.shape[1:]} but the model takes "
+                             f"{image_shape} (C, H, W): use data of the kind the model was "
+                             f"trained on (or a model built with input_dim={x.shape[1:]})")
+    if image_shape is None and n_features is not None and x.shape[1] != n_features:
         raise NnscratchError(f"{name} has {x.shape[1]} features per sample but the model takes "
                              f"{n_features}: use data of the kind the model was trained on "
                              f"(or a model built with input_size={x.shape[1]})")
@@ -112,6 +127,13 @@ def check_positive_int(value, name, *, hint=None):
     """``value`` as an int ≥ 1 (not a bool); ``hint``: what to give instead, for the error."""
     if not (_is_int(value) and value > 0):
         raise NnscratchError(f"{name} must be a positive integer, got {value!r}{_hint(hint)}")
+    return int(value)
+
+
+def check_nonnegative_int(value, name, *, hint=None):
+    """``value`` as an int ≥ 0 (not a bool), e.g. a padding; ``hint``: what to give instead."""
+    if not (_is_int(value) and value >= 0):
+        raise NnscratchError(f"{name} must be an integer ≥ 0, got {value!r}{_hint(hint)}")
     return int(value)
 
 
@@ -197,7 +219,10 @@ def parse_hidden(text, name="--hidden"):
 
 
 def input_size(net):
-    """The number of features ``net`` takes: rows of its first weight matrix."""
+    """What ``net`` takes: the number of features D (rows of its first weight matrix), or for a
+    convolutional network the image shape (C, H, W), its ``input_dim``."""
+    if getattr(net, "input_dim", None) is not None:
+        return tuple(net.input_dim)
     for layer in getattr(net, "layers", ()):
         key = getattr(layer, "weight_key", None)
         if key is not None:

@@ -1,0 +1,185 @@
+"""Convolutional networks of chapters 7 and 8: the book's SimpleConvNet and DeepConvNet.
+
+They are LayerNets like the fully connected ones (``nets``): a ``params`` dict (W1, b1, ...),
+layers that read it, SoftmaxWithLoss on top; the same loss, accuracy, gradients, train/eval modes,
+float32/float64 and saving. What differs is the input: images x (N, C, H, W) of the shape
+``input_dim`` (C, H, W), the data loaders' ``flatten=False``.
+"""
+
+import numpy as np
+
+from .conv import Convolution, Flatten, Pooling
+from .errors import NnscratchError
+from .layers import Affine, Dropout, Relu, SoftmaxWithLoss
+from .nets import LayerNet, _normal, init_std
+from .validation import (check_float_dtype, check_nonnegative_int, check_number,
+                         check_positive_int, default_of)
+
+#: images per forward pass in ``predict`` and ``accuracy``: a convolution holds the column matrix
+#: of its whole batch (DeepConvNet's second layer: 144 values per pixel, 0.9 MB per 28×28 image
+#: in float64), so 4096 images at once would take gigabytes
+CONV_EVAL_BATCH = 256
+
+#: the book's max pooling after a convolution: 2×2 windows, stride 2
+POOL = 2
+
+
+def _check_input_dim(input_dim):
+    """(C, H, W) as a tuple of three positive ints."""
+    if not (isinstance(input_dim, (tuple, list)) and len(input_dim) == 3):
+        raise NnscratchError(f"input_dim must be the image shape (C, H, W), e.g. (1, 28, 28), "
+                             f"got {input_dim!r}")
+    return tuple(check_positive_int(size, "every size of input_dim") for size in input_dim)
+
+
+class ConvNet(LayerNet):
+    """What both convolutional networks add to LayerNet: the image shape ``input_dim`` (C, H, W)
+    the data is checked against, and evaluation in smaller chunks (:data:`CONV_EVAL_BATCH`)."""
+
+    input_dim = None
+    eval_batch = CONV_EVAL_BATCH
+
+    def __init__(self, input_dim, hidden_size, output_size, dtype):
+        """The arguments both networks take, checked; empty params, buffers and layers."""
+        self.input_dim = _check_input_dim(input_dim)
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
+        self.output_size = check_positive_int(output_size, "output_size")
+        self.dtype = check_float_dtype(dtype)
+        self.params, self.buffers, self.layers = {}, {}, []
+
+    def config(self):
+        """The constructor's arguments (seed aside), JSON-able: enough to rebuild the network."""
+        return {"input_dim": list(self.input_dim), "hidden_size": self.hidden_size,
+                "output_size": self.output_size, "dtype": self.dtype.name}
+
+    def _conv_block(self, i, shape, filter_num, filter_size, pad, stride, std, rng, pool=False):
+        """Convolution W{i}, b{i} (weights N(0, std²), std a number or "he"), then ReLU — with
+        ``pool``, the book's 2×2 max pooling (stride 2) between the two — on images of ``shape``
+        (C, H, W); returns the shape of the block's output.
+
+        conv → ReLU → pool is computed as conv → pool → ReLU: max pooling and ReLU commute (both
+        are monotone: max_k max(a_k, 0) = max(max_k a_k, 0), exactly, and the gradients agree too),
+        so the network is the book's to the bit, with ReLU on a quarter of the values."""
+        C = shape[0]
+        if std == "he":  # √(2 / fan_in), fan_in = C·FH·FW: the book's pre_node_nums
+            std = init_std("he", C * filter_size * filter_size)
+        self.params[f"W{i}"] = _normal(rng, std, (filter_num, C, filter_size, filter_size),
+                                       self.dtype)
+        self.params[f"b{i}"] = np.zeros(filter_num, self.dtype)
+        block = [Convolution(self.params, f"W{i}", f"b{i}", stride, pad)]
+        if pool:
+            block.append(Pooling(POOL, POOL, POOL))
+        block.append(Relu())
+        self.layers += block
+        shape = (1, *shape)
+        for layer in block[:-1]:
+            shape = layer.output_shape(shape)
+        return shape[1:]
+
+    def _affine(self, i, fan_in, fan_out, std, rng):
+        """Affine W{i} (fan_in, fan_out) with weights N(0, std²), b{i} zeros."""
+        self.params[f"W{i}"] = _normal(rng, std, (fan_in, fan_out), self.dtype)
+        self.params[f"b{i}"] = np.zeros(fan_out, self.dtype)
+        self.layers.append(Affine(self.params, f"W{i}", f"b{i}"))
+
+
+class SimpleConvNet(ConvNet):
+    """The book's chapter-7 network:
+    x → Convolution(W1, b1) → ReLU → max-pool 2×2 → Affine(W2, b2) → ReLU → Affine(W3, b3) → softmax
+    (its layers pool before the ReLU: the same network to the bit, see ``_conv_block``).
+
+    Shapes, for input_dim (C, H, W) and conv_param filter_num FN, filter_size FS, pad P, stride S:
+    W1 (FN, C, FS, FS), b1 (FN,); the convolution gives FN maps of out_h × out_w
+    (out_h = (H + 2P − FS) // S + 1), pooling halves them; W2 (FN·(out_h//2)·(out_w//2),
+    hidden_size), W3 (hidden_size, output_size). Weights N(0, weight_init_std²), biases 0, drawn
+    from ``np.random.default_rng(seed)``. ``dtype`` float64 or float32 (the same weights rounded).
+    ``conv_param`` keys missing from the dict given keep the default's values.
+    """
+
+    # conv_param's default dict is never changed (it is copied): safe as a default
+    def __init__(self, input_dim=(1, 28, 28),
+                 conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+                 hidden_size=100, output_size=10, weight_init_std=0.01, seed=None,
+                 dtype=np.float64):
+        super().__init__(input_dim, hidden_size, output_size, dtype)
+        defaults = default_of(SimpleConvNet, "conv_param")
+        if not isinstance(conv_param, dict) or set(conv_param) - set(defaults):
+            raise NnscratchError(f"conv_param must be a dict with keys among "
+                                 f"{', '.join(defaults)}, got {conv_param!r}")
+        conv_param = {**defaults, **conv_param}
+        self.conv_param = {
+            "filter_num": check_positive_int(conv_param["filter_num"], "conv_param filter_num"),
+            "filter_size": check_positive_int(conv_param["filter_size"],
+                                              "conv_param filter_size"),
+            "pad": check_nonnegative_int(conv_param["pad"], "conv_param pad"),
+            "stride": check_positive_int(conv_param["stride"], "conv_param stride")}
+        self.weight_init_std = check_number(weight_init_std, "weight_init_std", 0,
+                                            hint=f"the book's "
+                                                 f"{default_of(SimpleConvNet, 'weight_init_std')}")
+        rng = np.random.default_rng(seed)
+        std = self.weight_init_std
+        shape = self._conv_block(1, self.input_dim, std=std, rng=rng, pool=True,
+                                 **self.conv_param)
+        self.layers.append(Flatten())
+        self._affine(2, int(np.prod(shape)), self.hidden_size, std, rng)
+        self.layers.append(Relu())
+        self._affine(3, self.hidden_size, self.output_size, std, rng)
+        self.last_layer = SoftmaxWithLoss()
+        self.train()
+
+    def config(self):
+        return {**super().config(), "conv_param": dict(self.conv_param),
+                "weight_init_std": self.weight_init_std}
+
+
+class DeepConvNet(ConvNet):
+    """The book's chapter-8 network, He-initialised:
+    x → [Conv 3×3 → ReLU → Conv 3×3 → ReLU → max-pool 2×2] × 3 → Affine(W7) → ReLU → Dropout
+      → Affine(W8) → Dropout → softmax
+    (each pool comes before the ReLU it follows in the book: the same, see ``_conv_block``).
+
+    The six convolutions have ``filter_nums`` filters (the book's 16, 16, 32, 32, 64, 64), stride 1
+    and padding 1 — the fourth padding 2, as in the book, so that 28×28 images shrink
+    28 → 14 → 16 → 8 → 4 and W7 is (64·4·4, hidden_size). Parameters W1..W8, b1..b8; weights
+    N(0, 2 / fan_in) with fan_in = C·3·3 for a convolution (the book's pre_node_nums) and the
+    number of inputs for an Affine layer; biases 0. ``dropout``: the ratio p of both Dropout
+    layers (0 makes them the identity); their masks come from a stream of their own, drawn from
+    ``seed`` after the weights. ``dtype`` float64 or float32.
+    """
+
+    #: (pad of each convolution): the book's conv_param_1..6
+    PADS = (1, 1, 1, 2, 1, 1)
+    FILTER_SIZE = 3
+
+    def __init__(self, input_dim=(1, 28, 28), filter_nums=(16, 16, 32, 32, 64, 64),
+                 hidden_size=50, output_size=10, dropout=0.5, seed=None, dtype=np.float64):
+        super().__init__(input_dim, hidden_size, output_size, dtype)
+        if not (isinstance(filter_nums, (tuple, list)) and len(filter_nums) == len(self.PADS)):
+            raise NnscratchError(f"filter_nums must be the six convolutions' numbers of filters, "
+                                 f"e.g. the book's {default_of(DeepConvNet, 'filter_nums')}, got "
+                                 f"{filter_nums!r}")
+        self.filter_nums = tuple(check_positive_int(n, "every filter number") for n in filter_nums)
+        self.dropout = check_number(dropout, "dropout", 0, 1, high_open=True,
+                                    hint="the fraction of units dropped, e.g. the book's 0.5")
+        rng = np.random.default_rng(seed)
+        shape = self.input_dim
+        for i, (filter_num, pad) in enumerate(zip(self.filter_nums, self.PADS), start=1):
+            shape = self._conv_block(i, shape, filter_num, self.FILTER_SIZE, pad, 1, "he", rng,
+                                     pool=i % 2 == 0)
+        self.layers.append(Flatten())
+        fan_in = int(np.prod(shape))
+        self._affine(7, fan_in, self.hidden_size, init_std("he", fan_in), rng)
+        dropouts = [Dropout(self.dropout, rng=None), Dropout(self.dropout, rng=None)]
+        self.layers += [Relu(), dropouts[0]]
+        self._affine(8, self.hidden_size, self.output_size, init_std("he", self.hidden_size), rng)
+        self.layers.append(dropouts[1])
+        # the masks from a stream of their own, drawn after every weight (as MultiLayerNet's)
+        dropout_rng = np.random.default_rng(rng.integers(2 ** 63))
+        for layer in dropouts:
+            layer.rng = dropout_rng
+        self.last_layer = SoftmaxWithLoss()
+        self.train()
+
+    def config(self):
+        return {**super().config(), "filter_nums": list(self.filter_nums),
+                "dropout": self.dropout}
