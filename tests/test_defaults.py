@@ -79,7 +79,7 @@ def test_train_runs_at_the_rate_it_resolved(started, capsys):
 def test_train_two_layer_is_the_notebooks_network_as_two_layer_net_builds_it():
     config = resolved("--model", "two-layer")
     assert config.activation == own_default(TwoLayerNet, "activation")
-    _, description = build_net(config, 64, 10, seed=0)
+    _, description = build_net(config, (64,), 10, seed=0)
     assert description == {"model": "two-layer", **TwoLayerNet(64, 100, 10).config()}
     assert description["weight_init_std"] == own_default(TwoLayerNet, "weight_init_std")
 
@@ -99,7 +99,7 @@ def test_train_mlp_defaults_are_multilayernets_but_the_recipes_documented_choice
             assert value == RECIPE[ours] and value != expected, ours
         else:
             assert (type(value), value) == (type(expected), expected), ours
-    _, description = build_net(config, 64, 10, seed=0)
+    _, description = build_net(config, (64,), 10, seed=0)
     assert description == {"model": "mlp", **MultiLayerNet(64, (256, 128), 10,
                                                            use_batchnorm=True).config()}
     # the training side: Trainer's own would be SGD at a constant rate

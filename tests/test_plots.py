@@ -8,7 +8,8 @@ from matplotlib.image import imread
 
 from nnscratch import plots
 from nnscratch.cli import main
-from nnscratch.cli.plot import BOUNDARY, CHAPTER4, MODEL, NAMES, make_figures, quick_model
+from nnscratch.cli.plot import (BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, make_figures,
+                                quick_model)
 from nnscratch.errors import NnscratchError
 from nnscratch.plots.training import moving_mean
 
@@ -24,8 +25,20 @@ def history_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def figures(history_file):
-    return dict(make_figures(list(NAMES), history_file, seed=0, epochs=5))
+def conv_model(tmp_path_factory):
+    """A SimpleConvNet's model file, from a short `nnscratch train --model cnn` on digits."""
+    out = tmp_path_factory.mktemp("cnn")
+    assert main(["train", "--quiet", "--model", "cnn", "--dataset", "digits", "--epochs", "2",
+                 "--out", str(out)]) == 0
+    return out / "model.npz"
+
+
+@pytest.fixture(scope="module")
+def figures(history_file, conv_model):
+    """Every figure: a saved conv net's (filters, feature maps), the others without a model."""
+    return {**dict(make_figures([n for n in NAMES if n not in CONV], history_file, seed=0,
+                                epochs=5)),
+            **dict(make_figures(list(CONV), model_file=conv_model))}
 
 
 def _labels_of(fig):

@@ -57,8 +57,9 @@ def describe_architecture(net):
     return {"class": name, "kwargs": net.config()}
 
 
-def build_network(architecture, source="the file"):
-    """A fresh network of ``architecture`` (as :func:`describe_architecture` returns it)."""
+def build_network(architecture, source="the file", seed=0):
+    """A fresh network of ``architecture`` (as :func:`describe_architecture` returns it), its
+    weights drawn from ``seed``."""
     if not (isinstance(architecture, dict) and isinstance(architecture.get("class"), str)
             and isinstance(architecture.get("kwargs"), dict)):
         raise NnscratchError(f"{source}: its architecture is not "
@@ -69,7 +70,7 @@ def build_network(architecture, source="the file"):
                              f"{', '.join(sorted(ARCHITECTURES))} (a newer nnscratch may "
                              "read it)")
     try:
-        return ARCHITECTURES[name](**architecture["kwargs"], seed=0)
+        return ARCHITECTURES[name](**architecture["kwargs"], seed=seed)
     except NnscratchError as exc:
         raise NnscratchError(f"{source}: cannot rebuild the {name} it describes: {exc}") from None
     # raised for kwargs {"evil": 1} (TypeError) and {"weight_init_std": -10**400} (OverflowError)

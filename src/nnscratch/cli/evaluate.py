@@ -38,6 +38,7 @@ def cmd_evaluate(args):
     from ..io import read_model
     from ..metrics import confusion_matrix, per_class_accuracy
     from ..validation import check_dataset, input_size, output_size
+    from .plot_model import takes_images
     from .predict import trained_on
 
     model = read_model(args.model)
@@ -45,7 +46,7 @@ def cmd_evaluate(args):
     if not name:
         raise NnscratchError(f"{args.model} does not say which dataset it was trained on: "
                              "give --dataset")
-    data = load_dataset(name, data_dir=args.data_dir)
+    data = load_dataset(name, data_dir=args.data_dir, flatten=not takes_images(model.net))
     x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
     n_classes = output_size(model.net)
     x, t = check_dataset(x, t, n_features=input_size(model.net), n_classes=n_classes,

@@ -17,18 +17,24 @@ CHAPTER4 = {
     "saddle": ("saddle_surface", "the saddle surface z = x² - y²"),
     "descent": ("descent_paths", "gradient-descent paths for three learning rates"),
 }
-#: figures of a trained network (trained here on digits with --seed, ~1 s)
+#: figures of a trained network: a saved one (--model), else one trained here on digits (~1 s)
 MODEL = {
     "weights": ("first_layer_weights", "first-layer weights as images"),
     "confusion": ("confusion_heatmap", "confusion matrix on the test set"),
     "mistakes": ("most_confident_mistakes", "the most confident mistakes on the test set"),
+}
+#: figures of a saved convolutional network (--model): name → what it shows
+CONV = {
+    "filters": (None, "a conv net's first-layer filters, initial and learned (--model)"),
+    "feature-maps": (None, "what each first-layer filter responds to in a test image "
+                           "(--model, --index)"),
 }
 #: the figure of a 2-D set: a saved model's (--model) or a quick run's (--dataset, --seed)
 BOUNDARY = {"boundary": ("decision_regions",
                          "class regions of a 2-input network on a 2-D set (--dataset, --model)")}
 #: the figure of a run: needs --history
 RUN = {"curves": ("training_curves", "training loss and train/test accuracy from history.json")}
-NAMES = {**CHAPTER4, **MODEL, **BOUNDARY, **RUN}
+NAMES = {**CHAPTER4, **MODEL, **CONV, **BOUNDARY, **RUN}
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
 #: the quick digits run: TwoLayerNet(D, HIDDEN, C), SGD at LR, BATCH_SIZE samples a step
@@ -46,7 +52,8 @@ def add_parser(sub):
         "plot", help="draw the chapter's figures",
         description="Write a figure of the chapter to DIR/NAME.FORMAT (one figure: to "
                     "FILE.FORMAT).",
-        epilog=f"figures:\n{listing}\n  {'all':<12} every figure above; curves only with --history",
+        epilog=f"figures:\n{listing}\n  {'all':<12} every figure above; curves only with "
+               "--history, filters and feature-maps only with --model",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", metavar="NAME", choices=[*NAMES, "all"],
                    help="figure to draw (listed below), or 'all'")
@@ -61,8 +68,14 @@ def add_parser(sub):
                    help="the 2-D set of the boundary figure (default: the --model's own, "
                         "else spiral)")
     p.add_argument("--model", type=Path, default=None,
-                   help="a 2-input model file (`nnscratch train --out DIR`: DIR/model.npz) "
-                        "whose regions the boundary figure draws, instead of a quick run")
+                   help="a model file (`nnscratch train --out DIR`: DIR/model.npz) to draw "
+                        "instead of a quick run: its weights, confusion, mistakes, filters "
+                        "and feature maps on its dataset's test set, or a 2-input model's "
+                        "boundary")
+    p.add_argument("--index", type=non_negative_int, default=0,
+                   help="the test image whose feature maps are drawn (default: 0)")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder to look in first for the --model's dataset (as for train)")
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the quick training run behind weights/confusion/mistakes "
                         "and boundary (default: 0)")
@@ -177,13 +190,25 @@ def read_history(path):
     return history
 
 
-def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_file=None):
-    """Yield ``(name, Figure)`` for each name; the model figures share one quick training run;
-    boundary draws ``model_file``'s network, or a quick run's on ``dataset``."""
+def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_file=None,
+                 index=0, data_dir=None):
+    """Yield ``(name, Figure)`` for each name; the model figures draw ``model_file``'s network on
+    its test set, or share one quick training run; boundary draws ``model_file``'s network, or a
+    quick run's on ``dataset``."""
     from .. import plots
+    from .plot_model import model_figure, saved_model
 
     model = None
     for name in names:
+        if name in CONV and model_file is None:
+            raise NnscratchError(f"the {name} figure draws a saved convolutional network: pass "
+                                 "--model DIR/model.npz (from `nnscratch train --model cnn "
+                                 "--out DIR`)")
+        if (name in MODEL or name in CONV) and model_file is not None:
+            if model is None:
+                model = saved_model(model_file, data_dir)
+            yield name, model_figure(name, *model, index)
+            continue
         func = getattr(plots, NAMES[name][0])
         if name in CHAPTER4:
             yield name, func()
@@ -207,12 +232,16 @@ def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_f
 
 def cmd_plot(args):
     from ..plots import save_figure
+    from .plot_model import figures_of
 
     if args.name == "curves" and args.history is None:
         raise NnscratchError("the curves figure needs a run: pass --history DIR/history.json "
                              "(written by `nnscratch train --out DIR`)")
     if args.name == "all":
-        names = [n for n in NAMES if n not in RUN or args.history is not None]
+        names = [n for n in NAMES if (n not in RUN or args.history is not None)
+                 and (n not in CONV or args.model is not None)]
+        if args.model is not None:
+            names = figures_of(args.model, names)
     else:
         names = [args.name]
     if args.history is not None:
@@ -230,7 +259,7 @@ def cmd_plot(args):
         raise NnscratchError(f"cannot create the output folder {folder}: "
                              f"{exc.strerror or exc}") from None
     for name, fig in make_figures(names, args.history, args.seed, args.epochs, args.dataset,
-                                  args.model):
+                                  args.model, args.index, args.data_dir):
         path = args.out if out_file else args.out / f"{name}.{args.format}"
         save_figure(fig, path)
         print(f"wrote {path}")

@@ -33,11 +33,13 @@ def recipe_for(model, like, path):
     """The dataset whose preparation the pictures get: ``like`` (--like), else the one the model
     file says it was trained on, else the one recipe whose pictures have the model's input size;
     checked against that size."""
+    import numpy as np
+
     from ..errors import NnscratchError
     from ..images import RECIPES, input_size_of
     from ..validation import input_size
 
-    n_inputs = input_size(model.net)
+    n_inputs = int(np.prod(input_size(model.net)))  # a conv net's (C, H, W): C·H·W values
     like = like or trained_on(model, path, "give --like")
     if like is None:
         like = _only_fit(n_inputs, path)
@@ -93,13 +95,16 @@ def cmd_predict(args):
 
     from ..images import load_image, prepare_image
     from ..io import read_model
-    from ..validation import check_inputs
+    from ..validation import check_inputs, input_size
 
     model = read_model(args.model)
     like = recipe_for(model, args.like, args.model)
     # read and prepare every image first: a bad file stops the command before any output
     x = np.stack([prepare_image(load_image(path), like) for path in args.images])
-    probs = model.net.predict(check_inputs(x, n_features=x.shape[1], name="images"))
+    shape = input_size(model.net)
+    if isinstance(shape, tuple):  # a conv net takes the pictures as images (N, C, H, W)
+        x = x.reshape(len(x), *shape)
+    probs = model.net.predict(check_inputs(x, n_features=shape, name="images"))
     for path, p in zip(args.images, probs):
         print(format_prediction(path, p))
     return 0

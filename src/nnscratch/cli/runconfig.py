@@ -16,8 +16,10 @@ wrote, so that their checkpoints resume.
 import dataclasses
 import inspect
 
+from ..convnets import DeepConvNet, SimpleConvNet
 from ..errors import NnscratchError
 from ..nets import MultiLayerNet, TwoLayerNet
+from ..validation import default_of
 
 #: options every model shares
 DEFAULTS = {"dataset": "digits", "model": "mlp", "batch_size": 32, "epochs": 40,
@@ -47,15 +49,27 @@ def _own_defaults(cls, parameters):
 
 
 #: What an option left out means for each model: for mlp MultiLayerNet's own defaults but the
-#: recipe's choices, for two-layer the notebook's network as TwoLayerNet builds it by default.
+#: recipe's choices, for two-layer the notebook's network as TwoLayerNet builds it by default;
+#: for the convolutional nets their classes' (the book's) sizes, with the recipe's training.
+CONV_RECIPE = {"activation": "relu", "optimizer": "adam", "lr_schedule": "cosine"}
 MODEL_DEFAULTS = {
     "mlp": {**_own_defaults(MultiLayerNet, NET_PARAMETERS), **RECIPE},
     "two-layer": {"hidden": (100,),  # the notebook's width (TwoLayerNet has no default)
                   **_own_defaults(TwoLayerNet, {"activation": "activation"}),
                   "optimizer": "sgd", "lr_schedule": "none"},
+    "cnn": {"hidden": (default_of(SimpleConvNet, "hidden_size"),),
+            "weight_init": default_of(SimpleConvNet, "weight_init_std"), **CONV_RECIPE},
+    "deep-cnn": {"hidden": (default_of(DeepConvNet, "hidden_size"),),
+                 "dropout": default_of(DeepConvNet, "dropout"), **CONV_RECIPE},
 }
-#: options only a MultiLayerNet has (None in a two-layer run's options)
-MLP_ONLY = ("weight_init", "weight_decay", "dropout", "batchnorm")
+#: the models whose inputs are images (N, C, H, W): the data is loaded with flatten=False
+CONV_MODELS = ("cnn", "deep-cnn")
+MODELS = tuple(MODEL_DEFAULTS)
+#: the options a model takes beyond --hidden (one size for all but mlp) and --activation (fixed
+#: relu for the convolutional nets); the others must be left out (None in its RunConfig)
+MODEL_OPTIONS = {"mlp": ("weight_init", "weight_decay", "dropout", "batchnorm"),
+                 "two-layer": (), "cnn": ("weight_init",), "deep-cnn": ("dropout",)}
+OPTIONAL = ("weight_init", "weight_decay", "dropout", "batchnorm")
 #: The notebook trains its TwoLayerNet by SGD at this rate; every other model and optimizer
 #: pairing starts at the optimizer's own default rate.
 NOTEBOOK_SGD_LR = 0.5
@@ -70,8 +84,8 @@ EARLY_STOPPING_SPLIT = 0.1
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Every option of a run, resolved (see the module docstring). ``hidden`` is a tuple of
-    widths; ``lr`` the base rate; ``validation_split`` None for none; the mlp-only options are
-    None in a two-layer run (unless given as their no-op values)."""
+    widths; ``lr`` the base rate; ``validation_split`` None for none; the options a model does
+    not take (``MODEL_OPTIONS``) are None in its run (unless given as their no-op values)."""
 
     dataset: str
     model: str
@@ -170,22 +184,19 @@ def _with_defaults(options):
     dataset = o["dataset"] if o["dataset"] is not None else DEFAULTS["dataset"]
     check_choice(dataset, sorted(DATASETS), "dataset")  # a typo stops before any file is made
     _fill(o, {**DEFAULTS, **DATASET_DEFAULTS.get(dataset, {})})
-    if o["model"] == "two-layer":
-        given = [name for name in MLP_ONLY if o[name] not in (None, 0, 0.0, False)]
-        if given:
-            raise NnscratchError(f"{', '.join(map(_flag, given))} need --model mlp (TwoLayerNet "
-                                 "is the notebook's network, without them)")
+    _check_model_options(o)
     _fill(o, MODEL_DEFAULTS[o["model"]])
-    if o["model"] == "two-layer" and len(o["hidden"]) != 1:
-        raise NnscratchError(f"--model two-layer has one hidden layer, got --hidden "
-                             f"{shown(o['hidden'])}: use --model mlp")
+    if o["model"] != "mlp" and len(o["hidden"]) != 1:
+        raise NnscratchError(f"--model {o['model']} has one hidden layer, got --hidden "
+                             f"{shown(o['hidden'])}: use --model mlp for several")
     if o["lr"] is None:
         o["lr"] = default_lr(o["model"], o["optimizer"])
     else:
         check_optimizer_lr(OPTIMIZERS[o["optimizer"]], o["lr"])
     if o["dtype"] is None:  # float32: as accurate and faster, on the 60,000-image sets
-        o["dtype"] = ("float32" if o["model"] == "mlp" and o["grad"] == "backprop"
-                      and o["dataset"] in DATASET_DEFAULTS else "float64")
+        o["dtype"] = ("float32" if o["grad"] == "backprop" and (
+            o["model"] in CONV_MODELS or o["model"] == "mlp" and o["dataset"] in DATASET_DEFAULTS)
+            else "float64")
     if o["validation_split"] is None and o["early_stopping"] is not None:
         o["validation_split"] = EARLY_STOPPING_SPLIT
     if o["early_stopping"] is not None and not o["validation_split"]:
@@ -197,6 +208,26 @@ def _with_defaults(options):
         raise NnscratchError("--dropout draws a new mask at every forward pass, so the numerical "
                              "gradient would differentiate noise: use --grad backprop")
     return RunConfig(**o)
+
+
+def _check_model_options(o):
+    """The options the model does not take must be left out (or given as their no-op value)."""
+    model = o["model"] or DEFAULTS["model"]
+    given = [name for name in OPTIONAL if name not in MODEL_OPTIONS[model]
+             and o[name] not in (None, 0, 0.0, False)]
+    if given:
+        takers = [m for m in MODELS if all(name in MODEL_OPTIONS[m] for name in given)]
+        raise NnscratchError(f"{', '.join(map(_flag, given))} {'is' if len(given) == 1 else 'are'}"
+                             f" not an option of --model {model}: "
+                             f"{'use --model ' + ' or '.join(takers) if takers else 'leave it out'}")
+    if model in CONV_MODELS:
+        if o["activation"] not in (None, "relu"):
+            raise NnscratchError(f"--model {model} is the book's network with ReLU: leave "
+                                 f"--activation out (or use --model mlp for {o['activation']})")
+        if isinstance(o["weight_init"], str):
+            raise NnscratchError(f"--model {model} takes --weight-init as a standard deviation "
+                                 f"such as the book's {MODEL_DEFAULTS['cnn']['weight_init']}, "
+                                 f"not {o['weight_init']}")
 
 
 def _fill(options, defaults):

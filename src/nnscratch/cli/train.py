@@ -11,8 +11,9 @@ from pathlib import Path
 
 from .args import (non_negative_float, non_negative_int, positive_float, positive_int,
                    probability)
-from .runconfig import (DATASET_DEFAULTS, DEFAULTS, EARLY_STOPPING_SPLIT, MODEL_DEFAULTS,
-                        NOTEBOOK_SGD_LR, STEP_GAMMA, STEP_PARTS, resolve, shown)
+from .runconfig import (CONV_MODELS, DATASET_DEFAULTS, DEFAULTS, EARLY_STOPPING_SPLIT,
+                        MODEL_DEFAULTS, MODELS, NOTEBOOK_SGD_LR, STEP_GAMMA, STEP_PARTS, resolve,
+                        shown)
 
 
 def weight_init(text):
@@ -72,17 +73,18 @@ def add_parser(sub):
                    help=f"dataset to learn (default: {DEFAULTS['dataset']})")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder to look in first for the dataset's files (and to download into)")
-    p.add_argument("--model", choices=("two-layer", "mlp"), default=None,
-                   help="the notebook's TwoLayerNet or a MultiLayerNet of any depth "
+    p.add_argument("--model", choices=MODELS, default=None,
+                   help="the notebook's TwoLayerNet, a MultiLayerNet of any depth, the book's "
+                        "chapter-7 SimpleConvNet (cnn) or chapter-8 DeepConvNet (deep-cnn) "
                         f"(default: {DEFAULTS['model']})")
     p.add_argument("--hidden", default=None,
-                   help="hidden layer sizes, comma-separated (two-layer: one size) "
-                        f"(default: {_per_model('hidden')})")
+                   help="hidden layer sizes, comma-separated (all but mlp: one size, the "
+                        f"fully connected layer's) (default: {_per_model('hidden')})")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
                    help=f"hidden activation (default: {_per_model('activation')})")
     p.add_argument("--weight-init", type=weight_init, default=None,
-                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number "
-                        f"(default: {_per_model('weight_init')})")
+                   help="mlp: initial weight std: he (√(2/n)), xavier (√(1/n)) or a number; "
+                        f"cnn: a number (default: {_per_model('weight_init')})")
     p.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
                    help=f"update rule (default: {_per_model('optimizer')})")
     p.add_argument("--lr", type=float, default=None, help=_lr_help())
@@ -94,8 +96,8 @@ def add_parser(sub):
                    help="mlp: L2 penalty λ (adds ½λΣ‖W‖² to the loss) "
                         f"(default: {_per_model('weight_decay')})")
     p.add_argument("--dropout", type=probability, default=None,
-                   help="mlp: dropout probability after each hidden activation "
-                        f"(default: {_per_model('dropout')})")
+                   help="mlp: dropout probability after each hidden activation; deep-cnn: "
+                        f"of its two Dropout layers (default: {_per_model('dropout')})")
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
                    help=f"mlp: batch norm before each activation "
                         f"(default: {_per_model('batchnorm')})")
@@ -131,19 +133,35 @@ def add_parser(sub):
     p.set_defaults(func=cmd_train)
 
 
-def build_net(config, n_features, n_classes, seed):
-    """The network ``config`` (a RunConfig) asks for, and its description for history.json."""
+def build_net(config, input_shape, n_classes, seed):
+    """The network ``config`` (a RunConfig) asks for, for inputs of ``input_shape`` (one sample's:
+    (D,) or images' (C, H, W)), and its description for history.json."""
+    from ..convnets import DeepConvNet, SimpleConvNet
     from ..nets import MultiLayerNet, TwoLayerNet
 
     if config.model == "two-layer":
-        net = TwoLayerNet(n_features, config.hidden[0], n_classes, seed=seed,
+        net = TwoLayerNet(input_shape[0], config.hidden[0], n_classes, seed=seed,
                           activation=config.activation, dtype=config.dtype)
+    elif config.model == "cnn":
+        net = SimpleConvNet(input_shape, hidden_size=config.hidden[0], output_size=n_classes,
+                            weight_init_std=config.weight_init, seed=seed, dtype=config.dtype)
+    elif config.model == "deep-cnn":
+        net = DeepConvNet(input_shape, hidden_size=config.hidden[0], output_size=n_classes,
+                          dropout=config.dropout, seed=seed, dtype=config.dtype)
     else:
-        net = MultiLayerNet(n_features, config.hidden, n_classes, activation=config.activation,
-                            weight_init=config.weight_init,
+        net = MultiLayerNet(input_shape[0], config.hidden, n_classes,
+                            activation=config.activation, weight_init=config.weight_init,
                             weight_decay_lambda=config.weight_decay, dropout=config.dropout,
                             use_batchnorm=config.batchnorm, seed=seed, dtype=config.dtype)
     return net, {"model": config.model, **net.config()}
+
+
+def run_seeds(seed):
+    """(the weights' seed, the batch order's seed) of a run with ``--seed seed``: two independent
+    streams of ``np.random.SeedSequence(seed)``."""
+    import numpy as np
+
+    return np.random.SeedSequence(seed).spawn(2)
 
 
 def cmd_train(args):
@@ -175,21 +193,21 @@ def cmd_train(args):
 def run(config, checkpoint, out, data_dir=None, quiet=False):
     """Train the run ``config`` (from ``checkpoint`` when resuming), writing to ``out`` (a
     folder, or None); returns the exit code."""
-    import numpy as np
-
     from ..datasets import load_dataset
     from ..optim import make_optimizer
     from ..train import (CheckpointSaver, EarlyStopping, ProgressBar, Trainer,
                          TrainingInterrupted)
 
-    data = load_dataset(config.dataset, data_dir=data_dir, dtype=config.dtype)
-    seeds = np.random.SeedSequence(config.seed).spawn(2)
-    net, net_config = build_net(config, data.n_features, data.n_classes, seeds[0])
+    data = load_dataset(config.dataset, data_dir=data_dir, dtype=config.dtype,
+                        flatten=config.model not in CONV_MODELS)
+    seeds = run_seeds(config.seed)
+    net, net_config = build_net(config, data.x_train.shape[1:], data.n_classes, seeds[0])
     description = config.description(net_config)
     callbacks = [] if quiet else [ProgressBar()]
     if out is not None:
         callbacks.append(CheckpointSaver(out, {**description, "args": config.saved()}))
-    sizes = "-".join(str(s) for s in [data.n_features, *config.hidden, data.n_classes])
+    sizes = "×".join(map(str, data.x_train.shape[1:])) + "-" + "-".join(
+        str(s) for s in [*config.hidden, data.n_classes])
     print(f"training {net.__class__.__name__} {sizes} ({config.activation}, {config.optimizer} "
           f"lr {config.lr:g}) on {config.dataset} ({len(data.x_train)} train, "
           f"{len(data.x_test)} test images), {config.grad} gradients", flush=True)

@@ -96,12 +96,14 @@ def confusion_heatmap(net, x, t, class_names=None):
 
 def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6):
     """The ``k`` misclassified samples the net was surest about, most confident first, each with
-    its predicted class, that class's probability, and the true class."""
-    t = np.asarray(t)
+    its predicted class, that class's probability, and the true class. ``x`` is (N, D) rows of
+    ``image_shape`` pixels, or images (N, C, H, W) of a convolutional net (the first channel is
+    drawn)."""
+    x, t = np.asarray(x), np.asarray(t)
     pred, prob = predictions(net, x)
     wrong = np.flatnonzero(pred != t)
     order = wrong[np.argsort(-prob[wrong], kind="stable")][:k]
-    shape = _image_shape(np.asarray(x).shape[1], image_shape)
+    images = x[:, 0] if x.ndim == 4 else x.reshape(len(x), *_image_shape(x.shape[1], image_shape))
     rows, cols = _grid(max(len(order), 1), cols)
     fig = Figure(figsize=(2.1 * cols, 2.45 * rows + 0.7), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
@@ -109,7 +111,7 @@ def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6):
         ax.set_xticks([])
         ax.set_yticks([])
     for ax, i in zip(axes, order):
-        ax.imshow(np.asarray(x[i]).reshape(shape), cmap="gray_r")
+        ax.imshow(images[i], cmap="gray_r")
         ax.set_title(f"predicted {pred[i]} ({prob[i]:.0%})", fontsize=11, color="C3")
         ax.set_xlabel(f"true {t[i]}", fontsize=11)
     for ax in axes[len(order):]:

@@ -1,0 +1,85 @@
+"""The figures of a saved model (``nnscratch plot NAME --model FILE``): first-layer weights,
+confusion matrix, most confident mistakes, and for a convolutional network its filters (initial
+and learned) and the feature maps of one test image. The data is the test set of the dataset the
+model file says it learned, in the form the network takes (images (N, C, H, W) for a conv net)."""
+
+from ..errors import NnscratchError
+
+
+def takes_images(net):
+    """True for a network whose inputs are images (N, C, H, W): its input size is (C, H, W)."""
+    from ..validation import input_size
+
+    return isinstance(input_size(net), tuple)
+
+
+def figures_of(path, names):
+    """The figures of ``names`` that the model file at ``path`` can draw (for ``plot all``): a
+    2-input network's boundary; a dense network's weights, confusion and mistakes; a conv net's
+    confusion, mistakes, filters and feature maps. Figures of no model stay."""
+    from ..io import read_model
+    from ..validation import input_size
+    from .plot import BOUNDARY, CONV, MODEL
+
+    net = read_model(path).net
+    if input_size(net) == 2:
+        fits = set(BOUNDARY)
+    elif takes_images(net):
+        fits = (set(MODEL) - {"weights"}) | set(CONV)
+    else:
+        fits = set(MODEL)
+    return [n for n in names if n in fits or n not in {*BOUNDARY, *MODEL, *CONV}]
+
+
+def saved_model(path, data_dir=None):
+    """``(model, data)``: the model file at ``path`` (``io.read_model``) and the dataset it was
+    trained on, loaded as the network takes it."""
+    from ..datasets import load_dataset
+    from ..io import read_model
+    from .predict import trained_on
+
+    model = read_model(path)
+    name = trained_on(model, path, "it must say which dataset it learned")
+    if name is None:
+        raise NnscratchError(f"{path} does not say which dataset it was trained on: write it "
+                             "with `nnscratch train --out DIR` (DIR/model.npz)")
+    return model, load_dataset(name, data_dir=data_dir, flatten=not takes_images(model.net))
+
+
+def initial_filters(model):
+    """The first-layer filters the run started from, before any step: the network rebuilt from
+    the model file's architecture with the weights' seed of its run (``run_seeds``); None when
+    the file records no run seed (a model saved from Python or by the playground)."""
+    from ..io import build_network
+    from .train import run_seeds
+
+    seed = (model.meta.get("config") or {}).get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        return None
+    net = build_network(model.meta["architecture"], seed=run_seeds(seed)[0])
+    return net.params["W1"]
+
+
+def model_figure(name, model, data, index=0):
+    """The figure ``name`` of the saved ``model`` on ``data``'s test set; ``index``: the test
+    image of the feature maps."""
+    from .. import plots
+    from ..plots import conv
+
+    net = model.net
+    if name == "filters":
+        return conv.conv_filters(conv.first_conv_filters(net), initial_filters(model))
+    if name == "feature-maps":
+        if not 0 <= index < len(data.x_test):
+            raise NnscratchError(f"--index {index} is not a test image: give 0 to "
+                                 f"{len(data.x_test) - 1}")
+        return conv.feature_maps(net, data.x_test[index], data.t_test[index])
+    if name == "weights":
+        if takes_images(net):
+            raise NnscratchError("a convolutional network's first layer is its filters: draw "
+                                 "them with `nnscratch plot filters --model FILE`")
+        return plots.first_layer_weights(net, data.info.get("image_shape"))
+    if name == "confusion":
+        return plots.confusion_heatmap(net, data.x_test, data.t_test)
+    return plots.most_confident_mistakes(net, data.x_test, data.t_test,
+                                         data.info.get("image_shape"))
