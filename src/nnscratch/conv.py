@@ -280,9 +280,13 @@ class Pooling:
         # k where the offset beats every earlier one (k exceeds any earlier index: a maximum)
         index = np.min_scalar_type(self.pool_h * self.pool_w)
         self.arg_max = np.zeros_like(out, dtype=index)
+        larger = np.empty_like(out)
         for k, window in enumerate(windows, start=1):
-            np.maximum(self.arg_max, (window > out) * index.type(k), out=self.arg_max)
-            np.maximum(out, window, out=out)
+            # larger = max(out, window) differs from out where the offset beats the earlier ones
+            # (so the strided window is read once)
+            np.maximum(out, window, out=larger)
+            np.maximum(self.arg_max, (larger != out) * index.type(k), out=self.arg_max)
+            out, larger = larger, out
         return out
 
     def backward(self, dout):
