@@ -353,6 +353,13 @@ def test_col2im_refuses_a_column_matrix_of_the_wrong_shape():
     (lambda: Pooling(2, 2, stride=True), "Pooling stride must be a positive integer, got True"),
     (lambda: Pooling(2, 2, pad=2), "Pooling pad 2 must be smaller than the window 2×2"),
     (lambda: Pooling(2, 2, mode="min"), "unknown pooling mode 'min': use one of max, average"),
+    (lambda: im2col(np.zeros((1, 1, 4, 4)), 2, 2, stride=0),
+     "im2col stride must be a positive integer, got 0"),
+    (lambda: im2col(np.zeros((1, 1, 4, 4)), 2.0, 2), "im2col FH must be a positive integer"),
+    (lambda: col2im(np.zeros((9, 4)), (1, 1, 4, 4), 2, 2, pad=-1),
+     "col2im pad must be an integer ≥ 0, got -1"),
+    (lambda: col2im(np.zeros((9, 4)), (4, 4), 2, 2), r"col2im: x_shape must be the images' "
+                                                     r"\(N, C, H, W\), got \(4, 4\)"),
 ])
 def test_bad_layer_arguments_are_clear_errors(make, match):
     with pytest.raises(NnscratchError, match=match):

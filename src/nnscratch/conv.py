@@ -98,9 +98,17 @@ def _window_views(a, FH, FW, stride, out_h, out_w):
 
 
 def _output_shape(x_shape, FH, FW, stride, pad, layer):
+    """(out_h, out_w) of images x_shape (N, C, H, W)."""
     N, C, H, W = x_shape
     return (conv_output_size(H, FH, stride, pad, layer, "height"),
             conv_output_size(W, FW, stride, pad, layer, "width"))
+
+
+def _check_window(FH, FW, stride, pad, where):
+    """The window arguments of im2col and col2im, checked (the layers check theirs once)."""
+    for value, name in ((FH, "FH"), (FW, "FW"), (stride, "stride")):
+        check_positive_int(value, f"{where} {name}")
+    check_nonnegative_int(pad, f"{where} pad")
 
 
 def im2col(x, FH, FW, stride=1, pad=0, ones=False):
@@ -112,6 +120,7 @@ def im2col(x, FH, FW, stride=1, pad=0, ones=False):
     ``ones``: col with a last column of 1s, [col, 1] (N·out_h·out_w, C·FH·FW + 1) — the input the
     bias is the weight of, for :class:`Convolution`."""
     x = check_images(x, "im2col")
+    _check_window(FH, FW, stride, pad, "im2col")
     N, C, H, W = x.shape
     out_h, out_w = _output_shape(x.shape, FH, FW, stride, pad, "im2col")
     # (C, N, H + 2·pad, W + 2·pad), each image row contiguous
@@ -131,6 +140,9 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     """The adjoint of :func:`im2col`: col (N·out_h·out_w, C·FH·FW) → images (N, C, H, W), each
     entry added onto the pixel it was taken from (windows that overlap sum; the padding is cut
     off). So ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for all x, y, and col2im(∂L/∂col) is ∂L/∂x."""
+    if len(x_shape) != 4:
+        raise NnscratchError(f"col2im: x_shape must be the images' (N, C, H, W), got {x_shape!r}")
+    _check_window(FH, FW, stride, pad, "col2im")
     N, C, H, W = x_shape
     out_h, out_w = _output_shape(x_shape, FH, FW, stride, pad, "col2im")
     col = np.asarray(col)
@@ -268,9 +280,13 @@ class Pooling:
         # k where the offset beats every earlier one (k exceeds any earlier index: a maximum)
         index = np.min_scalar_type(self.pool_h * self.pool_w)
         self.arg_max = np.zeros_like(out, dtype=index)
+        larger = np.empty_like(out)
         for k, window in enumerate(windows, start=1):
-            np.maximum(self.arg_max, (window > out) * index.type(k), out=self.arg_max)
-            np.maximum(out, window, out=out)
+            # larger = max(out, window) differs from out where the offset beats the earlier ones
+            # (so the strided window is read once)
+            np.maximum(out, window, out=larger)
+            np.maximum(self.arg_max, (larger != out) * index.type(k), out=self.arg_max)
+            out, larger = larger, out
         return out
 
     def backward(self, dout):
