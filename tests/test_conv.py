@@ -6,7 +6,9 @@ not fit."""
 import numpy as np
 import pytest
 
-from nnscratch.conv import Convolution, Flatten, Pooling, col2im, conv_output_size, im2col
+from nnscratch import conv
+from nnscratch.conv import (PIXEL_MAJOR, Convolution, Flatten, Pooling, col2im, conv_output_size,
+                           im2col, in_order, memory_order)
 from nnscratch.errors import NnscratchError
 from nnscratch.gradcheck import relative_error
 from nnscratch.numgrad import numerical_gradient
@@ -219,6 +221,51 @@ def test_any_memory_layout_gives_the_same_result():
     np.testing.assert_array_equal(layer.backward(dout[:, :, ::-1][:, :, ::-1]), dx)
 
 
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_convolution_in_bands_of_one_output_row(case, monkeypatch):
+    # BAND_BYTES of 1: every band is one output row, built again in backward — the path of large
+    # batches and images (DeepConvNet's), against the loops and the numerical gradient
+    monkeypatch.setattr(conv, "BAND_BYTES", 1)
+    N, C, H, W, FN, FH, FW, stride, pad = case
+    rng = np.random.default_rng(11)
+    params = {"W": rng.standard_normal((FN, C, FH, FW)), "b": rng.standard_normal(FN)}
+    layer = Convolution(params, "W", "b", stride, pad)
+    x = rng.standard_normal((N, C, H, W))
+    np.testing.assert_allclose(layer.forward(x), direct_convolution(x, params["W"], params["b"],
+                                                                     stride, pad),
+                               rtol=1e-12, atol=1e-12)
+    assert layer.col_t is None or layer.output_shape(x.shape)[2] == 1  # nothing kept but x_pad
+    errors = check_layer(layer, x, rng, params)
+    assert max(errors.values()) < TOL, errors
+
+
+def test_bands_give_the_gradients_of_one_band(monkeypatch):
+    rng = np.random.default_rng(12)
+    params = {"W": rng.standard_normal((3, 2, 3, 3)), "b": rng.standard_normal(3)}
+    x = rng.standard_normal((2, 2, 7, 6))
+    results = []
+    for band_bytes in (10 ** 9, 1):
+        monkeypatch.setattr(conv, "BAND_BYTES", band_bytes)
+        layer = Convolution(params, "W", "b", stride=1, pad=1)
+        out = layer.forward(x)
+        dx = layer.backward(np.cos(out))
+        results.append((out, dx, layer.dW, layer.db))
+        layer.backward_params(np.cos(out))  # the first layer's: the same ∂L/∂W, ∂L/∂b
+        np.testing.assert_array_equal(layer.dW, results[-1][2])
+    for one, banded in zip(*results):
+        np.testing.assert_allclose(banded, one, rtol=1e-13, atol=1e-13)
+
+
+def test_memory_order_and_in_order():
+    x = np.arange(48.0).reshape(2, 2, 3, 4)
+    assert memory_order(x) == (0, 1, 2, 3) and memory_order(x[:, :, ::2]) is None
+    pixel_major = in_order(x, PIXEL_MAJOR)
+    np.testing.assert_array_equal(pixel_major, x)
+    assert pixel_major.transpose(PIXEL_MAJOR).flags.c_contiguous
+    assert memory_order(pixel_major) == PIXEL_MAJOR
+    assert in_order(pixel_major, PIXEL_MAJOR) is pixel_major
+
+
 # --- Pooling --------------------------------------------------------------------------------
 
 #: (N, C, H, W, pool_h, pool_w, stride, pad): square and not, overlapping and not, padded
@@ -264,6 +311,32 @@ def test_pooling_by_hand():
     np.testing.assert_array_equal(average.forward(x), [[[[2.5, 1.75], [-0.25, 3.75]]]])
     np.testing.assert_array_equal(average.backward(np.array([[[[4.0, 8.0], [0.0, 4.0]]]])),
                                   [[[[1, 1, 2, 2], [1, 1, 2, 2], [0, 0, 1, 1], [0, 0, 1, 1]]]])
+
+
+def test_max_pooling_ties_go_to_the_first_maximum_in_row_major_order():
+    # two maxima at (0, 1) and (1, 0): the first in the book's (i, j) order is (0, 1) — a pass
+    # along the height first would pick (1, 0); three wide, the first of three equal ones
+    x = np.array([[[[1.0, 5.0], [5.0, 0.0]]]])
+    pool = Pooling(2, 2)
+    pool.forward(x)
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 1, 1))), [[[[0, 1], [0, 0]]]])
+    x = np.array([[[[0.0, 2.0, 2.0], [2.0, 1.0, 2.0], [2.0, 2.0, 2.0]]]])
+    pool = Pooling(3, 3)
+    pool.forward(x)
+    np.testing.assert_array_equal(pool.backward(np.full((1, 1, 1, 1), 7.0))[0, 0],
+                                  [[0, 7, 0], [0, 0, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_pooling_gives_the_same_for_any_memory_layout(mode):
+    x = np.random.default_rng(13).standard_normal((2, 3, 6, 5))
+    pool = Pooling(2, 2, mode=mode)
+    out = pool.forward(x)
+    dout = np.sin(out)
+    dx = pool.backward(dout)
+    for layout in ((0, 1, 2, 3), PIXEL_MAJOR, (0, 2, 3, 1)):
+        np.testing.assert_array_equal(pool.forward(in_order(x, layout)), out)
+        np.testing.assert_array_equal(pool.backward(in_order(dout, layout)), dx)
 
 
 def test_pooling_stride_defaults_to_the_window_height():

@@ -1,4 +1,4 @@
-"""Layers of chapter 7: convolution and pooling on images, through im2col.
+"""Layers of chapter 7: convolution on images through im2col, and Flatten (Pooling: ``pooling``).
 
 Shapes follow the book: images x (N, C, H, W), filters W (FN, C, FH, FW), biases b (FN,), and
 an output of height
@@ -19,25 +19,29 @@ j + stride·x] of all windows at once (a strided view of the padded image, copie
 adjoint: it adds each window's entries back onto the pixels they came from (overlapping windows
 sum), which is how the gradient ∂L/∂col becomes ∂L/∂x.
 
-Memory layout (the values are the book's; only where they sit differs). Images between the
-layers are (N, C, H, W) views of channels-last memory (N, H, W, C) — what the book's
-``out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)`` returns, the product's own memory —
-and every layer gives back that layout (:func:`channels_last`): an operation on two arrays laid
-out differently costs a strided pass, and pooling's windows are fastest over channels-last
-memory. im2col reads, and col2im writes, a channel-major copy (C, N, H, W), in which each image
-row is contiguous, and col is returned as the transpose of a C-contiguous
-(C·FH·FW, N·out_h·out_w) array: each filter offset writes one contiguous block, and the matrix
-products take the transposes as BLAS flags.
+Memory layout (the values are the book's; only where they sit differs). The layers hand each other
+(N, C, H, W) views of *pixel-major* memory (H, W, N, C): for each pixel position, the whole
+batch's channels — the rows of the convolution's product, in (y, x, n) order, as BLAS writes them
+— so that pooling's windows, whole rows and columns of pixels, are long contiguous runs. Inside,
+the convolution copies its input, padded, *channel-major* (C, H, W, N), in which an image row of
+the whole batch is one contiguous run, so that every copy of im2col and every addition of col2im
+moves long runs. :class:`Convolution` does not keep the batch's whole column matrix (for
+DeepConvNet's second layer, 45 MB): it builds and multiplies col one band of output rows at a time
+(:data:`BAND_BYTES`), small enough to stay in the CPU's cache between the copy and the product,
+and backward builds each band again from the padded input it keeps.
 """
 
 import numpy as np
 
 from .errors import NnscratchError
-from .validation import check_choice, check_nonnegative_int, check_positive_int
+from .validation import check_nonnegative_int, check_positive_int
 
-POOL_MODES = ("max", "average")
-#: memory orders of (N, C, H, W) images: channels-last (N, H, W, C), channel-major (C, N, H, W)
-CHANNELS_LAST, CHANNEL_MAJOR = (0, 2, 3, 1), (1, 0, 2, 3)
+#: memory orders of (N, C, H, W) images, the axes as they sit in memory: the layers' pixel-major
+#: (H, W, N, C); the convolution's channel-major (C, H, W, N); im2col's (C, N, H, W), whose
+#: windows come in the book's (n, y, x) order
+PIXEL_MAJOR, CHANNEL_MAJOR, BOOK_ORDER = (2, 3, 0, 1), (1, 2, 3, 0), (1, 0, 2, 3)
+#: bytes of one band of [col, 1] (see the module docstring): a part of the CPU's L2 cache
+BAND_BYTES = 1 << 23
 
 
 def conv_output_size(size, filter_size, stride=1, pad=0, layer="Convolution", side="height"):
@@ -62,24 +66,26 @@ def check_images(x, layer):
     return x
 
 
-def channels_last(x):
-    """Images x (N, C, H, W) stored channels-last, (N, H, W, C): x itself if it is, else a copy."""
-    if x.transpose(CHANNELS_LAST).flags.c_contiguous:
+def memory_order(x):
+    """The axes of ``x`` in the order they sit in memory (``x.transpose(order)`` is
+    C-contiguous), or None when x is not a transpose of a contiguous array."""
+    order = tuple(int(axis) for axis in np.argsort([-s for s in x.strides], kind="stable"))
+    return order if x.transpose(order).flags.c_contiguous else None
+
+
+def in_order(x, order):
+    """``x`` stored in memory ``order`` (its axes as they sit in memory): x itself if it is, else a
+    copy that is."""
+    if x.transpose(order).flags.c_contiguous:
         return x
-    return np.ascontiguousarray(x.transpose(CHANNELS_LAST)).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
 
 
-def _channels_last_full(N, C, H, W, fill, dtype):
-    """(N, C, H, W) images filled with ``fill`` (None: left unset), stored channels-last."""
-    a = np.empty((N, H, W, C), dtype) if fill is None else np.full((N, H, W, C), fill, dtype)
-    return a.transpose(0, 3, 1, 2)
-
-
-def _padded(x, pad, fill=0, order=CHANNELS_LAST):
+def _padded(x, pad, fill=0, order=PIXEL_MAJOR):
     """x (N, C, H, W) with ``pad`` rows and columns of ``fill`` around every image, stored in
-    memory ``order``: a copy, or x itself when it is stored so already and pad is 0."""
-    if pad == 0 and x.transpose(order).flags.c_contiguous:
-        return x
+    memory ``order``: x itself when it is stored so already and pad is 0, else a copy."""
+    if pad == 0:
+        return in_order(x, order)
     N, C, H, W = x.shape
     padded = (N, C, H + 2 * pad, W + 2 * pad)
     x_pad = np.full([padded[axis] for axis in order], fill, x.dtype).transpose(np.argsort(order))
@@ -87,14 +93,43 @@ def _padded(x, pad, fill=0, order=CHANNELS_LAST):
     return x_pad
 
 
-def _window_views(a, FH, FW, stride, out_h, out_w):
+def offsets(a, axis, window, stride, count, first=0):
+    """For k < window: the view of ``a`` at k + stride·y along ``axis``, y = first, ...,
+    first + count − 1 — offset k of ``count`` windows moved by ``stride`` (a strided view)."""
+    index = [slice(None)] * a.ndim
+    for k in range(window):
+        index[axis] = slice(k + stride * first, k + stride * (first + count - 1) + 1, stride)
+        yield a[tuple(index)]
+
+
+def _window_pixels(a, h_axis, FH, FW, stride, y0, y1, out_w):
     """For every filter offset (i, j) in row-major order, the strided view
-    a[..., i + stride·y, j + stride·x] (y < out_h, x < out_w): that offset's pixel of every
-    window."""
-    for i in range(FH):
-        for j in range(FW):
-            yield a[..., i:i + stride * (out_h - 1) + 1:stride,
-                    j:j + stride * (out_w - 1) + 1:stride]
+    a[i + stride·y, j + stride·x] (y0 ≤ y < y1, x < out_w) of an image array in memory order whose
+    rows and columns are axes ``h_axis`` and ``h_axis + 1``: that offset's pixel of every window
+    of output rows y0..y1."""
+    for rows in offsets(a, h_axis, FH, stride, y1 - y0, first=y0):
+        yield from offsets(rows, h_axis + 1, FW, stride, out_w)
+
+
+def _im2col_into(col_t, x_pad, h_axis, FH, FW, stride, y0, y1, out_w):
+    """col_t[(c, i, j), window] = x_pad[c, ..., i + stride·y, j + stride·x, ...] for the windows of
+    output rows y0..y1, in x_pad's memory order (C first): im2col's col, transposed, into
+    ``col_t`` (C·FH·FW rows or more), one contiguous block per filter offset."""
+    views = _window_pixels(x_pad, h_axis, FH, FW, stride, y0, y1, out_w)
+    first = next(views)
+    blocks = col_t[:len(x_pad) * FH * FW].reshape(len(x_pad), FH, FW, *first.shape[1:])
+    blocks[:, 0, 0] = first
+    for (i, j), window in zip(list(np.ndindex(FH, FW))[1:], views):
+        blocks[:, i, j] = window
+
+
+def _col2im_add(x_pad, col_t, h_axis, FH, FW, stride, y0, y1, out_w):
+    """The adjoint of :func:`_im2col_into`: each entry of col_t added onto x_pad's pixel it was
+    taken from (overlapping windows sum), in place."""
+    views = list(_window_pixels(x_pad, h_axis, FH, FW, stride, y0, y1, out_w))
+    blocks = col_t.reshape(len(x_pad), FH, FW, *views[0].shape[1:])
+    for (i, j), window in zip(np.ndindex(FH, FW), views):
+        window += blocks[:, i, j]
 
 
 def _output_shape(x_shape, FH, FW, stride, pad, layer):
@@ -115,22 +150,18 @@ def im2col(x, FH, FW, stride=1, pad=0, ones=False):
     """Images x (N, C, H, W) → col (N·out_h·out_w, C·FH·FW): one row per window position
     (n, y, x), its pixels x_pad[n, c, stride·y + i, stride·x + j] in (c, i, j) order — the book's
     layout. x_pad is x with ``pad`` zeros around each image. Works in x's dtype; the loop is over
-    the FH·FW filter offsets only (see the module docstring for the memory layout).
+    the FH·FW filter offsets only. col is the transpose of a C-contiguous array (see the module
+    docstring; :class:`Convolution` makes its own in bands, in (y, x, n) order).
 
-    ``ones``: col with a last column of 1s, [col, 1] (N·out_h·out_w, C·FH·FW + 1) — the input the
-    bias is the weight of, for :class:`Convolution`."""
+    ``ones``: col with a last column of 1s, [col, 1] (N·out_h·out_w, C·FH·FW + 1)."""
     x = check_images(x, "im2col")
     _check_window(FH, FW, stride, pad, "im2col")
     N, C, H, W = x.shape
     out_h, out_w = _output_shape(x.shape, FH, FW, stride, pad, "im2col")
-    # (C, N, H + 2·pad, W + 2·pad), each image row contiguous
-    x_pad = _padded(x, pad, order=CHANNEL_MAJOR).transpose(CHANNEL_MAJOR)
+    x_pad = _padded(x, pad, order=BOOK_ORDER).transpose(BOOK_ORDER)  # (C, N, H + 2p, W + 2p)
     rows = C * FH * FW
     col_t = np.empty((rows + bool(ones), N * out_h * out_w), dtype=x.dtype)
-    blocks = col_t[:rows].reshape(C, FH, FW, N, out_h, out_w)
-    for (i, j), window in zip(np.ndindex(FH, FW), _window_views(x_pad, FH, FW, stride, out_h,
-                                                                 out_w)):
-        blocks[:, i, j] = window
+    _im2col_into(col_t, x_pad, 2, FH, FW, stride, 0, out_h, out_w)
     if ones:
         col_t[rows] = 1
     return col_t.T
@@ -150,12 +181,9 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
         raise NnscratchError(f"col2im: col has shape {col.shape} but images {tuple(x_shape)} with "
                              f"{FH}×{FW} windows, stride {stride} and padding {pad} give "
                              f"({N * out_h * out_w}, {C * FH * FW})")
-    col_t = col.T.reshape(C, FH, FW, N, out_h, out_w)  # a view for im2col's layout
-    x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=col.dtype)  # channel-major
-    for (i, j), window in zip(np.ndindex(FH, FW), _window_views(x_pad, FH, FW, stride, out_h,
-                                                                 out_w)):
-        window += col_t[:, i, j]
-    return channels_last(x_pad[:, :, pad:pad + H, pad:pad + W].transpose(CHANNEL_MAJOR))
+    x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=col.dtype)  # im2col's memory order
+    _col2im_add(x_pad, col.T, 2, FH, FW, stride, 0, out_h, out_w)
+    return x_pad[:, :, pad:pad + H, pad:pad + W].transpose(BOOK_ORDER)
 
 
 class Convolution:
@@ -164,14 +192,15 @@ class Convolution:
 
     Shapes: x (N, C, H, W), W (FN, C, FH, FW), b (FN,), out (N, FN, out_h, out_w).
     Through im2col, as in the book: out = col · W_colᵀ + b with W_col = W.reshape(FN, C·FH·FW),
-    computed as one product [col, 1] · [W_col, b]ᵀ (the bias is the weight of an input that is
-    always 1: no pass of its own over the output).
-    Backward, with dout_col = dout as (N·out_h·out_w, FN):
+    computed as [col, 1] · [W_col, b]ᵀ (the bias is the weight of an input that is always 1: no
+    pass of its own over the output), one band of output rows at a time (module docstring).
+    Backward, with dout_col = dout as (out_h·out_w·N, FN):
     ∂L/∂W_col = dout_colᵀ · col, ∂L/∂b = Σ_rows dout_col (both from one product with [col, 1]),
-    ∂L/∂x = col2im(dout_col · W_col).
+    ∂L/∂x = col2im(dout_col · W_col), each a sum over the bands.
     """
 
-    x_shape = col = dW = db = None  # forward's input shape and [col, 1]; ∂L/∂W, ∂L/∂b
+    # forward's input shape, padded input and (when it was one band) [col, 1]ᵀ; ∂L/∂W, ∂L/∂b
+    x_shape = x_pad = col_t = dW = db = None
 
     def __init__(self, params, weight_key, bias_key, stride=1, pad=0):
         self.params, self.weight_key, self.bias_key = params, weight_key, bias_key
@@ -189,142 +218,93 @@ class Convolution:
 
     def forward(self, x):
         W = self.params[self.weight_key]
-        FN, C, FH, FW = W.shape
         x = check_images(x, f"Convolution {self.weight_key}")
         N, FN, out_h, out_w = self.output_shape(x.shape)
-        col = im2col(x, FH, FW, self.stride, self.pad, ones=True)
-        # out = col · W_colᵀ + b = [col, 1] · [W_col, b]ᵀ (N·out_h·out_w, FN)
-        out = col @ np.concatenate([W.reshape(FN, -1), self.params[self.bias_key][:, None]], 1).T
-        self.x_shape, self.col = x.shape, col
-        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+        self.x_shape = x.shape
+        # (C, H + 2·pad, W + 2·pad, N): each image row of the whole batch contiguous
+        self.x_pad = _padded(x, self.pad, order=CHANNEL_MAJOR).transpose(CHANNEL_MAJOR)
+        Wb = np.concatenate([W.reshape(FN, -1), self.params[self.bias_key][:, None]], 1)
+        out = np.empty((out_h * out_w * N, FN), np.result_type(x, Wb))  # rows (y, x, n)
+        self.col_t = None
+        for _, _, rows, col_t in self._bands(out_h, out_w):
+            # out = col · W_colᵀ + b = [col, 1] · [W_col, b]ᵀ, for the band's rows
+            np.matmul(col_t.T, Wb.T, out=out[rows])
+        # a single band is the whole [col, 1]ᵀ: kept, so that backward need not build it again
+        self.col_t = col_t if rows == slice(0, len(out)) else None
+        return out.reshape(out_h, out_w, N, FN).transpose(np.argsort(PIXEL_MAJOR))
 
     def backward(self, dout):
-        dout_col = self._dout_col(dout)
-        self._param_gradients(dout_col)
-        W = self.params[self.weight_key]
-        FN, C, FH, FW = W.shape
-        # ∂L/∂col = dout_col · W_col, computed as its transpose W_colᵀ · dout_colᵀ: the layout
-        # of im2col's col, which col2im reads block by block
-        dcol = (W.reshape(FN, -1).T @ dout_col.T).T
-        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)
+        return self._backward(dout, True)
 
     def backward_params(self, dout):
         """∂L/∂W and ∂L/∂b only: for the first layer, whose ∂L/∂x (the data's) nobody needs."""
-        self._param_gradients(self._dout_col(dout))
+        self._backward(dout, False)
 
-    @staticmethod
-    def _dout_col(dout):
-        """dout (N, FN, out_h, out_w) as dout_col (N·out_h·out_w, FN): a view of the layout
-        forward returns, as the book writes it: dout.transpose(0, 2, 3, 1).reshape(-1, FN)."""
-        return channels_last(dout).transpose(0, 2, 3, 1).reshape(-1, dout.shape[1])
+    def _bands(self, out_h, out_w):
+        """(y0, y1, rows, col_t) for each band of output rows y0 ≤ y < y1: ``rows``, the slice of
+        the product's rows (y, x, n) they are, and col_t = [col, 1]ᵀ of their windows
+        (C·FH·FW + 1, (y1 − y0)·out_w·N), built from the kept x_pad in one buffer, band after
+        band (or the one band forward kept)."""
+        if self.col_t is not None:
+            yield 0, out_h, slice(0, self.col_t.shape[1]), self.col_t
+            return
+        FH, FW = self.params[self.weight_key].shape[2:]
+        x_pad, per_row = self.x_pad, out_w * self.x_pad.shape[-1]
+        K = len(x_pad) * FH * FW
+        band = max(1, min(out_h, BAND_BYTES // ((K + 1) * per_row * x_pad.itemsize)))
+        buffer = np.empty((K + 1) * band * per_row, x_pad.dtype)
+        for y0 in range(0, out_h, band):
+            y1 = min(out_h, y0 + band)
+            col_t = buffer[:(K + 1) * (y1 - y0) * per_row].reshape(K + 1, -1)
+            _im2col_into(col_t, x_pad, 1, FH, FW, self.stride, y0, y1, out_w)
+            col_t[K] = 1
+            yield y0, y1, slice(y0 * per_row, y1 * per_row), col_t
 
-    def _param_gradients(self, dout_col):
-        # [∂L/∂W_col, ∂L/∂b] = dout_colᵀ · [col, 1], computed as its transpose [col, 1]ᵀ · dout_col
-        # (C·FH·FW + 1, FN), the faster orientation for BLAS: its last row is Σ_rows dout_col
-        grads = self.col.T @ dout_col
-        self.dW = grads[:-1].T.reshape(self.params[self.weight_key].shape)
+    def _backward(self, dout, dx_needed):
+        W = self.params[self.weight_key]
+        FN, C, FH, FW = W.shape
+        out_h, out_w = dout.shape[2:]
+        # dout as dout_col (out_h·out_w·N, FN), rows (y, x, n): a view of the layout forward
+        # returns — the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN), in another row order
+        dout_col = in_order(dout, PIXEL_MAJOR).transpose(PIXEL_MAJOR).reshape(-1, FN)
+        W_col = W.reshape(FN, -1)
+        grads = np.zeros((C * FH * FW + 1, FN), np.result_type(self.x_pad, dout_col))
+        dx_pad = np.zeros_like(self.x_pad, dtype=np.result_type(W, dout_col)) if dx_needed else None
+        for y0, y1, rows, col_t in self._bands(out_h, out_w):
+            # [∂L/∂W_col, ∂L/∂b]ᵀ = [col, 1]ᵀ · dout_col (C·FH·FW + 1, FN), band by band: the
+            # faster orientation for BLAS; its last row is Σ_rows dout_col
+            grads += col_t @ dout_col[rows]
+            if dx_pad is not None:
+                # ∂L/∂col = dout_col · W_col, as its transpose W_colᵀ · dout_colᵀ (col_t's
+                # layout), added back onto the pixels it came from (col2im)
+                _col2im_add(dx_pad, W_col.T @ dout_col[rows].T, 1, FH, FW, self.stride, y0, y1,
+                            out_w)
+        self.dW = grads[:-1].T.reshape(W.shape)
         self.db = grads[-1]
+        if dx_pad is not None:
+            (H, Wd), p = self.x_shape[2:], self.pad
+            dx = dx_pad[:, p:p + H, p:p + Wd].transpose(np.argsort(CHANNEL_MAJOR))
+            return in_order(dx, PIXEL_MAJOR)
 
     def param_grads(self):
         return {self.weight_key: self.dW, self.bias_key: self.db}
 
 
-class Pooling:
-    """Pooling over pool_h × pool_w windows moved by ``stride`` (None: pool_h, non-overlapping
-    windows for a square pool), per channel: "max" takes each window's largest value, "average"
-    its mean.
-
-    Shapes: x (N, C, H, W) → out (N, C, out_h, out_w), out_h = (H + 2·pad − pool_h) // stride + 1.
-    Padding: max pooling pads with −∞ (the padding never wins), average pooling with 0 (counted in
-    the pool_h·pool_w of the mean); pad must be smaller than the window.
-    Backward: max sends dout to the position of each window's maximum (the first one, on ties);
-    average spreads dout / (pool_h·pool_w) over the window; overlapping windows add up.
-    The loops are over the pool_h·pool_w window offsets, never over pixels or samples, and
-    free of masked assignments (``where=``), which are slow on masks as random as these.
-    """
-
-    x_shape = arg_max = None  # forward's input shape; max: the offset index of each maximum
-
-    def __init__(self, pool_h, pool_w, stride=None, pad=0, mode="max"):
-        self.pool_h = check_positive_int(pool_h, "Pooling pool_h", hint="2 is usual")
-        self.pool_w = check_positive_int(pool_w, "Pooling pool_w", hint="2 is usual")
-        self.stride = (self.pool_h if stride is None
-                       else check_positive_int(stride, "Pooling stride", hint="2 is usual"))
-        self.pad = check_nonnegative_int(pad, "Pooling pad", hint="0 for none")
-        if self.pad >= min(self.pool_h, self.pool_w):
-            raise NnscratchError(f"Pooling pad {self.pad} must be smaller than the window "
-                                 f"{self.pool_h}×{self.pool_w}, or windows would hold only padding")
-        self.mode = check_choice(mode, POOL_MODES, "pooling mode")
-
-    def output_shape(self, x_shape):
-        """(N, C, out_h, out_w) of images x_shape (N, C, H, W), or an error naming the layer."""
-        return (*x_shape[:2], *_output_shape(x_shape, self.pool_h, self.pool_w, self.stride,
-                                             self.pad, "Pooling"))
-
-    def _windows(self, a, out_h, out_w):
-        return _window_views(a, self.pool_h, self.pool_w, self.stride, out_h, out_w)
-
-    def forward(self, x):
-        x = check_images(x, "Pooling")
-        out_h, out_w = self.output_shape(x.shape)[2:]
-        self.x_shape = x.shape
-        windows = self._windows(_padded(x, self.pad, -np.inf if self.mode == "max" else 0),
-                                out_h, out_w)
-        out = next(windows).copy(order="K")  # the (0, 0) offset; "K": channels-last, as x
-        if self.mode == "average":
-            for window in windows:  # out = Σ_{i,j} x[..., stride·y + i, stride·x + j] / (PH·PW)
-                out += window
-            out /= self.pool_h * self.pool_w
-            return out
-        # out = max over the window; arg_max = the offset k = i·PW + j of its first maximum:
-        # k where the offset beats every earlier one (k exceeds any earlier index: a maximum)
-        index = np.min_scalar_type(self.pool_h * self.pool_w)
-        self.arg_max = np.zeros_like(out, dtype=index)
-        larger = np.empty_like(out)
-        for k, window in enumerate(windows, start=1):
-            # larger = max(out, window) differs from out where the offset beats the earlier ones
-            # (so the strided window is read once)
-            np.maximum(out, window, out=larger)
-            np.maximum(self.arg_max, (larger != out) * index.type(k), out=self.arg_max)
-            out, larger = larger, out
-        return out
-
-    def backward(self, dout):
-        N, C, H, W = self.x_shape
-        p = self.pad
-        dout = channels_last(dout)  # the layout of forward's output (Flatten gives rows)
-        out_h, out_w = dout.shape[2:]
-        # windows that do not overlap touch disjoint pixels: their parts are written, not added,
-        # and when they tile the padded image, every pixel is written: no zeros needed first
-        overlap = self.stride < max(self.pool_h, self.pool_w)
-        tiled = (self.stride == self.pool_h == self.pool_w
-                 and (out_h * self.stride, out_w * self.stride) == (H + 2 * p, W + 2 * p))
-        dx_pad = _channels_last_full(N, C, H + 2 * p, W + 2 * p, None if tiled else 0,
-                                     dout.dtype)
-        # ∂L/∂x at pixel k of each window (+)= dout · ∂out/∂x_k, which is [arg_max = k] for max
-        # (the maximum gets dout, the others 0) and 1/(PH·PW) for average
-        for k, window in enumerate(self._windows(dx_pad, out_h, out_w)):
-            weight = (self.arg_max == k if self.mode == "max"
-                      else 1 / (self.pool_h * self.pool_w))
-            if overlap:
-                window += dout * weight
-            else:
-                np.multiply(dout, weight, out=window)
-        return dx_pad[:, :, p:p + H, p:p + W]
-
-
 class Flatten:
     """Images (N, C, H, W) → rows (N, C·H·W), in the book's order (c, h, w), for an Affine layer
     after the convolutions. Backward reshapes dout (N, C·H·W) back to (N, C, H, W), laid out in
-    memory as x was (channels-last, the layers' layout, or as given)."""
+    memory as x was (pixel-major, the layers' layout, or as given)."""
 
-    x_shape = x_channels_last = None
+    x_shape = x_order = None
 
     def forward(self, x):
-        self.x_shape = x.shape
-        self.x_channels_last = x.ndim == 4 and x.transpose(CHANNELS_LAST).flags.c_contiguous
+        self.x_shape, self.x_order = x.shape, memory_order(x)
         return x.reshape(len(x), -1)
 
     def backward(self, dout):
         dx = dout.reshape(self.x_shape)
-        return channels_last(dx) if self.x_channels_last else dx
+        return dx if self.x_order is None else in_order(dx, self.x_order)
+
+
+# Pooling, the third layer of chapter 7, lives in its own module (it imports the helpers above)
+from .pooling import POOL_MODES, Pooling  # noqa: E402  (re-exported: nnscratch.conv.Pooling)
