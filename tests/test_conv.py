@@ -223,8 +223,9 @@ def test_any_memory_layout_gives_the_same_result():
 
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_convolution_in_bands_of_one_output_row(case, monkeypatch):
-    # BAND_BYTES of 1: every band is one output row, built again in backward — the path of large
-    # batches and images (DeepConvNet's), against the loops and the numerical gradient
+    # nothing kept, bands of 1 byte: every band is one output row, built again in backward — the
+    # path of large batches and images (DeepConvNet's), against the loops and the numerical gradient
+    monkeypatch.setattr(conv, "COL_KEPT_BYTES", 0)
     monkeypatch.setattr(conv, "BAND_BYTES", 1)
     N, C, H, W, FN, FH, FW, stride, pad = case
     rng = np.random.default_rng(11)
@@ -244,8 +245,9 @@ def test_bands_give_the_gradients_of_one_band(monkeypatch):
     params = {"W": rng.standard_normal((3, 2, 3, 3)), "b": rng.standard_normal(3)}
     x = rng.standard_normal((2, 2, 7, 6))
     results = []
-    for band_bytes in (10 ** 9, 1):
-        monkeypatch.setattr(conv, "BAND_BYTES", band_bytes)
+    for kept in (10 ** 9, 0):  # [col, 1] whole and kept; in bands of one output row
+        monkeypatch.setattr(conv, "COL_KEPT_BYTES", kept)
+        monkeypatch.setattr(conv, "BAND_BYTES", 1)
         layer = Convolution(params, "W", "b", stride=1, pad=1)
         out = layer.forward(x)
         dx = layer.backward(np.cos(out))
