@@ -2,6 +2,8 @@
 book's shapes and initialisation, float32 from end to end, image-shaped data checked at the
 boundary, saving and loading, a checkpoint that resumes bit-identically, and learning digits."""
 
+import json
+
 import numpy as np
 import pytest
 from helpers import StopAt
@@ -252,6 +254,65 @@ def test_model_file_roundtrip_gives_identical_predictions(name, dtype, digits, t
     assert type(loaded) is type(net) and loaded.config() == config
     assert loaded.params["W1"].dtype == dtype
     np.testing.assert_array_equal(loaded.predict(digits.x_test), net.predict(digits.x_test))
+
+
+#: networks whose largest parameter is smaller than their image's side (28 > 16 values of W7,
+#: 28 > 25 values of W1), and one with every option of SimpleConvNet away from its default
+SMALL_NETS = [
+    (DeepConvNet, dict(filter_nums=(1,) * 6, hidden_size=1)),
+    (SimpleConvNet, dict(conv_param={"filter_num": 1, "filter_size": 5, "stride": 4},
+                         hidden_size=1)),
+    (SimpleConvNet, dict(input_dim=(2, 11, 7), conv_param={"filter_num": 2, "filter_size": 3,
+                                                            "pad": 2, "stride": 2},
+                         hidden_size=3, output_size=4)),
+    (DeepConvNet, dict(TINY_DEEP)),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs", SMALL_NETS)
+def test_array_sides_are_the_sides_of_the_built_networks_arrays(cls, kwargs):
+    net = cls(**kwargs, seed=0)
+    sides = cls.array_sides(net.config())
+    assert max(sides) <= max(p.size for p in net.params.values())
+    *sizes, h, w = sides
+    # the maps Flatten hands on, found by running the network: (N, C, h, w)
+    x = np.zeros((1, *net.input_dim))
+    for layer in net.layers:
+        if type(layer).__name__ == "Flatten":
+            assert x.shape[2:] == (h, w)
+            break
+        x = layer.forward(x)
+    shapes = {side for p in net.params.values() for side in p.shape}
+    assert set(sizes) <= shapes
+
+
+@pytest.mark.parametrize("cls, kwargs", SMALL_NETS)
+def test_a_small_conv_net_saves_and_loads(cls, kwargs, tmp_path):
+    # the size check once refused a valid DeepConvNet of one filter per layer as damaged: its
+    # 28×28 images are larger than its largest parameter
+    net = cls(**kwargs, seed=2)
+    loaded = load_model(save_model(tmp_path / "small.npz", net))
+    x = np.random.default_rng(0).standard_normal((3, *net.input_dim))
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+
+
+@pytest.mark.parametrize("edit, size", [
+    ({"input_dim": [1, 10 ** 6, 10 ** 6]}, 125000),  # W7 would be 64·125000²·50 values
+    ({"hidden_size": 10 ** 9}, 10 ** 9),
+    ({"filter_nums": [16, 16, 32, 32, 64, 10 ** 7]}, 10 ** 7),
+])
+def test_a_conv_net_file_asking_for_a_huge_network_is_refused_before_building(edit, size,
+                                                                               tmp_path):
+    net = DeepConvNet(seed=0, filter_nums=(2,) * 6, hidden_size=3)
+    path = save_model(tmp_path / "m.npz", net)
+    with np.load(path) as data:
+        arrays = dict(data)
+    meta = json.loads(arrays["__meta__"].tobytes())
+    meta["architecture"]["kwargs"].update(edit)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(NnscratchError, match=f"asks for size {size} but its largest parameter"):
+        load_model(path)
 
 
 def _run(name, digits, net_seed=1, callbacks=()):

@@ -8,7 +8,7 @@ float32/float64 and saving. What differs is the input: images x (N, C, H, W) of 
 
 import numpy as np
 
-from .conv import Convolution, Flatten, Pooling
+from .conv import Convolution, Flatten, Pooling, conv_output_size
 from .errors import NnscratchError
 from .layers import Affine, Dropout, Relu, SoftmaxWithLoss
 from .nets import LayerNet, _normal, init_std
@@ -51,6 +51,34 @@ class ConvNet(LayerNet):
         """The constructor's arguments (seed aside), JSON-able: enough to rebuild the network."""
         return {"input_dim": list(self.input_dim), "hidden_size": self.hidden_size,
                 "output_size": self.output_size, "dtype": self.dtype.name}
+
+    @classmethod
+    def _plan(cls, config):  # pragma: no cover - every subclass overrides it
+        """The convolution blocks of a network of arguments ``config`` (missing ones: the
+        defaults), checked: (filter_num, filter_size, pad, stride, pool) for each."""
+        raise NotImplementedError
+
+    @classmethod
+    def array_sides(cls, config):
+        """The sizes a network of arguments ``config`` (``config()``'s, missing ones: the
+        defaults) gives the sides of its parameter arrays, computed without building it: the
+        input channels C, every number of filters and filter size, the hidden and output sizes,
+        and the height and width of the maps Flatten hands to the first Affine layer (input_dim's
+        H and W after every convolution and pooling), whose product its weights' rows are. None
+        can be larger than the largest parameter (``io`` checks a file with them before building
+        its network); H and W themselves can. Arguments that are wrong raise NnscratchError."""
+        default = {key: default_of(cls, key) for key in ("input_dim", "hidden_size",
+                                                         "output_size")}
+        config = {**default, **config}
+        C, H, W = _check_input_dim(config["input_dim"])
+        plan = cls._plan(config)
+        for _, filter_size, pad, stride, pool in plan:
+            H, W = (conv_output_size(side, filter_size, stride, pad) for side in (H, W))
+            if pool:
+                H, W = (conv_output_size(side, POOL, POOL, layer="Pooling") for side in (H, W))
+        return [C, *(block[0] for block in plan), *(block[1] for block in plan),
+                check_positive_int(config["hidden_size"], "hidden_size"),
+                check_positive_int(config["output_size"], "output_size"), H, W]
 
     def _conv_block(self, i, shape, filter_num, filter_size, pad, stride, std, rng, pool=False):
         """Convolution W{i}, b{i} (weights N(0, std²), std a number or "he"), then ReLU — with
@@ -102,24 +130,15 @@ class SimpleConvNet(ConvNet):
                  hidden_size=100, output_size=10, weight_init_std=0.01, seed=None,
                  dtype=np.float64):
         super().__init__(input_dim, hidden_size, output_size, dtype)
-        defaults = default_of(SimpleConvNet, "conv_param")
-        if not isinstance(conv_param, dict) or set(conv_param) - set(defaults):
-            raise NnscratchError(f"conv_param must be a dict with keys among "
-                                 f"{', '.join(defaults)}, got {conv_param!r}")
-        conv_param = {**defaults, **conv_param}
-        self.conv_param = {
-            "filter_num": check_positive_int(conv_param["filter_num"], "conv_param filter_num"),
-            "filter_size": check_positive_int(conv_param["filter_size"],
-                                              "conv_param filter_size"),
-            "pad": check_nonnegative_int(conv_param["pad"], "conv_param pad"),
-            "stride": check_positive_int(conv_param["stride"], "conv_param stride")}
+        self.conv_param = self._conv_param(conv_param)
         self.weight_init_std = check_number(weight_init_std, "weight_init_std", 0,
                                             hint=f"the book's "
                                                  f"{default_of(SimpleConvNet, 'weight_init_std')}")
         rng = np.random.default_rng(seed)
         std = self.weight_init_std
-        shape = self._conv_block(1, self.input_dim, std=std, rng=rng, pool=True,
-                                 **self.conv_param)
+        ((filter_num, filter_size, pad, stride, pool),) = self._plan(self.config())
+        shape = self._conv_block(1, self.input_dim, filter_num, filter_size, pad, stride, std, rng,
+                                 pool)
         self.layers.append(Flatten())
         self._affine(2, int(np.prod(shape)), self.hidden_size, std, rng)
         self.layers.append(Relu())
@@ -130,6 +149,27 @@ class SimpleConvNet(ConvNet):
     def config(self):
         return {**super().config(), "conv_param": dict(self.conv_param),
                 "weight_init_std": self.weight_init_std}
+
+    @staticmethod
+    def _conv_param(conv_param):
+        """conv_param checked, the default's values for the keys it lacks."""
+        defaults = default_of(SimpleConvNet, "conv_param")
+        if not isinstance(conv_param, dict) or set(conv_param) - set(defaults):
+            raise NnscratchError(f"conv_param must be a dict with keys among "
+                                 f"{', '.join(defaults)}, got {conv_param!r}")
+        conv_param = {**defaults, **conv_param}
+        return {
+            "filter_num": check_positive_int(conv_param["filter_num"], "conv_param filter_num"),
+            "filter_size": check_positive_int(conv_param["filter_size"],
+                                              "conv_param filter_size"),
+            "pad": check_nonnegative_int(conv_param["pad"], "conv_param pad"),
+            "stride": check_positive_int(conv_param["stride"], "conv_param stride")}
+
+    @classmethod
+    def _plan(cls, config):
+        """One block: the convolution of ``conv_param``, then the book's max pooling."""
+        p = cls._conv_param(config.get("conv_param", default_of(cls, "conv_param")))
+        return [(p["filter_num"], p["filter_size"], p["pad"], p["stride"], True)]
 
 
 class DeepConvNet(ConvNet):
@@ -154,18 +194,13 @@ class DeepConvNet(ConvNet):
     def __init__(self, input_dim=(1, 28, 28), filter_nums=(16, 16, 32, 32, 64, 64),
                  hidden_size=50, output_size=10, dropout=0.5, seed=None, dtype=np.float64):
         super().__init__(input_dim, hidden_size, output_size, dtype)
-        if not (isinstance(filter_nums, (tuple, list)) and len(filter_nums) == len(self.PADS)):
-            raise NnscratchError(f"filter_nums must be the six convolutions' numbers of filters, "
-                                 f"e.g. the book's {default_of(DeepConvNet, 'filter_nums')}, got "
-                                 f"{filter_nums!r}")
-        self.filter_nums = tuple(check_positive_int(n, "every filter number") for n in filter_nums)
+        self.filter_nums = self._filter_nums(filter_nums)
         self.dropout = check_number(dropout, "dropout", 0, 1, high_open=True,
                                     hint="the fraction of units dropped, e.g. the book's 0.5")
         rng = np.random.default_rng(seed)
         shape = self.input_dim
-        for i, (filter_num, pad) in enumerate(zip(self.filter_nums, self.PADS), start=1):
-            shape = self._conv_block(i, shape, filter_num, self.FILTER_SIZE, pad, 1, "he", rng,
-                                     pool=i % 2 == 0)
+        for i, (filter_num, size, pad, stride, pool) in enumerate(self._plan(self.config()), 1):
+            shape = self._conv_block(i, shape, filter_num, size, pad, stride, "he", rng, pool)
         self.layers.append(Flatten())
         fan_in = int(np.prod(shape))
         self._affine(7, fan_in, self.hidden_size, init_std("he", fan_in), rng)
@@ -183,3 +218,34 @@ class DeepConvNet(ConvNet):
     def config(self):
         return {**super().config(), "filter_nums": list(self.filter_nums),
                 "dropout": self.dropout}
+
+    @classmethod
+    def _filter_nums(cls, filter_nums):
+        """The six numbers of filters, checked."""
+        if not (isinstance(filter_nums, (tuple, list)) and len(filter_nums) == len(cls.PADS)):
+            raise NnscratchError(f"filter_nums must be the six convolutions' numbers of filters, "
+                                 f"e.g. the book's {default_of(DeepConvNet, 'filter_nums')}, got "
+                                 f"{filter_nums!r}")
+        return tuple(check_positive_int(n, "every filter number") for n in filter_nums)
+
+    @classmethod
+    def _plan(cls, config):
+        """Six 3×3 convolutions of stride 1 and padding PADS, a pooling after every second."""
+        filter_nums = cls._filter_nums(config.get("filter_nums", default_of(cls, "filter_nums")))
+        return [(n, cls.FILTER_SIZE, pad, 1, i % 2 == 1)
+                for i, (n, pad) in enumerate(zip(filter_nums, cls.PADS))]
+
+
+def conv_array_sides(architecture):
+    """For an architecture ``{"class": name, "kwargs": config}`` (a file's, unchecked) of a
+    convolutional network: its :meth:`ConvNet.array_sides` ([] when its arguments are wrong:
+    building the network says which); None for any other class."""
+    name = architecture.get("class") if isinstance(architecture, dict) else None
+    cls = {"SimpleConvNet": SimpleConvNet, "DeepConvNet": DeepConvNet}.get(str(name))
+    kwargs = architecture.get("kwargs") if cls is not None else None
+    if not isinstance(kwargs, dict) or not isinstance(name, str):
+        return None
+    try:
+        return cls.array_sides(kwargs)
+    except NnscratchError:
+        return []

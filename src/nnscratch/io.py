@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import NnscratchError
-from .convnets import DeepConvNet, SimpleConvNet
+from .convnets import DeepConvNet, SimpleConvNet, conv_array_sides
 from .nets import MultiLayerNet, TwoLayerNet
 from .npz import read_npz, savable, write_npz
 
@@ -186,11 +186,12 @@ def _ints(obj):
 
 
 def _check_sizes(architecture, arrays, source):
-    """Refuse before building: a layer size larger than every array in the file cannot be right,
-    and building it could take gigabytes (a few edited digits would be enough)."""
+    """Refuse before building: a layer size (a conv net's: an array's side) larger than every
+    array in the file cannot be right, and building it could take gigabytes (a few digits)."""
     largest = max((a.size for k, a in arrays.items() if k.startswith("param.")), default=0)
     kwargs = architecture.get("kwargs") if isinstance(architecture, dict) else None
-    too_big = [n for n in _ints(kwargs) if n > max(largest, 1)]
+    sides = conv_array_sides(architecture)  # None: not a conv net
+    too_big = [n for n in (_ints(kwargs) if sides is None else sides) if n > max(largest, 1)]
     if too_big:
         raise NnscratchError(f"{source}: its architecture asks for size {max(too_big)} but its "
                              f"largest parameter holds {largest} values: the file is damaged "
