@@ -37,7 +37,8 @@ def test_cnn_trains_on_images_and_saves_a_simple_conv_net(cnn):
     assert isinstance(net, SimpleConvNet) and net.input_dim == (1, 8, 8)
     assert net.params["W1"].shape == (30, 1, 5, 5) and net.dtype == np.float32
     config = json.loads((cnn / "history.json").read_text())["config"]
-    assert (config["model"], config["hidden_size"], config["optimizer"]) == ("cnn", 100, "adam")
+    assert (config["model"], config["hidden_size"], config["optimizer"], config["lr"],
+            config["lr_schedule"]) == ("cnn", 100, "adam", 0.003, "cosine")  # the README's recipe
     data = load_dataset("digits", flatten=False)
     assert net.accuracy(data.x_test, data.t_test) > 0.8  # 10 classes: chance is 0.1
 
