@@ -37,7 +37,8 @@ def test_cnn_trains_on_images_and_saves_a_simple_conv_net(cnn):
     assert isinstance(net, SimpleConvNet) and net.input_dim == (1, 8, 8)
     assert net.params["W1"].shape == (30, 1, 5, 5) and net.dtype == np.float32
     config = json.loads((cnn / "history.json").read_text())["config"]
-    assert (config["model"], config["hidden_size"], config["optimizer"]) == ("cnn", 100, "adam")
+    assert (config["model"], config["hidden_size"], config["optimizer"], config["lr"],
+            config["lr_schedule"]) == ("cnn", 100, "adam", 0.003, "cosine")  # the README's recipe
     data = load_dataset("digits", flatten=False)
     assert net.accuracy(data.x_test, data.t_test) > 0.8  # 10 classes: chance is 0.1
 
@@ -123,3 +124,12 @@ def test_deep_cnn_ctrl_c_and_resume_end_as_a_run_never_stopped(tmp_path):
     assert isinstance(net, DeepConvNet) and net.dropout == 0.5
     for key in reference.params:
         assert np.array_equal(net.params[key], reference.params[key]), key
+
+
+def test_plot_all_of_a_conv_model_draws_the_figures_it_has(cnn, tmp_path):
+    from nnscratch.cli.plot import CHAPTER4
+
+    out = tmp_path / "figs"
+    assert main(["plot", "all", "--model", str(cnn / "model.npz"), "--out", str(out)]) == 0
+    expected = {*CHAPTER4, "confusion", "mistakes", "filters", "feature-maps"}
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.png" for n in expected)

@@ -2,6 +2,7 @@
 no dropout, BatchNorm's running statistics; and the network is back in training mode after it."""
 
 import numpy as np
+import pytest
 
 from nnscratch.nets import MultiLayerNet
 from nnscratch.optim import Adam
@@ -51,3 +52,23 @@ def test_validation_loss_is_measured_in_evaluation_mode_and_training_mode_comes_
         np.testing.assert_allclose(record["val_loss"], loss, rtol=1e-12)
         assert record["val_acc"] == acc
         assert modes == [True, True, True]  # the net, its BatchNorm and Dropout layers
+
+
+def test_the_validation_loss_of_a_conv_net_is_computed_in_chunks_and_is_the_same():
+    """6,000 images through a convolution at once would hold a gigabyte of column matrices:
+    the loss is taken eval_batch images at a time, and is the loss of the whole set."""
+    from nnscratch.convnets import SimpleConvNet
+    from nnscratch.train import evaluation_loss
+
+    rng = np.random.default_rng(1)
+    x, t = rng.random((50, 1, 8, 8)), rng.integers(0, 3, 50)
+    net = SimpleConvNet((1, 8, 8), {"filter_num": 4, "filter_size": 3}, hidden_size=5,
+                        output_size=3, weight_init_std=0.3, seed=0)
+    net.weight_decay_lambda = 0.1
+    whole = float(net.loss(x, t))  # one forward pass over all 50 (no dropout: the same in eval)
+    seen = []
+    forward = net.layers[0].forward
+    net.layers[0].forward = lambda images: seen.append(len(images)) or forward(images)
+    net.eval_batch = 16
+    assert evaluation_loss(net, x, t) == pytest.approx(whole, rel=1e-12)
+    assert seen == [16, 16, 16, 2] and net.training

@@ -130,7 +130,18 @@ class LayerNet:
         x = np.asarray(x)
         if x.ndim == 1:
             x, t = x[np.newaxis, :], np.asarray(t)[np.newaxis, ...]
-        loss = self.last_layer.forward(self.scores(x), t)
+        return self._loss_of_scores(self.scores(x), t)
+
+    def evaluation_loss(self, x, t):
+        """:meth:`loss` of a whole set in evaluation mode, its scores computed ``eval_batch``
+        rows at a time: the same L, without every layer's activations of the whole set in
+        memory at once (6,000 images through a convolution would hold a gigabyte)."""
+        with self.evaluating():
+            return self._loss_of_scores(self._evaluation_scores(x), t)
+
+    def _loss_of_scores(self, scores, t):
+        """L = -(1/N) Σ_n log softmax(scores)[n, t_n] (+ ½ λ Σ_l ‖W_l‖²)."""
+        loss = self.last_layer.forward(scores, t)
         if self.weight_decay_lambda:
             loss = loss + functions.weight_decay(
                 [self.params[key] for key in self.weight_keys()], self.weight_decay_lambda)

@@ -302,12 +302,9 @@ class Trainer(Resumable):
         return records
 
     def validate(self):
-        """(L, accuracy) on (x_val, t_val) in evaluation mode (no dropout, BatchNorm's running
-        statistics), L the mean cross-entropy (+ weight decay); the mode is restored after."""
-        evaluating = getattr(self.net, "evaluating", contextlib.nullcontext)
-        with evaluating():
-            loss = float(self.net.loss(self.x_val, self.t_val))
-        return loss, self.net.accuracy(self.x_val, self.t_val)
+        """(L, accuracy) on (x_val, t_val) in evaluation mode (:func:`evaluation_loss`)."""
+        return (evaluation_loss(self.net, self.x_val, self.t_val),
+                self.net.accuracy(self.x_val, self.t_val))
 
     def train(self):
         """Run the remaining epochs; returns ``history``. After :meth:`request_stop` (or a
@@ -325,6 +322,16 @@ class Trainer(Resumable):
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
+
+
+def evaluation_loss(net, x, t):
+    """L on (x, t) in evaluation mode (no dropout, BatchNorm's running statistics), the mean
+    cross-entropy (+ weight decay), the mode restored after: ``net.evaluation_loss`` (in chunks)
+    where the network has it, else its ``loss``."""
+    if hasattr(net, "evaluation_loss"):
+        return float(net.evaluation_loss(x, t))
+    with getattr(net, "evaluating", contextlib.nullcontext)():
+        return float(net.loss(x, t))
 
 
 def blas_limit(threads):

@@ -12,7 +12,7 @@ from pathlib import Path
 from .args import (non_negative_float, non_negative_int, positive_float, positive_int,
                    probability)
 from .runconfig import (CONV_MODELS, DATASET_DEFAULTS, DEFAULTS, EARLY_STOPPING_SPLIT,
-                        MODEL_DEFAULTS, MODELS, NOTEBOOK_SGD_LR, STEP_GAMMA, STEP_PARTS, resolve,
+                        MODEL_DEFAULTS, MODEL_LR, MODELS, STEP_GAMMA, STEP_PARTS, resolve,
                         shown)
 
 
@@ -57,7 +57,9 @@ def _lr_help():
     for name in OPTIMIZERS:
         by_rate.setdefault(default_lr(name), []).append(name)
     rates = ", ".join(f"{'/'.join(names)} {rate:g}" for rate, names in by_rate.items())
-    return f"learning rate (default: two-layer with sgd: {NOTEBOOK_SGD_LR:g}; else {rates})"
+    pairs = "; ".join(f"{model} with {optimizer}: {rate:g}"
+                      for (model, optimizer), rate in MODEL_LR.items())
+    return f"learning rate (default: {pairs}; else {rates})"
 
 
 def add_parser(sub):

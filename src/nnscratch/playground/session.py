@@ -21,7 +21,7 @@ from ..errors import NnscratchError
 from ..interrupt import TrainingDiverged
 from ..nets import MultiLayerNet
 from ..optim import CosineLR, StepLR, make_optimizer
-from ..train import Trainer
+from ..train import Trainer, evaluation_loss
 from . import views
 from .settings import STEP_GAMMA, validate
 
@@ -80,9 +80,8 @@ class EpochLosses(Callback):
         self.x_test, self.t_test = x_test, t_test
 
     def on_epoch_end(self, trainer, record):
-        with trainer.net.evaluating():
-            test_loss = float(trainer.net.loss(self.x_test, self.t_test))
-        trainer.history["test_loss"].append(test_loss)
+        trainer.history["test_loss"].append(evaluation_loss(trainer.net, self.x_test,
+                                                            self.t_test))
         trainer.history["epoch_loss"].append(record["loss"])
 
 

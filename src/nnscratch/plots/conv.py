@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
 from ..functions import relu
-from .model import _grid
+from .model import _grid, image_tiles
 
 #: filters shown at most (SimpleConvNet has 30, DeepConvNet's first layer 16)
 MAX_FILTERS = 32
@@ -87,15 +87,8 @@ def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title("input" + ("" if label is None else f" (class {label})"), fontsize=10)
-    axes = np.atleast_1d(right.subplots(rows, cols, squeeze=False)).ravel()
-    for j, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if j >= n:
-            ax.set_axis_off()
-            continue
-        ax.imshow(maps[j], cmap="gray", vmin=0, vmax=float(maps[:n].max()) or 1.0)
-        ax.set_xlabel(f"filter {j}", fontsize=8, labelpad=1)
+    image_tiles(right, maps[:n], cols, lambda j: f"filter {j}", fontsize=8, cmap="gray", vmin=0,
+                vmax=float(maps[:n].max()) or 1.0)
     oh, ow = maps.shape[1:]
     fig.suptitle(f"Feature maps ReLU(x ∗ W1[f] + b1[f]): {n} of {len(maps)} filters, each "
                  f"{oh}×{ow} (bright: the filter responds)", fontsize=12)

@@ -31,6 +31,24 @@ def _grid(n, max_cols):
     return math.ceil(n / cols), cols
 
 
+def image_tiles(parent, images, cols, label, fontsize=9, **style):
+    """``images`` (n, h, w) as a grid of tiles on ``parent`` (a Figure or SubFigure), ``cols`` a
+    row, each without ticks and named ``label(j)`` below; cells past the last are hidden.
+    ``style``: imshow's colour map and scale. Returns the axes (flat) and the last image."""
+    rows, cols = _grid(len(images), cols)
+    axes = np.atleast_1d(parent.subplots(rows, cols, squeeze=False)).ravel()
+    im = None
+    for j, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= len(images):
+            ax.set_axis_off()
+            continue
+        im = ax.imshow(images[j], **style)
+        ax.set_xlabel(label(j), fontsize=fontsize, labelpad=1 if fontsize < 9 else 2)
+    return axes, im
+
+
 def first_layer_weights(net, image_shape=None, max_units=50, cols=10):
     """The first layer's weights W1 ``(D, H)``: column j, reshaped to the image, is the pattern that
     excites hidden unit j (red: a bright pixel raises its input a = x·W1 + b1, blue: lowers it).
@@ -41,15 +59,8 @@ def first_layer_weights(net, image_shape=None, max_units=50, cols=10):
     rows, cols = _grid(n, cols)
     vmax = float(np.max(np.abs(w1[:, :n]))) or 1.0
     fig = Figure(figsize=(1.25 * cols + 1.2, 1.35 * rows + 0.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for j, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if j >= n:
-            ax.set_axis_off()
-            continue
-        im = ax.imshow(w1[:, j].reshape(shape), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        ax.set_xlabel(f"unit {j}", fontsize=9, labelpad=2)
+    axes, im = image_tiles(fig, w1[:, :n].T.reshape(n, *shape), cols, lambda j: f"unit {j}",
+                           cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
     fig.suptitle(f"First-layer weights W1: one {shape[0]}×{shape[1]} image per hidden unit "
                  f"({n} of {w1.shape[1]})", fontsize=13)
