@@ -330,4 +330,4 @@ class Flatten:
 
 
 # Pooling, the third layer of chapter 7, lives in its own module (it imports the helpers above)
-from .pooling import POOL_MODES, Pooling  # noqa: E402  (re-exported: nnscratch.conv.Pooling)
+from .pooling import Pooling  # noqa: E402, F401  (re-exported: nnscratch.conv.Pooling)
