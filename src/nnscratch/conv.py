@@ -25,10 +25,12 @@ batch's channels — the rows of the convolution's product, in (y, x, n) order, 
 — so that pooling's windows, whole rows and columns of pixels, are long contiguous runs. Inside,
 the convolution copies its input, padded, *channel-major* (C, H, W, N), in which an image row of
 the whole batch is one contiguous run, so that every copy of im2col and every addition of col2im
-moves long runs. :class:`Convolution` does not keep the batch's whole column matrix (for
-DeepConvNet's second layer, 45 MB): it builds and multiplies col one band of output rows at a time
-(:data:`BAND_BYTES`), small enough to stay in the CPU's cache between the copy and the product,
-and backward builds each band again from the padded input it keeps.
+moves long runs. :class:`Convolution` keeps [col, 1] for backward when it is small
+(:data:`COL_KEPT_BYTES`; SimpleConvNet's first layer, 6 MB); a larger one (DeepConvNet's second
+layer's is 45 MB) it builds and multiplies one band of output rows at a time (:data:`BAND_BYTES`),
+small enough to stay in the CPU's cache between the copy and the product, and backward builds
+each band again from the padded input it keeps. Pooling (module ``pooling``) works on the
+pixel-major memory as it comes.
 """
 
 import numpy as np
