@@ -122,6 +122,7 @@ class Resumable:
         """Continue from ``checkpoint`` (an :class:`nnscratch.io.Checkpoint`, or a folder/path):
         build the trainer exactly as the saved run was built (same data, seed, options), then
         call this, then ``train()`` (see :func:`checkpoints.restore`). Returns the trainer."""
+        self._open_batches = None  # an epoch under way here is not the restored one's
         return checkpoints.restore(self, checkpoint)
 
 
