@@ -122,6 +122,16 @@ def test_train_schedules_are_the_classes_but_the_step_factor():
     assert resolved("--lr-schedule", "none").schedule() is None
 
 
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_train_length_on_the_large_sets_is_per_model_where_the_readme_says(dataset):
+    # 10 epochs on the 60,000-image sets, but the README's 20 for DeepConvNet; --epochs wins
+    assert resolved("--dataset", dataset).epochs == 10
+    assert resolved("--dataset", dataset, "--model", "cnn").epochs == 10
+    assert resolved("--dataset", dataset, "--model", "deep-cnn").epochs == 20
+    assert resolved("--dataset", dataset, "--model", "deep-cnn", "--epochs", "3").epochs == 3
+    assert resolved("--model", "deep-cnn").epochs == resolved().epochs == 40  # digits: DEFAULTS'
+
+
 # ---------------------------------------------------------------------------- compare-optimizers
 
 def test_compare_optimizers_trains_each_at_its_own_rate(started, tmp_path, capsys):

@@ -12,8 +12,8 @@ from pathlib import Path
 from .args import (non_negative_float, non_negative_int, positive_float, positive_int,
                    probability)
 from .runconfig import (CONV_MODELS, DATASET_DEFAULTS, DEFAULTS, EARLY_STOPPING_SPLIT,
-                        MODEL_DEFAULTS, MODEL_LR, MODELS, STEP_GAMMA, STEP_PARTS, resolve,
-                        shown)
+                        MODEL_DEFAULTS, MODEL_EPOCHS, MODEL_LR, MODELS, STEP_GAMMA, STEP_PARTS,
+                        resolve, shown)
 
 
 def weight_init(text):
@@ -42,12 +42,16 @@ def _per_model(name):
 
 
 def _per_dataset(name):
-    """'32; 100 on mnist and fashion-mnist': DEFAULTS, and where the larger sets differ."""
+    """'32; 100 on mnist and fashion-mnist': DEFAULTS, and where the larger sets differ (for
+    epochs, and the models whose length on them differs: '; deep-cnn: 20 on them')."""
     by_value = {}
     for dataset, table in DATASET_DEFAULTS.items():
         by_value.setdefault(table[name], []).append(dataset)
-    return "; ".join([str(DEFAULTS[name])] + [f"{value} on {' and '.join(names)}"
-                                              for value, names in by_value.items()])
+    parts = [str(DEFAULTS[name])] + [f"{value} on {' and '.join(names)}"
+                                     for value, names in by_value.items()]
+    if name == "epochs":
+        parts += [f"{model}: {epochs} on them" for model, epochs in MODEL_EPOCHS.items()]
+    return "; ".join(parts)
 
 
 def _lr_help():
