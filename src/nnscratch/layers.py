@@ -74,20 +74,23 @@ class Sigmoid:
 class Relu:
     """out = max(0, x) elementwise; backward: ∂L/∂x = dout · [x > 0] (dout where x > 0, else 0).
 
-    Unlike the book's version it keeps a boolean mask and builds new arrays: backward never writes
-    into ``dout`` (the book's ``dout[self.mask] = 0`` changes the caller's array). Both passes are
+    Unlike the book's version it builds new arrays: backward never writes into ``dout`` (the
+    book's ``dout[self.mask] = 0`` changes the caller's array). It keeps its output, not a mask:
+    out > 0 exactly where x > 0, and the next layer holds that array anyway, so forward is one
+    pass (evaluation makes no mask at all) and backward makes the mask. Both passes are
     arithmetic, free of branches: ``np.where`` on a mask that is random, as ReLU's is, costs about
     ten times as much (a conv net's 1.7 million activations: 12 ms against 1).
     """
 
-    positive = None  # the mask x > 0
+    out = None  # max(0, x)
 
     def forward(self, x):
-        self.positive = x > 0
-        return relu(x)
+        self.out = relu(x)
+        return self.out
 
     def backward(self, dout):
-        return dout * self.positive
+        # ∂L/∂x = dout · [x > 0], and x > 0 where out > 0
+        return dout * (self.out > 0)
 
 
 class Tanh:
@@ -207,7 +210,8 @@ class BatchNorm:
     Shapes: x (N, D), γ and β (D,) in ``params`` under ``gamma_key``/``beta_key``; the running mean
     and variance (D,) in ``buffers`` under ``mean_key``/``var_key``.
     Backward (training): with s = √(σ² + ε) and g = γ · dout,
-    ∂L/∂β = Σ_n dout, ∂L/∂γ = Σ_n dout · x̂, ∂L/∂x = (g - mean_n g - x̂ · mean_n(g · x̂)) / s.
+    ∂L/∂β = Σ_n dout, ∂L/∂γ = Σ_n dout · x̂, ∂L/∂x = (g - mean_n g - x̂ · mean_n(g · x̂)) / s,
+    computed as (γ / s) · (dout − ∂L/∂β / N − x̂ · ∂L/∂γ / N) (the same: γ is constant over n).
     In evaluation μ and σ² are constants and ∂L/∂x = g / s.
     """
 
@@ -223,10 +227,12 @@ class BatchNorm:
         self.eps = check_number(eps, "BatchNorm eps", 0, low_open=True, hint=f"use e.g. {default_of(BatchNorm, 'eps')}")
 
     def forward(self, x):
+        n = len(x)
         if self.training:
-            mu = x.mean(axis=0)
+            mu = np.add.reduce(x, axis=0) / n
             xc = x - mu
-            var = np.mean(xc ** 2, axis=0)
+            # σ² = mean_n (x − μ)², its sum of squares in one pass (no (x − μ)² array)
+            var = np.einsum("nd,nd->d", xc, xc) / n
             m = self.momentum
             # new arrays, not in-place: a saved copy of the buffers is never changed behind its back
             self.buffers[self.mean_key] = m * self.buffers[self.mean_key] + (1 - m) * mu
@@ -235,16 +241,28 @@ class BatchNorm:
             xc = x - self.buffers[self.mean_key]
             var = self.buffers[self.var_key]
         self.std = np.sqrt(var + self.eps)
-        self.x_hat = xc / self.std
-        return self.params[self.gamma_key] * self.x_hat + self.params[self.beta_key]
+        # x̂ = (x − μ) / √(σ² + ε), in xc's own array
+        self.x_hat = np.divide(xc, self.std, out=xc)
+        # out = γ x̂ + β, the + β in place
+        out = self.params[self.gamma_key] * self.x_hat
+        out += self.params[self.beta_key]
+        return out
 
     def backward(self, dout):
-        self.dbeta = dout.sum(axis=0)
-        self.dgamma = np.sum(dout * self.x_hat, axis=0)
-        g = self.params[self.gamma_key] * dout
+        self.dbeta = np.add.reduce(dout, axis=0)
+        self.dgamma = np.einsum("nd,nd->d", dout, self.x_hat)  # Σ_n dout · x̂ in one pass
+        scale = self.params[self.gamma_key] / self.std  # γ / s
         if not self.training:
-            return g / self.std
-        return (g - g.mean(axis=0) - self.x_hat * np.mean(g * self.x_hat, axis=0)) / self.std
+            return dout * scale
+        # ∂L/∂x = (g − mean_n g − x̂ · mean_n(g · x̂)) / s with g = γ · dout, where
+        # mean_n g = γ ∂L/∂β / N and mean_n(g · x̂) = γ ∂L/∂γ / N:
+        # ∂L/∂x = (γ / s) · (dout − ∂L/∂β / N − x̂ · ∂L/∂γ / N), in one new array
+        n = len(dout)
+        dx = self.x_hat * (self.dgamma / n)
+        dx += self.dbeta / n
+        np.subtract(dout, dx, out=dx)
+        dx *= scale
+        return dx
 
     def param_grads(self):
         return {self.gamma_key: self.dgamma, self.beta_key: self.dbeta}
