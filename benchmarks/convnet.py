@@ -37,7 +37,7 @@ import subprocess
 import time
 
 import numpy as np
-from fastpath import _receive  # the worker's next answer, or an error if it died
+from fastpath import _receive, torch_tensors  # _receive: the worker's answer, or an error
 
 SEED = 0
 BATCH = 100
@@ -187,9 +187,7 @@ def worker_torch(conn, name, threads):
 
     torch.set_num_threads(threads)
     torch.manual_seed(SEED)
-    x, t, x_test, t_test = _data()
-    x, x_test = torch.from_numpy(x), torch.from_numpy(x_test)
-    t, t_test = torch.from_numpy(t.astype(np.int64)), torch.from_numpy(t_test.astype(np.int64))
+    x, t, x_test, t_test = torch_tensors(*_data())
     model = torch_model(name, _network(name).params)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()

@@ -97,9 +97,7 @@ def worker_torch(conn, dtype, threads):
     import torch
 
     torch.set_num_threads(threads)
-    x, t, x_test, t_test = _data(np.float32)
-    x, x_test = torch.from_numpy(x), torch.from_numpy(x_test)
-    t, t_test = torch.from_numpy(t.astype(np.int64)), torch.from_numpy(t_test.astype(np.int64))
+    x, t, x_test, t_test = torch_tensors(*_data(np.float32))
     w = _initial_weights(np.float32)
     model = torch.nn.Sequential(torch.nn.Linear(784, 50), torch.nn.Sigmoid(),
                                 torch.nn.Linear(50, 10))
@@ -227,6 +225,53 @@ def _receive(worker, name):
     return conn.recv()
 
 
+def start_workers(systems, names):
+    """{name: (process, parent's end of its pipe)} for each of ``names``, ``systems[name]`` being
+    (worker function, *its arguments after the pipe); each has said "ready" when this returns."""
+    workers = {}
+    for name in names:
+        fn, *options = systems[name]
+        parent, child = mp.Pipe()
+        process = mp.Process(target=fn, args=(child, *options))
+        process.start()
+        workers[name] = (process, parent)
+        assert _receive(workers[name], name) == "ready"
+    return workers
+
+
+def interleaved_epochs(workers, epochs):
+    """Ask each worker for an epoch in turn (A B C A B C ...), ``epochs`` rounds, printing each
+    round's wall seconds: ({name: [(wall s, CPU s) of each epoch]}, 1-minute load averages)."""
+    answers, loads = {name: [] for name in workers}, [os.getloadavg()[0]]
+    for e in range(epochs):
+        for name, worker in workers.items():
+            worker[1].send("epoch")
+            answers[name].append(_receive(worker, name))
+        loads.append(os.getloadavg()[0])
+        print(f"epoch {e + 1}: " + "  ".join(f"{n} {a[-1][0]:.3f}" for n, a in answers.items())
+              + f"  load {loads[-1]:.1f}", flush=True)
+    return answers, loads
+
+
+def final_answers(workers):
+    """{name: (test accuracy, peak RSS MB)} of each worker, which is then told to quit."""
+    final = {}
+    for name, (process, conn) in workers.items():
+        conn.send("acc")
+        final[name] = _receive((process, conn), name)
+        conn.send("quit")
+        process.join()
+    return final
+
+
+def torch_tensors(x, t, x_test, t_test):
+    """The data as torch tensors: images as they are (shared memory), labels int64."""
+    import torch
+
+    return (torch.from_numpy(x), torch.from_numpy(t.astype(np.int64)), torch.from_numpy(x_test),
+            torch.from_numpy(t_test.astype(np.int64)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -241,34 +286,13 @@ def main():
     if args.baseline:
         names.insert(0, "nn32-base")
         systems["nn32-base"] = (worker_nnscratch, np.float32, 1, os.path.abspath(args.baseline))
-    workers = {}
-    for name in names:
-        fn, *options = systems[name]
-        parent, child = mp.Pipe()
-        process = mp.Process(target=fn, args=(child, *options))
-        process.start()
-        workers[name] = (process, parent)
-        assert _receive(workers[name], name) == "ready"
-    wall = {name: [] for name in names}
-    cpu = {name: [] for name in names}
-    loads = [os.getloadavg()[0]]
-    for e in range(args.epochs):
-        for name in names:
-            workers[name][1].send("epoch")
-            w, c = _receive(workers[name], name)
-            wall[name].append(w)
-            cpu[name].append(c)
-        loads.append(os.getloadavg()[0])
-        print(f"epoch {e + 1}: " + "  ".join(f"{n} {wall[n][-1]:.3f}" for n in names)
-              + f"  load {loads[-1]:.1f}", flush=True)
+    workers = start_workers(systems, names)
+    answers, loads = interleaved_epochs(workers, args.epochs)
     results = {}
-    for name, (process, conn) in workers.items():
-        conn.send("acc")
-        acc, rss = _receive((process, conn), name)
-        conn.send("quit")
-        process.join()
-        results[name] = {"wall_median": float(np.median(wall[name])), "wall": wall[name],
-                         "cpu_median": float(np.median(cpu[name])), "cpu": cpu[name],
+    for name, (acc, rss) in final_answers(workers).items():
+        wall, cpu = [w for w, _ in answers[name]], [c for _, c in answers[name]]
+        results[name] = {"wall_median": float(np.median(wall)), "wall": wall,
+                         "cpu_median": float(np.median(cpu)), "cpu": cpu,
                          "test_acc": acc, "peak_rss_mb": rss}
     ref2 = results.get("torch", {}).get("wall_median")
     ref1 = results.get("torch-1t", {}).get("wall_median")
