@@ -4,10 +4,11 @@ The notebook configuration on Fashion-MNIST (60,000 training images): 784-50-10 
 N(0, 0.01²) and biases 0, SGD lr 0.1, batch 100, a new permutation of the data every epoch.
 
 - nn32 / nn64: nnscratch ``TwoLayerNet(dtype=float32 / float64)`` trained by ``Trainer.batches``
-  and ``Trainer.step`` with ``trainer.blas_threads = 1`` (what ``nnscratch train`` does);
+  and ``Trainer.step``, the steps' BLAS threads chosen as ``Trainer`` does (``blas_threads =
+  "auto"``: :func:`nnscratch.blas.step_threads`, 2 for this network's products here);
 - torch / torch-1t: PyTorch 2.13 CPU float32, ``nn.Sequential(Linear, Sigmoid, Linear)``,
   ``CrossEntropyLoss``, ``torch.optim.SGD``, ``torch.set_num_threads(2)`` / ``(1)``;
-- nn32-2t: nnscratch float32 with OpenBLAS's own 2 threads;
+- nn32-1t / nn32-2t: nnscratch float32 with 1 BLAS thread / with OpenBLAS's own setting (2);
 - lean: not nnscratch but the same step as the leanest plain-NumPy loop we could write (float32,
   one BLAS thread, preallocated buffers, softmax as e / Σe, lr folded into δ2: about 30 NumPy
   calls a step where the library makes about 50) — how far structure and call count can still go;
@@ -53,6 +54,8 @@ def _initial_weights(dtype):
 
     return {k: v.astype(dtype) for k, v in TwoLayerNet(*SIZES, seed=SEED).params.items()}
 
+PAUSE = float(os.environ.get("BENCH_PAUSE", 0.5))  # s between turns (interleaved_epochs)
+
 
 def _serve(conn, epoch, accuracy):
     """Answer the parent: "epoch" → (wall s, CPU s) of one epoch; "acc" → test accuracy."""
@@ -85,10 +88,18 @@ def worker_nnscratch(conn, dtype, threads, src=None):
     net = TwoLayerNet(*SIZES, seed=SEED, dtype=dtype)
     trainer = Trainer(net, x, t, epochs=10 ** 6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
     trainer.blas_threads = threads
+    try:
+        from nnscratch.blas import run_threads
+
+        steps_threads = run_threads(threads, trainer.net, trainer.batch_size)[0]
+    except ImportError:  # a baseline from before nnscratch.blas: `nnscratch train`'s 1 thread
+        steps_threads = 1
+    from threadpoolctl import threadpool_limits
 
     def epoch():
-        for batch in trainer.batches():
-            trainer.step(batch)
+        with threadpool_limits(steps_threads, user_api="blas"):
+            for batch in trainer.batches():
+                trainer.step(batch)
 
     _serve(conn, epoch, lambda: net.accuracy(x_test, t_test))
 
@@ -209,8 +220,9 @@ def worker_floor(conn, dtype, threads):
     _serve(conn, epoch, lambda: float("nan"))
 
 
-SYSTEMS = {"nn32": (worker_nnscratch, np.float32, 1), "nn64": (worker_nnscratch, np.float64, 1),
-           "nn32-2t": (worker_nnscratch, np.float32, None),
+SYSTEMS = {"nn32": (worker_nnscratch, np.float32, "auto"),
+           "nn64": (worker_nnscratch, np.float64, "auto"),
+           "nn32-1t": (worker_nnscratch, np.float32, 1), "nn32-2t": (worker_nnscratch, np.float32, None),
            "torch": (worker_torch, np.float32, 2), "torch-1t": (worker_torch, np.float32, 1),
            "lean": (worker_lean, np.float32, 1), "floor": (worker_floor, np.float32, 1)}
 
@@ -239,12 +251,15 @@ def start_workers(systems, names):
     return workers
 
 
-def interleaved_epochs(workers, epochs):
+def interleaved_epochs(workers, epochs, pause=PAUSE):
     """Ask each worker for an epoch in turn (A B C A B C ...), ``epochs`` rounds, printing each
-    round's wall seconds: ({name: [(wall s, CPU s) of each epoch]}, 1-minute load averages)."""
+    round's wall seconds: ({name: [(wall s, CPU s) of each epoch]}, 1-minute load averages).
+    ``pause`` seconds before each epoch: a worker's idle threads (OpenBLAS's, OpenMP's) spin
+    for a while after its epoch, and would take a core from the next worker's."""
     answers, loads = {name: [] for name in workers}, [os.getloadavg()[0]]
     for e in range(epochs):
         for name, worker in workers.items():
+            time.sleep(pause)
             worker[1].send("epoch")
             answers[name].append(_receive(worker, name))
         loads.append(os.getloadavg()[0])
@@ -285,7 +300,7 @@ def main():
     systems = {name: SYSTEMS[name] for name in names}
     if args.baseline:
         names.insert(0, "nn32-base")
-        systems["nn32-base"] = (worker_nnscratch, np.float32, 1, os.path.abspath(args.baseline))
+        systems["nn32-base"] = (worker_nnscratch, np.float32, "auto", os.path.abspath(args.baseline))
     workers = start_workers(systems, names)
     answers, loads = interleaved_epochs(workers, args.epochs)
     results = {}

@@ -8,8 +8,9 @@ Two configurations on Fashion-MNIST (60,000 training images, 784 inputs, float32
 
 Systems, each in its own process:
 
-- nn32: nnscratch ``Trainer.run`` epoch by epoch, with ``--nnscratch-threads`` BLAS threads (1,
-  as ``nnscratch train`` sets them, unless told);
+- nn32: nnscratch ``Trainer.run`` epoch by epoch, with ``--nnscratch-threads`` BLAS threads
+  ("auto", as ``nnscratch train``: :func:`nnscratch.blas.step_threads`, unless told);
+- nn32-1t / nn32-2t: the same with 1 / 2 BLAS threads, to compare in one run;
 - nn32-base (``--baseline SRC``): the same with the nnscratch found in SRC (another checkout's
   ``src/``, e.g. a ``git worktree`` of the commit before a change): before and after in one run;
 - torch / torch-1t: PyTorch 2.13 CPU, ``nn.Sequential`` of Linear, BatchNorm1d (momentum 0.1,
@@ -57,9 +58,11 @@ def _network(config):
 
 def epoch_flops(n_train, n_eval, batch=BATCH):
     """Matrix-product FLOPs of one epoch: per step x·W, xᵀ·dout and dout·Wᵀ of every Affine
-    layer (2·N·D·H each), and x·W of every layer for each of the ``n_eval`` images evaluated."""
-    per_image = sum(2 * d * h for d, h in zip(SIZES[:-1], SIZES[1:]))
-    return 3 * per_image * (n_train // batch) * batch + per_image * n_eval
+    layer (2·N·D·H each) but the first, whose dout·Wᵀ (the data's gradient) neither system
+    computes, and x·W of every layer for each of the ``n_eval`` images evaluated."""
+    per_layer = [2 * d * h for d, h in zip(SIZES[:-1], SIZES[1:])]
+    per_image = sum(per_layer)
+    return (3 * per_image - per_layer[0]) * (n_train // batch) * batch + per_image * n_eval
 
 
 def worker_nnscratch(conn, config, epochs, threads, src=None):
@@ -75,6 +78,9 @@ def worker_nnscratch(conn, config, epochs, threads, src=None):
     trainer = Trainer(net, x, t, x_test, t_test, epochs=epochs, batch_size=BATCH,
                       optimizer=Adam(LR), seed=SEED,
                       lr_schedule=CosineLR(epochs) if config == "recipe" else None)
+    if threads == "auto" and not os.path.exists(os.path.join(os.path.dirname(
+            nnscratch.__file__), "blas.py")):
+        threads = 1  # a baseline from before nnscratch.blas: what `nnscratch train` set then
     trainer.blas_threads = threads
     records = []
 
@@ -155,13 +161,16 @@ def main():
     parser.add_argument("--systems", default="nn32,torch")
     parser.add_argument("--baseline", default=None, metavar="SRC",
                         help="also time nn32 with the nnscratch package found in SRC")
-    parser.add_argument("--nnscratch-threads", type=int, default=1,
-                        help="nnscratch's BLAS threads (default 1, as `nnscratch train`)")
+    parser.add_argument("--nnscratch-threads", type=lambda v: v if v == "auto" else int(v),
+                        default="auto", help="nnscratch's BLAS threads: auto (the default, "
+                        "as `nnscratch train`: nnscratch.blas.step_threads) or a number")
     args = parser.parse_args()
     rates = _gemm_rates()
     mp.set_start_method("spawn")  # fresh processes: no torch in nnscratch's
     threads = args.nnscratch_threads
     options = {"nn32": (worker_nnscratch, args.config, args.epochs, threads),
+               "nn32-1t": (worker_nnscratch, args.config, args.epochs, 1),
+               "nn32-2t": (worker_nnscratch, args.config, args.epochs, 2),
                "torch": (worker_torch, args.config, args.epochs, 2),
                "torch-1t": (worker_torch, args.config, args.epochs, 1)}
     names = args.systems.split(",")
@@ -181,11 +190,11 @@ def main():
           f"{rates[2]:.0f} with 2; an epoch's products: {flops / 1e9:.1f} GFLOP")
     ref = results.get("torch", {}).get("s")
     print(f"\n| system | s/epoch (median of {args.epochs}) | × PyTorch 2 threads | test acc "
-          f"| peak RSS MB | share of the 1-thread GEMM rate |")
+          f"| peak RSS MB | share of the 2-thread GEMM rate |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ratio = f"{r['s'] / ref:.2f}" if ref else "–"
-        share = flops / r["s"] / 1e9 / rates[1]
+        share = flops / r["s"] / 1e9 / rates[2]
         print(f"| {name} | {r['s']:.2f} | {ratio} | {r['acc']:.4f} | {r['rss']:.0f} "
               f"| {share:.0%} |")
     print(f"\nload average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from . import checkpoints, interrupt, numgrad_fast
+from .blas import blas_limit, run_threads
 from .callbacks import Callback, CheckpointSaver, EarlyStopping, ProgressBar, format_epoch
 from .errors import NnscratchError
 from .interrupt import TrainingDiverged, TrainingInterrupted
@@ -189,10 +190,9 @@ class Trainer(Resumable):
         self.resumed_from = None  # the checkpoint load_checkpoint restored
         self.stop_requested = None  # the reason (e.g. "SIGINT") once request_stop was called
 
-    #: BLAS threads while the epoch's steps run; None (default): BLAS's own setting. 1 is
-    #: faster for small mini-batch products (`nnscratch train` uses it), but OpenBLAS rounds
-    #: differently with one thread, so the library keeps BLAS's setting.
-    blas_threads = None
+    #: BLAS threads: "auto" (the steps' by the size of their products, see nnscratch.blas), a
+    #: number, or None (BLAS's own setting, untouched): :func:`nnscratch.blas.run_threads`.
+    blas_threads = "auto"
 
     def batches(self):
         """Index arrays of one epoch's mini-batches, drawn from ``rng``."""
@@ -287,7 +287,9 @@ class Trainer(Resumable):
         raises :class:`TrainingInterrupted` when one is asked for inside an epoch."""
         records = []
         _net_mode(self.net, True)
-        with blas_limit(self.blas_threads):
+        steps_threads, epoch_end_threads = run_threads(self.blas_threads, self.net,
+                                                       self.batch_size)
+        with blas_limit(steps_threads):
             for _ in range(check_positive_int(steps, "steps")):
                 start = time.perf_counter()
                 loss = self.learn(next(self.epoch_batches()))
@@ -295,7 +297,8 @@ class Trainer(Resumable):
                     cb.on_iteration_end(self, loss)
                 self.epoch_elapsed += time.perf_counter() - start
                 if self.epoch_position == self.iter_per_epoch:
-                    records.append(self.end_epoch())
+                    with blas_limit(epoch_end_threads):  # evaluation's products are large
+                        records.append(self.end_epoch())
                     if self.stop_requested or self.stop_training:
                         break
                 elif self.stop_requested:
@@ -333,22 +336,6 @@ def evaluation_loss(net, x, t):
         return float(net.evaluation_loss(x, t))
     with getattr(net, "evaluating", contextlib.nullcontext)():
         return float(net.loss(x, t))
-
-
-def blas_limit(threads):
-    """``with blas_limit(n):`` BLAS (NumPy's matrix products) uses at most ``n`` threads inside,
-    its previous setting after; ``n=None`` changes nothing. Uses threadpoolctl."""
-    global _THREADPOOLS
-    if threads is None:
-        return contextlib.nullcontext()
-    if _THREADPOOLS is None:  # looking the libraries up is slow: once, not every epoch
-        from threadpoolctl import ThreadpoolController
-
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=threads, user_api="blas")
-
-
-_THREADPOOLS = None
 
 
 def train(net, x_train, t_train, x_test=None, t_test=None, **options):

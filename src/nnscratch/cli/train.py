@@ -223,7 +223,6 @@ def run(config, checkpoint, out, data_dir=None, quiet=False):
                       seed=seeds[1], callbacks=callbacks,
                       validation_split=config.validation_split or None,
                       early_stopping=config.early_stopping, lr_schedule=config.schedule())
-    trainer.blas_threads = 1  # faster for mini-batches (README, Training speed and memory)
     if checkpoint is not None:
         trainer.load_checkpoint(checkpoint)
         print(f"resuming from {checkpoint.path} at epoch {trainer.epoch + 1}, iteration "
