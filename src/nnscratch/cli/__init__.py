@@ -10,10 +10,10 @@ import sys
 from .. import __version__
 from ..errors import NnscratchError
 from ..train import TrainingInterrupted
-from . import animate, compare, data, evaluate, playground, plot, predict, train
+from . import animate, compare, data, evaluate, experiment, playground, plot, predict, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, evaluate, predict, data, plot, animate, compare, playground]
+COMMANDS = [train, evaluate, predict, data, plot, animate, compare, experiment, playground]
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,91 @@
+"""``nnscratch experiment NAME``: run one of chapter 6's experiments, write its figure(s) and the
+numbers behind them (NAME.json) to ``--out``."""
+
+import argparse
+import time
+from pathlib import Path
+
+from ..atomic import save_json
+from ..errors import NnscratchError
+from .args import non_negative_int
+
+#: name → what it shows (``--list``); the functions are in nnscratch.experiments.chapter6
+EXPERIMENTS = {
+    "activations": "histograms of each layer's activations of a 5-layer, 100-unit network on "
+                   "random input, for std 1, std 0.01, Xavier and He, with sigmoid, tanh, ReLU",
+    "init": "training loss curves from std 0.01, Xavier and He weights (ReLU, 5 layers)",
+    "batchnorm": "train accuracy with and without batch norm across 16 initial weight scales",
+    "overfit": "train and test accuracy of a 7-layer network on 300 images: plain, weight "
+               "decay λ = 0.1, dropout",
+    "search": "random search of the learning rate and weight decay on a validation split "
+              "(nnscratch search, with its defaults)",
+}
+DATASETS = ("digits", "mnist", "fashion-mnist")
+
+
+def add_parser(sub):
+    listing = "\n".join(f"  {name:<12} {desc}" for name, desc in EXPERIMENTS.items())
+    p = sub.add_parser(
+        "experiment", help="run one of chapter 6's experiments",
+        description="Run an experiment of chapter 6; write its figure(s) and NAME.json (the "
+                    "numbers behind them) to --out.",
+        epilog=f"experiments:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", metavar="NAME", nargs="?", choices=list(EXPERIMENTS),
+                   help="the experiment (listed below)")
+    p.add_argument("--list", action="store_true", help="say what each experiment shows")
+    p.add_argument("--dataset", choices=DATASETS, default="digits",
+                   help="the images to learn (default digits: each experiment in under a minute)")
+    p.add_argument("--out", type=Path, default=Path("experiments"),
+                   help="folder for the figures and JSON (default ./experiments)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seeds weights, batches and the random input (default 0)")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    if args.list:
+        for name, desc in EXPERIMENTS.items():
+            print(f"{name:<12} {desc}")
+        return 0
+    if args.name is None:
+        raise NnscratchError("name an experiment (nnscratch experiment --list says what each "
+                             "shows)")
+    if args.name == "search":
+        from . import search
+
+        return search.run(search.build_args(dataset=args.dataset, seed=args.seed,
+                                            out=args.out / "search"))
+    start = time.perf_counter()
+    numbers, figures = _run(args.name, args.dataset, args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from ..plots.common import save_figure
+
+    written = []
+    for stem, fig in figures.items():
+        save_figure(fig, args.out / f"{stem}.png")
+        written.append(str(args.out / f"{stem}.png"))
+    save_json(args.out / f"{args.name}.json", {"experiment": args.name, "dataset": args.dataset,
+                                                 "seed": args.seed, "results": numbers})
+    written.append(str(args.out / f"{args.name}.json"))
+    print(f"{args.name} on {args.dataset} in {time.perf_counter() - start:.1f} s: "
+          + ", ".join(written))
+    return 0
+
+
+def _run(name, dataset, seed):
+    """(numbers, {file stem: Figure}) of experiment ``name``."""
+    from ..experiments import chapter6
+    from ..plots import experiments as figures
+
+    if name == "activations":  # random input: no dataset
+        numbers = chapter6.activation_distributions(seed=seed)
+        return numbers, {f"activations-{a}": figures.activation_histograms(numbers, a)
+                         for a in numbers}
+    if name == "init":
+        numbers = chapter6.init_comparison(dataset, seed=seed)
+        return numbers, {"init": figures.init_loss_curves(numbers)}
+    if name == "batchnorm":
+        numbers = chapter6.batchnorm_comparison(dataset, seed=seed)
+        return numbers, {"batchnorm": figures.batchnorm_grid(numbers)}
+    numbers = chapter6.overfit_comparison(dataset, seed=seed)
+    return numbers, {"overfit": figures.overfit_curves(numbers)}
