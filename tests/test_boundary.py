@@ -86,7 +86,7 @@ def test_figure_shows_train_and_test_points_and_the_accuracies(moons):
     train_acc = np.mean(np.argmax(net.predict(x), axis=1) == t)
     test_acc = np.mean(np.argmax(net.predict(x_test), axis=1) == t_test)
     assert f"train accuracy {train_acc:.3f}" in ax.get_title()
-    assert f"test {test_acc:.3f}" in ax.get_title()
+    assert f"test accuracy {test_acc:.3f}" in ax.get_title()
     assert ax.get_xlabel() and ax.get_ylabel()
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train (160)",
                                                                           "test (40)"]

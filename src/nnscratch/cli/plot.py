@@ -37,6 +37,9 @@ RUN = {"curves": ("training_curves", "training loss and train/test accuracy from
 NAMES = {**CHAPTER4, **MODEL, **CONV, **BOUNDARY, **RUN}
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
+#: figure languages, for --lang: plots.strings.STRINGS's keys (a test checks; not imported here, so
+#: that the command starts without matplotlib)
+LANGS = ("en", "zh-CN")
 #: the quick digits run: TwoLayerNet(D, HIDDEN, C), SGD at LR, BATCH_SIZE samples a step
 QUICK_DIGITS = {"hidden": 50, "lr": 0.5, "batch_size": 32, "epochs": 20}
 #: the quick 2-D run: MultiLayerNet(2, HIDDEN, C) of tanh units (smooth boundaries), Adam
@@ -82,6 +85,9 @@ def add_parser(sub):
     p.add_argument("--epochs", type=positive_int, default=None,
                    help=f"epochs of that quick run (default: {QUICK_DIGITS['epochs']} on "
                         f"digits, {QUICK_2D['epochs']} on a 2-D set)")
+    p.add_argument("--lang", choices=LANGS, default="en",
+                   help="language of the figures' titles, labels and legends (default: en; "
+                        "zh-CN needs a CJK font, e.g. Debian's fonts-noto-cjk)")
     p.set_defaults(func=cmd_plot)
 
 
@@ -191,11 +197,13 @@ def read_history(path):
 
 
 def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_file=None,
-                 index=0, data_dir=None):
+                 index=0, data_dir=None, lang="en"):
     """Yield ``(name, Figure)`` for each name; the model figures draw ``model_file``'s network on
     its test set, or share one quick training run; boundary draws ``model_file``'s network, or a
     quick run's on ``dataset``."""
     from .. import plots
+    from ..plots.lang import resolve_lang
+    from ..plots.strings import STRINGS
     from .plot_model import model_figure, saved_model
 
     model = None
@@ -207,27 +215,29 @@ def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_f
         if (name in MODEL or name in CONV) and model_file is not None:
             if model is None:
                 model = saved_model(model_file, data_dir)
-            yield name, model_figure(name, *model, index)
+            yield name, model_figure(name, *model, index, lang=lang)
             continue
         func = getattr(plots, NAMES[name][0])
         if name in CHAPTER4:
-            yield name, func()
+            yield name, func(lang=lang)
         elif name in MODEL:
             if model is None:
                 model = quick_model(seed, epochs)
             net, data = model
             if name == "weights":
-                yield name, func(net, data.info.get("image_shape"))
+                yield name, func(net, data.info.get("image_shape"), lang=lang)
             elif name == "confusion":
-                yield name, func(net, data.x_test, data.t_test)
+                yield name, func(net, data.x_test, data.t_test, lang=lang)
             else:
-                yield name, func(net, data.x_test, data.t_test, data.info.get("image_shape"))
+                yield name, func(net, data.x_test, data.t_test, data.info.get("image_shape"),
+                                 lang=lang)
         elif name in BOUNDARY:
             net, data = boundary_model(dataset, model_file, seed, epochs)
+            title = STRINGS[resolve_lang(lang)[0]]["boundary.title_on"].format(name=data.name)
             yield name, func(net, data.x_train, data.t_train, data.x_test, data.t_test,
-                             n_classes=data.n_classes, title=f"Decision regions on {data.name}")
+                             n_classes=data.n_classes, title=title, lang=lang)
         else:
-            yield name, func(read_history(history))
+            yield name, func(read_history(history), lang=lang)
 
 
 def cmd_plot(args):
@@ -259,7 +269,7 @@ def cmd_plot(args):
         raise NnscratchError(f"cannot create the output folder {folder}: "
                              f"{exc.strerror or exc}") from None
     for name, fig in make_figures(names, args.history, args.seed, args.epochs, args.dataset,
-                                  args.model, args.index, args.data_dir):
+                                  args.model, args.index, args.data_dir, args.lang):
         path = args.out if out_file else args.out / f"{name}.{args.format}"
         save_figure(fig, path)
         print(f"wrote {path}")

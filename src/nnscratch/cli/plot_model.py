@@ -60,7 +60,7 @@ def initial_filters(model):
     return net.params["W1"]
 
 
-def model_figure(name, model, data, index=0):
+def model_figure(name, model, data, index=0, lang="en"):
     """The figure ``name`` of the saved ``model`` on ``data``'s test set; ``index``: the test
     image of the feature maps."""
     from .. import plots
@@ -68,18 +68,18 @@ def model_figure(name, model, data, index=0):
 
     net = model.net
     if name == "filters":
-        return conv.conv_filters(conv.first_conv_filters(net), initial_filters(model))
+        return conv.conv_filters(conv.first_conv_filters(net), initial_filters(model), lang=lang)
     if name == "feature-maps":
         if not 0 <= index < len(data.x_test):
             raise NnscratchError(f"--index {index} is not a test image: give 0 to "
                                  f"{len(data.x_test) - 1}")
-        return conv.feature_maps(net, data.x_test[index], data.t_test[index])
+        return conv.feature_maps(net, data.x_test[index], data.t_test[index], lang=lang)
     if name == "weights":
         if takes_images(net):
             raise NnscratchError("a convolutional network's first layer is its filters: draw "
                                  "them with `nnscratch plot filters --model FILE`")
-        return plots.first_layer_weights(net, data.info.get("image_shape"))
+        return plots.first_layer_weights(net, data.info.get("image_shape"), lang=lang)
     if name == "confusion":
-        return plots.confusion_heatmap(net, data.x_test, data.t_test)
+        return plots.confusion_heatmap(net, data.x_test, data.t_test, lang=lang)
     return plots.most_confident_mistakes(net, data.x_test, data.t_test,
-                                         data.info.get("image_shape"))
+                                         data.info.get("image_shape"), lang=lang)

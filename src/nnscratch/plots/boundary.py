@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from ..errors import NnscratchError
 from ..functions import accuracy
 from ..validation import check_positive_int
+from .lang import localized
 
 #: one colour per class (matplotlib's tab10), up to the toy sets' 10 classes
 CLASS_COLORS = [f"C{k}" for k in range(10)]
@@ -83,23 +84,25 @@ def draw_regions(ax, g0, g1, classes, confidence, n_classes):
                      interpolation="nearest")
 
 
-def draw_points(ax, x, t, x_test=None, t_test=None):
+def draw_points(ax, x, t, x_test=None, t_test=None, names=("train", "test")):
     """The training points as circles and the test points as triangles, in their class's colour;
-    a legend saying which marker is which."""
-    for name, xs, ts, marker, size in (("train", x, t, "o", 22), ("test", x_test, t_test, "^", 30)):
+    a legend saying which marker is which (``names``: what the legend calls them)."""
+    for i, (name, xs, ts, marker, size) in enumerate(
+            ((names[0], x, t, "o", 22), (names[1], x_test, t_test, "^", 30))):
         if xs is None:
             continue
         xs, ts = np.asarray(xs), np.asarray(ts)
         ax.scatter(xs[:, 0], xs[:, 1], c=[CLASS_COLORS[k] for k in ts], marker=marker, s=size,
-                   edgecolors="k" if name == "train" else "w", linewidths=0.6,
+                   edgecolors="k" if i == 0 else "w", linewidths=0.6,
                    label=f"{name} ({len(ts)})")
     legend = ax.legend(loc="upper right", fontsize=9, framealpha=0.85)
     for handle in legend.legend_handles:  # the legend tells markers apart, not classes
         handle.set_facecolor("0.5")
 
 
+@localized
 def decision_regions(net, x, t, x_test=None, t_test=None, resolution=150, n_classes=None,
-                     title=None):
+                     title=None, *, s):
     """A Figure of the class regions of the 2-input ``net`` over the points ``x`` ``(N, 2)``
     with labels ``t`` ``(N,)`` (and the test points), titled with the accuracies."""
     check_two_inputs(net)
@@ -109,10 +112,12 @@ def decision_regions(net, x, t, x_test=None, t_test=None, resolution=150, n_clas
     fig = Figure(figsize=(6.4, 5.6), layout="constrained")
     ax = fig.subplots()
     draw_regions(ax, g0, g1, classes, confidence, k)
-    draw_points(ax, x, t, x_test, t_test)
-    scores = f"train accuracy {accuracy(net.predict(x), t):.3f}"
+    draw_points(ax, x, t, x_test, t_test, names=(s["boundary.train"], s["boundary.test"]))
+    scores = s["boundary.accuracy"].format(name=s["boundary.train"],
+                                           acc=accuracy(net.predict(x), t))
     if x_test is not None:
-        scores += f", test {accuracy(net.predict(x_test), t_test):.3f}"
-    ax.set_title(f"{title or 'Decision regions'}: {scores}")
+        scores += ", " + s["boundary.accuracy"].format(name=s["boundary.test"],
+                                                       acc=accuracy(net.predict(x_test), t_test))
+    ax.set_title(f"{title or s['boundary.title']}: {scores}")
     ax.set(xlabel="$x_0$", ylabel="$x_1$")
     return fig

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from ..functions import CROSS_ENTROPY_EPS, cross_entropy_error
 from ..numgrad import numerical_diff, numerical_gradient
 from ..optim import gradient_descent
+from .lang import localized
 
 
 def function_2(x):
@@ -25,7 +26,8 @@ def _style(ax, title=None):
         ax.set_title(title)
 
 
-def cross_entropy_loss():
+@localized
+def cross_entropy_loss(*, s):
     """Cross-entropy of one sample, E = -log(y_t + ε), against y_t, the predicted probability of
     the true class: 0 when the network is sure and right, without bound as y_t → 0.
 
@@ -40,16 +42,16 @@ def cross_entropy_loss():
     for q, where in ((0.6, (0.66, 1.6)), (0.1, (0.2, 3.9))):
         e = cross_entropy_error(np.array([q, 1.0 - q]), 0)
         ax.plot([q], [e], "o", ms=9, color="C3")
-        ax.annotate(f"$y_t$ = {q}: E = {e:.2f}", (q, e), xytext=where, fontsize=12,
+        ax.annotate(s["loss.example"].format(q=q, e=e), (q, e), xytext=where, fontsize=12,
                     arrowprops={"arrowstyle": "->", "color": "0.3"})
-    ax.set(xlabel="$y_t$: predicted probability of the true class",
-           ylabel="cross-entropy loss E", xlim=(0, 1.02), ylim=(0, 7.2))
+    ax.set(xlabel=s["loss.xlabel"], ylabel=s["loss.ylabel"], xlim=(0, 1.02), ylim=(0, 7.2))
     ax.legend(loc="upper right", fontsize=12)
-    _style(ax, f"Cross-entropy: confident and wrong costs most (ε = {CROSS_ENTROPY_EPS:g})")
+    _style(ax, s["loss.title"].format(eps=f"{CROSS_ENTROPY_EPS:g}"))
     return fig
 
 
-def difference_tangents(f=np.sin, x=1.0, h=0.8, dfdx=np.cos, label="sin x"):
+@localized
+def difference_tangents(f=np.sin, x=1.0, h=0.8, dfdx=np.cos, label="sin x", *, s):
     """Forward difference (f(x+h) - f(x)) / h and central difference (f(x+h) - f(x-h)) / 2h at x,
     drawn as secant lines beside the true tangent (slope ``dfdx(x)``), with a large h so the gap is
     visible: the central secant is nearly parallel to the tangent (error O(h²)), the forward one
@@ -61,13 +63,13 @@ def difference_tangents(f=np.sin, x=1.0, h=0.8, dfdx=np.cos, label="sin x"):
     xs = np.linspace(x - 2.2 * h, x + 2.2 * h, 300)
     fig = Figure(figsize=(8, 5.5))
     ax = fig.subplots()
-    ax.plot(xs, f(xs), color="k", lw=2.5, label=f"f(x) = {label}")
+    ax.plot(xs, f(xs), color="k", lw=2.5, label=s["diff.function"].format(label=label))
     ax.plot(xs, f(x) + true * (xs - x), lw=2, color="C2",
-            label=f"true tangent, slope {true:.3f}")
+            label=s["diff.tangent"].format(slope=true))
     ax.plot(xs, f(x) + fwd * (xs - x), "--", lw=2, color="C3",
-            label=f"forward difference, slope {fwd:.3f} (error {fwd - true:+.3f})")
+            label=s["diff.forward"].format(slope=fwd, error=fwd - true))
     ax.plot(xs, f(x - h) + cen * (xs - (x - h)), "-.", lw=2, color="C0",
-            label=f"central difference, slope {cen:.3f} (error {cen - true:+.3f})")
+            label=s["diff.central"].format(slope=cen, error=cen - true))
     ax.plot([x, x + h], [f(x), f(x + h)], "o", color="C3", ms=8)
     ax.plot([x - h, x + h], [f(x - h), f(x + h)], "s", color="C0", ms=8, mfc="none", mew=2)
     for at, name in ((x - h, "x − h"), (x, "x"), (x + h, "x + h")):
@@ -76,11 +78,12 @@ def difference_tangents(f=np.sin, x=1.0, h=0.8, dfdx=np.cos, label="sin x"):
         ax.axvline(at, color="0.6", lw=1, ls=":")
     ax.set(xlabel="x", ylabel="f(x)")
     ax.legend(loc="upper left", fontsize=10.5)
-    _style(ax, f"Slopes at x = {x:g} with h = {h:g}: the central difference is closer")
+    _style(ax, s["diff.title"].format(x=x, h=h))
     return fig
 
 
-def difference_error(f=np.exp, x=1.0, dfdx=np.exp, label="eˣ at x = 1"):
+@localized
+def difference_error(f=np.exp, x=1.0, dfdx=np.exp, label="eˣ (x = 1)", *, s):
     """|numerical - true derivative| against h on log-log axes, for the forward and the central
     difference. For large h the truncation error dominates: O(h) forward, O(h²) central (slopes 1
     and 2 on these axes). For tiny h the round-off of f (about ε_machine·|f|/h) takes over and the
@@ -94,26 +97,27 @@ def difference_error(f=np.exp, x=1.0, dfdx=np.exp, label="eˣ at x = 1"):
     fig = Figure(figsize=(8, 5.5))
     ax = fig.subplots()
     floor = np.finfo(float).tiny  # an exact hit (error 0) cannot be drawn on a log axis
-    ax.loglog(hs, np.maximum(err["forward"], floor), lw=2, color="C3", label="forward difference")
-    ax.loglog(hs, np.maximum(err["central"], floor), lw=2, color="C0", label="central difference")
+    ax.loglog(hs, np.maximum(err["forward"], floor), lw=2, color="C3", label=s["differr.forward"])
+    ax.loglog(hs, np.maximum(err["central"], floor), lw=2, color="C0", label=s["differr.central"])
     # reference slopes a decade below the curves' right ends, to compare the orders by eye
     big = hs > 1e-4
     ax.loglog(hs[big], 0.1 * err["forward"][-1] * hs[big], ":", color="C3", lw=2,
-              label="slope 1: error ∝ h")
+              label=s["differr.slope1"])
     ax.loglog(hs[big], 0.1 * err["central"][-1] * hs[big] ** 2, ":", color="C0", lw=2,
-              label="slope 2: error ∝ h²")
+              label=s["differr.slope2"])
     ax.loglog(hs, np.finfo(float).eps * abs(f(x)) / hs, "--", color="0.5", lw=1.2,
-              label="round-off ≈ ε·|f|/h")
+              label=s["differr.roundoff"])
     ax.axvline(1e-4, color="C2", lw=1.5, ls="--")
-    ax.annotate("book's h = 1e-4", (1e-4, 1e-14), xytext=(-6, 0), textcoords="offset points",
+    ax.annotate(s["differr.book_h"], (1e-4, 1e-14), xytext=(-6, 0), textcoords="offset points",
                 color="C2", fontsize=11, ha="right")
-    ax.set(xlabel="step h", ylabel="absolute error of the derivative", ylim=(1e-15, 1e2))
+    ax.set(xlabel=s["differr.xlabel"], ylabel=s["differr.ylabel"], ylim=(1e-15, 1e2))
     ax.legend(loc="upper center", fontsize=10.5, ncol=2)
-    _style(ax, f"Numerical derivative of {label}: truncation vs round-off")
+    _style(ax, s["differr.title"].format(label=label))
     return fig
 
 
-def gradient_field(f=function_2, lim=2.0, n=17):
+@localized
+def gradient_field(f=function_2, lim=2.0, n=17, *, s):
     """Arrows of -∇f over a grid (the direction gradient descent steps), on contours of f.
 
     ∇f at each grid point is ``numerical_gradient`` of f at that point, as in the book's figure
@@ -132,15 +136,16 @@ def gradient_field(f=function_2, lim=2.0, n=17):
     ax.clabel(cs, fontsize=9, fmt="f = %g")
     q = ax.quiver(points[:, 0], points[:, 1], -grad[:, 0], -grad[:, 1], np.hypot(*grad.T),
                   cmap="viridis", angles="xy", pivot="mid", width=0.004)
-    fig.colorbar(q, ax=ax, shrink=0.8, label="slope |∇f|")
-    ax.plot([0], [0], "*", ms=16, color="C3", label="minimum")
+    fig.colorbar(q, ax=ax, shrink=0.8, label=s["field.slope"])
+    ax.plot([0], [0], "*", ms=16, color="C3", label=s["field.minimum"])
     ax.set(xlabel="$x_0$", ylabel="$x_1$", aspect="equal")
     ax.legend(loc="upper right")
-    _style(ax, r"$-\nabla f$ for $f = x_0^2 + x_1^2$: arrows point downhill")
+    _style(ax, s["field.title"])
     return fig
 
 
-def saddle_surface(lim=2.0):
+@localized
+def saddle_surface(lim=2.0, *, s):
     """The surface z = x² - y²: its gradient (2x, -2y) is 0 at the origin, yet the origin is no
     minimum — along x it is the lowest point, along y the highest. Gradient descent can stall at
     such saddle points."""
@@ -152,20 +157,22 @@ def saddle_surface(lim=2.0):
     ax = fig.add_subplot(projection="3d", computed_zorder=False)
     ax.plot_surface(x, y, z, cmap="coolwarm", rstride=3, cstride=3, linewidth=0.2,
                     edgecolor="0.4", alpha=0.7)
-    ax.plot(g, np.zeros_like(g), g ** 2, color="C2", lw=3, label="along x: a minimum at 0")
-    ax.plot(np.zeros_like(g), g, -g ** 2, color="C4", lw=3, label="along y: a maximum at 0")
+    ax.plot(g, np.zeros_like(g), g ** 2, color="C2", lw=3, label=s["saddle.along_x"])
+    ax.plot(np.zeros_like(g), g, -g ** 2, color="C4", lw=3, label=s["saddle.along_y"])
     ax.scatter([0], [0], [0], color="k", s=90, edgecolor="w", depthshade=False, zorder=5,
-               label="saddle point, ∇z = 0")
+               label=s["saddle.point"])
     ticks = np.arange(-np.floor(lim), np.floor(lim) + 1)
     ax.set(xlabel="x", ylabel="y", zlabel="z", xticks=ticks, yticks=ticks)
     ax.view_init(elev=25, azim=-60)
     ax.legend(loc="upper left", fontsize=10)
-    ax.set_title("Saddle point: z = x² − y²")
+    ax.set_title(s["saddle.title"])
     return fig
 
 
+@localized
 def descent_paths(f=function_2, init_x=(-3.0, 4.0),
-                  runs=((0.01, 100, "too small"), (0.1, 100, "good"), (1.1, 10, "too large"))):
+                  runs=((0.01, 100, "too small"), (0.1, 100, "good"), (1.1, 10, "too large")), *,
+                  s):
     """Paths of ``gradient_descent`` from ``init_x`` on contours of f, one panel per learning rate:
     too small (it crawls and stops far from the minimum), good (it arrives), too large (every step
     overshoots and the path spirals out). ``runs`` is a sequence of (lr, step_num, label)."""
@@ -182,11 +189,13 @@ def descent_paths(f=function_2, init_x=(-3.0, 4.0),
             for i, (a, b) in enumerate(path):
                 ax.annotate(str(i), (a, b), xytext=(7, 3), textcoords="offset points",
                             fontsize=10, color="C0")
-        ax.plot(*path[0], "s", ms=9, color="C1", label=f"start {tuple(float(v) for v in init_x)}")
-        ax.plot(*path[-1], "X", ms=11, color="C3", label=f"after {steps} steps")
-        ax.plot([0], [0], "*", ms=14, color="k", label="minimum")
+        ax.plot(*path[0], "s", ms=9, color="C1",
+                label=s["descent.start"].format(start=tuple(float(v) for v in init_x)))
+        ax.plot(*path[-1], "X", ms=11, color="C3", label=s["descent.after"].format(steps=steps))
+        ax.plot([0], [0], "*", ms=14, color="k", label=s["descent.minimum"])
         ax.set(xlabel="$x_0$", ylabel="$x_1$", aspect="equal", xlim=(-lim, lim), ylim=(-lim, lim))
         ax.legend(loc="best", fontsize=9)
-        _style(ax, f"lr = {lr:g} ({name}): f = {f(x):.3g}")
-    fig.suptitle("Gradient descent on $f = x_0^2 + x_1^2$: x ← x − lr·∇f(x)", fontsize=14)
+        name = s.get(f"descent.{name}", name)  # the default runs' names are in the table
+        _style(ax, s["descent.panel"].format(lr=lr, name=name, f=f(x)))
+    fig.suptitle(s["descent.title"], fontsize=14)
     return fig

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
 from ..functions import relu
+from .lang import localized
 from .model import _grid, image_tiles
 
 #: filters shown at most (SimpleConvNet has 30, DeepConvNet's first layer 16)
@@ -49,27 +50,29 @@ def _filter_rows(fig, rows_of_filters, labels, cols):
     return axes
 
 
-def conv_filters(after, before=None, max_filters=MAX_FILTERS, cols=16):
+@localized
+def conv_filters(after, before=None, max_filters=MAX_FILTERS, cols=16, *, s):
     """The first-layer filters W1 (FN, C, FH, FW) as FH × FW images (the first channel), white for
     large weights and black for small (negative) ones; with ``before`` (the same network's
     initial W1) the random start above the learned filters, as the book's figure 7-24 shows."""
     n = min(len(after), max_filters)
     blocks = [np.asarray(after)[:n, 0]] if before is None else \
         [np.asarray(before)[:n, 0], np.asarray(after)[:n, 0]]
-    labels = ["learned"] if before is None else ["initial", "learned"]
+    labels = [s["filters.learned"]] if before is None else [s["filters.initial"],
+                                                             s["filters.learned"]]
     rows, cols = _grid(n, cols)
     fig = Figure(figsize=(0.75 * cols + 1.0, 0.8 * rows * len(blocks) + 0.9),
                  layout="constrained")
     _filter_rows(fig, blocks, labels, cols)
     fh, fw = blocks[0].shape[1:]
-    fig.suptitle(f"First-layer filters W1: {n} of {len(after)}, each {fh}×{fw} "
-                 "(white: large weight, black: small)", fontsize=12)
-    fig.supxlabel("filter f: W1[f, 0] as an image, in order")
-    fig.supylabel("weights")
+    fig.suptitle(s["filters.title"].format(n=n, total=len(after), fh=fh, fw=fw), fontsize=12)
+    fig.supxlabel(s["filters.xlabel"])
+    fig.supylabel(s["filters.ylabel"])
     return fig
 
 
-def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8):
+@localized
+def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8, *, s):
     """What each first-layer filter responds to in ``image`` (C, H, W): the first convolution's
     output after its ReLU, one map per filter (bright where the filter matches), beside the image.
     The convolution is the network's own first layer (``net.layers[0]``)."""
@@ -86,12 +89,13 @@ def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8):
     ax.imshow(x[0], cmap="gray_r")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title("input" + ("" if label is None else f" (class {label})"), fontsize=10)
-    image_tiles(right, maps[:n], cols, lambda j: f"filter {j}", fontsize=8, cmap="gray", vmin=0,
+    ax.set_title(s["maps.input"] if label is None else s["maps.input_class"].format(label=label),
+                 fontsize=10)
+    image_tiles(right, maps[:n], cols, lambda j: s["maps.filter"].format(j=j), fontsize=8,
+                cmap="gray", vmin=0,
                 vmax=float(maps[:n].max()) or 1.0)
     oh, ow = maps.shape[1:]
-    fig.suptitle(f"Feature maps ReLU(x ∗ W1[f] + b1[f]): {n} of {len(maps)} filters, each "
-                 f"{oh}×{ow} (bright: the filter responds)", fontsize=12)
-    fig.supxlabel("the first layer's output map of each filter f")
-    fig.supylabel("image rows")
+    fig.suptitle(s["maps.title"].format(n=n, total=len(maps), oh=oh, ow=ow), fontsize=12)
+    fig.supxlabel(s["maps.xlabel"])
+    fig.supylabel(s["maps.ylabel"])
     return fig

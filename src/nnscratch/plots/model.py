@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
 from ..metrics import confusion_matrix
+from .lang import localized
 
 
 def _image_shape(n_pixels, image_shape):
@@ -49,7 +50,8 @@ def image_tiles(parent, images, cols, label, fontsize=9, **style):
     return axes, im
 
 
-def first_layer_weights(net, image_shape=None, max_units=50, cols=10):
+@localized
+def first_layer_weights(net, image_shape=None, max_units=50, cols=10, *, s):
     """The first layer's weights W1 ``(D, H)``: column j, reshaped to the image, is the pattern that
     excites hidden unit j (red: a bright pixel raises its input a = x·W1 + b1, blue: lowers it).
     Shows up to ``max_units`` units on one symmetric colour scale."""
@@ -59,14 +61,15 @@ def first_layer_weights(net, image_shape=None, max_units=50, cols=10):
     rows, cols = _grid(n, cols)
     vmax = float(np.max(np.abs(w1[:, :n]))) or 1.0
     fig = Figure(figsize=(1.25 * cols + 1.2, 1.35 * rows + 0.8), layout="constrained")
-    axes, im = image_tiles(fig, w1[:, :n].T.reshape(n, *shape), cols, lambda j: f"unit {j}",
+    axes, im = image_tiles(fig, w1[:, :n].T.reshape(n, *shape), cols,
+                           lambda j: s["weights.unit"].format(j=j),
                            cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
-    fig.suptitle(f"First-layer weights W1: one {shape[0]}×{shape[1]} image per hidden unit "
-                 f"({n} of {w1.shape[1]})", fontsize=13)
+    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label=s["weights.colorbar"])
+    fig.suptitle(s["weights.title"].format(h=shape[0], w=shape[1], n=n, total=w1.shape[1]),
+                 fontsize=13)
     # every cell's axis labels are the unit names; the figure-level labels say what the grid is
-    fig.supxlabel("hidden unit j: column W1[:, j] as an image")
-    fig.supylabel("pixel weights")
+    fig.supxlabel(s["weights.xlabel"])
+    fig.supylabel(s["weights.ylabel"])
     return fig
 
 
@@ -77,7 +80,8 @@ def predictions(net, x):
     return pred, y[np.arange(len(y)), pred]
 
 
-def confusion_heatmap(net, x, t, class_names=None):
+@localized
+def confusion_heatmap(net, x, t, class_names=None, *, s):
     """The confusion matrix of ``net`` on (x, t) (``metrics.confusion_matrix``) as a heat map:
     row = true class, column = predicted class; the diagonal holds the correct answers,
     everything else is a mistake."""
@@ -98,14 +102,15 @@ def confusion_heatmap(net, x, t, class_names=None):
                         color="white" if frac[i, j] > 0.5 else ("C3" if i != j else "black"))
     ax.set_xticks(range(k), names)
     ax.set_yticks(range(k), names)
-    ax.set(xlabel="predicted class", ylabel="true class")
-    fig.colorbar(im, ax=ax, shrink=0.8, label="fraction of the true class")
+    ax.set(xlabel=s["confusion.xlabel"], ylabel=s["confusion.ylabel"])
+    fig.colorbar(im, ax=ax, shrink=0.8, label=s["confusion.colorbar"])
     acc = np.trace(counts) / max(counts.sum(), 1)
-    ax.set_title(f"Confusion matrix on {counts.sum()} images (accuracy {acc:.3f})")
+    ax.set_title(s["confusion.title"].format(n=counts.sum(), acc=acc))
     return fig
 
 
-def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6):
+@localized
+def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6, *, s):
     """The ``k`` misclassified samples the net was surest about, most confident first, each with
     its predicted class, that class's probability, and the true class. ``x`` is (N, D) rows of
     ``image_shape`` pixels, or images (N, C, H, W) of a convolutional net (the first channel is
@@ -123,15 +128,16 @@ def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6):
         ax.set_yticks([])
     for ax, i in zip(axes, order):
         ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(f"predicted {pred[i]} ({prob[i]:.0%})", fontsize=11, color="C3")
-        ax.set_xlabel(f"true {t[i]}", fontsize=11)
+        ax.set_title(s["mistakes.predicted"].format(label=pred[i], prob=prob[i]), fontsize=11,
+                     color="C3")
+        ax.set_xlabel(s["mistakes.true"].format(label=t[i]), fontsize=11)
     for ax in axes[len(order):]:
         ax.set_axis_off()
     if len(order) == 0:
         axes[0].set_axis_on()
-        axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center", fontsize=14)
-    fig.suptitle(f"The {len(order)} most confident mistakes ({len(wrong)} of {len(t)} wrong)",
+        axes[0].text(0.5, 0.5, s["mistakes.none"], ha="center", va="center", fontsize=14)
+    fig.suptitle(s["mistakes.title"].format(k=len(order), wrong=len(wrong), n=len(t)),
                  fontsize=13)
-    fig.supxlabel("title: the net's answer and its probability; below: the true label")
-    fig.supylabel("misclassified images")
+    fig.supxlabel(s["mistakes.xlabel"])
+    fig.supylabel(s["mistakes.ylabel"])
     return fig

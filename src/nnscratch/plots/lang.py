@@ -1,0 +1,82 @@
+"""Figures in English or Chinese: each language's strings (``plots.strings``) and, for Chinese, a
+CJK font the system has, found through matplotlib's font manager.
+
+A figure function decorated with :func:`localized` takes ``lang="en"`` or ``lang="zh-CN"``; it
+draws with that language's table of strings and, for Chinese, with a CJK font first in matplotlib's
+font list (Latin letters, digits and math fall back to DejaVu Sans). Where no CJK font is installed
+it draws in English and warns once, in one line, which package to install: never boxes in place of
+characters.
+"""
+
+import functools
+import inspect
+import warnings
+
+import matplotlib
+from matplotlib import font_manager
+
+from ..errors import NnscratchError
+from .strings import STRINGS
+
+__all__ = ["CJK_FONTS", "LANGS", "FontWarning", "cjk_font", "localized", "resolve_lang"]
+
+LANGS = tuple(STRINGS)
+#: CJK fonts for Simplified Chinese, best first: Debian's fonts-noto-cjk, Adobe's Source Han,
+#: macOS's and Windows' own, WenQuanYi
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "PingFang SC",
+             "Hiragino Sans GB", "Heiti SC", "Microsoft YaHei", "SimHei", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Noto Sans CJK JP")
+INSTALL_HINT = ("install a CJK font: Debian/Ubuntu `apt-get install fonts-noto-cjk`, Fedora "
+                "`dnf install google-noto-sans-cjk-fonts` (macOS and Windows have one)")
+
+
+class FontWarning(UserWarning):
+    """No CJK font: the figure is drawn in English."""
+
+
+_warned = False
+
+
+def cjk_font(font_list=None):
+    """The first of :data:`CJK_FONTS` that matplotlib's font manager knows (``font_list``: the
+    fonts to look in, default every font matplotlib found), or ``None``."""
+    names = {font.name for font in (font_manager.fontManager.ttflist
+                                    if font_list is None else font_list)}
+    return next((name for name in CJK_FONTS if name in names), None)
+
+
+def resolve_lang(lang, font_list=None):
+    """``(language drawn, font or None)`` for ``lang``: "zh-CN" with a CJK font, or "en" (for
+    "zh-CN" without one, after a :class:`FontWarning`, once a process)."""
+    global _warned
+    if lang not in STRINGS:
+        raise NnscratchError(f"unknown figure language {lang!r}: use one of {', '.join(LANGS)}")
+    if lang == "en":
+        return "en", None
+    font = cjk_font(font_list)
+    if font is None:
+        if not _warned:
+            warnings.warn(f"no CJK font found, figures drawn in English: {INSTALL_HINT}",
+                          FontWarning, stacklevel=3)
+            _warned = True
+        return "en", None
+    return lang, font
+
+
+def localized(draw):
+    """Decorator: ``draw(..., s=table)`` becomes ``draw(..., lang="en")``; it runs with the
+    language's strings and, for Chinese, its font first in ``font.family`` (the texts a figure
+    makes keep the font they were made with)."""
+    @functools.wraps(draw)
+    def figure(*args, lang="en", **kwargs):
+        drawn, font = resolve_lang(lang)
+        rc = {} if font is None else {"font.family": [font, "DejaVu Sans"],
+                                      "axes.unicode_minus": False}
+        with matplotlib.rc_context(rc):
+            return draw(*args, s=STRINGS[drawn], **kwargs)
+
+    signature = inspect.signature(draw)
+    params = [p for name, p in signature.parameters.items() if name != "s"]
+    params.append(inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default="en"))
+    figure.__signature__ = signature.replace(parameters=params)
+    return figure
