@@ -1,33 +1,65 @@
-"""The notebook runs top to bottom in a fresh kernel, and is committed without outputs."""
+"""The notebooks (English and Chinese) run top to bottom in a fresh kernel, and are committed
+without outputs."""
 
 import json
 from pathlib import Path
 
+import pytest
+
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "how-a-network-learns.ipynb"
+NOTEBOOK_ZH = NOTEBOOK.with_name("how-a-network-learns.zh-CN.ipynb")
 
 
-def test_notebook_is_committed_without_outputs():
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("path", [NOTEBOOK, NOTEBOOK_ZH], ids=["en", "zh-CN"])
+def test_notebook_is_committed_without_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code
     assert all(not c["outputs"] and c["execution_count"] is None for c in code), \
         "clear the notebook's outputs before committing (Jupyter: Edit > Clear All Outputs)"
 
 
-def test_notebook_runs_in_a_fresh_kernel(tmp_path):
+def _run(path, tmp_path):
+    """The notebook at ``path`` executed in a fresh kernel: (its notebook, its outputs)."""
     # the test extra installs these; a missing one is an error here, never a silent skip
     import nbclient
     import nbformat
 
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = nbformat.read(path, as_version=4)
     # a temp working directory: whatever the notebook might write stays out of the repository
     client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, with the cell and its traceback, if a cell fails
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    return nb, outputs
+
+
+def test_notebook_runs_in_a_fresh_kernel(tmp_path):
+    nb, outputs = _run(NOTEBOOK, tmp_path)
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 10  # every figure of the tour was displayed
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "backpropagation agrees with the numerical gradient" in text
     assert list(tmp_path.iterdir()) == []  # and it wrote nothing
+
+
+def test_chinese_notebook_runs_with_chinese_figures(tmp_path):
+    from nnscratch.plots.lang import cjk_font
+
+    if cjk_font() is None:  # CI installs fonts-noto-cjk; without it the figures fall back
+        pytest.skip("no CJK font (apt-get install fonts-noto-cjk)")
+    english = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    nb, outputs = _run(NOTEBOOK_ZH, tmp_path)
+    # the same cells, in the same order, as the English tour
+    assert [c.cell_type for c in nb.cells] == [c["cell_type"] for c in english["cells"]]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 10
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "误差反向传播法的梯度与数值微分的梯度一致" in text
+    assert "missing from font" not in text and "FontWarning" not in text
+    # every figure of the tour is drawn in Chinese: each figure call asks for it
+    calls = [c.source for c in nb.cells if c.cell_type == "code" and "show(plots." in c.source]
+    assert len(calls) >= 10 and all("lang=LANG" in source for source in calls)
+    assert 'LANG = "zh-CN"' in nb.cells[1].source
+    assert list(tmp_path.iterdir()) == []

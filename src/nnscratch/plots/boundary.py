@@ -116,8 +116,8 @@ def decision_regions(net, x, t, x_test=None, t_test=None, resolution=150, n_clas
     scores = s["boundary.accuracy"].format(name=s["boundary.train"],
                                            acc=accuracy(net.predict(x), t))
     if x_test is not None:
-        scores += ", " + s["boundary.accuracy"].format(name=s["boundary.test"],
+        scores += s["boundary.and"] + s["boundary.accuracy"].format(name=s["boundary.test"],
                                                        acc=accuracy(net.predict(x_test), t_test))
-    ax.set_title(f"{title or s['boundary.title']}: {scores}")
+    ax.set_title(s["boundary.full"].format(title=title or s["boundary.title"], scores=scores))
     ax.set(xlabel="$x_0$", ylabel="$x_1$")
     return fig

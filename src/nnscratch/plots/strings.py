@@ -74,6 +74,8 @@ EN = {
     "boundary.title": "Decision regions",
     "boundary.accuracy": "{name} accuracy {acc:.3f}",
     "boundary.title_on": "Decision regions on {name}",
+    "boundary.full": "{title}: {scores}",
+    "boundary.and": ", ",
     # a conv net's first layer
     "filters.initial": "initial",
     "filters.learned": "learned",
@@ -155,6 +157,8 @@ ZH_CN = {
     "boundary.title": "决策区域",
     "boundary.accuracy": "{name}识别精度 {acc:.3f}",
     "boundary.title_on": "{name} 上的决策区域",
+    "boundary.full": "{title}：{scores}",
+    "boundary.and": "，",
     "filters.initial": "初始",
     "filters.learned": "学习后",
     "filters.title": "第一层滤波器 W1：{total} 个中的 {n} 个，每个 {fh}×{fw}（白：权重大，黑：权重小）",
