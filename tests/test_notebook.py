@@ -63,3 +63,27 @@ def test_chinese_notebook_runs_with_chinese_figures(tmp_path):
     assert len(calls) >= 10 and all("lang=LANG" in source for source in calls)
     assert 'LANG = "zh-CN"' in nb.cells[1].source
     assert list(tmp_path.iterdir()) == []
+
+
+def _bash_lines(markdown):
+    """The lines of a markdown file's ```bash blocks (comments and trailing blanks cut)."""
+    lines, inside = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            inside = line.strip() == "```bash" if not inside else False
+            continue
+        if inside and line.strip() and not line.lstrip().startswith("#"):
+            lines.append(line.split("  #")[0].rstrip())
+    return lines
+
+
+def test_chinese_readme_linked_both_ways_with_the_english_commands():
+    root = NOTEBOOK.parent.parent
+    english = (root / "README.md").read_text(encoding="utf-8")
+    chinese = (root / "README.zh-CN.md").read_text(encoding="utf-8")
+    assert "(README.zh-CN.md)" in english.split("\n## ")[0]  # at the top
+    assert "(README.md)" in chinese.split("\n## ")[0]
+    commands = _bash_lines(chinese)
+    assert len(commands) >= 15
+    missing = [c for c in commands if c not in set(_bash_lines(english))]
+    assert not missing, f"commands of README.zh-CN.md not in README.md: {missing}"
