@@ -5,7 +5,7 @@ Each shape (rows × inner × columns, float32) is timed as it runs in training: 
 elementwise pass over its output (as ReLU or + b would make), ``--reps`` times in a row; the two
 thread counts take turns, ``--rounds`` rounds, and the median is reported. Prints the time per
 product with each count, their ratio, and the smallest product (in multiply-adds) from which two
-threads are faster in every larger shape: the measurement behind ``nnscratch.train``'s
+threads are faster in every larger shape: the measurement behind ``nnscratch.blas``'s
 ``SECOND_THREAD_MACS``. Run by hand, on a quiet machine:
 
     python benchmarks/blas_threads.py

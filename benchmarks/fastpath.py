@@ -8,7 +8,7 @@ N(0, 0.01²) and biases 0, SGD lr 0.1, batch 100, a new permutation of the data 
   "auto"``: :func:`nnscratch.blas.step_threads`, 2 for this network's products here);
 - torch / torch-1t: PyTorch 2.13 CPU float32, ``nn.Sequential(Linear, Sigmoid, Linear)``,
   ``CrossEntropyLoss``, ``torch.optim.SGD``, ``torch.set_num_threads(2)`` / ``(1)``;
-- nn32-1t / nn32-2t: nnscratch float32 with 1 BLAS thread / with OpenBLAS's own setting (2);
+- nn32-1t / nn32-2t: nnscratch float32 with 1 / 2 BLAS threads;
 - lean: not nnscratch but the same step as the leanest plain-NumPy loop we could write (float32,
   one BLAS thread, preallocated buffers, softmax as e / Σe, lr folded into δ2: about 30 NumPy
   calls a step where the library makes about 50) — how far structure and call count can still go;
@@ -222,7 +222,7 @@ def worker_floor(conn, dtype, threads):
 
 SYSTEMS = {"nn32": (worker_nnscratch, np.float32, "auto"),
            "nn64": (worker_nnscratch, np.float64, "auto"),
-           "nn32-1t": (worker_nnscratch, np.float32, 1), "nn32-2t": (worker_nnscratch, np.float32, None),
+           "nn32-1t": (worker_nnscratch, np.float32, 1), "nn32-2t": (worker_nnscratch, np.float32, 2),
            "torch": (worker_torch, np.float32, 2), "torch-1t": (worker_torch, np.float32, 1),
            "lean": (worker_lean, np.float32, 1), "floor": (worker_floor, np.float32, 1)}
 

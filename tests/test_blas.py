@@ -30,12 +30,15 @@ def test_step_threads_by_the_largest_product():
 
 def test_run_threads_settings():
     net = TwoLayerNet(64, 50, 10, seed=0)
-    assert blas.run_threads("auto", net, 100) == (1, blas.default_threads())
+    assert blas.run_threads("auto", net, 100) == (1, max(blas_threads(), default=None))
+    if blas_threads():  # the evaluation's count is the one in force when the run starts
+        with blas.blas_limit(1):
+            assert blas.run_threads("auto", net, 100) == (1, 1)
     assert blas.run_threads("auto", TwoLayerNet(784, 50, 10, seed=0), 100) == (None, None)
     assert blas.run_threads(3, net, 100) == (3, 3)
     assert blas.run_threads(None, net, 100) == (None, None)
-    for bad in (0, -1, "two", 1.5):
-        with pytest.raises(NnscratchError, match="blas_threads"):
+    for bad in (0, -1, "two", 1.5, "Auto"):
+        with pytest.raises(NnscratchError, match='blas_threads.*"auto"'):
             blas.run_threads(bad, net, 100)
 
 
@@ -56,8 +59,8 @@ def test_blas_limit_sets_and_restores():
 
 def test_auto_run_one_thread_for_small_steps_all_for_evaluation():
     before = blas_threads()
-    if not before:
-        pytest.skip("no BLAS library that threadpoolctl can see")
+    if not before or max(before) < 2:
+        pytest.skip("BLAS on one thread already: steps and evaluation cannot be told apart")
     rng = np.random.default_rng(0)
     x, t = rng.standard_normal((200, 20)), rng.integers(0, 4, 200)
     net = TwoLayerNet(20, 8, 4, seed=0)  # 160 weights × 50 rows: a step on one thread
@@ -68,6 +71,39 @@ def test_auto_run_one_thread_for_small_steps_all_for_evaluation():
     net.accuracy = lambda *a: in_evaluation.append(blas_threads()) or accuracy(*a)
     trainer.train()
     assert in_steps and all(s == [1] * len(before) for s in in_steps)
-    assert in_evaluation and all(s == [blas.default_threads()] * len(before)
-                                 for s in in_evaluation)
+    assert in_evaluation and all(s == before for s in in_evaluation)
     assert blas_threads() == before
+
+
+def test_auto_run_leaves_large_steps_alone_and_restores_on_errors():
+    before = blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS on one thread already")
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((100, 784)), rng.integers(0, 10, 100)
+    net = TwoLayerNet(784, 50, 10, seed=0)  # 784 × 50 × 50 rows: 1,960,000 multiply-adds
+    trainer = Trainer(net, x, t, epochs=1, batch_size=50, seed=0)
+    seen, step = [], trainer.step
+    trainer.step = lambda batch: seen.append(blas_threads()) or step(batch)
+    trainer.train()
+    assert seen and all(s == before for s in seen)
+
+    small = Trainer(TwoLayerNet(20, 8, 4, seed=0), x[:, :20], t % 4, epochs=1, batch_size=50,
+                    seed=0)
+
+    def fail(batch):
+        assert blas_threads() == [1] * len(before)
+        raise RuntimeError("a step that fails")
+
+    small.step = fail
+    with pytest.raises(RuntimeError):
+        small.train()
+    assert blas_threads() == before
+
+
+def test_without_blas_nothing_to_limit(monkeypatch):
+    monkeypatch.setattr(blas, "_LIBRARIES", [])
+    assert blas.current_threads() is None
+    with blas.blas_limit(1):
+        pass
+    assert blas.run_threads("auto", TwoLayerNet(20, 8, 4, seed=0), 50) == (1, None)

@@ -116,7 +116,7 @@ def test_plot_boundary_of_a_saved_model(tmp_path, moons_model, monkeypatch):
     assert main(["plot", "boundary", "--model", str(path), "--out", str(out)]) == 0
     assert imread(out).shape[0] > 300
     acc = np.mean(np.argmax(net.predict(data.x_train), axis=1) == data.t_train)
-    assert titles == [f"Decision regions on moons: train accuracy {acc:.3f}, test "
+    assert titles == [f"Decision regions on moons: train accuracy {acc:.3f}, test accuracy "
                       f"{np.mean(np.argmax(net.predict(data.x_test), axis=1) == data.t_test):.3f}"]
 
 

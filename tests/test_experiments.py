@@ -8,6 +8,7 @@ import pytest
 
 from nnscratch.cli import main
 from nnscratch.datasets import load_dataset
+from nnscratch.errors import NnscratchError
 from nnscratch.experiments import chapter6
 
 
@@ -21,6 +22,15 @@ def test_small_weights_keep_sigmoid_at_one_half(distributions):
     for layer in distributions["sigmoid"]["std 0.01"]:
         assert abs(layer["mean"] - 0.5) < 0.01
         assert layer["std"] < 0.05
+
+
+def test_unit_weights_saturate_tanh_symmetrically(distributions):
+    # a ≈ N(0, 100·E[z²]) with E[z²] near 1: |a| > 2.65 (|tanh a| > 0.99) most of the time, and
+    # tanh is odd, so as often at −1 as at +1
+    for layer in distributions["tanh"]["std 1"][1:]:
+        assert layer["saturated"] > 0.6
+        low, high = layer["hist"][0], layer["hist"][-1]
+        assert abs(low - high) < 0.05 * (low + high)
 
 
 def test_unit_weights_saturate_sigmoid(distributions):
@@ -71,16 +81,18 @@ def test_init_comparison_small_weights_start_at_chance_and_stay():
 
 def test_batchnorm_comparison_tiny_weights_predict_one_class():
     data = load_dataset("digits")
-    result = chapter6.batchnorm_comparison(scales=2, train_size=200, epochs=3, hidden=(20, 20),
-                                           seed=0, data=data)
+    result = chapter6.batchnorm_comparison(scales=2, train_size=200, epochs=10, hidden=(20, 20),
+                                           batch_size=20, lr=0.1, seed=0, data=data)
     assert result["scales"] == [1.0, 1e-4]
-    assert all(len(acc) == 3 for acc in result["with_bn"])
+    assert all(len(acc) == 10 for acc in result["with_bn"])
     # weights of std 1e-4 without batch norm: the scores are the same for every image (the
     # signal shrinks 1e-3-fold a layer), so every image gets one class: the accuracy is that
     # class's share of the 200 images
     shares = np.bincount(data.t_train[:200], minlength=10) / 200
     for acc in result["without_bn"][1]:
         assert np.isclose(shares, acc).any()
+    # batch norm rescales each layer's input to unit variance, so the same tiny weights learn
+    assert result["with_bn"][1][-1] > shares.max() + 0.2
     assert result["without_bn_diverged"] == [False, False]
 
 
@@ -107,8 +119,10 @@ def test_overfit_weight_decay_shrinks_the_weights():
     assert len(plain["train_acc"]) == len(decay["test_acc"]) == 15
     # the same start and batches; W ← W − lr(∂L/∂W + λW) pulls every step towards 0
     assert decay["weight_norm"] < plain["weight_norm"]
-    with pytest.raises(Exception, match="variant"):
-        chapter6.overfit_comparison(epochs=1, variants=["nope"], data=data)
+    with pytest.raises(NnscratchError, match="variant"):
+        chapter6.overfit_comparison(epochs=1, variants=["plain", "nope"], data=data)
+    with pytest.raises(NnscratchError, match="no variant"):
+        chapter6.overfit_comparison(epochs=1, variants=[], data=data)
 
 
 def test_cli_experiment_writes_figures_and_json(tmp_path, capsys):

@@ -10,7 +10,7 @@ from matplotlib import font_manager
 
 from nnscratch import plots
 from nnscratch.cli import main
-from nnscratch.cli.plot import LANGS
+from nnscratch.cli.args import LANGS
 from nnscratch.errors import NnscratchError
 from nnscratch.plots import conv, lang
 from nnscratch.plots.strings import EN, STRINGS, ZH_CN
@@ -62,7 +62,34 @@ def figures():
     from nnscratch.nets import TwoLayerNet
 
     net2 = TwoLayerNet(2, 5, 2, seed=0)
+    from nnscratch.experiments import chapter6
+    from nnscratch.plots import animations, experiments
+
+    hist = chapter6.activation_distributions(n_layers=2, nodes=10, samples=50)
+    init = chapter6.init_comparison(iterations=30, hidden=(10,), data=data)
+    bn = chapter6.batchnorm_comparison(scales=2, train_size=100, epochs=2, hidden=(10,), data=data)
+    over = chapter6.overfit_comparison(train_size=100, epochs=2, hidden=(10,), data=data)
+
+    def frame(make):  # an animation's last frame, drawn
+        def draw(l):
+            anim = make(l)
+            anim._func(len(anim._save_seq) - 1 if anim._save_seq else 2)
+            return anim._fig
+        return draw
+
     return {
+        "anim-descent": frame(lambda l: animations.descent(frames=3, lang=l)),
+        "anim-curves": frame(lambda l: animations.curves(history, frames=3, lang=l)),
+        "anim-boundary": frame(lambda l: animations.boundary(
+            TwoLayerNet(2, 5, 2, seed=0), x2, (x2[:, 0] > 0).astype(int), frames=3, every=1,
+            resolution=10, lang=l)),
+        "anim-weights": frame(lambda l: animations.weights(
+            TwoLayerNet(64, 4, 10, seed=0), data.x_train[:64], data.t_train[:64], (8, 8),
+            frames=3, every=1, lang=l)),
+        "exp-relu": lambda l: experiments.activation_histograms(hist, "relu", lang=l),
+        "exp-init": lambda l: experiments.init_loss_curves(init, lang=l),
+        "exp-batchnorm": lambda l: experiments.batchnorm_grid(bn, lang=l),
+        "exp-overfit": lambda l: experiments.overfit_curves(over, lang=l),
         "loss": lambda l: plots.cross_entropy_loss(lang=l),
         "differences": lambda l: plots.difference_tangents(lang=l),
         "diff-error": lambda l: plots.difference_error(lang=l),
@@ -83,9 +110,12 @@ def figures():
 
 
 @needs_cjk
+@pytest.mark.filterwarnings("ignore:Animation was deleted")  # a frame drawn, never saved
 @pytest.mark.parametrize("name", ["loss", "differences", "diff-error", "gradient", "saddle",
                                   "descent", "curves", "weights", "confusion", "mistakes",
-                                  "boundary", "filters", "feature-maps"])
+                                  "boundary", "filters", "feature-maps", "anim-descent",
+                                  "anim-curves", "anim-boundary", "anim-weights", "exp-relu",
+                                  "exp-init", "exp-batchnorm", "exp-overfit"])
 def test_every_figure_renders_in_chinese_without_missing_glyphs(figures, name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -7,7 +7,12 @@ in the README) a second thread pays from about a million multiply-adds per produ
 only add the chance of waiting for a busy core. So a step's threads are chosen by the size of its
 products, by a rule on the network's shapes and never by a timing: OpenBLAS's one- and two-thread
 kernels round differently (products with 784 terms, in float32), and a choice made by the clock
-could give two runs of the same seed different numbers.
+could give two runs of the same seed different numbers. The numbers of a run are the same on
+the same machine with the same BLAS setting (resumes included); another core count, another
+``OPENBLAS_NUM_THREADS`` or another processor's kernels round differently.
+
+The thread count is one setting of the whole process: :func:`blas_limit` must not run in two
+threads at once (the playground, whose sessions step in parallel threads, leaves it alone).
 """
 
 import contextlib
@@ -36,13 +41,15 @@ def step_threads(net, batch_size):
 def run_threads(setting, net, batch_size):
     """(BLAS threads for the steps, for the end of an epoch) of a training run, from
     ``Trainer.blas_threads``: "auto" → :func:`step_threads` for the steps, BLAS's own setting for
-    the evaluation (its chunks of thousands of rows are large products); n → n for both; None →
-    BLAS's setting untouched."""
+    the evaluation (its chunks of thousands of rows are large products: the count in force when
+    the run starts, so that a caller's own limit holds); n → n for both; None → BLAS's setting
+    untouched."""
     if setting == "auto":
         steps = step_threads(net, batch_size)
-        return steps, None if steps is None else default_threads()
+        return steps, None if steps is None else current_threads()
     if setting is not None:
-        check_positive_int(setting, "blas_threads")
+        check_positive_int(setting, "blas_threads",
+                           hint='or "auto" (the default), or None to leave BLAS alone')
     return setting, setting
 
 
@@ -66,23 +73,20 @@ def blas_limit(threads):
             lib.set_num_threads(count)
 
 
-def default_threads():
-    """BLAS's thread count when nnscratch first looked (the cores, or what OPENBLAS_NUM_THREADS
-    and the like said); ``None`` when threadpoolctl sees no BLAS library."""
-    _blas_libraries()
-    return _DEFAULT_THREADS
+def current_threads():
+    """The BLAS thread count in force now (the cores, what OPENBLAS_NUM_THREADS said, or a
+    caller's limit); ``None`` when threadpoolctl sees no BLAS library."""
+    return max((lib.get_num_threads() for lib in _blas_libraries()), default=None)
 
 
 _LIBRARIES = None
-_DEFAULT_THREADS = None
 
 
 def _blas_libraries():
-    global _LIBRARIES, _DEFAULT_THREADS
+    global _LIBRARIES
     if _LIBRARIES is None:
         from threadpoolctl import ThreadpoolController
 
         _LIBRARIES = [lib for lib in ThreadpoolController().lib_controllers
                       if lib.user_api == "blas"]
-        _DEFAULT_THREADS = max((lib.get_num_threads() for lib in _LIBRARIES), default=None)
     return _LIBRARIES

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..datasets import DATASETS
 from ..errors import NnscratchError
-from .args import non_negative_int, positive_float, positive_int
+from .args import add_lang_argument, non_negative_int, positive_float, positive_int
 from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, digits_net, read_history, toy_net
 
 #: name → what it shows
@@ -50,6 +50,7 @@ def add_parser(sub):
                    help="curves: a run's history.json (default: a quick run on digits)")
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the network's weights and batch order (default: 0)")
+    add_lang_argument(p)
     p.set_defaults(func=cmd_animate)
 
 
@@ -73,7 +74,7 @@ def make_animation(args):
     from ..plots import animations
 
     if args.name == "descent":
-        return animations.descent(frames=args.frames, fps=args.fps)
+        return animations.descent(frames=args.frames, fps=args.fps, lang=args.lang)
     if args.name == "curves":
         if args.history is not None:
             history = read_history(args.history)
@@ -81,22 +82,31 @@ def make_animation(args):
             from .plot import quick_run
 
             history = quick_run(args.seed)[2]
-        return animations.curves(history, frames=args.frames, fps=args.fps)
+        return animations.curves(history, frames=args.frames, fps=args.fps, lang=args.lang)
     if args.name == "boundary":
         data = _dataset(args.dataset, TOY_SETS, "spiral", "boundary")
         net, optimizer = toy_net(data.n_classes, args.seed)
         return animations.boundary(
             net, data.x_train, data.t_train, data.x_test, data.t_test, frames=args.frames,
             every=_every("boundary", args.frames), optimizer=optimizer,
-            batch_size=QUICK_2D["batch_size"], seed=args.seed, fps=args.fps,
-            title=f"A {'-'.join(map(str, [2, *QUICK_2D['hidden'], data.n_classes]))} "
-                  f"{QUICK_2D['activation']} network learning {data.name}")
+            batch_size=QUICK_2D["batch_size"], seed=args.seed, fps=args.fps, lang=args.lang,
+            title=_strings(args.lang)["anim.toy_title"].format(
+                widths="-".join(map(str, [2, *QUICK_2D["hidden"], data.n_classes])),
+                activation=QUICK_2D["activation"], name=data.name))
     data = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
     net, optimizer = digits_net(data, args.seed)
     return animations.weights(
         net, data.x_train, data.t_train, data.info.get("image_shape"), frames=args.frames,
         every=_every("weights", args.frames), optimizer=optimizer,
-        batch_size=QUICK_DIGITS["batch_size"], seed=args.seed, fps=args.fps)
+        batch_size=QUICK_DIGITS["batch_size"], seed=args.seed, fps=args.fps, lang=args.lang)
+
+
+def _strings(lang):
+    """The string table the figures of ``lang`` are drawn with (English where no CJK font)."""
+    from ..plots.lang import resolve_lang
+    from ..plots.strings import STRINGS
+
+    return STRINGS[resolve_lang(lang)[0]]
 
 
 def cmd_animate(args):

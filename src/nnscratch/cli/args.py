@@ -24,3 +24,15 @@ non_negative_int = number(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = number(float, lambda v: v > 0, "a positive number")
 non_negative_float = number(float, lambda v: v >= 0, "a number ≥ 0")
 probability = number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+#: figure languages: plots.strings.STRINGS's keys (a test checks; not imported here, so that the
+#: command starts without matplotlib)
+LANGS = ("en", "zh-CN")
+
+
+def add_lang_argument(parser):
+    """``--lang`` of the commands that draw figures."""
+    parser.add_argument("--lang", choices=LANGS, default="en",
+                        help="language of the figures' titles, labels and legends (default: en; "
+                             "zh-CN needs a CJK font, e.g. Debian's fonts-noto-cjk)")

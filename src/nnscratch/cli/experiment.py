@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..atomic import save_json
 from ..errors import NnscratchError
-from .args import non_negative_int
+from .args import add_lang_argument, non_negative_int
 
 #: name → what it shows (``--list``); the functions are in nnscratch.experiments.chapter6
 EXPERIMENTS = {
@@ -39,6 +39,7 @@ def add_parser(sub):
                    help="folder for the figures and JSON (default ./experiments)")
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seeds weights, batches and the random input (default 0)")
+    add_lang_argument(p)
     p.set_defaults(func=run)
 
 
@@ -55,9 +56,9 @@ def run(args):
 
         return search.run(search.build_args(dataset=args.dataset, seed=args.seed,
                                             out=args.out / "search"))
+    args.out.mkdir(parents=True, exist_ok=True)  # a bad --out fails now, not after the run
     start = time.perf_counter()
-    numbers, figures = _run(args.name, args.dataset, args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
+    numbers, figures = _run(args.name, args.dataset, args.seed, args.lang)
     from ..plots.common import save_figure
 
     written = []
@@ -72,20 +73,20 @@ def run(args):
     return 0
 
 
-def _run(name, dataset, seed):
-    """(numbers, {file stem: Figure}) of experiment ``name``."""
+def _run(name, dataset, seed, lang="en"):
+    """(numbers, {file stem: Figure}) of experiment ``name``, its figures in ``lang``."""
     from ..experiments import chapter6
     from ..plots import experiments as figures
 
     if name == "activations":  # random input: no dataset
         numbers = chapter6.activation_distributions(seed=seed)
-        return numbers, {f"activations-{a}": figures.activation_histograms(numbers, a)
+        return numbers, {f"activations-{a}": figures.activation_histograms(numbers, a, lang=lang)
                          for a in numbers}
     if name == "init":
         numbers = chapter6.init_comparison(dataset, seed=seed)
-        return numbers, {"init": figures.init_loss_curves(numbers)}
+        return numbers, {"init": figures.init_loss_curves(numbers, lang=lang)}
     if name == "batchnorm":
         numbers = chapter6.batchnorm_comparison(dataset, seed=seed)
-        return numbers, {"batchnorm": figures.batchnorm_grid(numbers)}
+        return numbers, {"batchnorm": figures.batchnorm_grid(numbers, lang=lang)}
     numbers = chapter6.overfit_comparison(dataset, seed=seed)
-    return numbers, {"overfit": figures.overfit_curves(numbers)}
+    return numbers, {"overfit": figures.overfit_curves(numbers, lang=lang)}

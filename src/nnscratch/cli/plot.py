@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
-from .args import non_negative_int, positive_int
+from .args import add_lang_argument, non_negative_int, positive_int
 
 #: figures drawn from nothing but the library: name → (function in plots.chapter4, what it shows)
 CHAPTER4 = {
@@ -37,9 +37,6 @@ RUN = {"curves": ("training_curves", "training loss and train/test accuracy from
 NAMES = {**CHAPTER4, **MODEL, **CONV, **BOUNDARY, **RUN}
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
-#: figure languages, for --lang: plots.strings.STRINGS's keys (a test checks; not imported here, so
-#: that the command starts without matplotlib)
-LANGS = ("en", "zh-CN")
 #: the quick digits run: TwoLayerNet(D, HIDDEN, C), SGD at LR, BATCH_SIZE samples a step
 QUICK_DIGITS = {"hidden": 50, "lr": 0.5, "batch_size": 32, "epochs": 20}
 #: the quick 2-D run: MultiLayerNet(2, HIDDEN, C) of tanh units (smooth boundaries), Adam
@@ -85,9 +82,7 @@ def add_parser(sub):
     p.add_argument("--epochs", type=positive_int, default=None,
                    help=f"epochs of that quick run (default: {QUICK_DIGITS['epochs']} on "
                         f"digits, {QUICK_2D['epochs']} on a 2-D set)")
-    p.add_argument("--lang", choices=LANGS, default="en",
-                   help="language of the figures' titles, labels and legends (default: en; "
-                        "zh-CN needs a CJK font, e.g. Debian's fonts-noto-cjk)")
+    add_lang_argument(p)
     p.set_defaults(func=cmd_plot)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import functions
 from ..datasets import load_dataset
+from ..errors import NnscratchError
 from ..nets import MultiLayerNet, init_std
 from ..optim import SGD
 from ..train import Trainer, TrainingDiverged
@@ -66,9 +67,12 @@ def _layer_stats(activation, z):
     low = -1.0 if activation == "tanh" else 0.0
     if activation == "relu":
         saturated = np.mean(z == 0)
+    elif activation == "tanh":
+        saturated = np.mean(np.abs(z) > 0.99)
     else:
-        saturated = np.mean((z < low + 0.01 * (1 - low)) | (z > 0.99))
-    shown = z[z > 0] if activation == "relu" else z  # ReLU's zeros (about half) would hide the rest
+        saturated = np.mean((z < 0.01) | (z > 0.99))
+    # ReLU's zeros (about half of its values) would hide the rest
+    shown = z[z > 0] if activation == "relu" else z
     counts, _ = np.histogram(shown, bins=HIST_BINS, range=(low, 1.0))
     return {"mean": float(z.mean()), "std": float(z.std()), "rms": float(np.sqrt(np.mean(z * z))),
             "saturated": float(saturated), "hist": counts.tolist(), "range": [low, 1.0],
@@ -149,8 +153,13 @@ def overfit_comparison(dataset="digits", train_size=300, epochs=200,
     n = min(check_positive_int(train_size, "train_size"), len(data.x_train))
     x, t = data.x_train[:n], data.t_train[:n]
     out = {}
-    for name in variants or OVERFIT_VARIANTS:
-        options = OVERFIT_VARIANTS[check_choice(name, OVERFIT_VARIANTS, "variant")]
+    names = list(OVERFIT_VARIANTS if variants is None else variants)
+    if not names:
+        raise NnscratchError(f"no variant to train: name some of {', '.join(OVERFIT_VARIANTS)}")
+    for name in names:  # every name checked before hours of training
+        check_choice(name, OVERFIT_VARIANTS, "variant")
+    for name in names:
+        options = OVERFIT_VARIANTS[name]
         net = MultiLayerNet(x.shape[1], list(hidden), data.n_classes, activation="relu",
                             weight_init="he", seed=seed, **options)
         history = Trainer(net, x, t, data.x_test, data.t_test,

@@ -110,6 +110,8 @@ class Session:
                           lr_schedule=make_schedule(s), seed=s["seed"],
                           callbacks=[EpochLosses(data.x_test, data.t_test)])
         trainer.history.update(test_loss=[], epoch_loss=[])
+        # BLAS's thread count is one setting of the process, and two sessions step at once
+        trainer.blas_threads = None
         self.settings, self.data, self.net, self.trainer = s, data, net, trainer
         self.grid = views.Grid.around(data) if data.n_features == 2 else None
         self.diverged = None

@@ -8,6 +8,7 @@ so what is shown is exactly what the network computed.
 
 import contextlib
 
+import matplotlib
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
@@ -20,6 +21,7 @@ from ..validation import check_positive_int
 from .boundary import (check_two_inputs, class_grid, draw_points, draw_regions, grid_axes,
                        region_image)
 from .chapter4 import function_2
+from .lang import localized
 from .model import _grid, _image_shape
 from .training import moving_mean
 
@@ -54,8 +56,10 @@ def _animation(fig, update, frames, fps):
 def _corner(ax, at=(0.02, 0.97), ha="left", va="top"):
     """A text box at ``at`` (axes fraction), by default the upper-left corner of ``ax``: where
     the iteration and the loss go."""
+    # the monospace fonts by name, as now set: "monospace" would be looked up when drawn
     return ax.text(*at, "", transform=ax.transAxes, va=va, ha=ha, fontsize=10,
-                   family="monospace", bbox={"boxstyle": "round", "fc": "w", "alpha": 0.85})
+                   family=list(matplotlib.rcParams["font.monospace"]),
+                   bbox={"boxstyle": "round", "fc": "w", "alpha": 0.85})
 
 
 def record_training(trainer, frames, every, snapshot):
@@ -90,8 +94,10 @@ def record_boundary(net, x, t, g0, g1, frames=DEFAULT_FRAMES, every=10, optimize
     return record_training(trainer, frames, every, lambda n: class_grid(n, g0, g1))
 
 
+@localized
 def boundary(net, x, t, x_test=None, t_test=None, frames=DEFAULT_FRAMES, every=10,
-             optimizer=None, batch_size=32, seed=0, fps=DEFAULT_FPS, resolution=100, title=None):
+             optimizer=None, batch_size=32, seed=0, fps=DEFAULT_FPS, resolution=100, title=None, *,
+             s):
     """The decision regions of ``net`` (2 inputs) while it learns (x, t) by mini-batch steps
     (``optimizer``, SGD by default), one frame every ``every`` iterations, the iteration and the
     training loss in the corner; ``net`` is trained in place."""
@@ -102,15 +108,15 @@ def boundary(net, x, t, x_test=None, t_test=None, frames=DEFAULT_FRAMES, every=1
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     ax = fig.subplots()
     image = draw_regions(ax, g0, g1, *shots[0][2], k)
-    draw_points(ax, x, t, x_test, t_test)
-    ax.set(xlabel="$x_0$", ylabel="$x_1$",
-           title=title or f"A {'-'.join(map(str, _widths(net)))} network learning {k} classes")
+    draw_points(ax, x, t, x_test, t_test, names=(s["boundary.train"], s["boundary.test"]))
+    ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title or s["anim.boundary_title"].format(
+        widths="-".join(map(str, _widths(net))), k=k))
     corner = _corner(ax)
 
     def update(i):
         iteration, loss, (classes, confidence) = shots[i]
         image.set_data(region_image(classes, confidence, k))
-        corner.set_text(f"iteration {iteration:>5}\nloss {loss:9.4f}")
+        corner.set_text(s["anim.corner_loss"].format(iteration=iteration, loss=loss))
         return image, corner
 
     return _animation(fig, update, len(shots), fps)
@@ -122,8 +128,9 @@ def _widths(net):
     return [ws[0][0], *(w[1] for w in ws)]
 
 
+@localized
 def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAULT_FRAMES,
-            fps=DEFAULT_FPS, lim=6.0):
+            fps=DEFAULT_FPS, lim=6.0, *, s):
     """Paths of ``gradient_descent`` on f(x0, x1) from ``init_x``, one panel per learning rate of
     ``rates`` ((lr, label), ...), growing one step a frame (frame i shows steps 0..i)."""
     frames = check_frames(frames)
@@ -135,6 +142,7 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
     g = np.linspace(-lim, lim, 100)
     g0, g1 = np.meshgrid(g, g)
     lines, titles = [], []
+    rates = [(lr, s.get(f"descent.{name}", name)) for lr, name in rates]  # the defaults' names
     for ax in axes[len(rates):]:
         ax.set_axis_off()
     for ax, (lr, name) in zip(axes, rates):
@@ -142,7 +150,7 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
         ax.plot([0], [0], "*", ms=11, color="k", zorder=3)
         ax.plot(*init_x, "s", ms=7, color="C1", zorder=3)
         lines.append(ax.plot([], [], "o-", ms=2.5, lw=1.2, color="C0")[0])
-        titles.append(ax.set_title(f"lr = {lr:g} ({name})", fontsize=10))
+        titles.append(ax.set_title(s["anim.rate"].format(lr=lr, name=name), fontsize=10))
         ax.set(xlabel="$x_0$", ylabel="$x_1$", aspect="equal", xlim=(-lim, lim),
                ylim=(-lim, lim))
     heading = fig.suptitle("")
@@ -150,8 +158,8 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
     def update(i):
         for line, title, path, (lr, name) in zip(lines, titles, paths, rates):
             line.set_data(path[:i + 1, 0], path[:i + 1, 1])
-            title.set_text(f"lr = {lr:g} ({name}): f = {f(path[i]):.3g}")
-        heading.set_text(f"Gradient descent x ← x − lr·∇f(x) on $f = x_0^2 + x_1^2$, step {i}")
+            title.set_text(s["descent.panel"].format(lr=lr, name=name, f=f(path[i])))
+        heading.set_text(s["anim.descent_heading"].format(i=i))
         return (*lines, *titles, heading)
 
     return _animation(fig, update, frames, fps)
@@ -164,8 +172,9 @@ def record_weights(net, x, t, frames=DEFAULT_FRAMES, every=5, optimizer=None, ba
     return record_training(trainer, frames, every, lambda n: np.array(n.params["W1"]))
 
 
+@localized
 def weights(net, x, t, image_shape=None, frames=DEFAULT_FRAMES, every=5, optimizer=None,
-            batch_size=32, seed=0, fps=DEFAULT_FPS, max_units=16, cols=4):
+            batch_size=32, seed=0, fps=DEFAULT_FPS, max_units=16, cols=4, *, s):
     """The first layer's weights, column W1[:, j] as an image per hidden unit j (as
     ``model.first_layer_weights`` draws them), while ``net`` learns (x, t); each frame on its own
     symmetric colour scale ±max|W1| so the patterns show from the first step."""
@@ -182,7 +191,7 @@ def weights(net, x, t, image_shape=None, frames=DEFAULT_FRAMES, every=5, optimiz
         ax.set_yticks([])
         if j < n:
             images.append(ax.imshow(np.zeros(shape), cmap="RdBu_r"))
-            ax.set_xlabel(f"unit {j}", fontsize=8, labelpad=1)
+            ax.set_xlabel(s["weights.unit"].format(j=j), fontsize=8, labelpad=1)
         else:
             ax.set_axis_off()
     heading = fig.suptitle("")
@@ -193,14 +202,15 @@ def weights(net, x, t, image_shape=None, frames=DEFAULT_FRAMES, every=5, optimiz
         for j, im in enumerate(images):
             im.set_data(w1[:, j].reshape(shape))
             im.set_clim(-vmax, vmax)
-        heading.set_text(f"First-layer weights W1[:, j] (red +, blue −, scale ±{vmax:.2f})\n"
-                         f"iteration {iteration}, training loss {loss:.3f}")
+        heading.set_text(s["anim.weights_heading"].format(vmax=vmax, iteration=iteration,
+                                                          loss=loss))
         return (*images, heading)
 
     return _animation(fig, update, len(shots), fps)
 
 
-def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS):
+@localized
+def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS, *, s):
     """A run's loss per iteration (left) and train/test accuracy per epoch (right), drawn as
     training goes: frame i shows the first ⌈i·n/(frames−1)⌉ of the n iterations and the epochs
     finished by then (epoch e ends at iteration e·n/E)."""
@@ -217,16 +227,16 @@ def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS):
     mean_at, mean = moving_mean(loss, k)
     fig = Figure(figsize=(8.0, 3.6), dpi=DPI, layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
-    raw = ax_loss.plot([], [], lw=0.8, alpha=0.5, label="per iteration")[0]
-    smooth = ax_loss.plot([], [], lw=2, label=f"moving mean of {k}")[0]
+    raw = ax_loss.plot([], [], lw=0.8, alpha=0.5, label=s["curves.per_iteration"])[0]
+    smooth = ax_loss.plot([], [], lw=2, label=s["curves.moving_mean"].format(k=k))[0]
     finite = loss[np.isfinite(loss)]
-    ax_loss.set(xlabel="iteration", ylabel="training loss", title="Loss on each mini-batch",
+    ax_loss.set(xlabel=s["curves.iteration"], ylabel=s["curves.loss"], title=s["curves.loss_title"],
                 xlim=(0, loss.size), ylim=(0, 1.05 * float(np.max(finite, initial=1.0))))
     ax_loss.legend(loc="upper right", fontsize=9)
     epochs = np.arange(1, train_acc.size + 1)
-    acc_train = ax_acc.plot([], [], "o-", ms=3, label="train")[0]
-    acc_test = ax_acc.plot([], [], "s--", ms=3, label="test")[0]
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy after each epoch",
+    acc_train = ax_acc.plot([], [], "o-", ms=3, label=s["curves.train"])[0]
+    acc_test = ax_acc.plot([], [], "s--", ms=3, label=s["curves.test"])[0]
+    ax_acc.set(xlabel=s["curves.epoch"], ylabel=s["curves.accuracy"], title=s["curves.acc_title"],
                xlim=(0.5, train_acc.size + 0.5), ylim=(0, 1.02))
     ax_acc.legend(loc="lower right", fontsize=9)
     for ax in (ax_loss, ax_acc):
@@ -240,9 +250,9 @@ def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS):
         smooth.set_data(mean_at[mean_at <= m], mean[mean_at <= m])
         acc_train.set_data(epochs[:e], train_acc[:e])
         acc_test.set_data(epochs[:e], test_acc[:e])
-        corner.set_text(f"iteration {m}\nepoch {e}" +
-                        (f", test {test_acc[e - 1]:.3f}" if e and np.isfinite(test_acc[e - 1])
-                         else ""))
+        corner.set_text(s["anim.corner_epoch"].format(iteration=m, epoch=e) +
+                        (s["anim.corner_test"].format(acc=test_acc[e - 1])
+                         if e and np.isfinite(test_acc[e - 1]) else ""))
         return raw, smooth, acc_train, acc_test, corner
 
     return _animation(fig, update, frames, fps)

@@ -26,6 +26,8 @@ LANGS = tuple(STRINGS)
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "PingFang SC",
              "Hiragino Sans GB", "Heiti SC", "Microsoft YaHei", "SimHei", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Noto Sans CJK JP")
+#: monospaced CJK fonts (for the animations' counters), else the font above
+CJK_MONO_FONTS = ("Noto Sans Mono CJK SC", "Sarasa Mono SC")
 INSTALL_HINT = ("install a CJK font: Debian/Ubuntu `apt-get install fonts-noto-cjk`, Fedora "
                 "`dnf install google-noto-sans-cjk-fonts` (macOS and Windows have one)")
 
@@ -37,12 +39,12 @@ class FontWarning(UserWarning):
 _warned = False
 
 
-def cjk_font(font_list=None):
-    """The first of :data:`CJK_FONTS` that matplotlib's font manager knows (``font_list``: the
+def cjk_font(font_list=None, candidates=CJK_FONTS):
+    """The first of ``candidates`` that matplotlib's font manager knows (``font_list``: the
     fonts to look in, default every font matplotlib found), or ``None``."""
     names = {font.name for font in (font_manager.fontManager.ttflist
                                     if font_list is None else font_list)}
-    return next((name for name in CJK_FONTS if name in names), None)
+    return next((name for name in candidates if name in names), None)
 
 
 def resolve_lang(lang, font_list=None):
@@ -70,8 +72,9 @@ def localized(draw):
     @functools.wraps(draw)
     def figure(*args, lang="en", **kwargs):
         drawn, font = resolve_lang(lang)
-        rc = {} if font is None else {"font.family": [font, "DejaVu Sans"],
-                                      "axes.unicode_minus": False}
+        rc = {} if font is None else {
+            "font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False,
+            "font.monospace": [cjk_font(candidates=CJK_MONO_FONTS) or font, "DejaVu Sans Mono"]}
         with matplotlib.rc_context(rc):
             return draw(*args, s=STRINGS[drawn], **kwargs)
 
