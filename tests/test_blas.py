@@ -57,39 +57,44 @@ def test_blas_limit_sets_and_restores():
     assert blas_threads() == before
 
 
-def test_auto_run_one_thread_for_small_steps_all_for_evaluation():
+def two_threads_or_skip():
     before = blas_threads()
     if not before or max(before) < 2:
-        pytest.skip("BLAS on one thread already: steps and evaluation cannot be told apart")
+        pytest.skip("BLAS on one thread already: one and all cannot be told apart")
+    return before
+
+
+def threads_seen(net, n_features, epochs):
+    """Train ``net`` on random data; the BLAS threads in force at each step and evaluation."""
     rng = np.random.default_rng(0)
-    x, t = rng.standard_normal((200, 20)), rng.integers(0, 4, 200)
-    net = TwoLayerNet(20, 8, 4, seed=0)  # 160 weights × 50 rows: a step on one thread
-    trainer = Trainer(net, x, t, epochs=2, batch_size=50, seed=0)
+    x, t = rng.standard_normal((100 * epochs, n_features)), rng.integers(0, 4, 100 * epochs)
+    trainer = Trainer(net, x, t, epochs=epochs, batch_size=50, seed=0)
     in_steps, in_evaluation = [], []
     step, accuracy = trainer.step, net.accuracy
     trainer.step = lambda batch: in_steps.append(blas_threads()) or step(batch)
     net.accuracy = lambda *a: in_evaluation.append(blas_threads()) or accuracy(*a)
     trainer.train()
+    return in_steps, in_evaluation
+
+
+def test_auto_run_one_thread_for_small_steps_all_for_evaluation():
+    before = two_threads_or_skip()
+    # 160 weights × 50 rows: a step on one thread
+    in_steps, in_evaluation = threads_seen(TwoLayerNet(20, 8, 4, seed=0), 20, 2)
     assert in_steps and all(s == [1] * len(before) for s in in_steps)
     assert in_evaluation and all(s == before for s in in_evaluation)
     assert blas_threads() == before
 
 
 def test_auto_run_leaves_large_steps_alone_and_restores_on_errors():
-    before = blas_threads()
-    if not before or max(before) < 2:
-        pytest.skip("BLAS on one thread already")
-    rng = np.random.default_rng(0)
-    x, t = rng.standard_normal((100, 784)), rng.integers(0, 10, 100)
-    net = TwoLayerNet(784, 50, 10, seed=0)  # 784 × 50 × 50 rows: 1,960,000 multiply-adds
-    trainer = Trainer(net, x, t, epochs=1, batch_size=50, seed=0)
-    seen, step = [], trainer.step
-    trainer.step = lambda batch: seen.append(blas_threads()) or step(batch)
-    trainer.train()
+    before = two_threads_or_skip()
+    # 784 × 50 weights × 50 rows: 1,960,000 multiply-adds
+    seen, _ = threads_seen(TwoLayerNet(784, 50, 4, seed=0), 784, 1)
     assert seen and all(s == before for s in seen)
 
-    small = Trainer(TwoLayerNet(20, 8, 4, seed=0), x[:, :20], t % 4, epochs=1, batch_size=50,
-                    seed=0)
+    x = np.random.default_rng(1).standard_normal((100, 20))
+    small = Trainer(TwoLayerNet(20, 8, 4, seed=0), x, np.arange(100) % 4, epochs=1,
+                    batch_size=50, seed=0)
 
     def fail(batch):
         assert blas_threads() == [1] * len(before)

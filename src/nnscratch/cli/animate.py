@@ -4,13 +4,13 @@ Each one is a ``nnscratch.plots.animations`` function; the networks trained here
 runs of ``nnscratch plot`` (:mod:`.plot`), so a frame is the library's own computation.
 """
 
-import argparse
 import math
 from pathlib import Path
 
 from ..datasets import DATASETS
 from ..errors import NnscratchError
-from .args import add_lang_argument, non_negative_int, positive_float, positive_int
+from .args import (add_lang_argument, add_listed_parser, non_negative_int, positive_float,
+                   positive_int)
 from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, digits_net, read_history, toy_net
 
 #: name → what it shows
@@ -29,12 +29,11 @@ ITERATIONS = {"boundary": 1500, "weights": 600}
 def add_parser(sub):
     from ..plots.animations import DEFAULT_FPS, DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES
 
-    listing = "\n".join(f"  {name:<9} {desc}" for name, desc in ANIMATIONS.items())
-    p = sub.add_parser(
-        "animate", help="write an animation of learning (GIF, or MP4 with ffmpeg)",
+    p = add_listed_parser(
+        sub, "animate", "animations", ANIMATIONS, 9,
+        help="write an animation of learning (GIF, or MP4 with ffmpeg)",
         description="Write an animation of learning to FILE (.gif through Pillow, .mp4 where "
-                    "ffmpeg is installed).",
-        epilog=f"animations:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "ffmpeg is installed).")
     p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")

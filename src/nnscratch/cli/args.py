@@ -36,3 +36,11 @@ def add_lang_argument(parser):
     parser.add_argument("--lang", choices=LANGS, default="en",
                         help="language of the figures' titles, labels and legends (default: en; "
                              "zh-CN needs a CJK font, e.g. Debian's fonts-noto-cjk)")
+
+
+def add_listed_parser(sub, name, heading, items, width, **options):
+    """``sub.add_parser(name, ...)`` whose help ends with ``items`` ({name: what it is}) listed
+    under ``heading``, one a line."""
+    listing = "\n".join(f"  {item:<{width}} {desc}" for item, desc in items.items())
+    return sub.add_parser(name, epilog=f"{heading}:\n{listing}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter, **options)

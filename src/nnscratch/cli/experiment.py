@@ -1,13 +1,12 @@
 """``nnscratch experiment NAME``: run one of chapter 6's experiments, write its figure(s) and the
 numbers behind them (NAME.json) to ``--out``."""
 
-import argparse
 import time
 from pathlib import Path
 
 from ..atomic import save_json
 from ..errors import NnscratchError
-from .args import add_lang_argument, non_negative_int
+from .args import add_lang_argument, add_listed_parser, non_negative_int
 
 #: name → what it shows (``--list``); the functions are in nnscratch.experiments.chapter6
 EXPERIMENTS = {
@@ -24,12 +23,11 @@ DATASETS = ("digits", "mnist", "fashion-mnist")
 
 
 def add_parser(sub):
-    listing = "\n".join(f"  {name:<12} {desc}" for name, desc in EXPERIMENTS.items())
-    p = sub.add_parser(
-        "experiment", help="run one of chapter 6's experiments",
+    p = add_listed_parser(
+        sub, "experiment", "experiments", EXPERIMENTS, 12,
+        help="run one of chapter 6's experiments",
         description="Run an experiment of chapter 6; write its figure(s) and NAME.json (the "
-                    "numbers behind them) to --out.",
-        epilog=f"experiments:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "numbers behind them) to --out.")
     p.add_argument("name", metavar="NAME", nargs="?", choices=list(EXPERIMENTS),
                    help="the experiment (listed below)")
     p.add_argument("--list", action="store_true", help="say what each experiment shows")
