@@ -143,3 +143,16 @@ def test_cli_experiment_list_and_errors(capsys):
     assert main(["experiment"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--list" in err
+
+
+def test_cli_experiment_search_is_nnscratch_search_with_its_defaults(tmp_path, monkeypatch):
+    from nnscratch.cli import search
+
+    seen = []
+    monkeypatch.setattr(search, "cmd_search", lambda args: seen.append(args) or 0)
+    assert main(["experiment", "search", "--out", str(tmp_path), "--seed", "3",
+                 "--lang", "zh-CN"]) == 0
+    (args,) = seen
+    assert (args.out, args.seed, args.dataset, args.lang) == (tmp_path / "search", 3, "digits",
+                                                             "zh-CN")
+    assert args.trials == 40 and args.n_jobs == 1  # the search command's own defaults

@@ -77,7 +77,13 @@ def figures():
             return anim._fig
         return draw
 
+    from nnscratch.plots.search import search_figure
+
+    trials = [{"index": i, "params": {"lr": 10.0 ** -i, "weight_decay": 1e-6}, "seed": i,
+               "train_acc": [0.2, 0.5], "val_acc": [0.1, 0.4 - i / 10], "val_loss": [2, 1],
+               "final_val_acc": 0.4 - i / 10, "diverged": None, "seconds": 0.1} for i in range(3)]
     return {
+        "search": lambda l: search_figure(trials, lang=l),
         "anim-descent": frame(lambda l: animations.descent(frames=3, lang=l)),
         "anim-curves": frame(lambda l: animations.curves(history, frames=3, lang=l)),
         "anim-boundary": frame(lambda l: animations.boundary(
@@ -115,7 +121,7 @@ def figures():
                                   "descent", "curves", "weights", "confusion", "mistakes",
                                   "boundary", "filters", "feature-maps", "anim-descent",
                                   "anim-curves", "anim-boundary", "anim-weights", "exp-relu",
-                                  "exp-init", "exp-batchnorm", "exp-overfit"])
+                                  "exp-init", "exp-batchnorm", "exp-overfit", "search"])
 def test_every_figure_renders_in_chinese_without_missing_glyphs(figures, name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

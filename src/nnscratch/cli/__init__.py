@@ -10,10 +10,12 @@ import sys
 from .. import __version__
 from ..errors import NnscratchError
 from ..train import TrainingInterrupted
-from . import animate, compare, data, evaluate, experiment, playground, plot, predict, train
+from . import (animate, compare, data, evaluate, experiment, playground, plot, predict, search,
+               train)
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, evaluate, predict, data, plot, animate, compare, experiment, playground]
+COMMANDS = [train, evaluate, predict, data, plot, animate, compare, experiment, search,
+            playground]
 
 
 class Parser(argparse.ArgumentParser):

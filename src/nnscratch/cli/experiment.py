@@ -49,11 +49,13 @@ def run(args):
     if args.name is None:
         raise NnscratchError("name an experiment (nnscratch experiment --list says what each "
                              "shows)")
-    if args.name == "search":
-        from . import search
+    if args.name == "search":  # `nnscratch search` with its defaults, into --out/search
+        from . import build_parser
 
-        return search.run(search.build_args(dataset=args.dataset, seed=args.seed,
-                                            out=args.out / "search"))
+        argv = ["search", "--dataset", args.dataset, "--seed", str(args.seed),
+                "--out", str(args.out / "search"), "--lang", args.lang]
+        search = build_parser().parse_args(argv)
+        return search.func(search)
     args.out.mkdir(parents=True, exist_ok=True)  # a bad --out fails now, not after the run
     start = time.perf_counter()
     numbers, figures = _run(args.name, args.dataset, args.seed, args.lang)

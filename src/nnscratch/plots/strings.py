@@ -119,6 +119,9 @@ EN = {
     "exp.variant.weight decay λ = 0.1": "weight decay λ = 0.1",
     "exp.variant.dropout 0.2": "dropout 0.2",
     "exp.overfit_title": "A 7-layer network on {n} training images",
+    # a hyperparameter search
+    "search.trial": "trial {index}",
+    "search.title": "best trials: validation (solid) and train (dashed) accuracy per epoch",
 }
 
 ZH_CN = {
@@ -227,6 +230,8 @@ ZH_CN = {
     "exp.variant.weight decay λ = 0.1": "权值衰减 λ = 0.1",
     "exp.variant.dropout 0.2": "Dropout 0.2",
     "exp.overfit_title": "7 层网络，{n} 张训练图像",
+    "search.trial": "试验 {index}",
+    "search.title": "最好的几次试验：每个 epoch 的验证数据（实线）与训练数据（虚线）识别精度",
 }
 
 #: language → its table

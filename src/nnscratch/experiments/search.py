@@ -1,0 +1,375 @@
+"""Random search of hyperparameters on a validation split (the book's ch06/hyperparameter_
+optimization.py): draw each setting from its range, train a MultiLayerNet briefly, keep the best
+by validation accuracy. The test set is looked at once, by :func:`retrain_best`, for the winner.
+
+A search space maps a name of :data:`PARAMS` to a range ``{"scale": "log"|"linear", "low",
+"high"}`` (log: 10^u, u ~ U(log10 low, log10 high)) or ``{"values": [...]}`` (one drawn). Trial
+``i`` draws its seed and setting from its own ``default_rng([seed, i])`` and trains with BLAS on
+one thread: its numbers do not depend on ``n_jobs``. Trials run through joblib (processes, or a
+``parallel_backend`` such as Dask's or Ray's); each is saved as it ends, and a rerun skips it.
+"""
+
+import contextlib
+import inspect
+import itertools
+import json
+import math
+import os
+import signal
+import threading
+import time
+import warnings
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
+
+from ..atomic import save_json
+from ..datasets import load_dataset, stratified_split
+from ..errors import NnscratchError
+from ..layers import ACTIVATIONS
+from ..nets import WEIGHT_INITS, MultiLayerNet
+from ..optim import OPTIMIZERS, make_optimizer
+from ..train import Trainer, TrainingDiverged
+
+__all__ = ["DEFAULT_SPACE", "PARAMS", "best_trials", "load_trials", "parse_range", "parse_space",
+           "random_search", "retrain_best", "run_trial", "sample_params", "search_settings"]
+
+
+#: a searchable name: type, where it goes (net: MultiLayerNet's ``arg``), bounds or choices, scale
+Param = namedtuple("Param", "type target arg low high low_open high_open scale choices",
+                   defaults=(None, None, None, False, False, "linear", None))
+
+#: every name a search can vary (``--param NAME=...``), with its constraints
+PARAMS = {
+    "lr": Param(float, "optimizer", low=0, low_open=True, scale="log"),
+    "weight_decay": Param(float, "net", "weight_decay_lambda", low=0, scale="log"),
+    "dropout": Param(float, "net", "dropout", low=0, high=1, high_open=True),
+    "activation": Param(str, "net", "activation", choices=tuple(ACTIVATIONS)),
+    "weight_init": Param(str, "net", "weight_init", choices=WEIGHT_INITS),
+    "batchnorm": Param(bool, "net", "use_batchnorm", choices=(False, True)),
+    "optimizer": Param(str, "train", choices=tuple(OPTIMIZERS)),
+    "batch_size": Param(int, "train", low=1),
+    "momentum": Param(float, "optimizer", low=0, high=1, high_open=True),
+    "beta1": Param(float, "optimizer", low=0, high=1, high_open=True),
+    "beta2": Param(float, "optimizer", low=0, high=1, high_open=True),
+    "decay_rate": Param(float, "optimizer", low=0, high=1, high_open=True),
+    "eps": Param(float, "optimizer", low=0, low_open=True, scale="log"),
+}
+#: the book's space: learning rate 10^U(-6, -2), weight decay 10^U(-8, -4)
+DEFAULT_SPACE = {"lr": "1e-6:1e-2", "weight_decay": "1e-8:1e-4"}
+BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+TRIAL_FILE = "trials/{:04d}.json"  # trial i's record, in the search's folder
+
+
+def _value(name, text):
+    """One value of ``name`` from its text, checked against PARAMS[name]."""
+    p = PARAMS[name]
+    try:
+        value = BOOLS[text.lower()] if p.type is bool else p.type(text)
+    except (KeyError, ValueError):
+        kind = {bool: "true or false", int: "an integer", float: "a number"}.get(p.type)
+        raise NnscratchError(f"{name}: expected {kind or ' or '.join(p.choices)}, got {text!r}")
+    if p.choices is not None and value not in p.choices:
+        raise NnscratchError(f"{name}: {text!r} is not one of {', '.join(map(str, p.choices))}")
+    return _check_bound(name, value)
+
+
+def _check_bound(name, value):
+    p = PARAMS[name]
+    low_ok = p.low is None or (value > p.low if p.low_open else value >= p.low)
+    high_ok = p.high is None or (value < p.high if p.high_open else value <= p.high)
+    if p.low is not None and not (low_ok and high_ok and math.isfinite(value)):
+        span = (f"{'(' if p.low_open else '['}{p.low:g}, "
+                f"{'∞)' if p.high is None else f'{p.high:g}' + (')' if p.high_open else ']')}")
+        raise NnscratchError(f"{name}: {value:g} is outside {span}; choose values in {span}")
+    return value
+
+
+def parse_range(name, text):
+    """The dimension ``name`` (a key of :data:`PARAMS`) of ``text``: "LOW:HIGH[:log|:linear]"
+    (a range; the default scale is PARAMS[name].scale) or "a,b,c" (values, one value: fixed)."""
+    if name not in PARAMS:
+        raise NnscratchError(f"unknown search parameter {name!r}: choose from {', '.join(PARAMS)}")
+    text, p = str(text).strip(), PARAMS[name]
+    if ":" not in text:
+        values = [_value(name, part.strip()) for part in text.split(",")]
+        if len(set(values)) != len(values):
+            raise NnscratchError(f"{name}={text}: give distinct values, e.g. {name}=a,b")
+        return {"values": values}
+    parts = text.split(":")
+    scale = parts.pop() if parts[-1] in ("log", "linear") else p.scale
+    if len(parts) != 2:
+        raise NnscratchError(f"{name}={text}: write a range as LOW:HIGH[:log|:linear]")
+    if p.type not in (int, float):
+        raise NnscratchError(f"{name} takes a list of values, not a range: e.g. "
+                             f"{name}={','.join(map(str, p.choices)).lower()}")
+    low, high = (_value(name, part) for part in parts)
+    if not low < high:
+        raise NnscratchError(f"{name}={text}: LOW must be below HIGH (give one value to fix it)")
+    if scale == "log" and low <= 0:
+        raise NnscratchError(f"{name}={text}: a log range needs LOW > 0; use e.g. "
+                             f"{name}={high / 1e4:g}:{high:g}, or {name}={low:g}:{high:g}:linear")
+    return {"scale": scale, "low": low, "high": high}
+
+
+def parse_space(specs):
+    """A search space from ``specs``: "NAME=RANGE" strings or a mapping NAME → RANGE text (see
+    :func:`parse_range`) or an already parsed dimension. Returns {name: dimension}, sorted."""
+    items = specs.items() if isinstance(specs, dict) else [_split(spec) for spec in specs]
+    space = {}
+    for name, spec in items:
+        if name in space:
+            raise NnscratchError(f"{name} is given twice: give each search parameter once")
+        if isinstance(spec, dict):  # a parsed one (from search.json): as text, checked again
+            spec = (",".join(map(str, spec["values"])) if "values" in spec
+                    else f"{spec['low']!r}:{spec['high']!r}:{spec['scale']}")
+        space[name] = parse_range(name, spec)
+    return dict(sorted(space.items()))
+
+
+def _split(spec):
+    name, sep, text = str(spec).partition("=")
+    if not sep or not text:
+        raise NnscratchError(f"--param {spec!r}: write NAME=LOW:HIGH[:log|:linear] or "
+                             "NAME=a,b,c, e.g. dropout=0:0.5 or activation=relu,tanh")
+    return name.strip(), text
+
+
+def sample_params(space, rng):
+    """One setting {name: value} drawn from ``space`` by ``rng`` (an np.random.Generator), the
+    names in sorted order so that the draws do not depend on how the space was written."""
+    params = {}
+    for name, dim in sorted(space.items()):
+        if "values" in dim:
+            value = dim["values"][int(rng.integers(len(dim["values"])))]
+        elif dim["scale"] == "log":  # 10^u, u ~ U(log10 low, log10 high): each decade alike
+            value = float(10 ** rng.uniform(math.log10(dim["low"]), math.log10(dim["high"])))
+        else:
+            value = float(rng.uniform(dim["low"], dim["high"]))
+        if PARAMS[name].type is int and "values" not in dim:
+            value = int(min(max(round(value), dim["low"]), dim["high"]))
+        params[name] = value
+    return params
+
+
+def _optimizer_options(name):
+    return set(inspect.signature(OPTIMIZERS[name]).parameters)  # lr and the rest
+
+
+def search_settings(dataset="digits", *, space=None, seed=0, epochs=20, hidden=(100, 100, 100),
+                    batch_size=100, optimizer="sgd", val_size=0.2, train_size=None):
+    """A search's settings, checked, as JSON values (what a rerun must match): ``space`` (see
+    :func:`parse_space`; None: :data:`DEFAULT_SPACE`), the values of what it leaves fixed, and
+    ``train_size``: only the first that many training images (the book's 500; None: all)."""
+    space = parse_space(DEFAULT_SPACE if space is None else space)
+    fixed = {"optimizer": _value("optimizer", optimizer),
+             "batch_size": _check_bound("batch_size", int(batch_size))}
+    optimizers = space.get("optimizer", {"values": [fixed["optimizer"]]}).get("values")
+    for name in space:
+        takers = [o for o in OPTIMIZERS if name in _optimizer_options(o)]
+        if PARAMS[name].target == "optimizer" and not set(takers) & set(optimizers):
+            raise NnscratchError(f"{name} is an option of {', '.join(takers)}, not of "
+                                 f"{', '.join(optimizers)}: add --param optimizer={takers[0]}")
+    if int(epochs) < 1 or not hidden or min(hidden) < 1:
+        raise NnscratchError("epochs and every hidden size must be positive integers")
+    return {"dataset": dataset, "seed": int(seed), "epochs": int(epochs),
+            "hidden": [int(h) for h in hidden], **fixed, "val_size": val_size,
+            "train_size": None if train_size is None else int(train_size), "space": space}
+
+
+def _load(settings, data_dir, validation=True):
+    """(x_train, t_train, x_val, t_val, n_classes); without validation (x, t, None, None,
+    n_classes, dataset), x and t all the training data (train + val)."""
+    data = load_dataset(settings["dataset"], data_dir=data_dir, seed=settings["seed"])
+    x, t = data.x_train[:settings["train_size"]], data.t_train[:settings["train_size"]]
+    if not validation:
+        return x, t, None, None, data.n_classes, data
+    x, x_val, t, t_val = stratified_split(x, t, settings["val_size"], settings["seed"])
+    return x, t, x_val, t_val, data.n_classes
+
+
+def _trainer(params, seed, settings, x, t, n_classes, **validation):
+    """The Trainer of one setting: MultiLayerNet(hidden) with the net's params, the optimizer's,
+    weights and batch order from two streams of SeedSequence(seed), BLAS on one thread."""
+    config = {**settings, **params}
+    net_args = {p.arg: params[n] for n, p in PARAMS.items() if p.target == "net" and n in params}
+    init_seed, order_seed = np.random.SeedSequence(seed).spawn(2)
+    net = MultiLayerNet(x.shape[1], settings["hidden"], n_classes, seed=init_seed, dtype=x.dtype,
+                        **net_args)
+    options = {n: params[n] for n in _optimizer_options(config["optimizer"]) if n in params}
+    optimizer = make_optimizer(config["optimizer"], **options)  # no lr: the optimizer's default
+    trainer = Trainer(net, x, t, epochs=settings["epochs"], batch_size=config["batch_size"],
+                      optimizer=optimizer, seed=order_seed, **validation)
+    trainer.blas_threads = 1  # one thread: the same numbers in a worker as in the parent
+    return trainer
+
+
+def run_trial(index, settings, data, parent_pid=None):
+    """Train trial ``index`` of the search ``settings`` on ``data`` (x_train, t_train, x_val,
+    t_val, n_classes) and return its record: index, params, seed, per-epoch train_acc, val_acc,
+    val_loss, final val_acc (None if it diverged: then ``diverged`` says how), seconds."""
+    if parent_pid not in (None, os.getpid()) and threading.main_thread().ident == \
+            threading.get_ident():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker: Ctrl-C is the parent's to handle
+    start = time.perf_counter()
+    rng = np.random.default_rng([settings["seed"], index])  # this trial's own stream
+    seed = int(rng.integers(2 ** 63))
+    params = sample_params(settings["space"], rng)
+    takes = _optimizer_options(params.get("optimizer", settings["optimizer"]))
+    # an option the trial's optimizer does not take (momentum of an SGD trial) is left out
+    params = {n: v for n, v in params.items() if PARAMS[n].target != "optimizer" or n in takes}
+    x, t, x_val, t_val, n_classes = data
+    trainer = _trainer(params, seed, settings, x, t, n_classes, x_val=x_val, t_val=t_val)
+    try:
+        history, diverged = trainer.train(), None
+    except TrainingDiverged as exc:
+        history, diverged = trainer.history, str(exc)
+    return {"index": index, "params": params, "seed": seed,  # the history's lists of epochs:
+            **{k: [float(v) for v in history[k]] for k in ("train_acc", "val_acc", "val_loss")},
+            "final_val_acc": None if diverged else float(history["val_acc"][-1]),
+            "diverged": diverged, "seconds": time.perf_counter() - start}
+
+
+class _DeferInterrupt:
+    """``with _DeferInterrupt() as guard:`` SIGINT is ignored (workers started now inherit it)
+    until ``guard.arm()``, then KeyboardInterrupt, held back in ``guard.writing_file()``."""
+
+    def __init__(self):
+        self.writing = self.pending = False
+        self.main = threading.current_thread() is threading.main_thread()
+
+    def __call__(self, signum, frame):
+        self.pending = self.writing
+        if not self.writing:
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        self.before = signal.signal(signal.SIGINT, signal.SIG_IGN) if self.main else None
+        return self
+
+    def arm(self):
+        if self.main:
+            signal.signal(signal.SIGINT, self)
+
+    def __exit__(self, *exc):
+        if self.main:
+            signal.signal(signal.SIGINT, self.before)
+
+    @contextlib.contextmanager
+    def writing_file(self):
+        self.writing = True
+        try:
+            yield
+        finally:
+            self.writing = False
+        if self.pending:
+            raise KeyboardInterrupt
+
+
+def load_trials(out, settings, trials):
+    """The trials of 0..trials-1 already in ``out`` (written by a search with ``settings``;
+    other settings there: an NnscratchError); ``settings`` saved there if none was."""
+    saved = Path(out) / "search.json"
+    settings = json.loads(json.dumps(settings))  # as JSON reads it back: lists, not tuples
+    if saved.exists():
+        there = json.loads(saved.read_text())
+        if there != settings:
+            diff = ", ".join(
+                f"{k} {there.get(k)!r} there, {v!r} here" if k != "space" else "the range of " +
+                ", ".join(n for n in sorted({*there[k], *v}) if there[k].get(n) != v.get(n))
+                for k, v in settings.items() if there.get(k) != v)
+            raise NnscratchError(f"{out} holds a search with other settings ({diff}): choose "
+                                 "another --out, or delete that folder to start again")
+    else:
+        (saved.parent / "trials").mkdir(parents=True, exist_ok=True)
+        save_json(saved, settings)
+    done = {}
+    for index in range(trials):
+        path = saved.parent / TRIAL_FILE.format(index)
+        if path.exists():
+            try:
+                done[index] = record = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                record = {}
+            if not isinstance(record, dict) or record.get("index") != index:
+                raise NnscratchError(f"{path} is not trial {index}'s record: delete it to run "
+                                     "that trial again")
+    return done
+
+
+def random_search(dataset="digits", *, trials=40, n_jobs=1, out=None, data_dir=None,
+                  on_trial=None, **settings):
+    """Run trials 0..trials-1 of a random search (settings: :func:`search_settings`'s keywords)
+    on ``n_jobs`` joblib workers, calling ``on_trial(record)`` here as each ends. With ``out``:
+    each written to ``out/trials/NNNN.json`` as it ends (``out/trials.log`` gets "queued i",
+    "done i"), those already there skipped. Returns the records by index (:func:`run_trial`)."""
+    settings = search_settings(dataset, **settings)
+    if int(trials) < 1 or int(n_jobs) == 0:
+        raise NnscratchError("trials must be ≥ 1 and n_jobs ≥ 1 (or -1: every core)")
+    data = _load(settings, data_dir)  # first: a bad dataset leaves no folder behind
+    done = load_trials(out, settings, int(trials)) if out is not None else {}
+
+    def tasks():
+        for index in (i for i in range(int(trials)) if i not in done):
+            _log(out, f"queued {index}")
+            yield delayed(run_trial)(index, settings, data, os.getpid())
+
+    with _DeferInterrupt() as guard:
+        results = _finished(tasks(), int(n_jobs))  # starts the workers (and the first trials)
+        guard.arm()
+        try:
+            for record in results:
+                if out is not None:
+                    with guard.writing_file():
+                        save_json(Path(out) / TRIAL_FILE.format(record["index"]), record)
+                        _log(out, f"done {record['index']}")
+                done[record["index"]] = record
+                if on_trial is not None:
+                    on_trial(record)
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # joblib's note that it cancelled the rest
+                results.close()  # stop joblib's workers on Ctrl-C or an error
+    return [done[i] for i in sorted(done)]
+
+
+def _finished(tasks, n_jobs):
+    """joblib ``tasks``' results as each ends; in rounds where the backend cannot (Ray's can't)."""
+    backend = get_active_backend()[0]
+    if backend.supports_return_generator:
+        return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
+    size = backend.effective_n_jobs(n_jobs)
+    return (result for calls in iter(lambda: list(itertools.islice(tasks, size)), [])
+            for result in Parallel(n_jobs=n_jobs)(calls))
+
+
+def _log(out, line):  # a line appended to out/trials.log (when there is an out)
+    if out is not None:
+        with open(Path(out) / "trials.log", "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+def best_trials(trials, top=5):
+    """The ``top`` trials by final validation accuracy (diverged last; ties: lower index first)."""
+    return sorted(trials, key=lambda r: (1 if r["final_val_acc"] is None else -r["final_val_acc"],
+                                         r["index"]))[:top]
+
+
+def retrain_best(trials, dataset="digits", *, data_dir=None, **settings):
+    """Train the best of ``trials`` again (its params and seed) on all the search's training data
+    (train + validation), then test it once: {index, params, seed, epochs, test_acc, ...}."""
+    settings = search_settings(dataset, **settings)
+    best = (best_trials(trials, 1) or [{"final_val_acc": None}])[0]
+    if best["final_val_acc"] is None:
+        raise NnscratchError("no trial finished without diverging: nothing to retrain")
+    start = time.perf_counter()
+    x, t, _, _, n_classes, data = _load(settings, data_dir, validation=False)
+    trainer = _trainer(best["params"], best["seed"], settings, x, t, n_classes)
+    trainer.train()
+    return {**{k: best[k] for k in ("index", "params", "seed")}, "epochs": settings["epochs"],
+            "train_images": len(x), "train_acc": float(trainer.history["train_acc"][-1]),
+            "test_acc": float(trainer.net.accuracy(data.x_test, data.t_test)),
+            "seconds": time.perf_counter() - start}
