@@ -29,7 +29,7 @@ from .validation import (check_batch_size, check_choice, check_dataset, check_po
 
 __all__ = ["Callback", "CheckpointSaver", "EarlyStopping", "GRADIENT_METHODS", "ProgressBar",
            "SAMPLING", "Trainer", "TrainingDiverged", "TrainingInterrupted", "blas_limit",
-           "format_epoch", "train"]
+           "format_epoch", "train", "train_or_diverge"]
 
 GRADIENT_METHODS = ("backprop", "numerical")
 SAMPLING = ("shuffle", "replacement")
@@ -336,6 +336,15 @@ def evaluation_loss(net, x, t):
         return float(net.evaluation_loss(x, t))
     with getattr(net, "evaluating", contextlib.nullcontext)():
         return float(net.loss(x, t))
+
+
+def train_or_diverge(trainer):
+    """``(history, None)`` after ``trainer.train()``, or ``(history so far, the message)`` when
+    the loss overflowed: for experiments and searches, where a diverging setting is a result."""
+    try:
+        return trainer.train(), None
+    except TrainingDiverged as exc:
+        return trainer.history, str(exc)
 
 
 def train(net, x_train, t_train, x_test=None, t_test=None, **options):

@@ -71,6 +71,7 @@ def _every(name, frames):
 def make_animation(args):
     """The FuncAnimation that ``args`` asks for."""
     from ..plots import animations
+    from ..plots.lang import strings_for
 
     if args.name == "descent":
         return animations.descent(frames=args.frames, fps=args.fps, lang=args.lang)
@@ -89,7 +90,7 @@ def make_animation(args):
             net, data.x_train, data.t_train, data.x_test, data.t_test, frames=args.frames,
             every=_every("boundary", args.frames), optimizer=optimizer,
             batch_size=QUICK_2D["batch_size"], seed=args.seed, fps=args.fps, lang=args.lang,
-            title=_strings(args.lang)["anim.toy_title"].format(
+            title=strings_for(args.lang)["anim.toy_title"].format(
                 widths="-".join(map(str, [2, *QUICK_2D["hidden"], data.n_classes])),
                 activation=QUICK_2D["activation"], name=data.name))
     data = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
@@ -98,14 +99,6 @@ def make_animation(args):
         net, data.x_train, data.t_train, data.info.get("image_shape"), frames=args.frames,
         every=_every("weights", args.frames), optimizer=optimizer,
         batch_size=QUICK_DIGITS["batch_size"], seed=args.seed, fps=args.fps, lang=args.lang)
-
-
-def _strings(lang):
-    """The string table the figures of ``lang`` are drawn with (English where no CJK font)."""
-    from ..plots.lang import resolve_lang
-    from ..plots.strings import STRINGS
-
-    return STRINGS[resolve_lang(lang)[0]]
 
 
 def cmd_animate(args):

@@ -197,8 +197,7 @@ def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_f
     its test set, or share one quick training run; boundary draws ``model_file``'s network, or a
     quick run's on ``dataset``."""
     from .. import plots
-    from ..plots.lang import resolve_lang
-    from ..plots.strings import STRINGS
+    from ..plots.lang import strings_for
     from .plot_model import model_figure, saved_model
 
     model = None
@@ -228,7 +227,7 @@ def make_figures(names, history=None, seed=0, epochs=None, dataset=None, model_f
                                  lang=lang)
         elif name in BOUNDARY:
             net, data = boundary_model(dataset, model_file, seed, epochs)
-            title = STRINGS[resolve_lang(lang)[0]]["boundary.title_on"].format(name=data.name)
+            title = strings_for(lang)["boundary.title_on"].format(name=data.name)
             yield name, func(net, data.x_train, data.t_train, data.x_test, data.t_test,
                              n_classes=data.n_classes, title=title, lang=lang)
         else:

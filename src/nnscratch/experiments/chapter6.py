@@ -24,7 +24,7 @@ from ..datasets import load_dataset
 from ..errors import NnscratchError
 from ..nets import MultiLayerNet, init_std
 from ..optim import SGD
-from ..train import Trainer, TrainingDiverged
+from ..train import Trainer, train_or_diverge
 from ..validation import check_choice, check_positive_int
 
 __all__ = ["ACTIVATION_FUNCTIONS", "INITS", "activation_distributions", "batchnorm_comparison",
@@ -130,10 +130,8 @@ def _train(trainer):
     """``(history, diverged)``: the run to its end, or to the step whose loss overflowed (large
     initial weights without batch norm do: that is the experiment's point, not an error)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        try:
-            return trainer.train(), False
-        except TrainingDiverged:
-            return trainer.history, True
+        history, diverged = train_or_diverge(trainer)
+    return history, diverged is not None
 
 
 #: the overfitting experiment's three networks: MultiLayerNet options beyond the plain one's

@@ -32,7 +32,8 @@ from ..errors import NnscratchError
 from ..layers import ACTIVATIONS
 from ..nets import WEIGHT_INITS, MultiLayerNet
 from ..optim import OPTIMIZERS, make_optimizer
-from ..train import Trainer, TrainingDiverged
+from ..validation import default_of
+from ..train import Trainer, train_or_diverge
 
 __all__ = ["DEFAULT_SPACE", "PARAMS", "best_trials", "load_trials", "parse_range", "parse_space",
            "random_search", "retrain_best", "run_trial", "sample_params", "search_settings"]
@@ -223,10 +224,7 @@ def run_trial(index, settings, data, parent_pid=None):
     params = {n: v for n, v in params.items() if PARAMS[n].target != "optimizer" or n in takes}
     x, t, x_val, t_val, n_classes = data
     trainer = _trainer(params, seed, settings, x, t, n_classes, x_val=x_val, t_val=t_val)
-    try:
-        history, diverged = trainer.train(), None
-    except TrainingDiverged as exc:
-        history, diverged = trainer.history, str(exc)
+    history, diverged = train_or_diverge(trainer)
     return {"index": index, "params": params, "seed": seed,  # the history's lists of epochs:
             **{k: [float(v) for v in history[k]] for k in ("train_acc", "val_acc", "val_loss")},
             "final_val_acc": None if diverged else float(history["val_acc"][-1]),
@@ -300,7 +298,7 @@ def load_trials(out, settings, trials):
     return done
 
 
-def random_search(dataset="digits", *, trials=40, n_jobs=1, out=None, data_dir=None,
+def random_search(dataset=default_of(search_settings, "dataset"), *, trials=40, n_jobs=1, out=None, data_dir=None,
                   on_trial=None, **settings):
     """Run trials 0..trials-1 of a random search (settings: :func:`search_settings`'s keywords)
     on ``n_jobs`` joblib workers, calling ``on_trial(record)`` here as each ends. With ``out``:
@@ -358,7 +356,8 @@ def best_trials(trials, top=5):
                                          r["index"]))[:top]
 
 
-def retrain_best(trials, dataset="digits", *, data_dir=None, **settings):
+def retrain_best(trials, dataset=default_of(search_settings, "dataset"), *, data_dir=None,
+                 **settings):
     """Train the best of ``trials`` again (its params and seed) on all the search's training data
     (train + validation), then test it once: {index, params, seed, epochs, test_acc, ...}."""
     settings = search_settings(dataset, **settings)

@@ -18,7 +18,8 @@ from matplotlib import font_manager
 from ..errors import NnscratchError
 from .strings import STRINGS
 
-__all__ = ["CJK_FONTS", "LANGS", "FontWarning", "cjk_font", "localized", "resolve_lang"]
+__all__ = ["CJK_FONTS", "LANGS", "FontWarning", "cjk_font", "localized", "resolve_lang",
+           "strings_for"]
 
 LANGS = tuple(STRINGS)
 #: CJK fonts for Simplified Chinese, best first: Debian's fonts-noto-cjk, Adobe's Source Han,
@@ -63,6 +64,11 @@ def resolve_lang(lang, font_list=None):
             _warned = True
         return "en", None
     return lang, font
+
+
+def strings_for(lang):
+    """The table of strings figures of ``lang`` are drawn with (English where no CJK font)."""
+    return STRINGS[resolve_lang(lang)[0]]
 
 
 def localized(draw):
