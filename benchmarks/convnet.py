@@ -131,7 +131,7 @@ def worker_nnscratch(conn, name, threads):
 
     def new_epoch():
         nonlocal batches
-        batches = trainer.batches()
+        batches = trainer._batches()
 
     def steps(k):
         with threadpool_limits(threads, user_api="blas"):

@@ -98,7 +98,7 @@ def worker_nnscratch(conn, dtype, threads, src=None):
 
     def epoch():
         with threadpool_limits(steps_threads, user_api="blas"):
-            for batch in trainer.batches():
+            for batch in trainer._batches():
                 trainer.step(batch)
 
     _serve(conn, epoch, lambda: net.accuracy(x_test, t_test))

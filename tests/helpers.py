@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from nnscratch.callbacks import Callback
+from nnscratch.run.callbacks import Callback
 
 #: the `nnscratch` command, run by this Python (so that it sees the PYTHONPATH the tests see)
 COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]

@@ -195,7 +195,8 @@ def test_arrays_not_matching_the_architecture(trained, tmp_path, change, message
     # a value of the wrong type: the constructor's own check names it
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
                                          "activation": []}},
-     r"cannot rebuild the TwoLayerNet it describes: unknown activation \[\]"),
+     r"cannot rebuild the TwoLayerNet it describes: activation must be one of sigmoid, relu, "
+     r"tanh, got \[\]"),
     ({"class": "TwoLayerNet", "kwargs": {"input_size": 64, "hidden_size": 30, "output_size": 10,
                                          "weight_init_std": "x"}},
      r"cannot rebuild the TwoLayerNet it describes: weight_init_std must be a number"),

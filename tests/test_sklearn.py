@@ -100,8 +100,9 @@ def test_hyperparameters_build_the_network_they_name():
 def test_loss_curve_is_the_mean_of_each_epochs_batch_losses(monkeypatch):
     """Recomputed from the batch losses themselves, recorded as training runs: 1437 samples in
     batches of 100 make 15 batches an epoch, the last one of 37."""
-    import nnscratch.sklearn
-    from nnscratch.train import Callback, Trainer
+    from nnscratch.run import build
+    from nnscratch.run.callbacks import Callback
+    from nnscratch.run.trainer import Trainer
 
     batch_losses = []
 
@@ -113,7 +114,7 @@ def test_loss_curve_is_the_mean_of_each_epochs_batch_losses(monkeypatch):
         def __init__(self, *args, callbacks=(), **options):
             super().__init__(*args, callbacks=[*callbacks, Record()], **options)
 
-    monkeypatch.setattr(nnscratch.sklearn, "Trainer", RecordingTrainer)
+    monkeypatch.setattr(build, "Trainer", RecordingTrainer)
     data = load_dataset("digits")
     clf = NNClassifier(hidden_sizes=(20,), batch_size=100, epochs=3, random_state=0)
     clf.fit(data.x_train, data.t_train)

@@ -1,4 +1,7 @@
-"""Layers of chapter 7: convolution on images through im2col, and Flatten (Pooling: ``pooling``).
+"""Layers of chapter 7: convolution and pooling through im2col, and Flatten.
+
+Textbook code, the book's algorithm in plain NumPy (the engine's faster versions, tested equal,
+are in ``nnscratch.engine.conv`` and ``nnscratch.engine.pooling``).
 
 Shapes follow the book: images x (N, C, H, W), filters W (FN, C, FH, FW), biases b (FN,), and
 an output of height
@@ -14,38 +17,16 @@ image, flattened, so that
 
     col (N·out_h·out_w, C·FH·FW),   out = col · W_colᵀ + b,   W_col = W.reshape(FN, C·FH·FW).
 
-col is built one filter offset (i, j) at a time: for every offset, the pixels x[n, c, i + stride·y,
-j + stride·x] of all windows at once (a strided view of the padded image, copied). col2im is its
-adjoint: it adds each window's entries back onto the pixels they came from (overlapping windows
-sum), which is how the gradient ∂L/∂col becomes ∂L/∂x.
-
-Memory layout (the values are the book's; only where they sit differs). The layers hand each other
-(N, C, H, W) views of *pixel-major* memory (H, W, N, C): for each pixel position, the whole
-batch's channels — the rows of the convolution's product, in (y, x, n) order, as BLAS writes them
-— so that pooling's windows, whole rows and columns of pixels, are long contiguous runs. Inside,
-the convolution copies its input, padded, *channel-major* (C, H, W, N), in which an image row of
-the whole batch is one contiguous run, so that every copy of im2col and every addition of col2im
-moves long runs. :class:`Convolution` keeps [col, 1] for backward when it is small
-(:data:`COL_KEPT_BYTES`; SimpleConvNet's first layer, 6 MB); a larger one (DeepConvNet's second
-layer's is 45 MB) it builds and multiplies one band of output rows at a time (:data:`BAND_BYTES`),
-small enough to stay in the CPU's cache between the copy and the product, and backward builds
-each band again from the padded input it keeps. Pooling (module ``pooling``) works on the
-pixel-major memory as it comes.
+col2im is its adjoint: it adds each window's entries back onto the pixels they came from
+(overlapping windows sum), which is how the gradient ∂L/∂col becomes ∂L/∂x.
 """
 
 import numpy as np
 
 from .errors import NnscratchError
-from .validation import check_nonnegative_int, check_positive_int
+from .validation import NONNEGATIVE_INT, POSITIVE_INT, check_choice
 
-#: memory orders of (N, C, H, W) images, the axes as they sit in memory: the layers' pixel-major
-#: (H, W, N, C); the convolution's channel-major (C, H, W, N); im2col's (C, N, H, W), whose
-#: windows come in the book's (n, y, x) order
-PIXEL_MAJOR, CHANNEL_MAJOR, BOOK_ORDER = (2, 3, 0, 1), (1, 2, 3, 0), (1, 0, 2, 3)
-#: bytes of [col, 1] made whole and kept for backward (SimpleConvNet's first layer: 6 MB); a
-#: larger one is made in bands of output rows of about BAND_BYTES (a part of the CPU's L2
-#: cache), and backward makes each band again
-COL_KEPT_BYTES, BAND_BYTES = 1 << 23, 1 << 20
+POOL_MODES = ("max", "average")
 
 
 def conv_output_size(size, filter_size, stride=1, pad=0, layer="Convolution", side="height"):
@@ -56,6 +37,13 @@ def conv_output_size(size, filter_size, stride=1, pad=0, layer="Convolution", si
                              f"{size + 2 * pad}, smaller than the window's {filter_size}: use "
                              "larger images, more padding or a smaller window")
     return (size + 2 * pad - filter_size) // stride + 1
+
+
+def output_size(x_shape, FH, FW, stride, pad, layer):
+    """(out_h, out_w) of images of shape x_shape (N, C, H, W) under FH × FW windows."""
+    N, C, H, W = x_shape
+    return (conv_output_size(H, FH, stride, pad, layer, "height"),
+            conv_output_size(W, FW, stride, pad, layer, "width"))
 
 
 def check_images(x, layer):
@@ -70,124 +58,30 @@ def check_images(x, layer):
     return x
 
 
-def memory_order(x):
-    """The axes of ``x`` in the order they sit in memory (``x.transpose(order)`` is
-    C-contiguous), or None when x is not a transpose of a contiguous array."""
-    order = tuple(int(axis) for axis in np.argsort([-s for s in x.strides], kind="stable"))
-    return order if x.transpose(order).flags.c_contiguous else None
-
-
-def _empty(shape, order, dtype):
-    """An uninitialised array of ``shape``, stored in memory ``order``."""
-    return np.empty([shape[axis] for axis in order], dtype).transpose(np.argsort(order))
-
-
-def _copy_images(target, x, order):
-    """target[...] = x for images (N, C, H, W), target (or the array it is a part of) stored in
-    memory ``order``. Into channel-major memory from another order, one image row h at a time:
-    the whole copy would write with a long stride, where one row of every image fits in the cache
-    (DeepConvNet's 1.25 million-value maps, pixel-major to channel-major: about 3 times faster)."""
-    if order != CHANNEL_MAJOR or memory_order(x) == CHANNEL_MAJOR:
-        target[...] = x
-        return
-    for h in range(x.shape[2]):
-        target[:, :, h] = x[:, :, h]
-
-
-def in_order(x, order):
-    """``x`` stored in memory ``order`` (its axes as they sit in memory): x itself if it is, else a
-    copy that is."""
-    if x.transpose(order).flags.c_contiguous:
-        return x
-    copy = _empty(x.shape, order, x.dtype)
-    _copy_images(copy, x, order)
-    return copy
-
-
-def _padded(x, pad, fill=0, order=PIXEL_MAJOR):
-    """x (N, C, H, W) with ``pad`` rows and columns of ``fill`` around every image, stored in
-    memory ``order``: x itself when it is stored so already and pad is 0, else a copy."""
-    if pad == 0:
-        return in_order(x, order)
-    N, C, H, W = x.shape
-    padded = (N, C, H + 2 * pad, W + 2 * pad)
-    x_pad = np.full([padded[axis] for axis in order], fill, x.dtype).transpose(np.argsort(order))
-    _copy_images(x_pad[:, :, pad:pad + H, pad:pad + W], x, order)
-    return x_pad
-
-
-def offsets(a, axis, window, stride, count, first=0):
-    """For k < window: the view of ``a`` at k + stride·y along ``axis``, y = first, ...,
-    first + count − 1 — offset k of ``count`` windows moved by ``stride`` (a strided view)."""
-    index = [slice(None)] * a.ndim
-    for k in range(window):
-        index[axis] = slice(k + stride * first, k + stride * (first + count - 1) + 1, stride)
-        yield a[tuple(index)]
-
-
-def _window_pixels(a, h_axis, FH, FW, stride, y0, y1, out_w):
-    """For every filter offset (i, j) in row-major order, the strided view
-    a[i + stride·y, j + stride·x] (y0 ≤ y < y1, x < out_w) of an image array in memory order whose
-    rows and columns are axes ``h_axis`` and ``h_axis + 1``: that offset's pixel of every window
-    of output rows y0..y1."""
-    for rows in offsets(a, h_axis, FH, stride, y1 - y0, first=y0):
-        yield from offsets(rows, h_axis + 1, FW, stride, out_w)
-
-
-def _im2col_into(col_t, x_pad, h_axis, FH, FW, stride, y0, y1, out_w):
-    """col_t[(c, i, j), window] = x_pad[c, ..., i + stride·y, j + stride·x, ...] for the windows of
-    output rows y0..y1, in x_pad's memory order (C first): im2col's col, transposed, into
-    ``col_t`` (C·FH·FW rows or more), one contiguous block per filter offset."""
-    views = _window_pixels(x_pad, h_axis, FH, FW, stride, y0, y1, out_w)
-    first = next(views)
-    blocks = col_t[:len(x_pad) * FH * FW].reshape(len(x_pad), FH, FW, *first.shape[1:])
-    blocks[:, 0, 0] = first
-    for (i, j), window in zip(list(np.ndindex(FH, FW))[1:], views):
-        blocks[:, i, j] = window
-
-
-def _col2im_add(x_pad, col_t, h_axis, FH, FW, stride, y0, y1, out_w):
-    """The adjoint of :func:`_im2col_into`: each entry of col_t added onto x_pad's pixel it was
-    taken from (overlapping windows sum), in place."""
-    views = list(_window_pixels(x_pad, h_axis, FH, FW, stride, y0, y1, out_w))
-    blocks = col_t.reshape(len(x_pad), FH, FW, *views[0].shape[1:])
-    for (i, j), window in zip(np.ndindex(FH, FW), views):
-        window += blocks[:, i, j]
-
-
-def _output_shape(x_shape, FH, FW, stride, pad, layer):
-    """(out_h, out_w) of images x_shape (N, C, H, W)."""
-    N, C, H, W = x_shape
-    return (conv_output_size(H, FH, stride, pad, layer, "height"),
-            conv_output_size(W, FW, stride, pad, layer, "width"))
-
-
-def _check_window(FH, FW, stride, pad, where):
-    """The window arguments of im2col and col2im, checked (the layers check theirs once)."""
+def check_window(FH, FW, stride, pad, where):
+    """The window arguments of im2col and col2im, checked."""
     for value, name in ((FH, "FH"), (FW, "FW"), (stride, "stride")):
-        check_positive_int(value, f"{where} {name}")
-    check_nonnegative_int(pad, f"{where} pad")
+        POSITIVE_INT.check(value, f"{where} {name}")
+    NONNEGATIVE_INT.check(pad, f"{where} pad")
 
 
-def im2col(x, FH, FW, stride=1, pad=0, ones=False):
+def im2col(x, FH, FW, stride=1, pad=0):
     """Images x (N, C, H, W) → col (N·out_h·out_w, C·FH·FW): one row per window position
-    (n, y, x), its pixels x_pad[n, c, stride·y + i, stride·x + j] in (c, i, j) order — the book's
-    layout. x_pad is x with ``pad`` zeros around each image. Works in x's dtype; the loop is over
-    the FH·FW filter offsets only. col is the transpose of a C-contiguous array (see the module
-    docstring; :class:`Convolution` makes its own in bands, in (y, x, n) order).
+    (n, y, x), holding its pixels x_pad[n, c, stride·y + i, stride·x + j] in (c, i, j) order.
 
-    ``ones``: col with a last column of 1s, [col, 1] (N·out_h·out_w, C·FH·FW + 1)."""
+    x_pad is x with ``pad`` zeros around each image. The loop runs over the FH·FW filter offsets
+    (i, j): for each, the pixel at that offset of every window at once, a strided slice."""
     x = check_images(x, "im2col")
-    _check_window(FH, FW, stride, pad, "im2col")
+    check_window(FH, FW, stride, pad, "im2col")
     N, C, H, W = x.shape
-    out_h, out_w = _output_shape(x.shape, FH, FW, stride, pad, "im2col")
-    x_pad = _padded(x, pad, order=BOOK_ORDER).transpose(BOOK_ORDER)  # (C, N, H + 2p, W + 2p)
-    rows = C * FH * FW
-    col_t = np.empty((rows + bool(ones), N * out_h * out_w), dtype=x.dtype)
-    _im2col_into(col_t, x_pad, 2, FH, FW, stride, 0, out_h, out_w)
-    if ones:
-        col_t[rows] = 1
-    return col_t.T
+    out_h, out_w = output_size(x.shape, FH, FW, stride, pad, "im2col")
+    img = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], "constant")
+    col = np.zeros((N, C, FH, FW, out_h, out_w), dtype=x.dtype)
+    for i in range(FH):
+        for j in range(FW):
+            col[:, :, i, j, :, :] = img[:, :, i:i + stride * out_h:stride,
+                                        j:j + stride * out_w:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
 
 
 def col2im(col, x_shape, FH, FW, stride=1, pad=0):
@@ -196,17 +90,20 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     off). So ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for all x, y, and col2im(∂L/∂col) is ∂L/∂x."""
     if len(x_shape) != 4:
         raise NnscratchError(f"col2im: x_shape must be the images' (N, C, H, W), got {x_shape!r}")
-    _check_window(FH, FW, stride, pad, "col2im")
+    check_window(FH, FW, stride, pad, "col2im")
     N, C, H, W = x_shape
-    out_h, out_w = _output_shape(x_shape, FH, FW, stride, pad, "col2im")
+    out_h, out_w = output_size(x_shape, FH, FW, stride, pad, "col2im")
     col = np.asarray(col)
     if col.shape != (N * out_h * out_w, C * FH * FW):
         raise NnscratchError(f"col2im: col has shape {col.shape} but images {tuple(x_shape)} with "
                              f"{FH}×{FW} windows, stride {stride} and padding {pad} give "
                              f"({N * out_h * out_w}, {C * FH * FW})")
-    x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=col.dtype)  # im2col's memory order
-    _col2im_add(x_pad, col.T, 2, FH, FW, stride, 0, out_h, out_w)
-    return x_pad[:, :, pad:pad + H, pad:pad + W].transpose(BOOK_ORDER)
+    col = col.reshape(N, out_h, out_w, C, FH, FW).transpose(0, 3, 4, 5, 1, 2)
+    img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
+    for i in range(FH):
+        for j in range(FW):
+            img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += col[:, :, i, j]
+    return img[:, :, pad:pad + H, pad:pad + W]
 
 
 class Convolution:
@@ -214,21 +111,17 @@ class Convolution:
     Σ_{c,i,j} W[f, c, i, j] · x_pad[n, c, stride·y + i, stride·x + j] + b[f].
 
     Shapes: x (N, C, H, W), W (FN, C, FH, FW), b (FN,), out (N, FN, out_h, out_w).
-    Through im2col, as in the book: out = col · W_colᵀ + b with W_col = W.reshape(FN, C·FH·FW),
-    computed as [col, 1] · [W_col, b]ᵀ (the bias is the weight of an input that is always 1: no
-    pass of its own over the output), one band of output rows at a time (module docstring).
-    Backward, with dout_col = dout as (out_h·out_w·N, FN):
-    ∂L/∂W_col = dout_colᵀ · col, ∂L/∂b = Σ_rows dout_col (both from one product with [col, 1]),
-    ∂L/∂x = col2im(dout_col · W_col), each a sum over the bands.
+    Forward through im2col: out = col · W_colᵀ + b, W_col = W.reshape(FN, C·FH·FW).
+    Backward, with dout_col = dout as rows (N·out_h·out_w, FN):
+    ∂L/∂W_col = dout_colᵀ · col, ∂L/∂b = Σ_rows dout_col, ∂L/∂x = col2im(dout_col · W_col).
     """
 
-    # forward's input shape, padded input and (when it was one band) [col, 1]ᵀ; ∂L/∂W, ∂L/∂b
-    x_shape = x_pad = col_t = dW = db = None
+    x_shape = col = dW = db = None  # forward's input shape and columns; ∂L/∂W, ∂L/∂b
 
     def __init__(self, params, weight_key, bias_key, stride=1, pad=0):
         self.params, self.weight_key, self.bias_key = params, weight_key, bias_key
-        self.stride = check_positive_int(stride, "Convolution stride", hint="1 is usual")
-        self.pad = check_nonnegative_int(pad, "Convolution pad", hint="0 for none")
+        self.stride = POSITIVE_INT.check(stride, "Convolution stride", hint="1 is usual")
+        self.pad = NONNEGATIVE_INT.check(pad, "Convolution pad", hint="0 for none")
 
     def output_shape(self, x_shape):
         """(N, FN, out_h, out_w) of images x_shape (N, C, H, W), or an error naming the layer."""
@@ -237,99 +130,103 @@ class Convolution:
         if x_shape[1] != C:
             raise NnscratchError(f"{layer} has filters of {C} channel(s) but the images "
                                  f"{tuple(x_shape)} have {x_shape[1]}: give (N, {C}, H, W) images")
-        return (x_shape[0], FN, *_output_shape(x_shape, FH, FW, self.stride, self.pad, layer))
+        return (x_shape[0], FN, *output_size(x_shape, FH, FW, self.stride, self.pad, layer))
 
     def forward(self, x):
-        W = self.params[self.weight_key]
+        W, b = self.params[self.weight_key], self.params[self.bias_key]
         x = check_images(x, f"Convolution {self.weight_key}")
         N, FN, out_h, out_w = self.output_shape(x.shape)
         self.x_shape = x.shape
-        # (C, H + 2·pad, W + 2·pad, N): each image row of the whole batch contiguous
-        self.x_pad = _padded(x, self.pad, order=CHANNEL_MAJOR).transpose(CHANNEL_MAJOR)
-        Wb = np.concatenate([W.reshape(FN, -1), self.params[self.bias_key][:, None]], 1)
-        out = np.empty((out_h * out_w * N, FN), np.result_type(x, Wb))  # rows (y, x, n)
-        self.col_t = None
-        for _, _, rows, col_t in self._bands(out_h, out_w):
-            # out = col · W_colᵀ + b = [col, 1] · [W_col, b]ᵀ, for the band's rows
-            np.matmul(col_t.T, Wb.T, out=out[rows])
-        # a single band is the whole [col, 1]ᵀ: kept, so that backward need not build it again
-        self.col_t = col_t if rows == slice(0, len(out)) else None
-        return out.reshape(out_h, out_w, N, FN).transpose(np.argsort(PIXEL_MAJOR))
+        self.col = im2col(x, W.shape[2], W.shape[3], self.stride, self.pad)
+        out = self.col @ W.reshape(FN, -1).T + b
+        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
 
     def backward(self, dout):
-        return self._backward(dout, True)
-
-    def backward_params(self, dout):
-        """∂L/∂W and ∂L/∂b only: for the first layer, whose ∂L/∂x (the data's) nobody needs."""
-        self._backward(dout, False)
-
-    def _bands(self, out_h, out_w):
-        """(y0, y1, rows, col_t) for each band of output rows y0 ≤ y < y1: ``rows``, the slice of
-        the product's rows (y, x, n) they are, and col_t = [col, 1]ᵀ of their windows
-        (C·FH·FW + 1, (y1 − y0)·out_w·N), built from the kept x_pad in one buffer, band after
-        band (or the one band forward kept)."""
-        if self.col_t is not None:
-            yield 0, out_h, slice(0, self.col_t.shape[1]), self.col_t
-            return
-        FH, FW = self.params[self.weight_key].shape[2:]
-        x_pad, per_row = self.x_pad, out_w * self.x_pad.shape[-1]
-        K = len(x_pad) * FH * FW
-        row_bytes = (K + 1) * per_row * x_pad.itemsize
-        band = (out_h if out_h * row_bytes <= COL_KEPT_BYTES
-                else max(1, min(out_h, BAND_BYTES // row_bytes)))
-        buffer = np.empty((K + 1) * band * per_row, x_pad.dtype)
-        for y0 in range(0, out_h, band):
-            y1 = min(out_h, y0 + band)
-            col_t = buffer[:(K + 1) * (y1 - y0) * per_row].reshape(K + 1, -1)
-            _im2col_into(col_t, x_pad, 1, FH, FW, self.stride, y0, y1, out_w)
-            col_t[K] = 1
-            yield y0, y1, slice(y0 * per_row, y1 * per_row), col_t
-
-    def _backward(self, dout, dx_needed):
         W = self.params[self.weight_key]
         FN, C, FH, FW = W.shape
-        out_h, out_w = dout.shape[2:]
-        # dout as dout_col (out_h·out_w·N, FN), rows (y, x, n): a view of the layout forward
-        # returns — the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN), in another row order
-        dout_col = in_order(dout, PIXEL_MAJOR).transpose(PIXEL_MAJOR).reshape(-1, FN)
-        W_col = W.reshape(FN, -1)
-        grads = np.zeros((C * FH * FW + 1, FN), np.result_type(self.x_pad, dout_col))
-        dx_pad = np.zeros_like(self.x_pad, dtype=np.result_type(W, dout_col)) if dx_needed else None
-        for y0, y1, rows, col_t in self._bands(out_h, out_w):
-            # [∂L/∂W_col, ∂L/∂b]ᵀ = [col, 1]ᵀ · dout_col (C·FH·FW + 1, FN), band by band: the
-            # faster orientation for BLAS; its last row is Σ_rows dout_col
-            grads += col_t @ dout_col[rows]
-            if dx_pad is not None:
-                # ∂L/∂col = dout_col · W_col, as its transpose W_colᵀ · dout_colᵀ (col_t's
-                # layout), added back onto the pixels it came from (col2im)
-                _col2im_add(dx_pad, W_col.T @ dout_col[rows].T, 1, FH, FW, self.stride, y0, y1,
-                            out_w)
-        self.dW = grads[:-1].T.reshape(W.shape)
-        self.db = grads[-1]
-        if dx_pad is not None:
-            (H, Wd), p = self.x_shape[2:], self.pad
-            dx = dx_pad[:, p:p + H, p:p + Wd].transpose(np.argsort(CHANNEL_MAJOR))
-            return in_order(dx, PIXEL_MAJOR)
+        dout_col = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        self.db = np.sum(dout_col, axis=0)
+        self.dW = (dout_col.T @ self.col).reshape(W.shape)
+        dcol = dout_col @ W.reshape(FN, -1)
+        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)
 
     def param_grads(self):
         return {self.weight_key: self.dW, self.bias_key: self.db}
 
 
-class Flatten:
-    """Images (N, C, H, W) → rows (N, C·H·W), in the book's order (c, h, w), for an Affine layer
-    after the convolutions. Backward reshapes dout (N, C·H·W) back to (N, C, H, W), laid out in
-    memory as x was (pixel-major, the layers' layout, or as given)."""
+class Pooling:
+    """Pooling over pool_h × pool_w windows moved by ``stride`` (None: pool_h, non-overlapping
+    windows for a square pool), per channel: "max" takes each window's largest value, "average"
+    its mean.
 
-    x_shape = x_order = None
+    Shapes: x (N, C, H, W) → out (N, C, out_h, out_w), out_h = (H + 2·pad − pool_h) // stride + 1.
+    Padding: max pooling pads with −∞ (the padding never wins), average pooling with 0 (counted in
+    the pool_h·pool_w of the mean); pad must be smaller than the window.
+    Forward through im2col, one row per window and channel: out = max (or mean) of the row.
+    Backward: max sends dout to the window's maximum (the first one, in row-major order, on ties);
+    average spreads dout / (pool_h·pool_w) over the window; col2im adds overlapping windows up.
+    """
+
+    x_shape = arg_max = None  # forward's input shape; max: each row's winning position
+
+    def __init__(self, pool_h, pool_w, stride=None, pad=0, mode="max"):
+        self.pool_h = POSITIVE_INT.check(pool_h, "Pooling pool_h", hint="2 is usual")
+        self.pool_w = POSITIVE_INT.check(pool_w, "Pooling pool_w", hint="2 is usual")
+        self.stride = (self.pool_h if stride is None
+                       else POSITIVE_INT.check(stride, "Pooling stride", hint="2 is usual"))
+        self.pad = NONNEGATIVE_INT.check(pad, "Pooling pad", hint="0 for none")
+        if self.pad >= min(self.pool_h, self.pool_w):
+            raise NnscratchError(f"Pooling pad {self.pad} must be smaller than the window "
+                                 f"{self.pool_h}×{self.pool_w}, or windows would hold only padding")
+        self.mode = check_choice(mode, POOL_MODES, "pooling mode")
+
+    def output_shape(self, x_shape):
+        """(N, C, out_h, out_w) of images x_shape (N, C, H, W), or an error naming the layer."""
+        return (*x_shape[:2], *output_size(x_shape, self.pool_h, self.pool_w, self.stride,
+                                           self.pad, "Pooling"))
+
+    def _padded(self, x):
+        """x with ``pad`` rows and columns of −∞ (max) or 0 (average) around every image."""
+        p = self.pad
+        fill = -np.inf if self.mode == "max" else 0
+        return np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], "constant", constant_values=fill)
 
     def forward(self, x):
-        self.x_shape, self.x_order = x.shape, memory_order(x)
+        x = check_images(x, "Pooling")
+        N, C, out_h, out_w = self.output_shape(x.shape)
+        self.x_shape = x.shape
+        col = im2col(self._padded(x), self.pool_h, self.pool_w, self.stride)
+        col = col.reshape(-1, self.pool_h * self.pool_w)  # one row per (n, y, x, c)
+        if self.mode == "max":
+            self.arg_max = np.argmax(col, axis=1)
+            out = np.max(col, axis=1)
+        else:
+            out = np.mean(col, axis=1)
+        return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        N, C, H, W = self.x_shape
+        p, size = self.pad, self.pool_h * self.pool_w
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1)  # rows (n, y, x, c)
+        if self.mode == "max":
+            dcol = np.zeros((dout.size, size), dtype=dout.dtype)
+            dcol[np.arange(dout.size), self.arg_max] = dout
+        else:
+            dcol = np.repeat(dout[:, np.newaxis] / size, size, axis=1)
+        dcol = dcol.reshape(-1, C * size)
+        dx = col2im(dcol, (N, C, H + 2 * p, W + 2 * p), self.pool_h, self.pool_w, self.stride)
+        return dx[:, :, p:p + H, p:p + W]
+
+
+class Flatten:
+    """Images (N, C, H, W) → rows (N, C·H·W), in the book's order (c, h, w), for an Affine layer
+    after the convolutions. Backward reshapes dout (N, C·H·W) back to (N, C, H, W)."""
+
+    x_shape = None
+
+    def forward(self, x):
+        self.x_shape = x.shape
         return x.reshape(len(x), -1)
 
     def backward(self, dout):
-        dx = dout.reshape(self.x_shape)
-        return dx if self.x_order is None else in_order(dx, self.x_order)
-
-
-# Pooling, the third layer of chapter 7, lives in its own module (it imports the helpers above)
-from .pooling import Pooling  # noqa: E402, F401  (re-exported: nnscratch.conv.Pooling)
+        return dout.reshape(self.x_shape)

@@ -1,6 +1,6 @@
 """Convolutional networks of chapters 7 and 8: the book's SimpleConvNet and DeepConvNet.
 
-They are LayerNets like the fully connected ones (``nets``): a ``params`` dict (W1, b1, ...),
+Textbook code. They are LayerNets like the fully connected ones (``nets``): a ``params`` dict (W1, b1, ...),
 layers that read it, SoftmaxWithLoss on top; the same loss, accuracy, gradients, train/eval modes,
 float32/float64 and saving. What differs is the input: images x (N, C, H, W) of the shape
 ``input_dim`` (C, H, W), the data loaders' ``flatten=False``.
@@ -82,26 +82,21 @@ class ConvNet(LayerNet):
 
     def _conv_block(self, i, shape, filter_num, filter_size, pad, stride, std, rng, pool=False):
         """Convolution W{i}, b{i} (weights N(0, std²), std a number or "he"), then ReLU — with
-        ``pool``, the book's 2×2 max pooling (stride 2) between the two — on images of ``shape``
-        (C, H, W); returns the shape of the block's output.
-
-        conv → ReLU → pool is computed as conv → pool → ReLU: max pooling and ReLU commute (both
-        are monotone: max_k max(a_k, 0) = max(max_k a_k, 0), exactly, and the gradients agree too),
-        so the network is the book's to the bit, with ReLU on a quarter of the values."""
+        ``pool``, then the book's 2×2 max pooling (stride 2) — on images of ``shape`` (C, H, W);
+        returns the shape of the block's output."""
         C = shape[0]
         if std == "he":  # √(2 / fan_in), fan_in = C·FH·FW: the book's pre_node_nums
             std = init_std("he", C * filter_size * filter_size)
         self.params[f"W{i}"] = _normal(rng, std, (filter_num, C, filter_size, filter_size),
                                        self.dtype)
         self.params[f"b{i}"] = np.zeros(filter_num, self.dtype)
-        block = [Convolution(self.params, f"W{i}", f"b{i}", stride, pad)]
+        convolution = Convolution(self.params, f"W{i}", f"b{i}", stride, pad)
+        self.layers += [convolution, Relu()]
+        shape = convolution.output_shape((1, *shape))
         if pool:
-            block.append(Pooling(POOL, POOL, POOL))
-        block.append(Relu())
-        self.layers += block
-        shape = (1, *shape)
-        for layer in block[:-1]:
-            shape = layer.output_shape(shape)
+            pooling = Pooling(POOL, POOL, POOL)
+            self.layers.append(pooling)
+            shape = pooling.output_shape(shape)
         return shape[1:]
 
     def _affine(self, i, fan_in, fan_out, std, rng):
@@ -113,8 +108,7 @@ class ConvNet(LayerNet):
 
 class SimpleConvNet(ConvNet):
     """The book's chapter-7 network:
-    x → Convolution(W1, b1) → ReLU → max-pool 2×2 → Affine(W2, b2) → ReLU → Affine(W3, b3) → softmax
-    (its layers pool before the ReLU: the same network to the bit, see ``_conv_block``).
+    x → Convolution(W1, b1) → ReLU → max-pool 2×2 → Affine(W2, b2) → ReLU → Affine(W3, b3) → softmax.
 
     Shapes, for input_dim (C, H, W) and conv_param filter_num FN, filter_size FS, pad P, stride S:
     W1 (FN, C, FS, FS), b1 (FN,); the convolution gives FN maps of out_h × out_w
@@ -175,8 +169,7 @@ class SimpleConvNet(ConvNet):
 class DeepConvNet(ConvNet):
     """The book's chapter-8 network, He-initialised:
     x → [Conv 3×3 → ReLU → Conv 3×3 → ReLU → max-pool 2×2] × 3 → Affine(W7) → ReLU → Dropout
-      → Affine(W8) → Dropout → softmax
-    (each pool comes before the ReLU it follows in the book: the same, see ``_conv_block``).
+      → Affine(W8) → Dropout → softmax.
 
     The six convolutions have ``filter_nums`` filters (the book's 16, 16, 32, 32, 64, 64), stride 1
     and padding 1 — the fourth padding 2, as in the book, so that 28×28 images shrink

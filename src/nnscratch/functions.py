@@ -1,8 +1,9 @@
-"""Pure math of chapters 3-4: activations, softmax, the loss functions and weight decay.
+"""The math of chapters 3-4: activations, softmax, the loss functions and weight decay.
 
-Shapes: a batch is ``(N, C)``; a single sample ``(C,)`` is accepted wherever the textbook accepts it.
-Labels ``t`` are index labels ``(N,)`` or ``(N, 1)`` (ints in ``0..C-1``) or one-hot ``(N, C)``;
-for a single sample an int or a one-hot ``(C,)``. No function here mutates its arguments.
+Textbook code: every body is its formula in plain NumPy. Shapes: a batch is ``(N, C)``; a single
+sample ``(C,)`` is accepted wherever the textbook accepts it. Labels ``t`` are index labels
+``(N,)`` or ``(N, 1)`` (ints in ``0..C-1``) or one-hot ``(N, C)``; for a single sample an int or a
+one-hot ``(C,)``. No function here changes its arguments.
 """
 
 import numpy as np
@@ -13,7 +14,7 @@ from .errors import NnscratchError
 CROSS_ENTROPY_EPS = 1e-7
 
 
-def _as_float(x):
+def as_float(x):
     """``x`` as an array; ints and bools become float64 (float32/float64 pass through unchanged)."""
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
@@ -22,17 +23,11 @@ def _as_float(x):
 def sigmoid(x):
     """Logistic sigmoid σ(x) = 1 / (1 + exp(-x)), elementwise, any shape.
 
-    Computed as σ(x) = ½ (1 + tanh(x / 2)), the same function, because ``exp(-x)`` overflows
-    (with a RuntimeWarning) for x < -709 while tanh saturates cleanly: σ(±1000) is 1 and 0, silently.
-    The result has x's float dtype (float32 stays float32).
+    Written as σ(x) = ½ (1 + tanh(x / 2)), the same function: ``exp(-x)`` overflows (with a
+    RuntimeWarning) for x < -709, while tanh saturates cleanly. Keeps x's float dtype.
     """
-    x = _as_float(x)
-    # σ(x) = 0.5 · (1 + tanh(0.5 · x)), step by step on one new array
-    out = np.multiply(x, 0.5, out=np.empty_like(x))
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
-    return out if out.ndim else out[()]
+    x = as_float(x)
+    return 0.5 * (1 + np.tanh(0.5 * x))
 
 
 def relu(x):
@@ -45,43 +40,26 @@ def tanh(x):
     return np.tanh(x)
 
 
-def _row_max(x):
-    """max_j x_j along the last axis, keepdims: (N, C) → (N, 1), (C,) → (1,).
-
-    Short rows (N, C ≤ 64) are reduced over axis 0 of their contiguous transpose (C, N): NumPy
-    reduces a short row element by element, but rows of a (C, N) array against each other
-    vectorised; a maximum is exact either way. ``np.maximum.reduce`` is what ``.max()`` calls,
-    without its Python wrapper.
-    """
-    if x.ndim != 2 or x.shape[1] > 64:
-        return np.maximum.reduce(x, axis=-1, keepdims=True)
-    return np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)[:, np.newaxis]
-
-
 def log_softmax(x):
     """log softmax(x) along the last axis: x_k - max(x) - log Σ_j exp(x_j - max(x)).
 
-    ``x`` is ``(C,)`` or ``(N, C)``; each row is normalised on its own (one max and one sum per
-    row). Subtracting the row maximum changes nothing mathematically and keeps exp from
-    overflowing.
+    ``x`` is ``(C,)`` or ``(N, C)``; each row is normalised on its own. Subtracting the row
+    maximum changes nothing mathematically and keeps exp from overflowing.
     """
-    x = _as_float(x)
-    # (x_k - max x) - log Σ_j exp(x_j - max x), the log and the subtraction in place
-    shifted = x - _row_max(x)
-    log_sum = np.add.reduce(np.exp(shifted), axis=-1, keepdims=True)
-    np.log(log_sum, out=log_sum)
-    shifted -= log_sum
-    return shifted
+    x = as_float(x)
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
 def softmax(x):
     """softmax(x)_k = exp(x_k) / Σ_j exp(x_j) along the last axis, row by row; rows sum to 1.
 
-    ``x`` is ``(C,)`` or ``(N, C)``; returns the same shape. Computed as exp(log_softmax(x)),
-    which is numerically stable for any input.
+    ``x`` is ``(C,)`` or ``(N, C)``; returns the same shape. The row maximum is subtracted first
+    (the same fraction, and exp never overflows).
     """
-    y = log_softmax(x)
-    return np.exp(y, out=y)
+    x = as_float(x)
+    exp = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return exp / np.sum(exp, axis=-1, keepdims=True)
 
 
 def to_index_labels(t):
@@ -97,43 +75,29 @@ def to_index_labels(t):
     return t.astype(np.intp, copy=False)
 
 
-def label_positions(t, n_classes):
-    """Flat positions n·C + t_n of the true classes in a C-contiguous (N, C) array, for index
-    labels t (N,) or (N, 1): ``a.ravel().take(label_positions(t, C))`` is ``a[range(N), t]``.
-
-    One flat index instead of a pair of index arrays: the same elements, at a fraction of
-    fancy indexing's per-call cost."""
-    t = to_index_labels(t)
-    # one max over the labels seen as unsigned: a negative label becomes huge, so this also
-    # catches t < 0 (a flat index would otherwise silently pick a neighbouring row's entry)
-    if t.size and np.maximum.reduce(t.view(np.uintp)) >= n_classes:
+def check_label_range(t, n_classes):
+    """Index labels ``t`` (N,), refused unless each is a class 0..n_classes-1 (a label -1 would
+    silently pick the last class)."""
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
         raise NnscratchError(f"labels must be class indices 0..{n_classes - 1}, got values from "
                              f"{t.min()} to {t.max()}")
-    return np.arange(0, len(t) * n_classes, n_classes) + t
+    return t
 
 
 def negative_log_likelihood(log_y, t):
-    """E = -(1/N) Σ_n Σ_k t_nk log y_nk: mean over the batch of -log y[true class]; ``log_y`` is ``(N, C)`` or ``(C,)``.
+    """E = -(1/N) Σ_n Σ_k t_nk log y_nk: the mean over the batch of -log y[true class].
 
-    One-hot (or soft) targets use -Σ_k t_k log y_k; index labels pick log y[t] directly; both give
-    the same number for exact one-hot labels.
+    ``log_y`` is ``(N, C)`` or ``(C,)``. One-hot (or soft) targets use -Σ_k t_k log y_k; index
+    labels pick log y[n, t_n] directly; both give the same number for one-hot labels.
     """
     if log_y.ndim == 1:
-        log_y = log_y[np.newaxis, :]
-        t = np.asarray(t)[np.newaxis, ...]
+        log_y, t = log_y[np.newaxis, :], np.asarray(t)[np.newaxis, ...]
     t = np.asarray(t)
     n = log_y.shape[0]
     if t.shape == log_y.shape:
         return -np.sum(t * log_y) / n
-    return negative_log_likelihood_at(log_y, label_positions(t, log_y.shape[1]))
-
-
-def negative_log_likelihood_at(log_y, positions):
-    """E = -(1/N) Σ_n log y[n, t_n] for log_y (N, C) and the labels' ``label_positions``: the
-    index-label case of :func:`negative_log_likelihood`, for a caller that has the positions
-    already (SoftmaxWithLoss keeps them for its backward pass)."""
-    # add.reduce is what np.sum calls, without its Python wrapper: the same sum, to the bit
-    return -np.add.reduce(log_y.ravel().take(positions)) / log_y.shape[0]
+    t = check_label_range(to_index_labels(t), log_y.shape[1])
+    return -np.sum(log_y[np.arange(n), t]) / n
 
 
 def cross_entropy_error(y, t):
@@ -144,7 +108,7 @@ def cross_entropy_error(y, t):
     true class: E = -(1/N) Σ_n log(y[n, t_n] + ε). ε keeps log(0) = -inf away when a predicted
     probability is exactly 0.
     """
-    return negative_log_likelihood(np.log(_as_float(y) + CROSS_ENTROPY_EPS), t)
+    return negative_log_likelihood(np.log(as_float(y) + CROSS_ENTROPY_EPS), t)
 
 
 def softmax_cross_entropy(x, t):
@@ -166,7 +130,7 @@ def mean_squared_error(y, t):
     factor ½ (so that the derivative is simply y - t) and no mean over the batch: it is this value
     times N/2.
     """
-    y = _as_float(y)
+    y = as_float(y)
     t = np.asarray(t)
     if t.shape != y.shape:
         t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype)

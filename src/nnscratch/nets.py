@@ -1,6 +1,6 @@
 """Networks built from layers: the notebook's TwoLayerNet and the deeper MultiLayerNet.
 
-A network is a ``params`` dict (the textbook's W1, b1, W2, b2, ...), a list of layers that read it,
+Textbook code. A network is a ``params`` dict (the textbook's W1, b1, W2, b2, ...), a list of layers that read it,
 and a loss layer on top (SoftmaxWithLoss). ``gradient`` is backpropagation; ``numerical_gradient``
 the notebook's central differences over every parameter — the slow yardstick backprop is checked
 against. State that is not a parameter (BatchNorm's running mean and variance) lives in ``buffers``.
@@ -171,16 +171,15 @@ class LayerNet:
         return self.loss_gradient(x, t)[1]
 
     def loss_gradient(self, x, t):
-        """``(L, grads)``: the loss of the forward pass and backprop's ∂L/∂θ for every parameter."""
+        """``(L, grads)``: the loss of the forward pass and backprop's ∂L/∂θ for every parameter:
+        ∂L/∂out flows back through the layers in reverse order, each turning it into ∂L/∂x (and
+        keeping its parameters' gradients), as in the book."""
         loss = self.loss(x, t)
         dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
         grads = {}
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
-            if i == 0 and hasattr(layer, "backward_params"):
-                layer.backward_params(dout)  # the gradient w.r.t. the data is not needed
-            else:
-                dout = layer.backward(dout)
+        for layer in self.layers:
             if hasattr(layer, "param_grads"):
                 grads.update(layer.param_grads())
         if self.weight_decay_lambda:  # ∂(½ λ ‖W‖²)/∂W = λ W
@@ -229,7 +228,7 @@ def init_std(weight_init, fan_in):
     """Standard deviation of the initial weights of a layer with ``fan_in`` inputs:
     "he" √(2 / fan_in) (for ReLU), "xavier" √(1 / fan_in) (for sigmoid and tanh), or a number."""
     if isinstance(weight_init, str):
-        gain = {"he": 2.0, "xavier": 1.0}[check_choice(weight_init, WEIGHT_INITS, "weight init")]
+        gain = {"he": 2.0, "xavier": 1.0}[check_choice(weight_init, WEIGHT_INITS, "weight_init")]
         return np.sqrt(gain / fan_in)
     return check_number(weight_init, "weight init", 0, low_open=True,
                         hint="'he', 'xavier' or a standard deviation such as 0.01")

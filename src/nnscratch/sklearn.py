@@ -4,6 +4,11 @@ It follows scikit-learn's conventions: hyperparameters are constructor arguments
 inputs are validated once at the boundary (``validate_data``), and what fitting learns ends in
 ``_`` (``classes_``, ``loss_curve_``, ``n_iter_``, ``n_features_in_``). So it works inside
 ``Pipeline`` and ``GridSearchCV``.
+
+Its hyperparameters are the options of the run table (``run.options``) that a classifier of
+given data takes — every network and training option; ``hidden`` is called ``hidden_sizes`` and
+``seed`` ``random_state``, as scikit-learn names them — so a new option of the table is a new
+hyperparameter here, checked with the same message. The network is always a MultiLayerNet.
 """
 
 import inspect
@@ -13,43 +18,34 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .nets import MultiLayerNet
-from .optim import make_optimizer
-from .train import Trainer
+from .datasets import Dataset
+from .run.build import network, optimizer, seeds, trainer
+from .run.options import OPTIONS, resolve
 
-#: MultiLayerNet's own defaults, which NNClassifier's network hyperparameters take
-_NET = inspect.signature(MultiLayerNet).parameters
+#: table option → hyperparameter name, where scikit-learn's convention differs
+RENAMED = {"hidden": "hidden_sizes", "seed": "random_state"}
+#: the classifier's own defaults, where they depart from the table's: a single hidden layer of
+#: 100 (as scikit-learn's MLPClassifier), the book's plain network at a constant Adam rate
+PRESET = {"hidden": (100,), "batchnorm": False, "optimizer": "adam", "lr_schedule": "none",
+          "batch_size": 32, "epochs": 30, "seed": None}
+#: the options of the table it takes: all but the data's (it is given X and y) and the model
+OPTION_NAMES = tuple(name for name, o in OPTIONS.items() if o.group != "data" and name != "model")
+HYPERPARAMETERS = {RENAMED.get(name, name): name for name in OPTION_NAMES}
 
 
 class NNClassifier(ClassifierMixin, BaseEstimator):
-    """A feed-forward network classifier trained by mini-batch gradient descent.
+    """A feed-forward network classifier (a MultiLayerNet) trained by mini-batch gradient
+    descent.
 
     Parameters
     ----------
-    hidden_sizes : tuple of int
-        Width of each hidden layer, e.g. ``(100,)`` or ``(256, 128)``.
-    activation : {"relu", "sigmoid", "tanh"}
-    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
-        The update rule (see ``nnscratch.optim``).
-    lr : float or None
-        Learning rate; None: the chosen optimizer's own default (its class's signature, read by
-        ``optim.default_lr``), e.g. Adam's.
-    batch_size : int
-        Mini-batch size (clipped to the number of samples).
-    epochs : int
-        Passes over the data in ``fit``; ``partial_fit`` makes one pass per call.
-    weight_init : "he", "xavier" or a float standard deviation
-    weight_decay : float
-        L2 penalty λ (the loss gets ½ λ Σ‖W‖²).
-    dropout : float
-        Dropout probability after each hidden activation (0: none).
-    batchnorm : bool
-        Batch normalisation before each hidden activation.
-    random_state : int or None
-        Seeds weight initialisation and batch order: same seed, same model.
-
-    ``activation``, ``weight_init``, ``weight_decay``, ``dropout`` and ``batchnorm`` default to
-    MultiLayerNet's own defaults (its signature).
+    Every option of the run table (``nnscratch train --help`` lists them) but the data's and the
+    model, under the same name, except ``hidden_sizes`` (the table's ``hidden``: the width of
+    each hidden layer, e.g. ``(100,)``) and ``random_state`` (``seed``: an int for the same
+    model every time, None for a new seed each fit). Left at None, an option takes the table's
+    default for an mlp (the optimizer's own learning rate, MultiLayerNet's activation and
+    initialisation...); the defaults given here are the classifier's own: one hidden layer of
+    100, no batch norm, Adam at a constant rate, batches of 32, 30 epochs.
 
     Attributes
     ----------
@@ -58,54 +54,52 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     loss_curve_ : list of float
         Mean training loss of each epoch.
     n_iter_ : int
-        Epochs run so far.
+        Epochs run so far (``fit`` runs ``epochs``; ``partial_fit`` one per call).
     n_features_in_ : int
     """
 
-    def __init__(self, hidden_sizes=(100,), activation=_NET["activation"].default,
-                 optimizer="adam", lr=None, batch_size=32, epochs=30,
-                 weight_init=_NET["weight_init"].default,
-                 weight_decay=_NET["weight_decay_lambda"].default,
-                 dropout=_NET["dropout"].default, batchnorm=_NET["use_batchnorm"].default,
-                 random_state=None):
-        self.hidden_sizes = hidden_sizes
-        self.activation = activation
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.weight_init = weight_init
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.batchnorm = batchnorm
-        self.random_state = random_state
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(HYPERPARAMETERS))
+        if unknown:
+            raise TypeError(f"NNClassifier got unknown parameters {', '.join(unknown)}: it takes "
+                            f"{', '.join(HYPERPARAMETERS)}")
+        for name, option in HYPERPARAMETERS.items():
+            setattr(self, name, params.get(name, PRESET.get(option)))
 
     # -- building -------------------------------------------------------------------------------
+    def _spec(self, epochs=None, n_samples=None):
+        """The hyperparameters resolved by the table (a bad one: its one-line message); with
+        ``n_samples``, the batch size at most that."""
+        given = {option: getattr(self, name) for name, option in HYPERPARAMETERS.items()}
+        if given["seed"] is None:  # a new model each fit, as scikit-learn's random_state=None
+            given["seed"] = int(np.random.SeedSequence().entropy)
+        if epochs is not None:
+            given["epochs"] = epochs
+        spec = resolve({"model": "mlp", **given})
+        if n_samples is not None and spec["batch_size"] > n_samples:
+            return resolve({"model": "mlp", **given, "batch_size": n_samples})
+        return spec
+
     def _start(self, n_features, classes):
-        """Fresh network, optimizer and random generator for a new fit."""
+        """Fresh network, optimizer and batch-order generator for a new fit."""
+        spec = self._spec()
         self.classes_ = classes
         self.loss_curve_ = []
         self.n_iter_ = 0
-        init_seed, order_seed = np.random.SeedSequence(self.random_state).spawn(2)
+        init_seed, order_seed = seeds(spec["seed"])
         self._rng = np.random.default_rng(order_seed)
-        self._net = self._make_net(n_features, len(classes), init_seed)
-        self._optimizer = make_optimizer(self.optimizer, self.lr)  # None: the class's default
-
-    def _make_net(self, n_features, n_classes, seed):
-        return MultiLayerNet(n_features, tuple(self.hidden_sizes), n_classes,
-                             activation=self.activation, weight_init=self.weight_init,
-                             weight_decay_lambda=self.weight_decay, dropout=self.dropout,
-                             use_batchnorm=self.batchnorm, seed=seed)
+        self._net = network(spec, (n_features,), len(classes), init_seed)
+        self._optimizer = optimizer(spec)
 
     # -- fitting --------------------------------------------------------------------------------
     def _epochs(self, X, y_index, epochs):
-        trainer = Trainer(self._net, X, y_index, epochs=epochs,
-                          batch_size=min(self.batch_size, len(X)), optimizer=self._optimizer,
-                          seed=self._rng)
-        history = trainer.train()
-        losses = np.reshape(history["train_loss"], (epochs, trainer.iter_per_epoch))
+        spec = self._spec(epochs, len(X))
+        data = Dataset("fit", X, y_index, None, None, len(self.classes_))
+        run = trainer(spec, self._net, self._optimizer, data, self._rng)
+        history = run.train()
+        losses = np.reshape(history["train_loss"], (run.epoch, run.iter_per_epoch))
         self.loss_curve_.extend(float(v) for v in losses.mean(axis=1))
-        self.n_iter_ += epochs
+        self.n_iter_ += run.epoch
 
     def _labels(self, y):
         check_classification_targets(y)
@@ -116,7 +110,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         classes, y_index = np.unique(self._labels(y), return_inverse=True)
         self._start(X.shape[1], classes)
-        self._epochs(X, y_index, self.epochs)
+        self._epochs(X, y_index, self._spec()["epochs"])
         return self
 
     def partial_fit(self, X, y, classes=None):
@@ -147,3 +141,10 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class of each sample, as labels from ``classes_``."""
         proba = self.predict_proba(X)  # first: it raises NotFittedError before fit
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+# scikit-learn reads an estimator's hyperparameters from its constructor's signature
+NNClassifier.__init__.__signature__ = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=PRESET.get(option))
+       for name, option in HYPERPARAMETERS.items()])

@@ -11,6 +11,7 @@ one-hot (N, C) are accepted too.
 import inspect
 import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -123,18 +124,78 @@ def _hint(hint):
     return f": {hint}" if hint else ""
 
 
+def _bound(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The values a number may take: from ``low`` to ``high`` (None: unbounded), each end closed
+    unless ``low_open`` / ``high_open``; ``integer``: whole numbers only (ints, not bools).
+
+    :meth:`check` is the one way a bad number is reported, wherever it came from (a class's
+    argument, the command line, the playground, a search space): "NAME must be DESCRIPTION, got
+    VALUE: HINT"."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+
+    def contains(self, value):
+        """Whether ``value`` (a real number, not a bool) lies in the interval."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return False
+        if self.integer and not _is_int(value):
+            return False
+        if not math.isfinite(value):
+            return False
+        if self.low is not None and not (value > self.low if self.low_open else value >= self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+    def describe(self):
+        """What the interval allows, in words: "a number in [0, 1)", "a positive integer"."""
+        if self.integer:
+            if self.high is None and self.low in (0, 1) and not self.low_open:
+                return "a positive integer" if self.low == 1 else "an integer ≥ 0"
+            if self.high is not None and self.low is not None:
+                return f"an integer from {_bound(self.low)} to {_bound(self.high)}"
+        # an unbounded end is open: (-∞, 1], [0, ∞)
+        return (f"a number in {'(' if self.low_open or self.low is None else '['}"
+                f"{'-∞' if self.low is None else _bound(self.low)}, "
+                f"{'∞' if self.high is None else _bound(self.high)}"
+                f"{')' if self.high_open or self.high is None else ']'}")
+
+    def check(self, value, name, *, hint=None):
+        """``value`` as an int (``integer``) or a float, else an :class:`NnscratchError` naming
+        ``name``, the value and the interval; ``hint``: what to give instead."""
+        if not self.contains(value):
+            raise NnscratchError(f"{name} must be {self.describe()}, got {value!r}{_hint(hint)}")
+        return int(value) if self.integer else float(value)
+
+
+#: the intervals that several classes, options and front ends share
+POSITIVE_INT = Interval(1, integer=True)
+NONNEGATIVE_INT = Interval(0, integer=True)
+#: > 0: a learning rate, an ε in a denominator √h + ε (0 wherever every gradient so far was 0)
+POSITIVE = Interval(0, low_open=True)
+NONNEGATIVE = Interval(0)
+#: a decay rate (momentum, ρ, β) in [0, 1): at 1 the average would never forget its start
+DECAY_RATE = Interval(0, 1, high_open=True)
+#: a fraction of units dropped or of samples held out, in [0, 1)
+PROBABILITY = Interval(0, 1, high_open=True)
+
+
 def check_positive_int(value, name, *, hint=None):
     """``value`` as an int ≥ 1 (not a bool); ``hint``: what to give instead, for the error."""
-    if not (_is_int(value) and value > 0):
-        raise NnscratchError(f"{name} must be a positive integer, got {value!r}{_hint(hint)}")
-    return int(value)
+    return POSITIVE_INT.check(value, name, hint=hint)
 
 
 def check_nonnegative_int(value, name, *, hint=None):
     """``value`` as an int ≥ 0 (not a bool), e.g. a padding; ``hint``: what to give instead."""
-    if not (_is_int(value) and value >= 0):
-        raise NnscratchError(f"{name} must be an integer ≥ 0, got {value!r}{_hint(hint)}")
-    return int(value)
+    return NONNEGATIVE_INT.check(value, name, hint=hint)
 
 
 def default_of(cls, name):
@@ -147,23 +208,14 @@ def check_number(value, name, low=None, high=None, *, low_open=False, high_open=
     """``value`` as a float: a real number (not a bool), finite, in the interval from ``low`` to
     ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``; ``hint``:
     what to give instead, for the error."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        # an unbounded end is open: (-∞, 1], [0, ∞)
-        interval = (f"{'(' if low_open or low is None else '['}{'-∞' if low is None else low}, "
-                    f"{'∞' if high is None else high}{')' if high_open or high is None else ']'}")
-        raise NnscratchError(f"{name} must be a number in {interval}, got {value!r}{_hint(hint)}")
-    return float(value)
+    return Interval(low, high, low_open, high_open).check(value, name, hint=hint)
 
 
 def check_choice(value, choices, name):
     """``value`` if it is one of ``choices`` (e.g. ``GRADIENT_METHODS``), else an error naming them."""
     if not isinstance(value, str) or value not in choices:
-        raise NnscratchError(f"unknown {name} {value!r}: use one of {', '.join(choices)}")
+        raise NnscratchError(f"{name} must be one of {', '.join(map(str, choices))}, got "
+                             f"{value!r}")
     return value
 
 
@@ -185,18 +237,9 @@ def check_batch_size(batch_size, n_samples):
     if not (_is_int(batch_size) and 0 < batch_size <= n_samples):
         hint = (f"use at most {n_samples}" if _is_int(batch_size) and batch_size > n_samples
                 else "use e.g. 32 or 100")
-        raise NnscratchError(f"batch size must be an integer from 1 to {n_samples} (the number "
+        raise NnscratchError(f"batch_size must be an integer from 1 to {n_samples} (the number "
                              f"of training samples), got {batch_size!r}: {hint}")
     return int(batch_size)
-
-
-def check_learning_rate(lr, name="learning rate", suggestion=None):
-    """A finite learning rate > 0; ``suggestion``: a rate to name in the error (a default)."""
-    if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
-            and lr > 0):
-        hint = f": try {suggestion}" if suggestion is not None else ""
-        raise NnscratchError(f"{name} must be a finite number > 0, got {lr!r}{hint}")
-    return float(lr)
 
 
 def parse_hidden(text, name="--hidden"):

@@ -9,7 +9,7 @@ import sys
 
 from .. import __version__
 from ..errors import NnscratchError
-from ..train import TrainingInterrupted
+from ..run.interrupt import TrainingInterrupted
 from . import (animate, compare, data, evaluate, experiment, playground, plot, predict, search,
                train)
 

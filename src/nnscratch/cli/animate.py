@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ..datasets import DATASETS
 from ..errors import NnscratchError
-from .args import (add_lang_argument, add_listed_parser, non_negative_int, positive_float,
+from .args import (add_lang_argument, add_listed_parser, option_type, positive_float,
                    positive_int)
-from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, digits_net, read_history, toy_net
+from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, read_history
 
 #: name → what it shows
 ANIMATIONS = {
@@ -37,30 +37,29 @@ def add_parser(sub):
     p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")
-    p.add_argument("--frames", type=positive_int, default=DEFAULT_FRAMES,
+    p.add_argument("--frames", type=positive_int("frames"), default=DEFAULT_FRAMES,
                    help=f"number of frames, {MIN_FRAMES} to {MAX_FRAMES} "
                         f"(default: {DEFAULT_FRAMES})")
-    p.add_argument("--fps", type=positive_float, default=DEFAULT_FPS,
+    p.add_argument("--fps", type=positive_float("fps"), default=DEFAULT_FPS,
                    help=f"frames per second (default: {DEFAULT_FPS})")
     p.add_argument("--dataset", default=None,
                    help=f"boundary: a 2-D set ({', '.join(TOY_SETS)}; default spiral); "
                         f"weights: an image set ({', '.join(IMAGE_SETS)}; default digits)")
     p.add_argument("--history", type=Path, default=None,
                    help="curves: a run's history.json (default: a quick run on digits)")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--seed", type=option_type("seed"), default=0,
                    help="seed of the network's weights and batch order (default: 0)")
     add_lang_argument(p)
     p.set_defaults(func=cmd_animate)
 
 
 def _dataset(name, allowed, default, animation):
+    """The --dataset of ``animation``: ``name`` if it is one of ``allowed``, else ``default``."""
     name = default if name is None else name
     if name not in allowed:
         raise NnscratchError(f"the {animation} animation takes --dataset {' or '.join(allowed)}, "
                              f"not {name!r}")
-    from ..datasets import load_dataset
-
-    return load_dataset(name)
+    return name
 
 
 def _every(name, frames):
@@ -83,22 +82,21 @@ def make_animation(args):
 
             history = quick_run(args.seed)[2]
         return animations.curves(history, frames=args.frames, fps=args.fps, lang=args.lang)
+    from ..run.build import build
+
     if args.name == "boundary":
-        data = _dataset(args.dataset, TOY_SETS, "spiral", "boundary")
-        net, optimizer = toy_net(data.n_classes, args.seed)
+        name = _dataset(args.dataset, TOY_SETS, "spiral", "boundary")
+        run = build({**QUICK_2D, "dataset": name, "seed": args.seed})
         return animations.boundary(
-            net, data.x_train, data.t_train, data.x_test, data.t_test, frames=args.frames,
-            every=_every("boundary", args.frames), optimizer=optimizer,
-            batch_size=QUICK_2D["batch_size"], seed=args.seed, fps=args.fps, lang=args.lang,
-            title=strings_for(args.lang)["anim.toy_title"].format(
-                widths="-".join(map(str, [2, *QUICK_2D["hidden"], data.n_classes])),
-                activation=QUICK_2D["activation"], name=data.name))
-    data = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
-    net, optimizer = digits_net(data, args.seed)
+            run.trainer, frames=args.frames, every=_every("boundary", args.frames), fps=args.fps,
+            lang=args.lang, title=strings_for(args.lang)["anim.toy_title"].format(
+                widths="-".join(map(str, [2, *QUICK_2D["hidden"], run.data.n_classes])),
+                activation=QUICK_2D["activation"], name=run.data.name))
+    name = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
+    run = build({**QUICK_DIGITS, "dataset": name, "seed": args.seed})
     return animations.weights(
-        net, data.x_train, data.t_train, data.info.get("image_shape"), frames=args.frames,
-        every=_every("weights", args.frames), optimizer=optimizer,
-        batch_size=QUICK_DIGITS["batch_size"], seed=args.seed, fps=args.fps, lang=args.lang)
+        run.trainer, run.data.info.get("image_shape"), frames=args.frames,
+        every=_every("weights", args.frames), fps=args.fps, lang=args.lang)
 
 
 def cmd_animate(args):

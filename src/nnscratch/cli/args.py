@@ -1,29 +1,54 @@
-"""Argument types shared by the subcommands: they reject bad values with a message argparse prints."""
+"""Argument types shared by the subcommands, in the library's one dialect of checks: an option of
+the run table (``run.options``) is parsed by its :meth:`~nnscratch.run.options.Option.parse`, any
+other number by a :class:`~nnscratch.validation.Interval`; argparse prints the message as one
+line."""
 
 import argparse
 
+from ..errors import NnscratchError
+from ..validation import NONNEGATIVE_INT, POSITIVE, POSITIVE_INT
 
-def number(convert, accept, expected):
-    """An argparse type: ``convert(text)`` (int or float) that must satisfy ``accept``;
-    otherwise the error says what was ``expected`` and what was given."""
+
+def option_type(name):
+    """An argparse type for the table's option ``name``: its parse, its message."""
 
     def parse(text):
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
-        return value
+        from ..run.options import OPTIONS
 
+        try:
+            return OPTIONS[name].parse(text)
+        except NnscratchError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
     return parse
 
 
-positive_int = number(int, lambda v: v > 0, "a positive integer")
-non_negative_int = number(int, lambda v: v >= 0, "a non-negative integer")
-positive_float = number(float, lambda v: v > 0, "a positive number")
-non_negative_float = number(float, lambda v: v >= 0, "a number ≥ 0")
-probability = number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+def number(interval, name, convert=int):
+    """An argparse type: ``convert(text)`` (int or float) in ``interval``, else the interval's
+    message naming ``name``."""
+
+    def parse(text):
+        try:
+            return interval.check(convert(text), name)
+        except (ValueError, NnscratchError):
+            raise argparse.ArgumentTypeError(f"{name} must be {interval.describe()}, got "
+                                             f"{text!r}") from None
+
+    parse.__name__ = name
+    return parse
+
+
+def positive_int(name):
+    return number(POSITIVE_INT, name)
+
+
+def non_negative_int(name):
+    return number(NONNEGATIVE_INT, name)
+
+
+def positive_float(name):
+    return number(POSITIVE, name, float)
 
 
 #: figure languages: plots.strings.STRINGS's keys (a test checks; not imported here, so that the

@@ -4,7 +4,7 @@ dataset (chapter 6's comparison)."""
 import argparse
 from pathlib import Path
 
-from .args import non_negative_int, positive_int
+from .args import positive_int, option_type
 
 #: learning rates of the 2-D comparison (the book's for SGD, Momentum, AdaGrad and Adam)
 PATH_LR = {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.15,
@@ -30,12 +30,12 @@ def add_parser(sub):
                                    "on f(x, y) = x²/20 + y² from (-7, 2), and their training "
                                    "loss on a dataset, each with its default learning rate.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--steps", type=positive_int, default=30, help="updates on f(x, y)")
+    p.add_argument("--steps", type=positive_int("steps"), default=30, help="updates on f(x, y)")
     p.add_argument("--dataset", default="digits", help="dataset for the loss curves")
     p.add_argument("--hidden", default="100,100,100,100", help="MultiLayerNet hidden sizes")
-    p.add_argument("--epochs", type=positive_int, default=5, help="epochs per optimizer")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--epochs", type=option_type("epochs"), default=5, help="epochs per optimizer")
+    p.add_argument("--batch-size", type=option_type("batch_size"), default=32, help="mini-batch size")
+    p.add_argument("--seed", type=option_type("seed"), default=0,
                    help="random seed (the same for every optimizer)")
     p.add_argument("--out", type=Path, default=Path("runs/compare-optimizers"),
                    help="folder for optimizer_paths.png and optimizer_losses.png")
@@ -45,34 +45,30 @@ def add_parser(sub):
 def cmd_compare(args):
     import numpy as np
 
-    from ..datasets import load_dataset
-    from ..nets import MultiLayerNet
-    from ..optim import OPTIMIZERS, make_optimizer, optimizer_path
+    from ..optim import OPTIMIZERS, optimizer_path
     from ..plots import save_figure
     from ..plots.optimizers import optimizer_losses, optimizer_paths
-    from ..train import Trainer
-    from ..validation import parse_hidden
+    from ..run.build import build, optimizer
+    from ..run.options import OPTIONS
 
-    hidden = parse_hidden(args.hidden)
+    hidden = OPTIONS["hidden"].parse(args.hidden)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name in OPTIMIZERS:
-        path = optimizer_path(make_optimizer(name, PATH_LR[name]), grad_f, START, args.steps)
+        path = optimizer_path(optimizer({"optimizer": name, "lr": PATH_LR[name]}), grad_f, START,
+                              args.steps)
         paths[f"{OPTIMIZERS[name].__name__} (lr {PATH_LR[name]:g})"] = path
         print(f"{name:>9}: after {args.steps} steps at ({path[-1, 0]:+.4f}, {path[-1, 1]:+.4f}), "
               f"f = {f(*path[-1]):.3g}")
     save_figure(optimizer_paths(paths, f), args.out / "optimizer_paths.png")
 
-    data = load_dataset(args.dataset)
     losses = {}
-    for name in OPTIMIZERS:
-        seeds = np.random.SeedSequence(args.seed).spawn(2)  # same weights and batches for all
-        net = MultiLayerNet(data.n_features, hidden, data.n_classes, seed=seeds[0])
-        optimizer = make_optimizer(name)  # at the class's own default rate
-        history = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
-                          epochs=args.epochs, batch_size=args.batch_size,
-                          optimizer=optimizer, seed=seeds[1]).train()
-        losses[f"{type(optimizer).__name__} (lr {optimizer.lr:g})"] = history["train_loss"]
+    for name in OPTIMIZERS:  # the same weights and batches for all, each at its own default rate
+        run = build({"dataset": args.dataset, "model": "mlp", "hidden": hidden,
+                     "batchnorm": False, "optimizer": name, "lr_schedule": "none",
+                     "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed})
+        history = run.trainer.train()
+        losses[f"{type(run.optimizer).__name__} (lr {run.optimizer.lr:g})"] = history["train_loss"]
         last = np.mean(history["train_loss"][-10:])
         print(f"{name:>9}: {args.dataset} loss over the last 10 batches {last:.4f}, "
               f"test acc {history['test_acc'][-1]:.4f}")

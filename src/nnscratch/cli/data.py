@@ -26,8 +26,8 @@ def add_parser(sub):
     add("list", "each dataset and where it was found or would come from", cmd_list,
         with_name=False)
     d = add("download", "download a dataset's files into the cache (or --data-dir)", cmd_download)
-    d.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per request")
-    d.add_argument("--retries", type=positive_int, default=3, help="tries per mirror")
+    d.add_argument("--timeout", type=positive_float("timeout"), default=30.0, help="seconds per request")
+    d.add_argument("--retries", type=positive_int("retries"), default=3, help="tries per mirror")
     d.add_argument("--force", action="store_true", help="download even files already there")
     add("info", "shapes, class counts and checksum status of a dataset", cmd_info)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..atomic import save_json
 from ..errors import NnscratchError
-from .args import add_lang_argument, add_listed_parser, non_negative_int
+from .args import add_lang_argument, add_listed_parser, option_type
 
 #: name → what it shows (``--list``); the functions are in nnscratch.experiments.chapter6
 EXPERIMENTS = {
@@ -35,7 +35,7 @@ def add_parser(sub):
                    help="the images to learn (default digits: each experiment in under a minute)")
     p.add_argument("--out", type=Path, default=Path("experiments"),
                    help="folder for the figures and JSON (default ./experiments)")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--seed", type=option_type("seed"), default=0,
                    help="seeds weights, batches and the random input (default 0)")
     add_lang_argument(p)
     p.set_defaults(func=run)

@@ -12,7 +12,7 @@ def add_parser(sub):
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on; only requests naming it (or 127.0.0.1, "
                         "localhost) are answered (default: %(default)s)")
-    p.add_argument("--port", type=non_negative_int, default=8000,
+    p.add_argument("--port", type=non_negative_int("port"), default=8000,
                    help="port; 0 picks any free one (default: %(default)s)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=run)

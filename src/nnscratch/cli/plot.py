@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
-from .args import add_lang_argument, non_negative_int, positive_int
+from .args import add_lang_argument, non_negative_int, option_type
 
 #: figures drawn from nothing but the library: name → (function in plots.chapter4, what it shows)
 CHAPTER4 = {
@@ -37,10 +37,11 @@ RUN = {"curves": ("training_curves", "training loss and train/test accuracy from
 NAMES = {**CHAPTER4, **MODEL, **CONV, **BOUNDARY, **RUN}
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
-#: the quick digits run: TwoLayerNet(D, HIDDEN, C), SGD at LR, BATCH_SIZE samples a step
-QUICK_DIGITS = {"hidden": 50, "lr": 0.5, "batch_size": 32, "epochs": 20}
-#: the quick 2-D run: MultiLayerNet(2, HIDDEN, C) of tanh units (smooth boundaries), Adam
-QUICK_2D = {"hidden": [32, 32], "activation": "tanh", "weight_init": "xavier", "lr": 0.01,
+#: the quick digits run: the notebook's network (TwoLayerNet, SGD at the notebook's rate), narrower
+QUICK_DIGITS = {"dataset": "digits", "model": "two-layer", "hidden": (50,), "epochs": 20}
+#: the quick 2-D run: a MultiLayerNet of tanh units (smooth boundaries), Adam at 0.01
+QUICK_2D = {"model": "mlp", "hidden": (32, 32), "activation": "tanh", "weight_init": "xavier",
+            "batchnorm": False, "optimizer": "adam", "lr": 0.01, "lr_schedule": "none",
             "batch_size": 32, "epochs": 150}
 #: the 2-D sets, for --dataset
 TOY_SETS = tuple(TOY_DATASETS)
@@ -72,48 +73,33 @@ def add_parser(sub):
                         "instead of a quick run: its weights, confusion, mistakes, filters "
                         "and feature maps on its dataset's test set, or a 2-input model's "
                         "boundary")
-    p.add_argument("--index", type=non_negative_int, default=0,
+    p.add_argument("--index", type=non_negative_int("index"), default=0,
                    help="the test image whose feature maps are drawn (default: 0)")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder to look in first for the --model's dataset (as for train)")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--seed", type=option_type("seed"), default=0,
                    help="seed of the quick training run behind weights/confusion/mistakes "
                         "and boundary (default: 0)")
-    p.add_argument("--epochs", type=positive_int, default=None,
+    p.add_argument("--epochs", type=option_type("epochs"), default=None,
                    help=f"epochs of that quick run (default: {QUICK_DIGITS['epochs']} on "
                         f"digits, {QUICK_2D['epochs']} on a 2-D set)")
     add_lang_argument(p)
     p.set_defaults(func=cmd_plot)
 
 
-def _seeds(seed):
-    """Two independent seeds from one: the weights', the batch order's."""
-    import numpy as np
+def quick_digits(seed=0, epochs=None):
+    """The quick digits run, untrained: a :class:`~nnscratch.run.build.Run` (about a second of
+    training)."""
+    from ..run.build import build
 
-    return np.random.SeedSequence(seed).spawn(2)
-
-
-def digits_net(data, seed=0):
-    """The quick digits run's untrained TwoLayerNet for ``data`` and its optimizer."""
-    from ..nets import TwoLayerNet
-    from ..optim import SGD
-
-    net = TwoLayerNet(data.n_features, QUICK_DIGITS["hidden"], data.n_classes,
-                      seed=_seeds(seed)[0])
-    return net, SGD(QUICK_DIGITS["lr"])
+    return build({**QUICK_DIGITS, "seed": seed, **({"epochs": epochs} if epochs else {})})
 
 
 def quick_run(seed=0, epochs=None):
     """A TwoLayerNet trained on digits (about a second): ``(net, dataset, history)``."""
-    from ..datasets import load_dataset
-    from ..train import train
-
-    data = load_dataset("digits")
-    net, optimizer = digits_net(data, seed)
-    history = train(net, data.x_train, data.t_train, data.x_test, data.t_test,
-                    epochs=epochs or QUICK_DIGITS["epochs"], batch_size=QUICK_DIGITS["batch_size"],
-                    optimizer=optimizer, seed=_seeds(seed)[1])
-    return net, data, history
+    run = quick_digits(seed, epochs)
+    history = run.trainer.train()
+    return run.net, run.data, history
 
 
 def quick_model(seed=0, epochs=None):
@@ -121,24 +107,21 @@ def quick_model(seed=0, epochs=None):
     return quick_run(seed, epochs)[:2]
 
 
-def toy_net(n_classes, seed=0):
-    """The quick 2-D run's untrained MultiLayerNet for ``n_classes`` and its optimizer."""
-    from ..nets import MultiLayerNet
-    from ..optim import Adam
+def quick_2d(dataset=None, seed=0, epochs=None):
+    """The quick 2-D run on ``dataset`` (default spiral), untrained: a ``Run``."""
+    from ..run.build import build
 
-    net = MultiLayerNet(2, QUICK_2D["hidden"], n_classes, activation=QUICK_2D["activation"],
-                        weight_init=QUICK_2D["weight_init"], seed=_seeds(seed)[0])
-    return net, Adam(QUICK_2D["lr"])
+    return build({**QUICK_2D, "dataset": dataset or "spiral", "seed": seed,
+                  **({"epochs": epochs} if epochs else {})})
 
 
 def boundary_model(dataset=None, model=None, seed=0, epochs=None):
     """``(net, data)`` for the boundary figure: the 2-input network saved at ``model`` and its
     dataset (``dataset``, else the one it was trained on, else spiral), or a quick run of
-    :func:`toy_net` on ``dataset`` (default spiral)."""
+    :func:`quick_2d` on ``dataset`` (default spiral)."""
     from ..datasets import load_dataset
     from ..io import read_model
     from ..plots.boundary import check_two_inputs
-    from ..train import train
 
     if model is not None:
         saved = read_model(model)
@@ -154,11 +137,9 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
             raise NnscratchError(f"{model} has {outputs} outputs but {name} has {data.n_classes} "
                                  "classes: pass the --dataset it was trained on")
         return net, data
-    data = load_dataset(dataset or "spiral")
-    net, optimizer = toy_net(data.n_classes, seed)
-    train(net, data.x_train, data.t_train, epochs=epochs or QUICK_2D["epochs"],
-          batch_size=QUICK_2D["batch_size"], optimizer=optimizer, seed=_seeds(seed)[1])
-    return net, data
+    run = quick_2d(dataset, seed, epochs)
+    run.trainer.train()
+    return run.net, run.data
 
 
 #: what a model file's "dataset_options" may set: the toy sets' own options and their seed

@@ -48,15 +48,15 @@ def saved_model(path, data_dir=None):
 
 def initial_filters(model):
     """The first-layer filters the run started from, before any step: the network rebuilt from
-    the model file's architecture with the weights' seed of its run (``run_seeds``); None when
+    the model file's architecture with the weights' seed of its run (``build.seeds``); None when
     the file records no run seed (a model saved from Python or by the playground)."""
     from ..io import build_network
-    from .train import run_seeds
+    from ..run.build import seeds
 
     seed = (model.meta.get("config") or {}).get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         return None
-    net = build_network(model.meta["architecture"], seed=run_seeds(seed)[0])
+    net = build_network(model.meta["architecture"], seed=seeds(seed)[0])
     return net.params["W1"]
 
 

@@ -100,21 +100,21 @@ def missing_results(folder):
     return [name for name in RESULTS if not (Path(folder) / name).is_file()]
 
 
-def finished(checkpoint, config, folder):
-    """What to say when the run saved in ``checkpoint`` is over (all ``config.epochs`` done, or
+def finished(checkpoint, spec, folder):
+    """What to say when the run saved in ``checkpoint`` is over (all ``spec["epochs"]`` done, or
     stopped early by its patience), else None: '{folder}: the run finished all 40 epochs (test
     acc 0.9800)'."""
     history = checkpoint.history if isinstance(checkpoint.history, dict) else {}
-    if checkpoint.epoch >= config.epochs:
+    if checkpoint.epoch >= spec["epochs"]:
         acc = _test_acc(history, -1)
-        return f"{folder}: the run finished all {config.epochs} epochs{f' ({acc})' if acc else ''}"
-    if config.early_stopping is None:
+        return f"{folder}: the run finished all {spec['epochs']} epochs{f' ({acc})' if acc else ''}"
+    if spec["early_stopping"] is None:
         return None
     wait, best = _early_stopping_state(checkpoint)
-    if wait is None or wait < config.early_stopping:
+    if wait is None or wait < spec["early_stopping"]:
         return None
     acc = _test_acc(history, best - 1) if best > 0 else None
-    return (f"{folder}: the run stopped early at epoch {checkpoint.epoch} of {config.epochs} "
+    return (f"{folder}: the run stopped early at epoch {checkpoint.epoch} of {spec['epochs']} "
             f"(best epoch {best}{f', {acc}' if acc else ''})")
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import NnscratchError
-from .args import add_lang_argument, non_negative_int, positive_int, probability
+from .args import add_lang_argument, positive_int, option_type
 
 
 def _search_defaults():
@@ -37,12 +37,12 @@ def add_parser(sub):
                    help=f"dataset to search on (default: {defaults['dataset']})")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder to look in first for the dataset's files")
-    p.add_argument("--trials", type=positive_int, default=defaults["trials"],
+    p.add_argument("--trials", type=positive_int("trials"), default=defaults["trials"],
                    help=f"trials (default: {defaults['trials']})")
     p.add_argument("--n-jobs", type=int, default=defaults["n_jobs"],
                    help="trials run at once, in worker processes (-1: every core; default: "
                         f"{defaults['n_jobs']}); the results do not depend on it")
-    p.add_argument("--seed", type=non_negative_int, default=defaults["seed"],
+    p.add_argument("--seed", type=option_type("seed"), default=defaults["seed"],
                    help=f"seed of the validation split and of every trial (default: "
                         f"{defaults['seed']})")
     p.add_argument("--lr", default=DEFAULT_SPACE["lr"], metavar="RANGE",
@@ -54,25 +54,26 @@ def add_parser(sub):
                         f"{', '.join(n for n in PARAMS if n not in DEFAULT_SPACE)} "
                         "(repeat the option), e.g. dropout=0:0.5, activation=relu,tanh, "
                         "optimizer=sgd,adam, batch_size=32,100")
-    p.add_argument("--epochs", type=positive_int, default=defaults["epochs"],
+    p.add_argument("--epochs", type=option_type("epochs"), default=defaults["epochs"],
                    help=f"epochs of every trial (default: {defaults['epochs']})")
     p.add_argument("--hidden", default=",".join(map(str, defaults["hidden"])),
                    help="hidden layer sizes, comma-separated (default: %(default)s)")
-    p.add_argument("--batch-size", type=positive_int, default=defaults["batch_size"],
+    p.add_argument("--batch-size", type=option_type("batch_size"), default=defaults["batch_size"],
                    help=f"mini-batch size (default: {defaults['batch_size']})")
-    p.add_argument("--optimizer", default=defaults["optimizer"], choices=tuple(OPTIMIZERS),
+    p.add_argument("--optimizer", default=defaults["optimizer"], type=option_type("optimizer"),
+                   metavar="{" + ",".join(OPTIMIZERS) + "}",
                    help=f"update rule, unless --param optimizer=... (default: "
                         f"{defaults['optimizer']})")
-    p.add_argument("--val-size", type=probability, default=defaults["val_size"],
+    p.add_argument("--val-size", type=option_type("validation_split"), default=defaults["val_size"],
                    help=f"fraction of the training data held out for validation (default: "
                         f"{defaults['val_size']})")
-    p.add_argument("--train-size", type=positive_int, default=None,
+    p.add_argument("--train-size", type=positive_int("train_size"), default=None,
                    help="use only the first N training images, e.g. the book's 500 "
                         "(default: all)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder of the results (default: runs/search-DATASET); the same command "
                         "again continues there")
-    p.add_argument("--top", type=positive_int, default=5,
+    p.add_argument("--top", type=positive_int("top"), default=5,
                    help="trials in the table of the best (default: 5)")
     p.add_argument("--retrain-best", action="store_true",
                    help="train the best setting on all the training data (train + validation) "
@@ -82,7 +83,7 @@ def add_parser(sub):
 
 
 def _settings(args):
-    from ..validation import parse_hidden
+    from ..run.options import OPTIONS
 
     lr_weight_decay = [f"lr={args.lr}", f"weight_decay={args.weight_decay}"]
     given = {spec.partition("=")[0].strip() for spec in args.param}
@@ -91,7 +92,7 @@ def _settings(args):
         flag = "--" + clash[0].replace("_", "-")
         raise NnscratchError(f"{clash[0]} is set by {flag}: give it there, not in --param")
     return {"space": lr_weight_decay + args.param, "seed": args.seed, "epochs": args.epochs,
-            "hidden": parse_hidden(args.hidden), "batch_size": args.batch_size,
+            "hidden": OPTIONS["hidden"].parse(args.hidden), "batch_size": args.batch_size,
             "optimizer": args.optimizer, "val_size": args.val_size,
             "train_size": args.train_size}
 

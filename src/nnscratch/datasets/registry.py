@@ -49,7 +49,7 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
         gaussians) and ``test_size`` (see :mod:`.toy2d`). The toy sets are points, not images:
         ``normalize`` leaves them as drawn and ``flatten=False`` is an error.
     """
-    check_choice(name, sorted(DATASETS), "dataset")
+    check_choice(name, tuple(DATASETS), "dataset")
     dtype = check_float_dtype(dtype if dtype is not None
                               else np.float32 if name in SPECS else np.float64)
     if name in TOY_DATASETS:

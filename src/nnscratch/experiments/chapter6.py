@@ -20,11 +20,11 @@ import math
 import numpy as np
 
 from .. import functions
-from ..datasets import load_dataset
+from ..datasets import Dataset, load_dataset
 from ..errors import NnscratchError
-from ..nets import MultiLayerNet, init_std
-from ..optim import SGD
-from ..train import Trainer, train_or_diverge
+from ..nets import init_std
+from ..run.build import build
+from ..run.trainer import train_or_diverge
 from ..validation import check_choice, check_positive_int
 
 __all__ = ["ACTIVATION_FUNCTIONS", "INITS", "activation_distributions", "batchnorm_comparison",
@@ -88,14 +88,11 @@ def init_comparison(dataset="digits", iterations=2000, hidden=(100, 100, 100, 10
     iterations = check_positive_int(iterations, "iterations")
     losses, test_acc = {}, {}
     for init in ("std 0.01", "Xavier", "He"):
-        net = MultiLayerNet(data.x_train.shape[1], list(hidden), data.n_classes, activation="relu",
-                            weight_init=INITS[init], seed=seed)
-        trainer = Trainer(net, data.x_train, data.t_train, epochs=10 ** 9,
-                          batch_size=min(batch_size, len(data.x_train)), optimizer=SGD(lr),
-                          seed=seed)
-        trainer.run(iterations)
-        losses[init] = [float(v) for v in trainer.history["train_loss"][:iterations]]
-        test_acc[init] = float(net.accuracy(data.x_test, data.t_test))
+        run = build(_plain_sgd(hidden, lr, batch_size, len(data.x_train), seed,
+                               weight_init=INITS[init]), _without_test(data))
+        run.trainer.run(iterations)
+        losses[init] = [float(v) for v in run.trainer.history["train_loss"][:iterations]]
+        test_acc[init] = float(run.net.accuracy(data.x_test, data.t_test))
     return {"iterations": iterations, "loss": losses, "test_acc": test_acc,
             "chance_loss": math.log(data.n_classes)}
 
@@ -115,15 +112,30 @@ def batchnorm_comparison(dataset="digits", scales=16, train_size=1000, epochs=20
     stds = np.logspace(0, -4, check_positive_int(scales, "scales"))
     out = {"scales": stds.tolist(), "with_bn": [], "without_bn": [], "with_bn_diverged": [],
            "without_bn_diverged": [], "train_size": n}
+    epochs = check_positive_int(epochs, "epochs")
     for std in stds:
         for key, bn in (("with_bn", True), ("without_bn", False)):
-            net = MultiLayerNet(x.shape[1], list(hidden), data.n_classes, activation="relu",
-                                weight_init=float(std), use_batchnorm=bn, seed=seed)
-            history, diverged = _train(Trainer(net, x, t, epochs=check_positive_int(
-                epochs, "epochs"), batch_size=min(batch_size, n), optimizer=SGD(lr), seed=seed))
+            spec = _plain_sgd(hidden, lr, batch_size, n, seed, weight_init=float(std),
+                              batchnorm=bn, epochs=epochs)
+            history, diverged = _train(build(spec, Dataset(data.name, x, t, None, None,
+                                                           data.n_classes)).trainer)
             out[key].append([float(a) for a in history["train_acc"]])
             out[key + "_diverged"].append(diverged)
     return out
+
+
+def _plain_sgd(hidden, lr, batch_size, n, seed, **options):
+    """The options of the book's experiments: a ReLU MultiLayerNet of ``hidden`` layers trained
+    by plain SGD at a constant rate ``lr`` on mini-batches of at most ``n`` samples; the weights
+    and the batches from ``seed`` (one seed, as the book's scripts have one random state)."""
+    return {"model": "mlp", "hidden": tuple(hidden), "activation": "relu", "batchnorm": False,
+            "optimizer": "sgd", "lr": lr, "lr_schedule": "none",
+            "batch_size": min(batch_size, n), "seed": seed, "epochs": 10 ** 9, **options}
+
+
+def _without_test(data):
+    """``data`` without its test set (measured once at the end, not after every epoch)."""
+    return Dataset(data.name, data.x_train, data.t_train, None, None, data.n_classes)
 
 
 def _train(trainer):
@@ -134,8 +146,8 @@ def _train(trainer):
     return history, diverged is not None
 
 
-#: the overfitting experiment's three networks: MultiLayerNet options beyond the plain one's
-OVERFIT_VARIANTS = {"plain": {}, "weight decay λ = 0.1": {"weight_decay_lambda": 0.1},
+#: the overfitting experiment's three networks: options beyond the plain one's
+OVERFIT_VARIANTS = {"plain": {}, "weight decay λ = 0.1": {"weight_decay": 0.1},
                     "dropout 0.2": {"dropout": 0.2}}
 
 
@@ -156,15 +168,14 @@ def overfit_comparison(dataset="digits", train_size=300, epochs=200,
         raise NnscratchError(f"no variant to train: name some of {', '.join(OVERFIT_VARIANTS)}")
     for name in names:  # every name checked before hours of training
         check_choice(name, OVERFIT_VARIANTS, "variant")
+    epochs = check_positive_int(epochs, "epochs")
     for name in names:
-        options = OVERFIT_VARIANTS[name]
-        net = MultiLayerNet(x.shape[1], list(hidden), data.n_classes, activation="relu",
-                            weight_init="he", seed=seed, **options)
-        history = Trainer(net, x, t, data.x_test, data.t_test,
-                          epochs=check_positive_int(epochs, "epochs"),
-                          batch_size=min(batch_size, n), optimizer=SGD(lr), seed=seed).train()
+        spec = _plain_sgd(hidden, lr, batch_size, n, seed, weight_init="he", epochs=epochs,
+                          **OVERFIT_VARIANTS[name])
+        run = build(spec, Dataset(data.name, x, t, data.x_test, data.t_test, data.n_classes))
+        history = run.trainer.train()
         out[name] = {"train_acc": [float(a) for a in history["train_acc"]],
                      "test_acc": [float(a) for a in history["test_acc"]],
-                     "weight_norm": float(sum(np.sum(net.params[k] ** 2)
-                                              for k in net.weight_keys()))}
+                     "weight_norm": float(sum(np.sum(run.net.params[k] ** 2)
+                                              for k in run.net.weight_keys()))}
     return {"train_size": n, "variants": out}

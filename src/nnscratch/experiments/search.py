@@ -2,15 +2,15 @@
 optimization.py): draw each setting from its range, train a MultiLayerNet briefly, keep the best
 by validation accuracy. The test set is looked at once, by :func:`retrain_best`, for the winner.
 
-A search space maps a name of :data:`PARAMS` to a range ``{"scale": "log"|"linear", "low",
-"high"}`` (log: 10^u, u ~ U(log10 low, log10 high)) or ``{"values": [...]}`` (one drawn). Trial
-``i`` draws its seed and setting from its own ``default_rng([seed, i])`` and trains with BLAS on
-one thread: its numbers do not depend on ``n_jobs``. Trials run through joblib (processes, or a
+A search space maps a name of :data:`PARAMS` (the options of the table, ``run.options``, that a
+search can vary) to a range ``{"scale": "log"|"linear", "low", "high"}`` (log: 10^u,
+u ~ U(log10 low, log10 high)) or ``{"values": [...]}`` (one drawn). Trial ``i`` draws its seed
+and setting from its own ``default_rng([seed, i])`` and trains with BLAS on one thread: its
+numbers do not depend on ``n_jobs``. Trials run through joblib (processes, or a
 ``parallel_backend`` such as Dask's or Ray's); each is saved as it ends, and a rerun skips it.
 """
 
 import contextlib
-import inspect
 import itertools
 import json
 import math
@@ -19,7 +19,6 @@ import signal
 import threading
 import time
 import warnings
-from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
@@ -27,87 +26,50 @@ from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
 from ..atomic import save_json
-from ..datasets import load_dataset, stratified_split
+from ..datasets import Dataset, load_dataset, stratified_split
 from ..errors import NnscratchError
-from ..layers import ACTIVATIONS
-from ..nets import WEIGHT_INITS, MultiLayerNet
-from ..optim import OPTIMIZERS, make_optimizer
+from ..optim import OPTIMIZERS
+from ..run.build import build
+from ..run.options import OPTIONS, takers, takes
+from ..run.trainer import train_or_diverge
 from ..validation import default_of
-from ..train import Trainer, train_or_diverge
 
 __all__ = ["DEFAULT_SPACE", "PARAMS", "best_trials", "load_trials", "parse_range", "parse_space",
            "random_search", "retrain_best", "run_trial", "sample_params", "search_settings"]
 
-
-#: a searchable name: type, where it goes (net: MultiLayerNet's ``arg``), bounds or choices, scale
-Param = namedtuple("Param", "type target arg low high low_open high_open scale choices",
-                   defaults=(None, None, None, False, False, "linear", None))
-
-#: every name a search can vary (``--param NAME=...``), with its constraints
-PARAMS = {
-    "lr": Param(float, "optimizer", low=0, low_open=True, scale="log"),
-    "weight_decay": Param(float, "net", "weight_decay_lambda", low=0, scale="log"),
-    "dropout": Param(float, "net", "dropout", low=0, high=1, high_open=True),
-    "activation": Param(str, "net", "activation", choices=tuple(ACTIVATIONS)),
-    "weight_init": Param(str, "net", "weight_init", choices=WEIGHT_INITS),
-    "batchnorm": Param(bool, "net", "use_batchnorm", choices=(False, True)),
-    "optimizer": Param(str, "train", choices=tuple(OPTIMIZERS)),
-    "batch_size": Param(int, "train", low=1),
-    "momentum": Param(float, "optimizer", low=0, high=1, high_open=True),
-    "beta1": Param(float, "optimizer", low=0, high=1, high_open=True),
-    "beta2": Param(float, "optimizer", low=0, high=1, high_open=True),
-    "decay_rate": Param(float, "optimizer", low=0, high=1, high_open=True),
-    "eps": Param(float, "optimizer", low=0, low_open=True, scale="log"),
-}
+#: every option a search can vary (``--param NAME=...``): the network's and the optimizer's, the
+#: optimizer itself, its rate and the batch size; their kinds, bounds and scales are the table's
+PARAMS = {name: option for name, option in OPTIONS.items()
+          if (option.target in ("network", "optimizer") and option.kind != "sizes")
+          or name in ("optimizer", "lr", "batch_size")}
 #: the book's space: learning rate 10^U(-6, -2), weight decay 10^U(-8, -4)
 DEFAULT_SPACE = {"lr": "1e-6:1e-2", "weight_decay": "1e-8:1e-4"}
-BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 TRIAL_FILE = "trials/{:04d}.json"  # trial i's record, in the search's folder
-
-
-def _value(name, text):
-    """One value of ``name`` from its text, checked against PARAMS[name]."""
-    p = PARAMS[name]
-    try:
-        value = BOOLS[text.lower()] if p.type is bool else p.type(text)
-    except (KeyError, ValueError):
-        kind = {bool: "true or false", int: "an integer", float: "a number"}.get(p.type)
-        raise NnscratchError(f"{name}: expected {kind or ' or '.join(p.choices)}, got {text!r}")
-    if p.choices is not None and value not in p.choices:
-        raise NnscratchError(f"{name}: {text!r} is not one of {', '.join(map(str, p.choices))}")
-    return _check_bound(name, value)
-
-
-def _check_bound(name, value):
-    p = PARAMS[name]
-    low_ok = p.low is None or (value > p.low if p.low_open else value >= p.low)
-    high_ok = p.high is None or (value < p.high if p.high_open else value <= p.high)
-    if p.low is not None and not (low_ok and high_ok and math.isfinite(value)):
-        span = (f"{'(' if p.low_open else '['}{p.low:g}, "
-                f"{'∞)' if p.high is None else f'{p.high:g}' + (')' if p.high_open else ']')}")
-        raise NnscratchError(f"{name}: {value:g} is outside {span}; choose values in {span}")
-    return value
+#: what every trial of a search is, beside what the space and the settings give: the book's
+#: plain MultiLayerNet (no batch norm) at a constant rate
+TRIAL_OPTIONS = {"model": "mlp", "batchnorm": False, "lr_schedule": "none"}
 
 
 def parse_range(name, text):
     """The dimension ``name`` (a key of :data:`PARAMS`) of ``text``: "LOW:HIGH[:log|:linear]"
-    (a range; the default scale is PARAMS[name].scale) or "a,b,c" (values, one value: fixed)."""
+    (a range of numbers; the default scale is the option's) or "a,b,c" (values; one value:
+    fixed). Each value is checked as the option is everywhere."""
     if name not in PARAMS:
         raise NnscratchError(f"unknown search parameter {name!r}: choose from {', '.join(PARAMS)}")
-    text, p = str(text).strip(), PARAMS[name]
+    text, option = str(text).strip(), PARAMS[name]
     if ":" not in text:
-        values = [_value(name, part.strip()) for part in text.split(",")]
+        values = [option.parse(part) for part in text.split(",")]
         if len(set(values)) != len(values):
             raise NnscratchError(f"{name}={text}: give distinct values, e.g. {name}=a,b")
         return {"values": values}
     parts = text.split(":")
-    scale = parts.pop() if parts[-1] in ("log", "linear") else p.scale
+    scale = parts.pop() if parts[-1] in ("log", "linear") else option.scale
     if len(parts) != 2:
         raise NnscratchError(f"{name}={text}: write a range as LOW:HIGH[:log|:linear]")
-    if p.type not in (int, float):
+    if option.kind not in ("int", "float"):
         raise NnscratchError(f"{name} takes a list of values, not a range: e.g. "
-                             f"{name}={','.join(map(str, p.choices)).lower()}")
-    low, high = (_value(name, part) for part in parts)
+                             f"{name}={','.join(map(str, option.choices or ('he', 'xavier')))}")
+    low, high = (option.parse(part) for part in parts)
     if not low < high:
         raise NnscratchError(f"{name}={text}: LOW must be below HIGH (give one value to fix it)")
     if scale == "log" and low <= 0:
@@ -150,14 +112,15 @@ def sample_params(space, rng):
             value = float(10 ** rng.uniform(math.log10(dim["low"]), math.log10(dim["high"])))
         else:
             value = float(rng.uniform(dim["low"], dim["high"]))
-        if PARAMS[name].type is int and "values" not in dim:
+        if PARAMS[name].kind == "int" and "values" not in dim:
             value = int(min(max(round(value), dim["low"]), dim["high"]))
         params[name] = value
     return params
 
 
-def _optimizer_options(name):
-    return set(inspect.signature(OPTIMIZERS[name]).parameters)  # lr and the rest
+def _takes(name, optimizer):
+    """Whether a trial training by ``optimizer`` takes the search parameter ``name``."""
+    return OPTIONS[name].target != "optimizer" or takes(name, {"optimizer": optimizer})
 
 
 def search_settings(dataset="digits", *, space=None, seed=0, epochs=20, hidden=(100, 100, 100),
@@ -166,51 +129,48 @@ def search_settings(dataset="digits", *, space=None, seed=0, epochs=20, hidden=(
     :func:`parse_space`; None: :data:`DEFAULT_SPACE`), the values of what it leaves fixed, and
     ``train_size``: only the first that many training images (the book's 500; None: all)."""
     space = parse_space(DEFAULT_SPACE if space is None else space)
-    fixed = {"optimizer": _value("optimizer", optimizer),
-             "batch_size": _check_bound("batch_size", int(batch_size))}
+    fixed = {name: OPTIONS[name].check(value) for name, value in (
+        ("dataset", dataset), ("seed", seed), ("epochs", epochs), ("optimizer", optimizer),
+        ("batch_size", batch_size))}
     optimizers = space.get("optimizer", {"values": [fixed["optimizer"]]}).get("values")
     for name in space:
-        takers = [o for o in OPTIMIZERS if name in _optimizer_options(o)]
-        if PARAMS[name].target == "optimizer" and not set(takers) & set(optimizers):
-            raise NnscratchError(f"{name} is an option of {', '.join(takers)}, not of "
-                                 f"{', '.join(optimizers)}: add --param optimizer={takers[0]}")
-    if int(epochs) < 1 or not hidden or min(hidden) < 1:
-        raise NnscratchError("epochs and every hidden size must be positive integers")
-    return {"dataset": dataset, "seed": int(seed), "epochs": int(epochs),
-            "hidden": [int(h) for h in hidden], **fixed, "val_size": val_size,
-            "train_size": None if train_size is None else int(train_size), "space": space}
+        if not any(_takes(name, o) for o in optimizers):
+            first = next(o for o in OPTIMIZERS if _takes(name, o))
+            raise NnscratchError(f"{name} is not an option of {', '.join(optimizers)}: it "
+                                 f"applies to {takers(name)}: add --param optimizer={first}")
+    return {**fixed, "hidden": list(OPTIONS["hidden"].check(hidden)),
+            "val_size": OPTIONS["validation_split"].check(val_size),
+            "train_size": None if train_size is None else
+            OPTIONS["batch_size"].interval.check(train_size, "train_size"), "space": space}
 
 
 def _load(settings, data_dir, validation=True):
-    """(x_train, t_train, x_val, t_val, n_classes); without validation (x, t, None, None,
-    n_classes, dataset), x and t all the training data (train + val)."""
+    """The search's data as a Dataset: the first ``train_size`` training images split into
+    training and validation sets (``val_size``, stratified, from the seed), no test set; without
+    ``validation``, all of them as the training set and the test set kept."""
     data = load_dataset(settings["dataset"], data_dir=data_dir, seed=settings["seed"])
     x, t = data.x_train[:settings["train_size"]], data.t_train[:settings["train_size"]]
     if not validation:
-        return x, t, None, None, data.n_classes, data
+        return Dataset(data.name, x, t, data.x_test, data.t_test, data.n_classes)
     x, x_val, t, t_val = stratified_split(x, t, settings["val_size"], settings["seed"])
-    return x, t, x_val, t_val, data.n_classes
+    return Dataset(data.name, x, t, None, None, data.n_classes, x_val=x_val, t_val=t_val)
 
 
-def _trainer(params, seed, settings, x, t, n_classes, **validation):
-    """The Trainer of one setting: MultiLayerNet(hidden) with the net's params, the optimizer's,
-    weights and batch order from two streams of SeedSequence(seed), BLAS on one thread."""
-    config = {**settings, **params}
-    net_args = {p.arg: params[n] for n, p in PARAMS.items() if p.target == "net" and n in params}
-    init_seed, order_seed = np.random.SeedSequence(seed).spawn(2)
-    net = MultiLayerNet(x.shape[1], settings["hidden"], n_classes, seed=init_seed, dtype=x.dtype,
-                        **net_args)
-    options = {n: params[n] for n in _optimizer_options(config["optimizer"]) if n in params}
-    optimizer = make_optimizer(config["optimizer"], **options)  # no lr: the optimizer's default
-    trainer = Trainer(net, x, t, epochs=settings["epochs"], batch_size=config["batch_size"],
-                      optimizer=optimizer, seed=order_seed, **validation)
+def _trainer(params, seed, settings, data):
+    """The Trainer of one setting on ``data``: the search's fixed options, then ``params``,
+    resolved and built (weights and batch order from two streams of ``seed``), BLAS on one
+    thread."""
+    fixed = {name: settings[name] for name in ("dataset", "epochs", "optimizer", "batch_size")}
+    spec = {**TRIAL_OPTIONS, **fixed, "hidden": tuple(settings["hidden"]), **params,
+            "seed": seed, "dtype": data.x_train.dtype.name}
+    trainer = build(spec, data).trainer
     trainer.blas_threads = 1  # one thread: the same numbers in a worker as in the parent
     return trainer
 
 
 def run_trial(index, settings, data, parent_pid=None):
-    """Train trial ``index`` of the search ``settings`` on ``data`` (x_train, t_train, x_val,
-    t_val, n_classes) and return its record: index, params, seed, per-epoch train_acc, val_acc,
+    """Train trial ``index`` of the search ``settings`` on ``data`` (a Dataset: the training and
+    validation sets) and return its record: index, params, seed, per-epoch train_acc, val_acc,
     val_loss, final val_acc (None if it diverged: then ``diverged`` says how), seconds."""
     if parent_pid not in (None, os.getpid()) and threading.main_thread().ident == \
             threading.get_ident():
@@ -219,11 +179,10 @@ def run_trial(index, settings, data, parent_pid=None):
     rng = np.random.default_rng([settings["seed"], index])  # this trial's own stream
     seed = int(rng.integers(2 ** 63))
     params = sample_params(settings["space"], rng)
-    takes = _optimizer_options(params.get("optimizer", settings["optimizer"]))
+    optimizer = params.get("optimizer", settings["optimizer"])
     # an option the trial's optimizer does not take (momentum of an SGD trial) is left out
-    params = {n: v for n, v in params.items() if PARAMS[n].target != "optimizer" or n in takes}
-    x, t, x_val, t_val, n_classes = data
-    trainer = _trainer(params, seed, settings, x, t, n_classes, x_val=x_val, t_val=t_val)
+    params = {n: v for n, v in params.items() if _takes(n, optimizer)}
+    trainer = _trainer(params, seed, settings, data)
     history, diverged = train_or_diverge(trainer)
     return {"index": index, "params": params, "seed": seed,  # the history's lists of epochs:
             **{k: [float(v) for v in history[k]] for k in ("train_acc", "val_acc", "val_loss")},
@@ -298,8 +257,8 @@ def load_trials(out, settings, trials):
     return done
 
 
-def random_search(dataset=default_of(search_settings, "dataset"), *, trials=40, n_jobs=1, out=None, data_dir=None,
-                  on_trial=None, **settings):
+def random_search(dataset=default_of(search_settings, "dataset"), *, trials=40, n_jobs=1,
+                  out=None, data_dir=None, on_trial=None, **settings):
     """Run trials 0..trials-1 of a random search (settings: :func:`search_settings`'s keywords)
     on ``n_jobs`` joblib workers, calling ``on_trial(record)`` here as each ends. With ``out``:
     each written to ``out/trials/NNNN.json`` as it ends (``out/trials.log`` gets "queued i",
@@ -365,10 +324,11 @@ def retrain_best(trials, dataset=default_of(search_settings, "dataset"), *, data
     if best["final_val_acc"] is None:
         raise NnscratchError("no trial finished without diverging: nothing to retrain")
     start = time.perf_counter()
-    x, t, _, _, n_classes, data = _load(settings, data_dir, validation=False)
-    trainer = _trainer(best["params"], best["seed"], settings, x, t, n_classes)
+    data = _load(settings, data_dir, validation=False)
+    trainer = _trainer(best["params"], best["seed"], settings, data)
     trainer.train()
     return {**{k: best[k] for k in ("index", "params", "seed")}, "epochs": settings["epochs"],
-            "train_images": len(x), "train_acc": float(trainer.history["train_acc"][-1]),
+            "train_images": len(data.x_train),
+            "train_acc": float(trainer.history["train_acc"][-1]),
             "test_acc": float(trainer.net.accuracy(data.x_test, data.t_test)),
             "seconds": time.perf_counter() - start}

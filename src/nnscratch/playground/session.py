@@ -14,16 +14,14 @@ import time
 
 import numpy as np
 
-from ..callbacks import Callback
-from ..datasets import load_dataset
-from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
-from ..interrupt import TrainingDiverged
-from ..nets import MultiLayerNet
-from ..optim import CosineLR, StepLR, make_optimizer
-from ..train import Trainer, evaluation_loss
+from ..run.build import build, data_options, load_data
+from ..run.callbacks import Callback
+from ..run.interrupt import TrainingDiverged
+from ..run.options import resolve
+from ..run.trainer import evaluation_loss
 from . import views
-from .settings import STEP_GAMMA, validate
+from .settings import spec_options, validate
 
 #: the most iterations one request may run, and the most epochs
 MAX_ITERATIONS = 2000
@@ -42,34 +40,6 @@ class RequestError(NnscratchError):
     def __init__(self, message, status=400):
         super().__init__(message)
         self.status = status
-
-
-def data_options(s):
-    """``(name, options)``: the ``load_dataset`` call the settings ``s`` ask for (2-D points or
-    digits), drawn from the seed; a saved model records it so that its data can be drawn again."""
-    if s["dataset"] in TOY_DATASETS:
-        options = {"seed": s["seed"], "n_samples": s["n_samples"], "test_size": s["test_size"]}
-        if s["noise"] is not None:
-            options["noise"] = s["noise"]
-        if s["dataset"] in ("spiral", "gaussians"):
-            options["classes"] = s["classes"]
-        return s["dataset"], options
-    return "digits", {"seed": s["seed"], "test_size": s["test_size"]}
-
-
-def load_data(s):
-    """The Dataset the settings ``s`` ask for (:func:`data_options`)."""
-    name, options = data_options(s)
-    return load_dataset(name, **options)
-
-
-def make_schedule(s):
-    """The learning-rate schedule of the settings, or None for a constant rate."""
-    if s["schedule"] == "step":
-        return StepLR(s["schedule_epochs"], STEP_GAMMA)
-    if s["schedule"] == "cosine":
-        return CosineLR(s["schedule_epochs"])
-    return None
 
 
 class EpochLosses(Callback):
@@ -99,20 +69,14 @@ class Session:
         """Start again from scratch with ``settings`` (validated here): the same settings and
         seed give the same data, the same initial weights and the same batches."""
         s = validate(settings)
-        data = load_data(s)
-        net = MultiLayerNet(data.n_features, [int(w) for w in s["hidden"].split(",")],
-                            data.n_classes, activation=s["activation"],
-                            weight_init=s["weight_init"], weight_decay_lambda=s["weight_decay"],
-                            dropout=s["dropout"], use_batchnorm=s["batchnorm"], seed=s["seed"])
-        trainer = Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
-                          batch_size=s["batch_size"], epochs=1,
-                          optimizer=make_optimizer(s["optimizer"], s["lr"]),
-                          lr_schedule=make_schedule(s), seed=s["seed"],
-                          callbacks=[EpochLosses(data.x_test, data.t_test)])
+        spec = resolve(spec_options(s))
+        data = load_data(spec)
+        run = build(spec, data, callbacks=[EpochLosses(data.x_test, data.t_test)])
+        net, trainer = run.net, run.trainer
         trainer.history.update(test_loss=[], epoch_loss=[])
         # BLAS's thread count is one setting of the process, and two sessions step at once
         trainer.blas_threads = None
-        self.settings, self.data, self.net, self.trainer = s, data, net, trainer
+        self.settings, self.spec, self.data, self.net, self.trainer = s, spec, data, net, trainer
         self.grid = views.Grid.around(data) if data.n_features == 2 else None
         self.diverged = None
 
@@ -182,7 +146,7 @@ class Session:
 
     def config(self):
         """The run as the downloaded model and history record it (:func:`views.model_config`)."""
-        return views.model_config(self.settings, *data_options(self.settings))
+        return views.model_config(self.settings, *data_options(self.spec))
 
     def setup(self):
         """What changes only on reset: the settings, the classes and the data points."""

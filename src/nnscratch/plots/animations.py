@@ -16,7 +16,6 @@ from matplotlib.ticker import MaxNLocator
 
 from ..errors import NnscratchError
 from ..optim import gradient_descent
-from ..train import Trainer
 from ..validation import check_positive_int
 from .boundary import (check_two_inputs, class_grid, draw_points, draw_regions, grid_axes,
                        region_image)
@@ -81,29 +80,25 @@ def record_training(trainer, frames, every, snapshot):
     return shots
 
 
-def _trainer(net, x, t, optimizer, batch_size, seed):
-    return Trainer(net, x, t, batch_size=min(batch_size, len(x)), optimizer=optimizer, seed=seed)
-
-
-def record_boundary(net, x, t, g0, g1, frames=DEFAULT_FRAMES, every=10, optimizer=None,
-                    batch_size=32, seed=0):
-    """``record_training`` of the 2-input ``net`` on (x, t) whose snapshot is ``class_grid`` on
+def record_boundary(trainer, g0, g1, frames=DEFAULT_FRAMES, every=10):
+    """``record_training`` of ``trainer``'s 2-input network whose snapshot is ``class_grid`` on
     the grid ``g0 × g1``: ``[(iteration, L, (classes, confidence)), ...]``."""
-    check_two_inputs(net)
-    trainer = _trainer(net, x, t, optimizer, batch_size, seed)
+    check_two_inputs(trainer.net)
     return record_training(trainer, frames, every, lambda n: class_grid(n, g0, g1))
 
 
 @localized
-def boundary(net, x, t, x_test=None, t_test=None, frames=DEFAULT_FRAMES, every=10,
-             optimizer=None, batch_size=32, seed=0, fps=DEFAULT_FPS, resolution=100, title=None, *,
-             s):
-    """The decision regions of ``net`` (2 inputs) while it learns (x, t) by mini-batch steps
-    (``optimizer``, SGD by default), one frame every ``every`` iterations, the iteration and the
-    training loss in the corner; ``net`` is trained in place."""
+def boundary(trainer, frames=DEFAULT_FRAMES, every=10, fps=DEFAULT_FPS, resolution=100,
+             title=None, *, s):
+    """The decision regions of ``trainer``'s network (2 inputs) while it learns its training
+    set by the trainer's steps, one frame every ``every`` iterations, the iteration and the
+    training loss in the corner, the training and test points drawn; the network is trained in
+    place."""
+    net, x, t = trainer.net, trainer.x_train, trainer.t_train
+    x_test, t_test = trainer.x_test, trainer.t_test
     points = x if x_test is None else np.concatenate([x, x_test])
     g0, g1 = grid_axes(points, resolution)
-    shots = record_boundary(net, x, t, g0, g1, frames, every, optimizer, batch_size, seed)
+    shots = record_boundary(trainer, g0, g1, frames, every)
     k = int(np.max(t)) + 1
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     ax = fig.subplots()
@@ -165,20 +160,18 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
     return _animation(fig, update, frames, fps)
 
 
-def record_weights(net, x, t, frames=DEFAULT_FRAMES, every=5, optimizer=None, batch_size=32,
-                   seed=0):
-    """``record_training`` of ``net`` on (x, t) whose snapshot is a copy of W1 ``(D, H)``."""
-    trainer = _trainer(net, x, t, optimizer, batch_size, seed)
+def record_weights(trainer, frames=DEFAULT_FRAMES, every=5):
+    """``record_training`` of ``trainer`` whose snapshot is a copy of W1 ``(D, H)``."""
     return record_training(trainer, frames, every, lambda n: np.array(n.params["W1"]))
 
 
 @localized
-def weights(net, x, t, image_shape=None, frames=DEFAULT_FRAMES, every=5, optimizer=None,
-            batch_size=32, seed=0, fps=DEFAULT_FPS, max_units=16, cols=4, *, s):
+def weights(trainer, image_shape=None, frames=DEFAULT_FRAMES, every=5, fps=DEFAULT_FPS,
+            max_units=16, cols=4, *, s):
     """The first layer's weights, column W1[:, j] as an image per hidden unit j (as
-    ``model.first_layer_weights`` draws them), while ``net`` learns (x, t); each frame on its own
-    symmetric colour scale ±max|W1| so the patterns show from the first step."""
-    shots = record_weights(net, x, t, frames, every, optimizer, batch_size, seed)
+    ``model.first_layer_weights`` draws them), while ``trainer``'s network learns; each frame on
+    its own symmetric colour scale ±max|W1| so the patterns show from the first step."""
+    shots = record_weights(trainer, frames, every)
     shape = _image_shape(shots[0][2].shape[0], image_shape)
     n = min(shots[0][2].shape[1], max_units)
     rows, cols = _grid(n, cols)

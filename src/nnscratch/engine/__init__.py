@@ -1,0 +1,90 @@
+"""The engine: the textbook's layers and optimizers computed fast, behind the same interfaces.
+
+The textbook (``nnscratch.layers``, ``conv``, ``optim``, ...) writes every forward, backward and
+update as its formula. The engine subclasses each of those classes and overrides only how it
+computes — in place, in cache-sized blocks, in memory layouts that suit the products — keeping
+the same attributes, state and results (tests prove them equal, layer by layer and for whole
+training runs). :func:`use` puts a network and an optimizer on either engine, in place:
+
+- ``"fast"`` (the default of ``nnscratch train``, the playground and the search): the engine's
+  classes; the network's first layer skips the data's gradient, which nothing uses; max pooling
+  comes before its ReLU (the two commute: the same numbers, ReLU on a quarter of the values);
+  the numerical gradient is the fast one (``engine.numgrad``) and a run's BLAS threads follow the
+  size of its products (``engine.blas``);
+- ``"book"``: the textbook's own classes, in the book's order — slower, the same run.
+"""
+
+from .. import conv as book_conv
+from .. import layers as book_layers
+from .. import optim as book_optim
+from ..validation import check_choice
+from . import conv as fast_conv
+from . import layers as fast_layers
+from . import optim as fast_optim
+from . import pooling as fast_pooling
+
+ENGINES = ("fast", "book")
+
+#: textbook class → the engine's subclass that computes it fast
+FAST = {
+    book_layers.Affine: fast_layers.Affine, book_layers.Sigmoid: fast_layers.Sigmoid,
+    book_layers.Relu: fast_layers.Relu, book_layers.SoftmaxWithLoss: fast_layers.SoftmaxWithLoss,
+    book_layers.BatchNorm: fast_layers.BatchNorm, book_conv.Convolution: fast_conv.Convolution,
+    book_conv.Pooling: fast_pooling.Pooling, book_conv.Flatten: fast_conv.Flatten,
+    book_optim.SGD: fast_optim.SGD, book_optim.Momentum: fast_optim.Momentum,
+    book_optim.Nesterov: fast_optim.Nesterov, book_optim.AdaGrad: fast_optim.AdaGrad,
+    book_optim.RMSprop: fast_optim.RMSprop, book_optim.Adam: fast_optim.Adam,
+}
+#: the engine's class → the textbook class it computes
+BOOK = {fast: book for book, fast in FAST.items()}
+
+
+def engine_of(net):
+    """"fast" when any of ``net``'s layers is the engine's, else "book"."""
+    return "fast" if any(type(layer) in BOOK for layer in _layers(net)) else "book"
+
+
+def use(engine, net=None, optimizer=None):
+    """Put ``net`` (its layers) and ``optimizer`` on ``engine`` ("fast" or "book"), in place: each
+    layer and the optimizer stay the same objects with the same attributes and state, their class
+    becomes the engine's subclass (or, for "book", the textbook class back again); layers and
+    optimizers of other classes are left as they are. Returns ``engine``."""
+    check_choice(engine, ENGINES, "engine")
+    table = FAST if engine == "fast" else BOOK
+    if net is not None:
+        for layer in _layers(net):
+            layer.__class__ = table.get(type(layer), type(layer))
+        net.layers = _pool_order(net.layers, engine)
+        first = net.layers[0] if net.layers else None
+        if isinstance(first, (fast_layers.Affine, fast_conv.Convolution)):
+            first.input_gradient = False
+    if optimizer is not None:
+        optimizer.__class__ = table.get(type(optimizer), type(optimizer))
+    return engine
+
+
+def _layers(net):
+    last = getattr(net, "last_layer", None)
+    return [*getattr(net, "layers", ()), *([last] if last is not None else [])]
+
+
+def _pool_order(layer_list, engine):
+    """The layers with each ReLU → max pooling pair as max pooling → ReLU ("fast"), or each max
+    pooling → ReLU pair back in the book's order ("book"). max_k max(a_k, 0) = max(max_k a_k, 0),
+    and the gradients go to the same inputs (the first maximum, or none where all are ≤ 0)."""
+    out = list(layer_list)
+    first, second = (book_layers.Relu, book_conv.Pooling) if engine == "fast" else (book_conv.Pooling, book_layers.Relu)
+    i = 0
+    while i < len(out) - 1:
+        a, b = out[i], out[i + 1]
+        if isinstance(a, first) and isinstance(b, second) and _is_max(a, b):
+            out[i], out[i + 1] = b, a
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def _is_max(a, b):
+    pool = a if isinstance(a, book_conv.Pooling) else b
+    return pool.mode == "max"

@@ -1,0 +1,151 @@
+"""The engine's optimizers: the textbook's (``nnscratch.optim``) with the same hyperparameters,
+state and results, each update computed in place and block by block. Tests prove them equal.
+
+The textbook writes an update as its formula, each step a new array. Here each intermediate
+(``lr · g``, ``√h + ε``, ...) goes into a work array kept from step to step (the same operations
+in the same order, so the same numbers), the moments are updated in place, and ``grads`` is
+never written into. A large parameter is updated block by block (:data:`UPDATE_BLOCK` values, a
+few rows at a time): each formula is still one pass over the block, but the block and its
+intermediates stay in the CPU's cache from one pass to the next, where a whole weight matrix and
+its moments would come back from memory at every pass (Adam on a SimpleConvNet's 434,000 float32
+parameters: 1.9 → 1.45 ms).
+"""
+
+import numpy as np
+
+from .. import optim
+
+#: values per block of an update: 32768 float32 values are 128 KB, so that a block of a
+#: parameter, its gradient, its state and two work arrays (under 1 MB) stay in the CPU's cache
+UPDATE_BLOCK = 1 << 15
+
+
+def row_blocks(param):
+    """Slices of consecutive rows of ``param`` (along its first axis) of about
+    :data:`UPDATE_BLOCK` values each, covering it; ``...`` (all of it) for a 0-d or small one."""
+    if param.ndim == 0 or param.size <= UPDATE_BLOCK:
+        return [...]
+    rows = max(1, UPDATE_BLOCK * len(param) // param.size)
+    return [slice(start, start + rows) for start in range(0, len(param), rows)]
+
+
+def work_arrays(store, param, grad, count):
+    """``count`` work arrays of ``param``'s shape for the intermediates of an update, in the dtype
+    ``param`` and ``grad`` combine to: views of flat buffers ``store[dtype]`` kept from call to
+    call (grown when a larger block comes)."""
+    # np.result_type only when the dtypes differ: the usual case goes without its cost
+    dtype = param.dtype if grad.dtype == param.dtype else np.result_type(param, grad)
+    buffers = store.get(dtype)
+    if buffers is None or len(buffers) < count or buffers[0].size < param.size:
+        size = max(param.size, buffers[0].size if buffers else 0)
+        buffers = store[dtype] = [np.empty(size, dtype) for _ in range(max(count, 2))]
+    return [buffer[:param.size].reshape(param.shape) for buffer in buffers[:count]]
+
+
+class BlockedUpdate:
+    """``update(params, grads)`` block by block: ``update_block(param, grad, *slots)`` gets the
+    same rows of a parameter, its gradient and each of its state arrays (``slots``), and
+    :meth:`work` arrays for the intermediates (buffers kept between steps, not state)."""
+
+    def update(self, params, grads):
+        self.t += 1
+        slots = [self.slot(name, params) for name in self.slots]
+        for key in params:
+            param, grad = params[key], grads[key]
+            for rows in row_blocks(param):
+                self.update_block(param[rows], grad[rows], *(arrays[key][rows] for arrays in slots))
+
+    def work(self, param, grad, count=1):
+        """``count`` work arrays of ``param``'s shape (:func:`work_arrays`)."""
+        return work_arrays(self.__dict__.setdefault("work_buffers", {}), param, grad, count)
+
+    def update_block(self, param, grad, *slots):  # pragma: no cover - each optimizer has one
+        raise NotImplementedError
+
+
+def moving_average(average, rate, g, work, squared=False):
+    """average ← rate·average + (1 − rate)·g, in place (``squared``: + (1 − rate)·g², computed as
+    ((1 − rate)·g)·g); ``work`` holds the new term."""
+    average *= rate
+    np.multiply(g, 1 - rate, out=work)
+    if squared:
+        work *= g
+    average += work
+    return average
+
+
+def scaled_step(lr, g, h, eps, out, denom, h_scale=None):
+    """out ← lr·g / (√(h / h_scale) + ε) (without ``h_scale``: √h), computed in ``out`` and
+    ``denom``, the denominator first (``g`` may be ``out`` itself)."""
+    if h_scale is None:
+        np.sqrt(h, out=denom)
+    else:
+        np.sqrt(np.divide(h, h_scale, out=denom), out=denom)
+    denom += eps
+    np.multiply(g, lr, out=out)
+    out /= denom
+    return out
+
+
+class SGD(BlockedUpdate, optim.SGD):
+    """``optim.SGD``: W ← W − lr·g, with lr·g in a work array."""
+
+    def update_block(self, param, grad):
+        (lr_g,) = self.work(param, grad)
+        param -= np.multiply(grad, self.lr, out=lr_g)
+
+
+def velocity(v, momentum, lr, grad, lr_g):
+    """v ← α·v − lr·g, in place (lr·g left in the work array ``lr_g``)."""
+    v *= momentum
+    v -= np.multiply(grad, lr, out=lr_g)
+    return v
+
+
+class Momentum(BlockedUpdate, optim.Momentum):
+    """``optim.Momentum``: v ← α·v − lr·g in place, then W ← W + v."""
+
+    def update_block(self, param, grad, v):
+        (lr_g,) = self.work(param, grad)
+        param += velocity(v, self.momentum, self.lr, grad, lr_g)
+
+
+class Nesterov(BlockedUpdate, optim.Nesterov):
+    """``optim.Nesterov``: v ← α·v − lr·g in place, then W ← W + (α·v − lr·g)."""
+
+    def update_block(self, param, grad, v):
+        lr_g, step = self.work(param, grad, 2)
+        v = velocity(v, self.momentum, self.lr, grad, lr_g)
+        np.multiply(v, self.momentum, out=step)
+        step -= lr_g
+        param += step
+
+
+class AdaGrad(BlockedUpdate, optim.AdaGrad):
+    """``optim.AdaGrad``: h ← h + g², W ← W − lr·g / (√h + ε), in place."""
+
+    def update_block(self, param, grad, h):
+        work, denom = self.work(param, grad, 2)
+        h += np.multiply(grad, grad, out=work)
+        param -= scaled_step(self.lr, grad, h, self.eps, work, denom)
+
+
+class RMSprop(BlockedUpdate, optim.RMSprop):
+    """``optim.RMSprop``: h ← ρ·h + (1 − ρ)·g², W ← W − lr·g / (√h + ε), in place."""
+
+    def update_block(self, param, grad, h):
+        work, denom = self.work(param, grad, 2)
+        moving_average(h, self.decay_rate, grad, work, squared=True)
+        param -= scaled_step(self.lr, grad, h, self.eps, work, denom)
+
+
+class Adam(BlockedUpdate, optim.Adam):
+    """``optim.Adam``: m and v updated in place, m̂ in a work array, and
+    W ← W − lr·m̂ / (√(v / (1 − β2ᵗ)) + ε)."""
+
+    def update_block(self, param, grad, m, v):
+        work, denom = self.work(param, grad, 2)
+        moving_average(m, self.beta1, grad, work)
+        moving_average(v, self.beta2, grad, work, squared=True)
+        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=work)
+        param -= scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2 ** self.t)

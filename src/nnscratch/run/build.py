@@ -1,0 +1,144 @@
+"""``build``: a run specification and data → network, optimizer, schedule and trainer.
+
+The one place where settings become objects: the command line, the playground, the search,
+``NNClassifier``, the experiments and the figures all resolve their options into a
+:class:`~nnscratch.run.options.Spec` and call :func:`build` (or one of its parts: :func:`network`,
+:func:`optimizer`, :func:`schedule`, :func:`load_data`).
+
+Seeds: ``SeedSequence(seed)`` spawns two independent streams, the weights' and the batch order's,
+so that a change to one (another batch size, say) leaves the other as it was.
+"""
+
+import dataclasses
+import inspect
+
+import numpy as np
+
+from ..datasets import Dataset, load_dataset
+from ..datasets.toy2d import TOY_DATASETS
+from ..optim import OPTIMIZERS, CosineLR, StepLR
+from .options import CONV_MODELS, MODELS, OPTIONS, STEP_GAMMA, STEP_PARTS, Spec, resolve
+from .trainer import Trainer
+
+
+@dataclasses.dataclass
+class Run:
+    """What :func:`build` returns: the spec, the data, and the objects of the run."""
+
+    spec: Spec
+    data: Dataset
+    net: object
+    optimizer: object
+    schedule: object
+    trainer: Trainer
+
+    def description(self):
+        """The run as history.json and model.npz record it: the dataset, the network's
+        ``{"model": ..., **net.config()}``, and the training settings."""
+        return description(self.spec, self.net)
+
+
+def as_spec(spec):
+    """``spec`` as a :class:`Spec`: a Spec as it is, a dict of options resolved."""
+    return spec if isinstance(spec, Spec) else resolve(spec)
+
+
+def seeds(seed):
+    """(the weights' seed, the batch order's seed): two independent streams of
+    ``np.random.SeedSequence(seed)``."""
+    return np.random.SeedSequence(seed).spawn(2)
+
+
+def data_options(spec):
+    """``(name, options)``: the ``load_dataset`` call of ``spec``'s data: its data options, and
+    for a 2-D set the spec's seed (its points are drawn from it). A model file records them, so
+    that its data can be drawn again."""
+    spec = as_spec(spec)
+    options = {name: spec[name] for name, option in OPTIONS.items()
+               if option.target == "data" and spec[name] is not None}
+    if spec["dataset"] in TOY_DATASETS:
+        options["seed"] = spec["seed"]
+    return spec["dataset"], options
+
+
+def load_data(spec, data_dir=None):
+    """The dataset ``spec`` names (:func:`data_options`), as the model takes it: images
+    (N, C, H, W) for the convolutional nets, rows (N, D) otherwise, in the spec's dtype."""
+    spec = as_spec(spec)
+    name, options = data_options(spec)
+    return load_dataset(name, data_dir=data_dir, dtype=spec["dtype"],
+                        flatten=spec["model"] not in CONV_MODELS, **options)
+
+
+def network(spec, input_shape, n_classes, seed=None):
+    """The network ``spec`` asks for, for inputs of ``input_shape`` (one sample's: (D,) or images'
+    (C, H, W)) and ``n_classes`` classes, its weights drawn from ``seed``."""
+    spec = as_spec(spec)
+    cls, arguments, images = MODELS[spec["model"]]
+    kwargs = {argument: spec[name] for name, argument in arguments.items()}
+    if arguments["hidden"] != "hidden_sizes":
+        kwargs[arguments["hidden"]] = spec["hidden"][0]
+    if images:
+        kwargs.update(input_dim=tuple(input_shape), output_size=n_classes)
+        return cls(**kwargs, seed=seed, dtype=spec["dtype"])
+    return cls(input_shape[0], output_size=n_classes, **kwargs, seed=seed, dtype=spec["dtype"])
+
+
+def optimizer(spec):
+    """The optimizer ``spec`` names, at its rate, with the options of its own class that the spec
+    sets (the others at the class's defaults)."""
+    spec = as_spec(spec)
+    cls = OPTIMIZERS[spec["optimizer"]]
+    own = {name: spec[name] for name in inspect.signature(cls).parameters
+           if name != "lr" and name in spec and spec[name] is not None}
+    return cls(lr=spec["lr"], **own)
+
+
+def schedule(spec):
+    """The learning-rate schedule ``spec`` names over :meth:`Spec.schedule_length` epochs (step:
+    halved ``STEP_PARTS`` times; cosine: to 0), or None for a constant rate."""
+    spec = as_spec(spec)
+    length = spec.schedule_length()
+    if spec["lr_schedule"] == "step":
+        return StepLR(max(length // STEP_PARTS, 1), STEP_GAMMA)
+    if spec["lr_schedule"] == "cosine":
+        return CosineLR(length)
+    return None
+
+
+def trainer(spec, net, opt, data, seed, callbacks=()):
+    """A :class:`Trainer` of ``net`` by ``opt`` on ``data``'s training set, test set and
+    validation set (or the spec's validation split), with the spec's length, batches, gradient,
+    schedule and engine; the batch order from ``seed`` (a seed or a Generator)."""
+    spec = as_spec(spec)
+    return Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
+                   x_val=data.x_val, t_val=data.t_val, epochs=spec["epochs"],
+                   batch_size=spec["batch_size"], optimizer=opt, grad=spec["grad"],
+                   sampling=spec["sampling"], seed=seed, callbacks=callbacks,
+                   validation_split=spec["validation_split"] or None,
+                   early_stopping=spec["early_stopping"], lr_schedule=schedule(spec),
+                   engine=spec["engine"])
+
+
+def build(spec, data=None, *, data_dir=None, callbacks=()):
+    """The :class:`Run` of ``spec`` (a :class:`Spec`, or a dict of options to resolve) on ``data``
+    (a :class:`Dataset`; None: :func:`load_data`): network, optimizer, schedule and
+    :func:`trainer`, the weights and the batch order from two streams of the spec's seed."""
+    spec = as_spec(spec)
+    data = load_data(spec, data_dir) if data is None else data
+    weights_seed, order_seed = seeds(spec["seed"])
+    net = network(spec, data.x_train.shape[1:], data.n_classes, weights_seed)
+    opt = optimizer(spec)
+    run_trainer = trainer(spec, net, opt, data, order_seed, callbacks)
+    return Run(spec, data, net, opt, run_trainer.lr_schedule, run_trainer)
+
+
+def description(spec, net):
+    """The run as history.json and model.npz record it: the dataset, the network's
+    ``{"model": ..., **net.config()}``, and the training settings."""
+    return {"dataset": spec["dataset"], "model": spec["model"], **net.config(),
+            "optimizer": spec["optimizer"], "lr": spec["lr"], "lr_schedule": spec["lr_schedule"],
+            "batch_size": spec["batch_size"], "epochs": spec["epochs"],
+            "validation_split": spec["validation_split"] or 0.0,
+            "early_stopping": spec["early_stopping"], "grad": spec["grad"], "seed": spec["seed"],
+            "dtype": spec["dtype"], "engine": spec["engine"]}

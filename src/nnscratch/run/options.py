@@ -1,0 +1,531 @@
+"""Every training option, declared once: name, kind, default, allowed values, help in English and
+Chinese. The command line's arguments, the playground's form and its checks, the search's space,
+``NNClassifier``'s parameters and the experiments all derive from :data:`OPTIONS`; :func:`resolve`
+turns the options someone gave into a complete :class:`Spec`, which ``run.build`` turns into a
+network, an optimizer, a schedule and a trainer.
+
+A bad value gets the same one-line message wherever it came from (:meth:`Option.check`,
+:meth:`Option.parse`): it names the option, the value and what is allowed.
+
+Defaults. An option whose ``default`` is None takes its value from the run's context, by the rules
+below (:func:`defaults`): the model's (``MODEL_DEFAULTS``: the README's default recipe for mlp,
+the notebook's network for two-layer, the book's for the convolutional nets), the dataset's
+(``DATASET_DEFAULTS``), or the optimizer's own (its class's signature).
+"""
+
+import dataclasses
+import inspect
+from collections.abc import Mapping
+
+from ..convnets import DeepConvNet, SimpleConvNet
+from ..datasets.digits import load_digits
+from ..datasets.registry import DATASETS
+from ..datasets.toy2d import DEFAULT_NOISE, K_CLASSES, MAX_CLASSES, MAX_SAMPLES, TOY_DATASETS
+from ..engine import ENGINES
+from ..errors import NnscratchError
+from ..layers import ACTIVATIONS
+from ..nets import WEIGHT_INITS, MultiLayerNet, TwoLayerNet
+from ..optim import OPTIMIZERS
+from ..validation import (DECAY_RATE, NONNEGATIVE, NONNEGATIVE_INT, POSITIVE, POSITIVE_INT,
+                          PROBABILITY, Interval,
+                          check_choice, default_of, parse_hidden)
+from .trainer import GRADIENT_METHODS, SAMPLING
+
+#: the text a command line or a query string gives for "no value" of an optional option
+NONE_TEXT = ("", "none")
+BOOL_TEXT = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}
+KINDS = ("int", "float", "bool", "choice", "sizes", "init")
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One option. ``kind``: "int", "float", "bool", "choice", "sizes" (hidden layer widths, "256,128")
+    or "init" (he, xavier or a standard deviation); ``interval`` bounds numbers, ``choices`` lists
+    choices; ``optional``: None (no value) is allowed; ``default``: the value when not given (None:
+    by the rules of :func:`defaults`); ``target``: where the value goes ("network", "optimizer"
+    (an argument of the optimizer's class), "data" (``load_dataset``'s) or "run"); ``scale``: how a
+    search draws it ("log": 10^U(log low, log high)); ``group`` and ``label``: the playground's
+    fieldset and field."""
+
+    name: str
+    kind: str
+    group: str
+    target: str
+    help: str
+    help_zh: str
+    label: str
+    label_zh: str
+    interval: Interval | None = None
+    choices: tuple = ()
+    optional: bool = False
+    default: object = None
+    scale: str = "linear"
+
+    @property
+    def flag(self):
+        """The command line's spelling: ``--weight-decay``."""
+        return "--" + self.name.replace("_", "-")
+
+    def describe(self):
+        """What the option takes, in words, for an error: "a number in [0, 1)", "one of ..."."""
+        if self.kind in ("int", "float"):
+            return self.interval.describe()
+        if self.kind == "choice":
+            return f"one of {', '.join(map(str, self.choices))}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "sizes":
+            return "layer sizes separated by commas, e.g. 256,128"
+        return f"{' or '.join(WEIGHT_INITS)}, or a standard deviation > 0 such as 0.01"
+
+    def error(self, value):
+        """The one message for a bad ``value`` of this option."""
+        return NnscratchError(f"{self.name} must be {self.describe()}, got {value!r}")
+
+    def check(self, value):
+        """``value`` (a Python value: number, bool, str, list) as this option's type, checked;
+        else :meth:`error`."""
+        if value is None and self.optional:
+            return None
+        if self.kind in ("int", "float"):
+            if not (self.interval.contains(value) and (self.kind == "float"
+                                                        or not isinstance(value, float))):
+                raise self.error(value)
+            return int(value) if self.kind == "int" else float(value)
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise self.error(value)
+            return value
+        if self.kind == "choice":
+            if isinstance(value, bool) or value not in self.choices:
+                raise self.error(value)
+            return value
+        if self.kind == "sizes":
+            return self._sizes(value)
+        if isinstance(value, str) and value in WEIGHT_INITS:  # init
+            return value
+        if not POSITIVE.contains(value):
+            raise self.error(value)
+        return float(value)
+
+    def parse(self, text):
+        """The value of ``text`` as a command line or a query string gives it, checked."""
+        if not isinstance(text, str):
+            return self.check(text)
+        stripped = text.strip()
+        if self.optional and stripped.lower() in NONE_TEXT:
+            return None
+        try:
+            if self.kind == "int":
+                value = int(stripped)
+            elif self.kind == "float":
+                value = float(stripped)
+            elif self.kind == "bool":
+                value = BOOL_TEXT[stripped.lower()]
+            elif self.kind == "init" and stripped not in WEIGHT_INITS:
+                value = float(stripped)
+            else:
+                value = stripped
+            return self.check(value)
+        except (ValueError, KeyError):  # NnscratchError too: the message shows the text given
+            raise self.error(text) from None
+
+    def _sizes(self, value):
+        if isinstance(value, (list, tuple)):
+            if not value or not all(POSITIVE_INT.contains(v) for v in value):
+                raise self.error(value)
+            return tuple(int(v) for v in value)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.error(value)
+        try:
+            return parse_hidden(str(value), self.name)
+        except NnscratchError:
+            raise self.error(value) from None
+
+    def shown(self, value):
+        """``value`` as typed or shown in help: (256, 128) → 256,128; True → on; 0.0 → 0."""
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, (list, tuple)):
+            return ",".join(map(str, value))
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _option(name, kind, group, target, help, help_zh, label, label_zh, **more):  # noqa: A002
+    return Option(name, kind, group, target, help, help_zh, label, label_zh, **more)
+
+
+#: learning rates from 1e-6 to 10: below nothing moves, above every network diverges
+LEARNING_RATE = POSITIVE
+#: The notebook trains its TwoLayerNet on the digits by SGD at this rate.
+NOTEBOOK_LR = 0.5
+SCHEDULES = ("none", "step", "cosine")
+DTYPES = ("float32", "float64")
+
+#: the models: name → (network class, its argument for each network option it takes, whether
+#: it takes images (N, C, H, W)); "hidden" is the widths of mlp, one width for the others
+MODELS = {
+    "mlp": (MultiLayerNet, {"hidden": "hidden_sizes", "activation": "activation",
+                            "weight_init": "weight_init", "weight_decay": "weight_decay_lambda",
+                            "dropout": "dropout", "batchnorm": "use_batchnorm"}, False),
+    "two-layer": (TwoLayerNet, {"hidden": "hidden_size", "activation": "activation"}, False),
+    "cnn": (SimpleConvNet, {"hidden": "hidden_size", "weight_init": "weight_init_std"}, True),
+    "deep-cnn": (DeepConvNet, {"hidden": "hidden_size", "dropout": "dropout"}, True),
+}
+CONV_MODELS = tuple(name for name, (_, _, images) in MODELS.items() if images)
+
+OPTIONS = {o.name: o for o in (
+    # --- data -------------------------------------------------------------------------------
+    _option("dataset", "choice", "data", "run", "dataset to learn", "要学习的数据集",
+            "dataset", "数据集", choices=tuple(DATASETS), default="digits"),
+    _option("classes", "int", "data", "data", "classes of the spiral and gaussians sets",
+            "spiral 和 gaussians 数据集的类别数", "classes", "类别数",
+            interval=Interval(2, MAX_CLASSES, integer=True)),
+    _option("n_samples", "int", "data", "data", "points of a 2-D set", "二维数据集的点数",
+            "points", "点数", interval=Interval(8, MAX_SAMPLES, integer=True)),
+    _option("noise", "float", "data", "data",
+            "noise of a 2-D set (none: the set's own, " + ", ".join(
+                f"{k} {v}" for k, v in DEFAULT_NOISE.items()) + ")",
+            "二维数据集的噪声（none：该数据集自己的默认值）", "noise", "噪声",
+            interval=Interval(0, 10), optional=True),
+    _option("test_size", "float", "data", "data",
+            "fraction of a 2-D set or of the digits kept for testing",
+            "二维数据集或 digits 留作测试的比例", "test share", "测试比例",
+            interval=Interval(0, 1, low_open=True, high_open=True)),
+    # --- network ----------------------------------------------------------------------------
+    _option("model", "choice", "network", "run",
+            "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the book's "
+            "chapter-7 SimpleConvNet (cnn) or chapter-8 DeepConvNet (deep-cnn)",
+            "网络：笔记中的 TwoLayerNet（two-layer）、任意深度的 MultiLayerNet（mlp）、"
+            "书中第 7 章的 SimpleConvNet（cnn）或第 8 章的 DeepConvNet（deep-cnn）",
+            "model", "模型", choices=tuple(MODELS), default="mlp"),
+    _option("hidden", "sizes", "network", "network",
+            "hidden layer sizes, comma-separated (all but mlp: one size, the fully connected "
+            "layer's)", "隐藏层大小，用逗号分隔（mlp 以外只有一个大小）", "hidden layers", "隐藏层"),
+    _option("activation", "choice", "network", "network", "hidden activation",
+            "隐藏层激活函数", "activation", "激活函数", choices=tuple(ACTIVATIONS)),
+    _option("weight_init", "init", "network", "network",
+            "initial weight std: he (√(2/n)), xavier (√(1/n)) or a number (cnn: a number)",
+            "初始权重标准差：he（√(2/n)）、xavier（√(1/n)）或一个数（cnn：一个数）",
+            "weight init", "权重初始化"),
+    _option("weight_decay", "float", "network", "network",
+            "L2 penalty λ (adds ½λΣ‖W‖² to the loss)", "L2 正则化系数 λ（损失加上 ½λΣ‖W‖²）",
+            "weight decay λ", "权值衰减 λ", interval=NONNEGATIVE, scale="log"),
+    _option("dropout", "float", "network", "network",
+            "dropout probability after each hidden activation (deep-cnn: of its two Dropout "
+            "layers)", "每个隐藏层激活后的 Dropout 比例（deep-cnn：其两个 Dropout 层的比例）",
+            "dropout", "Dropout", interval=PROBABILITY),
+    _option("batchnorm", "bool", "network", "network", "batch norm before each activation",
+            "每个激活函数前做批归一化", "batch norm", "批归一化"),
+    _option("dtype", "choice", "network", "run", "float type of the data and the network",
+            "数据和网络的浮点类型", "dtype", "浮点类型", choices=DTYPES),
+    _option("engine", "choice", "network", "run",
+            "fast (the engine) or book (the textbook's plain NumPy: slower, the same run)",
+            "fast（引擎）或 book（教科书式的朴素 NumPy：更慢，结果相同）", "engine", "引擎",
+            choices=ENGINES, default="fast"),
+    # --- training ---------------------------------------------------------------------------
+    _option("optimizer", "choice", "training", "run", "update rule", "参数更新方法",
+            "optimizer", "优化器", choices=tuple(OPTIMIZERS)),
+    _option("lr", "float", "training", "run", "learning rate", "学习率", "learning rate",
+            "学习率", interval=LEARNING_RATE, scale="log"),
+    _option("momentum", "float", "training", "optimizer",
+            "momentum α of momentum and nesterov", "momentum 和 nesterov 的动量系数 α",
+            "momentum", "动量", interval=DECAY_RATE),
+    _option("beta1", "float", "training", "optimizer",
+            "Adam's β1, the decay of its first moment", "Adam 的 β1（一阶矩的衰减率）",
+            "β1", "β1", interval=DECAY_RATE),
+    _option("decay_rate", "float", "training", "optimizer",
+            "RMSprop's ρ, the decay of its squared gradients", "RMSprop 的 ρ（梯度平方的衰减率）",
+            "ρ", "ρ", interval=DECAY_RATE),
+    _option("eps", "float", "training", "optimizer",
+            "ε in the denominators of adagrad, rmsprop and adam", "adagrad、rmsprop 和 adam "
+            "分母中的 ε", "ε", "ε", interval=POSITIVE, scale="log"),
+    _option("lr_schedule", "choice", "training", "run",
+            "learning rate per epoch: constant (none), halved every schedule_epochs/4, or cosine "
+            "to 0 over schedule_epochs", "每轮的学习率：不变（none）、每 schedule_epochs/4 轮减半、"
+            "或在 schedule_epochs 轮内按余弦降到 0", "schedule", "学习率调度", choices=SCHEDULES),
+    _option("schedule_epochs", "int", "training", "run",
+            "epochs the schedule spans (none: the run's epochs)",
+            "学习率调度跨越的轮数（none：训练的轮数）", "schedule epochs", "调度轮数",
+            interval=POSITIVE_INT, optional=True),
+    _option("batch_size", "int", "training", "run",
+            "mini-batch size, 1 to the number of training samples",
+            "mini-batch 大小，1 到训练样本数", "batch size", "批大小", interval=POSITIVE_INT),
+    _option("epochs", "int", "training", "run",
+            "passes over the training data (at most, with early_stopping)",
+            "遍历训练数据的轮数（使用早停时为上限）", "epochs", "轮数", interval=POSITIVE_INT),
+    _option("sampling", "choice", "training", "run",
+            "shuffle (every sample once per epoch) or replacement (each batch drawn at random, "
+            "as the book)", "shuffle（每轮每个样本一次）或 replacement（每批随机抽取，同书中）",
+            "sampling", "抽样", choices=SAMPLING, default="shuffle"),
+    _option("validation_split", "float", "training", "run",
+            "fraction of the training data held out for validation",
+            "从训练数据中留作验证的比例", "validation share", "验证比例",
+            interval=PROBABILITY, optional=True),
+    _option("early_stopping", "int", "training", "run",
+            "stop after this many epochs without a better validation loss and keep the best "
+            "weights", "验证损失连续这么多轮没有改善就停止，并保留最好的权重",
+            "early stopping", "早停", interval=POSITIVE_INT, optional=True),
+    _option("grad", "choice", "training", "run",
+            "how gradients are computed (numerical: the notebook's central differences)",
+            "梯度的计算方法（numerical：笔记中的中心差分）", "gradient", "梯度",
+            choices=GRADIENT_METHODS, default="backprop"),
+    _option("seed", "int", "training", "run",
+            "random seed of the weights, the batches and a 2-D set's points",
+            "权重、mini-batch 和二维数据点的随机种子", "seed", "随机种子",
+            interval=NONNEGATIVE_INT, default=0),
+)}
+
+#: what an option left out means for each model: for mlp the README's default recipe, for
+#: two-layer the notebook's network, for the convolutional nets the book's sizes with the
+#: recipe's training; an option a model does not take (``MODELS``) is None in its runs
+MODEL_DEFAULTS = {
+    "mlp": {"hidden": (256, 128), "activation": default_of(MultiLayerNet, "activation"),
+            "weight_init": default_of(MultiLayerNet, "weight_init"),
+            "weight_decay": default_of(MultiLayerNet, "weight_decay_lambda"),
+            "dropout": default_of(MultiLayerNet, "dropout"), "batchnorm": True,
+            "optimizer": "adam", "lr_schedule": "cosine"},
+    "two-layer": {"hidden": (100,), "activation": default_of(TwoLayerNet, "activation"),
+                  "optimizer": "sgd", "lr_schedule": "none"},
+    "cnn": {"hidden": (default_of(SimpleConvNet, "hidden_size"),), "activation": "relu",
+            "weight_init": default_of(SimpleConvNet, "weight_init_std"),
+            "optimizer": "adam", "lr_schedule": "cosine"},
+    "deep-cnn": {"hidden": (default_of(DeepConvNet, "hidden_size"),), "activation": "relu",
+                 "dropout": default_of(DeepConvNet, "dropout"), "optimizer": "adam",
+                 "lr_schedule": "cosine"},
+}
+#: (model, optimizer) → the rate a run starts at where it is not the optimizer's own default:
+#: the notebook's SGD, and Adam at 0.003 for SimpleConvNet (chosen on a validation split of
+#: Fashion-MNIST: README, "Convolutional networks")
+MODEL_LR = {("two-layer", "sgd"): NOTEBOOK_LR, ("cnn", "adam"): 0.003}
+#: the digits' batch size and length, and the recipe's for the 60,000-image sets
+DATASET_DEFAULTS = {"digits": {"batch_size": 32, "epochs": 40},
+                    "mnist": {"batch_size": 100, "epochs": 10},
+                    "fashion-mnist": {"batch_size": 100, "epochs": 10}}
+#: where a model's length on the 60,000-image sets departs: DeepConvNet, with its two Dropout
+#: layers, is still learning after 10 epochs (README, "Convolutional networks")
+MODEL_EPOCHS = {"deep-cnn": 20}
+LARGE_SETS = ("mnist", "fashion-mnist")
+#: the toy sets' own defaults for their data options (``datasets.toy2d.load_toy``)
+TOY_DEFAULTS = {"classes": 3, "n_samples": 500, "test_size": 0.2}
+#: step schedule: the rate is halved STEP_PARTS times over the schedule's length
+STEP_PARTS, STEP_GAMMA = 4, 0.5
+#: the fraction held out for validation when early_stopping is given without validation_split
+EARLY_STOPPING_SPLIT = 0.1
+
+
+def takes(name, spec):
+    """Whether option ``name`` applies to the run of ``spec`` (a dict with its dataset, model,
+    optimizer and schedule known): the model's network options, the optimizer's own arguments,
+    the 2-D sets' data options."""
+    option = OPTIONS[name]
+    if option.target == "network":
+        return name in MODELS[spec["model"]][1]
+    if option.target == "optimizer":
+        return name in inspect.signature(OPTIMIZERS[spec["optimizer"]]).parameters
+    if option.target == "data":
+        if name == "test_size":
+            return spec["dataset"] in TOY_DATASETS or spec["dataset"] == "digits"
+        return spec["dataset"] in (K_CLASSES if name == "classes" else TOY_DATASETS)
+    if name == "schedule_epochs":
+        return spec["lr_schedule"] != "none"
+    return True
+
+
+def taken_by(name, spec):
+    """What decides whether option ``name`` applies, as ``spec`` has it: "--model cnn"."""
+    target = OPTIONS[name].target
+    key = {"network": "model", "optimizer": "optimizer", "data": "dataset"}.get(target,
+                                                                             "lr_schedule")
+    return f"{OPTIONS[key].flag} {spec[key]}"
+
+
+def takers(name):
+    """Who takes option ``name``, in words, for an error: "--model mlp or deep-cnn"."""
+    option = OPTIONS[name]
+    if option.target == "network":
+        return "--model " + " or ".join(m for m, (_, args, _) in MODELS.items() if name in args)
+    if option.target == "optimizer":
+        return "--optimizer " + " or ".join(
+            o for o, cls in OPTIMIZERS.items() if name in inspect.signature(cls).parameters)
+    if option.target == "data":
+        return "--dataset " + " or ".join(K_CLASSES if name == "classes" else (
+            (*TOY_DATASETS, "digits") if name == "test_size" else TOY_DATASETS))
+    return "--lr-schedule step or cosine"
+
+
+def defaults(spec):
+    """The value of every option still None in ``spec`` (dataset, model and optimizer set) that
+    the rules give one: the model's, the dataset's, the optimizer's own."""
+    model, dataset = spec["model"], spec["dataset"]
+    rules = {**MODEL_DEFAULTS[model], **DATASET_DEFAULTS.get(dataset, DATASET_DEFAULTS["digits"])}
+    if dataset in LARGE_SETS and model in MODEL_EPOCHS:
+        rules["epochs"] = MODEL_EPOCHS[model]
+    if dataset in TOY_DATASETS:
+        rules.update(TOY_DEFAULTS)
+    elif dataset == "digits":
+        rules["test_size"] = default_of(load_digits, "test_size")
+    return rules
+
+
+class Spec(Mapping):
+    """A complete, checked run specification: every option of :data:`OPTIONS` with its value
+    (None for the options the run does not take). Read-only; ``spec["lr"]``."""
+
+    def __init__(self, values):
+        self._values = dict(values)
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __repr__(self):
+        return f"Spec({self._values!r})"
+
+    def saved(self):
+        """The options as a checkpoint and a model file keep them: JSON (hidden a list)."""
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in self._values.items()}
+
+    def schedule_length(self):
+        """The epochs the learning-rate schedule spans."""
+        return self["schedule_epochs"] or self["epochs"]
+
+
+def option(name):
+    """The option called ``name``, or an error listing them."""
+    check_choice(name, OPTIONS, "option")
+    return OPTIONS[name]
+
+
+def check_given(given, parse=False):
+    """``given`` ({name: value}) checked option by option (``parse``: values are text as typed);
+    None means not given. Unknown names are an error listing the options."""
+    unknown = sorted(set(given) - set(OPTIONS))
+    if unknown:
+        raise NnscratchError(f"unknown option {', '.join(unknown)}: the options are "
+                             f"{', '.join(OPTIONS)}")
+    out = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        out[name] = OPTIONS[name].parse(value) if parse else OPTIONS[name].check(value)
+    return out
+
+
+def resolve(given, parse=False):
+    """The :class:`Spec` of a run from the options ``given`` ({name: value}; None or missing: not
+    given), every default filled by the rules, every contradiction an error. ``parse``: the values
+    are text, as a command line or a query string gives them."""
+    values = check_given(given, parse)
+    spec = {name: values.get(name, OPTIONS[name].default) for name in OPTIONS}
+    _check_model(spec["model"], values)
+    rules = defaults(spec)
+    for name in ("optimizer", "lr_schedule"):
+        if spec[name] is None:
+            spec[name] = rules[name]
+    for name in OPTIONS:
+        if not takes(name, spec):
+            if name in values and values[name] not in _NO_OPS.get(name, ()):
+                raise NnscratchError(f"{name} is not an option of {taken_by(name, spec)}: it "
+                                     f"applies to {takers(name)}")
+            spec[name] = None
+        elif spec[name] is None and name in rules:
+            spec[name] = rules[name]
+    _finish(spec, values)
+    return Spec(spec)
+
+
+#: values of an option that change nothing, accepted where the option does not apply
+_NO_OPS = {"weight_decay": (0.0,), "dropout": (0.0,), "batchnorm": (False,),
+           "activation": ("relu",)}
+
+
+def _check_model(model, values):
+    """What the convolutional nets refuse, with the reason."""
+    if model not in CONV_MODELS:
+        return
+    if values.get("activation", "relu") != "relu":
+        raise NnscratchError(f"--model {model} is the book's network with ReLU: leave "
+                             f"activation out (or use --model mlp for {values['activation']})")
+    if isinstance(values.get("weight_init"), str):
+        raise NnscratchError(f"--model {model} takes weight_init as a standard deviation such "
+                             f"as the book's {MODEL_DEFAULTS['cnn']['weight_init']}, not "
+                             f"{values['weight_init']}")
+
+
+def _finish(spec, values):
+    """The rules that tie options together, and their errors."""
+    model = spec["model"]
+    if model != "mlp" and len(spec["hidden"]) != 1:
+        raise NnscratchError(f"--model {model} has one hidden layer, got hidden "
+                             f"{OPTIONS['hidden'].shown(spec['hidden'])}: use --model mlp for "
+                             "several")
+    if spec["lr"] is None:
+        spec["lr"] = MODEL_LR.get((model, spec["optimizer"]),
+                                  default_of(OPTIMIZERS[spec["optimizer"]], "lr"))
+    if spec["dtype"] is None:  # float32: as accurate and faster, on the 60,000-image sets
+        spec["dtype"] = ("float32" if spec["grad"] == "backprop" and (
+            model in CONV_MODELS or model == "mlp" and spec["dataset"] in LARGE_SETS)
+            else "float64")
+    if spec["validation_split"] is None and spec["early_stopping"] is not None:
+        spec["validation_split"] = EARLY_STOPPING_SPLIT
+    if spec["early_stopping"] is not None and not spec["validation_split"]:
+        raise NnscratchError(f"early_stopping {spec['early_stopping']} watches the validation "
+                             f"loss, but validation_split {spec['validation_split']:g} holds no "
+                             f"data out: give validation_split {EARLY_STOPPING_SPLIT:g} (or leave "
+                             "it out), or leave early_stopping out")
+    if spec["dropout"] and spec["grad"] == "numerical":
+        raise NnscratchError("dropout draws a new mask at every forward pass, so the numerical "
+                             "gradient would differentiate noise: use grad backprop")
+    if spec["dataset"] in TOY_DATASETS and model in CONV_MODELS:
+        raise NnscratchError(f"{spec['dataset']} holds 2-D points, not images: --model "
+                             f"{model} needs an image set ({', '.join(LARGE_SETS)} or digits)")
+
+
+def default_text(name):
+    """What option ``name`` left out means, in words, from the rules (for --help and the form):
+    "digits", "mlp: relu; two-layer: sigmoid", "32; 100 on mnist and fashion-mnist"."""
+    option = OPTIONS[name]
+    if option.default is not None:
+        return option.shown(option.default)
+    by_model = [(m, rules[name]) for m, rules in MODEL_DEFAULTS.items() if name in rules
+                and name in MODELS[m][1] | {"optimizer": 0, "lr_schedule": 0}]
+    if by_model:
+        values = {option.shown(v) for _, v in by_model}
+        if len(values) == 1:
+            return values.pop()
+        return "; ".join(f"{m}: {option.shown(v)}" for m, v in by_model)
+    if name in ("batch_size", "epochs"):
+        by_value = {}
+        for dataset, rules in DATASET_DEFAULTS.items():
+            by_value.setdefault(rules[name], []).append(dataset)
+        parts = [f"{value} on {' and '.join(sets)}" for value, sets in by_value.items()]
+        if name == "epochs":
+            parts += [f"{m}: {e} on {' and '.join(LARGE_SETS)}" for m, e in MODEL_EPOCHS.items()]
+        return "; ".join(parts)
+    if name == "lr":
+        pairs = "; ".join(f"{m} with {o}: {rate:g}" for (m, o), rate in MODEL_LR.items())
+        by_rate = {}
+        for o, cls in OPTIMIZERS.items():
+            by_rate.setdefault(default_of(cls, "lr"), []).append(o)
+        own = ", ".join(f"{'/'.join(names)} {rate:g}" for rate, names in by_rate.items())
+        return f"{pairs}; else the optimizer's own: {own}"
+    if option.target == "optimizer":
+        own = ", ".join(f"{o} {default_of(cls, name):g}" for o, cls in OPTIMIZERS.items()
+                        if name in inspect.signature(cls).parameters)
+        return f"the optimizer's own: {own}"
+    if option.target == "data":
+        toy = TOY_DEFAULTS.get(name)
+        return "the set's own" if toy is None else f"{toy}"
+    return {"dtype": "float32 for backprop with cnn, deep-cnn, or mlp on mnist and fashion-mnist; "
+                     "else float64",
+            "validation_split": f"{EARLY_STOPPING_SPLIT:g} with early_stopping, else none",
+            "early_stopping": "none", "schedule_epochs": "the run's epochs"}.get(name, "none")

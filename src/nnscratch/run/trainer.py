@@ -1,0 +1,353 @@
+"""The Trainer: the book's learning loop (``nnscratch.loop.learn``) with what a real run needs.
+
+Repeat: draw a mini-batch → compute the gradient of the loss → step the weights against it,
+W ← W − η ∂L/∂W (or any optimizer of ``optim``). ``iter_per_epoch = ceil(N / batch_size)``
+iterations make one epoch; after every epoch the accuracy on the training and test data shows
+whether the network generalises. With the same seed and ``sampling="replacement"`` it gives the
+history of ``loop.learn`` (a test shows it).
+
+Beyond the book's loop: every sample once per epoch (``sampling="shuffle"``), a learning-rate
+schedule, a validation set (given, or split off the training data) whose loss and accuracy join
+the history, callbacks (progress bar, early stopping, checkpoints), the numerical gradient as an
+alternative to backprop, the engine (``nnscratch.engine``: the same network computed fast, and
+BLAS threads by the size of the products), and stopping and resuming at any step. Accuracy and
+validation loss are always measured in evaluation mode (no dropout, BatchNorm's running
+statistics). The state a resume needs is saved and restored by ``checkpoints``; stopping on a
+signal is ``interrupt``'s job.
+"""
+
+import contextlib
+import math
+import time
+
+import numpy as np
+
+from ..engine import numgrad, use
+from ..engine.blas import blas_limit, run_threads
+from ..errors import NnscratchError
+from ..optim import SGD
+from ..validation import (check_batch_size, check_choice, check_dataset, check_positive_int,
+                          input_size, output_size)
+from . import checkpoints, interrupt
+from .callbacks import CheckpointSaver, EarlyStopping
+from .interrupt import TrainingDiverged
+
+GRADIENT_METHODS = ("backprop", "numerical")
+SAMPLING = ("shuffle", "replacement")
+
+
+def _net_mode(net, training):
+    """Put ``net`` in training or evaluation mode when it has modes (LayerNet does)."""
+    if hasattr(net, "train") and callable(net.train):
+        net.train(training)
+
+
+def new_history(validation, schedule):
+    """The history's empty lists: ``train_loss`` (per iteration), ``train_acc``, ``test_acc``,
+    ``epoch_seconds`` (per epoch); ``val_loss``, ``val_acc`` with ``validation`` data, ``lr``
+    with a ``schedule``."""
+    history = {"train_loss": [], "train_acc": [], "test_acc": [], "epoch_seconds": []}
+    if validation:
+        history.update(val_loss=[], val_acc=[])
+    if schedule:
+        history["lr"] = []
+    return history
+
+
+def training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validation_split, rng):
+    """(x_train, t_train, x_test, t_test, x_val, t_val), each checked against the network's
+    sizes (``validation.check_dataset``: x (N, D) finite, labels (N,) in 0..C-1); a test or
+    validation set is given whole or not at all. ``validation_split``: the fraction (or count)
+    of the training data set aside, stratified, by a seed drawn from ``rng``."""
+    n_features, n_classes = input_size(net), output_size(net)
+    x_train, t_train = check_dataset(x_train, t_train, n_features, n_classes,
+                                     ("x_train", "t_train"))
+    if (x_test is None) != (t_test is None):
+        raise NnscratchError("x_test and t_test must be given together")
+    if x_test is not None:
+        x_test, t_test = check_dataset(x_test, t_test, n_features, n_classes, ("x_test", "t_test"))
+    if (x_val is None) != (t_val is None):
+        raise NnscratchError("x_val and t_val must be given together, one label per sample")
+    if x_val is not None:
+        if validation_split is not None:
+            raise NnscratchError("give either x_val/t_val or validation_split, not both")
+        x_val, t_val = check_dataset(x_val, t_val, n_features, n_classes, ("x_val", "t_val"))
+    elif validation_split is not None:
+        from ..datasets.splits import stratified_split
+
+        x_train, x_val, t_train, t_val = stratified_split(
+            x_train, t_train, validation_split, seed=int(rng.integers(2 ** 63)))
+    return x_train, t_train, x_test, t_test, x_val, t_val
+
+
+class Resumable:
+    """What a run offers for stopping and resuming, over its ``stop_requested``, ``callbacks``
+    and ``resumed_from``: the signals are ``interrupt``'s job, the saved state ``checkpoints``'.
+
+    :class:`CheckpointSaver` writes a checkpoint after every epoch and on :meth:`request_stop` or
+    a signal (:meth:`stop_on_signals`); :meth:`load_checkpoint` on a trainer built like the saved
+    one continues bit-identically.
+    """
+
+    # --- stopping (the signals and divergence: ``interrupt``) --------------------------------
+    def request_stop(self, reason="request_stop"):
+        """Ask training to stop after the current step (safe to call from a signal handler)."""
+        self.stop_requested = reason
+
+    def stop_on_signals(self, signals=("SIGINT", "SIGTERM")):
+        """``with trainer.stop_on_signals(): trainer.train()``: Ctrl-C and SIGTERM finish the
+        current step, save (through the callbacks) and raise :class:`TrainingInterrupted`
+        instead of killing the run mid-update (see :func:`interrupt.stop_on_signals`)."""
+        return interrupt.stop_on_signals(self, signals)
+
+    # --- checkpoints (the state itself: ``checkpoints``) ----------------------------------
+    @property
+    def checkpoint_path(self):
+        """The last checkpoint a :class:`CheckpointSaver` wrote, else the one restored; or None."""
+        saved = [cb.path for cb in self.callbacks if isinstance(cb, CheckpointSaver) and cb.path]
+        return saved[-1] if saved else self.resumed_from
+
+    def save_checkpoint(self, directory, config=None):
+        """Write ``directory/checkpoint.npz`` (atomically) and return its path."""
+        return checkpoints.save(self, directory, config)
+
+    def load_checkpoint(self, checkpoint):
+        """Continue from ``checkpoint`` (an :class:`nnscratch.io.Checkpoint`, or a folder/path):
+        build the trainer exactly as the saved run was built (same data, seed, options), then
+        call this, then ``train()`` (see :func:`checkpoints.restore`). Returns the trainer."""
+        self._open_batches = None  # an epoch under way here is not the restored one's
+        return checkpoints.restore(self, checkpoint)
+
+
+class Trainer(Resumable):
+    """Mini-batch training of ``net`` on (x_train, t_train).
+
+    Parameters
+    ----------
+    net : a network with ``params``, ``loss``, ``accuracy``, ``loss_gradient`` (a LayerNet).
+    x_train, t_train : (N, D) inputs and (N,) index labels; x_test, t_test likewise (optional).
+    epochs, batch_size : the run's length and the mini-batch size.
+    optimizer : the update rule (an ``optim`` optimizer), or ``lr``: the book's SGD at that rate
+        (neither: SGD at its default rate; both: an error).
+    grad : "backprop" or "numerical" (the notebook's central differences).
+    sampling : "shuffle" (every sample once per epoch, in a new random order; the last batch may
+        be smaller) or "replacement" (each batch drawn with ``rng.choice``, as the book does).
+    seed : seeds the batch order; the same seed and data give an identical history.
+    x_val, t_val : a validation set, or ``validation_split``: the fraction (or count) of the
+        training data set aside, stratified, for validation (drawn from the seed's generator before
+        the first batch; without a split the batch order is exactly the book's).
+    early_stopping : patience in epochs (see :class:`EarlyStopping`), or None.
+    lr_schedule : ``schedule(base_lr, epoch)`` (``optim.StepLR``, ``optim.CosineLR``) setting the
+        optimizer's rate at the start of each epoch, or None.
+    callbacks : :class:`Callback` objects, run in ascending ``order``.
+    engine : "fast" puts ``net`` and the optimizer on the engine (in place; ``engine.use``): the
+        same run, computed fast; the numerical gradient is the engine's and BLAS threads follow
+        the products' sizes (:attr:`blas_threads`). "book": the textbook's own classes.
+
+    After ``train()``, ``history`` holds the lists of :func:`new_history`. The trainer's state is
+    in plain attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``),
+    ``history``, and within an epoch ``epoch_position`` (batches done) and ``epoch_rng_state``.
+    The inputs are checked first (:func:`training_sets`); stopping and resuming: :class:`Resumable`.
+    """
+
+    #: BLAS threads on the fast engine: "auto" (the steps' by the size of their products, see
+    #: ``engine.blas``), a number, or None (BLAS's own setting, untouched):
+    #: :func:`nnscratch.engine.blas.run_threads`. The book's engine leaves BLAS alone.
+    blas_threads = "auto"
+
+    def __init__(self, net, x_train, t_train, x_test=None, t_test=None, *, epochs=10,
+                 batch_size=100, optimizer=None, lr=None, grad="backprop", sampling="shuffle",
+                 seed=None, callbacks=(), x_val=None, t_val=None, validation_split=None,
+                 early_stopping=None, lr_schedule=None, engine="fast"):
+        if optimizer is not None and lr is not None:
+            raise NnscratchError(f"give the learning rate to the optimizer (lr={lr!r} and "
+                                 f"optimizer={type(optimizer).__name__} together would train at "
+                                 f"the optimizer's {getattr(optimizer, 'lr', '?')!r}): "
+                                 "Trainer(optimizer=...) or Trainer(lr=...) for SGD")
+        self.net = net
+        self.rng = np.random.default_rng(seed)
+        # bad data stops here with a message, not as a shape error deep in a layer
+        (self.x_train, self.t_train, self.x_test, self.t_test, self.x_val,
+         self.t_val) = training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val,
+                                     validation_split, self.rng)
+        self.batch_size = check_batch_size(batch_size, len(self.x_train))
+        self.epochs = check_positive_int(epochs, "epochs")
+        self.grad = check_choice(grad, GRADIENT_METHODS, "grad")
+        self.sampling = check_choice(sampling, SAMPLING, "sampling")
+        self.optimizer = optimizer if optimizer is not None else _book_sgd(lr)
+        self.engine = use(engine, net, self.optimizer)
+        self.lr_schedule = lr_schedule
+        self.base_lr = self.optimizer.lr
+        self.callbacks = list(callbacks)
+        if early_stopping is not None:
+            self.callbacks.append(EarlyStopping(early_stopping))
+        # stable: as given within one order; a duck-typed callback without `order` counts as 0
+        self.callbacks.sort(key=lambda cb: getattr(cb, "order", 0))
+        self.iter_per_epoch = math.ceil(len(self.x_train) / self.batch_size)
+        self.epoch = self.iteration = 0  # epochs and mini-batch steps done
+        self.stop_training = False
+        self.history = new_history(self.x_val is not None, lr_schedule is not None)
+        # where the current epoch is, for stopping after any step and resuming exactly there:
+        # batches done in it, the generator's state when it began, seconds spent in it so far
+        self.epoch_position = 0
+        self.epoch_rng_state = None
+        self.epoch_elapsed = 0.0
+        self._open_batches = self.batch = None  # the epoch's batch generator; the last batch
+        self.resumed_from = None  # the checkpoint load_checkpoint restored
+        self.stop_requested = None  # the reason (e.g. "SIGINT") once request_stop was called
+
+    def train(self):
+        """Run the remaining epochs; returns ``history``. After :meth:`request_stop` (or a
+        signal: :meth:`stop_on_signals`) the current step is finished, callbacks' ``on_interrupt``
+        run (a :class:`CheckpointSaver` saves) and :class:`TrainingInterrupted` is raised;
+        ``train()`` on a trainer restored from that checkpoint continues exactly there."""
+        self.stop_training = False
+        self.stop_requested = None
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        while self.epoch < self.epochs and not self.stop_training:
+            self.run(self.iter_per_epoch - self.epoch_position)  # the rest of the epoch
+            if self.stop_requested and self.epoch < self.epochs:
+                raise interrupt.interrupted(self)
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    def run(self, steps):
+        """Take ``steps`` mini-batch steps from where training is, ending every epoch that
+        completes, whatever ``epochs`` says: :meth:`train` runs it epoch by epoch, and a driver
+        that decides itself how long to learn (an animation, the playground) calls it directly.
+        Returns the records of the epochs ended. It returns early at an epoch's end once a stop
+        is asked for (:meth:`request_stop`, early stopping), and raises
+        :class:`TrainingInterrupted` when one is asked for inside an epoch."""
+        records = []
+        _net_mode(self.net, True)
+        step_threads, evaluation_threads = (
+            run_threads(self.blas_threads, self.net, self.batch_size)
+            if self.engine == "fast" else (None, None))
+        with blas_limit(step_threads):
+            for _ in range(check_positive_int(steps, "steps")):
+                start = time.perf_counter()
+                loss = self.step(next(self._epoch_batches()))
+                for cb in self.callbacks:
+                    cb.on_iteration_end(self, loss)
+                self.epoch_elapsed += time.perf_counter() - start
+                if self.epoch_position == self.iter_per_epoch:
+                    with blas_limit(evaluation_threads):  # evaluation's products are large
+                        records.append(self._end_epoch())
+                    if self.stop_requested or self.stop_training:
+                        break
+                elif self.stop_requested:
+                    raise interrupt.interrupted(self)
+        return records
+
+    def step(self, batch):
+        """One learning step on the samples ``batch`` (indices): the gradient of the loss, the
+        optimizer's update, and the step's bookkeeping; returns the batch's loss before it."""
+        # take() is the same gather as x_train[batch], with less of fancy indexing's overhead
+        x, t = self.x_train.take(batch, axis=0), self.t_train.take(batch, axis=0)
+        if self.grad == "backprop":
+            loss, grads = self.net.loss_gradient(x, t)
+        elif self.engine == "fast":
+            loss, grads = self.net.loss(x, t), numgrad.numerical_gradient(self.net, x, t)
+        else:
+            loss, grads = self.net.loss(x, t), self.net.numerical_gradient(x, t)
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise TrainingDiverged.of(self, f"loss {loss}")
+        self.optimizer.update(self.net.params, grads)
+        self.batch = batch
+        self.history["train_loss"].append(loss)
+        self.iteration += 1
+        self.epoch_position += 1
+        return loss
+
+    def validate(self):
+        """(L, accuracy) on (x_val, t_val) in evaluation mode (:func:`evaluation_loss`)."""
+        return (evaluation_loss(self.net, self.x_val, self.t_val),
+                self.net.accuracy(self.x_val, self.t_val))
+
+    def _batches(self):
+        """Index arrays of one epoch's mini-batches, drawn from ``rng``."""
+        n = len(self.x_train)
+        if self.sampling == "replacement":
+            for _ in range(self.iter_per_epoch):
+                yield self.rng.choice(n, self.batch_size)
+        else:
+            order = self.rng.permutation(n)
+            for start in range(0, n, self.batch_size):
+                yield order[start:start + self.batch_size]
+
+    def _epoch_batches(self):
+        """The current epoch's remaining mini-batches: a new epoch is begun when none of its
+        batches is done (the generator's state remembered, for a checkpoint taken inside it; the
+        scheduled learning rate set); one resumed half-way draws the same order again (from the
+        generator's state when it began) and skips the batches done."""
+        if self._open_batches is None:
+            if self.epoch_position == 0:
+                self.epoch_rng_state = self.rng.bit_generator.state
+                self.epoch_elapsed = 0.0
+                if self.lr_schedule is not None:
+                    self.optimizer.lr = self.lr_schedule(self.base_lr, self.epoch)
+            self._open_batches = self._batches()
+            for _ in range(self.epoch_position):
+                next(self._open_batches)
+        return self._open_batches
+
+    def _end_epoch(self):
+        """Close the epoch whose batches are all done: accuracies (and the validation loss),
+        the history's per-epoch rows and the callbacks' ``on_epoch_end``; returns the record
+        ``{"epoch", "loss" (the mean of the epoch's batch losses), "train_acc", "test_acc",
+        "seconds", ...}``."""
+        interrupt.check_finite(self)  # a checkpoint never holds NaN weights
+        losses = self.history["train_loss"][-self.epoch_position:]  # this epoch's, ≥ 1
+        train_acc = self.net.accuracy(self.x_train, self.t_train)  # in evaluation mode
+        test_acc = (self.net.accuracy(self.x_test, self.t_test)
+                    if self.x_test is not None else float("nan"))
+        self.epoch += 1
+        self.epoch_position = 0
+        self._open_batches = None
+        self.history["train_acc"].append(train_acc)
+        self.history["test_acc"].append(test_acc)
+        self.history["epoch_seconds"].append(self.epoch_elapsed)
+        record = {"epoch": self.epoch, "loss": float(np.mean(losses)),
+                  "train_acc": train_acc, "test_acc": test_acc, "seconds": self.epoch_elapsed}
+        if self.x_val is not None:
+            record["val_loss"], record["val_acc"] = self.validate()
+            self.history["val_loss"].append(record["val_loss"])
+            self.history["val_acc"].append(record["val_acc"])
+        if self.lr_schedule is not None:
+            record["lr"] = self.optimizer.lr
+            self.history["lr"].append(self.optimizer.lr)
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, record)
+        return record
+
+
+def _book_sgd(lr):
+    """The book's SGD at rate ``lr`` (None: its default), for ``Trainer(lr=...)``."""
+    return SGD() if lr is None else SGD(lr)
+
+
+def evaluation_loss(net, x, t):
+    """L on (x, t) in evaluation mode (no dropout, BatchNorm's running statistics), the mean
+    cross-entropy (+ weight decay), the mode restored after: ``net.evaluation_loss`` (in chunks)
+    where the network has it, else its ``loss``."""
+    if hasattr(net, "evaluation_loss"):
+        return float(net.evaluation_loss(x, t))
+    with getattr(net, "evaluating", contextlib.nullcontext)():
+        return float(net.loss(x, t))
+
+
+def train_or_diverge(trainer):
+    """``(history, None)`` after ``trainer.train()``, or ``(history so far, the message)`` when
+    the loss overflowed: for experiments and searches, where a diverging setting is a result."""
+    try:
+        return trainer.train(), None
+    except TrainingDiverged as exc:
+        return trainer.history, str(exc)
+
+
+def train(net, x_train, t_train, x_test=None, t_test=None, **options):
+    """Train ``net`` by mini-batch gradient descent; returns the history dict (see Trainer)."""
+    return Trainer(net, x_train, t_train, x_test, t_test, **options).train()

@@ -1,0 +1,114 @@
+"""BLAS threads: the rule on a network's shapes, and the limits that hold during a run."""
+
+import numpy as np
+import pytest
+
+from nnscratch.engine import blas
+from nnscratch.errors import NnscratchError
+from nnscratch import SimpleConvNet, TwoLayerNet
+from nnscratch.run.trainer import Trainer
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def blas_threads():
+    return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+
+
+def test_step_threads_by_the_largest_product():
+    # the notebook's W1 (784 × 50) times 100 rows: 3,920,000 multiply-adds ≥ 1,000,000
+    assert blas.step_threads(TwoLayerNet(784, 50, 10, seed=0), 100) is None
+    # digits' W1 (64 × 50) times 100 rows: 320,000, and 784 × 50 times 20 rows: 784,000
+    assert blas.step_threads(TwoLayerNet(64, 50, 10, seed=0), 100) == 1
+    assert blas.step_threads(TwoLayerNet(784, 50, 10, seed=0), 20) == 1
+    # 784 × 50 × 26 = 1,019,200: just over
+    assert blas.step_threads(TwoLayerNet(784, 50, 10, seed=0), 26) is None
+    # a conv net's largest weight is an Affine one (4,320 × 100 on 28 × 28 inputs)
+    assert blas.step_threads(SimpleConvNet(seed=0), 3) is None
+    assert blas.step_threads(object(), 100) == 1  # no weights at all: nothing large
+
+
+def test_run_threads_settings():
+    net = TwoLayerNet(64, 50, 10, seed=0)
+    assert blas.run_threads("auto", net, 100) == (1, max(blas_threads(), default=None))
+    if blas_threads():  # the evaluation's count is the one in force when the run starts
+        with blas.blas_limit(1):
+            assert blas.run_threads("auto", net, 100) == (1, 1)
+    assert blas.run_threads("auto", TwoLayerNet(784, 50, 10, seed=0), 100) == (None, None)
+    assert blas.run_threads(3, net, 100) == (3, 3)
+    assert blas.run_threads(None, net, 100) == (None, None)
+    for bad in (0, -1, "two", 1.5, "Auto"):
+        with pytest.raises(NnscratchError, match='blas_threads.*"auto"'):
+            blas.run_threads(bad, net, 100)
+
+
+def test_blas_limit_sets_and_restores():
+    before = blas_threads()
+    if not before:
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    with blas.blas_limit(1):
+        assert blas_threads() == [1] * len(before)
+        with blas.blas_limit(2):
+            assert blas_threads() == [2] * len(before)
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before
+    with pytest.raises(RuntimeError), blas.blas_limit(1):
+        raise RuntimeError("restored on the way out too")
+    assert blas_threads() == before
+
+
+def two_threads_or_skip():
+    before = blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS on one thread already: one and all cannot be told apart")
+    return before
+
+
+def threads_seen(net, n_features, epochs):
+    """Train ``net`` on random data; the BLAS threads in force at each step and evaluation."""
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((100 * epochs, n_features)), rng.integers(0, 4, 100 * epochs)
+    trainer = Trainer(net, x, t, epochs=epochs, batch_size=50, seed=0)
+    in_steps, in_evaluation = [], []
+    step, accuracy = trainer.step, net.accuracy
+    trainer.step = lambda batch: in_steps.append(blas_threads()) or step(batch)
+    net.accuracy = lambda *a: in_evaluation.append(blas_threads()) or accuracy(*a)
+    trainer.train()
+    return in_steps, in_evaluation
+
+
+def test_auto_run_one_thread_for_small_steps_all_for_evaluation():
+    before = two_threads_or_skip()
+    # 160 weights × 50 rows: a step on one thread
+    in_steps, in_evaluation = threads_seen(TwoLayerNet(20, 8, 4, seed=0), 20, 2)
+    assert in_steps and all(s == [1] * len(before) for s in in_steps)
+    assert in_evaluation and all(s == before for s in in_evaluation)
+    assert blas_threads() == before
+
+
+def test_auto_run_leaves_large_steps_alone_and_restores_on_errors():
+    before = two_threads_or_skip()
+    # 784 × 50 weights × 50 rows: 1,960,000 multiply-adds
+    seen, _ = threads_seen(TwoLayerNet(784, 50, 4, seed=0), 784, 1)
+    assert seen and all(s == before for s in seen)
+
+    x = np.random.default_rng(1).standard_normal((100, 20))
+    small = Trainer(TwoLayerNet(20, 8, 4, seed=0), x, np.arange(100) % 4, epochs=1,
+                    batch_size=50, seed=0)
+
+    def fail(batch):
+        assert blas_threads() == [1] * len(before)
+        raise RuntimeError("a step that fails")
+
+    small.step = fail
+    with pytest.raises(RuntimeError):
+        small.train()
+    assert blas_threads() == before
+
+
+def test_without_blas_nothing_to_limit(monkeypatch):
+    monkeypatch.setattr(blas, "_LIBRARIES", [])
+    assert blas.current_threads() is None
+    with blas.blas_limit(1):
+        pass
+    assert blas.run_threads("auto", TwoLayerNet(20, 8, 4, seed=0), 50) == (1, None)

@@ -1,0 +1,171 @@
+"""Figures in Chinese: the string tables, the CJK font, the English fallback without one."""
+
+import io
+import string
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib import font_manager
+
+from nnscratch import plots
+from nnscratch.cli import main
+from nnscratch.cli.args import LANGS
+from nnscratch.errors import NnscratchError
+from nnscratch.plots import conv, lang
+from nnscratch.plots.strings import EN, STRINGS, ZH_CN
+
+HAS_CJK = lang.cjk_font() is not None
+needs_cjk = pytest.mark.skipif(not HAS_CJK, reason="no CJK font (apt-get install fonts-noto-cjk)")
+
+
+def fields(template):
+    return sorted(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def test_tables_have_the_same_keys_and_fields():
+    assert set(EN) == set(ZH_CN)
+    for key in EN:
+        assert fields(EN[key]) == fields(ZH_CN[key]), key
+    assert LANGS == tuple(STRINGS) == lang.LANGS
+
+
+def _cjk(text):
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _texts(fig):
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.get_axes():
+        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        legend = ax.get_legend()
+        if legend is not None:
+            out += [t.get_text() for t in legend.get_texts()]
+    for sub in fig.subfigs:
+        out += _texts(sub)
+    return out
+
+
+@pytest.fixture(scope="module")
+def figures():
+    """Every localized figure, as a function of the language."""
+    from nnscratch.cli.plot import quick_model
+    from nnscratch.convnets import SimpleConvNet
+    from nnscratch.datasets import load_dataset
+
+    net, data = quick_model(epochs=2)
+    cnn = SimpleConvNet(input_dim=(1, 8, 8), seed=0)
+    images = load_dataset("digits", flatten=False).x_test
+    history = {"train_loss": list(np.linspace(2, 0.1, 40)), "train_acc": [0.5, 0.8],
+               "test_acc": [0.4, 0.7]}
+    x2 = np.random.default_rng(0).standard_normal((30, 2))
+    from nnscratch.nets import TwoLayerNet
+    from nnscratch.run.trainer import Trainer
+
+    net2 = TwoLayerNet(2, 5, 2, seed=0)
+    from nnscratch.experiments import chapter6
+    from nnscratch.plots import animations, experiments
+
+    hist = chapter6.activation_distributions(n_layers=2, nodes=10, samples=50)
+    init = chapter6.init_comparison(iterations=30, hidden=(10,), data=data)
+    bn = chapter6.batchnorm_comparison(scales=2, train_size=100, epochs=2, hidden=(10,), data=data)
+    over = chapter6.overfit_comparison(train_size=100, epochs=2, hidden=(10,), data=data)
+
+    def frame(make):  # an animation's last frame, drawn
+        def draw(l):
+            anim = make(l)
+            anim._func(len(anim._save_seq) - 1 if anim._save_seq else 2)
+            return anim._fig
+        return draw
+
+    from nnscratch.plots.search import search_figure
+
+    trials = [{"index": i, "params": {"lr": 10.0 ** -i, "weight_decay": 1e-6}, "seed": i,
+               "train_acc": [0.2, 0.5], "val_acc": [0.1, 0.4 - i / 10], "val_loss": [2, 1],
+               "final_val_acc": 0.4 - i / 10, "diverged": None, "seconds": 0.1} for i in range(3)]
+    return {
+        "search": lambda l: search_figure(trials, lang=l),
+        "anim-descent": frame(lambda l: animations.descent(frames=3, lang=l)),
+        "anim-curves": frame(lambda l: animations.curves(history, frames=3, lang=l)),
+        "anim-boundary": frame(lambda l: animations.boundary(
+            Trainer(TwoLayerNet(2, 5, 2, seed=0), x2, (x2[:, 0] > 0).astype(int), batch_size=8),
+            frames=3, every=1, resolution=10, lang=l)),
+        "anim-weights": frame(lambda l: animations.weights(
+            Trainer(TwoLayerNet(64, 4, 10, seed=0), data.x_train[:64], data.t_train[:64],
+                    batch_size=32), (8, 8), frames=3, every=1, lang=l)),
+        "exp-relu": lambda l: experiments.activation_histograms(hist, "relu", lang=l),
+        "exp-init": lambda l: experiments.init_loss_curves(init, lang=l),
+        "exp-batchnorm": lambda l: experiments.batchnorm_grid(bn, lang=l),
+        "exp-overfit": lambda l: experiments.overfit_curves(over, lang=l),
+        "loss": lambda l: plots.cross_entropy_loss(lang=l),
+        "differences": lambda l: plots.difference_tangents(lang=l),
+        "diff-error": lambda l: plots.difference_error(lang=l),
+        "gradient": lambda l: plots.gradient_field(n=5, lang=l),
+        "saddle": lambda l: plots.saddle_surface(lang=l),
+        "descent": lambda l: plots.descent_paths(lang=l),
+        "curves": lambda l: plots.training_curves(history, lang=l),
+        "weights": lambda l: plots.first_layer_weights(net, (8, 8), max_units=4, lang=l),
+        "confusion": lambda l: plots.confusion_heatmap(net, data.x_test, data.t_test, lang=l),
+        "mistakes": lambda l: plots.most_confident_mistakes(net, data.x_test, data.t_test,
+                                                            (8, 8), k=2, lang=l),
+        "boundary": lambda l: plots.decision_regions(net2, x2, (x2[:, 0] > 0).astype(int),
+                                                     resolution=20, lang=l),
+        "filters": lambda l: conv.conv_filters(cnn.params["W1"], cnn.params["W1"],
+                                               max_filters=4, lang=l),
+        "feature-maps": lambda l: conv.feature_maps(cnn, images[0], 3, max_filters=4, lang=l),
+    }
+
+
+@needs_cjk
+@pytest.mark.filterwarnings("ignore:Animation was deleted")  # a frame drawn, never saved
+@pytest.mark.parametrize("name", ["loss", "differences", "diff-error", "gradient", "saddle",
+                                  "descent", "curves", "weights", "confusion", "mistakes",
+                                  "boundary", "filters", "feature-maps", "anim-descent",
+                                  "anim-curves", "anim-boundary", "anim-weights", "exp-relu",
+                                  "exp-init", "exp-batchnorm", "exp-overfit", "search"])
+def test_every_figure_renders_in_chinese_without_missing_glyphs(figures, name):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = figures[name]("zh-CN")
+        fig.savefig(io.BytesIO(), format="png")
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message)]
+    assert not missing, missing
+    assert not [w for w in caught if issubclass(w.category, lang.FontWarning)]
+    texts = _texts(fig)
+    assert any(_cjk(t) for t in texts), texts
+    english = _texts(figures[name]("en"))
+    assert not any(_cjk(t) for t in english)
+
+
+def test_without_a_cjk_font_english_and_one_warning(monkeypatch):
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(lang, "_warned", False)
+    assert lang.cjk_font() is None
+    with pytest.warns(lang.FontWarning, match="fonts-noto-cjk"):
+        fig = plots.cross_entropy_loss(lang="zh-CN")
+    assert fig.get_axes()[0].get_xlabel() == EN["loss.xlabel"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once a process: the second figure says nothing
+        plots.saddle_surface(lang="zh-CN")
+    assert lang.resolve_lang("zh-CN", font_list=[]) == ("en", None)
+
+
+def test_font_found_through_the_font_manager():
+    fake = [font_manager.FontEntry(name="Some Font"), font_manager.FontEntry(name="SimHei")]
+    assert lang.cjk_font(fake) == "SimHei"
+    assert lang.cjk_font(fake[:1]) is None
+
+
+def test_unknown_language_is_a_clear_error(capsys):
+    with pytest.raises(NnscratchError, match="en, zh-CN"):
+        plots.cross_entropy_loss(lang="fr")
+    with pytest.raises(SystemExit):
+        main(["plot", "loss", "--lang", "fr"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@needs_cjk
+def test_cli_plot_lang(tmp_path, capsys):
+    out = tmp_path / "loss.png"
+    assert main(["plot", "loss", "--lang", "zh-CN", "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
