@@ -11,7 +11,7 @@ import numpy as np
 from .conv import Convolution, Flatten, Pooling, conv_output_size
 from .errors import NnscratchError
 from .layers import Affine, Dropout, Relu, SoftmaxWithLoss
-from .nets import LayerNet, _normal, init_std
+from .nets import LayerNet, init_std, normal_weights
 from .validation import (check_float_dtype, check_nonnegative_int, check_number,
                          check_positive_int, default_of)
 
@@ -87,7 +87,7 @@ class ConvNet(LayerNet):
         C = shape[0]
         if std == "he":  # √(2 / fan_in), fan_in = C·FH·FW: the book's pre_node_nums
             std = init_std("he", C * filter_size * filter_size)
-        self.params[f"W{i}"] = _normal(rng, std, (filter_num, C, filter_size, filter_size),
+        self.params[f"W{i}"] = normal_weights(rng, std, (filter_num, C, filter_size, filter_size),
                                        self.dtype)
         self.params[f"b{i}"] = np.zeros(filter_num, self.dtype)
         convolution = Convolution(self.params, f"W{i}", f"b{i}", stride, pad)
@@ -101,7 +101,7 @@ class ConvNet(LayerNet):
 
     def _affine(self, i, fan_in, fan_out, std, rng):
         """Affine W{i} (fan_in, fan_out) with weights N(0, std²), b{i} zeros."""
-        self.params[f"W{i}"] = _normal(rng, std, (fan_in, fan_out), self.dtype)
+        self.params[f"W{i}"] = normal_weights(rng, std, (fan_in, fan_out), self.dtype)
         self.params[f"b{i}"] = np.zeros(fan_out, self.dtype)
         self.layers.append(Affine(self.params, f"W{i}", f"b{i}"))
 

@@ -24,7 +24,7 @@ WEIGHT_INITS = ("he", "xavier")
 EVAL_BATCH = 4096
 
 
-def _normal(rng, std, shape, dtype):
+def normal_weights(rng, std, shape, dtype):
     """N(0, std²) weights of ``shape``: drawn in float64, then rounded to ``dtype``, so that a
     float32 network starts from the float64 network's weights (same seed), rounded."""
     return (std * rng.standard_normal(shape)).astype(dtype, copy=False)
@@ -210,8 +210,8 @@ class TwoLayerNet(LayerNet):
                                                  f"{default_of(TwoLayerNet, 'weight_init_std')}")
         d, h, c, std = self.input_size, self.hidden_size, self.output_size, self.weight_init_std
         rng = np.random.default_rng(seed)
-        self.params = {"W1": _normal(rng, std, (d, h), self.dtype), "b1": np.zeros(h, self.dtype),
-                       "W2": _normal(rng, std, (h, c), self.dtype), "b2": np.zeros(c, self.dtype)}
+        self.params = {"W1": normal_weights(rng, std, (d, h), self.dtype), "b1": np.zeros(h, self.dtype),
+                       "W2": normal_weights(rng, std, (h, c), self.dtype), "b2": np.zeros(c, self.dtype)}
         self.buffers = {}
         self.layers = [Affine(self.params, "W1", "b1"), ACTIVATIONS[activation](),
                        Affine(self.params, "W2", "b2")]
@@ -269,7 +269,7 @@ class MultiLayerNet(LayerNet):
         self.params, self.buffers, self.layers = {}, {}, []
         for i in range(1, len(sizes)):
             std = init_std(weight_init, sizes[i - 1])
-            self.params[f"W{i}"] = _normal(rng, std, (sizes[i - 1], sizes[i]), dtype)
+            self.params[f"W{i}"] = normal_weights(rng, std, (sizes[i - 1], sizes[i]), dtype)
             self.params[f"b{i}"] = np.zeros(sizes[i], dtype)
         # dropout masks from their own stream, so that dropout on/off leaves the weights unchanged
         dropout_rng = np.random.default_rng(rng.integers(2 ** 63))

@@ -3,7 +3,7 @@ says what is wrong and what to change, before it can turn into a shape error dee
 silently wrong result.
 
 Each check returns the (possibly converted) value it accepted, so a caller writes
-``x = check_inputs(x, n_features=...)``. Conventions (see DESIGN.md): x is float (N, D) for dense
+``x = check_inputs(x, n_features=...)``. Conventions (the README's Architecture section): x is float (N, D) for dense
 networks, (N, C, H, W) images for convolutional ones; labels are int indices (N,) — (N, 1) and
 one-hot (N, C) are accepted too.
 """

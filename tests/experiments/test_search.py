@@ -16,8 +16,8 @@ import pytest
 
 from nnscratch import cli
 from nnscratch.errors import NnscratchError
-from nnscratch.experiments.search import (best_trials, parse_range, parse_space, random_search,
-                                          retrain_best, sample_params)
+from nnscratch.experiments.search import best_trials, random_search, retrain_best
+from nnscratch.experiments.space import parse_range, parse_space, sample_params
 from nnscratch.plots.search import search_figure
 
 from tests.helpers import COMMAND, one_line_error
@@ -175,7 +175,7 @@ def test_figure_draws_the_best_trials_ranked():
     trials = [{"index": i, "final_val_acc": i / 30, "val_acc": [0.1, i / 30],
                "train_acc": [0.1, i / 25], "params": {"lr": 10.0 ** -i, "weight_decay": 1e-6}}
               for i in range(23)]
-    fig = search_figure(trials)
+    fig = search_figure(best_trials(trials, 20))
     drawn = [ax for ax in fig.axes if ax.lines]
     assert len(drawn) == 20
     assert drawn[0].get_title() == "1: lr 1.0e-22, wd 1.0e-06"  # trial 22 is the best

@@ -84,7 +84,7 @@ def figures():
                "train_acc": [0.2, 0.5], "val_acc": [0.1, 0.4 - i / 10], "val_loss": [2, 1],
                "final_val_acc": 0.4 - i / 10, "diverged": None, "seconds": 0.1} for i in range(3)]
     return {
-        "search": lambda l: search_figure(trials, lang=l),
+        "search": lambda l: search_figure(trials[::-1], lang=l),
         "anim-descent": frame(lambda l: animations.descent(frames=3, lang=l)),
         "anim-curves": frame(lambda l: animations.curves(history, frames=3, lang=l)),
         "anim-boundary": frame(lambda l: animations.boundary(

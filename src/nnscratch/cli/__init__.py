@@ -7,7 +7,6 @@ arguments and sets ``func``; ``main`` turns our errors into one line on stderr a
 import argparse
 import sys
 
-from .. import __version__
 from ..errors import NnscratchError
 from ..run.interrupt import TrainingInterrupted
 from . import (animate, compare, data, evaluate, experiment, playground, plot, predict, search,
@@ -25,10 +24,21 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class Version(argparse.Action):
+    """``--version``, the version looked up only when asked for (importlib.metadata takes 30 ms
+    of every command's start)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import __version__
+
+        parser.exit(message=f"nnscratch {__version__}\n")
+
+
 def build_parser():
     parser = Parser(
         prog="nnscratch", description="How a neural network learns, from scratch in NumPy.")
-    parser.add_argument("--version", action="version", version=f"nnscratch {__version__}")
+    parser.add_argument("--version", action=Version, nargs=0,
+                        help="show the version of nnscratch and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ..datasets import DATASETS
 from ..errors import NnscratchError
-from .args import (add_lang_argument, add_listed_parser, option_type, positive_float,
-                   positive_int)
+from .args import add_lang_argument, add_listed_parser, number, option_type, positive_float
 from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, read_history
 
 #: name → what it shows
@@ -27,7 +26,7 @@ ITERATIONS = {"boundary": 1500, "weights": 600}
 
 
 def add_parser(sub):
-    from ..plots.animations import DEFAULT_FPS, DEFAULT_FRAMES, MAX_FRAMES, MIN_FRAMES
+    from ..plots.frames import DEFAULT_FPS, DEFAULT_FRAMES, FRAMES
 
     p = add_listed_parser(
         sub, "animate", "animations", ANIMATIONS, 9,
@@ -37,8 +36,8 @@ def add_parser(sub):
     p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")
-    p.add_argument("--frames", type=positive_int("frames"), default=DEFAULT_FRAMES,
-                   help=f"number of frames, {MIN_FRAMES} to {MAX_FRAMES} "
+    p.add_argument("--frames", type=number(FRAMES, "frames"), default=DEFAULT_FRAMES,
+                   help=f"number of frames, {FRAMES.low} to {FRAMES.high} "
                         f"(default: {DEFAULT_FRAMES})")
     p.add_argument("--fps", type=positive_float("fps"), default=DEFAULT_FPS,
                    help=f"frames per second (default: {DEFAULT_FPS})")
@@ -100,7 +99,7 @@ def make_animation(args):
 
 
 def cmd_animate(args):
-    from ..plots.animations import check_frames
+    from ..plots.frames import check_frames
     from ..plots.animations_save import animation_writer, save_animation
 
     # a bad --out, --frames or --fps stops here, before any training

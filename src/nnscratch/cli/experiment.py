@@ -50,12 +50,16 @@ def run(args):
         raise NnscratchError("name an experiment (nnscratch experiment --list says what each "
                              "shows)")
     if args.name == "search":  # `nnscratch search` with its defaults, into --out/search
-        from . import build_parser
+        import argparse
 
+        from . import search
+
+        parser = argparse.ArgumentParser(prog="nnscratch")
+        search.add_parser(parser.add_subparsers())
         argv = ["search", "--dataset", args.dataset, "--seed", str(args.seed),
                 "--out", str(args.out / "search"), "--lang", args.lang]
-        search = build_parser().parse_args(argv)
-        return search.func(search)
+        search_args = parser.parse_args(argv)
+        return search_args.func(search_args)
     args.out.mkdir(parents=True, exist_ok=True)  # a bad --out fails now, not after the run
     start = time.perf_counter()
     numbers, figures = _run(args.name, args.dataset, args.seed, args.lang)

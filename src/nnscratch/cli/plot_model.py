@@ -19,7 +19,7 @@ def figures_of(path, names):
     confusion, mistakes, filters and feature maps. Figures of no model stay."""
     from ..io import read_model
     from ..validation import input_size
-    from .plot import BOUNDARY, CONV, MODEL
+    from .figures import BOUNDARY, CONV, MODEL
 
     net = read_model(path).net
     if input_size(net) == 2:

@@ -14,15 +14,20 @@ from .args import add_lang_argument, positive_int, option_type
 
 
 def _search_defaults():
-    """The library's defaults (the signatures of search_settings and random_search): one source."""
-    from ..experiments.search import random_search, search_settings
+    """The library's defaults (search_settings' signature, the space's TRIALS and N_JOBS): one
+    source."""
+    from ..experiments.space import N_JOBS, TRIALS, search_settings
 
-    return {name: p.default for f in (search_settings, random_search)
-            for name, p in inspect.signature(f).parameters.items()}
+    return {**{name: p.default for name, p in inspect.signature(search_settings).parameters.items()},
+            "trials": TRIALS, "n_jobs": N_JOBS}
+
+
+#: trials in the figure: the book draws the 20 best
+FIGURE_TRIALS = 20
 
 
 def add_parser(sub):
-    from ..experiments.search import DEFAULT_SPACE, PARAMS
+    from ..experiments.space import DEFAULT_SPACE, PARAMS
     from ..optim import OPTIMIZERS
 
     defaults = _search_defaults()
@@ -104,7 +109,8 @@ def _shown(params):
 
 def cmd_search(args):
     from ..atomic import save_json
-    from ..experiments.search import best_trials, random_search, retrain_best, search_settings
+    from ..experiments.search import best_trials, random_search, retrain_best
+    from ..experiments.space import search_settings
     from ..plots import save_figure
     from ..plots.search import search_figure
     from .rundir import run_folder
@@ -130,7 +136,8 @@ def cmd_search(args):
                   "the same command again to run the rest", file=sys.stderr, flush=True)
             return 130
         print_table(best_trials(trials, args.top), len(trials))
-        save_figure(search_figure(trials, lang=args.lang), out / "search.png")
+        save_figure(search_figure(best_trials(trials, FIGURE_TRIALS), lang=args.lang),
+                    out / "search.png")
         ranked = [t["index"] for t in best_trials(trials, len(trials))]
         save_json(out / "results.json", {"settings": search_settings(args.dataset, **settings),
                                          "ranking": ranked, "trials": trials})

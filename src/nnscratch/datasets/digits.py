@@ -4,7 +4,6 @@ It ships inside scikit-learn, so it works offline on any machine: our embedded d
 """
 
 import numpy as np
-from sklearn import datasets as sk_datasets
 
 from .base import Dataset
 from .splits import stratified_split
@@ -19,6 +18,8 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
     Returns a :class:`Dataset` with x (N, 64) of ``dtype`` and int labels (N,); with the default
     test_size 0.2 that is 1,437 train and 360 test images.
     """
+    from sklearn import datasets as sk_datasets  # here: only this loader needs scikit-learn
+
     bunch = sk_datasets.load_digits()
     x = (bunch.data / DIGITS_MAX_PIXEL).astype(dtype)
     t = bunch.target.astype(np.int64)

@@ -1,7 +1,6 @@
 """Splitting and encoding labels."""
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ..errors import NnscratchError
 from ..functions import one_hot
@@ -22,5 +21,7 @@ def stratified_split(x, t, test_size, seed=None):
             f"a split of {test_size} holds {n_b} of {n} samples, but each part needs at least one "
             f"sample of each of the {n_classes} classes: choose a fraction between "
             f"{n_classes / n:.3g} and {1 - n_classes / n:.3g} (0.1 is usual)")
+    from sklearn.model_selection import train_test_split  # here: it takes a second to import
+
     seed = None if seed is None else int(np.random.SeedSequence(seed).generate_state(1)[0])
     return train_test_split(x, t, test_size=test_size, stratify=t, random_state=seed)

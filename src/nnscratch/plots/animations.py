@@ -21,26 +21,14 @@ from .boundary import (check_two_inputs, class_grid, draw_points, draw_regions, 
                        region_image)
 from .chapter4 import function_2
 from .lang import localized
-from .model import _grid, _image_shape
+from .frames import DEFAULT_FPS, DEFAULT_FRAMES, check_frames
+from .model import grid_shape, image_shape_of
 from .training import moving_mean
 
-#: frames of an animation: at least 2 (a change), at most enough for a GIF of a few MB
-MIN_FRAMES, MAX_FRAMES = 2, 120
-#: the default number of frames and frames per second (a 4-second clip)
-DEFAULT_FRAMES, DEFAULT_FPS = 40, 10
 #: figure size (inches) and resolution of every animation: small enough for a GIF of a few MB
 FIGSIZE, DPI = (6.0, 4.8), 80
 #: the descent animation's learning rates: (lr, what it shows)
 DESCENT_RATES = ((0.02, "too small"), (0.1, "good"), (0.9, "zigzags"), (1.02, "too large"))
-
-
-def check_frames(frames):
-    """``frames`` as an int in [MIN_FRAMES, MAX_FRAMES], or an error."""
-    n = check_positive_int(frames, "frames")
-    if not MIN_FRAMES <= n <= MAX_FRAMES:
-        raise NnscratchError(f"frames must be from {MIN_FRAMES} to {MAX_FRAMES} (a GIF of a few "
-                             f"MB), got {n}")
-    return n
 
 
 def _animation(fig, update, frames, fps):
@@ -131,7 +119,7 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
     frames = check_frames(frames)
     paths = [gradient_descent(f, np.asarray(init_x, dtype=float), lr=lr, step_num=frames - 1)[1]
              for lr, _ in rates]
-    rows, cols = _grid(len(rates), 2)
+    rows, cols = grid_shape(len(rates), 2)
     fig = Figure(figsize=(3.2 * cols, 3.2 * rows + 0.5), dpi=DPI, layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     g = np.linspace(-lim, lim, 100)
@@ -172,9 +160,9 @@ def weights(trainer, image_shape=None, frames=DEFAULT_FRAMES, every=5, fps=DEFAU
     ``model.first_layer_weights`` draws them), while ``trainer``'s network learns; each frame on
     its own symmetric colour scale ±max|W1| so the patterns show from the first step."""
     shots = record_weights(trainer, frames, every)
-    shape = _image_shape(shots[0][2].shape[0], image_shape)
+    shape = image_shape_of(shots[0][2].shape[0], image_shape)
     n = min(shots[0][2].shape[1], max_units)
-    rows, cols = _grid(n, cols)
+    rows, cols = grid_shape(n, cols)
     fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[0] * rows / cols + 0.6), dpi=DPI,
                  layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()

@@ -14,7 +14,7 @@ from matplotlib.animation import FFMpegWriter, PillowWriter
 from ..atomic import atomic_write_bytes
 from ..errors import NnscratchError
 from ..validation import check_number
-from .animations import DEFAULT_FPS
+from .frames import DEFAULT_FPS
 
 #: suffix → what writes it
 FORMATS = ("gif", "mp4")

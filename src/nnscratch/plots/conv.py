@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from ..errors import NnscratchError
 from ..functions import relu
 from .lang import localized
-from .model import _grid, image_tiles
+from .model import grid_shape, image_tiles
 
 #: filters shown at most (SimpleConvNet has 30, DeepConvNet's first layer 16)
 MAX_FILTERS = 32
@@ -32,7 +32,7 @@ def _filter_rows(fig, rows_of_filters, labels, cols):
     """One block of the grid per entry of ``rows_of_filters`` (each (FN, FH, FW)), its label on
     the left; every filter on its own block's symmetric grayscale ±max|w|."""
     n = len(rows_of_filters[0])
-    per_block, cols = _grid(n, cols)
+    per_block, cols = grid_shape(n, cols)
     axes = fig.subplots(per_block * len(rows_of_filters), cols, squeeze=False)
     for b, (filters, label) in enumerate(zip(rows_of_filters, labels)):
         vmax = float(np.max(np.abs(filters))) or 1.0
@@ -60,7 +60,7 @@ def conv_filters(after, before=None, max_filters=MAX_FILTERS, cols=16, *, s):
         [np.asarray(before)[:n, 0], np.asarray(after)[:n, 0]]
     labels = [s["filters.learned"]] if before is None else [s["filters.initial"],
                                                              s["filters.learned"]]
-    rows, cols = _grid(n, cols)
+    rows, cols = grid_shape(n, cols)
     fig = Figure(figsize=(0.75 * cols + 1.0, 0.8 * rows * len(blocks) + 0.9),
                  layout="constrained")
     _filter_rows(fig, blocks, labels, cols)
@@ -82,7 +82,7 @@ def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8, *, s):
         raise NnscratchError(f"feature maps take one image (C, H, W), got shape {x.shape}")
     maps = relu(net.layers[0].forward(x[np.newaxis]))[0]
     n = min(len(maps), max_filters)
-    rows, cols = _grid(n, cols)
+    rows, cols = grid_shape(n, cols)
     fig = Figure(figsize=(1.3 * cols + 2.6, 1.35 * rows + 0.9), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[2.2, 1.3 * cols])
     ax = left.subplots()

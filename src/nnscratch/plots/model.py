@@ -15,7 +15,7 @@ from ..metrics import confusion_matrix
 from .lang import localized
 
 
-def _image_shape(n_pixels, image_shape):
+def image_shape_of(n_pixels, image_shape):
     if image_shape is None:
         side = math.isqrt(n_pixels)
         if side * side != n_pixels:
@@ -27,7 +27,7 @@ def _image_shape(n_pixels, image_shape):
     return tuple(image_shape)
 
 
-def _grid(n, max_cols):
+def grid_shape(n, max_cols):
     cols = min(n, max_cols)
     return math.ceil(n / cols), cols
 
@@ -36,7 +36,7 @@ def image_tiles(parent, images, cols, label, fontsize=9, **style):
     """``images`` (n, h, w) as a grid of tiles on ``parent`` (a Figure or SubFigure), ``cols`` a
     row, each without ticks and named ``label(j)`` below; cells past the last are hidden.
     ``style``: imshow's colour map and scale. Returns the axes (flat) and the last image."""
-    rows, cols = _grid(len(images), cols)
+    rows, cols = grid_shape(len(images), cols)
     axes = np.atleast_1d(parent.subplots(rows, cols, squeeze=False)).ravel()
     im = None
     for j, ax in enumerate(axes):
@@ -56,9 +56,9 @@ def first_layer_weights(net, image_shape=None, max_units=50, cols=10, *, s):
     excites hidden unit j (red: a bright pixel raises its input a = x·W1 + b1, blue: lowers it).
     Shows up to ``max_units`` units on one symmetric colour scale."""
     w1 = np.asarray(net.params["W1"])
-    shape = _image_shape(w1.shape[0], image_shape)
+    shape = image_shape_of(w1.shape[0], image_shape)
     n = min(w1.shape[1], max_units)
-    rows, cols = _grid(n, cols)
+    rows, cols = grid_shape(n, cols)
     vmax = float(np.max(np.abs(w1[:, :n]))) or 1.0
     fig = Figure(figsize=(1.25 * cols + 1.2, 1.35 * rows + 0.8), layout="constrained")
     axes, im = image_tiles(fig, w1[:, :n].T.reshape(n, *shape), cols,
@@ -119,8 +119,8 @@ def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6, *, s):
     pred, prob = predictions(net, x)
     wrong = np.flatnonzero(pred != t)
     order = wrong[np.argsort(-prob[wrong], kind="stable")][:k]
-    images = x[:, 0] if x.ndim == 4 else x.reshape(len(x), *_image_shape(x.shape[1], image_shape))
-    rows, cols = _grid(max(len(order), 1), cols)
+    images = x[:, 0] if x.ndim == 4 else x.reshape(len(x), *image_shape_of(x.shape[1], image_shape))
+    rows, cols = grid_shape(max(len(order), 1), cols)
     fig = Figure(figsize=(2.1 * cols, 2.45 * rows + 0.7), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     for ax in axes:

@@ -5,16 +5,15 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..experiments.search import best_trials
 from .lang import localized
 
 
 @localized
-def search_figure(trials, top=20, columns=5, *, s):  # the book draws the 20 best
-    """The book's figure: for each of the ``top`` best trials (by validation accuracy) a small
-    plot of validation (solid) and training (dashed) accuracy per epoch, titled with its rank,
-    lr and weight decay."""
-    best = best_trials(trials, top)
+def search_figure(best, columns=5, *, s):
+    """The book's figure: for each of the ``best`` trials, in rank order (the book draws the 20
+    best by validation accuracy: ``experiments.search.best_trials(trials, 20)``), a small plot of
+    validation (solid) and training (dashed) accuracy per epoch, titled with its rank, lr and
+    weight decay."""
     rows = max(1, math.ceil(len(best) / columns))
     fig = Figure(figsize=(2.4 * columns, 2.0 * rows), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False, subplot_kw={"ylim": (0, 1)}).ravel()
