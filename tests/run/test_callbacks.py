@@ -73,3 +73,27 @@ def test_callbacks_run_in_their_declared_order_the_saver_last_by_default(tmp_pat
     trainer.train()
     assert early.seen == [None, 1]  # before the saver: the previous epoch's checkpoint
     assert late.seen == [1, 2]  # after it: this epoch's
+
+
+def test_a_loss_equal_to_the_best_is_no_improvement():
+    # val losses 1.0, 1.0: the second only equals the best, so the patience of 1 runs out at
+    # epoch 2 and the best epoch stays the first
+    stopper, trainer = EarlyStopping(1), _fake_trainer()
+    for epoch in (1, 2):
+        stopper.on_epoch_end(trainer, {"epoch": epoch, "val_loss": 1.0})
+    assert (stopper.best_epoch, stopper.wait, trainer.stop_training) == (1, 1, True)
+
+
+def test_the_best_weights_are_put_back_into_the_very_arrays_the_layers_hold():
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+    net = TwoLayerNet(4, 5, 3, weight_init_std=0.5, seed=0)
+    held = dict(net.params)  # what the layers, the optimizer and a user hold
+    stopper = EarlyStopping(2)
+    # a rate far too large: the validation loss gets worse after the first epochs
+    Trainer(net, x[:40], t[:40], epochs=30, batch_size=10, lr=30.0, seed=0, x_val=x[40:],
+            t_val=t[40:], callbacks=[stopper]).train()
+    assert stopper.best_epoch < 30
+    for key, value in stopper.best_params.items():
+        assert net.params[key] is held[key], key  # in place, not a new array
+        np.testing.assert_array_equal(held[key], value)

@@ -145,3 +145,15 @@ def test_numerical_training_falls_back_to_the_naive_loop_for_batch_norm():
     before = net.loss(x, t)
     train(net, x, t, epochs=2, batch_size=12, lr=0.1, grad="numerical", seed=0)
     assert net.loss(x, t) < before
+
+
+def test_an_epochs_loss_is_the_mean_of_its_batch_losses():
+    x, t = small_data(n=23)
+    recorder = Recorder()
+    trainer = Trainer(TwoLayerNet(5, 4, 3, weight_init_std=0.5, seed=0), x, t, epochs=3,
+                      batch_size=5, lr=0.5, seed=0, callbacks=[recorder])
+    history = trainer.train()
+    for epoch, record in enumerate(recorder.epochs):
+        losses = history["train_loss"][5 * epoch:5 * (epoch + 1)]  # 23 samples: 5 batches
+        assert record["loss"] == pytest.approx(sum(losses) / 5, rel=1e-12)
+        assert record["loss"] != losses[-1]

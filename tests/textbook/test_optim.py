@@ -165,3 +165,16 @@ def test_hyperparameters_at_the_ends_of_their_ranges_are_accepted():
     first, second = _two_updates(Adam(0.1, beta1=0.0, beta2=0.0))
     np.testing.assert_allclose(first, [1 - 0.1, -2 - 0.1], rtol=1e-7)
     np.testing.assert_allclose(second, [1 - 0.1 + 0.1, -2 - 0.2], rtol=1e-7)
+
+
+def test_the_cosine_rate_stays_at_its_end_after_total_epochs():
+    schedule = CosineLR(total=4, min_lr=0.1)
+    # past the end the cosine would climb again (epoch 6: 0.1 + 0.5·(1 + cos 1.5π) = 0.6)
+    assert [schedule(1.1, e) for e in (4, 5, 6, 8, 100)] == [0.1] * 5
+
+
+def test_the_default_learning_rates_are_the_documented_ones():
+    # the README's table: SGD 0.1 (the book's chapter-4 rate), Momentum, Nesterov and AdaGrad
+    # 0.01, RMSprop and Adam 0.001 — written out here, not read from the signatures
+    assert [cls().lr for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam)] == [
+        0.1, 0.01, 0.01, 0.01, 0.001, 0.001]
