@@ -398,6 +398,7 @@ KILLED_WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["mid-write", "before-rename"])
 def test_process_killed_while_writing_leaves_the_previous_checkpoint_loadable(tmp_path, where):
     proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path), where],
@@ -428,6 +429,7 @@ LOOPING_WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_real_sigkill_at_random_moments_never_breaks_the_checkpoint(tmp_path):
     rng = np.random.default_rng(0)
     for trial in range(5):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # notebooks in a real kernel
+
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "how-a-network-learns.ipynb"
 NOTEBOOK_ZH = NOTEBOOK.with_name("how-a-network-learns.zh-CN.ipynb")
 

@@ -17,6 +17,7 @@ from nnscratch.datasets import load_dataset
 from nnscratch.sklearn import NNClassifier
 
 
+@pytest.mark.slow
 @parametrize_with_checks([NNClassifier(random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -70,6 +71,7 @@ def test_partial_fit_continues_training():
         clf.partial_fit(data.x_train[:2], np.array([10, 1]))
 
 
+@pytest.mark.slow
 def test_pipeline_and_grid_search_over_two_hyperparameters():
     data = load_dataset("digits")
     pipe = make_pipeline(StandardScaler(), NNClassifier(epochs=10, random_state=0))

@@ -12,6 +12,8 @@ from sklearn.model_selection import GridSearchCV
 from nnscratch.datasets import load_dataset
 from nnscratch.sklearn import NNClassifier
 
+pytestmark = pytest.mark.slow  # worker processes
+
 GRID = {"lr": [0.003, 0.03], "hidden_sizes": [(16,), (32,)]}
 
 

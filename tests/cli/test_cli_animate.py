@@ -14,7 +14,7 @@ from nnscratch.datasets import load_dataset
 from nnscratch.io import save_model
 from nnscratch.nets import MultiLayerNet, TwoLayerNet
 from nnscratch.optim import Adam
-from nnscratch.plots.animations import DEFAULT_FRAMES
+from nnscratch.plots.frames import DEFAULT_FRAMES
 from nnscratch.run.trainer import train
 
 MB = 1_000_000
@@ -25,6 +25,7 @@ def _gif(path):
         return im.format, im.n_frames
 
 
+@pytest.mark.slow
 def test_boundary_on_spiral_with_the_defaults(tmp_path, capsys):
     out = tmp_path / "spiral.gif"
     assert main(["animate", "boundary", "--dataset", "spiral", "--out", str(out)]) == 0
@@ -34,6 +35,7 @@ def test_boundary_on_spiral_with_the_defaults(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["spiral.gif"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["descent"], ["weights"], ["curves"], ["boundary", "--dataset",
                                                                          "xor"]])
 def test_each_animation_with_few_frames(tmp_path, args):
@@ -44,6 +46,7 @@ def test_each_animation_with_few_frames(tmp_path, args):
         assert im.info["duration"] == 250  # 4 frames a second
 
 
+@pytest.mark.slow
 def test_curves_of_a_history_file(tmp_path):
     history = {"train_loss": list(np.linspace(2, 0.5, 30)), "train_acc": [0.6, 0.8, 0.9],
                "test_acc": [0.5, 0.7, 0.85]}
@@ -56,8 +59,8 @@ def test_curves_of_a_history_file(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["boundary", "--out", "a.png"], ".gif or .mp4"),
-    (["descent", "--frames", "1", "--out", "a.gif"], "frames must be from 2"),
-    (["descent", "--frames", "1000", "--out", "a.gif"], "frames must be from 2"),
+    (["descent", "--frames", "1", "--out", "a.gif"], "frames must be an integer from 2 to 120"),
+    (["descent", "--frames", "1000", "--out", "a.gif"], "frames must be an integer from 2 to 120"),
     (["descent", "--fps", "100", "--out", "a.gif"], "fps"),
     (["boundary", "--dataset", "digits", "--out", "a.gif"], "takes --dataset moons"),
     (["weights", "--dataset", "spiral", "--out", "a.gif"], "takes --dataset digits"),
@@ -79,6 +82,7 @@ def test_unknown_animation_exits_2(capsys):
     assert exc.value.code == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["moons", "circles", "spiral", "xor", "gaussians"])
 def test_plot_boundary_of_each_2d_set(tmp_path, name):
     out = tmp_path / f"{name}.png"

@@ -32,6 +32,7 @@ def cnn(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_cnn_trains_on_images_and_saves_a_simple_conv_net(cnn):
     net = load_model(cnn / "model.npz")
     assert isinstance(net, SimpleConvNet) and net.input_dim == (1, 8, 8)
@@ -62,6 +63,7 @@ def test_predict_gives_a_conv_model_the_picture_as_an_image(cnn, tmp_path, capsy
     assert line.startswith(f"{picture}: ") and "top-3" in line
 
 
+@pytest.mark.slow
 def test_filters_and_feature_maps_are_drawn(cnn, tmp_path, capsys):
     for name in ("filters", "feature-maps", "confusion", "mistakes"):
         out = tmp_path / f"{name}.png"
@@ -104,6 +106,7 @@ def test_options_a_model_does_not_take_are_one_line(argv, message, capsys):
     assert message in one_line_error(capsys)
 
 
+@pytest.mark.slow
 def test_deep_cnn_ctrl_c_and_resume_end_as_a_run_never_stopped(tmp_path):
     whole = tmp_path / "whole"
     assert main(DEEP + ["--quiet", "--out", str(whole)]) == 0
@@ -126,6 +129,7 @@ def test_deep_cnn_ctrl_c_and_resume_end_as_a_run_never_stopped(tmp_path):
         assert np.array_equal(net.params[key], reference.params[key]), key
 
 
+@pytest.mark.slow
 def test_plot_all_of_a_conv_model_draws_the_figures_it_has(cnn, tmp_path):
     from nnscratch.cli.plot import CHAPTER4
 

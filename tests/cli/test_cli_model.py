@@ -136,6 +136,7 @@ def test_evaluate_model_with_fewer_classes_than_the_labels(tmp_path, capsys):
     assert_one_line_error(code, err, r"holds the label 9 but the model has 3 classes")
 
 
+@pytest.mark.slow
 def test_evaluate_bad_file_is_one_line_and_exit_2_from_the_real_command(tmp_path):
     bad = tmp_path / "weights.npz"
     bad.write_bytes(b"\x80\x04not a model")

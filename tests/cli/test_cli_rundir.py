@@ -35,6 +35,7 @@ def running(tmp_path):
     proc.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_a_second_writer_to_a_running_folder_is_refused_naming_the_running_one(running, capsys):
     proc, folder = running
     assert main(["train", "--quiet", "--epochs", "1", "--out", str(folder)]) == 2
@@ -47,6 +48,7 @@ def test_a_second_writer_to_a_running_folder_is_refused_naming_the_running_one(r
                 if (folder / name).exists()]
 
 
+@pytest.mark.slow
 def test_a_writer_killed_with_sigkill_leaves_no_lock_behind(tmp_path, capsys):
     proc = start(LONG + ["--out", tmp_path])
     wait_for_line(proc, "epoch ")
@@ -67,6 +69,7 @@ SLOW_FIRST_EPOCH = ["train", "--quiet", "--hidden", "2048,2048", "--no-batchnorm
                     "--batch-size", "1", "--epochs", "2"]
 
 
+@pytest.mark.slow
 def test_resume_of_a_folder_held_before_its_first_checkpoint_names_the_running_one(tmp_path,
                                                                                   capsys):
     proc = start(SLOW_FIRST_EPOCH + ["--out", tmp_path])
@@ -81,6 +84,7 @@ def test_resume_of_a_folder_held_before_its_first_checkpoint_names_the_running_o
     assert f"{tmp_path} is in use by another `nnscratch train` (pid {proc.pid}, started " in err
 
 
+@pytest.mark.slow
 def test_resume_holds_the_lock_too(tmp_path, capsys):
     from nnscratch.cli.rundir import run_lock
 
@@ -121,6 +125,7 @@ def test_the_lock_is_taken_once_per_folder_and_released_after(tmp_path):
 
 # ---------------------------------------------------------------------------- finished runs
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_says_so_and_writes_nothing(tmp_path, capsys):
     assert main(SHORT + ["--out", str(tmp_path)]) == 0
     test_acc = json.loads((tmp_path / "history.json").read_text())["test_acc"][-1]
@@ -133,6 +138,7 @@ def test_resume_of_a_finished_run_says_so_and_writes_nothing(tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_resume_of_a_run_that_stopped_early_says_so_and_writes_nothing(tmp_path, capsys):
     assert main(["train", "--quiet", "--hidden", "8", "--epochs", "40", "--early-stopping", "1",
                  "--optimizer", "sgd", "--lr", "2", "--lr-schedule", "none",
@@ -153,6 +159,7 @@ def test_resume_of_a_run_that_stopped_early_says_so_and_writes_nothing(tmp_path,
 RESULTS = ("model.npz", "history.json", "curves.png")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lost", [RESULTS, ("model.npz",), ("curves.png",)])
 def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(tmp_path, capsys,
                                                                              lost):
@@ -178,6 +185,7 @@ def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(tmp
         assert np.array_equal(written.params[key], value), key
 
 
+@pytest.mark.slow
 def test_resume_of_a_run_stopped_early_without_its_model_writes_the_best_one(tmp_path, capsys):
     from nnscratch.io import load_model
 
@@ -194,6 +202,7 @@ def test_resume_of_a_run_stopped_early_without_its_model_writes_the_best_one(tmp
         assert np.array_equal(written.params[key], value), key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("callbacks", [
     [1, 2],                                   # not a dict
     {"EarlyStopping": "stopped"},             # its state not a dict
@@ -323,6 +332,7 @@ def test_a_new_run_saves_every_option_and_the_earlier_ones_as_before(model, tmp_
     assert typed({k: saved[k] for k in TODAY[model]}) == typed(TODAY[model])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(TODAY))
 def test_a_checkpoint_with_todays_saved_options_resumes_to_the_same_end(model, tmp_path,
                                                                          capsys):

@@ -12,6 +12,7 @@ from nnscratch import __version__
 from nnscratch.cli import main
 
 
+@pytest.mark.slow
 def test_default_training_on_digits_writes_history_and_curves(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -29,6 +30,7 @@ def test_default_training_on_digits_writes_history_and_curves(tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_epoch_lines_and_same_seed_same_history(tmp_path, capsys):
     args = ["train", "--epochs", "3", "--hidden", "20", "--seed", "5"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
@@ -70,6 +72,7 @@ def test_library_errors_are_one_line_exit_2(capsys):
     assert "batch_size must be an integer from 1 to 1437" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_installed_command_version_and_help():
     exe = shutil.which("nnscratch")
     cmd = [exe] if exe else [sys.executable, "-m", "nnscratch"]  # venv not activated
@@ -109,6 +112,7 @@ def test_paths_seeds_and_splits_that_cannot_work_are_one_line_errors(tmp_path, c
     assert "seed must be an integer ≥ 0, got '-1'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_saved_files_follow_the_umask(tmp_path):
     import os
 
@@ -121,6 +125,7 @@ def test_saved_files_follow_the_umask(tmp_path):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
 
 
+@pytest.mark.slow
 def test_numerical_gradients_train_a_float32_net(capsys):
     assert main(["train", "--model", "two-layer", "--grad", "numerical", "--dtype", "float32",
                  "--epochs", "2", "--quiet"]) == 0

@@ -10,6 +10,8 @@ import pytest
 from nnscratch import TwoLayerNet, load_dataset, train
 from nnscratch.datasets.sources import FASHION_MNIST, locate
 
+pytestmark = pytest.mark.slow  # the real dataset
+
 
 @pytest.fixture(scope="module")
 def fashion():

@@ -73,6 +73,7 @@ def mutated(draw, originals):
     return bytes(data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=200))
 @example(data=b"")
@@ -88,18 +89,21 @@ def test_random_bytes_after_the_gzip_magic(folder, data):
     read_or_refuse(folder / "random.idx.gz", b"\x1f\x8b" + data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=mutated(VALID))
 def test_mutated_raw_files(folder, data):
     read_or_refuse(folder / "mutated.idx", data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=mutated(VALID))
 def test_mutated_files_then_gzipped(folder, data):
     read_or_refuse(folder / "mutated-inside.idx.gz", gzip.compress(data, mtime=0))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=mutated([gzip.compress(v, mtime=0) for v in VALID]))
 def test_mutated_gzip_files(folder, data):

@@ -79,12 +79,14 @@ def test_random_bytes_are_refused(folder, data):
     assert load_or_refuse(folder / "random.npz", data) is None
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_model_files_load_or_are_refused(folder, model_bytes, data):
     load_or_refuse(folder / "mutated.npz", data.draw(mutated(model_bytes)))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_checkpoints_load_or_are_refused(folder, checkpoint_bytes, data):
@@ -99,6 +101,7 @@ def compressed_bytes(folder):
     return path.read_bytes()
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_compressed_npz_reads_or_is_refused(folder, compressed_bytes, data):
@@ -113,6 +116,7 @@ META_KEYS = ["format", "format_version", "architecture", "dtype", "params", "con
              "optimizer_state", "rng_state", "epoch", "iteration", "history", "extra"]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_valid_zip_with_random_metadata_loads_or_is_refused(folder, checkpoint_bytes, data):

@@ -268,6 +268,7 @@ def test_blas_threads_limit_holds_during_the_steps_only():
         assert blas_threads() == before
 
 
+@pytest.mark.slow
 def test_cli_dtype_option(tmp_path, capsys):
     from nnscratch.cli import main
 

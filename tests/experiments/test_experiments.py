@@ -125,6 +125,7 @@ def test_overfit_weight_decay_shrinks_the_weights():
         chapter6.overfit_comparison(epochs=1, variants=[], data=data)
 
 
+@pytest.mark.slow
 def test_cli_experiment_writes_figures_and_json(tmp_path, capsys):
     assert main(["experiment", "activations", "--out", str(tmp_path)]) == 0
     for name in ("activations-sigmoid.png", "activations-tanh.png", "activations-relu.png"):

@@ -105,6 +105,7 @@ def test_an_optimizer_option_needs_an_optimizer_that_takes_it():
 
 
 # --- trials ------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_each_trial_draws_from_its_own_generator_and_n_jobs_changes_nothing():
     space = {"lr": "1e-3:1e-1", "dropout": "0:0.3"}
     one = random_search(space=space, trials=4, n_jobs=1, seed=5, **TINY)
@@ -120,6 +121,7 @@ def test_each_trial_draws_from_its_own_generator_and_n_jobs_changes_nothing():
     assert len({t["params"]["lr"] for t in one}) == 4
 
 
+@pytest.mark.slow
 def test_a_backend_without_generators_runs_the_same_trials_in_rounds():
     # joblib's multiprocessing backend, like Ray's, cannot return results as they end
     with joblib.parallel_backend("multiprocessing", n_jobs=2):
@@ -197,6 +199,7 @@ def test_command_errors_are_one_line(main, capsys, tmp_path, args, message):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_command_searches_plots_and_retrains(main, capsys, tmp_path):
     out = tmp_path / "s"
     assert main(["search", "--trials", "3", "--epochs", "2", "--hidden", "20", "--lr",
@@ -222,6 +225,7 @@ def test_diverged_trials_are_kept_ranked_last_and_never_retrained(main, capsys, 
     assert (out / "search.png").exists() and not (out / "best.json").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_trials_and_a_rerun_finishes_the_rest(tmp_path):
     out = tmp_path / "s"
     # ~0.3-0.8 s a trial: time enough to interrupt after the first and before the twelfth

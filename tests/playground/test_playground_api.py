@@ -199,6 +199,7 @@ def test_no_served_asset_names_another_host(client):
     assert FOREIGN.search(b"url(https://fonts.example/a.woff)")
 
 
+@pytest.mark.slow
 def test_too_many_sessions_get_a_clear_refusal():
     server = start(SessionStore(max_sessions=2))
     client = Client(server)
@@ -213,6 +214,7 @@ def test_too_many_sessions_get_a_clear_refusal():
         server.server_close()
 
 
+@pytest.mark.slow
 def test_requests_past_the_machines_bound_wait_then_get_a_clear_refusal():
     """Two places to compute (both taken, as by two long requests of other tabs): a third
     request waits its turn, and after the wait is refused with 503, not queued for ever."""
@@ -247,6 +249,7 @@ def test_spiral_is_learned_through_the_api_within_60_seconds(client):
     client.json("POST", f"/api/sessions/{key}/close")
 
 
+@pytest.mark.slow
 def test_the_command_prints_its_url_and_stops_on_ctrl_c():
     process = subprocess.Popen([sys.executable, "-m", "nnscratch", "playground", "--port", "0",
                                 "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

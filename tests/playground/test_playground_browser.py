@@ -13,6 +13,8 @@ import pytest
 
 from nnscratch.playground import PlaygroundServer
 
+pytestmark = pytest.mark.slow  # a real browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed (pip install playwright)")

@@ -14,6 +14,7 @@ from nnscratch.optim import SGD, Adam
 from nnscratch.run.trainer import Trainer
 from nnscratch.plots import animations, save_animation
 from nnscratch.plots.animations_save import animation_writer
+from nnscratch.plots.frames import MAX_FRAMES
 from nnscratch.plots.boundary import class_grid, grid_axes
 
 MB = 1_000_000
@@ -58,6 +59,7 @@ def test_record_boundary_snapshots_every_k_iterations_and_learns(moons):
     assert np.mean(shots[0][2][0] != shots[-1][2][0]) > 0.05
 
 
+@pytest.mark.slow
 def test_boundary_gif_has_the_frames_asked_each_different(moons, tmp_path):
     x, t = moons
     trainer = Trainer(_net(), x[:90], t[:90], x[90:], t[90:], batch_size=16,
@@ -78,6 +80,7 @@ def _blue_pixels(frame):
     return int(np.sum(np.all(np.abs(frame - [31, 119, 180]) < 40, axis=-1)))
 
 
+@pytest.mark.slow
 def test_descent_paths_grow_step_by_step(tmp_path):
     anim = animations.descent(rates=((0.1, "good"), (0.9, "zigzags")), frames=6)
     assert _frames_of(anim) == 6
@@ -102,6 +105,7 @@ def test_record_weights_copies_w1_as_it_changes():
     assert shots[-1][2] is not net.params["W1"]  # a copy, not the live array
 
 
+@pytest.mark.slow
 def test_weights_gif(tmp_path):
     x, t = load_digits(return_X_y=True)
     net = TwoLayerNet(64, 6, 10, seed=0)
@@ -116,6 +120,7 @@ HISTORY = {"train_loss": list(np.linspace(2.3, 0.3, 40)), "train_acc": [0.5, 0.7
            "test_acc": [0.45, 0.65, 0.75, 0.85]}
 
 
+@pytest.mark.slow
 def test_curves_gif_grows_with_the_history(tmp_path):
     anim = animations.curves(HISTORY, frames=5)
     path = tmp_path / "curves.gif"
@@ -130,7 +135,7 @@ def test_curves_of_an_empty_history_is_a_clear_error():
         animations.curves({"train_loss": [], "train_acc": [], "test_acc": []})
 
 
-@pytest.mark.parametrize("frames", [0, 1, animations.MAX_FRAMES + 1, 2.5, "ten"])
+@pytest.mark.parametrize("frames", [0, 1, MAX_FRAMES + 1, 2.5, "ten"])
 def test_frames_out_of_range_are_a_clear_error(frames):
     with pytest.raises(NnscratchError, match="frames"):
         animations.descent(frames=frames)
@@ -180,6 +185,7 @@ def test_a_failed_save_keeps_the_old_file(tmp_path):
     assert path.read_bytes() == b"old" and list(tmp_path.iterdir()) == [path]
 
 
+@pytest.mark.slow
 def test_save_into_a_missing_folder_is_a_clear_error(tmp_path):
     anim = animations.descent(frames=2)
     with pytest.raises(NnscratchError, match="does not exist"):

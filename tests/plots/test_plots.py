@@ -56,10 +56,12 @@ def _labels_of(fig):
     return out
 
 
+@pytest.mark.slow
 def test_every_figure_is_drawn(figures):
     assert set(figures) == set(NAMES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(NAMES))
 def test_figure_is_a_labelled_nonblank_image(figures, name, tmp_path):
     fig = figures[name]
@@ -153,6 +155,7 @@ def test_quick_model_learns():
     assert net.accuracy(data.x_test, data.t_test) > 0.85
 
 
+@pytest.mark.slow
 def test_cli_plot_all_writes_every_figure_without_a_run(tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["plot", "all", "--out", str(out), "--epochs", "2"]) == 0

@@ -116,6 +116,7 @@ def figures():
     }
 
 
+@pytest.mark.slow
 @needs_cjk
 @pytest.mark.filterwarnings("ignore:Animation was deleted")  # a frame drawn, never saved
 @pytest.mark.parametrize("name", ["loss", "differences", "diff-error", "gradient", "saddle",

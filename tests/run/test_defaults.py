@@ -137,6 +137,7 @@ def test_train_length_on_the_large_sets_is_per_model_where_the_readme_says(datas
 
 # ---------------------------------------------------------------------------- compare-optimizers
 
+@pytest.mark.slow
 def test_compare_optimizers_trains_each_at_its_own_rate(started, tmp_path, capsys):
     assert main(["compare-optimizers", "--steps", "1", "--epochs", "1", "--hidden", "4",
                  "--out", str(tmp_path)]) == 0

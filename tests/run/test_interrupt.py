@@ -36,6 +36,7 @@ def uninterrupted(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_prints_the_resume_command_exits_130_and_resume_ends_identical(
         uninterrupted, tmp_path):
     out = tmp_path / "run"
@@ -69,6 +70,7 @@ def test_ctrl_c_saves_prints_the_resume_command_exits_130_and_resume_ends_identi
         assert np.array_equal(a.params[key], b.params[key]), key
 
 
+@pytest.mark.slow
 def test_sigterm_saves_too_and_exits_143(tmp_path):
     code, err = interrupt(RUN + ["--out", str(tmp_path)], signal.SIGTERM)
     assert code == 128 + signal.SIGTERM, err
@@ -77,6 +79,7 @@ def test_sigterm_saves_too_and_exits_143(tmp_path):
     assert saved.iteration == len(saved.history["train_loss"]) > 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_without_out_says_how_to_keep_a_checkpoint():
     code, err = interrupt(RUN, signal.SIGINT)
     assert code == 130
@@ -84,6 +87,7 @@ def test_ctrl_c_without_out_says_how_to_keep_a_checkpoint():
         ": no checkpoint saved; no checkpoint without --out DIR: give it to be able to resume")
 
 
+@pytest.mark.slow
 def test_signal_handlers_are_put_back_after_training(tmp_path):
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     assert main(["train", "--quiet", "--model", "two-layer", "--epochs", "1"]) == 0
@@ -101,6 +105,7 @@ def finished(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option, message", [
     (["--epochs", "5"], "--epochs 5 conflicts with the checkpoint's 2: --resume continues the "
                         "saved run with its options; leave --epochs out"),
@@ -205,6 +210,7 @@ def _small_trainer(callbacks):
                    callbacks=callbacks)
 
 
+@pytest.mark.slow
 def test_stop_on_signals_finishes_the_step_saves_and_restores_the_handler(tmp_path):
     from nnscratch.run.callbacks import CheckpointSaver
     from nnscratch.run.interrupt import TrainingInterrupted

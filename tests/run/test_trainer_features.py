@@ -227,6 +227,7 @@ def test_divergence_is_a_clear_error():
 from nnscratch.cli import main  # noqa: E402
 
 
+@pytest.mark.slow
 def test_cli_train_with_every_new_option(tmp_path, capsys):
     rc = main(["train", "--quiet", "--model", "mlp", "--hidden", "32,16", "--activation", "tanh",
                "--weight-init", "xavier", "--optimizer", "momentum", "--lr", "0.05",
@@ -244,6 +245,7 @@ def test_cli_train_with_every_new_option(tmp_path, capsys):
     assert "test acc" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_model_defaults(tmp_path):
     import json
 
@@ -282,6 +284,7 @@ def test_cli_train_bad_values_exit_2(argv, capsys):
     assert capsys.readouterr().err.count("\n") == 1  # one line, no usage block
 
 
+@pytest.mark.slow
 def test_cli_compare_optimizers_writes_both_figures(tmp_path, capsys):
     rc = main(["compare-optimizers", "--epochs", "1", "--hidden", "16", "--out", str(tmp_path)])
     assert rc == 0

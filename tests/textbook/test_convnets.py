@@ -85,6 +85,7 @@ def test_simple_convnet_gradient_check(kwargs):
     assert max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dropout", [0.0, 0.4])
 @pytest.mark.parametrize("input_dim", [(1, 8, 8), (2, 7, 9)])
 def test_deep_convnet_gradient_check(input_dim, dropout):

@@ -31,7 +31,8 @@ class Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from .. import __version__
 
-        parser.exit(message=f"nnscratch {__version__}\n")
+        print(f"nnscratch {__version__}")
+        parser.exit()
 
 
 def build_parser():

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..datasets import DATASETS
 from ..errors import NnscratchError
-from .args import add_lang_argument, add_listed_parser, number, option_type, positive_float
+from .args import (add_lang_argument, add_listed_parser, option_type, positive_float,
+                   positive_int)
 from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, read_history
 
 #: name → what it shows
@@ -36,7 +37,7 @@ def add_parser(sub):
     p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")
-    p.add_argument("--frames", type=number(FRAMES, "frames"), default=DEFAULT_FRAMES,
+    p.add_argument("--frames", type=positive_int("frames"), default=DEFAULT_FRAMES,
                    help=f"number of frames, {FRAMES.low} to {FRAMES.high} "
                         f"(default: {DEFAULT_FRAMES})")
     p.add_argument("--fps", type=positive_float("fps"), default=DEFAULT_FPS,
