@@ -20,9 +20,22 @@ from threadpoolctl import threadpool_limits
 
 #: (rows, inner, columns): the products of a batch-100 step of the notebook's, the recipe's and the
 #: conv nets' layers, and evaluation's chunks of 4,096 rows.
-SHAPES = [(100, 50, 10), (100, 128, 10), (100, 100, 100), (100, 784, 50), (784, 100, 50),
-          (100, 256, 128), (256, 100, 128), (100, 128, 256), (100, 784, 256), (784, 100, 256),
-          (1000, 25, 30), (4096, 784, 50), (4096, 256, 128), (4096, 784, 256)]
+SHAPES = [
+    (100, 50, 10),
+    (100, 128, 10),
+    (100, 100, 100),
+    (100, 784, 50),
+    (784, 100, 50),
+    (100, 256, 128),
+    (256, 100, 128),
+    (100, 128, 256),
+    (100, 784, 256),
+    (784, 100, 256),
+    (1000, 25, 30),
+    (4096, 784, 50),
+    (4096, 256, 128),
+    (4096, 784, 256),
+]
 
 
 def time_product(a, b, reps):
@@ -54,12 +67,18 @@ def main():
         one, two = (float(np.median(times[n])) * 1e6 for n in (1, 2))
         macs = rows * inner * cols
         ratios.append((macs, two / one))
-        print(f"| {rows} × {inner} × {cols} | {macs / 1e6:.2f} M | {one:.1f} | {two:.1f} "
-              f"| {two / one:.2f} |")
+        print(
+            f"| {rows} × {inner} × {cols} | {macs / 1e6:.2f} M | {one:.1f} | {two:.1f} "
+            f"| {two / one:.2f} |"
+        )
     ratios.sort()
     paying = [m for i, (m, _) in enumerate(ratios) if all(r < 0.95 for _, r in ratios[i:])]
-    print(f"\ntwo threads at least 5 % faster for every product from "
-          f"{paying[0] / 1e6:.2f} M multiply-adds" if paying else "\ntwo threads never pay here")
+    print(
+        f"\ntwo threads at least 5 % faster for every product from "
+        f"{paying[0] / 1e6:.2f} M multiply-adds"
+        if paying
+        else "\ntwo threads never pay here"
+    )
 
 
 if __name__ == "__main__":

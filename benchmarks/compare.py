@@ -35,10 +35,20 @@ sys.path.insert(0, HERE)
 
 SYSTEMS = ("nnscratch", "pytorch", "sklearn")
 CONFIGS = {
-    "notebook": {"sizes": [784, 50, 10], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1,
-                 "batch_size": 100},
-    "deep": {"sizes": [784, 256, 128, 10], "activation": "relu", "optimizer": "adam", "lr": 0.001,
-             "batch_size": 100},
+    "notebook": {
+        "sizes": [784, 50, 10],
+        "activation": "sigmoid",
+        "optimizer": "sgd",
+        "lr": 0.1,
+        "batch_size": 100,
+    },
+    "deep": {
+        "sizes": [784, 256, 128, 10],
+        "activation": "relu",
+        "optimizer": "adam",
+        "lr": 0.001,
+        "batch_size": 100,
+    },
 }
 
 
@@ -64,10 +74,11 @@ def matmul_gflops(dtype=np.float32, size=2048, repeat=7):
         start = time.perf_counter()
         a @ b
         times.append(time.perf_counter() - start)
-    return 2 * size ** 3 / np.median(times) / 1e9
+    return 2 * size**3 / np.median(times) / 1e9
 
 
 # --- one system, one configuration (runs in its own process) ---------------------------------
+
 
 def run_nnscratch(cfg, data, epochs, seed):
     from nnscratch.train import Trainer
@@ -77,8 +88,13 @@ def run_nnscratch(cfg, data, epochs, seed):
         from nnscratch.nets import TwoLayerNet
         from nnscratch.optim import SGD
 
-        net = TwoLayerNet(*cfg["sizes"], weight_init_std=0.01, seed=seed,
-                          activation=cfg["activation"], dtype=np.float32)
+        net = TwoLayerNet(
+            *cfg["sizes"],
+            weight_init_std=0.01,
+            seed=seed,
+            activation=cfg["activation"],
+            dtype=np.float32,
+        )
         optimizer = SGD(cfg["lr"])
     else:
         try:
@@ -87,13 +103,26 @@ def run_nnscratch(cfg, data, epochs, seed):
         except ImportError:
             raise Skip("no MultiLayerNet/Adam in nnscratch yet") from None
         try:
-            net = MultiLayerNet(cfg["sizes"][0], cfg["sizes"][1:-1], cfg["sizes"][-1],
-                                activation=cfg["activation"], seed=seed, dtype=np.float32)
+            net = MultiLayerNet(
+                cfg["sizes"][0],
+                cfg["sizes"][1:-1],
+                cfg["sizes"][-1],
+                activation=cfg["activation"],
+                seed=seed,
+                dtype=np.float32,
+            )
             optimizer = Adam(lr=cfg["lr"])
         except TypeError as exc:
             raise Skip(f"MultiLayerNet/Adam have another signature than expected ({exc})") from None
-    trainer = Trainer(net, x_train, t_train, epochs=epochs, batch_size=cfg["batch_size"],
-                      optimizer=optimizer, seed=seed)
+    trainer = Trainer(
+        net,
+        x_train,
+        t_train,
+        epochs=epochs,
+        batch_size=cfg["batch_size"],
+        optimizer=optimizer,
+        seed=seed,
+    )
     trainer.blas_threads = 1  # as `nnscratch train` does: faster for these small products
     seconds = []
     for _ in range(epochs):
@@ -125,8 +154,11 @@ def run_pytorch(cfg, data, epochs, seed):
         if i < len(cfg["sizes"]) - 2:
             layers.append(act())
     model = torch.nn.Sequential(*layers)
-    optimizer = (torch.optim.SGD(model.parameters(), lr=cfg["lr"]) if cfg["optimizer"] == "sgd"
-                 else torch.optim.Adam(model.parameters(), lr=cfg["lr"]))
+    optimizer = (
+        torch.optim.SGD(model.parameters(), lr=cfg["lr"])
+        if cfg["optimizer"] == "sgd"
+        else torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    )
     loss_fn = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     n, batch_size = len(x_train), cfg["batch_size"]
@@ -135,7 +167,7 @@ def run_pytorch(cfg, data, epochs, seed):
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator)
         for first in range(0, n, batch_size):
-            idx = order[first:first + batch_size]
+            idx = order[first : first + batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x_train[idx]), t_train[idx])
             loss.backward()
@@ -152,11 +184,18 @@ def run_sklearn(cfg, data, epochs, seed):
     from sklearn.neural_network import MLPClassifier
 
     (x_train, t_train), (x_test, t_test) = data
-    model = MLPClassifier(hidden_layer_sizes=tuple(cfg["sizes"][1:-1]),
-                          activation={"sigmoid": "logistic", "relu": "relu"}[cfg["activation"]],
-                          solver=cfg["optimizer"], alpha=0.0, batch_size=cfg["batch_size"],
-                          learning_rate_init=cfg["lr"], momentum=0.0, nesterovs_momentum=False,
-                          shuffle=True, random_state=seed)
+    model = MLPClassifier(
+        hidden_layer_sizes=tuple(cfg["sizes"][1:-1]),
+        activation={"sigmoid": "logistic", "relu": "relu"}[cfg["activation"]],
+        solver=cfg["optimizer"],
+        alpha=0.0,
+        batch_size=cfg["batch_size"],
+        learning_rate_init=cfg["lr"],
+        momentum=0.0,
+        nesterovs_momentum=False,
+        shuffle=True,
+        random_state=seed,
+    )
     classes = np.unique(t_train)
     seconds = []
     with warnings.catch_warnings():
@@ -178,23 +217,45 @@ def worker(system, config, epochs, seed):
         seconds, accuracy, param_dtype = runner(cfg, data, epochs, seed)
     except Skip as exc:
         return {"system": system, "config": config, "skipped": str(exc)}
-    return {"system": system, "config": config, "epochs": epochs, "epoch_seconds": seconds,
-            "median_epoch_seconds": float(np.median(seconds)), "test_acc": accuracy,
-            "dtype": param_dtype,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "system": system,
+        "config": config,
+        "epochs": epochs,
+        "epoch_seconds": seconds,
+        "median_epoch_seconds": float(np.median(seconds)),
+        "test_acc": accuracy,
+        "dtype": param_dtype,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 # --- the parent: environment, subprocesses, table --------------------------------------------
 
+
 def environment():
     from threadpoolctl import threadpool_info
 
-    info = {"python": platform.python_version(), "machine": platform.machine(),
-            "processor": _cpu_model(), "cpus": os.cpu_count(), "numpy": np.__version__,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "blas": [{k: pool.get(k) for k in ("internal_api", "version", "num_threads",
-                                                "threading_layer", "architecture")}
-                     for pool in threadpool_info()]}
+    info = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "blas": [
+            {
+                k: pool.get(k)
+                for k in (
+                    "internal_api",
+                    "version",
+                    "num_threads",
+                    "threading_layer",
+                    "architecture",
+                )
+            }
+            for pool in threadpool_info()
+        ],
+    }
     for name in ("torch", "sklearn"):
         try:
             info[name] = __import__(name).__version__
@@ -206,16 +267,18 @@ def environment():
 def _cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name"))
+            return next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         return platform.processor()
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=17,
-                        help="notebook config (17 ≈ 10,000 iterations)")
+    parser.add_argument(
+        "--epochs", type=int, default=17, help="notebook config (17 ≈ 10,000 iterations)"
+    )
     parser.add_argument("--deep-epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
@@ -237,20 +300,39 @@ def main(argv=None):
     results = []
     for config in args.configs.split(","):
         for system in args.systems.split(","):
-            cmd = [sys.executable, os.path.abspath(__file__), "--worker", system, config,
-                   "--epochs", str(args.epochs), "--deep-epochs", str(args.deep_epochs),
-                   "--seed", str(args.seed)]
+            cmd = [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--worker",
+                system,
+                config,
+                "--epochs",
+                str(args.epochs),
+                "--deep-epochs",
+                str(args.deep_epochs),
+                "--seed",
+                str(args.seed),
+            ]
             out = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if out.returncode:
-                result = {"system": system, "config": config,
-                          "skipped": f"failed: {out.stderr.strip().splitlines()[-1:]}"}
+                result = {
+                    "system": system,
+                    "config": config,
+                    "skipped": f"failed: {out.stderr.strip().splitlines()[-1:]}",
+                }
             else:
                 result = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(result)
-            print(f"{config:9s} {system:9s} " + (
-                f"skipped: {result['skipped']}" if "skipped" in result else
-                f"{result['median_epoch_seconds']:.3f} s/epoch  test acc {result['test_acc']:.4f}"
-                f"  peak {result['peak_rss_mb']:.0f} MB"), flush=True)
+            print(
+                f"{config:9s} {system:9s} "
+                + (
+                    f"skipped: {result['skipped']}"
+                    if "skipped" in result
+                    else f"{result['median_epoch_seconds']:.3f} s/epoch  test acc {result['test_acc']:.4f}"
+                    f"  peak {result['peak_rss_mb']:.0f} MB"
+                ),
+                flush=True,
+            )
     env["load_average_end"] = os.getloadavg()
     table = markdown_table(results, gflops)
     print(table)
@@ -261,10 +343,16 @@ def main(argv=None):
 
 def markdown_table(results, gflops):
     n = 60_000
-    torch_s = {r["config"]: r["median_epoch_seconds"] for r in results
-               if r["system"] == "pytorch" and "skipped" not in r}
-    rows = ["| config | system | dtype | s/epoch (median) | × PyTorch | test acc | "
-            "% of f32 matmul peak | peak RSS MB |", "|---|---|---|---:|---:|---:|---:|---:|"]
+    torch_s = {
+        r["config"]: r["median_epoch_seconds"]
+        for r in results
+        if r["system"] == "pytorch" and "skipped" not in r
+    }
+    rows = [
+        "| config | system | dtype | s/epoch (median) | × PyTorch | test acc | "
+        "% of f32 matmul peak | peak RSS MB |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         if "skipped" in r:
             rows.append(f"| {r['config']} | {r['system']} | – | skipped: {r['skipped']} | | | | |")
@@ -273,8 +361,10 @@ def markdown_table(results, gflops):
         s = r["median_epoch_seconds"]
         ratio = f"{s / torch_s[r['config']]:.2f}" if r["config"] in torch_s else "–"
         frac = epoch_flops(cfg["sizes"], n, cfg["batch_size"]) / s / 1e9 / gflops
-        rows.append(f"| {r['config']} | {r['system']} | {r['dtype']} | {s:.3f} | {ratio} | "
-                    f"{r['test_acc']:.4f} | {100 * frac:.0f}% | {r['peak_rss_mb']:.0f} |")
+        rows.append(
+            f"| {r['config']} | {r['system']} | {r['dtype']} | {s:.3f} | {ratio} | "
+            f"{r['test_acc']:.4f} | {100 * frac:.0f}% | {r['peak_rss_mb']:.0f} |"
+        )
     return "\n".join(rows)
 
 

@@ -87,7 +87,7 @@ def _gemm_gflops(matmul, make):
     a, b = make(), make()
     matmul(a, b)
     best = min(_timed(lambda: matmul(a, b)) for _ in range(5))
-    return 2 * GEMM_SIZE ** 3 / best / 1e9
+    return 2 * GEMM_SIZE**3 / best / 1e9
 
 
 def _timed(fn):
@@ -124,8 +124,7 @@ def worker_nnscratch(conn, name, threads):
 
     x, t, x_test, t_test = _data()
     net = _network(name)
-    trainer = Trainer(net, x, t, epochs=10 ** 6, batch_size=BATCH, optimizer=Adam(LR),
-                      seed=SEED)
+    trainer = Trainer(net, x, t, epochs=10**6, batch_size=BATCH, optimizer=Adam(LR), seed=SEED)
     trainer.blas_threads = threads
     batches = iter(())
 
@@ -145,8 +144,9 @@ def worker_nnscratch(conn, name, threads):
     def gflops():
         with threadpool_limits(threads, user_api="blas"):
             rng = np.random.default_rng(0)
-            return _gemm_gflops(np.matmul, lambda: rng.standard_normal(
-                (GEMM_SIZE, GEMM_SIZE)).astype(np.float32))
+            return _gemm_gflops(
+                np.matmul, lambda: rng.standard_normal((GEMM_SIZE, GEMM_SIZE)).astype(np.float32)
+            )
 
     _serve(conn, new_epoch, steps, evaluate, gflops)
 
@@ -157,8 +157,15 @@ def torch_model(name, params):
     from torch import nn
 
     if name == "simple":
-        layers = [nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                  nn.Linear(4320, 100), nn.ReLU(), nn.Linear(100, 10)]
+        layers = [
+            nn.Conv2d(1, 30, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(4320, 100),
+            nn.ReLU(),
+            nn.Linear(100, 10),
+        ]
     else:
         from nnscratch.convnets import DeepConvNet
         from nnscratch.validation import default_of
@@ -169,8 +176,14 @@ def torch_model(name, params):
             layers += [nn.Conv2d(channels, n, 3, padding=pad), nn.ReLU()]
             layers += [nn.MaxPool2d(2)] if i % 2 else []
             channels = n
-        layers += [nn.Flatten(), nn.Linear(1024, 50), nn.ReLU(), nn.Dropout(0.5),
-                   nn.Linear(50, 10), nn.Dropout(0.5)]
+        layers += [
+            nn.Flatten(),
+            nn.Linear(1024, 50),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(50, 10),
+            nn.Dropout(0.5),
+        ]
     weighted = [layer for layer in layers if isinstance(layer, (nn.Conv2d, nn.Linear))]
     with torch.no_grad():
         for i, layer in enumerate(weighted, start=1):
@@ -197,7 +210,7 @@ def worker_torch(conn, name, threads):
     def new_epoch():
         nonlocal batches
         order = torch.from_numpy(rng.permutation(len(x)))
-        batches = (order[i:i + BATCH] for i in range(0, len(x), BATCH))
+        batches = (order[i : i + BATCH] for i in range(0, len(x), BATCH))
 
     def steps(k):
         model.train()
@@ -210,9 +223,15 @@ def worker_torch(conn, name, threads):
     def evaluate():
         model.eval()
         with torch.no_grad():
-            right = sum(int((model(x_test[i:i + CONV_EVAL_BATCH]).argmax(1)
-                             == t_test[i:i + CONV_EVAL_BATCH]).sum())
-                        for i in range(0, len(x_test), CONV_EVAL_BATCH))
+            right = sum(
+                int(
+                    (
+                        model(x_test[i : i + CONV_EVAL_BATCH]).argmax(1)
+                        == t_test[i : i + CONV_EVAL_BATCH]
+                    ).sum()
+                )
+                for i in range(0, len(x_test), CONV_EVAL_BATCH)
+            )
         return right / len(x_test)
 
     def gflops():
@@ -228,8 +247,11 @@ def machine():
     """The CPU's model name, its vector instructions and the number of cores, in one line."""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in out.splitlines()
-                     if line.startswith("Model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in out.splitlines()
+            if line.startswith("Model name")
+        )
     except (OSError, subprocess.CalledProcessError, StopIteration):
         model = platform.processor() or "unknown CPU"
     try:
@@ -245,15 +267,27 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--net", choices=["simple", "deep"], default="simple")
     parser.add_argument("--epochs", type=int, default=1, help="epochs each system trains")
-    parser.add_argument("--steps", type=int, default=None,
-                        help="steps per epoch (default: the whole epoch, 600)")
-    parser.add_argument("--repeat", type=int, default=10,
-                        help="bursts per epoch and system, taken in turns (default 10)")
-    parser.add_argument("--threads", type=int, default=2,
-                        help="torch.set_num_threads and nnscratch's BLAS threads (default 2)")
-    parser.add_argument("--nnscratch-threads", type=int, default=None,
-                        help="nnscratch's BLAS threads, if not --threads (`nnscratch train` "
-                             "uses 1)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="steps per epoch (default: the whole epoch, 600)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=10,
+        help="bursts per epoch and system, taken in turns (default 10)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="torch.set_num_threads and nnscratch's BLAS threads (default 2)",
+    )
+    parser.add_argument(
+        "--nnscratch-threads",
+        type=int,
+        default=None,
+        help="nnscratch's BLAS threads, if not --threads (`nnscratch train` uses 1)",
+    )
     args = parser.parse_args()
     steps = min(args.steps or 600, 600)
     bursts = [len(b) for b in np.array_split(np.arange(steps), max(1, min(args.repeat, steps)))]
@@ -282,9 +316,12 @@ def main():
         for name in workers:
             epoch_s[name].append(seconds[name])
         loads.append(os.getloadavg()[0])
-        print(f"epoch {epoch + 1} ({steps} steps): "
-              + "  ".join(f"{n} {s:.2f} s" for n, s in seconds.items())
-              + f"  load {loads[-1]:.1f}", flush=True)
+        print(
+            f"epoch {epoch + 1} ({steps} steps): "
+            + "  ".join(f"{n} {s:.2f} s" for n, s in seconds.items())
+            + f"  load {loads[-1]:.1f}",
+            flush=True,
+        )
     results = {}
     for name, (process, conn) in workers.items():
         conn.send(("eval",))
@@ -293,24 +330,35 @@ def main():
         rss, gflops = _receive((process, conn), name)
         conn.send(("quit",))
         process.join()
-        results[name] = {"epoch_s": float(np.median(epoch_s[name])),
-                         "step_ms": float(np.median(step_ms[name])), "eval_s": eval_s,
-                         "acc": acc, "rss": rss, "gflops": gflops}
+        results[name] = {
+            "epoch_s": float(np.median(epoch_s[name])),
+            "step_ms": float(np.median(step_ms[name])),
+            "eval_s": eval_s,
+            "acc": acc,
+            "rss": rss,
+            "gflops": gflops,
+        }
     flops = step_flops(_network(args.net))
     ref = results["torch"]
-    print(f"\n{'SimpleConvNet' if args.net == 'simple' else 'DeepConvNet'}, Fashion-MNIST, "
-          f"batch {BATCH}, Adam {LR}, float32, torch {args.threads} thread(s), nnscratch "
-          f"{args.nnscratch_threads or args.threads} BLAS thread(s), {args.epochs} epoch(s) "
-          f"of {steps} steps, in bursts of {bursts[0]}; machine: {machine()}; the step's "
-          f"matrix products: {flops / 1e9:.3f} GFLOP")
-    print(f"\n| system | s per epoch ({steps} steps) | ms per step | × PyTorch | test eval s "
-          f"| test acc | peak RSS MB | GEMM GFLOP/s | step's share of it |")
+    print(
+        f"\n{'SimpleConvNet' if args.net == 'simple' else 'DeepConvNet'}, Fashion-MNIST, "
+        f"batch {BATCH}, Adam {LR}, float32, torch {args.threads} thread(s), nnscratch "
+        f"{args.nnscratch_threads or args.threads} BLAS thread(s), {args.epochs} epoch(s) "
+        f"of {steps} steps, in bursts of {bursts[0]}; machine: {machine()}; the step's "
+        f"matrix products: {flops / 1e9:.3f} GFLOP"
+    )
+    print(
+        f"\n| system | s per epoch ({steps} steps) | ms per step | × PyTorch | test eval s "
+        f"| test acc | peak RSS MB | GEMM GFLOP/s | step's share of it |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         share = flops / (r["step_ms"] / 1000) / 1e9 / r["gflops"]
-        print(f"| {name} | {r['epoch_s']:.2f} | {r['step_ms']:.2f} "
-              f"| {r['step_ms'] / ref['step_ms']:.2f} | {r['eval_s']:.2f} | {r['acc']:.4f} "
-              f"| {r['rss']:.0f} | {r['gflops']:.0f} | {share:.0%} |")
+        print(
+            f"| {name} | {r['epoch_s']:.2f} | {r['step_ms']:.2f} "
+            f"| {r['step_ms'] / ref['step_ms']:.2f} | {r['eval_s']:.2f} | {r['acc']:.4f} "
+            f"| {r['rss']:.0f} | {r['gflops']:.0f} | {share:.0%} |"
+        )
     print(f"\nload average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
 
 

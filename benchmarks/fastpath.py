@@ -54,6 +54,7 @@ def _initial_weights(dtype):
 
     return {k: v.astype(dtype) for k, v in TwoLayerNet(*SIZES, seed=SEED).params.items()}
 
+
 PAUSE = float(os.environ.get("BENCH_PAUSE", 0.5))  # s between turns (interleaved_epochs)
 
 
@@ -86,7 +87,7 @@ def worker_nnscratch(conn, dtype, threads, src=None):
 
     x, t, x_test, t_test = _data(dtype)
     net = TwoLayerNet(*SIZES, seed=SEED, dtype=dtype)
-    trainer = Trainer(net, x, t, epochs=10 ** 6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
+    trainer = Trainer(net, x, t, epochs=10**6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
     trainer.blas_threads = threads
     try:
         from nnscratch.blas import run_threads
@@ -110,8 +111,9 @@ def worker_torch(conn, dtype, threads):
     torch.set_num_threads(threads)
     x, t, x_test, t_test = torch_tensors(*_data(np.float32))
     w = _initial_weights(np.float32)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 50), torch.nn.Sigmoid(),
-                                torch.nn.Linear(50, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 50), torch.nn.Sigmoid(), torch.nn.Linear(50, 10)
+    )
     with torch.no_grad():  # nn.Linear keeps W as (out, in): the transpose of ours
         model[0].weight.copy_(torch.from_numpy(w["W1"].T.copy()))
         model[0].bias.zero_()
@@ -125,7 +127,7 @@ def worker_torch(conn, dtype, threads):
     def epoch():
         order = torch.from_numpy(rng.permutation(n))
         for first in range(0, n, 100):
-            idx = order[first:first + 100]
+            idx = order[first : first + 100]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x[idx]), t[idx])
             loss.backward()
@@ -162,7 +164,7 @@ def worker_lean(conn, dtype, threads):
         nonlocal z1, a2, d1  # updated in place (z1 += b1 ...), never rebound
         order = rng.permutation(n)
         for first in range(0, n, batch):
-            idx = order[first:first + batch]
+            idx = order[first : first + batch]
             xb, where = x.take(idx, axis=0), rows + t.take(idx)
             np.matmul(xb, W1, out=z1)
             z1 += b1
@@ -209,7 +211,7 @@ def worker_floor(conn, dtype, threads):
     def epoch():
         order = rng.permutation(n)
         for first in range(0, n, batch):
-            idx = order[first:first + batch]
+            idx = order[first : first + batch]
             xb, _ = x.take(idx, axis=0), t.take(idx)
             np.matmul(xb, W1, out=a1)
             np.matmul(a1, W2, out=a2)
@@ -220,11 +222,16 @@ def worker_floor(conn, dtype, threads):
     _serve(conn, epoch, lambda: float("nan"))
 
 
-SYSTEMS = {"nn32": (worker_nnscratch, np.float32, "auto"),
-           "nn64": (worker_nnscratch, np.float64, "auto"),
-           "nn32-1t": (worker_nnscratch, np.float32, 1), "nn32-2t": (worker_nnscratch, np.float32, 2),
-           "torch": (worker_torch, np.float32, 2), "torch-1t": (worker_torch, np.float32, 1),
-           "lean": (worker_lean, np.float32, 1), "floor": (worker_floor, np.float32, 1)}
+SYSTEMS = {
+    "nn32": (worker_nnscratch, np.float32, "auto"),
+    "nn64": (worker_nnscratch, np.float64, "auto"),
+    "nn32-1t": (worker_nnscratch, np.float32, 1),
+    "nn32-2t": (worker_nnscratch, np.float32, 2),
+    "torch": (worker_torch, np.float32, 2),
+    "torch-1t": (worker_torch, np.float32, 1),
+    "lean": (worker_lean, np.float32, 1),
+    "floor": (worker_floor, np.float32, 1),
+}
 
 
 def _receive(worker, name):
@@ -232,8 +239,9 @@ def _receive(worker, name):
     process, conn = worker
     while not conn.poll(1.0):
         if not process.is_alive():
-            raise SystemExit(f"worker {name} died (exit code {process.exitcode}); see its "
-                             "traceback above")
+            raise SystemExit(
+                f"worker {name} died (exit code {process.exitcode}); see its traceback above"
+            )
     return conn.recv()
 
 
@@ -263,8 +271,12 @@ def interleaved_epochs(workers, epochs, pause=PAUSE):
             worker[1].send("epoch")
             answers[name].append(_receive(worker, name))
         loads.append(os.getloadavg()[0])
-        print(f"epoch {e + 1}: " + "  ".join(f"{n} {a[-1][0]:.3f}" for n, a in answers.items())
-              + f"  load {loads[-1]:.1f}", flush=True)
+        print(
+            f"epoch {e + 1}: "
+            + "  ".join(f"{n} {a[-1][0]:.3f}" for n, a in answers.items())
+            + f"  load {loads[-1]:.1f}",
+            flush=True,
+        )
     return answers, loads
 
 
@@ -283,8 +295,12 @@ def torch_tensors(x, t, x_test, t_test):
     """The data as torch tensors: images as they are (shared memory), labels int64."""
     import torch
 
-    return (torch.from_numpy(x), torch.from_numpy(t.astype(np.int64)), torch.from_numpy(x_test),
-            torch.from_numpy(t_test.astype(np.int64)))
+    return (
+        torch.from_numpy(x),
+        torch.from_numpy(t.astype(np.int64)),
+        torch.from_numpy(x_test),
+        torch.from_numpy(t_test.astype(np.int64)),
+    )
 
 
 def main():
@@ -292,33 +308,51 @@ def main():
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--systems", default="nn32,lean,floor,torch")
     parser.add_argument("--out", default=None, help="write the figures as JSON here too")
-    parser.add_argument("--baseline", default=None, metavar="SRC",
-                        help="also time nn32 with the nnscratch package found in SRC")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="SRC",
+        help="also time nn32 with the nnscratch package found in SRC",
+    )
     args = parser.parse_args()
     mp.set_start_method("spawn")  # no torch in the nnscratch workers, fresh processes
     names = args.systems.split(",")
     systems = {name: SYSTEMS[name] for name in names}
     if args.baseline:
         names.insert(0, "nn32-base")
-        systems["nn32-base"] = (worker_nnscratch, np.float32, "auto", os.path.abspath(args.baseline))
+        systems["nn32-base"] = (
+            worker_nnscratch,
+            np.float32,
+            "auto",
+            os.path.abspath(args.baseline),
+        )
     workers = start_workers(systems, names)
     answers, loads = interleaved_epochs(workers, args.epochs)
     results = {}
     for name, (acc, rss) in final_answers(workers).items():
         wall, cpu = [w for w, _ in answers[name]], [c for _, c in answers[name]]
-        results[name] = {"wall_median": float(np.median(wall)), "wall": wall,
-                         "cpu_median": float(np.median(cpu)), "cpu": cpu,
-                         "test_acc": acc, "peak_rss_mb": rss}
+        results[name] = {
+            "wall_median": float(np.median(wall)),
+            "wall": wall,
+            "cpu_median": float(np.median(cpu)),
+            "cpu": cpu,
+            "test_acc": acc,
+            "peak_rss_mb": rss,
+        }
     ref2 = results.get("torch", {}).get("wall_median")
     ref1 = results.get("torch-1t", {}).get("wall_median")
-    print(f"\n| system | wall s/epoch (median of {args.epochs}) | × PyTorch 2 threads | "
-          f"× PyTorch 1 thread | CPU s/epoch | test acc | peak RSS MB |")
+    print(
+        f"\n| system | wall s/epoch (median of {args.epochs}) | × PyTorch 2 threads | "
+        f"× PyTorch 1 thread | CPU s/epoch | test acc | peak RSS MB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ratio2 = f"{r['wall_median'] / ref2:.2f}" if ref2 else "–"
         ratio1 = f"{r['wall_median'] / ref1:.2f}" if ref1 else "–"
-        print(f"| {name} | {r['wall_median']:.3f} | {ratio2} | {ratio1} | {r['cpu_median']:.3f} "
-              f"| {r['test_acc']:.4f} | {r['peak_rss_mb']:.0f} |")
+        print(
+            f"| {name} | {r['wall_median']:.3f} | {ratio2} | {ratio1} | {r['cpu_median']:.3f} "
+            f"| {r['test_acc']:.4f} | {r['peak_rss_mb']:.0f} |"
+        )
     print(f"load average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
     if args.out:
         with open(args.out, "w") as f:

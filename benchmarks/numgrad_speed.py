@@ -16,8 +16,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nnscratch import load_dataset  # noqa: E402
-from nnscratch import numgrad_fast  # noqa: E402
+from nnscratch import (
+    load_dataset,  # noqa: E402
+    numgrad_fast,  # noqa: E402
+)
 from nnscratch.gradcheck import relative_error  # noqa: E402
 from nnscratch.nets import TwoLayerNet  # noqa: E402
 from nnscratch.numgrad_fast import fast_numerical_gradient  # noqa: E402
@@ -82,12 +84,16 @@ def main(argv=None):
     scale = np.max(np.abs(naive["W1"]))
     for name, grad in (("naive", naive), ("fast", fast)):
         err = np.max(np.abs(grad["W1"].ravel()[entries] - ref)) / scale
-        print(f"{name:5s} vs the same central differences in long double (20 largest W1 entries): "
-              f"{float(err):.1e} of the W1 scale")
+        print(
+            f"{name:5s} vs the same central differences in long double (20 largest W1 entries): "
+            f"{float(err):.1e} of the W1 scale"
+        )
     for key in naive:
-        print(f"relative error {key}: {relative_error(fast[key], naive[key]):.2e}"
-              f"  (gradient scale {np.max(np.abs(naive[key])):.2e}, max |fast - naive| "
-              f"{np.max(np.abs(fast[key] - naive[key])):.1e})")
+        print(
+            f"relative error {key}: {relative_error(fast[key], naive[key]):.2e}"
+            f"  (gradient scale {np.max(np.abs(naive[key])):.2e}, max |fast - naive| "
+            f"{np.max(np.abs(fast[key] - naive[key])):.1e})"
+        )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,16 @@ def _data():
 def _network(config):
     from nnscratch.nets import MultiLayerNet
 
-    return MultiLayerNet(SIZES[0], SIZES[1:-1], SIZES[-1], activation="relu", weight_init="he",
-                         use_batchnorm=config == "recipe", seed=SEED, dtype=np.float32)
+    return MultiLayerNet(
+        SIZES[0],
+        SIZES[1:-1],
+        SIZES[-1],
+        activation="relu",
+        weight_init="he",
+        use_batchnorm=config == "recipe",
+        seed=SEED,
+        dtype=np.float32,
+    )
 
 
 def epoch_flops(n_train, n_eval, batch=BATCH):
@@ -75,11 +83,21 @@ def worker_nnscratch(conn, config, epochs, threads, src=None):
     print(f"nnscratch from {os.path.dirname(nnscratch.__file__)}", flush=True)
     x, t, x_test, t_test = _data()
     net = _network(config)
-    trainer = Trainer(net, x, t, x_test, t_test, epochs=epochs, batch_size=BATCH,
-                      optimizer=Adam(LR), seed=SEED,
-                      lr_schedule=CosineLR(epochs) if config == "recipe" else None)
-    if threads == "auto" and not os.path.exists(os.path.join(os.path.dirname(
-            nnscratch.__file__), "blas.py")):
+    trainer = Trainer(
+        net,
+        x,
+        t,
+        x_test,
+        t_test,
+        epochs=epochs,
+        batch_size=BATCH,
+        optimizer=Adam(LR),
+        seed=SEED,
+        lr_schedule=CosineLR(epochs) if config == "recipe" else None,
+    )
+    if threads == "auto" and not os.path.exists(
+        os.path.join(os.path.dirname(nnscratch.__file__), "blas.py")
+    ):
         threads = 1  # a baseline from before nnscratch.blas: what `nnscratch train` set then
     trainer.blas_threads = threads
     records = []
@@ -103,7 +121,7 @@ def torch_model(config, params):
             linear.bias.copy_(torch.from_numpy(params[f"b{i}"]))
         layers.append(linear)
         if i < len(SIZES) - 1:
-            layers += ([nn.BatchNorm1d(h, eps=1e-5, momentum=0.1)] if config == "recipe" else [])
+            layers += [nn.BatchNorm1d(h, eps=1e-5, momentum=0.1)] if config == "recipe" else []
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
 
@@ -115,8 +133,11 @@ def worker_torch(conn, config, epochs, threads):
     x, t, x_test, t_test = torch_tensors(*_data())
     model = torch_model(config, _network(config).params)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-                if config == "recipe" else None)
+    schedule = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        if config == "recipe"
+        else None
+    )
     loss_fn = torch.nn.CrossEntropyLoss()
     rng = np.random.default_rng(SEED)
     accuracies = []
@@ -129,7 +150,7 @@ def worker_torch(conn, config, epochs, threads):
         model.train()
         order = torch.from_numpy(rng.permutation(len(x)))
         for first in range(0, len(x), BATCH):
-            idx = order[first:first + BATCH]
+            idx = order[first : first + BATCH]
             optimizer.zero_grad(set_to_none=True)
             loss_fn(model(x[idx]), t[idx]).backward()
             optimizer.step()
@@ -149,8 +170,9 @@ def _gemm_rates():
     rates = {}
     for threads in (1, 2):
         with threadpool_limits(threads, user_api="blas"):
-            rates[threads] = _gemm_gflops(np.matmul, lambda: rng.standard_normal(
-                (GEMM_SIZE, GEMM_SIZE)).astype(np.float32))
+            rates[threads] = _gemm_gflops(
+                np.matmul, lambda: rng.standard_normal((GEMM_SIZE, GEMM_SIZE)).astype(np.float32)
+            )
     return rates
 
 
@@ -159,44 +181,66 @@ def main():
     parser.add_argument("--config", choices=["recipe", "deep"], default="recipe")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--systems", default="nn32,torch")
-    parser.add_argument("--baseline", default=None, metavar="SRC",
-                        help="also time nn32 with the nnscratch package found in SRC")
-    parser.add_argument("--nnscratch-threads", type=lambda v: v if v == "auto" else int(v),
-                        default="auto", help="nnscratch's BLAS threads: auto (the default, "
-                        "as `nnscratch train`: nnscratch.blas.step_threads) or a number")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="SRC",
+        help="also time nn32 with the nnscratch package found in SRC",
+    )
+    parser.add_argument(
+        "--nnscratch-threads",
+        type=lambda v: v if v == "auto" else int(v),
+        default="auto",
+        help="nnscratch's BLAS threads: auto (the default, "
+        "as `nnscratch train`: nnscratch.blas.step_threads) or a number",
+    )
     args = parser.parse_args()
     rates = _gemm_rates()
     mp.set_start_method("spawn")  # fresh processes: no torch in nnscratch's
     threads = args.nnscratch_threads
-    options = {"nn32": (worker_nnscratch, args.config, args.epochs, threads),
-               "nn32-1t": (worker_nnscratch, args.config, args.epochs, 1),
-               "nn32-2t": (worker_nnscratch, args.config, args.epochs, 2),
-               "torch": (worker_torch, args.config, args.epochs, 2),
-               "torch-1t": (worker_torch, args.config, args.epochs, 1)}
+    options = {
+        "nn32": (worker_nnscratch, args.config, args.epochs, threads),
+        "nn32-1t": (worker_nnscratch, args.config, args.epochs, 1),
+        "nn32-2t": (worker_nnscratch, args.config, args.epochs, 2),
+        "torch": (worker_torch, args.config, args.epochs, 2),
+        "torch-1t": (worker_torch, args.config, args.epochs, 1),
+    }
     names = args.systems.split(",")
     if args.baseline:
         names.insert(0, "nn32-base")
-        options["nn32-base"] = (worker_nnscratch, args.config, args.epochs, threads,
-                                os.path.abspath(args.baseline))
+        options["nn32-base"] = (
+            worker_nnscratch,
+            args.config,
+            args.epochs,
+            threads,
+            os.path.abspath(args.baseline),
+        )
     workers = start_workers(options, names)
     answers, loads = interleaved_epochs(workers, args.epochs)
-    results = {name: {"s": float(np.median([wall for wall, _ in answers[name]])), "acc": acc,
-                      "rss": rss} for name, (acc, rss) in final_answers(workers).items()}
+    results = {
+        name: {"s": float(np.median([wall for wall, _ in answers[name]])), "acc": acc, "rss": rss}
+        for name, (acc, rss) in final_answers(workers).items()
+    }
     flops = epoch_flops(60000, 70000)
-    print(f"\n{args.config}: MultiLayerNet {'-'.join(map(str, SIZES))}"
-          f"{' BatchNorm, cosine' if args.config == 'recipe' else ''}, Adam {LR}, batch {BATCH}, "
-          f"float32, Fashion-MNIST, {args.epochs} epochs, each with its train and test accuracy; "
-          f"machine: {machine()}; NumPy GEMM {rates[1]:.0f} GFLOP/s with 1 thread, "
-          f"{rates[2]:.0f} with 2; an epoch's products: {flops / 1e9:.1f} GFLOP")
+    print(
+        f"\n{args.config}: MultiLayerNet {'-'.join(map(str, SIZES))}"
+        f"{' BatchNorm, cosine' if args.config == 'recipe' else ''}, Adam {LR}, batch {BATCH}, "
+        f"float32, Fashion-MNIST, {args.epochs} epochs, each with its train and test accuracy; "
+        f"machine: {machine()}; NumPy GEMM {rates[1]:.0f} GFLOP/s with 1 thread, "
+        f"{rates[2]:.0f} with 2; an epoch's products: {flops / 1e9:.1f} GFLOP"
+    )
     ref = results.get("torch", {}).get("s")
-    print(f"\n| system | s/epoch (median of {args.epochs}) | × PyTorch 2 threads | test acc "
-          f"| peak RSS MB | share of the 2-thread GEMM rate |")
+    print(
+        f"\n| system | s/epoch (median of {args.epochs}) | × PyTorch 2 threads | test acc "
+        f"| peak RSS MB | share of the 2-thread GEMM rate |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ratio = f"{r['s'] / ref:.2f}" if ref else "–"
         share = flops / r["s"] / 1e9 / rates[2]
-        print(f"| {name} | {r['s']:.2f} | {ratio} | {r['acc']:.4f} | {r['rss']:.0f} "
-              f"| {share:.0%} |")
+        print(
+            f"| {name} | {r['s']:.2f} | {ratio} | {r['acc']:.4f} | {r['rss']:.0f} | {share:.0%} |"
+        )
     print(f"\nload average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
 
 

@@ -5,7 +5,8 @@ built by ``run.build``; one JSON line per candidate.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/recipe_choice.py --dataset fashion-mnist
     OPENBLAS_NUM_THREADS=1 python benchmarks/recipe_choice.py --dataset digits
-    OPENBLAS_NUM_THREADS=1 python benchmarks/recipe_choice.py --dataset fashion-mnist --only recipe --test
+    OPENBLAS_NUM_THREADS=1 python benchmarks/recipe_choice.py --dataset fashion-mnist \
+        --only recipe --test
 """
 
 import argparse
@@ -18,12 +19,24 @@ from nnscratch.run.build import build
 
 #: what every candidate shares: a 256-128 ReLU MultiLayerNet trained by Adam at its own rate, in
 #: float64, at a constant rate, no batch norm
-BASE = {"model": "mlp", "hidden": (256, 128), "activation": "relu", "optimizer": "adam",
-        "batchnorm": False, "lr_schedule": "none", "dtype": "float64"}
+BASE = {
+    "model": "mlp",
+    "hidden": (256, 128),
+    "activation": "relu",
+    "optimizer": "adam",
+    "batchnorm": False,
+    "lr_schedule": "none",
+    "dtype": "float64",
+}
 #: name → options beyond BASE; "recipe" is the README's default recipe
 CANDIDATES = {
-    "notebook": {"model": "two-layer", "hidden": (50,), "activation": "sigmoid",
-                 "optimizer": "sgd", "lr": 0.1},
+    "notebook": {
+        "model": "two-layer",
+        "hidden": (50,),
+        "activation": "sigmoid",
+        "optimizer": "sgd",
+        "lr": 0.1,
+    },
     "adam": {},
     "adam+cosine": {"lr_schedule": "cosine"},
     "adam+bn": {"batchnorm": True},
@@ -33,8 +46,10 @@ CANDIDATES = {
     "recipe": {"batchnorm": True, "lr_schedule": "cosine"},
     "adam+bn+dropout0.2+cosine": {"batchnorm": True, "dropout": 0.2, "lr_schedule": "cosine"},
 }
-SETTINGS = {"fashion-mnist": {"epochs": 10, "batch_size": 100, "val": 0.1, "seeds": (0,)},
-            "digits": {"epochs": 40, "batch_size": 32, "val": 0.2, "seeds": (0, 1, 2)}}
+SETTINGS = {
+    "fashion-mnist": {"epochs": 10, "batch_size": 100, "val": 0.1, "seeds": (0,)},
+    "digits": {"epochs": 40, "batch_size": 32, "val": 0.2, "seeds": (0, 1, 2)},
+}
 
 
 def run(dataset, name, options, test):
@@ -42,9 +57,15 @@ def run(dataset, name, options, test):
     val_acc, test_acc, seconds = [], [], []
     for seed in s["seeds"]:
         # the final choice is trained on all training data; candidates on 1 - val of it
-        spec = {**BASE, **options, "dataset": dataset, "epochs": s["epochs"],
-                "batch_size": s["batch_size"], "seed": seed,
-                "validation_split": None if test else s["val"]}
+        spec = {
+            **BASE,
+            **options,
+            "dataset": dataset,
+            "epochs": s["epochs"],
+            "batch_size": s["batch_size"],
+            "seed": seed,
+            "validation_split": None if test else s["val"],
+        }
         run = build(spec)
         start = time.perf_counter()
         history = run.trainer.train()
@@ -53,8 +74,13 @@ def run(dataset, name, options, test):
             test_acc.append(run.net.accuracy(run.data.x_test, run.data.t_test))
         else:
             val_acc.append(history["val_acc"][-1])
-    result = {"dataset": dataset, "config": name, "options": {**BASE, **options}, **s,
-              "seconds_median": round(float(np.median(seconds)), 1)}
+    result = {
+        "dataset": dataset,
+        "config": name,
+        "options": {**BASE, **options},
+        **s,
+        "seconds_median": round(float(np.median(seconds)), 1),
+    }
     if test:
         result["test_acc"] = test_acc
     else:
@@ -67,8 +93,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=tuple(SETTINGS), required=True)
     parser.add_argument("--only", choices=tuple(CANDIDATES), default=None)
-    parser.add_argument("--test", action="store_true",
-                        help="train on all training data and report the test accuracy")
+    parser.add_argument(
+        "--test",
+        action="store_true",
+        help="train on all training data and report the test accuracy",
+    )
     args = parser.parse_args()
     for name, options in CANDIDATES.items():
         if args.only in (None, name):

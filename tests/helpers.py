@@ -17,8 +17,9 @@ COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sy
 
 def start(args):
     """``nnscratch ARGS...`` as a running process, stdout and stderr piped as text."""
-    return subprocess.Popen(COMMAND + [str(a) for a in args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        COMMAND + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def wait_for_line(proc, prefix, timeout=60):
@@ -50,7 +51,6 @@ def one_line_error(capsys):
     assert err.startswith("nnscratch: error: ") and err.count("\n") == 1, err
     assert "Traceback" not in err
     return err
-
 
 
 class StopAt(Callback):

@@ -79,13 +79,20 @@ def test_cli_disk_full_while_saving_prints_the_file_name(tmp_path, monkeypatch, 
     assert ":  " not in err and len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize("exc, shown", [
-    (OSError("disk full"), "nnscratch: error: disk full — choose a path you can write to"),
-    (OSError(errno.EACCES, "Permission denied", "/x/y.npz"),
-     "nnscratch: error: Permission denied: /x/y.npz — choose a path you can write to"),
-    (OSError(errno.ENOSPC, "No space left on device"),
-     "nnscratch: error: No space left on device — choose a path you can write to"),
-])
+@pytest.mark.parametrize(
+    "exc, shown",
+    [
+        (OSError("disk full"), "nnscratch: error: disk full — choose a path you can write to"),
+        (
+            OSError(errno.EACCES, "Permission denied", "/x/y.npz"),
+            "nnscratch: error: Permission denied: /x/y.npz — choose a path you can write to",
+        ),
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "nnscratch: error: No space left on device — choose a path you can write to",
+        ),
+    ],
+)
 def test_cli_os_error_message_never_has_an_empty_name(monkeypatch, capsys, exc, shown):
     def fail(args):
         raise exc

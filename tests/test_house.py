@@ -11,19 +11,49 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "nnscratch"
-MODULES = {".".join(("nnscratch", *p.relative_to(SRC).with_suffix("").parts)).removesuffix(
-    ".__init__"): p for p in sorted(SRC.rglob("*.py"))}
+MODULES = {
+    ".".join(("nnscratch", *p.relative_to(SRC).with_suffix("").parts)).removesuffix(".__init__"): p
+    for p in sorted(SRC.rglob("*.py"))
+}
 #: the textbook: what a learner reads, plain NumPy (DESIGN: "the textbook")
-TEXTBOOK = {f"nnscratch.{name}" for name in ("functions", "numgrad", "gradcheck", "layers", "conv",
-                                             "optim", "nets", "convnets", "loop", "metrics")}
+TEXTBOOK = {
+    f"nnscratch.{name}"
+    for name in (
+        "functions",
+        "numgrad",
+        "gradcheck",
+        "layers",
+        "conv",
+        "optim",
+        "nets",
+        "convnets",
+        "loop",
+        "metrics",
+    )
+}
 #: what the textbook may import besides NumPy and itself: the errors and the checks
 TEXTBOOK_MAY_IMPORT = {"nnscratch.errors", "nnscratch.validation"}
 #: the front ends: they take settings from people and call the library
-FRONT_ENDS = ("nnscratch.cli", "nnscratch.playground", "nnscratch.experiments",
-              "nnscratch.sklearn", "nnscratch.__main__")
+FRONT_ENDS = (
+    "nnscratch.cli",
+    "nnscratch.playground",
+    "nnscratch.experiments",
+    "nnscratch.sklearn",
+    "nnscratch.__main__",
+)
 #: the classes only ``run.build`` constructs in the library (the textbook's own defaults aside)
-CONSTRUCTED = {"TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "DeepConvNet", "SGD", "Momentum",
-               "Nesterov", "AdaGrad", "RMSprop", "Adam"}
+CONSTRUCTED = {
+    "TwoLayerNet",
+    "MultiLayerNet",
+    "SimpleConvNet",
+    "DeepConvNet",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSprop",
+    "Adam",
+}
 
 
 def resolve(module, node):
@@ -44,8 +74,12 @@ def imports(module):
     where it is one."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     top = {id(node) for node in tree.body}
-    type_checking = {id(n) for node in tree.body if isinstance(node, ast.If)
-                     and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    type_checking = {
+        id(n)
+        for node in tree.body
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in type_checking:
@@ -68,8 +102,9 @@ def test_the_reader_finds_the_imports():
 
 @pytest.mark.parametrize("module", sorted(TEXTBOOK))
 def test_the_textbook_imports_only_the_textbook(module):
-    outside = {target for target, _, _ in imports(module)
-               if target not in TEXTBOOK | TEXTBOOK_MAY_IMPORT}
+    outside = {
+        target for target, _, _ in imports(module) if target not in TEXTBOOK | TEXTBOOK_MAY_IMPORT
+    }
     assert not outside, f"{module} imports {outside}"
 
 
@@ -114,20 +149,27 @@ def test_no_circular_imports():
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_private_name_is_imported_across_modules(module):
-    private = [(target, n) for target, names, _ in imports(module) for n in names
-               if n.startswith("_") and not n.startswith("__")]
+    private = [
+        (target, n)
+        for target, names, _ in imports(module)
+        for n in names
+        if n.startswith("_") and not n.startswith("__")
+    ]
     assert not private, f"{module} imports private names {private}"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if m not in TEXTBOOK
-                                          and m != "nnscratch.run.build"))
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if m not in TEXTBOOK and m != "nnscratch.run.build")
+)
 def test_networks_and_optimizers_are_constructed_only_in_build(module):
     """A call of a network or optimizer class by name, outside ``run.build`` (and the textbook's
     own defaults, such as Trainer's SGD for ``lr=``, which names its one exception)."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    calls = {node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-             for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and isinstance(node.func, (ast.Name, ast.Attribute))}
+    calls = {
+        node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))
+    }
     allowed = {"SGD"} if module == "nnscratch.run.trainer" else set()
     assert not (calls & CONSTRUCTED) - allowed, f"{module} constructs {calls & CONSTRUCTED}"
 

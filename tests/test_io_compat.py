@@ -8,16 +8,26 @@ import numpy as np
 import pytest
 
 from nnscratch import MultiLayerNet, NnscratchError, TwoLayerNet
-from nnscratch.io import (_load_network, _read_meta, load_checkpoint, load_model, read_model,
-                          save_model)
+from nnscratch.io import (
+    _load_network,
+    _read_meta,
+    load_checkpoint,
+    load_model,
+    read_model,
+    save_model,
+)
 from nnscratch.npz import read_npz
 
 
 def old_two_layer_kwargs(net, with_dtype=True):
     """TwoLayerNet's kwargs as io wrote them before TwoLayerNet.config(): no weight_init_std,
     and before float32 networks no dtype either."""
-    kwargs = {"input_size": net.input_size, "hidden_size": net.hidden_size,
-              "output_size": net.output_size, "activation": net.activation}
+    kwargs = {
+        "input_size": net.input_size,
+        "hidden_size": net.hidden_size,
+        "output_size": net.output_size,
+        "activation": net.activation,
+    }
     return {**kwargs, "dtype": net.dtype.name} if with_dtype else kwargs
 
 
@@ -26,10 +36,16 @@ def write_old_file(path, net, kwargs, checkpoint=None):
     checkpoint) in the format of nnscratch's FORMAT_VERSION 1 as first released."""
     arrays = {f"param.{k}": v for k, v in net.params.items()}
     arrays.update({f"buffer.{k}": v for k, v in net.buffers.items()})
-    meta = {"format": "nnscratch-model", "architecture": {"class": type(net).__name__,
-                                                          "kwargs": kwargs},
-            "dtype": net.dtype.name, "params": list(net.params), "buffers": list(net.buffers),
-            "config": {"lr": 0.1}, "format_version": 1, "nnscratch_version": "0.1.0"}
+    meta = {
+        "format": "nnscratch-model",
+        "architecture": {"class": type(net).__name__, "kwargs": kwargs},
+        "dtype": net.dtype.name,
+        "params": list(net.params),
+        "buffers": list(net.buffers),
+        "config": {"lr": 0.1},
+        "format_version": 1,
+        "nnscratch_version": "0.1.0",
+    }
     if checkpoint is not None:
         extra_meta, state = checkpoint
         meta.update({"format": "nnscratch-checkpoint", **extra_meta})
@@ -84,11 +100,15 @@ def test_old_model_file_loads_rebuilt_and_into_a_given_network(tmp_path, options
 def old_checkpoint(net):
     velocity = {k: np.full_like(v, 0.25) for k, v in net.params.items()}
     state = {f"state.{i}": v for i, v in enumerate(velocity.values())}
-    meta = {"optimizer_state": {"v": {k: {"__array__": f"state.{i}"}
-                                      for i, k in enumerate(velocity)}},
-            "rng_state": np.random.default_rng(5).bit_generator.state, "epoch": 2,
-            "iteration": 40, "history": {"train_loss": [1.5, 0.75]}, "config": {"seed": 0},
-            "extra": {"epoch_position": 0}}
+    meta = {
+        "optimizer_state": {"v": {k: {"__array__": f"state.{i}"} for i, k in enumerate(velocity)}},
+        "rng_state": np.random.default_rng(5).bit_generator.state,
+        "epoch": 2,
+        "iteration": 40,
+        "history": {"train_loss": [1.5, 0.75]},
+        "config": {"seed": 0},
+        "extra": {"epoch_position": 0},
+    }
     return (meta, state), velocity
 
 
@@ -96,8 +116,9 @@ def old_checkpoint(net):
 def test_old_checkpoint_loads_rebuilt_and_into_a_given_network(tmp_path, options, with_dtype):
     saved = trained_like(TwoLayerNet(5, 4, 3, seed=0, **options))
     checkpoint, velocity = old_checkpoint(saved)
-    write_old_file(tmp_path / "checkpoint.npz", saved, old_two_layer_kwargs(saved, with_dtype),
-                   checkpoint)
+    write_old_file(
+        tmp_path / "checkpoint.npz", saved, old_two_layer_kwargs(saved, with_dtype), checkpoint
+    )
 
     for given in (None, TwoLayerNet(5, 4, 3, seed=3, **options)):
         ckpt = load_checkpoint(tmp_path, given)
@@ -132,16 +153,26 @@ def test_an_old_file_still_refuses_a_network_of_another_shape_or_dtype(tmp_path)
     with pytest.raises(NnscratchError, match="build the network the file describes"):
         load_checkpoint(tmp_path, TwoLayerNet(5, 4, 3, activation="relu"))
     # a file from before dtype: its arrays' dtype is checked one by one
-    write_old_file(tmp_path / "checkpoint.npz", saved, old_two_layer_kwargs(saved, False),
-                   checkpoint)
-    with pytest.raises(NnscratchError, match=r"param.W1 is float64 \(5, 4\) but the "
-                                             r"architecture needs float32"):
+    write_old_file(
+        tmp_path / "checkpoint.npz", saved, old_two_layer_kwargs(saved, False), checkpoint
+    )
+    with pytest.raises(
+        NnscratchError,
+        match=r"param.W1 is float64 \(5, 4\) but the "
+        r"architecture needs float32",
+    ):
         load_checkpoint(tmp_path, TwoLayerNet(5, 4, 3, dtype=np.float32))
 
 
 def test_a_new_file_holds_every_argument_of_config(tmp_path):
     net = TwoLayerNet(5, 4, 3, weight_init_std=0.5, seed=0)
     kwargs = read_model(save_model(tmp_path / "m.npz", net)).meta["architecture"]["kwargs"]
-    assert kwargs == {"input_size": 5, "hidden_size": 4, "output_size": 3,
-                      "activation": "sigmoid", "weight_init_std": 0.5, "dtype": "float64"}
+    assert kwargs == {
+        "input_size": 5,
+        "hidden_size": 4,
+        "output_size": 3,
+        "activation": "sigmoid",
+        "weight_init_std": 0.5,
+        "dtype": "float64",
+    }
     assert load_model(tmp_path / "m.npz").weight_init_std == 0.5

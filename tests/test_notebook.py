@@ -17,8 +17,9 @@ def test_notebook_is_committed_without_outputs(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code
-    assert all(not c["outputs"] and c["execution_count"] is None for c in code), \
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code), (
         "clear the notebook's outputs before committing (Jupyter: Edit > Clear All Outputs)"
+    )
 
 
 def _run(path, tmp_path):
@@ -29,8 +30,9 @@ def _run(path, tmp_path):
 
     nb = nbformat.read(path, as_version=4)
     # a temp working directory: whatever the notebook might write stays out of the repository
-    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError, with the cell and its traceback, if a cell fails
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -38,8 +38,9 @@ def test_fit_predict_on_digits_with_fitted_attributes():
 
 def test_string_labels_come_back_as_strings():
     data = load_dataset("digits")
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                      "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     clf = NNClassifier(hidden_sizes=(50,), epochs=20, random_state=0)
     clf.fit(data.x_train, names[data.t_train])
     assert clf.classes_.tolist() == sorted(names.tolist())
@@ -75,8 +76,9 @@ def test_partial_fit_continues_training():
 def test_pipeline_and_grid_search_over_two_hyperparameters():
     data = load_dataset("digits")
     pipe = make_pipeline(StandardScaler(), NNClassifier(epochs=10, random_state=0))
-    grid = GridSearchCV(pipe, {"nnclassifier__hidden_sizes": [(16,), (64,)],
-                               "nnclassifier__lr": [1e-4, 1e-3]}, cv=3)
+    grid = GridSearchCV(
+        pipe, {"nnclassifier__hidden_sizes": [(16,), (64,)], "nnclassifier__lr": [1e-4, 1e-3]}, cv=3
+    )
     grid.fit(data.x_train, data.t_train)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_params_["nnclassifier__hidden_sizes"] == (64,)
@@ -85,12 +87,24 @@ def test_pipeline_and_grid_search_over_two_hyperparameters():
 
 def test_hyperparameters_build_the_network_they_name():
     data = load_dataset("digits")
-    clf = NNClassifier(hidden_sizes=(20, 10), activation="tanh", optimizer="momentum", lr=0.05,
-                       batchnorm=True, dropout=0.1, weight_decay=1e-4, epochs=15, random_state=0)
+    clf = NNClassifier(
+        hidden_sizes=(20, 10),
+        activation="tanh",
+        optimizer="momentum",
+        lr=0.05,
+        batchnorm=True,
+        dropout=0.1,
+        weight_decay=1e-4,
+        epochs=15,
+        random_state=0,
+    )
     clf.fit(data.x_train, data.t_train)
     net = clf._net
     assert {k: v.shape for k, v in net.params.items() if k.startswith("W")} == {
-        "W1": (64, 20), "W2": (20, 10), "W3": (10, 10)}
+        "W1": (64, 20),
+        "W2": (20, 10),
+        "W3": (10, 10),
+    }
     assert "gamma1" in net.params and net.activation == "tanh"
     assert net.dropout == 0.1 and net.weight_decay_lambda == 1e-4
     assert type(clf._optimizer).__name__ == "Momentum"
@@ -122,5 +136,5 @@ def test_loss_curve_is_the_mean_of_each_epochs_batch_losses(monkeypatch):
     clf.fit(data.x_train, data.t_train)
     clf.partial_fit(data.x_train, data.t_train)
     assert len(batch_losses) == 4 * 15
-    expected = [sum(batch_losses[15 * e:15 * (e + 1)]) / 15 for e in range(4)]
+    expected = [sum(batch_losses[15 * e : 15 * (e + 1)]) / 15 for e in range(4)]
     assert clf.loss_curve_ == pytest.approx(expected, rel=1e-12)

@@ -25,8 +25,9 @@ def digits():
 
 def grid_search(digits, n_jobs):
     x, t, _, _ = digits
-    search = GridSearchCV(NNClassifier(epochs=3, batch_size=32, random_state=0), GRID, cv=3,
-                          n_jobs=n_jobs)
+    search = GridSearchCV(
+        NNClassifier(epochs=3, batch_size=32, random_state=0), GRID, cv=3, n_jobs=n_jobs
+    )
     return search.fit(x, t)
 
 
@@ -34,8 +35,7 @@ def test_grid_search_in_two_processes_scores_exactly_as_in_one(digits):
     one, two = grid_search(digits, 1), grid_search(digits, 2)
     assert two.best_params_["lr"] in GRID["lr"]
     assert two.best_params_["hidden_sizes"] in GRID["hidden_sizes"]
-    for key in ("split0_test_score", "split1_test_score", "split2_test_score",
-                "mean_test_score"):
+    for key in ("split0_test_score", "split1_test_score", "split2_test_score", "mean_test_score"):
         np.testing.assert_array_equal(two.cv_results_[key], one.cv_results_[key])
     assert two.best_params_ == one.best_params_
     # the grid differs in what it learns: not every setting scores alike

@@ -15,13 +15,37 @@ from typing import TYPE_CHECKING
 
 #: public name → the module that defines it
 _EXPORTS = {
-    **dict.fromkeys(("accuracy", "cross_entropy_error", "log_softmax", "mean_squared_error",
-                     "relu", "sigmoid", "softmax", "softmax_cross_entropy", "tanh"), "functions"),
+    **dict.fromkeys(
+        (
+            "accuracy",
+            "cross_entropy_error",
+            "log_softmax",
+            "mean_squared_error",
+            "relu",
+            "sigmoid",
+            "softmax",
+            "softmax_cross_entropy",
+            "tanh",
+        ),
+        "functions",
+    ),
     **dict.fromkeys(("numerical_diff", "numerical_gradient"), "numgrad"),
     **dict.fromkeys(("gradient_check", "relative_error"), "gradcheck"),
     **dict.fromkeys(("Convolution", "Flatten", "Pooling", "col2im", "im2col"), "conv"),
-    **dict.fromkeys(("SGD", "AdaGrad", "Adam", "CosineLR", "Momentum", "Nesterov", "RMSprop",
-                     "StepLR", "gradient_descent"), "optim"),
+    **dict.fromkeys(
+        (
+            "SGD",
+            "AdaGrad",
+            "Adam",
+            "CosineLR",
+            "Momentum",
+            "Nesterov",
+            "RMSprop",
+            "StepLR",
+            "gradient_descent",
+        ),
+        "optim",
+    ),
     **dict.fromkeys(("MultiLayerNet", "TwoLayerNet"), "nets"),
     **dict.fromkeys(("DeepConvNet", "SimpleConvNet"), "convnets"),
     "learn": "loop",
@@ -61,15 +85,33 @@ if TYPE_CHECKING:  # what the table loads, for type checkers and editors
     from .convnets import DeepConvNet, SimpleConvNet
     from .datasets import load_dataset, one_hot
     from .errors import NnscratchError
-    from .functions import (accuracy, cross_entropy_error, log_softmax, mean_squared_error, relu,
-                            sigmoid, softmax, softmax_cross_entropy, tanh)
+    from .functions import (
+        accuracy,
+        cross_entropy_error,
+        log_softmax,
+        mean_squared_error,
+        relu,
+        sigmoid,
+        softmax,
+        softmax_cross_entropy,
+        tanh,
+    )
     from .gradcheck import gradient_check, relative_error
     from .io import load_checkpoint, load_model, save_checkpoint, save_model
     from .loop import learn
     from .nets import MultiLayerNet, TwoLayerNet
     from .numgrad import numerical_diff, numerical_gradient
-    from .optim import (SGD, AdaGrad, Adam, CosineLR, Momentum, Nesterov, RMSprop, StepLR,
-                        gradient_descent)
+    from .optim import (
+        SGD,
+        AdaGrad,
+        Adam,
+        CosineLR,
+        Momentum,
+        Nesterov,
+        RMSprop,
+        StepLR,
+        gradient_descent,
+    )
     from .run.build import build
     from .run.callbacks import CheckpointSaver
     from .run.interrupt import TrainingDiverged, TrainingInterrupted

@@ -33,28 +33,36 @@ def conv_output_size(size, filter_size, stride=1, pad=0, layer="Convolution", si
     """out = (size + 2·pad − filter_size) // stride + 1, the number of window positions along one
     side; an error naming ``layer`` when the window does not fit in the padded image at all."""
     if size + 2 * pad < filter_size:
-        raise NnscratchError(f"{layer}: an image {side} of {size} with padding {pad} is "
-                             f"{size + 2 * pad}, smaller than the window's {filter_size}: use "
-                             "larger images, more padding or a smaller window")
+        raise NnscratchError(
+            f"{layer}: an image {side} of {size} with padding {pad} is "
+            f"{size + 2 * pad}, smaller than the window's {filter_size}: use "
+            "larger images, more padding or a smaller window"
+        )
     return (size + 2 * pad - filter_size) // stride + 1
 
 
 def output_size(x_shape, FH, FW, stride, pad, layer):
     """(out_h, out_w) of images of shape x_shape (N, C, H, W) under FH × FW windows."""
     N, C, H, W = x_shape
-    return (conv_output_size(H, FH, stride, pad, layer, "height"),
-            conv_output_size(W, FW, stride, pad, layer, "width"))
+    return (
+        conv_output_size(H, FH, stride, pad, layer, "height"),
+        conv_output_size(W, FW, stride, pad, layer, "width"),
+    )
 
 
 def check_images(x, layer):
     """x as an array of images (N, C, H, W), else an error naming ``layer``."""
     x = np.asarray(x)
     if x.ndim != 4:
-        hint = ("one image (C, H, W) is x[np.newaxis]" if x.ndim == 3 else
-                "rows of flattened pixels (N, H·W) are x.reshape(N, 1, H, W), or load the data "
-                "with flatten=False")
-        raise NnscratchError(f"{layer} takes images of shape (N, C, H, W), got an array of shape "
-                             f"{x.shape}: {hint}")
+        hint = (
+            "one image (C, H, W) is x[np.newaxis]"
+            if x.ndim == 3
+            else "rows of flattened pixels (N, H·W) are x.reshape(N, 1, H, W), or load the data "
+            "with flatten=False"
+        )
+        raise NnscratchError(
+            f"{layer} takes images of shape (N, C, H, W), got an array of shape {x.shape}: {hint}"
+        )
     return x
 
 
@@ -79,8 +87,9 @@ def im2col(x, FH, FW, stride=1, pad=0):
     col = np.zeros((N, C, FH, FW, out_h, out_w), dtype=x.dtype)
     for i in range(FH):
         for j in range(FW):
-            col[:, :, i, j, :, :] = img[:, :, i:i + stride * out_h:stride,
-                                        j:j + stride * out_w:stride]
+            col[:, :, i, j, :, :] = img[
+                :, :, i : i + stride * out_h : stride, j : j + stride * out_w : stride
+            ]
     return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
 
 
@@ -95,15 +104,19 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0):
     out_h, out_w = output_size(x_shape, FH, FW, stride, pad, "col2im")
     col = np.asarray(col)
     if col.shape != (N * out_h * out_w, C * FH * FW):
-        raise NnscratchError(f"col2im: col has shape {col.shape} but images {tuple(x_shape)} with "
-                             f"{FH}×{FW} windows, stride {stride} and padding {pad} give "
-                             f"({N * out_h * out_w}, {C * FH * FW})")
+        raise NnscratchError(
+            f"col2im: col has shape {col.shape} but images {tuple(x_shape)} with "
+            f"{FH}×{FW} windows, stride {stride} and padding {pad} give "
+            f"({N * out_h * out_w}, {C * FH * FW})"
+        )
     col = col.reshape(N, out_h, out_w, C, FH, FW).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=col.dtype)
     for i in range(FH):
         for j in range(FW):
-            img[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += col[:, :, i, j]
-    return img[:, :, pad:pad + H, pad:pad + W]
+            img[:, :, i : i + stride * out_h : stride, j : j + stride * out_w : stride] += col[
+                :, :, i, j
+            ]
+    return img[:, :, pad : pad + H, pad : pad + W]
 
 
 class Convolution:
@@ -128,8 +141,10 @@ class Convolution:
         FN, C, FH, FW = self.params[self.weight_key].shape
         layer = f"Convolution {self.weight_key}"
         if x_shape[1] != C:
-            raise NnscratchError(f"{layer} has filters of {C} channel(s) but the images "
-                                 f"{tuple(x_shape)} have {x_shape[1]}: give (N, {C}, H, W) images")
+            raise NnscratchError(
+                f"{layer} has filters of {C} channel(s) but the images "
+                f"{tuple(x_shape)} have {x_shape[1]}: give (N, {C}, H, W) images"
+            )
         return (x_shape[0], FN, *output_size(x_shape, FH, FW, self.stride, self.pad, layer))
 
     def forward(self, x):
@@ -172,18 +187,25 @@ class Pooling:
     def __init__(self, pool_h, pool_w, stride=None, pad=0, mode="max"):
         self.pool_h = POSITIVE_INT.check(pool_h, "Pooling pool_h", hint="2 is usual")
         self.pool_w = POSITIVE_INT.check(pool_w, "Pooling pool_w", hint="2 is usual")
-        self.stride = (self.pool_h if stride is None
-                       else POSITIVE_INT.check(stride, "Pooling stride", hint="2 is usual"))
+        self.stride = (
+            self.pool_h
+            if stride is None
+            else POSITIVE_INT.check(stride, "Pooling stride", hint="2 is usual")
+        )
         self.pad = NONNEGATIVE_INT.check(pad, "Pooling pad", hint="0 for none")
         if self.pad >= min(self.pool_h, self.pool_w):
-            raise NnscratchError(f"Pooling pad {self.pad} must be smaller than the window "
-                                 f"{self.pool_h}×{self.pool_w}, or windows would hold only padding")
+            raise NnscratchError(
+                f"Pooling pad {self.pad} must be smaller than the window "
+                f"{self.pool_h}×{self.pool_w}, or windows would hold only padding"
+            )
         self.mode = check_choice(mode, POOL_MODES, "pooling mode")
 
     def output_shape(self, x_shape):
         """(N, C, out_h, out_w) of images x_shape (N, C, H, W), or an error naming the layer."""
-        return (*x_shape[:2], *output_size(x_shape, self.pool_h, self.pool_w, self.stride,
-                                           self.pad, "Pooling"))
+        return (
+            *x_shape[:2],
+            *output_size(x_shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling"),
+        )
 
     def _padded(self, x):
         """x with ``pad`` rows and columns of −∞ (max) or 0 (average) around every image."""
@@ -215,7 +237,7 @@ class Pooling:
             dcol = np.repeat(dout[:, np.newaxis] / size, size, axis=1)
         dcol = dcol.reshape(-1, C * size)
         dx = col2im(dcol, (N, C, H + 2 * p, W + 2 * p), self.pool_h, self.pool_w, self.stride)
-        return dx[:, :, p:p + H, p:p + W]
+        return dx[:, :, p : p + H, p : p + W]
 
 
 class Flatten:

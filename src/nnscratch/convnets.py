@@ -1,9 +1,9 @@
 """Convolutional networks of chapters 7 and 8: the book's SimpleConvNet and DeepConvNet.
 
-Textbook code. They are LayerNets like the fully connected ones (``nets``): a ``params`` dict (W1, b1, ...),
-layers that read it, SoftmaxWithLoss on top; the same loss, accuracy, gradients, train/eval modes,
-float32/float64 and saving. What differs is the input: images x (N, C, H, W) of the shape
-``input_dim`` (C, H, W), the data loaders' ``flatten=False``.
+Textbook code. They are LayerNets like the fully connected ones (``nets``): a ``params`` dict (W1,
+b1, ...), layers that read it, SoftmaxWithLoss on top; the same loss, accuracy, gradients,
+train/eval modes, float32/float64 and saving. What differs is the input: images x (N, C, H, W) of
+the shape ``input_dim`` (C, H, W), the data loaders' ``flatten=False``.
 """
 
 import numpy as np
@@ -12,8 +12,13 @@ from .conv import Convolution, Flatten, Pooling, conv_output_size
 from .errors import NnscratchError
 from .layers import Affine, Dropout, Relu, SoftmaxWithLoss
 from .nets import LayerNet, init_std, normal_weights
-from .validation import (check_float_dtype, check_nonnegative_int, check_number,
-                         check_positive_int, default_of)
+from .validation import (
+    check_float_dtype,
+    check_nonnegative_int,
+    check_number,
+    check_positive_int,
+    default_of,
+)
 
 #: images per forward pass in ``predict`` and ``accuracy``: a convolution holds the column matrix
 #: of its whole batch (DeepConvNet's second layer: 144 values per pixel, 0.9 MB per 28×28 image
@@ -27,8 +32,9 @@ POOL = 2
 def _check_input_dim(input_dim):
     """(C, H, W) as a tuple of three positive ints."""
     if not (isinstance(input_dim, (tuple, list)) and len(input_dim) == 3):
-        raise NnscratchError(f"input_dim must be the image shape (C, H, W), e.g. (1, 28, 28), "
-                             f"got {input_dim!r}")
+        raise NnscratchError(
+            f"input_dim must be the image shape (C, H, W), e.g. (1, 28, 28), got {input_dim!r}"
+        )
     return tuple(check_positive_int(size, "every size of input_dim") for size in input_dim)
 
 
@@ -49,8 +55,12 @@ class ConvNet(LayerNet):
 
     def config(self):
         """The constructor's arguments (seed aside), JSON-able: enough to rebuild the network."""
-        return {"input_dim": list(self.input_dim), "hidden_size": self.hidden_size,
-                "output_size": self.output_size, "dtype": self.dtype.name}
+        return {
+            "input_dim": list(self.input_dim),
+            "hidden_size": self.hidden_size,
+            "output_size": self.output_size,
+            "dtype": self.dtype.name,
+        }
 
     @classmethod
     def _plan(cls, config):  # pragma: no cover - every subclass overrides it
@@ -67,8 +77,7 @@ class ConvNet(LayerNet):
         H and W after every convolution and pooling), whose product its weights' rows are. None
         can be larger than the largest parameter (``io`` checks a file with them before building
         its network); H and W themselves can. Arguments that are wrong raise NnscratchError."""
-        default = {key: default_of(cls, key) for key in ("input_dim", "hidden_size",
-                                                         "output_size")}
+        default = {key: default_of(cls, key) for key in ("input_dim", "hidden_size", "output_size")}
         config = {**default, **config}
         C, H, W = _check_input_dim(config["input_dim"])
         plan = cls._plan(config)
@@ -76,9 +85,15 @@ class ConvNet(LayerNet):
             H, W = (conv_output_size(side, filter_size, stride, pad) for side in (H, W))
             if pool:
                 H, W = (conv_output_size(side, POOL, POOL, layer="Pooling") for side in (H, W))
-        return [C, *(block[0] for block in plan), *(block[1] for block in plan),
-                check_positive_int(config["hidden_size"], "hidden_size"),
-                check_positive_int(config["output_size"], "output_size"), H, W]
+        return [
+            C,
+            *(block[0] for block in plan),
+            *(block[1] for block in plan),
+            check_positive_int(config["hidden_size"], "hidden_size"),
+            check_positive_int(config["output_size"], "output_size"),
+            H,
+            W,
+        ]
 
     def _conv_block(self, i, shape, filter_num, filter_size, pad, stride, std, rng, pool=False):
         """Convolution W{i}, b{i} (weights N(0, std²), std a number or "he"), then ReLU — with
@@ -87,8 +102,9 @@ class ConvNet(LayerNet):
         C = shape[0]
         if std == "he":  # √(2 / fan_in), fan_in = C·FH·FW: the book's pre_node_nums
             std = init_std("he", C * filter_size * filter_size)
-        self.params[f"W{i}"] = normal_weights(rng, std, (filter_num, C, filter_size, filter_size),
-                                       self.dtype)
+        self.params[f"W{i}"] = normal_weights(
+            rng, std, (filter_num, C, filter_size, filter_size), self.dtype
+        )
         self.params[f"b{i}"] = np.zeros(filter_num, self.dtype)
         convolution = Convolution(self.params, f"W{i}", f"b{i}", stride, pad)
         self.layers += [convolution, Relu()]
@@ -108,7 +124,8 @@ class ConvNet(LayerNet):
 
 class SimpleConvNet(ConvNet):
     """The book's chapter-7 network:
-    x → Convolution(W1, b1) → ReLU → max-pool 2×2 → Affine(W2, b2) → ReLU → Affine(W3, b3) → softmax.
+    x → Convolution(W1, b1) → ReLU → max-pool 2×2 → Affine(W2, b2) → ReLU → Affine(W3, b3)
+    → softmax.
 
     Shapes, for input_dim (C, H, W) and conv_param filter_num FN, filter_size FS, pad P, stride S:
     W1 (FN, C, FS, FS), b1 (FN,); the convolution gives FN maps of out_h × out_w
@@ -119,20 +136,30 @@ class SimpleConvNet(ConvNet):
     """
 
     # conv_param's default dict is never changed (it is copied): safe as a default
-    def __init__(self, input_dim=(1, 28, 28),
-                 conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
-                 hidden_size=100, output_size=10, weight_init_std=0.01, seed=None,
-                 dtype=np.float64):
+    def __init__(
+        self,
+        input_dim=(1, 28, 28),
+        conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},  # noqa: B006
+        hidden_size=100,
+        output_size=10,
+        weight_init_std=0.01,
+        seed=None,
+        dtype=np.float64,
+    ):
         super().__init__(input_dim, hidden_size, output_size, dtype)
         self.conv_param = self._conv_param(conv_param)
-        self.weight_init_std = check_number(weight_init_std, "weight_init_std", 0,
-                                            hint=f"the book's "
-                                                 f"{default_of(SimpleConvNet, 'weight_init_std')}")
+        self.weight_init_std = check_number(
+            weight_init_std,
+            "weight_init_std",
+            0,
+            hint=f"the book's {default_of(SimpleConvNet, 'weight_init_std')}",
+        )
         rng = np.random.default_rng(seed)
         std = self.weight_init_std
         ((filter_num, filter_size, pad, stride, pool),) = self._plan(self.config())
-        shape = self._conv_block(1, self.input_dim, filter_num, filter_size, pad, stride, std, rng,
-                                 pool)
+        shape = self._conv_block(
+            1, self.input_dim, filter_num, filter_size, pad, stride, std, rng, pool
+        )
         self.layers.append(Flatten())
         self._affine(2, int(np.prod(shape)), self.hidden_size, std, rng)
         self.layers.append(Relu())
@@ -141,23 +168,28 @@ class SimpleConvNet(ConvNet):
         self.train()
 
     def config(self):
-        return {**super().config(), "conv_param": dict(self.conv_param),
-                "weight_init_std": self.weight_init_std}
+        return {
+            **super().config(),
+            "conv_param": dict(self.conv_param),
+            "weight_init_std": self.weight_init_std,
+        }
 
     @staticmethod
     def _conv_param(conv_param):
         """conv_param checked, the default's values for the keys it lacks."""
         defaults = default_of(SimpleConvNet, "conv_param")
         if not isinstance(conv_param, dict) or set(conv_param) - set(defaults):
-            raise NnscratchError(f"conv_param must be a dict with keys among "
-                                 f"{', '.join(defaults)}, got {conv_param!r}")
+            raise NnscratchError(
+                f"conv_param must be a dict with keys among "
+                f"{', '.join(defaults)}, got {conv_param!r}"
+            )
         conv_param = {**defaults, **conv_param}
         return {
             "filter_num": check_positive_int(conv_param["filter_num"], "conv_param filter_num"),
-            "filter_size": check_positive_int(conv_param["filter_size"],
-                                              "conv_param filter_size"),
+            "filter_size": check_positive_int(conv_param["filter_size"], "conv_param filter_size"),
             "pad": check_nonnegative_int(conv_param["pad"], "conv_param pad"),
-            "stride": check_positive_int(conv_param["stride"], "conv_param stride")}
+            "stride": check_positive_int(conv_param["stride"], "conv_param stride"),
+        }
 
     @classmethod
     def _plan(cls, config):
@@ -184,12 +216,26 @@ class DeepConvNet(ConvNet):
     PADS = (1, 1, 1, 2, 1, 1)
     FILTER_SIZE = 3
 
-    def __init__(self, input_dim=(1, 28, 28), filter_nums=(16, 16, 32, 32, 64, 64),
-                 hidden_size=50, output_size=10, dropout=0.5, seed=None, dtype=np.float64):
+    def __init__(
+        self,
+        input_dim=(1, 28, 28),
+        filter_nums=(16, 16, 32, 32, 64, 64),
+        hidden_size=50,
+        output_size=10,
+        dropout=0.5,
+        seed=None,
+        dtype=np.float64,
+    ):
         super().__init__(input_dim, hidden_size, output_size, dtype)
         self.filter_nums = self._filter_nums(filter_nums)
-        self.dropout = check_number(dropout, "dropout", 0, 1, high_open=True,
-                                    hint="the fraction of units dropped, e.g. the book's 0.5")
+        self.dropout = check_number(
+            dropout,
+            "dropout",
+            0,
+            1,
+            high_open=True,
+            hint="the fraction of units dropped, e.g. the book's 0.5",
+        )
         rng = np.random.default_rng(seed)
         shape = self.input_dim
         for i, (filter_num, size, pad, stride, pool) in enumerate(self._plan(self.config()), 1):
@@ -202,31 +248,34 @@ class DeepConvNet(ConvNet):
         self._affine(8, self.hidden_size, self.output_size, init_std("he", self.hidden_size), rng)
         self.layers.append(dropouts[1])
         # the masks from a stream of their own, drawn after every weight (as MultiLayerNet's)
-        dropout_rng = np.random.default_rng(rng.integers(2 ** 63))
+        dropout_rng = np.random.default_rng(rng.integers(2**63))
         for layer in dropouts:
             layer.rng = dropout_rng
         self.last_layer = SoftmaxWithLoss()
         self.train()
 
     def config(self):
-        return {**super().config(), "filter_nums": list(self.filter_nums),
-                "dropout": self.dropout}
+        return {**super().config(), "filter_nums": list(self.filter_nums), "dropout": self.dropout}
 
     @classmethod
     def _filter_nums(cls, filter_nums):
         """The six numbers of filters, checked."""
         if not (isinstance(filter_nums, (tuple, list)) and len(filter_nums) == len(cls.PADS)):
-            raise NnscratchError(f"filter_nums must be the six convolutions' numbers of filters, "
-                                 f"e.g. the book's {default_of(DeepConvNet, 'filter_nums')}, got "
-                                 f"{filter_nums!r}")
+            raise NnscratchError(
+                f"filter_nums must be the six convolutions' numbers of filters, "
+                f"e.g. the book's {default_of(DeepConvNet, 'filter_nums')}, got "
+                f"{filter_nums!r}"
+            )
         return tuple(check_positive_int(n, "every filter number") for n in filter_nums)
 
     @classmethod
     def _plan(cls, config):
         """Six 3×3 convolutions of stride 1 and padding PADS, a pooling after every second."""
         filter_nums = cls._filter_nums(config.get("filter_nums", default_of(cls, "filter_nums")))
-        return [(n, cls.FILTER_SIZE, pad, 1, i % 2 == 1)
-                for i, (n, pad) in enumerate(zip(filter_nums, cls.PADS))]
+        return [
+            (n, cls.FILTER_SIZE, pad, 1, i % 2 == 1)
+            for i, (n, pad) in enumerate(zip(filter_nums, cls.PADS))
+        ]
 
 
 def conv_array_sides(architecture):

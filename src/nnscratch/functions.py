@@ -65,7 +65,7 @@ def softmax(x):
 def to_index_labels(t):
     """Return labels as an int array ``(N,)``.
 
-    Accepts index labels ``(N,)`` or ``(N, 1)`` and one-hot ``(N, C)`` (each row becomes its argmax).
+    Accepts index labels ``(N,)`` or ``(N, 1)`` and one-hot ``(N, C)`` (each row: its argmax).
     """
     t = np.asarray(t)
     if t.ndim == 2 and t.shape[1] == 1:
@@ -79,8 +79,10 @@ def check_label_range(t, n_classes):
     """Index labels ``t`` (N,), refused unless each is a class 0..n_classes-1 (a label -1 would
     silently pick the last class)."""
     if t.size and (t.min() < 0 or t.max() >= n_classes):
-        raise NnscratchError(f"labels must be class indices 0..{n_classes - 1}, got values from "
-                             f"{t.min()} to {t.max()}")
+        raise NnscratchError(
+            f"labels must be class indices 0..{n_classes - 1}, got values from "
+            f"{t.min()} to {t.max()}"
+        )
     return t
 
 
@@ -144,7 +146,7 @@ def weight_decay(weights, weight_decay_lambda):
     ``weights``: the weight matrices W_l (any shapes; biases are left out by the caller);
     ``weight_decay_lambda`` λ ≥ 0. Its gradient with respect to W_l is λ W_l.
     """
-    return 0.5 * weight_decay_lambda * sum(np.sum(w ** 2) for w in weights)
+    return 0.5 * weight_decay_lambda * sum(np.sum(w**2) for w in weights)
 
 
 def one_hot(t, n_classes, dtype=np.float64):

@@ -37,8 +37,9 @@ def load_image(path):
 
     path = Path(path)
     if not path.is_file():
-        raise NnscratchError(f"image {str(path)!r} does not exist (or is not a file): check "
-                             "the path")
+        raise NnscratchError(
+            f"image {str(path)!r} does not exist (or is not a file): check the path"
+        )
     try:
         with Image.open(path) as img:
             img.load()
@@ -47,10 +48,18 @@ def load_image(path):
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(white, rgba)
             gray = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError,
-            SyntaxError, EOFError) as exc:
-        raise NnscratchError(f"image {str(path)!r} cannot be read ({type(exc).__name__}: "
-                             f"{exc}): give a PNG or JPEG file") from None
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+    ) as exc:
+        raise NnscratchError(
+            f"image {str(path)!r} cannot be read ({type(exc).__name__}: "
+            f"{exc}): give a PNG or JPEG file"
+        ) from None
     if gray.ndim != 2 or min(gray.shape) == 0:
         raise NnscratchError(f"image {str(path)!r} is empty")
     return gray
@@ -72,15 +81,17 @@ def ink(gray, stretch=True):
     level = min(background, 1.0 - background)
     contrast = x.max() - level
     if contrast < MIN_CONTRAST:
-        raise NnscratchError("no digit or article found: the image is one flat colour; give a "
-                             "picture of one, dark on light or light on dark")
+        raise NnscratchError(
+            "no digit or article found: the image is one flat colour; give a "
+            "picture of one, dark on light or light on dark"
+        )
     return np.clip((x - level) / (contrast if stretch else 1.0 - level), 0.0, 1.0)
 
 
 def _crop_to_ink(x):
     rows = np.flatnonzero((x > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((x > INK_THRESHOLD).any(axis=0))
-    return x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return x[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _resize(x, height, width):
@@ -91,7 +102,8 @@ def _resize(x, height, width):
     # and MNIST's anti-aliasing do); enlarging: Lanczos interpolation
     shrink = width * height < x.size
     out = Image.fromarray(x.astype(np.float32), mode="F").resize(
-        (width, height), Image.Resampling.BOX if shrink else Image.Resampling.LANCZOS)
+        (width, height), Image.Resampling.BOX if shrink else Image.Resampling.LANCZOS
+    )
     return np.clip(np.asarray(out, dtype=np.float64), 0.0, 1.0)
 
 
@@ -107,14 +119,14 @@ def _centred(patch, side):
     h, w = patch.shape
     canvas = np.zeros((side, side))
     top, left = (side - h) // 2, (side - w) // 2
-    canvas[top:top + h, left:left + w] = patch
+    canvas[top : top + h, left : left + w] = patch
     return canvas
 
 
 def sharpen(x, sigma=1.0):
     """Unsharp masking: x + (x − G∗x), G the Gaussian of standard deviation ``sigma`` over a
     radius of 1 pixel (3×3), the edge pixels repeated beyond the border; clipped to [0, 1]."""
-    g = np.exp(-np.arange(-1, 2) ** 2 / (2 * sigma ** 2))
+    g = np.exp(-(np.arange(-1, 2) ** 2) / (2 * sigma**2))
     g /= g.sum()
     padded = np.pad(x, 1, mode="edge")
     columns = g[0] * padded[:-2] + g[1] * padded[1:-1] + g[2] * padded[2:]  # G along each column
@@ -144,7 +156,7 @@ def mnist_style(x, side=28, box=20):
     top = int(np.clip(round(centre - cy), 0, side - h))
     left = int(np.clip(round(centre - cx), 0, side - w))
     out = np.zeros((side, side))
-    out[top:top + h, left:left + w] = patch
+    out[top : top + h, left : left + w] = patch
     return out
 
 
@@ -178,8 +190,11 @@ def digits_style(x, side=8, block=4):
 
 
 #: dataset → (side of its square images, the recipe, whether the ink is stretched to 1)
-RECIPES = {"mnist": (28, mnist_style, True), "fashion-mnist": (28, fashion_mnist_style, False),
-           "digits": (8, digits_style, True)}
+RECIPES = {
+    "mnist": (28, mnist_style, True),
+    "fashion-mnist": (28, fashion_mnist_style, False),
+    "digits": (8, digits_style, True),
+}
 
 
 def input_size_of(like):
@@ -191,7 +206,8 @@ def prepare_image(gray, like):
     """Grayscale image (H, W) in [0, 1] → the (side²,) input vector of a model trained on the
     dataset ``like`` ("mnist", "fashion-mnist" or "digits"; see ``RECIPES``)."""
     if like not in RECIPES:
-        raise NnscratchError(f"no recipe to prepare pictures like {like!r}: use one of "
-                             f"{', '.join(RECIPES)}")
+        raise NnscratchError(
+            f"no recipe to prepare pictures like {like!r}: use one of {', '.join(RECIPES)}"
+        )
     side, recipe, stretch = RECIPES[like]
     return recipe(ink(gray, stretch), side).reshape(-1)

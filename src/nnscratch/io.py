@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NnscratchError
 from .convnets import DeepConvNet, SimpleConvNet, conv_array_sides
+from .errors import NnscratchError
 from .nets import MultiLayerNet, TwoLayerNet
 from .npz import read_npz, savable, write_npz
 
@@ -41,45 +41,57 @@ META_KEY = "__meta__"
 
 #: class name → network class; a network is saved as ``net.config()`` and rebuilt as
 #: ``cls(**config, seed=0)``. A new network class slots in with one entry here.
-ARCHITECTURES = {cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet, SimpleConvNet,
-                                                DeepConvNet)}
+ARCHITECTURES = {
+    cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet, SimpleConvNet, DeepConvNet)
+}
 
 
 # --------------------------------------------------------------------------- architectures
+
 
 def describe_architecture(net):
     """``{"class": name, "kwargs": net.config()}``: what rebuilds ``net`` (without its trained
     values)."""
     name = type(net).__name__
     if ARCHITECTURES.get(name) is not type(net):
-        raise NnscratchError(f"cannot save a {name}: nnscratch can save "
-                             f"{', '.join(sorted(ARCHITECTURES))}")
+        raise NnscratchError(
+            f"cannot save a {name}: nnscratch can save {', '.join(sorted(ARCHITECTURES))}"
+        )
     return {"class": name, "kwargs": net.config()}
 
 
 def build_network(architecture, source="the file", seed=0):
     """A fresh network of ``architecture`` (as :func:`describe_architecture` returns it), its
     weights drawn from ``seed``."""
-    if not (isinstance(architecture, dict) and isinstance(architecture.get("class"), str)
-            and isinstance(architecture.get("kwargs"), dict)):
-        raise NnscratchError(f"{source}: its architecture is not "
-                             '{"class": name, "kwargs": {...}}: it was not written by nnscratch')
+    if not (
+        isinstance(architecture, dict)
+        and isinstance(architecture.get("class"), str)
+        and isinstance(architecture.get("kwargs"), dict)
+    ):
+        raise NnscratchError(
+            f"{source}: its architecture is not "
+            '{"class": name, "kwargs": {...}}: it was not written by nnscratch'
+        )
     name = architecture["class"]
     if name not in ARCHITECTURES:
-        raise NnscratchError(f"{source}: unknown network class {name!r}; this nnscratch builds "
-                             f"{', '.join(sorted(ARCHITECTURES))} (a newer nnscratch may "
-                             "read it)")
+        raise NnscratchError(
+            f"{source}: unknown network class {name!r}; this nnscratch builds "
+            f"{', '.join(sorted(ARCHITECTURES))} (a newer nnscratch may "
+            "read it)"
+        )
     try:
         return ARCHITECTURES[name](**architecture["kwargs"], seed=seed)
     except NnscratchError as exc:
         raise NnscratchError(f"{source}: cannot rebuild the {name} it describes: {exc}") from None
     # raised for kwargs {"evil": 1} (TypeError) and {"weight_init_std": -10**400} (OverflowError)
     except (TypeError, OverflowError) as exc:
-        raise NnscratchError(f"{source}: cannot rebuild the {name} it describes "
-                             f"({type(exc).__name__}: {exc})") from None
+        raise NnscratchError(
+            f"{source}: cannot rebuild the {name} it describes ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 # --------------------------------------------------------------------------- writing
+
 
 def _meta_array(meta):
     text = json.dumps(meta, allow_nan=True, sort_keys=True)
@@ -96,9 +108,12 @@ def _network_arrays(net):
                 raise NnscratchError(f"cannot save {prefix} {key!r}: names must be identifiers")
             arrays[f"{prefix}.{key}"] = savable(key, value)
     dtypes = {str(a.dtype) for k, a in arrays.items() if k.startswith("param.")}
-    return arrays, {"architecture": architecture,
-                    "dtype": dtypes.pop() if len(dtypes) == 1 else sorted(dtypes),
-                    "params": list(net.params), "buffers": list(net.buffers)}
+    return arrays, {
+        "architecture": architecture,
+        "dtype": dtypes.pop() if len(dtypes) == 1 else sorted(dtypes),
+        "params": list(net.params),
+        "buffers": list(net.buffers),
+    }
 
 
 def _write_file(path, arrays, meta):
@@ -122,52 +137,65 @@ def save_model(path, net, config=None):
 
 # --------------------------------------------------------------------------- reading
 
+
 def _read_meta(arrays, source, expected_format):
     raw = arrays.pop(META_KEY, None)
     if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise NnscratchError(f"{source} has no nnscratch metadata: it was not written by "
-                             "nnscratch's save_model/save_checkpoint")
+        raise NnscratchError(
+            f"{source} has no nnscratch metadata: it was not written by "
+            "nnscratch's save_model/save_checkpoint"
+        )
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
     except (ValueError, RecursionError):  # not UTF-8 or not JSON; nested deeper than Python goes
-        raise NnscratchError(f"{source}: its metadata is not valid JSON: the file is "
-                             "damaged") from None
+        raise NnscratchError(
+            f"{source}: its metadata is not valid JSON: the file is damaged"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") not in (MODEL_FORMAT, CHECKPOINT_FORMAT):
         raise NnscratchError(f"{source} is not an nnscratch model or checkpoint")
     if meta["format"] != expected_format:
-        hint = ("load_checkpoint / --resume" if meta["format"] == CHECKPOINT_FORMAT
-                else "load_model")
-        raise NnscratchError(f"{source} is a {meta['format']} file, not a {expected_format}: "
-                             f"read it with {hint}")
+        hint = "load_checkpoint / --resume" if meta["format"] == CHECKPOINT_FORMAT else "load_model"
+        raise NnscratchError(
+            f"{source} is a {meta['format']} file, not a {expected_format}: read it with {hint}"
+        )
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise NnscratchError(f"{source}: format version {version!r} is not valid: the file "
-                             "is damaged")
+        raise NnscratchError(
+            f"{source}: format version {version!r} is not valid: the file is damaged"
+        )
     if version > FORMAT_VERSION:
-        raise NnscratchError(f"{source} has format version {version}, newer than this nnscratch "
-                             f"reads ({FORMAT_VERSION}; written by nnscratch "
-                             f"{meta.get('nnscratch_version')}): upgrade nnscratch")
+        raise NnscratchError(
+            f"{source} has format version {version}, newer than this nnscratch "
+            f"reads ({FORMAT_VERSION}; written by nnscratch "
+            f"{meta.get('nnscratch_version')}): upgrade nnscratch"
+        )
     return meta
 
 
 def _fill_network(net, arrays, source, meta):
     """Check that the file's arrays are exactly ``net``'s parameters and buffers, then copy
     them in (in place, so layers and optimizers that hold the arrays see them)."""
-    expected = {**{f"param.{k}": v for k, v in net.params.items()},
-                **{f"buffer.{k}": v for k, v in net.buffers.items()}}
+    expected = {
+        **{f"param.{k}": v for k, v in net.params.items()},
+        **{f"buffer.{k}": v for k, v in net.buffers.items()},
+    }
     stored = {k: v for k, v in arrays.items() if k.startswith(("param.", "buffer."))}
     if set(stored) != set(expected):
         missing = sorted(set(expected) - set(stored))
         extra = sorted(set(stored) - set(expected))
-        raise NnscratchError(f"{source} does not match its architecture "
-                             f"{meta['architecture']['class']}: missing {missing or 'nothing'}, "
-                             f"unexpected {extra or 'nothing'}")
+        raise NnscratchError(
+            f"{source} does not match its architecture "
+            f"{meta['architecture']['class']}: missing {missing or 'nothing'}, "
+            f"unexpected {extra or 'nothing'}"
+        )
     for key, target in expected.items():
         value = stored[key]
         if value.shape != target.shape or value.dtype != target.dtype:
-            raise NnscratchError(f"{source}: {key} is {value.dtype} {value.shape} but the "
-                                 f"architecture needs {target.dtype} {target.shape}: the file is "
-                                 "damaged or edited")
+            raise NnscratchError(
+                f"{source}: {key} is {value.dtype} {value.shape} but the "
+                f"architecture needs {target.dtype} {target.shape}: the file is "
+                "damaged or edited"
+            )
         target[...] = value
     return net
 
@@ -193,9 +221,11 @@ def _check_sizes(architecture, arrays, source):
     sides = conv_array_sides(architecture)  # None: not a conv net
     too_big = [n for n in (_ints(kwargs) if sides is None else sides) if n > max(largest, 1)]
     if too_big:
-        raise NnscratchError(f"{source}: its architecture asks for size {max(too_big)} but its "
-                             f"largest parameter holds {largest} values: the file is damaged "
-                             "or edited")
+        raise NnscratchError(
+            f"{source}: its architecture asks for size {max(too_big)} but its "
+            f"largest parameter holds {largest} values: the file is damaged "
+            "or edited"
+        )
 
 
 def _describes(saved, net):
@@ -204,8 +234,11 @@ def _describes(saved, net):
     did not save, which only set initial values (the arrays are checked one by one after)."""
     mine = describe_architecture(net)
     kwargs = saved.get("kwargs") if isinstance(saved, dict) else None
-    return (isinstance(kwargs, dict) and saved.get("class") == mine["class"]
-            and all(k in mine["kwargs"] and mine["kwargs"][k] == v for k, v in kwargs.items()))
+    return (
+        isinstance(kwargs, dict)
+        and saved.get("class") == mine["class"]
+        and all(k in mine["kwargs"] and mine["kwargs"][k] == v for k, v in kwargs.items())
+    )
 
 
 def _load_network(arrays, meta, source, net=None):
@@ -213,9 +246,11 @@ def _load_network(arrays, meta, source, net=None):
         _check_sizes(meta.get("architecture"), arrays, source)
         net = build_network(meta.get("architecture"), source)
     elif not _describes(meta.get("architecture"), net):
-        raise NnscratchError(f"{source} holds a {meta.get('architecture')} but the network given "
-                             f"is a {describe_architecture(net)}: build the network the file "
-                             "describes")
+        raise NnscratchError(
+            f"{source} holds a {meta.get('architecture')} but the network given "
+            f"is a {describe_architecture(net)}: build the network the file "
+            "describes"
+        )
     return _fill_network(net, arrays, source, meta)
 
 
@@ -247,6 +282,7 @@ def load_model(path):
 
 # --------------------------------------------------------------------------- checkpoints
 
+
 def _encode_tree(obj, arrays, where):
     """JSON-able copy of ``obj`` with every array moved into ``arrays`` (as ``state.<i>``)."""
     if isinstance(obj, np.ndarray):
@@ -265,8 +301,10 @@ def _encode_tree(obj, arrays, where):
         return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    raise NnscratchError(f"{where}: cannot save a {type(obj).__name__} in a checkpoint "
-                         "(arrays, numbers, strings, lists and dicts only)")
+    raise NnscratchError(
+        f"{where}: cannot save a {type(obj).__name__} in a checkpoint "
+        "(arrays, numbers, strings, lists and dicts only)"
+    )
 
 
 def _decode_tree(obj, arrays, source):
@@ -274,8 +312,9 @@ def _decode_tree(obj, arrays, source):
         if set(obj) == {"__array__"}:
             name = obj["__array__"]
             if not (isinstance(name, str) and name in arrays):
-                raise NnscratchError(f"{source}: array {name!r} is missing or used twice: the "
-                                     "file is damaged")
+                raise NnscratchError(
+                    f"{source}: array {name!r} is missing or used twice: the file is damaged"
+                )
             return arrays.pop(name)
         return {k: _decode_tree(v, arrays, source) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -303,9 +342,16 @@ class Checkpoint:
 
 
 #: bit generators whose state a checkpoint may name (never getattr with a name from a file)
-BIT_GENERATORS = {cls.__name__: cls for cls in (np.random.PCG64, np.random.PCG64DXSM,
-                                                np.random.MT19937, np.random.Philox,
-                                                np.random.SFC64)}
+BIT_GENERATORS = {
+    cls.__name__: cls
+    for cls in (
+        np.random.PCG64,
+        np.random.PCG64DXSM,
+        np.random.MT19937,
+        np.random.Philox,
+        np.random.SFC64,
+    )
+}
 
 
 def rng_state(rng):
@@ -318,16 +364,19 @@ def restore_rng(state, source="checkpoint"):
     """A ``np.random.Generator`` whose bit generator is in ``state`` (from :func:`rng_state`)."""
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if name not in BIT_GENERATORS:
-        raise NnscratchError(f"{source}: random generator state names {name!r}; "
-                             f"expected one of {', '.join(BIT_GENERATORS)}")
+        raise NnscratchError(
+            f"{source}: random generator state names {name!r}; "
+            f"expected one of {', '.join(BIT_GENERATORS)}"
+        )
     bit_generator = BIT_GENERATORS[name]()
     try:
         bit_generator.state = state
     # what numpy's setter raises for a damaged state: a key missing, a value of the wrong type
     # or out of range (e.g. {"state": 5}, {"state": {"state": -1, "inc": 1}})
     except (TypeError, ValueError, KeyError, OverflowError) as exc:
-        raise NnscratchError(f"{source}: its random generator state is damaged "
-                             f"({type(exc).__name__}: {exc})") from None
+        raise NnscratchError(
+            f"{source}: its random generator state is damaged ({type(exc).__name__}: {exc})"
+        ) from None
     return np.random.Generator(bit_generator)
 
 
@@ -336,8 +385,18 @@ def checkpoint_path(directory):
     return Path(directory) / CHECKPOINT_NAME
 
 
-def save_checkpoint(directory, net, *, optimizer_state=None, rng=None, epoch=0, iteration=0,
-                    history=None, config=None, extra=None):
+def save_checkpoint(
+    directory,
+    net,
+    *,
+    optimizer_state=None,
+    rng=None,
+    epoch=0,
+    iteration=0,
+    history=None,
+    config=None,
+    extra=None,
+):
     """Write ``directory/checkpoint.npz`` atomically; the previous checkpoint stays whole until
     the new one is completely on disk (temp file in the same folder, fsync, rename).
 
@@ -358,11 +417,17 @@ def save_checkpoint(directory, net, *, optimizer_state=None, rng=None, epoch=0, 
     state_arrays = {}
     if rng is not None and not isinstance(rng, dict):
         rng = rng_state(rng)
-    meta = {"format": CHECKPOINT_FORMAT, **net_meta,
-            "optimizer_state": _encode_tree(optimizer_state or {}, state_arrays, "optimizer"),
-            "rng_state": rng, "epoch": int(epoch), "iteration": int(iteration),
-            "history": _encode_tree(history or {}, state_arrays, "history"),
-            "config": config or {}, "extra": _encode_tree(extra or {}, state_arrays, "extra")}
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        **net_meta,
+        "optimizer_state": _encode_tree(optimizer_state or {}, state_arrays, "optimizer"),
+        "rng_state": rng,
+        "epoch": int(epoch),
+        "iteration": int(iteration),
+        "history": _encode_tree(history or {}, state_arrays, "history"),
+        "config": config or {},
+        "extra": _encode_tree(extra or {}, state_arrays, "extra"),
+    }
     path = checkpoint_path(directory)
     _write_file(path, {**arrays, **state_arrays}, meta)
     # temp files of earlier writes that were killed before their rename: never read, now gone
@@ -392,9 +457,21 @@ def load_checkpoint(directory, net=None):
     except RecursionError:  # JSON nested deeper than _decode_tree can recurse (json.loads can)
         raise NnscratchError(f"{source}: its metadata is nested too deeply: damaged") from None
     epoch, iteration = meta.get("epoch"), meta.get("iteration")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-               for v in (epoch, iteration)):
-        raise NnscratchError(f"{source}: epoch {epoch!r} / iteration {iteration!r} are not "
-                             "counts: the file is damaged")
-    return Checkpoint(net, optimizer_state, meta.get("rng_state"), epoch, iteration, history,
-                      meta.get("config") or {}, extra, path)
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, iteration)
+    ):
+        raise NnscratchError(
+            f"{source}: epoch {epoch!r} / iteration {iteration!r} are not "
+            "counts: the file is damaged"
+        )
+    return Checkpoint(
+        net,
+        optimizer_state,
+        meta.get("rng_state"),
+        epoch,
+        iteration,
+        history,
+        meta.get("config") or {},
+        extra,
+        path,
+    )

@@ -16,8 +16,15 @@ the network keeps in its ``buffers`` dict by key, so that they can be saved with
 
 import numpy as np
 
-from .functions import mean_squared_error, one_hot, relu, sigmoid, softmax, to_index_labels
-from .functions import softmax_cross_entropy
+from .functions import (
+    mean_squared_error,
+    one_hot,
+    relu,
+    sigmoid,
+    softmax,
+    softmax_cross_entropy,
+    to_index_labels,
+)
 from .validation import POSITIVE, PROBABILITY, Interval, default_of
 
 
@@ -86,7 +93,7 @@ class Tanh:
         return self.out
 
     def backward(self, dout):
-        return dout * (1.0 - self.out ** 2)
+        return dout * (1.0 - self.out**2)
 
 
 class SoftmaxWithLoss:
@@ -119,7 +126,8 @@ ReLU = Relu
 
 
 class MeanSquaredErrorLoss:
-    """Mean squared error as the last layer: L = (1/N) Σ_n Σ_k (y_nk - t_nk)² (``mean_squared_error``).
+    """Mean squared error as the last layer: L = (1/N) Σ_n Σ_k (y_nk - t_nk)²
+    (``mean_squared_error``).
 
     Shapes: y (N, C) (the network's outputs, no softmax); t one-hot (N, C) or index labels (N,).
     Backward: ∂L/∂y = 2 (y - t) / N.
@@ -153,16 +161,20 @@ class Dropout:
     scale = None  # mask / (1 - p) of the last training pass; None: the identity
 
     def __init__(self, ratio, rng):
-        self.ratio = PROBABILITY.check(ratio, "dropout ratio",
-                                       hint="0.5 drops half the units, 0 none")
+        self.ratio = PROBABILITY.check(
+            ratio, "dropout ratio", hint="0.5 drops half the units, 0 none"
+        )
         self.rng = rng
 
     def forward(self, x):
         if not self.training or self.ratio == 0:
             self.scale = None
             return x
-        mask = (self.fixed_mask if self.fixed_mask is not None
-                else self.rng.random(x.shape) >= self.ratio)
+        mask = (
+            self.fixed_mask
+            if self.fixed_mask is not None
+            else self.rng.random(x.shape) >= self.ratio
+        )
         # mask / (1 - p) in x's dtype: a bool array divided by a Python float would be float64
         self.scale = np.divide(mask, 1.0 - self.ratio, dtype=x.dtype)
         return x * self.scale
@@ -189,19 +201,25 @@ class BatchNorm:
     training = True
     xc = std = x_hat = dgamma = dbeta = None  # x - μ, √(σ² + ε) and x̂ for backward; ∂L/∂γ, ∂L/∂β
 
-    def __init__(self, params, gamma_key, beta_key, buffers, mean_key, var_key, momentum=0.9,
-                 eps=1e-5):
+    def __init__(
+        self, params, gamma_key, beta_key, buffers, mean_key, var_key, momentum=0.9, eps=1e-5
+    ):
         self.params, self.gamma_key, self.beta_key = params, gamma_key, beta_key
         self.buffers, self.mean_key, self.var_key = buffers, mean_key, var_key
-        self.momentum = Interval(0, 1).check(momentum, "BatchNorm momentum",
-                                         hint="0.9 follows the batches slowly, 0 keeps only the last")
-        self.eps = POSITIVE.check(eps, "BatchNorm eps", hint=f"use e.g. {default_of(BatchNorm, 'eps')}")
+        self.momentum = Interval(0, 1).check(
+            momentum,
+            "BatchNorm momentum",
+            hint="0.9 follows the batches slowly, 0 keeps only the last",
+        )
+        self.eps = POSITIVE.check(
+            eps, "BatchNorm eps", hint=f"use e.g. {default_of(BatchNorm, 'eps')}"
+        )
 
     def forward(self, x):
         if self.training:
             mu = np.mean(x, axis=0)
             self.xc = x - mu
-            var = np.mean(self.xc ** 2, axis=0)
+            var = np.mean(self.xc**2, axis=0)
             m = self.momentum
             self.buffers[self.mean_key] = m * self.buffers[self.mean_key] + (1 - m) * mu
             self.buffers[self.var_key] = m * self.buffers[self.var_key] + (1 - m) * var
@@ -220,7 +238,7 @@ class BatchNorm:
         if not self.training:
             return dx_hat / self.std
         n = len(dout)
-        dvar = -0.5 * np.sum(dx_hat * self.xc, axis=0) / self.std ** 3
+        dvar = -0.5 * np.sum(dx_hat * self.xc, axis=0) / self.std**3
         dxc = dx_hat / self.std + (2.0 / n) * self.xc * dvar
         dmu = np.sum(dxc, axis=0)
         return dxc - dmu / n

@@ -17,7 +17,9 @@ import math
 import numpy as np
 
 
-def learn(net, optimizer, x_train, t_train, x_test, t_test, *, epochs=10, batch_size=100, seed=None):
+def learn(
+    net, optimizer, x_train, t_train, x_test, t_test, *, epochs=10, batch_size=100, seed=None
+):
     """Train ``net`` by ``optimizer`` on mini-batches of (x_train, t_train) for ``epochs`` epochs;
     returns the history: ``train_loss`` per step, ``train_acc`` and ``test_acc`` per epoch.
 
@@ -25,11 +27,11 @@ def learn(net, optimizer, x_train, t_train, x_test, t_test, *, epochs=10, batch_
     rng = np.random.default_rng(seed)
     history = {"train_loss": [], "train_acc": [], "test_acc": []}
     iter_per_epoch = math.ceil(len(x_train) / batch_size)
-    for epoch in range(epochs):
-        for i in range(iter_per_epoch):
-            batch = rng.choice(len(x_train), batch_size)                  # 1. a mini-batch
+    for _ in range(epochs):
+        for _ in range(iter_per_epoch):
+            batch = rng.choice(len(x_train), batch_size)  # 1. a mini-batch
             loss, grads = net.loss_gradient(x_train[batch], t_train[batch])  # 2. the gradient
-            optimizer.update(net.params, grads)                          # 3. a step against it
+            optimizer.update(net.params, grads)  # 3. a step against it
             history["train_loss"].append(float(loss))
         history["train_acc"].append(net.accuracy(x_train, t_train))
         history["test_acc"].append(net.accuracy(x_test, t_test))

@@ -15,11 +15,14 @@ def confusion_matrix(t, y, n_classes):
     y = np.asarray(y, dtype=np.int64)
     for name, labels in (("true", t), ("predicted", y)):
         if labels.size and not 0 <= labels.min() <= labels.max() < n_classes:
-            raise NnscratchError(f"{name} classes run from {labels.min()} to {labels.max()}: "
-                                 f"they must be class indices 0..{n_classes - 1}")
+            raise NnscratchError(
+                f"{name} classes run from {labels.min()} to {labels.max()}: "
+                f"they must be class indices 0..{n_classes - 1}"
+            )
     # each (t_n, y_n) pair counted at the flat position t_n · C + y_n
     return np.bincount(t * n_classes + y, minlength=n_classes * n_classes).reshape(
-        n_classes, n_classes)
+        n_classes, n_classes
+    )
 
 
 def per_class_accuracy(matrix):

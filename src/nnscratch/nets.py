@@ -1,9 +1,10 @@
 """Networks built from layers: the notebook's TwoLayerNet and the deeper MultiLayerNet.
 
-Textbook code. A network is a ``params`` dict (the textbook's W1, b1, W2, b2, ...), a list of layers that read it,
-and a loss layer on top (SoftmaxWithLoss). ``gradient`` is backpropagation; ``numerical_gradient``
-the notebook's central differences over every parameter — the slow yardstick backprop is checked
-against. State that is not a parameter (BatchNorm's running mean and variance) lives in ``buffers``.
+Textbook code. A network is a ``params`` dict (the textbook's W1, b1, W2, b2, ...), a list of
+layers that read it, and a loss layer on top (SoftmaxWithLoss). ``gradient`` is backpropagation;
+``numerical_gradient`` the notebook's central differences over every parameter — the slow
+yardstick backprop is checked against. State that is not a parameter (BatchNorm's running mean
+and variance) lives in ``buffers``.
 """
 
 import contextlib
@@ -13,8 +14,13 @@ import numpy as np
 from . import functions
 from .layers import ACTIVATIONS, Affine, BatchNorm, Dropout, SoftmaxWithLoss
 from .numgrad import numerical_gradient
-from .validation import (check_choice, check_float_dtype, check_number, check_positive_int,
-                         default_of)
+from .validation import (
+    check_choice,
+    check_float_dtype,
+    check_number,
+    check_positive_int,
+    default_of,
+)
 
 WEIGHT_INITS = ("he", "xavier")
 
@@ -107,7 +113,7 @@ class LayerNet:
         out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
         out[:batch] = first
         for start in range(batch, len(x), batch):
-            out[start:start + batch] = self.scores(x[start:start + batch])
+            out[start : start + batch] = self.scores(x[start : start + batch])
         return out
 
     def predict(self, x):
@@ -144,7 +150,8 @@ class LayerNet:
         loss = self.last_layer.forward(scores, t)
         if self.weight_decay_lambda:
             loss = loss + functions.weight_decay(
-                [self.params[key] for key in self.weight_keys()], self.weight_decay_lambda)
+                [self.params[key] for key in self.weight_keys()], self.weight_decay_lambda
+            )
         return loss
 
     def accuracy(self, x, t):
@@ -197,31 +204,54 @@ class TwoLayerNet(LayerNet):
     float32 (the same weights rounded; training runs in float32 from end to end).
     """
 
-    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None,
-                 activation="sigmoid", dtype=np.float64):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        output_size,
+        weight_init_std=0.01,
+        seed=None,
+        activation="sigmoid",
+        dtype=np.float64,
+    ):
         # plain Python values: config() is saved as JSON with models and checkpoints
         self.input_size = check_positive_int(input_size, "input_size")
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")
         self.output_size = check_positive_int(output_size, "output_size")
         self.activation = check_choice(activation, ACTIVATIONS, "activation")
         self.dtype = check_float_dtype(dtype)
-        self.weight_init_std = check_number(weight_init_std, "weight_init_std", 0,
-                                            hint=f"the notebook's "
-                                                 f"{default_of(TwoLayerNet, 'weight_init_std')}")
+        self.weight_init_std = check_number(
+            weight_init_std,
+            "weight_init_std",
+            0,
+            hint=f"the notebook's {default_of(TwoLayerNet, 'weight_init_std')}",
+        )
         d, h, c, std = self.input_size, self.hidden_size, self.output_size, self.weight_init_std
         rng = np.random.default_rng(seed)
-        self.params = {"W1": normal_weights(rng, std, (d, h), self.dtype), "b1": np.zeros(h, self.dtype),
-                       "W2": normal_weights(rng, std, (h, c), self.dtype), "b2": np.zeros(c, self.dtype)}
+        self.params = {
+            "W1": normal_weights(rng, std, (d, h), self.dtype),
+            "b1": np.zeros(h, self.dtype),
+            "W2": normal_weights(rng, std, (h, c), self.dtype),
+            "b2": np.zeros(c, self.dtype),
+        }
         self.buffers = {}
-        self.layers = [Affine(self.params, "W1", "b1"), ACTIVATIONS[activation](),
-                       Affine(self.params, "W2", "b2")]
+        self.layers = [
+            Affine(self.params, "W1", "b1"),
+            ACTIVATIONS[activation](),
+            Affine(self.params, "W2", "b2"),
+        ]
         self.last_layer = SoftmaxWithLoss()
 
     def config(self):
         """The constructor's arguments (seed aside): enough to rebuild the same architecture."""
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
-                "output_size": self.output_size, "activation": self.activation,
-                "weight_init_std": self.weight_init_std, "dtype": self.dtype.name}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "output_size": self.output_size,
+            "activation": self.activation,
+            "weight_init_std": self.weight_init_std,
+            "dtype": self.dtype.name,
+        }
 
 
 def init_std(weight_init, fan_in):
@@ -230,8 +260,13 @@ def init_std(weight_init, fan_in):
     if isinstance(weight_init, str):
         gain = {"he": 2.0, "xavier": 1.0}[check_choice(weight_init, WEIGHT_INITS, "weight_init")]
         return np.sqrt(gain / fan_in)
-    return check_number(weight_init, "weight init", 0, low_open=True,
-                        hint="'he', 'xavier' or a standard deviation such as 0.01")
+    return check_number(
+        weight_init,
+        "weight init",
+        0,
+        low_open=True,
+        hint="'he', 'xavier' or a standard deviation such as 0.01",
+    )
 
 
 class MultiLayerNet(LayerNet):
@@ -247,20 +282,38 @@ class MultiLayerNet(LayerNet):
     whole computation (float32 weights are the float64 ones rounded).
     """
 
-    def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
-                 weight_decay_lambda=0.0, dropout=0.0, use_batchnorm=False, seed=None,
-                 dtype=np.float64):
+    def __init__(
+        self,
+        input_size,
+        hidden_sizes,
+        output_size,
+        activation="relu",
+        weight_init="he",
+        weight_decay_lambda=0.0,
+        dropout=0.0,
+        use_batchnorm=False,
+        seed=None,
+        dtype=np.float64,
+    ):
         # plain Python numbers: config() is saved as JSON with models and checkpoints
         self.input_size = check_positive_int(input_size, "input_size")
         self.hidden_sizes = [check_positive_int(size, "every hidden size") for size in hidden_sizes]
         self.output_size = check_positive_int(output_size, "output_size")
         self.activation = check_choice(activation, ACTIVATIONS, "activation")
-        self.weight_init = (weight_init if isinstance(weight_init, str)
-                            else init_std(weight_init, 1))  # a number: checked, as a float
-        self.weight_decay_lambda = check_number(weight_decay_lambda, "weight decay λ", 0,
-                                                hint="0 for none, e.g. 0.01 for a little")
-        self.dropout = check_number(dropout, "dropout", 0, 1, high_open=True,
-                                    hint="the fraction of hidden units dropped, e.g. 0.5, 0 none")
+        self.weight_init = (
+            weight_init if isinstance(weight_init, str) else init_std(weight_init, 1)
+        )  # a number: checked, as a float
+        self.weight_decay_lambda = check_number(
+            weight_decay_lambda, "weight decay λ", 0, hint="0 for none, e.g. 0.01 for a little"
+        )
+        self.dropout = check_number(
+            dropout,
+            "dropout",
+            0,
+            1,
+            high_open=True,
+            hint="the fraction of hidden units dropped, e.g. 0.5, 0 none",
+        )
         self.use_batchnorm = bool(use_batchnorm)
         self.dtype = dtype = check_float_dtype(dtype)
 
@@ -272,7 +325,7 @@ class MultiLayerNet(LayerNet):
             self.params[f"W{i}"] = normal_weights(rng, std, (sizes[i - 1], sizes[i]), dtype)
             self.params[f"b{i}"] = np.zeros(sizes[i], dtype)
         # dropout masks from their own stream, so that dropout on/off leaves the weights unchanged
-        dropout_rng = np.random.default_rng(rng.integers(2 ** 63))
+        dropout_rng = np.random.default_rng(rng.integers(2**63))
         for i in range(1, len(sizes)):
             self.layers.append(Affine(self.params, f"W{i}", f"b{i}"))
             if i == len(sizes) - 1:
@@ -282,8 +335,16 @@ class MultiLayerNet(LayerNet):
                 self.params[f"beta{i}"] = np.zeros(sizes[i], dtype)
                 self.buffers[f"running_mean{i}"] = np.zeros(sizes[i], dtype)
                 self.buffers[f"running_var{i}"] = np.ones(sizes[i], dtype)
-                self.layers.append(BatchNorm(self.params, f"gamma{i}", f"beta{i}", self.buffers,
-                                             f"running_mean{i}", f"running_var{i}"))
+                self.layers.append(
+                    BatchNorm(
+                        self.params,
+                        f"gamma{i}",
+                        f"beta{i}",
+                        self.buffers,
+                        f"running_mean{i}",
+                        f"running_var{i}",
+                    )
+                )
             self.layers.append(ACTIVATIONS[activation]())
             if self.dropout:
                 self.layers.append(Dropout(self.dropout, dropout_rng))
@@ -292,8 +353,14 @@ class MultiLayerNet(LayerNet):
 
     def config(self):
         """The constructor's arguments (seed aside): enough to rebuild the same architecture."""
-        return {"input_size": self.input_size, "hidden_sizes": list(self.hidden_sizes),
-                "output_size": self.output_size, "activation": self.activation,
-                "weight_init": self.weight_init, "weight_decay_lambda": self.weight_decay_lambda,
-                "dropout": self.dropout, "use_batchnorm": self.use_batchnorm,
-                "dtype": self.dtype.name}
+        return {
+            "input_size": self.input_size,
+            "hidden_sizes": list(self.hidden_sizes),
+            "output_size": self.output_size,
+            "activation": self.activation,
+            "weight_init": self.weight_init,
+            "weight_decay_lambda": self.weight_decay_lambda,
+            "dropout": self.dropout,
+            "use_batchnorm": self.use_batchnorm,
+            "dtype": self.dtype.name,
+        }

@@ -76,8 +76,10 @@ class Optimizer:
     def load_state_dict(self, state):
         """Restore what ``state_dict`` returned (the same optimizer class, the same parameters)."""
         if not self.slots and set(state) - {"t"}:
-            raise NnscratchError(f"{type(self).__name__} has no state, got {sorted(state)}: was "
-                                 "it saved by another optimizer?")
+            raise NnscratchError(
+                f"{type(self).__name__} has no state, got {sorted(state)}: was "
+                "it saved by another optimizer?"
+            )
         self.t = int(state.get("t", 0))
         self.state = {slot: {} for slot in self.slots}
         for name, value in state.items():
@@ -85,13 +87,17 @@ class Optimizer:
                 continue
             slot, _, key = name.partition("/")
             if slot not in self.state:
-                raise NnscratchError(f"optimizer state {name!r} does not belong to "
-                                     f"{type(self).__name__}: was it saved by another optimizer?")
+                raise NnscratchError(
+                    f"optimizer state {name!r} does not belong to "
+                    f"{type(self).__name__}: was it saved by another optimizer?"
+                )
             self.state[slot][key] = np.array(value, copy=True)
         if self.t and any(not arrays for arrays in self.state.values()):
-            raise NnscratchError(f"the state {sorted(state)} holds {self.t} steps but none of "
-                                 f"{type(self).__name__}'s {', '.join(self.slots)}: was it saved "
-                                 "by another optimizer?")
+            raise NnscratchError(
+                f"the state {sorted(state)} holds {self.t} steps but none of "
+                f"{type(self).__name__}'s {', '.join(self.slots)}: was it saved "
+                "by another optimizer?"
+            )
 
 
 class SGD(Optimizer):
@@ -197,25 +203,33 @@ class Adam(Optimizer):
         for key in params:
             g = grads[key]
             m[key] = self.beta1 * m[key] + (1 - self.beta1) * g
-            v[key] = self.beta2 * v[key] + (1 - self.beta2) * g ** 2
-            m_hat = m[key] / (1 - self.beta1 ** self.t)
-            v_hat = v[key] / (1 - self.beta2 ** self.t)
+            v[key] = self.beta2 * v[key] + (1 - self.beta2) * g**2
+            m_hat = m[key] / (1 - self.beta1**self.t)
+            v_hat = v[key] / (1 - self.beta2**self.t)
             params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 #: name → class: the optimizers by the names the options use.
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,
-              "rmsprop": RMSprop, "adam": Adam}
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
 
 
 class StepLR:
     """Step decay: lr(epoch) = base_lr · γ^⌊epoch / step_size⌋ (epoch counted from 0)."""
 
     def __init__(self, step_size, gamma=0.1):
-        self.step_size = POSITIVE_INT.check(step_size, "step_size",
-                                            hint="the number of epochs between two decays")
-        self.gamma = Interval(0, 1, low_open=True).check(gamma, "step decay factor γ",
-                                                         hint="0.5 halves the rate at every step")
+        self.step_size = POSITIVE_INT.check(
+            step_size, "step_size", hint="the number of epochs between two decays"
+        )
+        self.gamma = Interval(0, 1, low_open=True).check(
+            gamma, "step decay factor γ", hint="0.5 halves the rate at every step"
+        )
 
     def __call__(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -227,8 +241,11 @@ class CosineLR:
     0; after ``total`` epochs the rate stays at min_lr."""
 
     def __init__(self, total, min_lr=0.0):
-        self.total = POSITIVE_INT.check(total, "the cosine schedule's length (total)",
-                                        hint="give the number of epochs to anneal over")
+        self.total = POSITIVE_INT.check(
+            total,
+            "the cosine schedule's length (total)",
+            hint="give the number of epochs to anneal over",
+        )
         self.min_lr = Interval(0).check(min_lr, "min_lr", hint="the rate at the end, e.g. 0")
 
     def __call__(self, base_lr, epoch):

@@ -26,8 +26,15 @@ from .run.options import OPTIONS, resolve
 RENAMED = {"hidden": "hidden_sizes", "seed": "random_state"}
 #: the classifier's own defaults, where they depart from the table's: a single hidden layer of
 #: 100 (as scikit-learn's MLPClassifier), the book's plain network at a constant Adam rate
-PRESET = {"hidden": (100,), "batchnorm": False, "optimizer": "adam", "lr_schedule": "none",
-          "batch_size": 32, "epochs": 30, "seed": None}
+PRESET = {
+    "hidden": (100,),
+    "batchnorm": False,
+    "optimizer": "adam",
+    "lr_schedule": "none",
+    "batch_size": 32,
+    "epochs": 30,
+    "seed": None,
+}
 #: the options of the table it takes: all but the data's (it is given X and y) and the model
 OPTION_NAMES = tuple(name for name, o in OPTIONS.items() if o.group != "data" and name != "model")
 HYPERPARAMETERS = {RENAMED.get(name, name): name for name in OPTION_NAMES}
@@ -61,8 +68,10 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, **params):
         unknown = sorted(set(params) - set(HYPERPARAMETERS))
         if unknown:
-            raise TypeError(f"NNClassifier got unknown parameters {', '.join(unknown)}: it takes "
-                            f"{', '.join(HYPERPARAMETERS)}")
+            raise TypeError(
+                f"NNClassifier got unknown parameters {', '.join(unknown)}: it takes "
+                f"{', '.join(HYPERPARAMETERS)}"
+            )
         for name, option in HYPERPARAMETERS.items():
             setattr(self, name, params.get(name, PRESET.get(option)))
 
@@ -120,13 +129,17 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         y = self._labels(y)
         if first:
             if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit "
-                                 "(every label the data will have, e.g. np.unique(y_all))")
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit "
+                    "(every label the data will have, e.g. np.unique(y_all))"
+                )
             self._start(X.shape[1], np.unique(classes))
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
-            raise ValueError(f"labels {unknown.tolist()} are not in classes {self.classes_.tolist()}"
-                             " given on the first call to partial_fit")
+            raise ValueError(
+                f"labels {unknown.tolist()} are not in classes {self.classes_.tolist()}"
+                " given on the first call to partial_fit"
+            )
         self._epochs(X, np.searchsorted(self.classes_, y), 1)
         return self
 
@@ -146,5 +159,8 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
 # scikit-learn reads an estimator's hyperparameters from its constructor's signature
 NNClassifier.__init__.__signature__ = inspect.Signature(
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=PRESET.get(option))
-       for name, option in HYPERPARAMETERS.items()])
+    + [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=PRESET.get(option))
+        for name, option in HYPERPARAMETERS.items()
+    ]
+)

@@ -2,10 +2,10 @@
 says what is wrong and what to change, before it can turn into a shape error deep in a layer or a
 silently wrong result.
 
-Each check returns the (possibly converted) value it accepted, so a caller writes
-``x = check_inputs(x, n_features=...)``. Conventions (the README's Architecture section): x is float (N, D) for dense
-networks, (N, C, H, W) images for convolutional ones; labels are int indices (N,) — (N, 1) and
-one-hot (N, C) are accepted too.
+Each check returns the (possibly converted) value it accepted, so a caller writes ``x =
+check_inputs(x, n_features=...)``. Conventions (the README's Architecture section): x is float (N,
+D) for dense networks, (N, C, H, W) images for convolutional ones; labels are int indices (N,) — (N,
+1) and one-hot (N, C) are accepted too.
 """
 
 import inspect
@@ -29,40 +29,52 @@ def check_inputs(x, n_features=None, name="x"):
     try:
         x = np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged nested lists
-        raise NnscratchError(f"{name} is not a rectangular array ({exc}): give an (N, D) array "
-                             "of numbers") from None
+        raise NnscratchError(
+            f"{name} is not a rectangular array ({exc}): give an (N, D) array of numbers"
+        ) from None
     if x.dtype.kind not in "biuf":
-        raise NnscratchError(f"{name} has dtype {x.dtype}: give numbers (a float array of shape "
-                             f"{'(N, D)' if image_shape is None else '(N, C, H, W)'})")
+        raise NnscratchError(
+            f"{name} has dtype {x.dtype}: give numbers (a float array of shape "
+            f"{'(N, D)' if image_shape is None else '(N, C, H, W)'})"
+        )
     single = x.ndim == 1 if image_shape is None else x.shape == image_shape
     if single:  # one sample: a batch of one
         x = x[np.newaxis]
     if image_shape is not None and x.ndim != 4:
         sizes = ", ".join(map(str, image_shape))
-        raise NnscratchError(f"{name} has shape {x.shape} but the model is convolutional: it "
-                             f"takes images (N, {sizes}) (load the data with flatten=False, or "
-                             f"x.reshape(len(x), {sizes}))")
+        raise NnscratchError(
+            f"{name} has shape {x.shape} but the model is convolutional: it "
+            f"takes images (N, {sizes}) (load the data with flatten=False, or "
+            f"x.reshape(len(x), {sizes}))"
+        )
     if image_shape is None and x.ndim != 2:
-        raise NnscratchError(f"{name} has shape {x.shape}: give an (N, D) array, one sample per "
-                             "row (flatten images with x.reshape(len(x), -1), or load them with "
-                             "flatten=True)")
+        raise NnscratchError(
+            f"{name} has shape {x.shape}: give an (N, D) array, one sample per "
+            "row (flatten images with x.reshape(len(x), -1), or load them with "
+            "flatten=True)"
+        )
     if len(x) == 0:
         raise NnscratchError(f"{name} is empty: give at least one sample")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         bad = ~np.isfinite(x)
         rows = np.flatnonzero(bad.reshape(len(x), -1).any(axis=1))
-        kinds = " and ".join(k for k, m in (("NaN", np.isnan(x)), ("inf", np.isinf(x)))
-                             if m.any())
-        raise NnscratchError(f"{name} holds {kinds} in {len(rows)} of {len(x)} samples (first: "
-                             f"row {rows[0]}): remove or impute those values before training")
+        kinds = " and ".join(k for k, m in (("NaN", np.isnan(x)), ("inf", np.isinf(x))) if m.any())
+        raise NnscratchError(
+            f"{name} holds {kinds} in {len(rows)} of {len(x)} samples (first: "
+            f"row {rows[0]}): remove or impute those values before training"
+        )
     if image_shape is not None and x.shape[1:] != image_shape:
-        raise NnscratchError(f"{name} holds images of shape {x.shape[1:]} but the model takes "
-                             f"{image_shape} (C, H, W): use data of the kind the model was "
-                             f"trained on (or a model built with input_dim={x.shape[1:]})")
+        raise NnscratchError(
+            f"{name} holds images of shape {x.shape[1:]} but the model takes "
+            f"{image_shape} (C, H, W): use data of the kind the model was "
+            f"trained on (or a model built with input_dim={x.shape[1:]})"
+        )
     if image_shape is None and n_features is not None and x.shape[1] != n_features:
-        raise NnscratchError(f"{name} has {x.shape[1]} features per sample but the model takes "
-                             f"{n_features}: use data of the kind the model was trained on "
-                             f"(or a model built with input_size={x.shape[1]})")
+        raise NnscratchError(
+            f"{name} has {x.shape[1]} features per sample but the model takes "
+            f"{n_features}: use data of the kind the model was trained on "
+            f"(or a model built with input_size={x.shape[1]})"
+        )
     return x
 
 
@@ -74,38 +86,53 @@ def check_labels(t, n_samples=None, n_classes=None, name="t"):
     """
     t = np.asarray(t)
     if t.dtype.kind not in "biuf":
-        raise NnscratchError(f"{name} has dtype {t.dtype}: labels must be integer class indices "
-                             "0..C-1 (or one-hot rows)")
+        raise NnscratchError(
+            f"{name} has dtype {t.dtype}: labels must be integer class indices "
+            "0..C-1 (or one-hot rows)"
+        )
     if n_samples is not None and (t.ndim == 0 or len(t) != n_samples):
         got = "a single value" if t.ndim == 0 else f"{len(t)} labels"
-        raise NnscratchError(f"x has {n_samples} samples but {name} has {got}: give exactly one "
-                             "label per sample (x[i] ↔ t[i])")
+        raise NnscratchError(
+            f"x has {n_samples} samples but {name} has {got}: give exactly one "
+            "label per sample (x[i] ↔ t[i])"
+        )
     if t.ndim == 2 and t.shape[1] == 1:
         t = t[:, 0]
     if t.ndim == 2:
         if n_classes is not None and t.shape[1] != n_classes:
-            raise NnscratchError(f"{name} is one-hot with {t.shape[1]} columns but the model "
-                                 f"has {n_classes} classes: use {n_classes} columns")
+            raise NnscratchError(
+                f"{name} is one-hot with {t.shape[1]} columns but the model "
+                f"has {n_classes} classes: use {n_classes} columns"
+            )
         if not (np.isin(t, (0, 1)).all() and (t.sum(axis=1) == 1).all()):
-            raise NnscratchError(f"{name} has shape {t.shape} but its rows are not one-hot "
-                                 "(one 1, the rest 0): give index labels (N,) or one-hot rows")
+            raise NnscratchError(
+                f"{name} has shape {t.shape} but its rows are not one-hot "
+                "(one 1, the rest 0): give index labels (N,) or one-hot rows"
+            )
         return np.argmax(t, axis=1)
     if t.ndim != 1:
-        raise NnscratchError(f"{name} has shape {t.shape}: give index labels (N,) or one-hot "
-                             "(N, C)")
+        raise NnscratchError(
+            f"{name} has shape {t.shape}: give index labels (N,) or one-hot (N, C)"
+        )
     if t.dtype.kind == "f":
         if not np.isfinite(t).all() or not (t == np.round(t)).all():
             bad = t[~(np.isfinite(t) & (t == np.round(t)))][0].item()
-            raise NnscratchError(f"{name} holds {bad!r}, which is not a whole number: labels are "
-                                 "class indices 0, 1, 2, ... (use t.astype(int) only if the "
-                                 "values are really classes)")
+            raise NnscratchError(
+                f"{name} holds {bad!r}, which is not a whole number: labels are "
+                "class indices 0, 1, 2, ... (use t.astype(int) only if the "
+                "values are really classes)"
+            )
     if len(t) and t.min() < 0:
-        raise NnscratchError(f"{name} holds the label {t.min().item()!r}: labels must be class "
-                             f"indices from 0 to {'C-1' if n_classes is None else n_classes - 1}")
+        raise NnscratchError(
+            f"{name} holds the label {t.min().item()!r}: labels must be class "
+            f"indices from 0 to {'C-1' if n_classes is None else n_classes - 1}"
+        )
     if n_classes is not None and len(t) and t.max() >= n_classes:
-        raise NnscratchError(f"{name} holds the label {t.max().item()!r} but the model has "
-                             f"{n_classes} classes (0..{n_classes - 1}): build the model with "
-                             f"output_size={int(t.max()) + 1} or fix the labels")
+        raise NnscratchError(
+            f"{name} holds the label {t.max().item()!r} but the model has "
+            f"{n_classes} classes (0..{n_classes - 1}): build the model with "
+            f"output_size={int(t.max()) + 1} or fix the labels"
+        )
     return t.astype(np.int64)
 
 
@@ -163,10 +190,12 @@ class Interval:
             if self.high is not None and self.low is not None:
                 return f"an integer from {_bound(self.low)} to {_bound(self.high)}"
         # an unbounded end is open: (-∞, 1], [0, ∞)
-        return (f"a number in {'(' if self.low_open or self.low is None else '['}"
-                f"{'-∞' if self.low is None else _bound(self.low)}, "
-                f"{'∞' if self.high is None else _bound(self.high)}"
-                f"{')' if self.high_open or self.high is None else ']'}")
+        return (
+            f"a number in {'(' if self.low_open or self.low is None else '['}"
+            f"{'-∞' if self.low is None else _bound(self.low)}, "
+            f"{'∞' if self.high is None else _bound(self.high)}"
+            f"{')' if self.high_open or self.high is None else ']'}"
+        )
 
     def check(self, value, name, *, hint=None):
         """``value`` as an int (``integer``) or a float, else an :class:`NnscratchError` naming
@@ -212,10 +241,10 @@ def check_number(value, name, low=None, high=None, *, low_open=False, high_open=
 
 
 def check_choice(value, choices, name):
-    """``value`` if it is one of ``choices`` (e.g. ``GRADIENT_METHODS``), else an error naming them."""
+    """``value`` if it is one of ``choices`` (e.g. ``GRADIENT_METHODS``), else an error naming
+    them."""
     if not isinstance(value, str) or value not in choices:
-        raise NnscratchError(f"{name} must be one of {', '.join(map(str, choices))}, got "
-                             f"{value!r}")
+        raise NnscratchError(f"{name} must be one of {', '.join(map(str, choices))}, got {value!r}")
     return value
 
 
@@ -227,18 +256,25 @@ def check_float_dtype(dtype):
     except TypeError:
         pass
     if dtype not in (np.float32, np.float64):
-        raise NnscratchError(f"dtype must be float32 or float64, got {dtype!r}: float64 for "
-                             "gradient checks, float32 for fast training")
+        raise NnscratchError(
+            f"dtype must be float32 or float64, got {dtype!r}: float64 for "
+            "gradient checks, float32 for fast training"
+        )
     return dtype
 
 
 def check_batch_size(batch_size, n_samples):
     """A batch size from 1 to the number of training samples N."""
     if not (_is_int(batch_size) and 0 < batch_size <= n_samples):
-        hint = (f"use at most {n_samples}" if _is_int(batch_size) and batch_size > n_samples
-                else "use e.g. 32 or 100")
-        raise NnscratchError(f"batch_size must be an integer from 1 to {n_samples} (the number "
-                             f"of training samples), got {batch_size!r}: {hint}")
+        hint = (
+            f"use at most {n_samples}"
+            if _is_int(batch_size) and batch_size > n_samples
+            else "use e.g. 32 or 100"
+        )
+        raise NnscratchError(
+            f"batch_size must be an integer from 1 to {n_samples} (the number "
+            f"of training samples), got {batch_size!r}: {hint}"
+        )
     return int(batch_size)
 
 
@@ -250,13 +286,17 @@ def parse_hidden(text, name="--hidden"):
         raise NnscratchError(f"{name} must be text such as '256,128', got {text!r}")
     parts = [p.strip() for p in text.split(",")]
     if not text.strip() or any(p == "" for p in parts):
-        raise NnscratchError(f"{name} {text!r} has an empty size: give sizes separated by "
-                             f"commas, e.g. {example} (or one size for one layer)")
+        raise NnscratchError(
+            f"{name} {text!r} has an empty size: give sizes separated by "
+            f"commas, e.g. {example} (or one size for one layer)"
+        )
     sizes = []
     for p in parts:
         if not (p.isascii() and p.isdigit()) or int(p) == 0:
-            raise NnscratchError(f"{name} {text!r}: {p!r} is not a positive integer; give "
-                                 f"layer sizes such as {example}")
+            raise NnscratchError(
+                f"{name} {text!r}: {p!r} is not a positive integer; give "
+                f"layer sizes such as {example}"
+            )
         sizes.append(int(p))
     return tuple(sizes)
 

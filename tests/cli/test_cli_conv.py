@@ -12,23 +12,48 @@ from matplotlib.image import imread
 from PIL import Image
 
 from nnscratch.cli import main
-from nnscratch.run.build import seeds as run_seeds
 from nnscratch.convnets import DeepConvNet, SimpleConvNet
 from nnscratch.datasets import load_dataset
 from nnscratch.io import load_model
-
+from nnscratch.run.build import seeds as run_seeds
 from tests.helpers import COMMAND, one_line_error, start, wait_for_line
 
 #: DeepConvNet on digits (8×8): about 0.5 s an epoch, long enough to be stopped in the middle
-DEEP = ["train", "--model", "deep-cnn", "--dataset", "digits", "--batch-size", "16",
-        "--epochs", "6", "--seed", "4"]
+DEEP = [
+    "train",
+    "--model",
+    "deep-cnn",
+    "--dataset",
+    "digits",
+    "--batch-size",
+    "16",
+    "--epochs",
+    "6",
+    "--seed",
+    "4",
+]
 
 
 @pytest.fixture(scope="module")
 def cnn(tmp_path_factory):
     out = tmp_path_factory.mktemp("cnn")
-    assert main(["train", "--quiet", "--model", "cnn", "--dataset", "digits", "--epochs", "8",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--model",
+                "cnn",
+                "--dataset",
+                "digits",
+                "--epochs",
+                "8",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -38,8 +63,13 @@ def test_cnn_trains_on_images_and_saves_a_simple_conv_net(cnn):
     assert isinstance(net, SimpleConvNet) and net.input_dim == (1, 8, 8)
     assert net.params["W1"].shape == (30, 1, 5, 5) and net.dtype == np.float32
     config = json.loads((cnn / "history.json").read_text())["config"]
-    assert (config["model"], config["hidden_size"], config["optimizer"], config["lr"],
-            config["lr_schedule"]) == ("cnn", 100, "adam", 0.003, "cosine")  # the README's recipe
+    assert (
+        config["model"],
+        config["hidden_size"],
+        config["optimizer"],
+        config["lr"],
+        config["lr_schedule"],
+    ) == ("cnn", 100, "adam", 0.003, "cosine")  # the README's recipe
     data = load_dataset("digits", flatten=False)
     assert net.accuracy(data.x_test, data.t_test) > 0.8  # 10 classes: chance is 0.1
 
@@ -69,13 +99,30 @@ def test_filters_and_feature_maps_are_drawn(cnn, tmp_path, capsys):
         out = tmp_path / f"{name}.png"
         assert main(["plot", name, "--model", str(cnn / "model.npz"), "--out", str(out)]) == 0
         assert imread(out).shape[0] > 200, name
-    assert main(["plot", "weights", "--model", str(cnn / "model.npz"),
-                 "--out", str(tmp_path / "w.png")]) == 2
+    assert (
+        main(
+            ["plot", "weights", "--model", str(cnn / "model.npz"), "--out", str(tmp_path / "w.png")]
+        )
+        == 2
+    )
     assert "plot filters" in one_line_error(capsys)
     assert main(["plot", "filters", "--out", str(tmp_path / "f.png")]) == 2
     assert "--model" in one_line_error(capsys)
-    assert main(["plot", "feature-maps", "--model", str(cnn / "model.npz"), "--index", "360",
-                 "--out", str(tmp_path / "f.png")]) == 2
+    assert (
+        main(
+            [
+                "plot",
+                "feature-maps",
+                "--model",
+                str(cnn / "model.npz"),
+                "--index",
+                "360",
+                "--out",
+                str(tmp_path / "f.png"),
+            ]
+        )
+        == 2
+    )
     assert "give 0 to 359" in one_line_error(capsys)
 
 
@@ -85,22 +132,29 @@ def test_the_initial_filters_are_the_runs_own_start(cnn):
     from nnscratch.io import read_model
 
     model = read_model(cnn / "model.npz")
-    start_net = SimpleConvNet((1, 8, 8), output_size=10, seed=run_seeds(0)[0],
-                              dtype=np.float32)
+    start_net = SimpleConvNet((1, 8, 8), output_size=10, seed=run_seeds(0)[0], dtype=np.float32)
     assert np.array_equal(initial_filters(model), start_net.params["W1"])
     assert not np.array_equal(initial_filters(model), model.net.params["W1"])
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--model", "cnn", "--batchnorm"], "batchnorm is not an option of --model cnn: it applies "
-                                        "to --model mlp"),
-    (["--model", "cnn", "--dropout", "0.3"], "applies to --model mlp or deep-cnn"),
-    (["--model", "deep-cnn", "--weight-init", "0.1"], "applies to --model mlp or cnn"),
-    (["--model", "cnn", "--activation", "tanh"], "the book's network with ReLU"),
-    (["--model", "cnn", "--weight-init", "he"], "as a standard deviation such as the book's 0.01"),
-    (["--model", "deep-cnn", "--hidden", "50,50"], "has one hidden layer"),
-    (["--model", "two-layer", "--dropout", "0.2"], "applies to --model mlp or deep-cnn"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--model", "cnn", "--batchnorm"],
+            "batchnorm is not an option of --model cnn: it applies to --model mlp",
+        ),
+        (["--model", "cnn", "--dropout", "0.3"], "applies to --model mlp or deep-cnn"),
+        (["--model", "deep-cnn", "--weight-init", "0.1"], "applies to --model mlp or cnn"),
+        (["--model", "cnn", "--activation", "tanh"], "the book's network with ReLU"),
+        (
+            ["--model", "cnn", "--weight-init", "he"],
+            "as a standard deviation such as the book's 0.01",
+        ),
+        (["--model", "deep-cnn", "--hidden", "50,50"], "has one hidden layer"),
+        (["--model", "two-layer", "--dropout", "0.2"], "applies to --model mlp or deep-cnn"),
+    ],
+)
 def test_options_a_model_does_not_take_are_one_line(argv, message, capsys):
     assert main(["train", "--quiet", "--dataset", "digits", *argv]) == 2
     assert message in one_line_error(capsys)
@@ -117,8 +171,12 @@ def test_deep_cnn_ctrl_c_and_resume_end_as_a_run_never_stopped(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert not (out / "model.npz").exists()
-    resumed = subprocess.run(COMMAND + ["train", "--resume", str(out), "--quiet"],
-                             capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        COMMAND + ["train", "--resume", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     a, b = (json.loads((d / "history.json").read_text()) for d in (out, whole))
     for key in ("train_loss", "train_acc", "test_acc"):

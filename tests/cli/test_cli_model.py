@@ -26,8 +26,9 @@ def model(digits, tmp_path_factory):
     """A TwoLayerNet trained on digits with cli/train.py's settings (well under a second)."""
     net = TwoLayerNet(64, 100, 10, seed=0)
     train(net, digits.x_train, digits.t_train, epochs=30, batch_size=32, lr=0.5, seed=0)
-    path = save_model(tmp_path_factory.mktemp("model") / "digits.npz", net,
-                      config={"dataset": "digits"})
+    path = save_model(
+        tmp_path_factory.mktemp("model") / "digits.npz", net, config={"dataset": "digits"}
+    )
     return net, path
 
 
@@ -59,11 +60,13 @@ def digit_picture(x8, scale=8, pad=20, dark_on_light=True):
 
 # ---------------------------------------------------------------------------- metrics
 
+
 def test_confusion_matrix_matches_scikit_learn():
     rng = np.random.default_rng(0)
     t, y = rng.integers(0, 5, 200), rng.integers(0, 5, 200)
-    np.testing.assert_array_equal(confusion_matrix(t, y, 5),
-                                  sk_metrics.confusion_matrix(t, y, labels=range(5)))
+    np.testing.assert_array_equal(
+        confusion_matrix(t, y, 5), sk_metrics.confusion_matrix(t, y, labels=range(5))
+    )
 
 
 def test_per_class_accuracy_by_hand():
@@ -75,6 +78,7 @@ def test_per_class_accuracy_by_hand():
 
 
 # ---------------------------------------------------------------------------- evaluate
+
 
 def parse_evaluate(out):
     accuracy = float(re.search(r"^accuracy (\d\.\d{4}) \((\d+)/(\d+)\)$", out, re.M).group(1))
@@ -92,13 +96,15 @@ def test_evaluate_prints_accuracy_per_class_accuracy_and_confusion_matrix(model,
     y = net.predict(digits.x_test).argmax(axis=1)
     assert accuracy == pytest.approx(net.accuracy(digits.x_test, digits.t_test), abs=5e-5)
     np.testing.assert_array_equal(matrix, sk_metrics.confusion_matrix(digits.t_test, y))
-    np.testing.assert_allclose(class_acc, sk_metrics.recall_score(digits.t_test, y, average=None),
-                               atol=5e-5)
+    np.testing.assert_allclose(
+        class_acc, sk_metrics.recall_score(digits.t_test, y, average=None), atol=5e-5
+    )
     assert f"({matrix.trace()}/360)" in out and "on digits (test, 360 images)" in out
 
 
-def test_evaluate_uses_the_dataset_the_model_was_trained_on_and_the_train_split(model, digits,
-                                                                               capsys):
+def test_evaluate_uses_the_dataset_the_model_was_trained_on_and_the_train_split(
+    model, digits, capsys
+):
     net, path = model
     code, out, _ = run(["evaluate", path, "--split", "train"], capsys)
     assert code == 0
@@ -110,24 +116,36 @@ def test_evaluate_uses_the_dataset_the_model_was_trained_on_and_the_train_split(
 def test_evaluate_without_a_dataset_anywhere(tmp_path, capsys):
     path = save_model(tmp_path / "m.npz", TwoLayerNet(64, 5, 10))
     code, _, err = run(["evaluate", path], capsys)
-    assert_one_line_error(code, err, r"does not say which dataset it was trained on: give "
-                                     r"--dataset")
+    assert_one_line_error(
+        code,
+        err,
+        r"does not say which dataset it was trained on: give "
+        r"--dataset",
+    )
 
 
 @pytest.mark.parametrize("config", [{"dataset": ["digits"]}, ["digits"]])
 def test_evaluate_of_a_model_file_with_damaged_settings_is_one_line(tmp_path, capsys, config):
     path = save_model(tmp_path / "m.npz", TwoLayerNet(64, 5, 10), config=config)
     code, _, err = run(["evaluate", path], capsys)
-    assert_one_line_error(code, err, r"m.npz: its training settings .* are damaged: give "
-                                     r"--dataset")
+    assert_one_line_error(
+        code,
+        err,
+        r"m.npz: its training settings .* are damaged: give "
+        r"--dataset",
+    )
     assert run(["evaluate", path, "--dataset", "digits"], capsys)[0] == 0
 
 
 def test_evaluate_model_of_another_input_size(tmp_path, capsys):
     path = save_model(tmp_path / "m.npz", TwoLayerNet(784, 5, 10))
     code, _, err = run(["evaluate", path, "--dataset", "digits"], capsys)
-    assert_one_line_error(code, err, r"digits images has 64 features per sample but the model "
-                                     r"takes 784")
+    assert_one_line_error(
+        code,
+        err,
+        r"digits images has 64 features per sample but the model "
+        r"takes 784",
+    )
 
 
 def test_evaluate_model_with_fewer_classes_than_the_labels(tmp_path, capsys):
@@ -140,22 +158,37 @@ def test_evaluate_model_with_fewer_classes_than_the_labels(tmp_path, capsys):
 def test_evaluate_bad_file_is_one_line_and_exit_2_from_the_real_command(tmp_path):
     bad = tmp_path / "weights.npz"
     bad.write_bytes(b"\x80\x04not a model")
-    proc = subprocess.run([sys.executable, "-c",
-                           "import sys; from nnscratch.cli import main; sys.exit(main())",
-                           "evaluate", str(bad), "--dataset", "digits"],
-                          capture_output=True, text=True, timeout=120)
-    assert_one_line_error(proc.returncode, proc.stderr, r"^nnscratch: error: model file .*"
-                                                        r"weights.npz.* cannot be read")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from nnscratch.cli import main; sys.exit(main())",
+            "evaluate",
+            str(bad),
+            "--dataset",
+            "digits",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert_one_line_error(
+        proc.returncode,
+        proc.stderr,
+        r"^nnscratch: error: model file .*"
+        r"weights.npz.* cannot be read",
+    )
     assert proc.stdout == ""
 
 
 # ---------------------------------------------------------------------------- preprocessing
 
+
 def stroke_image(height=120, width=90, dark_on_light=True):
     """An off-centre 'L'-shaped stroke: ink 1 on 0 (or inverted), top-left of the frame."""
     x = np.zeros((height, width))
-    x[10:70, 15:25] = 1.0   # vertical bar
-    x[60:70, 15:50] = 1.0   # foot
+    x[10:70, 15:25] = 1.0  # vertical bar
+    x[60:70, 15:50] = 1.0  # foot
     return 1.0 - x if dark_on_light else x
 
 
@@ -164,10 +197,10 @@ def test_mnist_style_is_28x28_in_range_centred_by_mass_in_a_20px_box():
     assert out.shape == (28, 28)
     assert out.min() >= 0.0 and out.max() == pytest.approx(1.0, abs=0.02)
     cy, cx = center_of_mass(out)
-    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5   # integer shifts: within half a pixel
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5  # integer shifts: within half a pixel
     rows = np.flatnonzero(out.max(axis=1) > 0.05)
     cols = np.flatnonzero(out.max(axis=0) > 0.05)
-    assert rows[-1] - rows[0] + 1 == 20                       # the longest side (height) is 20
+    assert rows[-1] - rows[0] + 1 == 20  # the longest side (height) is 20
     # the stroke is 60 tall and 35 wide: the width keeps the aspect ratio, 35/60·20 ≈ 11.7
     assert 11 <= cols[-1] - cols[0] + 1 <= 13
 
@@ -192,8 +225,13 @@ def test_digits_style_reproduces_a_digits_image_from_its_upscaled_picture(digits
     for x8 in digits.x_test:
         im = x8.reshape(8, 8)
         cols = np.flatnonzero(im.max(axis=0) > 0)
-        if not (cols[0] == 1 and cols[-1] == 6 and im.max() == 1.0
-                and im[:, [1, 6]].max(axis=0).min() > 0.05 and im[[0, 7]].max(axis=1).min() > 0.05):
+        if not (
+            cols[0] == 1
+            and cols[-1] == 6
+            and im.max() == 1.0
+            and im[:, [1, 6]].max(axis=0).min() > 0.05
+            and im[[0, 7]].max(axis=1).min() > 0.05
+        ):
             continue
         np.testing.assert_allclose(prepare_image(digit_picture(x8), "digits"), x8, atol=1e-6)
         checked += 1
@@ -202,7 +240,7 @@ def test_digits_style_reproduces_a_digits_image_from_its_upscaled_picture(digits
 
 def test_mnist_style_keeps_a_digit_inside_the_frame():
     x = np.zeros((50, 50))
-    x[0:50, 0:3] = 1.0                     # a tall thin bar at the very edge
+    x[0:50, 0:3] = 1.0  # a tall thin bar at the very edge
     out = mnist_style(x)
     assert out.shape == (28, 28) and out.sum() > 0
 
@@ -213,13 +251,15 @@ LINE = re.compile(r"^(.+): (\d)  top-3: (\d) (\d\.\d{3}), (\d) (\d\.\d{3}), (\d)
 
 
 @pytest.mark.parametrize("ext, dark_on_light", [("png", True), ("jpg", False)])
-def test_predict_recognises_pictures_of_digits(model, digits, tmp_path, capsys, ext,
-                                               dark_on_light):
+def test_predict_recognises_pictures_of_digits(model, digits, tmp_path, capsys, ext, dark_on_light):
     net, path = model
     n = 40
-    images = [save_gray(tmp_path / f"{i}.{ext}", digit_picture(digits.x_test[i],
-                                                               dark_on_light=dark_on_light))
-              for i in range(n)]
+    images = [
+        save_gray(
+            tmp_path / f"{i}.{ext}", digit_picture(digits.x_test[i], dark_on_light=dark_on_light)
+        )
+        for i in range(n)
+    ]
     code, out, err = run(["predict", path, *images], capsys)
     assert code == 0, err
     lines = out.splitlines()
@@ -248,9 +288,11 @@ def test_predict_reads_a_transparent_png_as_ink_on_white(model, digits, tmp_path
     rgba[..., 3] = np.round(255 * ink8).astype(np.uint8)
     Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
     save_gray(tmp_path / "w.png", 1.0 - ink8)
-    np.testing.assert_allclose(prepare_image(load_image(tmp_path / "t.png"), "digits"),
-                               prepare_image(load_image(tmp_path / "w.png"), "digits"),
-                               atol=0.01)
+    np.testing.assert_allclose(
+        prepare_image(load_image(tmp_path / "t.png"), "digits"),
+        prepare_image(load_image(tmp_path / "w.png"), "digits"),
+        atol=0.01,
+    )
 
 
 def test_predict_errors_are_one_line(model, tmp_path, capsys):
@@ -267,26 +309,40 @@ def test_predict_errors_are_one_line(model, tmp_path, capsys):
     odd = save_model(tmp_path / "odd.npz", TwoLayerNet(10, 3, 2))
     save_gray(tmp_path / "d.png", stroke_image())
     code, _, err = run(["predict", odd, tmp_path / "d.png", "--like", "mnist"], capsys)
-    assert_one_line_error(code, err, r"takes 10 inputs, but a picture prepared like mnist has "
-                                     r"784: give the --like of the data it learned from")
+    assert_one_line_error(
+        code,
+        err,
+        r"takes 10 inputs, but a picture prepared like mnist has "
+        r"784: give the --like of the data it learned from",
+    )
     code, _, err = run(["predict", path, tmp_path / "d.png", "--like", "fashion-mnist"], capsys)
-    assert_one_line_error(code, err, r"takes 64 inputs, but a picture prepared like "
-                                     r"fashion-mnist has 784")
-    strange = save_model(tmp_path / "strange.npz", TwoLayerNet(64, 3, 2),
-                         config={"dataset": "iris"})
+    assert_one_line_error(
+        code,
+        err,
+        r"takes 64 inputs, but a picture prepared like "
+        r"fashion-mnist has 784",
+    )
+    strange = save_model(
+        tmp_path / "strange.npz", TwoLayerNet(64, 3, 2), config={"dataset": "iris"}
+    )
     code, _, err = run(["predict", strange, tmp_path / "d.png"], capsys)
-    assert_one_line_error(code, err, r"strange.npz was trained on 'iris', whose pictures "
-                                     r"predict does not know how to prepare: give --like mnist")
+    assert_one_line_error(
+        code,
+        err,
+        r"strange.npz was trained on 'iris', whose pictures "
+        r"predict does not know how to prepare: give --like mnist",
+    )
 
 
 # ---------------------------------------------------------------------------- predict: the recipe
 
+
 def fashion_item():
     """An article as Fashion-MNIST holds it, (28, 12): bright on black, 28 rows tall (the longest
     side), intensities in 1/255 steps (8-bit) and every border row and column inked."""
-    item = np.full((28, 12), 153 / 255)     # a grey dress...
-    item[4:24, 3:9] = 1.0                   # ...with a white panel
-    item[10:12, :] = 51 / 255               # and a dark belt
+    item = np.full((28, 12), 153 / 255)  # a grey dress...
+    item[4:24, 3:9] = 1.0  # ...with a white panel
+    item[10:12, :] = 51 / 255  # and a dark belt
     return item
 
 
@@ -301,11 +357,10 @@ def fashion_recipe(item):
     edges repeated), the short side extended to 28 with the article centred."""
     from scipy.ndimage import gaussian_filter
 
-    sharp = np.clip(2 * item - gaussian_filter(item, sigma=1.0, truncate=1.0, mode="nearest"),
-                    0, 1)
+    sharp = np.clip(2 * item - gaussian_filter(item, sigma=1.0, truncate=1.0, mode="nearest"), 0, 1)
     out = np.zeros((28, 28))
     left = (28 - item.shape[1]) // 2
-    out[:, left:left + item.shape[1]] = sharp
+    out[:, left : left + item.shape[1]] = sharp
     return out.reshape(-1)
 
 
@@ -314,8 +369,11 @@ def fashion_model(tmp_path_factory):
     """784 inputs, weights large enough that a differently prepared picture changes the top-3."""
     folder = tmp_path_factory.mktemp("fashion")
     net = TwoLayerNet(784, 30, 10, weight_init_std=0.3, seed=1)
-    return (net, save_model(folder / "fashion.npz", net, config={"dataset": "fashion-mnist"}),
-            save_model(folder / "bare.npz", net))
+    return (
+        net,
+        save_model(folder / "fashion.npz", net, config={"dataset": "fashion-mnist"}),
+        save_model(folder / "bare.npz", net),
+    )
 
 
 def parsed(line):
@@ -330,8 +388,9 @@ def expected_line(net, x):
     return order, [p[k] for k in order]
 
 
-def test_predict_prepares_a_picture_like_the_dataset_the_model_learned(fashion_model, tmp_path,
-                                                                      capsys):
+def test_predict_prepares_a_picture_like_the_dataset_the_model_learned(
+    fashion_model, tmp_path, capsys
+):
     net, path, _ = fashion_model
     image = save_gray(tmp_path / "dress.png", fashion_picture(fashion_item()))
     code, out, err = run(["predict", path, image], capsys)
@@ -354,50 +413,68 @@ def test_predict_like_overrides_the_model_files_dataset(fashion_model, tmp_path,
     assert by_like == by_file
     code, as_mnist, err = run(["predict", path, image, "--like", "mnist"], capsys)
     assert code == 0, err
-    assert parsed(as_mnist.strip())[0] == expected_line(
-        net, mnist_style(ink(load_image(image))).reshape(-1))[0]
+    assert (
+        parsed(as_mnist.strip())[0]
+        == expected_line(net, mnist_style(ink(load_image(image))).reshape(-1))[0]
+    )
 
 
-def test_predict_of_a_model_file_without_its_dataset_says_how_to_choose(fashion_model, tmp_path,
-                                                                       capsys):
+def test_predict_of_a_model_file_without_its_dataset_says_how_to_choose(
+    fashion_model, tmp_path, capsys
+):
     _, _, bare = fashion_model
     image = save_gray(tmp_path / "dress.png", fashion_picture(fashion_item()))
     code, out, err = run(["predict", bare, image], capsys)
-    assert_one_line_error(code, err, r"bare.npz does not say which dataset it was trained on, "
-                                     r"and its 784 inputs fit mnist and fashion-mnist, prepared "
-                                     r"differently: give --like mnist or --like fashion-mnist$")
+    assert_one_line_error(
+        code,
+        err,
+        r"bare.npz does not say which dataset it was trained on, "
+        r"and its 784 inputs fit mnist and fashion-mnist, prepared "
+        r"differently: give --like mnist or --like fashion-mnist$",
+    )
     assert out == ""
 
 
 def test_predict_of_a_model_file_without_its_dataset_takes_the_one_recipe_that_fits(
-        model, digits, tmp_path, capsys):
+    model, digits, tmp_path, capsys
+):
     net, _ = model
     bare = save_model(tmp_path / "bare.npz", net)  # 64 inputs: only digits' pictures have 64
     image = save_gray(tmp_path / "d.png", digit_picture(digits.x_test[0]))
     code, out, err = run(["predict", bare, image], capsys)
     assert code == 0, err
     assert run(["predict", bare, image, "--like", "digits"], capsys)[1] == out
-    assert parsed(out.strip())[0] == expected_line(
-        net, prepare_image(load_image(image), "digits"))[0]
+    assert (
+        parsed(out.strip())[0] == expected_line(net, prepare_image(load_image(image), "digits"))[0]
+    )
 
 
 def test_predict_of_a_model_no_recipe_fits_says_so(tmp_path, capsys):
     odd = save_model(tmp_path / "odd.npz", TwoLayerNet(10, 3, 2))
     save_gray(tmp_path / "d.png", stroke_image())
     code, _, err = run(["predict", odd, tmp_path / "d.png"], capsys)
-    assert_one_line_error(code, err, r"odd.npz takes 10 inputs, but predict prepares pictures of "
-                                     r"784 \(mnist, fashion-mnist\) or 64 \(digits\) inputs")
+    assert_one_line_error(
+        code,
+        err,
+        r"odd.npz takes 10 inputs, but predict prepares pictures of "
+        r"784 \(mnist, fashion-mnist\) or 64 \(digits\) inputs",
+    )
 
 
 @pytest.mark.parametrize("config", [{"dataset": ["digits"]}, {"dataset": 7}, ["digits"]])
-def test_predict_of_a_model_file_with_a_damaged_dataset_is_one_line(model, tmp_path, capsys,
-                                                                      config):
+def test_predict_of_a_model_file_with_a_damaged_dataset_is_one_line(
+    model, tmp_path, capsys, config
+):
     net, _ = model
     path = save_model(tmp_path / "damaged.npz", net, config=config)
     save_gray(tmp_path / "d.png", stroke_image())
     code, out, err = run(["predict", path, tmp_path / "d.png"], capsys)
-    assert_one_line_error(code, err, r"damaged.npz: its training settings .* are damaged: give "
-                                     r"--like")
+    assert_one_line_error(
+        code,
+        err,
+        r"damaged.npz: its training settings .* are damaged: give "
+        r"--like",
+    )
     assert out == ""
     code, _, err = run(["predict", path, tmp_path / "d.png", "--like", "digits"], capsys)
     assert code == 0, err  # --like needs nothing from them

@@ -10,7 +10,6 @@ import pytest
 
 from nnscratch.cli import main
 from nnscratch.io import load_checkpoint, save_checkpoint
-
 from tests.helpers import one_line_error, start, wait_for_line
 
 #: a run long enough (0.06 s an epoch, 300 epochs) to be still running when the test is done
@@ -24,6 +23,7 @@ def snapshot(folder):
 
 
 # ---------------------------------------------------------------------------- one writer
+
 
 @pytest.fixture
 def running(tmp_path):
@@ -44,8 +44,9 @@ def test_a_second_writer_to_a_running_folder_is_refused_naming_the_running_one(r
     assert "give another --out" in err
     assert proc.poll() is None  # the first one still runs, undisturbed
     # nothing written by the refused run (the first one, 300 epochs long, writes checkpoints)
-    assert not [name for name in ("model.npz", "history.json", "curves.png")
-                if (folder / name).exists()]
+    assert not [
+        name for name in ("model.npz", "history.json", "curves.png") if (folder / name).exists()
+    ]
 
 
 @pytest.mark.slow
@@ -58,20 +59,29 @@ def test_a_writer_killed_with_sigkill_leaves_no_lock_behind(tmp_path, capsys):
     proc.kill()  # SIGKILL: no handler, no cleanup runs
     proc.wait(timeout=60)
     # ...and gone with the process: the next run proceeds
-    assert main(["train", "--quiet", "--epochs", "1", "--hidden", "8", "--out",
-                 str(tmp_path)]) == 0
+    assert main(["train", "--quiet", "--epochs", "1", "--hidden", "8", "--out", str(tmp_path)]) == 0
     assert "test acc" in capsys.readouterr().out
 
 
 #: a run whose first epoch lasts seconds (1437 steps of a 2048-wide network, one image each):
 #: it holds its folder with no checkpoint there yet
-SLOW_FIRST_EPOCH = ["train", "--quiet", "--hidden", "2048,2048", "--no-batchnorm",
-                    "--batch-size", "1", "--epochs", "2"]
+SLOW_FIRST_EPOCH = [
+    "train",
+    "--quiet",
+    "--hidden",
+    "2048,2048",
+    "--no-batchnorm",
+    "--batch-size",
+    "1",
+    "--epochs",
+    "2",
+]
 
 
 @pytest.mark.slow
-def test_resume_of_a_folder_held_before_its_first_checkpoint_names_the_running_one(tmp_path,
-                                                                                  capsys):
+def test_resume_of_a_folder_held_before_its_first_checkpoint_names_the_running_one(
+    tmp_path, capsys
+):
     proc = start(SLOW_FIRST_EPOCH + ["--out", tmp_path])
     try:
         wait_for_line(proc, "training ")  # printed once it holds the folder
@@ -125,6 +135,7 @@ def test_the_lock_is_taken_once_per_folder_and_released_after(tmp_path):
 
 # ---------------------------------------------------------------------------- finished runs
 
+
 @pytest.mark.slow
 def test_resume_of_a_finished_run_says_so_and_writes_nothing(tmp_path, capsys):
     assert main(SHORT + ["--out", str(tmp_path)]) == 0
@@ -133,16 +144,42 @@ def test_resume_of_a_finished_run_says_so_and_writes_nothing(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--resume", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert out == (f"{tmp_path}: the run finished all 2 epochs (test acc {test_acc:.4f}); "
-                   "nothing to resume\n") and err == ""
+    assert (
+        out
+        == (
+            f"{tmp_path}: the run finished all 2 epochs (test acc {test_acc:.4f}); "
+            "nothing to resume\n"
+        )
+        and err == ""
+    )
     assert snapshot(tmp_path) == before
 
 
 @pytest.mark.slow
 def test_resume_of_a_run_that_stopped_early_says_so_and_writes_nothing(tmp_path, capsys):
-    assert main(["train", "--quiet", "--hidden", "8", "--epochs", "40", "--early-stopping", "1",
-                 "--optimizer", "sgd", "--lr", "2", "--lr-schedule", "none",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--hidden",
+                "8",
+                "--epochs",
+                "40",
+                "--early-stopping",
+                "1",
+                "--optimizer",
+                "sgd",
+                "--lr",
+                "2",
+                "--lr-schedule",
+                "none",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     history = json.loads((tmp_path / "history.json").read_text())
     epochs = len(history["test_acc"])
     assert epochs < 40  # it did stop early: the case under test
@@ -152,7 +189,8 @@ def test_resume_of_a_run_that_stopped_early_says_so_and_writes_nothing(tmp_path,
     assert main(["train", "--resume", str(tmp_path)]) == 0
     assert capsys.readouterr().out == (
         f"{tmp_path}: the run stopped early at epoch {epochs} of 40 (best epoch {best + 1}, "
-        f"test acc {history['test_acc'][best]:.4f}); nothing to resume\n")
+        f"test acc {history['test_acc'][best]:.4f}); nothing to resume\n"
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -161,8 +199,9 @@ RESULTS = ("model.npz", "history.json", "curves.png")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lost", [RESULTS, ("model.npz",), ("curves.png",)])
-def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(tmp_path, capsys,
-                                                                             lost):
+def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(
+    tmp_path, capsys, lost
+):
     """Killed after its last checkpoint, before (or while) save_results wrote the results."""
     from nnscratch.io import load_model
 
@@ -177,7 +216,8 @@ def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(tmp
     missing = " and ".join(lost)
     assert out.splitlines()[0] == (
         f"{tmp_path}: the run finished all 2 epochs (test acc {history['test_acc'][-1]:.4f}); "
-        f"{missing} missing: writing the results from its checkpoint")
+        f"{missing} missing: writing the results from its checkpoint"
+    )
     assert all((tmp_path / name).exists() for name in RESULTS)
     assert json.loads((tmp_path / "history.json").read_text()) == history
     written = load_model(tmp_path / "model.npz")
@@ -189,8 +229,24 @@ def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(tmp
 def test_resume_of_a_run_stopped_early_without_its_model_writes_the_best_one(tmp_path, capsys):
     from nnscratch.io import load_model
 
-    argv = ["train", "--quiet", "--hidden", "8", "--epochs", "40", "--early-stopping", "1",
-            "--optimizer", "sgd", "--lr", "2", "--lr-schedule", "none", "--out", str(tmp_path)]
+    argv = [
+        "train",
+        "--quiet",
+        "--hidden",
+        "8",
+        "--epochs",
+        "40",
+        "--early-stopping",
+        "1",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "2",
+        "--lr-schedule",
+        "none",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     model = load_model(tmp_path / "model.npz")
     (tmp_path / "model.npz").unlink()
@@ -203,23 +259,50 @@ def test_resume_of_a_run_stopped_early_without_its_model_writes_the_best_one(tmp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("callbacks", [
-    [1, 2],                                   # not a dict
-    {"EarlyStopping": "stopped"},             # its state not a dict
-    {"EarlyStopping": {"best_epoch": 1}},     # no "wait"
-    {"EarlyStopping": {"wait": 5}},           # no "best_epoch"
-    {"EarlyStopping": {"wait": [], "best_epoch": 1}},
-])
+@pytest.mark.parametrize(
+    "callbacks",
+    [
+        [1, 2],  # not a dict
+        {"EarlyStopping": "stopped"},  # its state not a dict
+        {"EarlyStopping": {"best_epoch": 1}},  # no "wait"
+        {"EarlyStopping": {"wait": 5}},  # no "best_epoch"
+        {"EarlyStopping": {"wait": [], "best_epoch": 1}},
+    ],
+)
 def test_resume_with_damaged_early_stopping_state_is_one_line(tmp_path, capsys, callbacks):
     args = {**TODAY["mlp"], "early_stopping": 1, "validation_split": 0.1}
-    assert main(["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1",
-                 "--early-stopping", "1", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--hidden",
+                "8",
+                "--epochs",
+                "2",
+                "--seed",
+                "1",
+                "--early-stopping",
+                "1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     saved = load_checkpoint(tmp_path)
     assert {k: saved.config["args"][k] for k in args} == args
-    save_checkpoint(tmp_path, saved.net, optimizer_state=saved.optimizer_state,
-                    rng=saved.rng_state, epoch=1, iteration=saved.iteration,
-                    history=saved.history, config=saved.config,
-                    extra={**saved.extra, "callbacks": callbacks})
+    save_checkpoint(
+        tmp_path,
+        saved.net,
+        optimizer_state=saved.optimizer_state,
+        rng=saved.rng_state,
+        epoch=1,
+        iteration=saved.iteration,
+        history=saved.history,
+        config=saved.config,
+        extra={**saved.extra, "callbacks": callbacks},
+    )
     capsys.readouterr()
     assert main(["train", "--quiet", "--resume", str(tmp_path)]) == 2
     assert "early-stopping state" in one_line_error(capsys)
@@ -227,11 +310,15 @@ def test_resume_with_damaged_early_stopping_state_is_one_line(tmp_path, capsys, 
 
 # ---------------------------------------------------------------------------- what a run leaves
 
-@pytest.mark.parametrize("argv", [
-    ["--dataset", "mnsit"],                  # a typo: known before any file is read
-    ["--hidden", "8,x"],
-    ["--batch-size", "5000"],                # known once the data is loaded
-])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--dataset", "mnsit"],  # a typo: known before any file is read
+        ["--hidden", "8,x"],
+        ["--batch-size", "5000"],  # known once the data is loaded
+    ],
+)
 def test_a_run_that_fails_before_writing_leaves_no_folder_behind(tmp_path, capsys, argv):
     out = tmp_path / "runs" / "x"
     assert main(["train", "--quiet", *argv, "--out", str(out)]) == 2
@@ -253,9 +340,11 @@ def test_a_failed_run_leaves_a_folder_it_did_not_create_as_it_was(tmp_path, caps
 
 # ---------------------------------------------------------------------------- without flock
 
+
 @pytest.mark.parametrize("errno_name", ["ENOLCK", "EOPNOTSUPP"])
-def test_a_filesystem_without_flock_runs_unlocked_with_a_warning(tmp_path, capsys, monkeypatch,
-                                                                  errno_name):
+def test_a_filesystem_without_flock_runs_unlocked_with_a_warning(
+    tmp_path, capsys, monkeypatch, errno_name
+):
     """Some network filesystems refuse flock: the run goes ahead and says it is unprotected."""
     import errno
     import fcntl
@@ -282,24 +371,61 @@ def test_a_filesystem_without_flock_runs_unlocked_with_a_warning(tmp_path, capsy
 #: f128fc9 wrote them (printed from checkpoints it saved) for SHORT with --epochs 2 and for
 #: --model two-layer --hidden 8: the mlp-only options of two-layer are None.
 TODAY = {
-    "mlp": {"activation": "relu", "batch_size": 32, "batchnorm": True, "dataset": "digits",
-            "dropout": 0.0, "dtype": "float64", "early_stopping": None, "epochs": 2,
-            "grad": "backprop", "hidden": [8], "lr": 0.001, "lr_schedule": "cosine",
-            "model": "mlp", "optimizer": "adam", "seed": 1, "validation_split": None,
-            "weight_decay": 0.0, "weight_init": "he"},
-    "two-layer": {"activation": "sigmoid", "batch_size": 32, "batchnorm": None,
-                  "dataset": "digits", "dropout": None, "dtype": "float64",
-                  "early_stopping": None, "epochs": 2, "grad": "backprop", "hidden": [8],
-                  "lr": 0.5, "lr_schedule": "none", "model": "two-layer", "optimizer": "sgd",
-                  "seed": 1, "validation_split": None, "weight_decay": None,
-                  "weight_init": None},
+    "mlp": {
+        "activation": "relu",
+        "batch_size": 32,
+        "batchnorm": True,
+        "dataset": "digits",
+        "dropout": 0.0,
+        "dtype": "float64",
+        "early_stopping": None,
+        "epochs": 2,
+        "grad": "backprop",
+        "hidden": [8],
+        "lr": 0.001,
+        "lr_schedule": "cosine",
+        "model": "mlp",
+        "optimizer": "adam",
+        "seed": 1,
+        "validation_split": None,
+        "weight_decay": 0.0,
+        "weight_init": "he",
+    },
+    "two-layer": {
+        "activation": "sigmoid",
+        "batch_size": 32,
+        "batchnorm": None,
+        "dataset": "digits",
+        "dropout": None,
+        "dtype": "float64",
+        "early_stopping": None,
+        "epochs": 2,
+        "grad": "backprop",
+        "hidden": [8],
+        "lr": 0.5,
+        "lr_schedule": "none",
+        "model": "two-layer",
+        "optimizer": "sgd",
+        "seed": 1,
+        "validation_split": None,
+        "weight_decay": None,
+        "weight_init": None,
+    },
 }
 
 
 def argv_of(args):
     """The command line of a fresh run with the saved options ``args``."""
-    argv = ["train", "--quiet", "--model", args["model"], "--hidden",
-            ",".join(map(str, args["hidden"])), "--seed", str(args["seed"])]
+    argv = [
+        "train",
+        "--quiet",
+        "--model",
+        args["model"],
+        "--hidden",
+        ",".join(map(str, args["hidden"])),
+        "--seed",
+        str(args["seed"]),
+    ]
     return argv + ["--epochs", str(args["epochs"])]
 
 
@@ -315,9 +441,17 @@ def unfinished_checkpoint(folder, args):
     assert main(argv_of({**args, "epochs": 1}) + ["--out", str(folder)]) == 0
     saved = load_checkpoint(folder)
     config = {**saved.config, "epochs": args["epochs"], "args": args}
-    save_checkpoint(folder, saved.net, optimizer_state=saved.optimizer_state,
-                    rng=saved.rng_state, epoch=saved.epoch, iteration=saved.iteration,
-                    history=saved.history, config=config, extra=saved.extra)
+    save_checkpoint(
+        folder,
+        saved.net,
+        optimizer_state=saved.optimizer_state,
+        rng=saved.rng_state,
+        epoch=saved.epoch,
+        iteration=saved.iteration,
+        history=saved.history,
+        config=config,
+        extra=saved.extra,
+    )
     for name in ("model.npz", "history.json", "curves.png"):
         (folder / name).unlink()
 
@@ -334,14 +468,14 @@ def test_a_new_run_saves_every_option_and_the_earlier_ones_as_before(model, tmp_
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(TODAY))
-def test_a_checkpoint_with_todays_saved_options_resumes_to_the_same_end(model, tmp_path,
-                                                                         capsys):
+def test_a_checkpoint_with_todays_saved_options_resumes_to_the_same_end(model, tmp_path, capsys):
     unfinished_checkpoint(tmp_path / "resumed", TODAY[model])
     assert main(["train", "--quiet", "--resume", str(tmp_path / "resumed")]) == 0
     assert "resuming from" in capsys.readouterr().out
     assert main(argv_of(TODAY[model]) + ["--out", str(tmp_path / "whole")]) == 0
-    resumed, whole = (json.loads((tmp_path / run / "history.json").read_text())
-                      for run in ("resumed", "whole"))
+    resumed, whole = (
+        json.loads((tmp_path / run / "history.json").read_text()) for run in ("resumed", "whole")
+    )
     assert resumed["config"] == whole["config"]
     for key in ("train_loss", "train_acc", "test_acc"):
         assert resumed[key] == whole[key], key

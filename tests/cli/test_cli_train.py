@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from nnscratch import __version__
@@ -34,7 +33,7 @@ def test_default_training_on_digits_writes_history_and_curves(tmp_path, capsys):
 def test_epoch_lines_and_same_seed_same_history(tmp_path, capsys):
     args = ["train", "--epochs", "3", "--hidden", "20", "--seed", "5"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
-    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
     assert len(lines) == 3 and lines[0].startswith("epoch 1/3  loss ")
     assert main(args + ["--out", str(tmp_path / "b"), "--quiet"]) == 0
     a = json.loads((tmp_path / "a" / "history.json").read_text())
@@ -42,15 +41,26 @@ def test_epoch_lines_and_same_seed_same_history(tmp_path, capsys):
     assert a["train_loss"] == b["train_loss"] and a["test_acc"] == b["test_acc"]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--lr", "-1"], "nnscratch: error: lr must be a number in (0, ∞), got '-1'"),
-    (["train", "--hidden", "abc"], "nnscratch: error: hidden must be layer sizes separated by "
-                                   "commas, e.g. 256,128, got 'abc'"),
-    (["train", "--batch-size", "0"], "nnscratch: error: batch_size must be a positive integer, "
-                                     "got '0'"),
-    (["train", "--epochs", "0"], "nnscratch: error: epochs must be a positive integer, got '0'"),
-    (["train", "--bogus"], "nnscratch: error: unrecognized arguments: --bogus"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--lr", "-1"], "nnscratch: error: lr must be a number in (0, ∞), got '-1'"),
+        (
+            ["train", "--hidden", "abc"],
+            "nnscratch: error: hidden must be layer sizes separated by "
+            "commas, e.g. 256,128, got 'abc'",
+        ),
+        (
+            ["train", "--batch-size", "0"],
+            "nnscratch: error: batch_size must be a positive integer, got '0'",
+        ),
+        (
+            ["train", "--epochs", "0"],
+            "nnscratch: error: epochs must be a positive integer, got '0'",
+        ),
+        (["train", "--bogus"], "nnscratch: error: unrecognized arguments: --bogus"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_message(argv, message, capsys):
     try:
         code = main(argv + ["--quiet"])
@@ -64,9 +74,11 @@ def test_bad_arguments_exit_2_with_one_message(argv, message, capsys):
 def test_library_errors_are_one_line_exit_2(capsys):
     assert main(["train", "--dataset", "nope"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("nnscratch: error: dataset must be one of "
-                                                    "digits, mnist, fashion-mnist, moons, circles, "
-                                                    "spiral, xor, gaussians, got 'nope'")
+    assert err.count("\n") == 1 and err.startswith(
+        "nnscratch: error: dataset must be one of "
+        "digits, mnist, fashion-mnist, moons, circles, "
+        "spiral, xor, gaussians, got 'nope'"
+    )
     assert "Traceback" not in err
     assert main(["train", "--batch-size", "5000", "--quiet"]) == 2
     assert "batch_size must be an integer from 1 to 1437" in capsys.readouterr().err
@@ -78,19 +90,31 @@ def test_installed_command_version_and_help():
     cmd = [exe] if exe else [sys.executable, "-m", "nnscratch"]  # venv not activated
     out = subprocess.run(cmd + ["--version"], capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"nnscratch {__version__}"
-    out = subprocess.run(cmd + ["train", "--help"], capture_output=True, text=True,
-                         check=True).stdout
-    for option in ("--dataset", "--hidden", "--lr", "--batch-size", "--epochs", "--grad", "--seed",
-                   "--out"):
+    out = subprocess.run(
+        cmd + ["train", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for option in (
+        "--dataset",
+        "--hidden",
+        "--lr",
+        "--batch-size",
+        "--epochs",
+        "--grad",
+        "--seed",
+        "--out",
+    ):
         assert option in out
 
 
-@pytest.mark.parametrize("argv, batch_size, epochs", [
-    (["train"], 32, 40),
-    (["train", "--dataset", "fashion-mnist"], 100, 10),
-    (["train", "--dataset", "mnist", "--epochs", "3"], 100, 3),
-    (["train", "--dataset", "fashion-mnist", "--batch-size", "64"], 64, 10),
-])
+@pytest.mark.parametrize(
+    "argv, batch_size, epochs",
+    [
+        (["train"], 32, 40),
+        (["train", "--dataset", "fashion-mnist"], 100, 10),
+        (["train", "--dataset", "mnist", "--epochs", "3"], 100, 3),
+        (["train", "--dataset", "fashion-mnist", "--batch-size", "64"], 64, 10),
+    ],
+)
 def test_default_length_follows_the_recipe_for_each_dataset(argv, batch_size, epochs):
     from nnscratch.cli import build_parser
     from nnscratch.cli.train import resolve_args
@@ -127,15 +151,48 @@ def test_saved_files_follow_the_umask(tmp_path):
 
 @pytest.mark.slow
 def test_numerical_gradients_train_a_float32_net(capsys):
-    assert main(["train", "--model", "two-layer", "--grad", "numerical", "--dtype", "float32",
-                 "--epochs", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "two-layer",
+                "--grad",
+                "numerical",
+                "--dtype",
+                "float32",
+                "--epochs",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "test acc" in capsys.readouterr().out
 
 
 def test_early_stopping_without_validation_data_says_which_flags_to_change(capsys):
-    assert main(["train", "--quiet", "--epochs", "1", "--early-stopping", "2",
-                 "--validation-split", "0"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--epochs",
+                "1",
+                "--early-stopping",
+                "2",
+                "--validation-split",
+                "0",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
-    assert err.startswith("nnscratch: error: early_stopping 2 watches the validation loss, "
-                          "but validation_split 0 holds no data out: ") and err.count("\n") == 1
+    assert (
+        err.startswith(
+            "nnscratch: error: early_stopping 2 watches the validation loss, "
+            "but validation_split 0 holds no data out: "
+        )
+        and err.count("\n") == 1
+    )
     assert "give validation_split 0.1" in err and "x_val" not in err

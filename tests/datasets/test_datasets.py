@@ -15,7 +15,13 @@ from nnscratch.datasets import Dataset, load_dataset, load_digits, one_hot, sour
 from nnscratch.datasets.idx import idx_bytes
 from nnscratch.errors import NnscratchError
 from tests.datasets.test_download import (  # noqa: F401  (isolated is a fixture used here)
-    N_TEST, N_TRAIN, Mirror, isolated, make_fake_dataset, use)
+    N_TEST,
+    N_TRAIN,
+    Mirror,
+    isolated,
+    make_fake_dataset,
+    use,
+)
 
 
 def place(folder, blobs, gunzip=False):
@@ -33,14 +39,17 @@ def place(folder, blobs, gunzip=False):
 def fake(monkeypatch, isolated, tmp_path):  # noqa: F811
     """A fake "mnist" with a system folder tmp_path/system, no mirrors, OpenML name mnist_784."""
     spec, blobs, arrays = make_fake_dataset()
-    spec = dataclasses.replace(spec, system_dirs=(str(tmp_path / "system"),),
-                               openml_name="mnist_784")
+    spec = dataclasses.replace(
+        spec, system_dirs=(str(tmp_path / "system"),), openml_name="mnist_784"
+    )
     monkeypatch.setitem(sources.SPECS, "mnist", spec)
-    return types.SimpleNamespace(spec=spec, blobs=blobs, arrays=arrays, cache=isolated,
-                                 tmp=tmp_path)
+    return types.SimpleNamespace(
+        spec=spec, blobs=blobs, arrays=arrays, cache=isolated, tmp=tmp_path
+    )
 
 
 # ---- digits (bundled) keeps working as before ----
+
 
 def test_digits_unpacks_like_the_book():
     (x_train, t_train), (x_test, t_test) = load_dataset("digits")
@@ -77,17 +86,23 @@ def test_validation_split_is_stratified_seeded_and_disjoint():
 
 
 def test_unknown_dataset_and_bad_dtype():
-    with pytest.raises(NnscratchError, match="^dataset must be one of digits, mnist, "
-                                             "fashion-mnist, moons, circles, spiral, xor, "
-                                             "gaussians, got 'cifar'$"):
+    with pytest.raises(
+        NnscratchError,
+        match="^dataset must be one of digits, mnist, "
+        "fashion-mnist, moons, circles, spiral, xor, "
+        "gaussians, got 'cifar'$",
+    ):
         load_dataset("cifar")
     with pytest.raises(NnscratchError, match="dtype must be float32 or float64"):
         load_dataset("digits", dtype=np.int32)
-    with pytest.raises(NnscratchError, match="source must be one of auto, local, openml, got 'web'"):
+    with pytest.raises(
+        NnscratchError, match="source must be one of auto, local, openml, got 'web'"
+    ):
         load_dataset("mnist", source="web")
 
 
 # ---- IDX datasets from local folders ----
+
 
 def test_idx_options(fake):
     place(fake.tmp / "mine", fake.blobs)
@@ -95,9 +110,16 @@ def test_idx_options(fake):
     assert isinstance(data, Dataset) and data.n_classes == 10 and data.n_features == 784
     assert data.x_train.dtype == np.float32
     np.testing.assert_array_equal(
-        data.x_train, fake.arrays["train_images"].reshape(N_TRAIN, 784).astype(np.float32) / 255)
-    book = load_dataset("mnist", data_dir=fake.tmp / "mine", flatten=False, one_hot=True,
-                        normalize=False, dtype=np.float64)
+        data.x_train, fake.arrays["train_images"].reshape(N_TRAIN, 784).astype(np.float32) / 255
+    )
+    book = load_dataset(
+        "mnist",
+        data_dir=fake.tmp / "mine",
+        flatten=False,
+        one_hot=True,
+        normalize=False,
+        dtype=np.float64,
+    )
     assert book.x_test.shape == (N_TEST, 1, 28, 28) and book.x_test.dtype == np.float64
     np.testing.assert_array_equal(book.x_test[:, 0], fake.arrays["test_images"])
     np.testing.assert_array_equal(book.t_test, one_hot(fake.arrays["test_labels"], 10))
@@ -134,17 +156,24 @@ def test_label_out_of_range_in_a_verified_set_is_caught(fake, monkeypatch):
     bad = gzip.compress(idx_bytes(labels), mtime=0)
     files = dict(spec.files)
     files["train_labels"] = dataclasses.replace(
-        files["train_labels"], size=len(bad), sha256=hashlib.sha256(bad).hexdigest())
+        files["train_labels"], size=len(bad), sha256=hashlib.sha256(bad).hexdigest()
+    )
     monkeypatch.setitem(sources.SPECS, "mnist", dataclasses.replace(spec, files=files))
     folder = place(fake.tmp / "bad", {**blobs, "train-labels-idx1-ubyte.gz": bad})
-    with pytest.raises(NnscratchError, match=r"train-labels-idx1-ubyte\.gz: label out of range: "
-                                             r"labels\[4\] = 10"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"train-labels-idx1-ubyte\.gz: label out of range: "
+        r"labels\[4\] = 10",
+    ):
         load_dataset("mnist", data_dir=folder)
 
 
 def test_local_source_never_downloads(fake):
-    with pytest.raises(NnscratchError, match=r"mnist is not on this machine \(looked in .*system"
-                                             r"\); run `nnscratch data download mnist`"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"mnist is not on this machine \(looked in .*system"
+        r"\); run `nnscratch data download mnist`",
+    ):
         load_dataset("mnist", source="local")
 
 
@@ -156,10 +185,12 @@ def test_openml_path(fake, monkeypatch):
 
     def fake_fetch_openml(name, **kwargs):
         calls.append((name, kwargs))
-        return types.SimpleNamespace(data=pixels.astype(np.float64),
-                                     target=np.array([str(t) for t in labels], dtype=object))
+        return types.SimpleNamespace(
+            data=pixels.astype(np.float64), target=np.array([str(t) for t in labels], dtype=object)
+        )
 
     import sklearn.datasets
+
     monkeypatch.setattr(sklearn.datasets, "fetch_openml", fake_fetch_openml)
     data = load_dataset("mnist", source="openml", dtype=np.float64)
     assert calls[0][0] == "mnist_784" and calls[0][1]["as_frame"] is False
@@ -175,13 +206,18 @@ def test_openml_failure_is_a_clear_error(fake, monkeypatch):
         raise OSError("Name or service not known")
 
     import sklearn.datasets
+
     monkeypatch.setattr(sklearn.datasets, "fetch_openml", offline)
-    with pytest.raises(NnscratchError, match=r"fetch_openml\('mnist_784'\) failed: Name or "
-                                             r"service not known; check the network"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"fetch_openml\('mnist_784'\) failed: Name or "
+        r"service not known; check the network",
+    ):
         load_dataset("mnist", source="openml")
 
 
 # ---- the command line ----
+
 
 def test_cli_data_list(fake, capsys):
     place(fake.tmp / "system", fake.blobs)
@@ -220,8 +256,20 @@ def test_cli_data_download(fake, monkeypatch, capsys):
 
 def test_cli_train_with_data_dir(fake, capsys):
     place(fake.tmp / "mine", fake.blobs)
-    code = main(["train", "--dataset", "mnist", "--data-dir", str(fake.tmp / "mine"),
-                 "--epochs", "1", "--batch-size", "5", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            str(fake.tmp / "mine"),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "5",
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert f"on mnist ({N_TRAIN} train, {N_TEST} test images)" in capsys.readouterr().out
 
@@ -230,5 +278,7 @@ def test_cli_data_download_digits_needs_nothing(capsys):
     assert main(["data", "download", "digits"]) == 0
     assert "bundled with scikit-learn" in capsys.readouterr().out
     assert main(["data", "download", "cifar"]) == 2
-    assert "'cifar' is not an IDX dataset: choose one of fashion-mnist, mnist" in \
-        capsys.readouterr().err
+    assert (
+        "'cifar' is not an IDX dataset: choose one of fashion-mnist, mnist"
+        in capsys.readouterr().err
+    )

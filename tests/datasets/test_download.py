@@ -28,23 +28,41 @@ def make_fake_dataset(seed=0, name="mnist"):
     system folders; tests add the mirrors they serve.
     """
     rng = np.random.default_rng(seed)
-    arrays = {"train_images": rng.integers(0, 256, (N_TRAIN, *SHAPE), dtype=np.uint8),
-              "train_labels": (np.arange(N_TRAIN) % 10).astype(np.uint8),
-              "test_images": rng.integers(0, 256, (N_TEST, *SHAPE), dtype=np.uint8),
-              "test_labels": (np.arange(N_TEST) % 10).astype(np.uint8)}
-    names = {"train_images": "train-images-idx3-ubyte.gz",
-             "train_labels": "train-labels-idx1-ubyte.gz",
-             "test_images": "t10k-images-idx3-ubyte.gz", "test_labels": "t10k-labels-idx1-ubyte.gz"}
+    arrays = {
+        "train_images": rng.integers(0, 256, (N_TRAIN, *SHAPE), dtype=np.uint8),
+        "train_labels": (np.arange(N_TRAIN) % 10).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (N_TEST, *SHAPE), dtype=np.uint8),
+        "test_labels": (np.arange(N_TEST) % 10).astype(np.uint8),
+    }
+    names = {
+        "train_images": "train-images-idx3-ubyte.gz",
+        "train_labels": "train-labels-idx1-ubyte.gz",
+        "test_images": "t10k-images-idx3-ubyte.gz",
+        "test_labels": "t10k-labels-idx1-ubyte.gz",
+    }
     blobs, files = {}, {}
     for role, array in arrays.items():
         raw = idx_bytes(array)
         gz = gzip.compress(raw, mtime=0)
         blobs[names[role]] = gz
-        files[role] = FileSpec(names[role], len(gz), hashlib.sha256(gz).hexdigest(),
-                               hashlib.md5(gz).hexdigest(), len(raw),
-                               hashlib.sha256(raw).hexdigest())
-    spec = DatasetSpec(name=name, title="fake", files=files, mirrors=(), system_dirs=(),
-                       n_train=N_TRAIN, n_test=N_TEST, image_shape=SHAPE)
+        files[role] = FileSpec(
+            names[role],
+            len(gz),
+            hashlib.sha256(gz).hexdigest(),
+            hashlib.md5(gz).hexdigest(),
+            len(raw),
+            hashlib.sha256(raw).hexdigest(),
+        )
+    spec = DatasetSpec(
+        name=name,
+        title="fake",
+        files=files,
+        mirrors=(),
+        system_dirs=(),
+        n_train=N_TRAIN,
+        n_test=N_TEST,
+        image_shape=SHAPE,
+    )
     return spec, blobs, arrays
 
 
@@ -72,7 +90,7 @@ class Mirror:
                 self.end_headers()
                 if kind == "drop" and mirror.drops.get(self.path, 0) > 0:
                     mirror.drops[self.path] -= 1
-                    self.wfile.write(body[:len(body) // 2])
+                    self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.close_connection = True
                     return
@@ -82,8 +100,7 @@ class Mirror:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def base(self, prefix):
@@ -285,8 +302,9 @@ def test_the_file_appears_only_after_it_is_verified(mirror, tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, "disk full"])
-def test_interrupt_or_full_disk_while_downloading_leaves_nothing(mirror, tmp_path, monkeypatch,
-                                                                  failure):
+def test_interrupt_or_full_disk_while_downloading_leaves_nothing(
+    mirror, tmp_path, monkeypatch, failure
+):
     spec, blobs, _ = make_fake_dataset()
     fspec = spec.files["train_images"]
     folder = tmp_path / "dl"

@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 from nnscratch.datasets.idx import MAX_GZIP_RATIO, idx_bytes, read_idx
 from nnscratch.errors import NnscratchError
 
-FUZZ = settings(max_examples=200, deadline=timedelta(seconds=5),
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=200,
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 IMAGES = idx_bytes(np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4))
 LABELS = idx_bytes(np.array([1, 0, 7], dtype=np.uint8))
@@ -48,8 +51,11 @@ def mutated(draw, originals):
     huge number into one of the header's fields."""
     data = bytearray(draw(st.sampled_from(originals)))
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["flip", "overwrite", "insert", "delete", "truncate",
-                                     "huge-dim", "ndim", "type"]))
+        kind = draw(
+            st.sampled_from(
+                ["flip", "overwrite", "insert", "delete", "truncate", "huge-dim", "ndim", "type"]
+            )
+        )
         at = draw(st.integers(0, max(len(data) - 1, 0)))
         if kind == "flip" and data:
             data[at] ^= 1 << draw(st.integers(0, 7))
@@ -58,14 +64,15 @@ def mutated(draw, originals):
         elif kind == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=8))
         elif kind == "delete" and data:
-            del data[at:at + draw(st.integers(1, 8))]
+            del data[at : at + draw(st.integers(1, 8))]
         elif kind == "truncate":
             del data[at:]
         elif kind == "huge-dim" and len(data) >= 8:
             ndim = max(1, min(data[3], (len(data) - 4) // 4))
             i = draw(st.integers(0, ndim - 1))
-            data[4 + 4 * i:8 + 4 * i] = struct.pack(">I", draw(st.sampled_from(
-                [2 ** 32 - 1, 2 ** 31, 2 ** 16 + 1, 0, 10 ** 9])))
+            data[4 + 4 * i : 8 + 4 * i] = struct.pack(
+                ">I", draw(st.sampled_from([2**32 - 1, 2**31, 2**16 + 1, 0, 10**9]))
+            )
         elif kind == "ndim" and len(data) >= 4:
             data[3] = draw(st.sampled_from([0, 1, 2, 4, 33, 64, 65, 255]))
         elif kind == "type" and len(data) >= 3:
@@ -110,11 +117,14 @@ def test_mutated_gzip_files(folder, data):
     read_or_refuse(folder / "mutated.idx.gz", data)
 
 
-@pytest.mark.parametrize("dims", [
-    (2 ** 32 - 1,) * 3,                  # 8·10^28 bytes: more than int64 holds
-    (2 ** 16, 2 ** 16, 2 ** 16, 2 ** 16),  # 2^64: wraps to exactly 0 in int64 arithmetic
-    (0, 2 ** 32 - 1),                    # zero elements: a valid, empty array
-])
+@pytest.mark.parametrize(
+    "dims",
+    [
+        (2**32 - 1,) * 3,  # 8·10^28 bytes: more than int64 holds
+        (2**16, 2**16, 2**16, 2**16),  # 2^64: wraps to exactly 0 in int64 arithmetic
+        (0, 2**32 - 1),  # zero elements: a valid, empty array
+    ],
+)
 def test_huge_declared_dimensions_are_refused_without_allocating(folder, dims):
     data = bytes([0, 0, 0x08, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
     if 0 in dims:
@@ -133,11 +143,14 @@ def test_more_dimensions_than_numpy_has_is_our_error(folder):
 def test_gzip_bomb_is_not_unpacked(folder, monkeypatch):
     import nnscratch.datasets.idx as idx
 
-    bomb = gzip.compress(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10 ** 7) + bytes(10 ** 7))
-    assert len(bomb) * MAX_GZIP_RATIO < 10 ** 7  # > 1000:1, no real IDX file comes close
-    monkeypatch.setattr(idx, "GZIP_ALWAYS_OK", 10 ** 6)  # the floor, 64 MiB, made small
-    with pytest.raises(NnscratchError, match=rf"unpacks to more than {len(bomb) * 1000} bytes "
-                                             r"\(over 1000 times its size\)"):
+    bomb = gzip.compress(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10**7) + bytes(10**7))
+    assert len(bomb) * MAX_GZIP_RATIO < 10**7  # > 1000:1, no real IDX file comes close
+    monkeypatch.setattr(idx, "GZIP_ALWAYS_OK", 10**6)  # the floor, 64 MiB, made small
+    with pytest.raises(
+        NnscratchError,
+        match=rf"unpacks to more than {len(bomb) * 1000} bytes "
+        r"\(over 1000 times its size\)",
+    ):
         read_idx(_write(folder / "bomb.idx.gz", bomb))
 
 

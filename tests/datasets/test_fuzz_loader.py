@@ -13,12 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnscratch import NnscratchError, TwoLayerNet
-from nnscratch.io import (CHECKPOINT_NAME, META_KEY, _meta_array, load_checkpoint, load_model,
-                          save_checkpoint, save_model)
+from nnscratch.io import (
+    CHECKPOINT_NAME,
+    META_KEY,
+    _meta_array,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    save_model,
+)
 from nnscratch.npz import read_npz
 
-FUZZ = settings(max_examples=150, deadline=timedelta(seconds=5),
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +43,15 @@ def model_bytes(folder):
 @pytest.fixture(scope="module")
 def checkpoint_bytes(folder):
     net = TwoLayerNet(4, 3, 2, weight_init_std=1.0, seed=0)
-    path = save_checkpoint(folder / "ckpt", net, optimizer_state={"v": {"W1": np.ones((4, 3))}},
-                           rng=np.random.default_rng(0), epoch=1, iteration=5,
-                           history={"train_loss": [1.0, 0.5]})
+    path = save_checkpoint(
+        folder / "ckpt",
+        net,
+        optimizer_state={"v": {"W1": np.ones((4, 3))}},
+        rng=np.random.default_rng(0),
+        epoch=1,
+        iteration=5,
+        history={"train_loss": [1.0, 0.5]},
+    )
     return path.read_bytes()
 
 
@@ -63,11 +77,11 @@ def mutated(draw, original):
             data[at] ^= 1 << draw(st.integers(0, 7))
         elif kind == "overwrite":
             chunk = draw(st.binary(min_size=1, max_size=16))
-            data[at:at + len(chunk)] = chunk
+            data[at : at + len(chunk)] = chunk
         elif kind == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif kind == "delete":
-            del data[at:at + draw(st.integers(1, 16))]
+            del data[at : at + draw(st.integers(1, 16))]
         else:
             del data[at:]
     return bytes(data)
@@ -90,8 +104,7 @@ def test_mutated_model_files_load_or_are_refused(folder, model_bytes, data):
 @FUZZ
 @given(data=st.data())
 def test_mutated_checkpoints_load_or_are_refused(folder, checkpoint_bytes, data):
-    load_or_refuse(folder / CHECKPOINT_NAME, data.draw(mutated(checkpoint_bytes)),
-                   load_checkpoint)
+    load_or_refuse(folder / CHECKPOINT_NAME, data.draw(mutated(checkpoint_bytes)), load_checkpoint)
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +118,32 @@ def compressed_bytes(folder):
 @FUZZ
 @given(data=st.data())
 def test_mutated_compressed_npz_reads_or_is_refused(folder, compressed_bytes, data):
-    load_or_refuse(folder / "compressed_mutated.npz", data.draw(mutated(compressed_bytes)),
-                   read_npz)
+    load_or_refuse(
+        folder / "compressed_mutated.npz", data.draw(mutated(compressed_bytes)), read_npz
+    )
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
-META_KEYS = ["format", "format_version", "architecture", "dtype", "params", "config",
-             "optimizer_state", "rng_state", "epoch", "iteration", "history", "extra"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+META_KEYS = [
+    "format",
+    "format_version",
+    "architecture",
+    "dtype",
+    "params",
+    "config",
+    "optimizer_state",
+    "rng_state",
+    "epoch",
+    "iteration",
+    "history",
+    "extra",
+]
 
 
 @pytest.mark.slow
@@ -131,10 +161,18 @@ def test_valid_zip_with_random_metadata_loads_or_is_refused(folder, checkpoint_b
     for key in data.draw(st.lists(st.sampled_from(META_KEYS), min_size=1, max_size=3)):
         meta[key] = data.draw(JSON)
     if data.draw(st.booleans()):  # sometimes also a near-valid architecture
-        meta["architecture"] = {"class": "TwoLayerNet", "kwargs": data.draw(
-            st.dictionaries(st.sampled_from(["input_size", "hidden_size", "output_size",
-                                             "activation", "seed"]),
-                            st.integers(-3, 5) | st.text(max_size=5), max_size=4))}
+        meta["architecture"] = {
+            "class": "TwoLayerNet",
+            "kwargs": data.draw(
+                st.dictionaries(
+                    st.sampled_from(
+                        ["input_size", "hidden_size", "output_size", "activation", "seed"]
+                    ),
+                    st.integers(-3, 5) | st.text(max_size=5),
+                    max_size=4,
+                )
+            ),
+        }
     np.savez(path, **arrays, **{META_KEY: _meta_array(meta)})
     for loader in (load_checkpoint, load_model):
         try:

@@ -6,8 +6,14 @@ import struct
 import numpy as np
 import pytest
 
-from nnscratch.datasets.idx import (check_images, check_labels, idx_bytes, parse_idx, read_idx,
-                                    write_idx)
+from nnscratch.datasets.idx import (
+    check_images,
+    check_labels,
+    idx_bytes,
+    parse_idx,
+    read_idx,
+    write_idx,
+)
 from nnscratch.errors import NnscratchError
 
 
@@ -24,8 +30,7 @@ def test_parse_big_endian_int32_by_hand():
     np.testing.assert_array_equal(parse_idx(data), [-2, 70000])
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32,
-                                   np.float64])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 @pytest.mark.parametrize("name", ["a.idx", "a.idx.gz"])
 def test_round_trip(tmp_path, dtype, name):
     rng = np.random.default_rng(0)
@@ -48,8 +53,11 @@ def test_written_file_is_what_the_format_says(tmp_path):
 def test_truncated_data(tmp_path):
     path = tmp_path / "cut-images.idx"
     path.write_bytes(idx_bytes(np.zeros((4, 28, 28), np.uint8))[:-10])
-    with pytest.raises(NnscratchError, match=r"cut-images\.idx: file is truncated.*3136 data "
-                                             r"bytes, found 3126"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"cut-images\.idx: file is truncated.*3136 data "
+        r"bytes, found 3126",
+    ):
         read_idx(path)
 
 
@@ -88,8 +96,11 @@ def test_unknown_element_type():
 
 def test_wrong_dimensions_of_images():
     images = np.zeros((3, 27, 28), np.uint8)
-    with pytest.raises(NnscratchError, match=r"imgs: wrong dimensions \(3, 27, 28\): expected "
-                                             r"images of 28×28"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"imgs: wrong dimensions \(3, 27, 28\): expected "
+        r"images of 28×28",
+    ):
         check_images(images, "imgs", image_shape=(28, 28))
     with pytest.raises(NnscratchError, match=r"wrong dimensions \(3, 27, 28\): expected 5 images"):
         check_images(images, "imgs", n=5)
@@ -99,8 +110,11 @@ def test_wrong_dimensions_of_images():
 
 def test_label_out_of_range():
     labels = np.array([0, 9, 10, 3], dtype=np.uint8)
-    with pytest.raises(NnscratchError, match=r"lbl: label out of range: labels\[2\] = 10, "
-                                             r"expected 0\.\.9"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"lbl: label out of range: labels\[2\] = 10, "
+        r"expected 0\.\.9",
+    ):
         check_labels(labels, "lbl", 10)
 
 

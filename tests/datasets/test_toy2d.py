@@ -103,19 +103,24 @@ def test_load_dataset_splits_them_stratified_and_keeps_options():
     assert hot.t_train.shape == (400, 2) and hot.x_train.dtype == np.float32
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: make_toy("moons", classes=3, n_samples=7), "n_samples must be from 8"),
-    (lambda: make_toy("spiral", classes=1), "spiral takes 2 to 10 classes, got 1"),
-    (lambda: make_toy("spiral", classes=11), "spiral takes 2 to 10 classes, got 11"),
-    (lambda: make_toy("circles", n_samples=MAX_SAMPLES + 1), f"to {MAX_SAMPLES}, got"),
-    (lambda: make_toy("xor", noise=-0.1), r"noise must be a number in \[0, 10\]"),
-    (lambda: make_toy("xor", noise=float("nan")), "noise must be a number"),
-    (lambda: make_toy("spiral", classes=True), "classes must be a positive integer"),
-    (lambda: make_toy("torus"), "unknown toy dataset 'torus'"),
-    (lambda: load_dataset("moons", classes=3), "moons takes the options n_samples, noise, "
-                                               "test_size; got classes"),
-    (lambda: load_dataset("moons", flatten=False), "holds 2-D points, not images"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: make_toy("moons", classes=3, n_samples=7), "n_samples must be from 8"),
+        (lambda: make_toy("spiral", classes=1), "spiral takes 2 to 10 classes, got 1"),
+        (lambda: make_toy("spiral", classes=11), "spiral takes 2 to 10 classes, got 11"),
+        (lambda: make_toy("circles", n_samples=MAX_SAMPLES + 1), f"to {MAX_SAMPLES}, got"),
+        (lambda: make_toy("xor", noise=-0.1), r"noise must be a number in \[0, 10\]"),
+        (lambda: make_toy("xor", noise=float("nan")), "noise must be a number"),
+        (lambda: make_toy("spiral", classes=True), "classes must be a positive integer"),
+        (lambda: make_toy("torus"), "unknown toy dataset 'torus'"),
+        (
+            lambda: load_dataset("moons", classes=3),
+            "moons takes the options n_samples, noise, test_size; got classes",
+        ),
+        (lambda: load_dataset("moons", flatten=False), "holds 2-D points, not images"),
+    ],
+)
 def test_bad_options_are_clear_errors(call, message):
     with pytest.raises(NnscratchError, match=message):
         call()

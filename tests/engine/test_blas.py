@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from nnscratch import SimpleConvNet, TwoLayerNet
 from nnscratch.engine import blas
 from nnscratch.errors import NnscratchError
-from nnscratch import SimpleConvNet, TwoLayerNet
 from nnscratch.run.trainer import Trainer
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
@@ -93,8 +93,9 @@ def test_auto_run_leaves_large_steps_alone_and_restores_on_errors():
     assert seen and all(s == before for s in seen)
 
     x = np.random.default_rng(1).standard_normal((100, 20))
-    small = Trainer(TwoLayerNet(20, 8, 4, seed=0), x, np.arange(100) % 4, epochs=1,
-                    batch_size=50, seed=0)
+    small = Trainer(
+        TwoLayerNet(20, 8, 4, seed=0), x, np.arange(100) % 4, epochs=1, batch_size=50, seed=0
+    )
 
     def fail(batch):
         assert blas_threads() == [1] * len(before)

@@ -36,9 +36,12 @@ def test_convolution_in_bands_of_one_output_row(case, monkeypatch):
     params = {"W": rng.standard_normal((FN, C, FH, FW)), "b": rng.standard_normal(FN)}
     layer = Convolution(params, "W", "b", stride, pad)
     x = rng.standard_normal((N, C, H, W))
-    np.testing.assert_allclose(layer.forward(x), direct_convolution(x, params["W"], params["b"],
-                                                                     stride, pad),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        layer.forward(x),
+        direct_convolution(x, params["W"], params["b"], stride, pad),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     assert layer.col_t is None or layer.output_shape(x.shape)[2] == 1  # nothing kept but x_pad
     errors = check_layer(layer, x, rng, params)
     assert max(errors.values()) < TOL, errors
@@ -49,7 +52,7 @@ def test_bands_give_the_gradients_of_one_band(monkeypatch):
     params = {"W": rng.standard_normal((3, 2, 3, 3)), "b": rng.standard_normal(3)}
     x = rng.standard_normal((2, 2, 7, 6))
     results = []
-    for kept in (10 ** 9, 0):  # [col, 1] whole and kept; in bands of one output row
+    for kept in (10**9, 0):  # [col, 1] whole and kept; in bands of one output row
         monkeypatch.setattr(conv, "COL_KEPT_BYTES", kept)
         monkeypatch.setattr(conv, "BAND_BYTES", 1)
         layer = Convolution(params, "W", "b", stride=1, pad=1)

@@ -64,6 +64,7 @@ def test_every_textbook_layer_and_optimizer_has_an_engine_class_that_subclasses_
 
 # --- layers ----------------------------------------------------------------------------------
 
+
 def test_affine():
     params = {"W": RNG.standard_normal((7, 5)), "b": RNG.standard_normal(5)}
     check_pair(*pair(layers.Affine(params, "W", "b")), RNG.standard_normal((9, 7)))
@@ -110,8 +111,9 @@ def test_batch_norm(training):
 def test_convolution(case):
     N, C, H, W, FN, FH, FW, stride, pad = case
     params = {"W": RNG.standard_normal((FN, C, FH, FW)), "b": RNG.standard_normal(FN)}
-    check_pair(*pair(conv.Convolution(params, "W", "b", stride, pad)),
-               RNG.standard_normal((N, C, H, W)))
+    check_pair(
+        *pair(conv.Convolution(params, "W", "b", stride, pad)), RNG.standard_normal((N, C, H, W))
+    )
 
 
 @pytest.mark.parametrize("mode", ["max", "average"])
@@ -128,6 +130,7 @@ def test_flatten():
 
 
 # --- optimizers ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
 def test_optimizers(name):
@@ -156,13 +159,34 @@ def test_optimizers(name):
 
 NETWORKS = {
     "two-layer": (lambda: TwoLayerNet(12, 7, 4, weight_init_std=0.5, seed=3), (12,)),
-    "mlp": (lambda: MultiLayerNet(12, [9, 8], 4, activation="tanh", weight_decay_lambda=0.1,
-                                  use_batchnorm=True, dropout=0.3, seed=3), (12,)),
-    "cnn": (lambda: SimpleConvNet((2, 9, 9), {"filter_num": 4, "filter_size": 3, "pad": 1},
-                                  hidden_size=6, output_size=4, weight_init_std=0.3, seed=3),
-            (2, 9, 9)),
-    "deep-cnn": (lambda: DeepConvNet((1, 12, 12), (2, 2, 3, 3, 4, 4), hidden_size=5,
-                                     output_size=4, seed=3), (1, 12, 12)),
+    "mlp": (
+        lambda: MultiLayerNet(
+            12,
+            [9, 8],
+            4,
+            activation="tanh",
+            weight_decay_lambda=0.1,
+            use_batchnorm=True,
+            dropout=0.3,
+            seed=3,
+        ),
+        (12,),
+    ),
+    "cnn": (
+        lambda: SimpleConvNet(
+            (2, 9, 9),
+            {"filter_num": 4, "filter_size": 3, "pad": 1},
+            hidden_size=6,
+            output_size=4,
+            weight_init_std=0.3,
+            seed=3,
+        ),
+        (2, 9, 9),
+    ),
+    "deep-cnn": (
+        lambda: DeepConvNet((1, 12, 12), (2, 2, 3, 3, 4, 4), hidden_size=5, output_size=4, seed=3),
+        (1, 12, 12),
+    ),
 }
 
 
@@ -209,7 +233,10 @@ def test_use_refuses_an_unknown_engine_and_leaves_other_classes_alone():
     net = TwoLayerNet(3, 2, 2, seed=0)
     net.layers[1] = Custom()
     engine.use("fast", net)
-    assert type(net.layers[1]) is Custom and type(net.layers[0]).__module__ == "nnscratch.engine.layers"
+    assert (
+        type(net.layers[1]) is Custom
+        and type(net.layers[0]).__module__ == "nnscratch.engine.layers"
+    )
     with pytest.raises(ValueError, match="engine must be one of fast, book, got 'turbo'"):
         engine.use("turbo", net)
 

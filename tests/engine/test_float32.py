@@ -1,5 +1,6 @@
 """The fast training path: float32 from end to end (no silent upcasts), the engine's in-place
-optimizer updates that give the formulas' numbers exactly, evaluation in chunks, the BLAS thread limit."""
+optimizer updates that give the formulas' numbers exactly, evaluation in chunks, the BLAS thread
+limit."""
 
 import json
 
@@ -8,14 +9,14 @@ import pytest
 
 from nnscratch import functions as F
 from nnscratch import nets
+from nnscratch.engine import FAST
+from nnscratch.engine import functions as engine_functions
+from nnscratch.engine.blas import blas_limit
 from nnscratch.errors import NnscratchError
 from nnscratch.layers import MeanSquaredErrorLoss
 from nnscratch.nets import MultiLayerNet, TwoLayerNet
-from nnscratch.engine import FAST
-from nnscratch.engine import functions as engine_functions
 from nnscratch.optim import OPTIMIZERS
 from nnscratch.run.trainer import Trainer
-from nnscratch.engine.blas import blas_limit
 
 F32 = np.dtype(np.float32)
 
@@ -30,17 +31,32 @@ def _data(n=200, d=20, c=4, seed=0, dtype=np.float64):
 
 
 def _nets(dtype):
-    return [TwoLayerNet(20, 8, 4, seed=0, dtype=dtype),
-            MultiLayerNet(20, [16, 8], 4, activation="tanh", seed=0, dtype=dtype),
-            MultiLayerNet(20, [16, 8], 4, use_batchnorm=True, dropout=0.3,
-                          weight_decay_lambda=0.01, seed=0, dtype=dtype)]
+    return [
+        TwoLayerNet(20, 8, 4, seed=0, dtype=dtype),
+        MultiLayerNet(20, [16, 8], 4, activation="tanh", seed=0, dtype=dtype),
+        MultiLayerNet(
+            20,
+            [16, 8],
+            4,
+            use_batchnorm=True,
+            dropout=0.3,
+            weight_decay_lambda=0.01,
+            seed=0,
+            dtype=dtype,
+        ),
+    ]
 
 
 # --- dtype of networks ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("make", [lambda dt: TwoLayerNet(20, 8, 4, seed=3, dtype=dt),
-                                  lambda dt: MultiLayerNet(20, [16, 8], 4, use_batchnorm=True,
-                                                           seed=3, dtype=dt)])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda dt: TwoLayerNet(20, 8, 4, seed=3, dtype=dt),
+        lambda dt: MultiLayerNet(20, [16, 8], 4, use_batchnorm=True, seed=3, dtype=dt),
+    ],
+)
 def test_float32_net_starts_from_the_float64_weights_rounded(make):
     net64, net32 = make(np.float64), make("float32")
     assert net32.dtype == F32 and net64.dtype == np.float64
@@ -117,6 +133,7 @@ def test_mean_squared_error_layer_keeps_float32():
 
 # --- functions on float32 -------------------------------------------------------------------
 
+
 def test_functions_keep_float32():
     x = np.linspace(-3, 3, 30, dtype=np.float32).reshape(3, 10)
     t = np.array([1, 0, 9])
@@ -154,6 +171,7 @@ def test_log_softmax_row_max_path_equals_the_plain_formula(classes):
 
 # --- optimizers: in place, the formula's numbers ---------------------------------------------
 
+
 def _reference_step(name, opt, state, param, g):
     """The update as the formula reads, with a new array for every intermediate."""
     lr = opt.lr
@@ -186,16 +204,20 @@ def _reference_step(name, opt, state, param, g):
 def test_in_place_update_gives_the_formula_exactly_and_leaves_grads_alone(name, dtype):
     rng = np.random.default_rng(7)
     opt = FAST[OPTIMIZERS[name]](lr=0.05)
-    params = {"W": rng.standard_normal((6, 5)).astype(dtype),
-              "b": rng.standard_normal(5).astype(dtype)}
+    params = {
+        "W": rng.standard_normal((6, 5)).astype(dtype),
+        "b": rng.standard_normal(5).astype(dtype),
+    }
     arrays = {k: v for k, v in params.items()}  # the very objects: updated in place
     expected = {k: v.copy() for k, v in params.items()}
     states = {k: {"v": 0, "h": 0, "m": 0, "t": 0} for k in params}
     for _ in range(6):
         grads = {k: rng.standard_normal(v.shape).astype(dtype) for k, v in params.items()}
         saved = {k: g.copy() for k, g in grads.items()}
-        expected = {k: _reference_step(name, opt, states[k], expected[k], grads[k]).astype(dtype)
-                    for k in params}
+        expected = {
+            k: _reference_step(name, opt, states[k], expected[k], grads[k]).astype(dtype)
+            for k in params
+        }
         opt.update(params, grads)
         for key in params:
             assert params[key] is arrays[key]
@@ -205,6 +227,7 @@ def test_in_place_update_gives_the_formula_exactly_and_leaves_grads_alone(name, 
 
 
 # --- chunked evaluation ----------------------------------------------------------------------
+
 
 def test_accuracy_and_predict_in_chunks_equal_one_pass(monkeypatch):
     x, t = _data(n=103)
@@ -228,6 +251,7 @@ def test_accuracy_and_predict_in_chunks_equal_one_pass(monkeypatch):
 
 # --- training in float32 --------------------------------------------------------------------
 
+
 def test_float32_training_learns_as_float64_does():
     from nnscratch.optim import Adam
 
@@ -236,8 +260,17 @@ def test_float32_training_learns_as_float64_does():
     histories = {}
     for dtype in (np.float64, np.float32):
         net = MultiLayerNet(30, [32], 5, seed=0, dtype=dtype)
-        histories[dtype] = Trainer(net, x.astype(dtype), t, x_test, t_test, epochs=8,
-                                   batch_size=50, optimizer=Adam(0.01), seed=1).train()
+        histories[dtype] = Trainer(
+            net,
+            x.astype(dtype),
+            t,
+            x_test,
+            t_test,
+            epochs=8,
+            batch_size=50,
+            optimizer=Adam(0.01),
+            seed=1,
+        ).train()
         assert net.params["W1"].dtype == dtype
     h64, h32 = histories[np.float64], histories[np.float32]
     assert h64["test_acc"][-1] > 0.7  # it learned (chance is 0.2): not a comparison of noise
@@ -249,8 +282,9 @@ def test_blas_threads_limit_holds_during_the_steps_only():
     threadpoolctl = pytest.importorskip("threadpoolctl")
 
     def blas_threads():
-        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
-                if p["user_api"] == "blas"]
+        return [
+            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
+        ]
 
     before = blas_threads()
     if not before:
@@ -272,11 +306,28 @@ def test_blas_threads_limit_holds_during_the_steps_only():
 def test_cli_dtype_option(tmp_path, capsys):
     from nnscratch.cli import main
 
-    assert main(["train", "--model", "two-layer", "--epochs", "1", "--quiet", "--dtype",
-                 "float32", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "two-layer",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--dtype",
+                "float32",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     config = json.loads((tmp_path / "history.json").read_text())["config"]
     assert config["dtype"] == "float32"
-    assert main(["train", "--model", "two-layer", "--epochs", "1", "--quiet",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(["train", "--model", "two-layer", "--epochs", "1", "--quiet", "--out", str(tmp_path)])
+        == 0
+    )
     config = json.loads((tmp_path / "history.json").read_text())["config"]
     assert config["dtype"] == "float64"  # digits' own type

@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 
 from nnscratch import functions
-from nnscratch.engine.functions import (label_positions, log_softmax, negative_log_likelihood_at,
-                                        sigmoid)
+from nnscratch.engine.functions import (
+    label_positions,
+    log_softmax,
+    negative_log_likelihood_at,
+    sigmoid,
+)
 from nnscratch.errors import NnscratchError
 
 
@@ -30,11 +34,12 @@ def test_negative_log_likelihood_at_equals_picking_row_by_row():
     log_y = log_softmax(rng.standard_normal((7, 4)))
     t = rng.integers(0, 4, 7)
     by_rows = -sum(log_y[n, t[n]] for n in range(7)) / 7  # the definition, one row at a time
-    assert negative_log_likelihood_at(log_y, label_positions(t, 4)) == pytest.approx(by_rows,
-                                                                                    rel=1e-15)
-    assert functions.negative_log_likelihood(log_y, t) == pytest.approx(negative_log_likelihood_at(
-        log_y, label_positions(t, 4)), rel=1e-15)
-
+    assert negative_log_likelihood_at(log_y, label_positions(t, 4)) == pytest.approx(
+        by_rows, rel=1e-15
+    )
+    assert functions.negative_log_likelihood(log_y, t) == pytest.approx(
+        negative_log_likelihood_at(log_y, label_positions(t, 4)), rel=1e-15
+    )
 
 
 @pytest.mark.parametrize("shape", [(7, 3), (5, 64), (4, 65), (300, 10), (6,), (2, 1)])

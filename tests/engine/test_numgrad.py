@@ -5,12 +5,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from nnscratch.engine.numgrad import fast_numerical_gradient
 from nnscratch.errors import NnscratchError
 from nnscratch.functions import one_hot
 from nnscratch.gradcheck import relative_error
 from nnscratch.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from nnscratch.nets import LayerNet, MultiLayerNet, TwoLayerNet
-from nnscratch.engine.numgrad import fast_numerical_gradient
 
 TOL = 1e-9  # relative to each parameter's gradient scale (gradcheck.relative_error)
 
@@ -102,9 +102,14 @@ def test_weight_decay_is_part_of_the_difference():
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 6), d=st.integers(1, 5),
-       hidden=st.integers(1, 5), classes=st.integers(2, 4),
-       activation=st.sampled_from(["sigmoid", "relu", "tanh"]))
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 6),
+    d=st.integers(1, 5),
+    hidden=st.integers(1, 5),
+    classes=st.integers(2, 4),
+    activation=st.sampled_from(["sigmoid", "relu", "tanh"]),
+)
 # a gradient of 8e-4 where the naive loop itself is 1.06e-12 off (the fast engine: 1.4e-15,
 # both against the same differences in long double)
 @example(seed=2181, n=1, d=1, hidden=1, classes=2, activation="sigmoid")
@@ -178,8 +183,9 @@ def test_bad_step_is_refused():
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
 def test_multilayer_net_matches_naive_loop(activation):
     rng = np.random.default_rng(11)
-    net = MultiLayerNet(6, [5, 4], 3, activation=activation, weight_init=1.0,
-                        weight_decay_lambda=0.1, seed=5)
+    net = MultiLayerNet(
+        6, [5, 4], 3, activation=activation, weight_init=1.0, weight_decay_lambda=0.1, seed=5
+    )
     x = sparse_batch(rng, 8, 6)
     t = rng.integers(0, 3, 8)
     assert_same_as_naive(net, x, t)

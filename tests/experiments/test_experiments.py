@@ -69,8 +69,9 @@ def test_histograms_count_the_values_in_range(distributions):
 
 def test_init_comparison_small_weights_start_at_chance_and_stay():
     data = load_dataset("digits")
-    result = chapter6.init_comparison(iterations=300, hidden=(50, 50), batch_size=64, seed=0,
-                                      data=data)
+    result = chapter6.init_comparison(
+        iterations=300, hidden=(50, 50), batch_size=64, seed=0, data=data
+    )
     assert result["iterations"] == 300
     assert all(len(loss) == 300 for loss in result["loss"].values())
     # std 0.01 through 3 layers: scores ≈ 0, softmax uniform, L = ln 10; and the gradients of
@@ -81,8 +82,16 @@ def test_init_comparison_small_weights_start_at_chance_and_stay():
 
 def test_batchnorm_comparison_tiny_weights_predict_one_class():
     data = load_dataset("digits")
-    result = chapter6.batchnorm_comparison(scales=2, train_size=200, epochs=10, hidden=(20, 20),
-                                           batch_size=20, lr=0.1, seed=0, data=data)
+    result = chapter6.batchnorm_comparison(
+        scales=2,
+        train_size=200,
+        epochs=10,
+        hidden=(20, 20),
+        batch_size=20,
+        lr=0.1,
+        seed=0,
+        data=data,
+    )
     assert result["scales"] == [1.0, 1e-4]
     assert all(len(acc) == 10 for acc in result["with_bn"])
     # weights of std 1e-4 without batch norm: the scores are the same for every image (the
@@ -104,16 +113,29 @@ def test_divergence_is_a_result_not_an_error():
     data = load_dataset("digits")
     # five ReLU layers of weights N(0, 1): the scores grow ~√(100/2)-fold a layer and overflow
     net = MultiLayerNet(64, [100] * 5, 10, weight_init=1.0, seed=0)
-    trainer = Trainer(net, data.x_train[:1000], data.t_train[:1000], epochs=5, batch_size=100,
-                      optimizer=SGD(0.01), seed=0)
+    trainer = Trainer(
+        net,
+        data.x_train[:1000],
+        data.t_train[:1000],
+        epochs=5,
+        batch_size=100,
+        optimizer=SGD(0.01),
+        seed=0,
+    )
     history, diverged = chapter6._train(trainer)
     assert diverged and len(history["train_acc"]) < 5
 
 
 def test_overfit_weight_decay_shrinks_the_weights():
     data = load_dataset("digits")
-    result = chapter6.overfit_comparison(train_size=100, epochs=15, hidden=(30, 30), seed=0,
-                                         variants=["plain", "weight decay λ = 0.1"], data=data)
+    result = chapter6.overfit_comparison(
+        train_size=100,
+        epochs=15,
+        hidden=(30, 30),
+        seed=0,
+        variants=["plain", "weight decay λ = 0.1"],
+        data=data,
+    )
     plain, decay = result["variants"]["plain"], result["variants"]["weight decay λ = 0.1"]
     assert result["train_size"] == 100
     assert len(plain["train_acc"]) == len(decay["test_acc"]) == 15
@@ -151,9 +173,15 @@ def test_cli_experiment_search_is_nnscratch_search_with_its_defaults(tmp_path, m
 
     seen = []
     monkeypatch.setattr(search, "cmd_search", lambda args: seen.append(args) or 0)
-    assert main(["experiment", "search", "--out", str(tmp_path), "--seed", "3",
-                 "--lang", "zh-CN"]) == 0
+    assert (
+        main(["experiment", "search", "--out", str(tmp_path), "--seed", "3", "--lang", "zh-CN"])
+        == 0
+    )
     (args,) = seen
-    assert (args.out, args.seed, args.dataset, args.lang) == (tmp_path / "search", 3, "digits",
-                                                             "zh-CN")
+    assert (args.out, args.seed, args.dataset, args.lang) == (
+        tmp_path / "search",
+        3,
+        "digits",
+        "zh-CN",
+    )
     assert args.trials == 40 and args.n_jobs == 1  # the search command's own defaults

@@ -6,7 +6,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 import warnings
 
@@ -19,8 +18,8 @@ from nnscratch.errors import NnscratchError
 from nnscratch.experiments.search import best_trials, random_search, retrain_best
 from nnscratch.experiments.space import parse_range, parse_space, sample_params
 from nnscratch.plots.search import search_figure
-
 from tests.helpers import COMMAND, one_line_error
+
 #: a search that takes a second or two: digits, one small hidden layer, few epochs
 TINY = {"hidden": (20,), "epochs": 2}
 
@@ -73,20 +72,23 @@ def test_the_order_the_space_is_written_in_changes_nothing():
     assert sample_params(a, np.random.default_rng(3)) == sample_params(b, np.random.default_rng(3))
 
 
-@pytest.mark.parametrize("specs, message", [
-    (["learning_rate=1e-3:1e-1"], "unknown search parameter 'learning_rate'"),
-    (["lr=1e-2:1e-6"], "LOW must be below HIGH"),
-    (["lr=1e-3:1e-3"], "LOW must be below HIGH"),
-    (["weight_decay=0:1e-4"], "a log range needs LOW > 0"),
-    (["dropout=0:1.5"], "dropout must be a number in [0, 1), got '1.5'"),
-    (["lr=-1:1:linear"], "lr must be a number in (0, ∞), got '-1'"),
-    (["activation=0:1"], "activation takes a list of values"),
-    (["activation=relu,swish"], "activation must be one of sigmoid, relu, tanh, got 'swish'"),
-    (["batch_size=1.5,3"], "batch_size must be a positive integer, got '1.5'"),
-    (["lr=1:2:3"], "write a range as LOW:HIGH[:log|:linear]"),
-    (["dropout"], "write NAME=LOW:HIGH"),
-    (["dropout=0:0.5", "dropout=0.1:0.2"], "dropout is given twice"),
-])
+@pytest.mark.parametrize(
+    "specs, message",
+    [
+        (["learning_rate=1e-3:1e-1"], "unknown search parameter 'learning_rate'"),
+        (["lr=1e-2:1e-6"], "LOW must be below HIGH"),
+        (["lr=1e-3:1e-3"], "LOW must be below HIGH"),
+        (["weight_decay=0:1e-4"], "a log range needs LOW > 0"),
+        (["dropout=0:1.5"], "dropout must be a number in [0, 1), got '1.5'"),
+        (["lr=-1:1:linear"], "lr must be a number in (0, ∞), got '-1'"),
+        (["activation=0:1"], "activation takes a list of values"),
+        (["activation=relu,swish"], "activation must be one of sigmoid, relu, tanh, got 'swish'"),
+        (["batch_size=1.5,3"], "batch_size must be a positive integer, got '1.5'"),
+        (["lr=1:2:3"], "write a range as LOW:HIGH[:log|:linear]"),
+        (["dropout"], "write NAME=LOW:HIGH"),
+        (["dropout=0:0.5", "dropout=0.1:0.2"], "dropout is given twice"),
+    ],
+)
 def test_bad_search_spaces_say_what_is_wrong(specs, message):
     with pytest.raises(NnscratchError) as info:
         parse_space(specs)
@@ -97,8 +99,9 @@ def test_an_optimizer_option_needs_an_optimizer_that_takes_it():
     with pytest.raises(NnscratchError, match="add --param optimizer=momentum"):
         random_search(space={"momentum": "0.5:0.9"}, trials=1, **TINY)
     # with a choice of optimizers, an sgd trial simply does not get it
-    trials = random_search(space={"momentum": "0.5:0.9", "optimizer": "sgd,momentum"},
-                           trials=6, seed=1, **TINY)
+    trials = random_search(
+        space={"momentum": "0.5:0.9", "optimizer": "sgd,momentum"}, trials=6, seed=1, **TINY
+    )
     for t in trials:
         assert ("momentum" in t["params"]) == (t["params"]["optimizer"] == "momentum")
     assert {t["params"]["optimizer"] for t in trials} == {"sgd", "momentum"}
@@ -114,7 +117,7 @@ def test_each_trial_draws_from_its_own_generator_and_n_jobs_changes_nothing():
     parsed = parse_space(space)
     for i, trial in enumerate(one):
         rng = np.random.default_rng([5, i])  # the documented stream: seed first, then params
-        assert trial["index"] == i and trial["seed"] == int(rng.integers(2 ** 63))
+        assert trial["index"] == i and trial["seed"] == int(rng.integers(2**63))
         assert trial["params"] == sample_params(parsed, rng)
         assert len(trial["val_acc"]) == len(trial["train_acc"]) == len(trial["val_loss"]) == 2
         assert trial["final_val_acc"] == trial["val_acc"][-1]
@@ -157,10 +160,12 @@ def test_rerun_skips_done_trials_and_other_settings_are_refused(tmp_path):
     first = random_search(trials=2, out=out, **TINY)
     more = random_search(trials=3, out=out, **TINY)
     assert without_seconds(more[:2]) == without_seconds(first)  # read back, not run again
-    assert [line for line in (out / "trials.log").read_text().splitlines()
-            if line.startswith("queued")] == ["queued 0", "queued 1", "queued 2"]
-    with pytest.raises(NnscratchError, match="other settings .*epochs 2 there, 3 here.*another "
-                                             "--out"):
+    assert [
+        line for line in (out / "trials.log").read_text().splitlines() if line.startswith("queued")
+    ] == ["queued 0", "queued 1", "queued 2"]
+    with pytest.raises(
+        NnscratchError, match="other settings .*epochs 2 there, 3 here.*another --out"
+    ):
         random_search(trials=3, out=out, hidden=(20,), epochs=3)
 
 
@@ -174,9 +179,16 @@ def test_retrain_best_trains_on_train_and_validation_and_tests_once():
 
 
 def test_figure_draws_the_best_trials_ranked():
-    trials = [{"index": i, "final_val_acc": i / 30, "val_acc": [0.1, i / 30],
-               "train_acc": [0.1, i / 25], "params": {"lr": 10.0 ** -i, "weight_decay": 1e-6}}
-              for i in range(23)]
+    trials = [
+        {
+            "index": i,
+            "final_val_acc": i / 30,
+            "val_acc": [0.1, i / 30],
+            "train_acc": [0.1, i / 25],
+            "params": {"lr": 10.0**-i, "weight_decay": 1e-6},
+        }
+        for i in range(23)
+    ]
     fig = search_figure(best_trials(trials, 20))
     drawn = [ax for ax in fig.axes if ax.lines]
     assert len(drawn) == 20
@@ -185,13 +197,20 @@ def test_figure_draws_the_best_trials_ranked():
 
 
 # --- the command -------------------------------------------------------------------------------
-@pytest.mark.parametrize("args, message", [
-    (["--param", "foo=1:2"], "unknown search parameter 'foo'"),
-    (["--lr", "1e-2:1e-6"], "lr=1e-2:1e-6: LOW must be below HIGH"),
-    (["--weight-decay", "0:1e-4"], "a log range needs LOW > 0"),
-    (["--param", "lr=1e-3:1e-1"], "lr is set by --lr"),
-    (["--param", "beta1=0.8:0.99"], "beta1 is not an option of sgd: it applies to --optimizer adam: add --param optimizer=adam"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--param", "foo=1:2"], "unknown search parameter 'foo'"),
+        (["--lr", "1e-2:1e-6"], "lr=1e-2:1e-6: LOW must be below HIGH"),
+        (["--weight-decay", "0:1e-4"], "a log range needs LOW > 0"),
+        (["--param", "lr=1e-3:1e-1"], "lr is set by --lr"),
+        (
+            ["--param", "beta1=0.8:0.99"],
+            "beta1 is not an option of sgd: it applies to --optimizer adam: add --param "
+            "optimizer=adam",
+        ),
+    ],
+)
 def test_command_errors_are_one_line(main, capsys, tmp_path, args, message):
     out = tmp_path / "never"
     assert main(["search", "--trials", "1", "--out", str(out), *args]) == 2
@@ -202,8 +221,27 @@ def test_command_errors_are_one_line(main, capsys, tmp_path, args, message):
 @pytest.mark.slow
 def test_command_searches_plots_and_retrains(main, capsys, tmp_path):
     out = tmp_path / "s"
-    assert main(["search", "--trials", "3", "--epochs", "2", "--hidden", "20", "--lr",
-                 "0.05:0.2", "--out", str(out), "--retrain-best", "--top", "2"]) == 0
+    assert (
+        main(
+            [
+                "search",
+                "--trials",
+                "3",
+                "--epochs",
+                "2",
+                "--hidden",
+                "20",
+                "--lr",
+                "0.05:0.2",
+                "--out",
+                str(out),
+                "--retrain-best",
+                "--top",
+                "2",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "best 2 of 3 trials by validation accuracy" in text and "test acc" in text
     results = json.loads((out / "results.json").read_text())
@@ -216,8 +254,25 @@ def test_command_searches_plots_and_retrains(main, capsys, tmp_path):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that makes them diverge
 def test_diverged_trials_are_kept_ranked_last_and_never_retrained(main, capsys, tmp_path):
     out = tmp_path / "s"
-    assert main(["search", "--trials", "2", "--epochs", "2", "--hidden", "20", "--lr",
-                 "1e150:1e300", "--out", str(out), "--retrain-best"]) == 2
+    assert (
+        main(
+            [
+                "search",
+                "--trials",
+                "2",
+                "--epochs",
+                "2",
+                "--hidden",
+                "20",
+                "--lr",
+                "1e150:1e300",
+                "--out",
+                str(out),
+                "--retrain-best",
+            ]
+        )
+        == 2
+    )
     captured = capsys.readouterr()
     assert "trial 0: diverged" in captured.out and "nothing to retrain" in captured.err
     record = json.loads((out / "trials" / "0000.json").read_text())
@@ -229,11 +284,23 @@ def test_diverged_trials_are_kept_ranked_last_and_never_retrained(main, capsys, 
 def test_ctrl_c_keeps_finished_trials_and_a_rerun_finishes_the_rest(tmp_path):
     out = tmp_path / "s"
     # ~0.3-0.8 s a trial: time enough to interrupt after the first and before the twelfth
-    args = ["search", "--trials", "12", "--n-jobs", "2", "--epochs", "150", "--hidden", "50,50",
-            "--out", str(out)]
+    args = [
+        "search",
+        "--trials",
+        "12",
+        "--n-jobs",
+        "2",
+        "--epochs",
+        "150",
+        "--hidden",
+        "50,50",
+        "--out",
+        str(out),
+    ]
     command = [*COMMAND, *args]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its own process group, like a terminal's
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )  # its own process group, like a terminal's
     deadline = time.monotonic() + 60
     while not list((out / "trials").glob("*.json")) if (out / "trials").exists() else True:
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
@@ -255,8 +322,9 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_finishes_the_rest(tmp_path):
     names = sorted(p.name for p in (out / "trials").iterdir())
     assert names == [f"{i:04d}.json" for i in range(12)]
     log = (out / "trials.log").read_text().splitlines()
-    rerun_queued = {int(line.split()[1]) for line in log[len(log_before):]
-                    if line.startswith("queued")}
+    rerun_queued = {
+        int(line.split()[1]) for line in log[len(log_before) :] if line.startswith("queued")
+    }
     kept_indices = {int(name[:4]) for name in kept}
     assert rerun_queued == set(range(12)) - kept_indices  # none of the kept ones ran again
     done = [int(line.split()[1]) for line in log if line.startswith("done")]

@@ -17,9 +17,17 @@ from nnscratch.io import load_model
 from nnscratch.playground import PlaygroundServer, SessionStore
 from nnscratch.playground.server import MAX_BODY, STATIC
 
-SPIRAL = {"dataset": "spiral", "classes": 3, "n_samples": 400, "hidden": "16,16",
-          "activation": "tanh", "optimizer": "adam", "lr": 0.01, "lr_schedule": "none",
-          "batchnorm": False}
+SPIRAL = {
+    "dataset": "spiral",
+    "classes": 3,
+    "n_samples": 400,
+    "hidden": "16,16",
+    "activation": "tanh",
+    "optimizer": "adam",
+    "lr": 0.01,
+    "lr_schedule": "none",
+    "batchnorm": False,
+}
 
 
 class Client:
@@ -71,7 +79,7 @@ def new_session(client, settings=None):
 
 def test_the_page_and_the_settings_are_served(client):
     response, page = client.request("GET", "/")
-    assert response.status == 200 and b"<canvas id=\"boundary\"" in page
+    assert response.status == 200 and b'<canvas id="boundary"' in page
     assert "default-src 'self'" in response.getheader("Content-Security-Policy")
     names = [s["name"] for s in client.json("GET", "/api/settings")["settings"]]
     assert {"dataset", "hidden", "lr", "seed", "batchnorm", "dropout"} <= set(names)
@@ -108,8 +116,9 @@ def test_the_downloads_are_the_library_files(client, tmp_path):
     client.json("POST", f"/api/sessions/{key}/close")
 
 
-@pytest.mark.parametrize("host", ["evil.example:80", "evil.example", None, "127.0.0.1:1",
-                                  "localhost"])
+@pytest.mark.parametrize(
+    "host", ["evil.example:80", "evil.example", None, "127.0.0.1:1", "localhost"]
+)
 def test_a_foreign_host_is_refused(client, host):
     response, payload = client.request("GET", "/api/settings", headers={"Host": host})
     assert response.status == 421 and "Host" in json.loads(payload)["error"]
@@ -119,8 +128,9 @@ def test_localhost_is_its_own_host(client):
     client.json("GET", "/api/settings", headers={"Host": f"localhost:{client.port}"})
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null",
-                                    "http://127.0.0.1:1", "https://127.0.0.1:{port}"])
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "null", "http://127.0.0.1:1", "https://127.0.0.1:{port}"]
+)
 def test_a_post_from_a_foreign_origin_is_refused(client, origin):
     origin = origin.format(port=client.port)
     body = client.json("POST", "/api/sessions", {}, status=403, headers={"Origin": origin})
@@ -128,15 +138,26 @@ def test_a_post_from_a_foreign_origin_is_refused(client, origin):
 
 
 def test_a_post_from_its_own_origin_is_answered(client):
-    created = client.json("POST", "/api/sessions", {"settings": {"n_samples": 100}}, status=201,
-                          headers={"Origin": f"http://127.0.0.1:{client.port}"})
+    created = client.json(
+        "POST",
+        "/api/sessions",
+        {"settings": {"n_samples": 100}},
+        status=201,
+        headers={"Origin": f"http://127.0.0.1:{client.port}"},
+    )
     client.json("POST", f"/api/sessions/{created['id']}/close")
 
 
-@pytest.mark.parametrize("settings, word", [({"lr": -1}, "lr"), ({"hidden": "8,100"}, "hidden"),
-                                            ({"n_samples": 10 ** 6}, "n_samples"),
-                                            ({"optimizer": "magic"}, "optimizer"),
-                                            ({"batch_size": 400}, "batch_size")])
+@pytest.mark.parametrize(
+    "settings, word",
+    [
+        ({"lr": -1}, "lr"),
+        ({"hidden": "8,100"}, "hidden"),
+        ({"n_samples": 10**6}, "n_samples"),
+        ({"optimizer": "magic"}, "optimizer"),
+        ({"batch_size": 400}, "batch_size"),
+    ],
+)
 def test_a_bad_setting_gets_400_and_a_message(client, settings, word):
     body = client.json("POST", "/api/sessions", {"settings": settings}, status=400)
     assert word in body["error"] and "Traceback" not in body["error"]
@@ -148,16 +169,21 @@ def test_bad_requests_get_json_errors(client):
     client.json("GET", "/api/nothing", status=404)
     key = new_session(client, {"n_samples": 100})["id"]
     client.json("GET", f"/api/sessions/{key}/step", status=405)
-    assert "iterations" in client.json("POST", f"/api/sessions/{key}/step",
-                                       {"iterations": 10 ** 6}, status=400)["error"]
+    assert (
+        "iterations"
+        in client.json("POST", f"/api/sessions/{key}/step", {"iterations": 10**6}, status=400)[
+            "error"
+        ]
+    )
     client.json("POST", f"/api/sessions/{key}/step", {"lr": 1}, status=400)
     client.json("POST", f"/api/sessions/{key}/close")
 
 
 def test_json_we_cannot_take_gets_400_not_500(client):
     for raw in (b"[" * 60_000, b'{"settings": {"n_samples": ' + b"9" * 5000 + b"}}"):
-        assert "not JSON we take" in client.json("POST", "/api/sessions", status=400,
-                                                 raw=raw)["error"]
+        assert (
+            "not JSON we take" in client.json("POST", "/api/sessions", status=400, raw=raw)["error"]
+        )
 
 
 def test_a_session_busy_with_a_request_answers_409(client):
@@ -175,9 +201,19 @@ def test_an_oversize_body_gets_413(client):
     assert str(MAX_BODY) in body["error"]
 
 
-@pytest.mark.parametrize("path", ["/../server.py", "/server.py", "/static/app.js",
-                                  "/%2e%2e/server.py", "/..%2fserver.py", "/app.js/../../x",
-                                  "//etc/passwd", "/index.html%00"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../server.py",
+        "/server.py",
+        "/static/app.js",
+        "/%2e%2e/server.py",
+        "/..%2fserver.py",
+        "/app.js/../../x",
+        "//etc/passwd",
+        "/index.html%00",
+    ],
+)
 def test_no_file_outside_the_static_assets(client, path):
     response, payload = client.request("GET", path)
     assert response.status == 404 and b"import" not in payload
@@ -224,8 +260,9 @@ def test_requests_past_the_machines_bound_wait_then_get_a_clear_refusal():
     try:
         key = new_session(client, {"n_samples": 100})["id"]
         with store.working(), store.working():
-            refused = client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1},
-                                  status=503)
+            refused = client.json(
+                "POST", f"/api/sessions/{key}/step", {"iterations": 1}, status=503
+            )
             assert "busy with 2 other requests" in refused["error"]
             client.json("POST", "/api/sessions", {}, status=503)
         with store.working():  # one place free: answered
@@ -251,9 +288,13 @@ def test_spiral_is_learned_through_the_api_within_60_seconds(client):
 
 @pytest.mark.slow
 def test_the_command_prints_its_url_and_stops_on_ctrl_c():
-    process = subprocess.Popen([sys.executable, "-m", "nnscratch", "playground", "--port", "0",
-                                "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=os.environ.copy())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnscratch", "playground", "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)

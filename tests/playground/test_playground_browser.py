@@ -16,8 +16,9 @@ from nnscratch.playground import PlaygroundServer
 pytestmark = pytest.mark.slow  # a real browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed (pip install playwright)")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+)
 if not CHROMIUM.exists():
     pytest.skip("no /usr/bin/chromium (apt-get install -y chromium)", allow_module_level=True)
 
@@ -34,8 +35,7 @@ def served():
 @pytest.fixture(scope="module")
 def page(served):
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         # bypass_csp: the page forbids eval, and the test's wait_for_function evaluates text
         page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
         yield page
@@ -44,12 +44,15 @@ def page(served):
 
 def boundary_cells(page, cells=60):
     """The boundary canvas's RGB at the centre of each of the cells × cells grid cells."""
-    data = page.evaluate("""(n) => {
+    data = page.evaluate(
+        """(n) => {
         const c = document.getElementById('boundary'), ctx = c.getContext('2d'), out = [];
         for (let i = 0; i < n; i++) for (let j = 0; j < n; j++)
             out.push(...ctx.getImageData(Math.floor((j + 0.5) * c.width / n),
                                          Math.floor((i + 0.5) * c.height / n), 1, 1).data);
-        return out; }""", cells)
+        return out; }""",
+        cells,
+    )
     return np.array(data, dtype=np.float64).reshape(cells * cells, 4)[:, :3]
 
 
@@ -58,7 +61,7 @@ def drawn_classes(rgb, n_classes):
     the class is the one whose (colour − white) the pixel's (rgb − white) is best a multiple of."""
     residuals = []
     for k in range(n_classes):
-        d = np.array([int(PALETTE[k][i:i + 2], 16) for i in (1, 3, 5)], float) - 255
+        d = np.array([int(PALETTE[k][i : i + 2], 16) for i in (1, 3, 5)], float) - 255
         v = rgb - 255
         a = v @ d / (d @ d)
         residuals.append(np.sum((v - a[:, None] * d) ** 2, axis=1))
@@ -70,16 +73,23 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c"]
 
 def test_play_on_spiral_learns_and_the_url_follows_the_settings(page, served, tmp_path):
     page.goto(served.url + "?dataset=spiral&classes=3")
-    page.wait_for_function("document.getElementById('iteration-count').textContent === '0' "
-                           "&& document.getElementById('units').children.length === 16", polling=100)
+    page.wait_for_function(
+        "document.getElementById('iteration-count').textContent === '0' "
+        "&& document.getElementById('units').children.length === 16",
+        polling=100,
+    )
     before = boundary_cells(page)
     page.click("#play")
-    page.wait_for_function("Number(document.getElementById('epoch-count').textContent) >= 3",
-                           polling=100)
+    page.wait_for_function(
+        "Number(document.getElementById('epoch-count').textContent) >= 3", polling=100
+    )
     first_loss = float(page.text_content("#loss-value"))
     # the acceptance number: train accuracy ≥ 0.95 within 60 s, shown on the page
-    page.wait_for_function("Number(document.getElementById('train-acc').textContent) >= 0.95",
-                           polling=100, timeout=60_000)
+    page.wait_for_function(
+        "Number(document.getElementById('train-acc').textContent) >= 0.95",
+        polling=100,
+        timeout=60_000,
+    )
     page.click("#play")  # pause
     page.wait_for_timeout(500)  # a step under way lands
     last_loss = float(page.text_content("#loss-value"))

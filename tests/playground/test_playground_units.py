@@ -8,8 +8,8 @@ import pytest
 
 from nnscratch.errors import NnscratchError
 from nnscratch.io import load_model
-from nnscratch.playground import settings as S
 from nnscratch.playground import session as session_module
+from nnscratch.playground import settings as S
 from nnscratch.playground import views
 from nnscratch.playground.session import MAX_ITERATIONS, RequestError, Session
 from nnscratch.playground.store import SessionStore
@@ -25,8 +25,11 @@ def test_the_settings_are_the_tables_options_but_the_fixed_ones():
     assert list(S.SETTINGS) == [name for name in OPTIONS if name not in S.FIXED]
     for name, row in ROWS.items():
         option = OPTIONS[name]
-        assert (row["help"], row["help_zh"], row["group"]) == (option.help, option.help_zh,
-                                                               option.group)
+        assert (row["help"], row["help_zh"], row["group"]) == (
+            option.help,
+            option.help_zh,
+            option.group,
+        )
 
 
 def test_the_defaults_validate_to_themselves():
@@ -81,8 +84,11 @@ def test_a_bad_value_gets_the_tables_message_and_the_playgrounds_bounds_their_ow
     with pytest.raises(NnscratchError) as command_line:
         OPTIONS["batch_size"].parse("0")
     assert str(table.value) == str(command_line.value)
-    with pytest.raises(NnscratchError, match=r"batch_size 513 is outside what the playground "
-                                             r"allows: an integer from 1 to 512"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"batch_size 513 is outside what the playground "
+        r"allows: an integer from 1 to 512",
+    ):
         S.validate({"batch_size": 513})
 
 
@@ -92,8 +98,12 @@ def test_booleans_unknown_settings_and_query_string_text():
     with pytest.raises(NnscratchError, match="unknown setting colour"):
         S.validate({"colour": "red"})
     checked = S.validate({"n_samples": "100", "lr": "0.1", "batchnorm": "true", "noise": ""})
-    assert (checked["n_samples"], checked["lr"], checked["batchnorm"], checked["noise"]) == \
-        (100, 0.1, True, None)
+    assert (checked["n_samples"], checked["lr"], checked["batchnorm"], checked["noise"]) == (
+        100,
+        0.1,
+        True,
+        None,
+    )
     # what the chosen set or optimizer does not take is none: moons has no number of classes
     assert S.validate({"dataset": "moons", "classes": 5})["classes"] is None
     assert S.validate({"optimizer": "sgd", "momentum": "0.5"})["momentum"] is None
@@ -192,16 +202,26 @@ def test_a_session_learns_a_bounded_number_of_steps_in_all(monkeypatch):
 
 def test_the_curves_sent_are_at_most_so_many_epochs_the_last_always_among_them():
     n = 1234
-    history = {key: list(np.arange(n) * scale) for key, scale in
-               (("epoch_loss", 1.0), ("test_loss", 2.0), ("train_acc", 1e-4), ("test_acc", 2e-4))}
+    history = {
+        key: list(np.arange(n) * scale)
+        for key, scale in (
+            ("epoch_loss", 1.0),
+            ("test_loss", 2.0),
+            ("train_acc", 1e-4),
+            ("test_acc", 2e-4),
+        )
+    }
     sent = session_module.curves(history, points=100)
     epochs = np.array(sent["epoch"])
     assert len(epochs) == 100 and epochs[0] == 1 and epochs[-1] == n
     assert np.all(np.diff(epochs) >= 12) and np.all(np.diff(epochs) <= 13)  # evenly spaced
-    assert sent["test_loss"] == pytest.approx(list(2.0 * (epochs - 1)))  # the values of those epochs
+    assert sent["test_loss"] == pytest.approx(
+        list(2.0 * (epochs - 1))
+    )  # the values of those epochs
     few = session_module.curves({k: v[:7] for k, v in history.items()}, points=100)
     assert few["epoch"] == [1, 2, 3, 4, 5, 6, 7] and few["train_acc"] == pytest.approx(
-        list(np.arange(7) * 1e-4))
+        list(np.arange(7) * 1e-4)
+    )
 
 
 @pytest.mark.parametrize("extra", [{}, {"batchnorm": True}, {"dropout": 0.3}])
@@ -224,8 +244,9 @@ def test_the_model_download_is_the_library_model_file(tmp_path):
     net = load_model(path)
     x = session.data.x_test
     assert np.array_equal(net.predict(x), session.net.predict(x))
-    history = json.load(bytes_io.BytesIO(views.history_bytes(session.trainer.history,
-                                                             session.config())))
+    history = json.load(
+        bytes_io.BytesIO(views.history_bytes(session.trainer.history, session.config()))
+    )
     assert len(history["train_loss"]) == 5 and history["config"]["playground"]["hidden"] == "8"
 
 
@@ -234,8 +255,14 @@ def test_plot_boundary_draws_a_downloaded_model_on_the_data_it_learned(tmp_path)
     exactly (spiral's defaults would be 3 classes, another seed)."""
     from nnscratch.cli.plot import boundary_model
 
-    settings = {"dataset": "spiral", "classes": 4, "n_samples": 300, "noise": 0.1, "seed": 5,
-                "hidden": "8"}
+    settings = {
+        "dataset": "spiral",
+        "classes": 4,
+        "n_samples": 300,
+        "noise": 0.1,
+        "seed": 5,
+        "hidden": "8",
+    }
     session = Session(settings)
     session.step(3)
     path = tmp_path / "model.npz"

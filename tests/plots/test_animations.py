@@ -11,11 +11,11 @@ from sklearn.datasets import load_digits, make_moons
 from nnscratch.errors import NnscratchError
 from nnscratch.nets import MultiLayerNet, TwoLayerNet
 from nnscratch.optim import SGD, Adam
-from nnscratch.run.trainer import Trainer
 from nnscratch.plots import animations, save_animation
 from nnscratch.plots.animations_save import animation_writer
-from nnscratch.plots.frames import MAX_FRAMES
 from nnscratch.plots.boundary import class_grid, grid_axes
+from nnscratch.plots.frames import MAX_FRAMES
+from nnscratch.run.trainer import Trainer
 
 MB = 1_000_000
 
@@ -62,8 +62,9 @@ def test_record_boundary_snapshots_every_k_iterations_and_learns(moons):
 @pytest.mark.slow
 def test_boundary_gif_has_the_frames_asked_each_different(moons, tmp_path):
     x, t = moons
-    trainer = Trainer(_net(), x[:90], t[:90], x[90:], t[90:], batch_size=16,
-                      optimizer=Adam(0.05), seed=0)
+    trainer = Trainer(
+        _net(), x[:90], t[:90], x[90:], t[90:], batch_size=16, optimizer=Adam(0.05), seed=0
+    )
     anim = animations.boundary(trainer, frames=5, every=10, resolution=30)
     assert isinstance(anim, FuncAnimation) and _frames_of(anim) == 5
     path = tmp_path / "boundary.gif"
@@ -116,8 +117,11 @@ def test_weights_gif(tmp_path):
     assert len(_gif_frames(path)) == 4
 
 
-HISTORY = {"train_loss": list(np.linspace(2.3, 0.3, 40)), "train_acc": [0.5, 0.7, 0.8, 0.9],
-           "test_acc": [0.45, 0.65, 0.75, 0.85]}
+HISTORY = {
+    "train_loss": list(np.linspace(2.3, 0.3, 40)),
+    "train_acc": [0.5, 0.7, 0.8, 0.9],
+    "test_acc": [0.45, 0.65, 0.75, 0.85],
+}
 
 
 @pytest.mark.slow

@@ -68,9 +68,12 @@ def test_region_colour_is_the_class_colour_paler_when_unsure():
     classes = np.array([[0, 1], [2, 2]])
     confidence = np.array([[1.0, 1.0], [1 / 3, 2 / 3]])
     img = region_image(classes, confidence, 3)
-    for (i, j), alpha in {(0, 0): REGION_ALPHA[1], (0, 1): REGION_ALPHA[1],
-                          (1, 0): REGION_ALPHA[0],
-                          (1, 1): (REGION_ALPHA[0] + REGION_ALPHA[1]) / 2}.items():
+    for (i, j), alpha in {
+        (0, 0): REGION_ALPHA[1],
+        (0, 1): REGION_ALPHA[1],
+        (1, 0): REGION_ALPHA[0],
+        (1, 1): (REGION_ALPHA[0] + REGION_ALPHA[1]) / 2,
+    }.items():
         rgb = np.array(colors.to_rgb(CLASS_COLORS[classes[i, j]]))
         np.testing.assert_allclose(img[i, j], alpha * rgb + (1 - alpha) * 1.0)
 
@@ -88,8 +91,7 @@ def test_figure_shows_train_and_test_points_and_the_accuracies(moons):
     assert f"train accuracy {train_acc:.3f}" in ax.get_title()
     assert f"test accuracy {test_acc:.3f}" in ax.get_title()
     assert ax.get_xlabel() and ax.get_ylabel()
-    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train (160)",
-                                                                          "test (40)"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train (160)", "test (40)"]
     image = ax.get_images()[0].get_array()
     assert image.shape == (40, 40, 3) and np.ptp(image) > 0.2  # regions of distinct colours
 

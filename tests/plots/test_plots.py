@@ -8,13 +8,16 @@ from matplotlib.image import imread
 
 from nnscratch import plots
 from nnscratch.cli import main
-from nnscratch.cli.plot import (BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, make_figures,
-                                quick_model)
+from nnscratch.cli.plot import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, make_figures, quick_model
 from nnscratch.errors import NnscratchError
 from nnscratch.plots.training import moving_mean
 
-HISTORY = {"train_loss": list(np.linspace(2.3, 0.3, 60)), "train_acc": [0.5, 0.8, 0.9],
-           "test_acc": [0.45, 0.75, 0.88], "epoch_seconds": [0.1, 0.1, 0.1]}
+HISTORY = {
+    "train_loss": list(np.linspace(2.3, 0.3, 60)),
+    "train_acc": [0.5, 0.8, 0.9],
+    "test_acc": [0.45, 0.75, 0.88],
+    "epoch_seconds": [0.1, 0.1, 0.1],
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +31,33 @@ def history_file(tmp_path_factory):
 def conv_model(tmp_path_factory):
     """A SimpleConvNet's model file, from a short `nnscratch train --model cnn` on digits."""
     out = tmp_path_factory.mktemp("cnn")
-    assert main(["train", "--quiet", "--model", "cnn", "--dataset", "digits", "--epochs", "2",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--model",
+                "cnn",
+                "--dataset",
+                "digits",
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out / "model.npz"
 
 
 @pytest.fixture(scope="module")
 def figures(history_file, conv_model):
     """Every figure: a saved conv net's (filters, feature maps), the others without a model."""
-    return {**dict(make_figures([n for n in NAMES if n not in CONV], history_file, seed=0,
-                                epochs=5)),
-            **dict(make_figures(list(CONV), model_file=conv_model))}
+    return {
+        **dict(make_figures([n for n in NAMES if n not in CONV], history_file, seed=0, epochs=5)),
+        **dict(make_figures(list(CONV), model_file=conv_model)),
+    }
 
 
 def _labels_of(fig):
@@ -122,8 +141,10 @@ def test_confusion_heatmap_writes_the_counts_of_each_cell():
     y = [[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3], [0.1, 0.9]]
     t = np.array([0, 0, 0, 1, 1])  # true 0 → predicted 0, 1, 1; true 1 → predicted 0, 1
     fig = plots.confusion_heatmap(_FixedNet(y), np.zeros((5, 4)), t)
-    cells = {(round(text.get_position()[1]), round(text.get_position()[0])): text.get_text()
-             for text in fig.axes[0].texts}
+    cells = {
+        (round(text.get_position()[1]), round(text.get_position()[0])): text.get_text()
+        for text in fig.axes[0].texts
+    }
     assert cells == {(0, 0): "1", (0, 1): "2", (1, 0): "1", (1, 1): "1"}
     assert "accuracy 0.400" in fig.axes[0].get_title()
     assert not hasattr(plots, "confusion_matrix")  # the counts are metrics.confusion_matrix
@@ -165,8 +186,21 @@ def test_cli_plot_all_writes_every_figure_without_a_run(tmp_path, capsys):
 
 
 def test_cli_plot_curves_and_svg(tmp_path, history_file):
-    assert main(["plot", "curves", "--history", str(history_file), "--out", str(tmp_path),
-                 "--format", "svg"]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                "curves",
+                "--history",
+                str(history_file),
+                "--out",
+                str(tmp_path),
+                "--format",
+                "svg",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "curves.svg").read_text().count("<svg") == 1
 
 
@@ -176,8 +210,10 @@ def test_cli_curves_without_history_is_a_one_line_error(tmp_path, capsys):
     assert err.count("\n") == 1 and "--history" in err
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "no history file"), ("not json", "cannot read"), ('{"train_loss": []}', "lacks")])
+@pytest.mark.parametrize(
+    "content, message",
+    [(None, "no history file"), ("not json", "cannot read"), ('{"train_loss": []}', "lacks")],
+)
 def test_cli_bad_history_is_a_one_line_error(tmp_path, capsys, content, message):
     path = tmp_path / "history.json"
     if content is not None:

@@ -19,8 +19,14 @@ def _images(fig):
 
 @pytest.fixture
 def net():
-    net = SimpleConvNet((1, 9, 7), {"filter_num": 5, "filter_size": 3}, hidden_size=4,
-                        output_size=3, weight_init_std=0.5, seed=1)
+    net = SimpleConvNet(
+        (1, 9, 7),
+        {"filter_num": 5, "filter_size": 3},
+        hidden_size=4,
+        output_size=3,
+        weight_init_std=0.5,
+        seed=1,
+    )
     net.params["b1"][:] = np.array([0.1, -0.2, 0.0, 0.3, -0.1])
     return net
 

@@ -56,8 +56,11 @@ def figures():
     net, data = quick_model(epochs=2)
     cnn = SimpleConvNet(input_dim=(1, 8, 8), seed=0)
     images = load_dataset("digits", flatten=False).x_test
-    history = {"train_loss": list(np.linspace(2, 0.1, 40)), "train_acc": [0.5, 0.8],
-               "test_acc": [0.4, 0.7]}
+    history = {
+        "train_loss": list(np.linspace(2, 0.1, 40)),
+        "train_acc": [0.5, 0.8],
+        "test_acc": [0.4, 0.7],
+    }
     x2 = np.random.default_rng(0).standard_normal((30, 2))
     from nnscratch.nets import TwoLayerNet
     from nnscratch.run.trainer import Trainer
@@ -72,58 +75,112 @@ def figures():
     over = chapter6.overfit_comparison(train_size=100, epochs=2, hidden=(10,), data=data)
 
     def frame(make):  # an animation's last frame, drawn
-        def draw(l):
-            anim = make(l)
+        def draw(lang):
+            anim = make(lang)
             anim._func(len(anim._save_seq) - 1 if anim._save_seq else 2)
             return anim._fig
+
         return draw
 
     from nnscratch.plots.search import search_figure
 
-    trials = [{"index": i, "params": {"lr": 10.0 ** -i, "weight_decay": 1e-6}, "seed": i,
-               "train_acc": [0.2, 0.5], "val_acc": [0.1, 0.4 - i / 10], "val_loss": [2, 1],
-               "final_val_acc": 0.4 - i / 10, "diverged": None, "seconds": 0.1} for i in range(3)]
+    trials = [
+        {
+            "index": i,
+            "params": {"lr": 10.0**-i, "weight_decay": 1e-6},
+            "seed": i,
+            "train_acc": [0.2, 0.5],
+            "val_acc": [0.1, 0.4 - i / 10],
+            "val_loss": [2, 1],
+            "final_val_acc": 0.4 - i / 10,
+            "diverged": None,
+            "seconds": 0.1,
+        }
+        for i in range(3)
+    ]
     return {
-        "search": lambda l: search_figure(trials[::-1], lang=l),
-        "anim-descent": frame(lambda l: animations.descent(frames=3, lang=l)),
-        "anim-curves": frame(lambda l: animations.curves(history, frames=3, lang=l)),
-        "anim-boundary": frame(lambda l: animations.boundary(
-            Trainer(TwoLayerNet(2, 5, 2, seed=0), x2, (x2[:, 0] > 0).astype(int), batch_size=8),
-            frames=3, every=1, resolution=10, lang=l)),
-        "anim-weights": frame(lambda l: animations.weights(
-            Trainer(TwoLayerNet(64, 4, 10, seed=0), data.x_train[:64], data.t_train[:64],
-                    batch_size=32), (8, 8), frames=3, every=1, lang=l)),
-        "exp-relu": lambda l: experiments.activation_histograms(hist, "relu", lang=l),
-        "exp-init": lambda l: experiments.init_loss_curves(init, lang=l),
-        "exp-batchnorm": lambda l: experiments.batchnorm_grid(bn, lang=l),
-        "exp-overfit": lambda l: experiments.overfit_curves(over, lang=l),
-        "loss": lambda l: plots.cross_entropy_loss(lang=l),
-        "differences": lambda l: plots.difference_tangents(lang=l),
-        "diff-error": lambda l: plots.difference_error(lang=l),
-        "gradient": lambda l: plots.gradient_field(n=5, lang=l),
-        "saddle": lambda l: plots.saddle_surface(lang=l),
-        "descent": lambda l: plots.descent_paths(lang=l),
-        "curves": lambda l: plots.training_curves(history, lang=l),
-        "weights": lambda l: plots.first_layer_weights(net, (8, 8), max_units=4, lang=l),
-        "confusion": lambda l: plots.confusion_heatmap(net, data.x_test, data.t_test, lang=l),
-        "mistakes": lambda l: plots.most_confident_mistakes(net, data.x_test, data.t_test,
-                                                            (8, 8), k=2, lang=l),
-        "boundary": lambda l: plots.decision_regions(net2, x2, (x2[:, 0] > 0).astype(int),
-                                                     resolution=20, lang=l),
-        "filters": lambda l: conv.conv_filters(cnn.params["W1"], cnn.params["W1"],
-                                               max_filters=4, lang=l),
-        "feature-maps": lambda l: conv.feature_maps(cnn, images[0], 3, max_filters=4, lang=l),
+        "search": lambda lang: search_figure(trials[::-1], lang=lang),
+        "anim-descent": frame(lambda lang: animations.descent(frames=3, lang=lang)),
+        "anim-curves": frame(lambda lang: animations.curves(history, frames=3, lang=lang)),
+        "anim-boundary": frame(
+            lambda lang: animations.boundary(
+                Trainer(TwoLayerNet(2, 5, 2, seed=0), x2, (x2[:, 0] > 0).astype(int), batch_size=8),
+                frames=3,
+                every=1,
+                resolution=10,
+                lang=lang,
+            )
+        ),
+        "anim-weights": frame(
+            lambda lang: animations.weights(
+                Trainer(
+                    TwoLayerNet(64, 4, 10, seed=0),
+                    data.x_train[:64],
+                    data.t_train[:64],
+                    batch_size=32,
+                ),
+                (8, 8),
+                frames=3,
+                every=1,
+                lang=lang,
+            )
+        ),
+        "exp-relu": lambda lang: experiments.activation_histograms(hist, "relu", lang=lang),
+        "exp-init": lambda lang: experiments.init_loss_curves(init, lang=lang),
+        "exp-batchnorm": lambda lang: experiments.batchnorm_grid(bn, lang=lang),
+        "exp-overfit": lambda lang: experiments.overfit_curves(over, lang=lang),
+        "loss": lambda lang: plots.cross_entropy_loss(lang=lang),
+        "differences": lambda lang: plots.difference_tangents(lang=lang),
+        "diff-error": lambda lang: plots.difference_error(lang=lang),
+        "gradient": lambda lang: plots.gradient_field(n=5, lang=lang),
+        "saddle": lambda lang: plots.saddle_surface(lang=lang),
+        "descent": lambda lang: plots.descent_paths(lang=lang),
+        "curves": lambda lang: plots.training_curves(history, lang=lang),
+        "weights": lambda lang: plots.first_layer_weights(net, (8, 8), max_units=4, lang=lang),
+        "confusion": lambda lang: plots.confusion_heatmap(net, data.x_test, data.t_test, lang=lang),
+        "mistakes": lambda lang: plots.most_confident_mistakes(
+            net, data.x_test, data.t_test, (8, 8), k=2, lang=lang
+        ),
+        "boundary": lambda lang: plots.decision_regions(
+            net2, x2, (x2[:, 0] > 0).astype(int), resolution=20, lang=lang
+        ),
+        "filters": lambda lang: conv.conv_filters(
+            cnn.params["W1"], cnn.params["W1"], max_filters=4, lang=lang
+        ),
+        "feature-maps": lambda lang: conv.feature_maps(cnn, images[0], 3, max_filters=4, lang=lang),
     }
 
 
 @pytest.mark.slow
 @needs_cjk
 @pytest.mark.filterwarnings("ignore:Animation was deleted")  # a frame drawn, never saved
-@pytest.mark.parametrize("name", ["loss", "differences", "diff-error", "gradient", "saddle",
-                                  "descent", "curves", "weights", "confusion", "mistakes",
-                                  "boundary", "filters", "feature-maps", "anim-descent",
-                                  "anim-curves", "anim-boundary", "anim-weights", "exp-relu",
-                                  "exp-init", "exp-batchnorm", "exp-overfit", "search"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "loss",
+        "differences",
+        "diff-error",
+        "gradient",
+        "saddle",
+        "descent",
+        "curves",
+        "weights",
+        "confusion",
+        "mistakes",
+        "boundary",
+        "filters",
+        "feature-maps",
+        "anim-descent",
+        "anim-curves",
+        "anim-boundary",
+        "anim-weights",
+        "exp-relu",
+        "exp-init",
+        "exp-batchnorm",
+        "exp-overfit",
+        "search",
+    ],
+)
 def test_every_figure_renders_in_chinese_without_missing_glyphs(figures, name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -50,12 +50,17 @@ def started(monkeypatch):
 
 #: an option of `nnscratch train` and NNClassifier's hyperparameter (the same names) → the
 #: MultiLayerNet parameter it is passed to
-NET_PARAMETERS = {"activation": "activation", "weight_init": "weight_init",
-                  "weight_decay": "weight_decay_lambda", "dropout": "dropout",
-                  "batchnorm": "use_batchnorm"}
+NET_PARAMETERS = {
+    "activation": "activation",
+    "weight_init": "weight_init",
+    "weight_decay": "weight_decay_lambda",
+    "dropout": "dropout",
+    "batchnorm": "use_batchnorm",
+}
 
 
 # ---------------------------------------------------------------------------- nnscratch train
+
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_train_without_lr_starts_at_the_optimizers_own_rate(name):
@@ -75,9 +80,23 @@ def test_train_two_layer_with_sgd_is_the_one_exception_the_notebooks_rate():
 
 
 def test_train_runs_at_the_rate_it_resolved(started, capsys):
-    assert main(["train", "--quiet", "--epochs", "1", "--hidden", "4", "--no-batchnorm",
-                 "--optimizer", "rmsprop"]) == 0
-    (cls, lr), = started
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--epochs",
+                "1",
+                "--hidden",
+                "4",
+                "--no-batchnorm",
+                "--optimizer",
+                "rmsprop",
+            ]
+        )
+        == 0
+    )
+    ((cls, lr),) = started
     assert cls is OPTIMIZERS["rmsprop"] and lr == own_default(cls, "lr")
     assert f"rmsprop lr {lr:g})" in capsys.readouterr().out
 
@@ -107,8 +126,9 @@ def test_train_mlp_defaults_are_multilayernets_but_the_recipes_documented_choice
     net = network(config, (64,), 10, seed=0)
     assert net.config() == MultiLayerNet(64, (256, 128), 10, use_batchnorm=True).config()
     # the training side: Trainer's own would be SGD at a constant rate
-    trainer = Trainer(MultiLayerNet(2, (3,), 2), np.zeros((4, 2)), np.zeros(4, int), epochs=1,
-                      batch_size=2)
+    trainer = Trainer(
+        MultiLayerNet(2, (3,), 2), np.zeros((4, 2)), np.zeros(4, int), epochs=1, batch_size=2
+    )
     assert isinstance(trainer.optimizer, SGD) and own_default(Trainer, "lr_schedule") is None
     assert (config["optimizer"], config["lr_schedule"]) == ("adam", "cosine")
 
@@ -137,15 +157,31 @@ def test_train_length_on_the_large_sets_is_per_model_where_the_readme_says(datas
 
 # ---------------------------------------------------------------------------- compare-optimizers
 
+
 @pytest.mark.slow
 def test_compare_optimizers_trains_each_at_its_own_rate(started, tmp_path, capsys):
-    assert main(["compare-optimizers", "--steps", "1", "--epochs", "1", "--hidden", "4",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "compare-optimizers",
+                "--steps",
+                "1",
+                "--epochs",
+                "1",
+                "--hidden",
+                "4",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert dict(started) == {cls: own_default(cls, "lr") for cls in OPTIMIZERS.values()}
     assert len(started) == len(OPTIMIZERS)
 
 
 # ---------------------------------------------------------------------------- NNClassifier
+
 
 def small_data():
     rng = np.random.default_rng(0)

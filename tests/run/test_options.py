@@ -20,8 +20,14 @@ from tests.helpers import one_line_error
 
 OPTIONS = O.OPTIONS
 #: a value of each kind the table refuses, and one it takes (as text, as typed)
-BAD = {"int": "-3", "float": "nan", "bool": "perhaps", "choice": "no-such-thing",
-       "sizes": "8,,8", "init": "glorious"}
+BAD = {
+    "int": "-3",
+    "float": "nan",
+    "bool": "perhaps",
+    "choice": "no-such-thing",
+    "sizes": "8,,8",
+    "init": "glorious",
+}
 
 
 def test_every_option_is_a_flag_of_nnscratch_train_with_its_help():
@@ -43,16 +49,18 @@ def test_every_option_but_the_fixed_ones_is_a_field_of_the_playground():
 
 def test_the_search_varies_every_network_and_optimizer_option():
     for name, option in OPTIONS.items():
-        searchable = (option.target in ("network", "optimizer") and option.kind != "sizes") or \
-            name in ("optimizer", "lr", "batch_size")
+        searchable = (
+            option.target in ("network", "optimizer") and option.kind != "sizes"
+        ) or name in ("optimizer", "lr", "batch_size")
         assert (name in PARAMS) == searchable, name
 
 
 def test_nnclassifier_takes_every_option_but_the_datas_and_the_model():
     params = set(inspect.signature(NNClassifier).parameters)
     assert params == set(HYPERPARAMETERS)
-    assert set(HYPERPARAMETERS.values()) == {n for n, o in OPTIONS.items()
-                                            if o.group != "data" and n != "model"}
+    assert set(HYPERPARAMETERS.values()) == {
+        n for n, o in OPTIONS.items() if o.group != "data" and n != "model"
+    }
     assert NNClassifier().get_params().keys() == params
 
 
@@ -64,8 +72,11 @@ def test_every_optimizer_option_reaches_its_optimizer(name):
     assert getattr(built, name) == value
     others = [o for o, cls in OPTIMIZERS.items() if name not in inspect.signature(cls).parameters]
     if others:
-        with pytest.raises(NnscratchError, match=rf"^{name} is not an option of --optimizer "
-                                                 rf"{others[0]}: it applies to --optimizer"):
+        with pytest.raises(
+            NnscratchError,
+            match=rf"^{name} is not an option of --optimizer "
+            rf"{others[0]}: it applies to --optimizer",
+        ):
             O.resolve({"optimizer": others[0], name: value})
 
 
@@ -120,6 +131,7 @@ def test_the_textbook_classes_check_with_the_same_words():
 
 # ---------------------------------------------------------------------------- resolve's rules
 
+
 def test_resolve_fills_every_option_and_leaves_out_what_the_run_does_not_take():
     spec = O.resolve({"model": "cnn"})
     assert set(spec) == set(OPTIONS)
@@ -141,27 +153,47 @@ def test_no_op_values_of_options_a_model_does_not_take_are_accepted():
     assert O.resolve({"model": "cnn", "activation": "relu"})["activation"] is None
 
 
-@pytest.mark.parametrize("given, message", [
-    ({"model": "two-layer", "dropout": 0.3}, "dropout is not an option of --model two-layer: "
-                                             "it applies to --model mlp or deep-cnn"),
-    ({"dataset": "moons", "test_size": 0.3, "classes": 4},
-     "classes is not an option of --dataset moons: it applies to --dataset spiral or gaussians"),
-    ({"schedule_epochs": 5, "lr_schedule": "none"},
-     "schedule_epochs is not an option of --lr-schedule none: it applies to --lr-schedule step "
-     "or cosine"),
-    ({"model": "cnn", "dataset": "spiral"}, "spiral holds 2-D points, not images"),
-    ({"grad": "numerical", "dropout": 0.5}, "differentiate noise"),
-    ({"colour": "red"}, "unknown option colour"),
-])
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (
+            {"model": "two-layer", "dropout": 0.3},
+            "dropout is not an option of --model two-layer: it applies to --model mlp or deep-cnn",
+        ),
+        (
+            {"dataset": "moons", "test_size": 0.3, "classes": 4},
+            "classes is not an option of --dataset moons: it applies to --dataset spiral or "
+            "gaussians",
+        ),
+        (
+            {"schedule_epochs": 5, "lr_schedule": "none"},
+            "schedule_epochs is not an option of --lr-schedule none: it applies to "
+            "--lr-schedule step or cosine",
+        ),
+        ({"model": "cnn", "dataset": "spiral"}, "spiral holds 2-D points, not images"),
+        ({"grad": "numerical", "dropout": 0.5}, "differentiate noise"),
+        ({"colour": "red"}, "unknown option colour"),
+    ],
+)
 def test_contradictions_are_one_message(given, message):
     with pytest.raises(NnscratchError, match=message):
         O.resolve(given)
 
 
 def test_a_spec_builds_the_run_it_describes():
-    run = build({"model": "mlp", "hidden": (7, 5), "activation": "tanh", "optimizer": "adam",
-                 "beta1": 0.5, "epochs": 2, "batchnorm": False, "lr_schedule": "step",
-                 "seed": 3})
+    run = build(
+        {
+            "model": "mlp",
+            "hidden": (7, 5),
+            "activation": "tanh",
+            "optimizer": "adam",
+            "beta1": 0.5,
+            "epochs": 2,
+            "batchnorm": False,
+            "lr_schedule": "step",
+            "seed": 3,
+        }
+    )
     assert run.net.config()["hidden_sizes"] == [7, 5] and run.net.activation == "tanh"
     assert run.optimizer.beta1 == 0.5 and run.trainer.optimizer is run.optimizer
     assert run.schedule.step_size == 1 and run.trainer.lr_schedule is run.schedule

@@ -28,24 +28,40 @@ X_TEST, T_TEST = _data(40, 1)
 #: piece of state there is (Adam's moments and step, BatchNorm's running statistics, dropout
 #: masks, a cosine schedule, a validation split, early stopping's best weights)
 RUNS = {
-    "two-layer-sgd": dict(net=lambda seed: TwoLayerNet(20, 8, 3, seed=seed),
-                          options=lambda: dict(epochs=3, batch_size=16, lr=0.5)),
-    "two-layer-replacement": dict(net=lambda seed: TwoLayerNet(20, 8, 3, seed=seed),
-                                  options=lambda: dict(epochs=3, batch_size=16, lr=0.5,
-                                                       sampling="replacement")),
+    "two-layer-sgd": dict(
+        net=lambda seed: TwoLayerNet(20, 8, 3, seed=seed),
+        options=lambda: dict(epochs=3, batch_size=16, lr=0.5),
+    ),
+    "two-layer-replacement": dict(
+        net=lambda seed: TwoLayerNet(20, 8, 3, seed=seed),
+        options=lambda: dict(epochs=3, batch_size=16, lr=0.5, sampling="replacement"),
+    ),
     "mlp-adam-bn-dropout-cosine": dict(
-        net=lambda seed: MultiLayerNet(20, [16, 8], 3, dropout=0.3, use_batchnorm=True,
-                                       seed=seed),
-        options=lambda: dict(epochs=3, batch_size=16, optimizer=Adam(0.01),
-                             lr_schedule=CosineLR(3), validation_split=0.2,
-                             early_stopping=5)),
+        net=lambda seed: MultiLayerNet(20, [16, 8], 3, dropout=0.3, use_batchnorm=True, seed=seed),
+        options=lambda: dict(
+            epochs=3,
+            batch_size=16,
+            optimizer=Adam(0.01),
+            lr_schedule=CosineLR(3),
+            validation_split=0.2,
+            early_stopping=5,
+        ),
+    ),
 }
 
 
 def make(run, net_seed=1, callbacks=()):
     spec = RUNS[run]
-    return Trainer(spec["net"](net_seed), X, T, X_TEST, T_TEST, seed=2, callbacks=callbacks,
-                   **spec["options"]())
+    return Trainer(
+        spec["net"](net_seed),
+        X,
+        T,
+        X_TEST,
+        T_TEST,
+        seed=2,
+        callbacks=callbacks,
+        **spec["options"](),
+    )
 
 
 def assert_same_run(a, b):
@@ -81,8 +97,9 @@ def interrupt_and_resume(run, stops, tmp_path):
     must come from the checkpoint)."""
     directory = tmp_path / run
     for i, k in enumerate(stops):
-        trainer = make(run, net_seed=100 + i if i else 1,
-                       callbacks=[StopAt(k), CheckpointSaver(directory)])
+        trainer = make(
+            run, net_seed=100 + i if i else 1, callbacks=[StopAt(k), CheckpointSaver(directory)]
+        )
         if i:
             trainer.load_checkpoint(directory)
         with pytest.raises(TrainingInterrupted) as exc:
@@ -98,12 +115,18 @@ def interrupt_and_resume(run, stops, tmp_path):
 
 
 @pytest.mark.parametrize("run", RUNS)
-@pytest.mark.parametrize("stop", ["first", "mid-epoch", "epoch-end", "after-epoch-end",
-                                  "last-epoch-mid"])
+@pytest.mark.parametrize(
+    "stop", ["first", "mid-epoch", "epoch-end", "after-epoch-end", "last-epoch-mid"]
+)
 def test_resume_after_one_interruption_is_bit_identical(run, stop, uninterrupted, tmp_path):
     ipe = uninterrupted[run].iter_per_epoch
-    k = {"first": 1, "mid-epoch": 3, "epoch-end": ipe, "after-epoch-end": ipe + 1,
-         "last-epoch-mid": 2 * ipe + 2}[stop]
+    k = {
+        "first": 1,
+        "mid-epoch": 3,
+        "epoch-end": ipe,
+        "after-epoch-end": ipe + 1,
+        "last-epoch-mid": 2 * ipe + 2,
+    }[stop]
     assert_same_run(interrupt_and_resume(run, [k], tmp_path), uninterrupted[run])
 
 
@@ -158,8 +181,18 @@ def test_early_stopping_state_survives_a_resume(tmp_path):
 
     def build(callbacks=()):
         net = MultiLayerNet(20, [64], 3, seed=1)
-        return Trainer(net, x, t, epochs=12, batch_size=16, optimizer=Adam(0.01), seed=3,
-                       validation_split=0.3, early_stopping=2, callbacks=callbacks)
+        return Trainer(
+            net,
+            x,
+            t,
+            epochs=12,
+            batch_size=16,
+            optimizer=Adam(0.01),
+            seed=3,
+            validation_split=0.3,
+            early_stopping=2,
+            callbacks=callbacks,
+        )
 
     whole = build()
     whole.train()
@@ -192,8 +225,10 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
     with pytest.raises(NnscratchError, match="holds a .*TwoLayerNet.* but the network given"):
         Trainer(TwoLayerNet(20, 9, 3), X, T, epochs=3, batch_size=16).load_checkpoint(tmp_path)
     saved = load_checkpoint(tmp_path)  # a Checkpoint already read, its network rebuilt
-    with pytest.raises(NnscratchError, match="holds a .*'hidden_size': 8.* but the network given "
-                                             "is a .*'hidden_size': 9"):
+    with pytest.raises(
+        NnscratchError,
+        match="holds a .*'hidden_size': 8.* but the network given is a .*'hidden_size': 9",
+    ):
         Trainer(TwoLayerNet(20, 9, 3), X, T, epochs=3, batch_size=16).load_checkpoint(saved)
 
 
@@ -212,6 +247,7 @@ def test_multilayer_batchnorm_model_roundtrip_gives_identical_predictions(tmp_pa
 
 # ---------------------------------------------------------------------------- divergence
 
+
 def exploding(base_lr, epoch):
     """A schedule that is sane for one epoch, then far too large."""
     return base_lr * (1e150 if epoch >= 1 else 1.0)
@@ -220,15 +256,25 @@ def exploding(base_lr, epoch):
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
 def test_divergence_names_the_learning_rate_and_the_last_good_checkpoint(tmp_path):
     net = MultiLayerNet(20, [16], 3, seed=0)
-    trainer = Trainer(net, X, T, epochs=4, batch_size=20, lr=0.1, seed=0, lr_schedule=exploding,
-                      callbacks=[CheckpointSaver(tmp_path)])
+    trainer = Trainer(
+        net,
+        X,
+        T,
+        epochs=4,
+        batch_size=20,
+        lr=0.1,
+        seed=0,
+        lr_schedule=exploding,
+        callbacks=[CheckpointSaver(tmp_path)],
+    )
     with pytest.raises(TrainingDiverged) as exc:
         trainer.train()
     message = str(exc.value)
-    assert message.startswith(f"training diverged at epoch 2, iteration {trainer.iteration + 1} "
-                              "(")
-    assert ("the learning rate 1e+149 (this epoch's rate; the schedule started at 0.1) is "
-            "probably too high; try 1e+148" in message)
+    assert message.startswith(f"training diverged at epoch 2, iteration {trainer.iteration + 1} (")
+    assert (
+        "the learning rate 1e+149 (this epoch's rate; the schedule started at 0.1) is "
+        "probably too high; try 1e+148" in message
+    )
     assert f"Last good checkpoint: {tmp_path / 'checkpoint.npz'}" in message
     saved = load_checkpoint(tmp_path)
     assert (saved.epoch, saved.iteration) == (1, 5)
@@ -238,21 +284,25 @@ def test_divergence_names_the_learning_rate_and_the_last_good_checkpoint(tmp_pat
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
 def test_divergence_at_once_says_no_checkpoint_and_the_rate_to_try():
     net = MultiLayerNet(20, [8], 3, weight_init=10.0, seed=0)
-    with pytest.raises(TrainingDiverged,
-                       match=r"^training diverged at epoch 1, iteration \d+ \((loss|parameter) .*"
-                             r"the learning rate 5e\+100 is probably too high; try 5e\+99. "
-                             r"No checkpoint was saved$"):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"^training diverged at epoch 1, iteration \d+ \((loss|parameter) .*"
+        r"the learning rate 5e\+100 is probably too high; try 5e\+99. "
+        r"No checkpoint was saved$",
+    ):
         Trainer(net, X, T, epochs=5, batch_size=20, lr=5e100).train()
     assert issubclass(TrainingDiverged, NnscratchError)
 
 
 def test_interrupted_message_names_epoch_iteration_and_checkpoint(tmp_path):
     exc = TrainingInterrupted(2, 1234, tmp_path / "checkpoint.npz")
-    assert str(exc) == (f"interrupted at epoch 3, iteration 1234: checkpoint saved to "
-                        f"{tmp_path / 'checkpoint.npz'}")
+    assert str(exc) == (
+        f"interrupted at epoch 3, iteration 1234: checkpoint saved to {tmp_path / 'checkpoint.npz'}"
+    )
 
 
 # ---------------------------------------------------------------------------- bad input
+
 
 def _bad(what):
     x, t, x_test, t_test = X.copy(), T.copy(), X_TEST.copy(), T_TEST.copy()
@@ -276,43 +326,73 @@ def _bad(what):
     return x, t, x_test, t_test
 
 
-@pytest.mark.parametrize("what, message", [
-    ("length", r"x has 100 samples but t_train has 99 labels: give exactly one label per sample"),
-    ("label-range", r"t_train holds the label 3 but the model has 3 classes \(0..2\): build the "
-                    r"model with output_size=4 or fix the labels"),
-    ("label-negative", r"t_train holds the label -1: labels must be class indices from 0 to 2"),
-    ("label-fraction", r"t_train holds 0.5, which is not a whole number: labels are class "
-                       r"indices"),
-    ("nan", r"x_train holds NaN in 1 of 100 samples \(first: row 7\): remove or impute those "
-            r"values before training"),
-    ("inf-test", r"x_test holds inf in 1 of 40 samples \(first: row 0\)"),
-    ("features", r"x_train has 19 features per sample but the model takes 20: use data of the "
-                 r"kind the model was trained on"),
-    ("test-features", r"x_test has 19 features per sample but the model takes 20"),
-])
+@pytest.mark.parametrize(
+    "what, message",
+    [
+        (
+            "length",
+            r"x has 100 samples but t_train has 99 labels: give exactly one label per sample",
+        ),
+        (
+            "label-range",
+            r"t_train holds the label 3 but the model has 3 classes \(0..2\): build the "
+            r"model with output_size=4 or fix the labels",
+        ),
+        ("label-negative", r"t_train holds the label -1: labels must be class indices from 0 to 2"),
+        (
+            "label-fraction",
+            r"t_train holds 0.5, which is not a whole number: labels are class "
+            r"indices",
+        ),
+        (
+            "nan",
+            r"x_train holds NaN in 1 of 100 samples \(first: row 7\): remove or impute those "
+            r"values before training",
+        ),
+        ("inf-test", r"x_test holds inf in 1 of 40 samples \(first: row 0\)"),
+        (
+            "features",
+            r"x_train has 19 features per sample but the model takes 20: use data of the "
+            r"kind the model was trained on",
+        ),
+        ("test-features", r"x_test has 19 features per sample but the model takes 20"),
+    ],
+)
 def test_trainer_checks_its_data(what, message):
     x, t, x_test, t_test = _bad(what)
     with pytest.raises(NnscratchError, match=f"^{message}"):
         Trainer(TwoLayerNet(20, 8, 3), x, t, x_test, t_test, epochs=1, batch_size=10)
 
 
-@pytest.mark.parametrize("options, message", [
-    (dict(batch_size=0), r"batch_size must be an integer from 1 to 100 \(the number of training "
-                         r"samples\), got 0: use e.g. 32 or 100"),
-    (dict(batch_size=101), r"got 101: use at most 100"),
-    (dict(batch_size=2.5), r"got 2.5: use e.g. 32"),
-    (dict(lr=-0.1), r"lr must be a number in \(0, ∞\), got -0.1: use e.g. 0.1"),
-    (dict(lr=float("nan")), r"lr must be a number in \(0, ∞\), got nan"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (
+            dict(batch_size=0),
+            r"batch_size must be an integer from 1 to 100 \(the number of training "
+            r"samples\), got 0: use e.g. 32 or 100",
+        ),
+        (dict(batch_size=101), r"got 101: use at most 100"),
+        (dict(batch_size=2.5), r"got 2.5: use e.g. 32"),
+        (dict(lr=-0.1), r"lr must be a number in \(0, ∞\), got -0.1: use e.g. 0.1"),
+        (dict(lr=float("nan")), r"lr must be a number in \(0, ∞\), got nan"),
+    ],
+)
 def test_trainer_checks_batch_size_and_learning_rate(options, message):
     with pytest.raises(NnscratchError, match=message):
         Trainer(TwoLayerNet(20, 8, 3), X, T, epochs=1, **{"batch_size": 10, **options})
 
 
 def test_optimizers_check_their_rate():
-    with pytest.raises(NnscratchError, match=r"lr must be a number in \(0, ∞\), got 0: use "
-                                             r"e.g. 0.001"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"lr must be a number in \(0, ∞\), got 0: use "
+        r"e.g. 0.001",
+    ):
         Adam(lr=0)
-    with pytest.raises(NnscratchError, match=r"lr must be a number in \(0, ∞\), got inf: use "
-                                             r"e.g. 0.1"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"lr must be a number in \(0, ∞\), got inf: use "
+        r"e.g. 0.1",
+    ):
         Trainer(TwoLayerNet(20, 8, 3), X, T, lr=float("inf"))

@@ -3,15 +3,15 @@ checkpoint's ``extra`` (which checkpoints written before keep), and the derived 
 
 import numpy as np
 import pytest
-from tests.helpers import StopAt
 
-from nnscratch.run import checkpoints
 from nnscratch.io import load_checkpoint
 from nnscratch.nets import MultiLayerNet
 from nnscratch.optim import Adam
+from nnscratch.run import checkpoints
 from nnscratch.run.callbacks import CheckpointSaver
-from nnscratch.run.trainer import Trainer
 from nnscratch.run.interrupt import TrainingInterrupted
+from nnscratch.run.trainer import Trainer
+from tests.helpers import StopAt
 
 rng = np.random.default_rng(3)
 X, T = rng.normal(size=(60, 6)), rng.integers(0, 3, 60)
@@ -19,8 +19,18 @@ X, T = rng.normal(size=(60, 6)), rng.integers(0, 3, 60)
 
 def make(callbacks=(), net_seed=0):
     net = MultiLayerNet(6, [8, 8], 3, dropout=0.2, seed=net_seed)
-    return Trainer(net, X, T, epochs=3, batch_size=10, optimizer=Adam(0.01), seed=1,
-                   validation_split=0.2, early_stopping=4, callbacks=callbacks)
+    return Trainer(
+        net,
+        X,
+        T,
+        epochs=3,
+        batch_size=10,
+        optimizer=Adam(0.01),
+        seed=1,
+        validation_split=0.2,
+        early_stopping=4,
+        callbacks=callbacks,
+    )
 
 
 def test_save_and_restore_continue_bit_identically(tmp_path):
@@ -58,8 +68,12 @@ def test_checkpoint_path_is_the_savers_else_the_restored_one(tmp_path):
     assert trainer.checkpoint_path is None
     with pytest.raises(TrainingInterrupted) as exc:
         trainer.train()
-    assert trainer.checkpoint_path == saver.path == exc.value.checkpoint_path \
+    assert (
+        trainer.checkpoint_path
+        == saver.path
+        == exc.value.checkpoint_path
         == tmp_path / "a" / "checkpoint.npz"
+    )
     with pytest.raises(AttributeError):
         trainer.checkpoint_path = tmp_path  # derived, never set from outside
     # resumed without a saver: the checkpoint it came from is the last one there is

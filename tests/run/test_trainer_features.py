@@ -18,8 +18,9 @@ def _learnable_data(n, d=784, c=10, seed=0):
     return x, t
 
 
-def _reference_notebook_run(x, t, x_test, t_test, net_seed, train_seed, epochs, batch_size, lr,
-                            sampling):
+def _reference_notebook_run(
+    x, t, x_test, t_test, net_seed, train_seed, epochs, batch_size, lr, sampling
+):
     """The notebook's TwoLayerNet (784-50-10, sigmoid, SGD) as a plain-numpy loop, written here
     independently of nnscratch: the same rng draws (weights: N(0, 0.01²) W1 then W2; batches:
     permutation per epoch or ``choice`` with replacement) and the same order of floating-point
@@ -44,7 +45,7 @@ def _reference_notebook_run(x, t, x_test, t_test, net_seed, train_seed, epochs, 
     for _ in range(epochs):
         if sampling == "shuffle":
             order = batch_rng.permutation(n)
-            batches = [order[s:s + batch_size] for s in range(0, n, batch_size)]
+            batches = [order[s : s + batch_size] for s in range(0, n, batch_size)]
         else:
             batches = [batch_rng.choice(n, batch_size) for _ in range(math.ceil(n / batch_size))]
         for b in batches:
@@ -74,11 +75,22 @@ def _reference_notebook_run(x, t, x_test, t_test, net_seed, train_seed, epochs, 
 def test_notebook_configuration_gives_the_reference_history_bit_for_bit(sampling):
     x, t = _learnable_data(500)
     x_test, t_test = _learnable_data(200, seed=1)
-    expected = _reference_notebook_run(x, t, x_test, t_test, net_seed=3, train_seed=4, epochs=3,
-                                       batch_size=100, lr=0.1, sampling=sampling)
+    expected = _reference_notebook_run(
+        x,
+        t,
+        x_test,
+        t_test,
+        net_seed=3,
+        train_seed=4,
+        epochs=3,
+        batch_size=100,
+        lr=0.1,
+        sampling=sampling,
+    )
     net = TwoLayerNet(784, 50, 10, seed=3)
-    history = Trainer(net, x, t, x_test, t_test, epochs=3, batch_size=100, lr=0.1, seed=4,
-                      sampling=sampling).train()
+    history = Trainer(
+        net, x, t, x_test, t_test, epochs=3, batch_size=100, lr=0.1, seed=4, sampling=sampling
+    ).train()
     for key in ("train_loss", "train_acc", "test_acc"):
         assert history[key] == expected[key], key
     assert len(history["train_loss"]) == 15
@@ -99,8 +111,9 @@ def _small_data(n=300, d=20, c=3, seed=0):
 def test_validation_split_and_history():
     x, t = _small_data()
     net = MultiLayerNet(20, [16], 3, seed=0)
-    trainer = Trainer(net, x, t, epochs=3, batch_size=30, optimizer=Adam(0.01), seed=1,
-                      validation_split=0.2)
+    trainer = Trainer(
+        net, x, t, epochs=3, batch_size=30, optimizer=Adam(0.01), seed=1, validation_split=0.2
+    )
     history = trainer.train()
     assert len(trainer.x_train) == 240 and len(trainer.x_val) == 60
     # the split is a partition of the original samples (rows are distinct random vectors)
@@ -112,8 +125,16 @@ def test_validation_split_and_history():
     assert history["val_loss"][-1] == float(net.loss(trainer.x_val, trainer.t_val))
     assert history["val_acc"][-1] == net.accuracy(trainer.x_val, trainer.t_val)
     # same seed, same split and history
-    again = Trainer(MultiLayerNet(20, [16], 3, seed=0), x, t, epochs=3, batch_size=30,
-                    optimizer=Adam(0.01), seed=1, validation_split=0.2).train()
+    again = Trainer(
+        MultiLayerNet(20, [16], 3, seed=0),
+        x,
+        t,
+        epochs=3,
+        batch_size=30,
+        optimizer=Adam(0.01),
+        seed=1,
+        validation_split=0.2,
+    ).train()
     assert again["val_loss"] == history["val_loss"]
 
 
@@ -126,8 +147,9 @@ def test_no_validation_keys_without_validation_data():
 def test_accuracy_is_measured_in_eval_mode():
     x, t = _small_data()
     net = MultiLayerNet(20, [32], 3, dropout=0.5, use_batchnorm=True, seed=0)
-    trainer = Trainer(net, x, t, x[:50], t[:50], epochs=2, batch_size=30, optimizer=Adam(0.01),
-                      seed=0)
+    trainer = Trainer(
+        net, x, t, x[:50], t[:50], epochs=2, batch_size=30, optimizer=Adam(0.01), seed=0
+    )
     history = trainer.train()
     assert net.training  # back in training mode after the evaluation
     net.eval()
@@ -153,9 +175,19 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights(batch
     x, t = rng.random((200, 10)), rng.integers(0, 3, 200)
     net = MultiLayerNet(10, [64], 3, use_batchnorm=batchnorm, seed=0)
     snapshots = _Snapshots()
-    trainer = Trainer(net, x[:150], t[:150], epochs=60, batch_size=15, optimizer=Adam(0.01),
-                      seed=0, x_val=x[150:], t_val=t[150:], early_stopping=3,
-                      callbacks=[snapshots])
+    trainer = Trainer(
+        net,
+        x[:150],
+        t[:150],
+        epochs=60,
+        batch_size=15,
+        optimizer=Adam(0.01),
+        seed=0,
+        x_val=x[150:],
+        t_val=t[150:],
+        early_stopping=3,
+        callbacks=[snapshots],
+    )
     history = trainer.train()
     best = int(np.argmin(history["val_loss"]))  # 0-based epoch index of the lowest loss
     assert trainer.epoch == best + 1 + 3 < 60  # stopped 3 epochs after the best one
@@ -178,8 +210,15 @@ def test_early_stopping_needs_validation_data():
 def test_learning_rate_schedule_sets_each_epochs_rate(schedule):
     x, t = _small_data(60)
     optimizer = Adam(0.02)
-    history = Trainer(MultiLayerNet(20, [4], 3, seed=0), x, t, epochs=4, batch_size=30,
-                      optimizer=optimizer, lr_schedule=schedule).train()
+    history = Trainer(
+        MultiLayerNet(20, [4], 3, seed=0),
+        x,
+        t,
+        epochs=4,
+        batch_size=30,
+        optimizer=optimizer,
+        lr_schedule=schedule,
+    ).train()
     assert history["lr"] == [schedule(0.02, e) for e in range(4)]
     assert optimizer.lr == history["lr"][-1]
 
@@ -191,9 +230,19 @@ def test_run_in_chunks_is_train_step_for_step(chunks):
     x, t = _small_data(300)
 
     def trainer():
-        return Trainer(MultiLayerNet(20, [8], 3, dropout=0.2, seed=0), x[:240], t[:240],
-                       x[240:], t[240:], epochs=3, batch_size=24, optimizer=Adam(0.01), seed=2,
-                       lr_schedule=StepLR(1, 0.5), validation_split=0.2)
+        return Trainer(
+            MultiLayerNet(20, [8], 3, dropout=0.2, seed=0),
+            x[:240],
+            t[:240],
+            x[240:],
+            t[240:],
+            epochs=3,
+            batch_size=24,
+            optimizer=Adam(0.01),
+            seed=2,
+            lr_schedule=StepLR(1, 0.5),
+            validation_split=0.2,
+        )
 
     whole, cut = trainer(), trainer()
     whole.train()
@@ -229,10 +278,37 @@ from nnscratch.cli import main  # noqa: E402
 
 @pytest.mark.slow
 def test_cli_train_with_every_new_option(tmp_path, capsys):
-    rc = main(["train", "--quiet", "--model", "mlp", "--hidden", "32,16", "--activation", "tanh",
-               "--weight-init", "xavier", "--optimizer", "momentum", "--lr", "0.05",
-               "--weight-decay", "1e-4", "--dropout", "0.1", "--batchnorm", "--epochs", "3",
-               "--early-stopping", "2", "--lr-schedule", "cosine", "--out", str(tmp_path)])
+    rc = main(
+        [
+            "train",
+            "--quiet",
+            "--model",
+            "mlp",
+            "--hidden",
+            "32,16",
+            "--activation",
+            "tanh",
+            "--weight-init",
+            "xavier",
+            "--optimizer",
+            "momentum",
+            "--lr",
+            "0.05",
+            "--weight-decay",
+            "1e-4",
+            "--dropout",
+            "0.1",
+            "--batchnorm",
+            "--epochs",
+            "3",
+            "--early-stopping",
+            "2",
+            "--lr-schedule",
+            "cosine",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     import json
 
@@ -249,32 +325,71 @@ def test_cli_train_with_every_new_option(tmp_path, capsys):
 def test_cli_model_defaults(tmp_path):
     import json
 
-    assert main(["train", "--quiet", "--model", "two-layer", "--epochs", "1", "--out",
-                 str(tmp_path / "a")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--quiet",
+                "--model",
+                "two-layer",
+                "--epochs",
+                "1",
+                "--out",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
     config = json.loads((tmp_path / "a" / "history.json").read_text())["config"]
     # the notebook's network, as the command trained it before the recipe became the default
-    assert (config["model"], config["hidden_size"], config["activation"], config["optimizer"],
-            config["lr"], config["lr_schedule"]) == ("two-layer", 100, "sigmoid", "sgd", 0.5, "none")
-    assert main(["train", "--quiet", "--epochs", "1", "--no-batchnorm", "--out",
-                 str(tmp_path / "b")]) == 0
+    assert (
+        config["model"],
+        config["hidden_size"],
+        config["activation"],
+        config["optimizer"],
+        config["lr"],
+        config["lr_schedule"],
+    ) == ("two-layer", 100, "sigmoid", "sgd", 0.5, "none")
+    assert (
+        main(["train", "--quiet", "--epochs", "1", "--no-batchnorm", "--out", str(tmp_path / "b")])
+        == 0
+    )
     config = json.loads((tmp_path / "b" / "history.json").read_text())["config"]
-    assert (config["model"], config["hidden_sizes"], config["activation"], config["optimizer"],
-            config["lr"], config["lr_schedule"], config["use_batchnorm"]) == (
-        "mlp", [256, 128], "relu", "adam", 0.001, "cosine", False)
+    assert (
+        config["model"],
+        config["hidden_sizes"],
+        config["activation"],
+        config["optimizer"],
+        config["lr"],
+        config["lr_schedule"],
+        config["use_batchnorm"],
+    ) == ("mlp", [256, 128], "relu", "adam", 0.001, "cosine", False)
 
 
-@pytest.mark.parametrize("argv", [["--model", "two-layer", "--hidden", "8,8"],
-                                  ["--model", "two-layer", "--batchnorm"],
-                                  ["--model", "two-layer", "--dropout", "0.5"],
-                                  ["--dropout", "0.5", "--grad", "numerical"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--model", "two-layer", "--hidden", "8,8"],
+        ["--model", "two-layer", "--batchnorm"],
+        ["--model", "two-layer", "--dropout", "0.5"],
+        ["--dropout", "0.5", "--grad", "numerical"],
+    ],
+)
 def test_cli_train_rejects_contradictory_options(argv, capsys):
     assert main(["train", "--quiet", "--epochs", "1", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("nnscratch: error:") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("argv", [["--hidden", "8,x"], ["--dropout", "1.5"],
-                                  ["--optimizer", "lbfgs"], ["--weight-init", "glorot"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--hidden", "8,x"],
+        ["--dropout", "1.5"],
+        ["--optimizer", "lbfgs"],
+        ["--weight-init", "glorot"],
+    ],
+)
 def test_cli_train_bad_values_exit_2(argv, capsys):
     try:
         code = main(["train", *argv])
@@ -291,4 +406,6 @@ def test_cli_compare_optimizers_writes_both_figures(tmp_path, capsys):
     for name in ("optimizer_paths.png", "optimizer_losses.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = capsys.readouterr().out
-    assert all(name in out for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"))
+    assert all(
+        name in out for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+    )

@@ -32,9 +32,10 @@ class Expected(Callback):
     def on_epoch_end(self, trainer, record):
         self.records.append(record)
         self.by_hand.append(evaluation_loss_by_hand(trainer.net, trainer.x_val, trainer.t_val))
-        self.modes.append([trainer.net.training]
-                          + [layer.training for layer in trainer.net.layers
-                             if hasattr(layer, "training")])
+        self.modes.append(
+            [trainer.net.training]
+            + [layer.training for layer in trainer.net.layers if hasattr(layer, "training")]
+        )
 
 
 def test_validation_loss_is_measured_in_evaluation_mode_and_training_mode_comes_back():
@@ -43,8 +44,18 @@ def test_validation_loss_is_measured_in_evaluation_mode_and_training_mode_comes_
     x = centers[t] + rng.normal(0, 1, (200, 12))
     net = MultiLayerNet(12, [16], 3, dropout=0.5, use_batchnorm=True, seed=0)
     expected = Expected()
-    trainer = Trainer(net, x[:150], t[:150], epochs=3, batch_size=25, optimizer=Adam(0.01),
-                      seed=0, x_val=x[150:], t_val=t[150:], callbacks=[expected])
+    trainer = Trainer(
+        net,
+        x[:150],
+        t[:150],
+        epochs=3,
+        batch_size=25,
+        optimizer=Adam(0.01),
+        seed=0,
+        x_val=x[150:],
+        t_val=t[150:],
+        callbacks=[expected],
+    )
     trainer.train()
     assert len(expected.records) == 3
     for record, (loss, acc), modes in zip(expected.records, expected.by_hand, expected.modes):
@@ -63,8 +74,14 @@ def test_the_validation_loss_of_a_conv_net_is_computed_in_chunks_and_is_the_same
 
     rng = np.random.default_rng(1)
     x, t = rng.random((50, 1, 8, 8)), rng.integers(0, 3, 50)
-    net = SimpleConvNet((1, 8, 8), {"filter_num": 4, "filter_size": 3}, hidden_size=5,
-                        output_size=3, weight_init_std=0.3, seed=0)
+    net = SimpleConvNet(
+        (1, 8, 8),
+        {"filter_num": 4, "filter_size": 3},
+        hidden_size=5,
+        output_size=3,
+        weight_init_std=0.3,
+        seed=0,
+    )
     net.weight_decay_lambda = 0.1
     whole = float(net.loss(x, t))  # one forward pass over all 50 (no dropout: the same in eval)
     seen = []

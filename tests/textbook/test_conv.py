@@ -32,7 +32,7 @@ def each_window(x, FH, FW, stride, pad, fill=0.0):
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=fill)
     for y in range((H + 2 * pad - FH) // stride + 1):
         for x_ in range((W + 2 * pad - FW) // stride + 1):
-            yield y, x_, xp[:, :, stride * y:stride * y + FH, stride * x_:stride * x_ + FW]
+            yield y, x_, xp[:, :, stride * y : stride * y + FH, stride * x_ : stride * x_ + FW]
 
 
 def direct_convolution(x, W, b, stride, pad):
@@ -85,6 +85,7 @@ def distinct(rng, shape):
 
 # --- im2col and col2im ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_im2col_rows_are_the_windows(case):
     N, C, H, W, _, FH, FW, stride, pad = case
@@ -99,11 +100,13 @@ def test_im2col_rows_are_the_windows(case):
 
 def test_im2col_by_hand():
     x = np.arange(9.0).reshape(1, 1, 3, 3)
-    np.testing.assert_array_equal(im2col(x, 2, 2), [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7],
-                                                    [4, 5, 7, 8]])
+    np.testing.assert_array_equal(
+        im2col(x, 2, 2), [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]
+    )
     # pad 1, stride 2: windows at the corners of the 5×5 padded image
-    np.testing.assert_array_equal(im2col(x, 2, 2, stride=2, pad=1),
-                                  [[0, 0, 0, 0], [0, 0, 1, 2], [0, 3, 0, 6], [4, 5, 7, 8]])
+    np.testing.assert_array_equal(
+        im2col(x, 2, 2, stride=2, pad=1), [[0, 0, 0, 0], [0, 0, 1, 2], [0, 3, 0, 6], [4, 5, 7, 8]]
+    )
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
@@ -122,8 +125,9 @@ def test_col2im_is_the_adjoint_of_im2col(case):
 def test_col2im_sums_overlapping_windows():
     # 3×3 image, 2×2 windows, stride 1: the centre pixel is in all four windows
     ones = np.ones((4, 4))
-    np.testing.assert_array_equal(col2im(ones, (1, 1, 3, 3), 2, 2)[0, 0],
-                                  [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    np.testing.assert_array_equal(
+        col2im(ones, (1, 1, 3, 3), 2, 2)[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -135,6 +139,7 @@ def test_im2col_and_col2im_keep_the_dtype(dtype):
 
 # --- Convolution ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_convolution_forward_against_loops(case):
     N, C, H, W, FN, FH, FW, stride, pad = case
@@ -142,16 +147,18 @@ def test_convolution_forward_against_loops(case):
     params = {"W": rng.standard_normal((FN, C, FH, FW)), "b": rng.standard_normal(FN)}
     x = rng.standard_normal((N, C, H, W))
     out = Convolution(params, "W", "b", stride, pad).forward(x)
-    np.testing.assert_allclose(out, direct_convolution(x, params["W"], params["b"], stride, pad),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out, direct_convolution(x, params["W"], params["b"], stride, pad), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_convolution_forward_by_hand():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     params = {"W": np.array([[[[1.0, 0.0], [0.0, -1.0]]]]), "b": np.array([0.5])}
     # x[y, x] − x[y + 1, x + 1] = −5 everywhere, + 0.5
-    np.testing.assert_array_equal(Convolution(params, "W", "b").forward(x),
-                                  np.full((1, 1, 3, 3), -4.5))
+    np.testing.assert_array_equal(
+        Convolution(params, "W", "b").forward(x), np.full((1, 1, 3, 3), -4.5)
+    )
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
@@ -175,8 +182,10 @@ def test_convolution_reads_its_parameters_at_every_call():
 
 def test_convolution_works_in_float32():
     rng = np.random.default_rng(5)
-    params = {"W": rng.standard_normal((3, 2, 3, 3)).astype(np.float32),
-              "b": np.zeros(3, np.float32)}
+    params = {
+        "W": rng.standard_normal((3, 2, 3, 3)).astype(np.float32),
+        "b": np.zeros(3, np.float32),
+    }
     layer = Convolution(params, "W", "b", pad=1)
     x = rng.standard_normal((2, 2, 6, 6)).astype(np.float32)
     out = layer.forward(x)
@@ -184,10 +193,18 @@ def test_convolution_works_in_float32():
     dx = layer.backward(np.ones_like(out))
     assert dx.dtype == np.float32
     assert all(g.dtype == np.float32 for g in layer.param_grads().values())
-    np.testing.assert_allclose(out, direct_convolution(x.astype(np.float64),
-                                                       params["W"].astype(np.float64),
-                                                       params["b"].astype(np.float64), 1, 1),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        out,
+        direct_convolution(
+            x.astype(np.float64),
+            params["W"].astype(np.float64),
+            params["b"].astype(np.float64),
+            1,
+            1,
+        ),
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def test_any_memory_layout_gives_the_same_result():
@@ -236,19 +253,31 @@ def test_pooling_backward_against_numerical_gradient(case, mode):
 
 
 def test_pooling_by_hand():
-    x = np.array([[[[1.0, 2.0, 5.0, 0.0],
+    x = np.array(
+        [
+            [
+                [
+                    [1.0, 2.0, 5.0, 0.0],
                     [3.0, 4.0, 1.0, 1.0],
                     [0.0, 0.0, 2.0, 2.0],
-                    [0.0, -1.0, 2.0, 9.0]]]])
+                    [0.0, -1.0, 2.0, 9.0],
+                ]
+            ]
+        ]
+    )
     pool = Pooling(2, 2)
     np.testing.assert_array_equal(pool.forward(x), [[[[4.0, 5.0], [0.0, 9.0]]]])
     # the maximum gets dout; on a tie (the 0s, the 2s) the first one in the window
-    np.testing.assert_array_equal(pool.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]])),
-                                  [[[[0, 0, 2, 0], [0, 1, 0, 0], [3, 0, 0, 0], [0, 0, 0, 4]]]])
+    np.testing.assert_array_equal(
+        pool.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]])),
+        [[[[0, 0, 2, 0], [0, 1, 0, 0], [3, 0, 0, 0], [0, 0, 0, 4]]]],
+    )
     average = Pooling(2, 2, mode="average")
     np.testing.assert_array_equal(average.forward(x), [[[[2.5, 1.75], [-0.25, 3.75]]]])
-    np.testing.assert_array_equal(average.backward(np.array([[[[4.0, 8.0], [0.0, 4.0]]]])),
-                                  [[[[1, 1, 2, 2], [1, 1, 2, 2], [0, 0, 1, 1], [0, 0, 1, 1]]]])
+    np.testing.assert_array_equal(
+        average.backward(np.array([[[[4.0, 8.0], [0.0, 4.0]]]])),
+        [[[[1, 1, 2, 2], [1, 1, 2, 2], [0, 0, 1, 1], [0, 0, 1, 1]]]],
+    )
 
 
 def test_max_pooling_ties_go_to_the_first_maximum_in_row_major_order():
@@ -261,8 +290,9 @@ def test_max_pooling_ties_go_to_the_first_maximum_in_row_major_order():
     x = np.array([[[[0.0, 2.0, 2.0], [2.0, 1.0, 2.0], [2.0, 2.0, 2.0]]]])
     pool = Pooling(3, 3)
     pool.forward(x)
-    np.testing.assert_array_equal(pool.backward(np.full((1, 1, 1, 1), 7.0))[0, 0],
-                                  [[0, 7, 0], [0, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(
+        pool.backward(np.full((1, 1, 1, 1), 7.0))[0, 0], [[0, 7, 0], [0, 0, 0], [0, 0, 0]]
+    )
 
 
 def test_pooling_stride_defaults_to_the_window_height():
@@ -279,6 +309,7 @@ def test_pooling_works_in_float32(mode):
 
 # --- Flatten --------------------------------------------------------------------------------
 
+
 def test_flatten_is_the_books_order_and_backward_reshapes():
     x = np.arange(24.0).reshape(2, 3, 2, 2)
     x_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
@@ -290,16 +321,23 @@ def test_flatten_is_the_books_order_and_backward_reshapes():
 
 # --- errors ---------------------------------------------------------------------------------
 
+
 def _conv(FN=2, C=1, FH=3, FW=3, **kwargs):
     return Convolution({"W": np.zeros((FN, C, FH, FW)), "b": np.zeros(FN)}, "W", "b", **kwargs)
 
 
-@pytest.mark.parametrize("shape, match", [
-    ((3, 8, 8), r"Convolution W takes images of shape \(N, C, H, W\), got an array of shape "
-                r"\(3, 8, 8\): one image \(C, H, W\) is x\[np.newaxis\]"),
-    ((4, 64), r"got an array of shape \(4, 64\): rows of flattened pixels .* flatten=False"),
-    ((1, 2, 3, 4, 5), r"got an array of shape \(1, 2, 3, 4, 5\)"),
-])
+@pytest.mark.parametrize(
+    "shape, match",
+    [
+        (
+            (3, 8, 8),
+            r"Convolution W takes images of shape \(N, C, H, W\), got an array of shape "
+            r"\(3, 8, 8\): one image \(C, H, W\) is x\[np.newaxis\]",
+        ),
+        ((4, 64), r"got an array of shape \(4, 64\): rows of flattened pixels .* flatten=False"),
+        ((1, 2, 3, 4, 5), r"got an array of shape \(1, 2, 3, 4, 5\)"),
+    ],
+)
 def test_wrong_rank_is_a_clear_error(shape, match):
     with pytest.raises(NnscratchError, match=match):
         _conv().forward(np.zeros(shape))
@@ -310,11 +348,17 @@ def test_wrong_rank_is_a_clear_error(shape, match):
 
 
 def test_a_window_larger_than_the_image_is_a_clear_error():
-    with pytest.raises(NnscratchError, match=r"Convolution W: an image height of 3 with padding "
-                                             r"0 is 3, smaller than the window's 5"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"Convolution W: an image height of 3 with padding "
+        r"0 is 3, smaller than the window's 5",
+    ):
         _conv(FH=5, FW=2).forward(np.zeros((1, 1, 3, 8)))
-    with pytest.raises(NnscratchError, match=r"Convolution W: an image width of 2 with padding "
-                                             r"1 is 4, smaller than the window's 5"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"Convolution W: an image width of 2 with padding "
+        r"1 is 4, smaller than the window's 5",
+    ):
         _conv(FH=1, FW=5, pad=1).forward(np.zeros((1, 1, 3, 2)))
     with pytest.raises(NnscratchError, match="Pooling: an image height of 1"):
         Pooling(2, 2).forward(np.zeros((1, 1, 1, 4)))
@@ -333,33 +377,49 @@ def test_floor_leaves_out_the_rows_no_window_reaches():
 
 
 def test_channels_that_do_not_match_the_filters_are_a_clear_error():
-    with pytest.raises(NnscratchError, match=r"Convolution W has filters of 3 channel\(s\) but "
-                                             r"the images \(2, 1, 8, 8\) have 1"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"Convolution W has filters of 3 channel\(s\) but "
+        r"the images \(2, 1, 8, 8\) have 1",
+    ):
         _conv(C=3).forward(np.zeros((2, 1, 8, 8)))
 
 
 def test_col2im_refuses_a_column_matrix_of_the_wrong_shape():
-    with pytest.raises(NnscratchError, match=r"col2im: col has shape \(4, 4\) but images "
-                                             r"\(1, 1, 3, 3\) .* give \(9, 9\)"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"col2im: col has shape \(4, 4\) but images "
+        r"\(1, 1, 3, 3\) .* give \(9, 9\)",
+    ):
         col2im(np.zeros((4, 4)), (1, 1, 3, 3), 3, 3, pad=1)
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: _conv(stride=0), "Convolution stride must be a positive integer, got 0"),
-    (lambda: _conv(pad=-1), "Convolution pad must be an integer ≥ 0, got -1"),
-    (lambda: _conv(pad=1.5), "Convolution pad must be an integer ≥ 0, got 1.5"),
-    (lambda: Pooling(0, 2), "Pooling pool_h must be a positive integer, got 0"),
-    (lambda: Pooling(2, 2, stride=True), "Pooling stride must be a positive integer, got True"),
-    (lambda: Pooling(2, 2, pad=2), "Pooling pad 2 must be smaller than the window 2×2"),
-    (lambda: Pooling(2, 2, mode="min"), "pooling mode must be one of max, average, got 'min'"),
-    (lambda: im2col(np.zeros((1, 1, 4, 4)), 2, 2, stride=0),
-     "im2col stride must be a positive integer, got 0"),
-    (lambda: im2col(np.zeros((1, 1, 4, 4)), 2.0, 2), "im2col FH must be a positive integer"),
-    (lambda: col2im(np.zeros((9, 4)), (1, 1, 4, 4), 2, 2, pad=-1),
-     "col2im pad must be an integer ≥ 0, got -1"),
-    (lambda: col2im(np.zeros((9, 4)), (4, 4), 2, 2), r"col2im: x_shape must be the images' "
-                                                     r"\(N, C, H, W\), got \(4, 4\)"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: _conv(stride=0), "Convolution stride must be a positive integer, got 0"),
+        (lambda: _conv(pad=-1), "Convolution pad must be an integer ≥ 0, got -1"),
+        (lambda: _conv(pad=1.5), "Convolution pad must be an integer ≥ 0, got 1.5"),
+        (lambda: Pooling(0, 2), "Pooling pool_h must be a positive integer, got 0"),
+        (lambda: Pooling(2, 2, stride=True), "Pooling stride must be a positive integer, got True"),
+        (lambda: Pooling(2, 2, pad=2), "Pooling pad 2 must be smaller than the window 2×2"),
+        (lambda: Pooling(2, 2, mode="min"), "pooling mode must be one of max, average, got 'min'"),
+        (
+            lambda: im2col(np.zeros((1, 1, 4, 4)), 2, 2, stride=0),
+            "im2col stride must be a positive integer, got 0",
+        ),
+        (lambda: im2col(np.zeros((1, 1, 4, 4)), 2.0, 2), "im2col FH must be a positive integer"),
+        (
+            lambda: col2im(np.zeros((9, 4)), (1, 1, 4, 4), 2, 2, pad=-1),
+            "col2im pad must be an integer ≥ 0, got -1",
+        ),
+        (
+            lambda: col2im(np.zeros((9, 4)), (4, 4), 2, 2),
+            r"col2im: x_shape must be the images' "
+            r"\(N, C, H, W\), got \(4, 4\)",
+        ),
+    ],
+)
 def test_bad_layer_arguments_are_clear_errors(make, match):
     with pytest.raises(NnscratchError, match=match):
         make()

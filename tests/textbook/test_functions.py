@@ -6,9 +6,20 @@ import numpy as np
 import pytest
 
 from nnscratch.errors import NnscratchError
-from nnscratch.functions import (accuracy, cross_entropy_error, log_softmax, mean_squared_error,
-                                 negative_log_likelihood, one_hot, relu, sigmoid, softmax,
-                                 softmax_cross_entropy, tanh, to_index_labels, weight_decay)
+from nnscratch.functions import (
+    accuracy,
+    cross_entropy_error,
+    log_softmax,
+    mean_squared_error,
+    one_hot,
+    relu,
+    sigmoid,
+    softmax,
+    softmax_cross_entropy,
+    tanh,
+    to_index_labels,
+    weight_decay,
+)
 
 # the book's example: the network is most confident (0.6) in class 2
 Y_BOOK = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
@@ -20,7 +31,9 @@ def test_sigmoid_values_and_no_overflow_warning():
         warnings.simplefilter("error")
         out = sigmoid(np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0]))
     e = np.e
-    np.testing.assert_allclose(out, [0.0, 1 / (1 + e), 0.5, 1 / (1 + 1 / e), 1.0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(
+        out, [0.0, 1 / (1 + e), 0.5, 1 / (1 + 1 / e), 1.0], rtol=1e-15, atol=0
+    )
 
 
 def test_sigmoid_of_integers_is_float():
@@ -30,7 +43,9 @@ def test_sigmoid_of_integers_is_float():
 def test_relu_and_tanh():
     x = np.array([-2.0, -0.0, 0.5, 3.0])
     assert relu(x).tolist() == [0.0, 0.0, 0.5, 3.0]
-    np.testing.assert_allclose(tanh(np.array([0.0, 1.0])), [0.0, (np.e - 1 / np.e) / (np.e + 1 / np.e)])
+    np.testing.assert_allclose(
+        tanh(np.array([0.0, 1.0])), [0.0, (np.e - 1 / np.e) / (np.e + 1 / np.e)]
+    )
 
 
 def test_softmax_book_example():
@@ -95,7 +110,9 @@ def test_cross_entropy_one_hot_equals_index_labels_in_every_shape():
 def test_cross_entropy_is_the_mean_over_the_batch():
     y = np.array([[0.5, 0.5], [0.25, 0.75]])
     t = np.array([0, 1])
-    assert cross_entropy_error(y, t) == pytest.approx(-(np.log(0.5 + 1e-7) + np.log(0.75 + 1e-7)) / 2)
+    assert cross_entropy_error(y, t) == pytest.approx(
+        -(np.log(0.5 + 1e-7) + np.log(0.75 + 1e-7)) / 2
+    )
 
 
 def test_softmax_cross_entropy_equals_cross_entropy_of_softmax_without_eps():

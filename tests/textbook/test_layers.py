@@ -6,8 +6,16 @@ import pytest
 
 from nnscratch.functions import mean_squared_error, sigmoid
 from nnscratch.gradcheck import relative_error
-from nnscratch.layers import (Affine, BatchNorm, Dropout, MeanSquaredErrorLoss, Relu, Sigmoid,
-                              SoftmaxWithLoss, Tanh)
+from nnscratch.layers import (
+    Affine,
+    BatchNorm,
+    Dropout,
+    MeanSquaredErrorLoss,
+    Relu,
+    Sigmoid,
+    SoftmaxWithLoss,
+    Tanh,
+)
 from nnscratch.numgrad import numerical_gradient
 
 TOL = 1e-7
@@ -84,7 +92,8 @@ def test_softmax_with_loss_forward_and_gradient(one_hot_labels):
     # by hand: scores (0, ln 3) → softmax (1/4, 3/4); label 1 → L = -ln(3/4)
     layer = SoftmaxWithLoss()
     assert layer.forward(np.array([[0.0, np.log(3.0)]]), np.array([1])) == pytest.approx(
-        -np.log(0.75), rel=1e-15)
+        -np.log(0.75), rel=1e-15
+    )
     np.testing.assert_allclose(layer.backward(), [[0.25, -0.25]], rtol=1e-15)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((6, 4))
@@ -96,21 +105,20 @@ def test_softmax_with_loss_forward_and_gradient(one_hot_labels):
     assert relative_error(dx, numerical_gradient(lambda _: layer.forward(x, t), x)) < TOL
 
 
-
 @pytest.mark.parametrize("one_hot_label", [False, True])
 def test_softmax_with_loss_of_a_single_sample(one_hot_label):
     # one sample's scores (C,): by hand, scores (0, ln 3) and label 1 give ∂L/∂x = (1/4, -1/4),
     # the batch of one's gradient, not divided by C
     layer = SoftmaxWithLoss()
     t = np.array([0.0, 1.0]) if one_hot_label else 1
-    assert layer.forward(np.array([0.0, np.log(3.0)]), t) == pytest.approx(-np.log(0.75),
-                                                                          rel=1e-15)
+    assert layer.forward(np.array([0.0, np.log(3.0)]), t) == pytest.approx(-np.log(0.75), rel=1e-15)
     np.testing.assert_allclose(layer.backward(), [0.25, -0.25], rtol=1e-15)
     x = np.random.default_rng(4).standard_normal(5)
     t = np.eye(5)[3] if one_hot_label else 3
     layer.forward(x, t)
     dx = layer.backward(1.0)
     assert relative_error(dx, numerical_gradient(lambda _: layer.forward(x, t), x)) < TOL
+
 
 def test_mean_squared_error_loss_layer():
     layer = MeanSquaredErrorLoss()
@@ -151,7 +159,11 @@ def test_dropout_gradient_with_a_fixed_mask():
 def _batchnorm(d, rng, momentum=0.9):
     params = {"gamma": 1 + 0.1 * rng.standard_normal(d), "beta": rng.standard_normal(d)}
     buffers = {"mean": np.zeros(d), "var": np.ones(d)}
-    return BatchNorm(params, "gamma", "beta", buffers, "mean", "var", momentum=momentum), params, buffers
+    return (
+        BatchNorm(params, "gamma", "beta", buffers, "mean", "var", momentum=momentum),
+        params,
+        buffers,
+    )
 
 
 def test_batchnorm_training_forward_and_running_statistics():
@@ -166,8 +178,9 @@ def test_batchnorm_training_forward_and_running_statistics():
     np.testing.assert_allclose(buffers["mean"], [0.1 * 3, 0.1 * 12])
     np.testing.assert_allclose(buffers["var"], [0.9 + 0.1 * 8 / 3, 0.9 + 0.1 * 8])
     layer.training = False
-    np.testing.assert_allclose(layer.forward(x)[:, 0],
-                               (x[:, 0] - 0.3) / np.sqrt(0.9 + 0.8 / 3 + 1e-5))
+    np.testing.assert_allclose(
+        layer.forward(x)[:, 0], (x[:, 0] - 0.3) / np.sqrt(0.9 + 0.8 / 3 + 1e-5)
+    )
     np.testing.assert_allclose(buffers["mean"], [0.3, 1.2])  # evaluation leaves them alone
 
 
@@ -182,10 +195,17 @@ def test_batchnorm_gradient(training):
     assert _check_layer(layer, x, rng, params) < TOL
 
 
-@pytest.mark.parametrize("make", [
-    lambda rng: Affine({"W": rng.standard_normal((3, 2)), "b": np.zeros(2)}, "W", "b"),
-    lambda rng: Sigmoid(), lambda rng: Tanh(), lambda rng: Relu(),
-    lambda rng: Dropout(0.5, rng), lambda rng: _batchnorm(3, rng)[0]])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: Affine({"W": rng.standard_normal((3, 2)), "b": np.zeros(2)}, "W", "b"),
+        lambda rng: Sigmoid(),
+        lambda rng: Tanh(),
+        lambda rng: Relu(),
+        lambda rng: Dropout(0.5, rng),
+        lambda rng: _batchnorm(3, rng)[0],
+    ],
+)
 def test_no_layer_writes_into_its_arguments(make):
     rng = np.random.default_rng(9)
     layer = make(rng)
@@ -208,15 +228,22 @@ def test_sigmoid_layer_uses_the_library_function():
 def test_dropout_ratio_outside_0_to_1_is_a_clear_error(ratio):
     from nnscratch.errors import NnscratchError
 
-    with pytest.raises(NnscratchError, match=r"^dropout ratio must be a number in \[0, 1\), got "
-                                             r".*: 0\.5 drops half the units, 0 none$"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"^dropout ratio must be a number in \[0, 1\), got "
+        r".*: 0\.5 drops half the units, 0 none$",
+    ):
         Dropout(ratio, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("options, message", [
-    (dict(momentum=1.5), r"^BatchNorm momentum must be a number in \[0, 1\]"),
-    (dict(momentum=True), r"^BatchNorm momentum must be a number in \[0, 1\]"),
-    (dict(eps=0.0), r"^BatchNorm eps must be a number in \(0, ∞\)")])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(momentum=1.5), r"^BatchNorm momentum must be a number in \[0, 1\]"),
+        (dict(momentum=True), r"^BatchNorm momentum must be a number in \[0, 1\]"),
+        (dict(eps=0.0), r"^BatchNorm eps must be a number in \(0, ∞\)"),
+    ],
+)
 def test_batchnorm_options_are_checked(options, message):
     from nnscratch.errors import NnscratchError
 

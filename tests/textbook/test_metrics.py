@@ -10,9 +10,7 @@ from nnscratch.metrics import confusion_matrix, per_class_accuracy
 def test_confusion_matrix_by_hand():
     t = np.array([0, 0, 1, 2, 2, 2])
     pred = np.array([0, 1, 1, 2, 0, 2])
-    expected = np.array([[1, 1, 0],
-                         [0, 1, 0],
-                         [1, 0, 2]])
+    expected = np.array([[1, 1, 0], [0, 1, 0], [1, 0, 2]])
     np.testing.assert_array_equal(confusion_matrix(t, pred, 3), expected)
     # a class nobody has or predicts is a row and a column of zeros
     wider = confusion_matrix(t, pred, 4)

@@ -33,14 +33,24 @@ def _fix_dropout_masks(net, x):
         h = layer.forward(h)
 
 
-@pytest.mark.parametrize("activation,weight_decay,batchnorm,dropout", list(itertools.product(
-    ["sigmoid", "tanh", "relu"], [0.0, 0.1], [False, True], [0.0, 0.3])))
+@pytest.mark.parametrize(
+    "activation,weight_decay,batchnorm,dropout",
+    list(itertools.product(["sigmoid", "tanh", "relu"], [0.0, 0.1], [False, True], [0.0, 0.3])),
+)
 def test_gradient_check(activation, weight_decay, batchnorm, dropout):
     # ReLU's kink: central differences are exact only where no pre-activation is within a few h of
     # 0, so the data seed is the first whose ReLU inputs all keep |a| > 10·h (checked, not assumed).
     for seed in range(50):
-        net = MultiLayerNet(5, [6, 4], 3, activation=activation, weight_decay_lambda=weight_decay,
-                            dropout=dropout, use_batchnorm=batchnorm, seed=seed)
+        net = MultiLayerNet(
+            5,
+            [6, 4],
+            3,
+            activation=activation,
+            weight_decay_lambda=weight_decay,
+            dropout=dropout,
+            use_batchnorm=batchnorm,
+            seed=seed,
+        )
         rng = np.random.default_rng(seed)
         x = rng.standard_normal((7, 5))
         t = rng.integers(0, 3, 7)
@@ -89,8 +99,10 @@ def test_weight_decay_adds_half_lambda_sum_of_squared_weights():
     np.testing.assert_array_equal(g_decayed["b1"], g_plain["b1"])  # biases are not decayed
 
 
-@pytest.mark.parametrize("weight_init,expected_std", [("he", np.sqrt(2 / 400)),
-                                                      ("xavier", np.sqrt(1 / 400)), (0.01, 0.01)])
+@pytest.mark.parametrize(
+    "weight_init,expected_std",
+    [("he", np.sqrt(2 / 400)), ("xavier", np.sqrt(1 / 400)), (0.01, 0.01)],
+)
 def test_weight_init_std(weight_init, expected_std):
     net = MultiLayerNet(400, [300], 10, weight_init=weight_init, seed=0)
     # 120,000 draws: the sample std is within 1% of the true one
@@ -101,10 +113,19 @@ def test_weight_init_std(weight_init, expected_std):
 def test_parameter_and_buffer_shapes():
     net = MultiLayerNet(8, [6, 4], 3, use_batchnorm=True, seed=0)
     shapes = {key: value.shape for key, value in net.params.items()}
-    assert shapes == {"W1": (8, 6), "b1": (6,), "W2": (6, 4), "b2": (4,), "W3": (4, 3),
-                      "b3": (3,), "gamma1": (6,), "beta1": (6,), "gamma2": (4,), "beta2": (4,)}
-    assert sorted(net.buffers) == ["running_mean1", "running_mean2", "running_var1",
-                                   "running_var2"]
+    assert shapes == {
+        "W1": (8, 6),
+        "b1": (6,),
+        "W2": (6, 4),
+        "b2": (4,),
+        "W3": (4, 3),
+        "b3": (3,),
+        "gamma1": (6,),
+        "beta1": (6,),
+        "gamma2": (4,),
+        "beta2": (4,),
+    }
+    assert sorted(net.buffers) == ["running_mean1", "running_mean2", "running_var1", "running_var2"]
 
 
 def test_accuracy_and_predict_run_in_eval_mode_and_restore_the_mode():
@@ -143,9 +164,17 @@ def test_dropout_changes_no_weight_draw():
         np.testing.assert_array_equal(a.params[key], b.params[key])
 
 
-@pytest.mark.parametrize("kwargs", [dict(activation="softplus"), dict(weight_init="glorot"),
-                                    dict(weight_init=-1.0), dict(dropout=1.0),
-                                    dict(weight_decay_lambda=-0.1), dict(hidden_sizes=[4, 0])])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(activation="softplus"),
+        dict(weight_init="glorot"),
+        dict(weight_init=-1.0),
+        dict(dropout=1.0),
+        dict(weight_decay_lambda=-0.1),
+        dict(hidden_sizes=[4, 0]),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(kwargs):
     args = dict(input_size=3, hidden_sizes=[4], output_size=2)
     args.update(kwargs)
@@ -153,19 +182,28 @@ def test_bad_arguments_raise_clear_errors(kwargs):
         MultiLayerNet(**args)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(weight_decay_lambda=-0.1), r"^weight decay λ must be a number in \[0, ∞\), got -0\.1"),
-    (dict(weight_decay_lambda=True), r"^weight decay λ must be a number in \[0, ∞\), got True"),
-    (dict(weight_decay_lambda=float("inf")), r"^weight decay λ must be a number in \[0, ∞\)"),
-    (dict(dropout=1.0), r"^dropout must be a number in \[0, 1\), got 1\.0: the fraction"),
-    (dict(dropout=True), r"^dropout must be a number in \[0, 1\), got True"),
-    (dict(hidden_sizes=[4, True]), r"^every hidden size must be a positive integer, got True"),
-    (dict(input_size=0), r"^input_size must be a positive integer, got 0"),
-    (dict(activation="softplus"), r"^activation must be one of sigmoid, relu, tanh, got 'softplus'"),
-    (dict(weight_init="glorot"), r"^weight_init must be one of he, xavier, got 'glorot'$"),
-    (dict(weight_init=0.0), r"^weight init must be a number in \(0, ∞\), got 0\.0: 'he', "),
-    (dict(dtype=np.float16), r"^dtype must be float32 or float64"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(weight_decay_lambda=-0.1),
+            r"^weight decay λ must be a number in \[0, ∞\), got -0\.1",
+        ),
+        (dict(weight_decay_lambda=True), r"^weight decay λ must be a number in \[0, ∞\), got True"),
+        (dict(weight_decay_lambda=float("inf")), r"^weight decay λ must be a number in \[0, ∞\)"),
+        (dict(dropout=1.0), r"^dropout must be a number in \[0, 1\), got 1\.0: the fraction"),
+        (dict(dropout=True), r"^dropout must be a number in \[0, 1\), got True"),
+        (dict(hidden_sizes=[4, True]), r"^every hidden size must be a positive integer, got True"),
+        (dict(input_size=0), r"^input_size must be a positive integer, got 0"),
+        (
+            dict(activation="softplus"),
+            r"^activation must be one of sigmoid, relu, tanh, got 'softplus'",
+        ),
+        (dict(weight_init="glorot"), r"^weight_init must be one of he, xavier, got 'glorot'$"),
+        (dict(weight_init=0.0), r"^weight init must be a number in \(0, ∞\), got 0\.0: 'he', "),
+        (dict(dtype=np.float16), r"^dtype must be float32 or float64"),
+    ],
+)
 def test_bad_arguments_name_what_is_wrong(kwargs, message):
     args = dict(input_size=3, hidden_sizes=[4], output_size=2)
     args.update(kwargs)
@@ -174,8 +212,11 @@ def test_bad_arguments_name_what_is_wrong(kwargs, message):
 
 
 def test_two_layer_net_initial_std_is_checked():
-    with pytest.raises(NnscratchError, match=r"^weight_init_std must be a number in \[0, ∞\), "
-                                             r"got -1"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"^weight_init_std must be a number in \[0, ∞\), "
+        r"got -1",
+    ):
         TwoLayerNet(3, 4, 2, weight_init_std=-1)
     zero = TwoLayerNet(3, 4, 2, weight_init_std=0)  # all-zero weights: the book's symmetry demo
     assert not zero.params["W1"].any() and zero.weight_init_std == 0.0

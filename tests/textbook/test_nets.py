@@ -13,7 +13,11 @@ from nnscratch.optim import SGD
 def test_params_shapes_and_seeded_init():
     net = TwoLayerNet(784, 50, 10, seed=3)
     assert {k: v.shape for k, v in net.params.items()} == {
-        "W1": (784, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}
+        "W1": (784, 50),
+        "b1": (50,),
+        "W2": (50, 10),
+        "b2": (10,),
+    }
     again = TwoLayerNet(784, 50, 10, seed=3)
     for key in net.params:
         np.testing.assert_array_equal(net.params[key], again.params[key])
@@ -134,8 +138,10 @@ def test_single_samples_and_float_labels_give_the_batch_of_one_gradient():
 
     rng = np.random.default_rng(0)
     x, t = rng.normal(size=(3, 4)), np.array([2, 0, 1])
-    for net in (TwoLayerNet(4, 6, 3, weight_init_std=1.0, seed=0),
-                MultiLayerNet(4, [6], 3, use_batchnorm=True, seed=0)):
+    for net in (
+        TwoLayerNet(4, 6, 3, weight_init_std=1.0, seed=0),
+        MultiLayerNet(4, [6], 3, use_batchnorm=True, seed=0),
+    ):
         batch_of_one = net.gradient(x[:1], t[:1])
         for label in (t[0], np.eye(3)[t[0]]):  # an int, a one-hot (C,)
             single = net.gradient(x[0], label)

@@ -9,7 +9,7 @@ from nnscratch.optim import gradient_descent
 
 
 def function_1(x):
-    return 0.01 * x ** 2 + 0.1 * x
+    return 0.01 * x**2 + 0.1 * x
 
 
 def function_2(x):
@@ -46,12 +46,15 @@ def test_unknown_method_is_a_clear_error():
 
 
 def test_gradient_of_function_2():
-    np.testing.assert_allclose(numerical_gradient(function_2, np.array([3.0, 4.0])), [6.0, 8.0],
-                               atol=1e-7)
-    np.testing.assert_allclose(numerical_gradient(function_2, np.array([0.0, 2.0])), [0.0, 4.0],
-                               atol=1e-7)
-    np.testing.assert_allclose(numerical_gradient(function_2, np.array([3.0, 0.0])), [6.0, 0.0],
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        numerical_gradient(function_2, np.array([3.0, 4.0])), [6.0, 8.0], atol=1e-7
+    )
+    np.testing.assert_allclose(
+        numerical_gradient(function_2, np.array([0.0, 2.0])), [0.0, 4.0], atol=1e-7
+    )
+    np.testing.assert_allclose(
+        numerical_gradient(function_2, np.array([3.0, 0.0])), [6.0, 0.0], atol=1e-7
+    )
 
 
 def test_gradient_of_an_integer_array_is_right_and_leaves_it_alone():
@@ -65,7 +68,7 @@ def test_gradient_of_a_2d_array():
     # f(W) = Σ W² · c_ij → ∂f/∂W_ij = 2 c_ij W_ij
     c = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     w = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
-    grad = numerical_gradient(lambda w_: np.sum(c * w_ ** 2), w)
+    grad = numerical_gradient(lambda w_: np.sum(c * w_**2), w)
     np.testing.assert_allclose(grad, 2 * c * w, atol=1e-6)
 
 
@@ -73,9 +76,9 @@ def test_perturbation_is_seen_through_a_closure_and_restored_exactly():
     w = np.array([[0.1, 0.2], [0.3, 0.4]])
     before = w.copy()
     # like `lambda W: net.loss(x, t)`: the function ignores its argument and reads w
-    grad = numerical_gradient(lambda _: np.sum(w ** 3), w)
+    grad = numerical_gradient(lambda _: np.sum(w**3), w)
     # central difference of w³ is exactly ((w+h)³ - (w-h)³) / 2h = 3w² + h²
-    np.testing.assert_allclose(grad, 3 * before ** 2 + 1e-8, rtol=1e-9)
+    np.testing.assert_allclose(grad, 3 * before**2 + 1e-8, rtol=1e-9)
     np.testing.assert_array_equal(w, before)
 
 

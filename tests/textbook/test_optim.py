@@ -7,8 +7,18 @@ import numpy as np
 import pytest
 
 from nnscratch.errors import NnscratchError
-from nnscratch.optim import (OPTIMIZERS, SGD, AdaGrad, Adam, CosineLR, Momentum, Nesterov, RMSprop,
-                             StepLR, optimizer_path)
+from nnscratch.optim import (
+    OPTIMIZERS,
+    SGD,
+    AdaGrad,
+    Adam,
+    CosineLR,
+    Momentum,
+    Nesterov,
+    RMSprop,
+    StepLR,
+    optimizer_path,
+)
 
 W0 = [1.0, -2.0]
 G1 = [0.5, 1.0]
@@ -32,19 +42,37 @@ EXPECTED = {
     # W += 0.9 v - 0.1 g: (-0.095, -0.19), then (0.0495 + 0.1, -0.261 - 0.2)
     "nesterov": (Nesterov(0.1, 0.9), [0.905, -2.19], [0.905 + 0.1495, -2.19 - 0.461]),
     # h1 = (0.25, 1), h2 = (1.25, 5); W -= 0.1 g / (√h + 1e-7)
-    "adagrad": (AdaGrad(0.1), [1 - 0.05 / (0.5 + 1e-7), -2 - 0.1 / (1 + 1e-7)],
-                [1 - 0.05 / (0.5 + 1e-7) + 0.1 / (math.sqrt(1.25) + 1e-7),
-                 -2 - 0.1 / (1 + 1e-7) - 0.2 / (math.sqrt(5) + 1e-7)]),
-    # h1 = 0.01 g1² = (0.0025, 0.01) → √h1 = (0.05, 0.1); h2 = 0.99 h1 + 0.01 g2² = (0.012475, 0.0499)
-    "rmsprop": (RMSprop(0.1, 0.99), [1 - 0.05 / (0.05 + 1e-7), -2 - 0.1 / (0.1 + 1e-7)],
-                [1 - 0.05 / (0.05 + 1e-7) + 0.1 / (math.sqrt(0.012475) + 1e-7),
-                 -2 - 0.1 / (0.1 + 1e-7) - 0.2 / (math.sqrt(0.0499) + 1e-7)]),
+    "adagrad": (
+        AdaGrad(0.1),
+        [1 - 0.05 / (0.5 + 1e-7), -2 - 0.1 / (1 + 1e-7)],
+        [
+            1 - 0.05 / (0.5 + 1e-7) + 0.1 / (math.sqrt(1.25) + 1e-7),
+            -2 - 0.1 / (1 + 1e-7) - 0.2 / (math.sqrt(5) + 1e-7),
+        ],
+    ),
+    # h1 = 0.01 g1² = (0.0025, 0.01) → √h1 = (0.05, 0.1);
+    # h2 = 0.99 h1 + 0.01 g2² = (0.012475, 0.0499)
+    "rmsprop": (
+        RMSprop(0.1, 0.99),
+        [1 - 0.05 / (0.05 + 1e-7), -2 - 0.1 / (0.1 + 1e-7)],
+        [
+            1 - 0.05 / (0.05 + 1e-7) + 0.1 / (math.sqrt(0.012475) + 1e-7),
+            -2 - 0.1 / (0.1 + 1e-7) - 0.2 / (math.sqrt(0.0499) + 1e-7),
+        ],
+    ),
     # t=1: m̂ = g1, v̂ = g1² → step lr·g/|g| = 0.1 sign(g).
     # t=2: m = 0.9·0.1 g1 + 0.1 g2 = (-0.055, 0.29), m̂ = m / 0.19;
     #      v = 0.999·0.001 g1² + 0.001 g2² = (0.00124975, 0.004999), v̂ = v / 0.001999
-    "adam": (Adam(0.1), [1 - 0.1 * 0.5 / (0.5 + 1e-8), -2 - 0.1 * 1 / (1 + 1e-8)],
-             [1 - 0.1 * 0.5 / (0.5 + 1e-8) - 0.1 * (-0.055 / 0.19) / (math.sqrt(0.00124975 / 0.001999) + 1e-8),
-              -2 - 0.1 / (1 + 1e-8) - 0.1 * (0.29 / 0.19) / (math.sqrt(0.004999 / 0.001999) + 1e-8)]),
+    "adam": (
+        Adam(0.1),
+        [1 - 0.1 * 0.5 / (0.5 + 1e-8), -2 - 0.1 * 1 / (1 + 1e-8)],
+        [
+            1
+            - 0.1 * 0.5 / (0.5 + 1e-8)
+            - 0.1 * (-0.055 / 0.19) / (math.sqrt(0.00124975 / 0.001999) + 1e-8),
+            -2 - 0.1 / (1 + 1e-8) - 0.1 * (0.29 / 0.19) / (math.sqrt(0.004999 / 0.001999) + 1e-8),
+        ],
+    ),
 }
 
 
@@ -103,8 +131,11 @@ def test_loading_another_optimizers_state_is_a_clear_error():
 def test_the_optimizers_by_name_and_a_bad_rate():
     assert list(OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
     assert all(cls.__name__.lower() == name for name, cls in OPTIMIZERS.items())
-    with pytest.raises(NnscratchError, match=r"^lr must be a number in \(0, ∞\), got -1: use "
-                                             r"e\.g\. 0\.001$"):
+    with pytest.raises(
+        NnscratchError,
+        match=r"^lr must be a number in \(0, ∞\), got -1: use "
+        r"e\.g\. 0\.001$",
+    ):
         Adam(lr=-1)
 
 
@@ -117,8 +148,9 @@ def test_cosine_schedule():
     schedule = CosineLR(total=4, min_lr=0.1)
     lrs = [schedule(1.1, e) for e in range(5)]
     # 0.1 + 0.5 · 1.0 · (1 + cos(π e / 4)): 1.1, 0.1 + 0.5(1 + √½), 0.6, 0.1 + 0.5(1 - √½), 0.1
-    np.testing.assert_allclose(lrs, [1.1, 0.1 + 0.5 * (1 + math.sqrt(0.5)), 0.6,
-                                     0.1 + 0.5 * (1 - math.sqrt(0.5)), 0.1])
+    np.testing.assert_allclose(
+        lrs, [1.1, 0.1 + 0.5 * (1 + math.sqrt(0.5)), 0.6, 0.1 + 0.5 * (1 - math.sqrt(0.5)), 0.1]
+    )
 
 
 def test_optimizer_path_on_a_quadratic():
@@ -129,27 +161,37 @@ def test_optimizer_path_on_a_quadratic():
 
 # --- hyperparameters checked at the boundary (validation's helpers) ---------------------------
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: StepLR(True), r"^step_size must be a positive integer, got True: "),
-    (lambda: StepLR(0), r"^step_size must be a positive integer, got 0"),
-    (lambda: StepLR(2.0), r"^step_size must be a positive integer, got 2\.0"),
-    (lambda: StepLR(2, gamma=0), r"^step decay factor γ must be a number in \(0, 1\], got 0"),
-    (lambda: StepLR(2, gamma=1.5), r"^step decay factor γ must be a number in \(0, 1\]"),
-    (lambda: StepLR(2, gamma=True), r"^step decay factor γ must be a number in \(0, 1\]"),
-    (lambda: CosineLR(True), r"^the cosine schedule's length \(total\) must be a positive "
-                             r"integer, got True: "),
-    (lambda: CosineLR(0), r"length \(total\) must be a positive integer, got 0"),
-    (lambda: CosineLR(4, min_lr=-0.1), r"^min_lr must be a number in \[0, ∞\), got -0\.1"),
-    (lambda: Momentum(momentum=1.0), r"^momentum must be a number in \[0, 1\), got 1\.0: "
-                                     r"use e\.g\. 0\.9"),
-    (lambda: Nesterov(momentum=-0.5), r"^momentum must be a number in \[0, 1\)"),
-    (lambda: RMSprop(decay_rate=1), r"^decay_rate must be a number in \[0, 1\)"),
-    (lambda: Adam(beta1=1.0), r"^beta1 must be a number in \[0, 1\)"),
-    (lambda: Adam(beta2=True), r"^beta2 must be a number in \[0, 1\)"),
-    (lambda: Adam(eps=0.0), r"^eps must be a number in \(0, ∞\), got 0\.0: use e\.g\. 1e-08"),
-    (lambda: AdaGrad(eps=-1e-7), r"^eps must be a number in \(0, ∞\)"),
-    (lambda: RMSprop(eps=float("nan")), r"^eps must be a number in \(0, ∞\)"),
-])
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: StepLR(True), r"^step_size must be a positive integer, got True: "),
+        (lambda: StepLR(0), r"^step_size must be a positive integer, got 0"),
+        (lambda: StepLR(2.0), r"^step_size must be a positive integer, got 2\.0"),
+        (lambda: StepLR(2, gamma=0), r"^step decay factor γ must be a number in \(0, 1\], got 0"),
+        (lambda: StepLR(2, gamma=1.5), r"^step decay factor γ must be a number in \(0, 1\]"),
+        (lambda: StepLR(2, gamma=True), r"^step decay factor γ must be a number in \(0, 1\]"),
+        (
+            lambda: CosineLR(True),
+            r"^the cosine schedule's length \(total\) must be a positive "
+            r"integer, got True: ",
+        ),
+        (lambda: CosineLR(0), r"length \(total\) must be a positive integer, got 0"),
+        (lambda: CosineLR(4, min_lr=-0.1), r"^min_lr must be a number in \[0, ∞\), got -0\.1"),
+        (
+            lambda: Momentum(momentum=1.0),
+            r"^momentum must be a number in \[0, 1\), got 1\.0: "
+            r"use e\.g\. 0\.9",
+        ),
+        (lambda: Nesterov(momentum=-0.5), r"^momentum must be a number in \[0, 1\)"),
+        (lambda: RMSprop(decay_rate=1), r"^decay_rate must be a number in \[0, 1\)"),
+        (lambda: Adam(beta1=1.0), r"^beta1 must be a number in \[0, 1\)"),
+        (lambda: Adam(beta2=True), r"^beta2 must be a number in \[0, 1\)"),
+        (lambda: Adam(eps=0.0), r"^eps must be a number in \(0, ∞\), got 0\.0: use e\.g\. 1e-08"),
+        (lambda: AdaGrad(eps=-1e-7), r"^eps must be a number in \(0, ∞\)"),
+        (lambda: RMSprop(eps=float("nan")), r"^eps must be a number in \(0, ∞\)"),
+    ],
+)
 def test_bad_hyperparameters_are_clear_errors(make, message):
     with pytest.raises(NnscratchError, match=message):
         make()
@@ -177,4 +219,10 @@ def test_the_default_learning_rates_are_the_documented_ones():
     # the README's table: SGD 0.1 (the book's chapter-4 rate), Momentum, Nesterov and AdaGrad
     # 0.01, RMSprop and Adam 0.001 — written out here, not read from the signatures
     assert [cls().lr for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam)] == [
-        0.1, 0.01, 0.01, 0.01, 0.001, 0.001]
+        0.1,
+        0.01,
+        0.01,
+        0.01,
+        0.001,
+        0.001,
+    ]

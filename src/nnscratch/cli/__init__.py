@@ -9,12 +9,10 @@ import sys
 
 from ..errors import NnscratchError
 from ..run.interrupt import TrainingInterrupted
-from . import (animate, compare, data, evaluate, experiment, playground, plot, predict, search,
-               train)
+from . import animate, compare, data, evaluate, experiment, playground, plot, predict, search, train
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, evaluate, predict, data, plot, animate, compare, experiment, search,
-            playground]
+COMMANDS = [train, evaluate, predict, data, plot, animate, compare, experiment, search, playground]
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,9 +35,11 @@ class Version(argparse.Action):
 
 def build_parser():
     parser = Parser(
-        prog="nnscratch", description="How a neural network learns, from scratch in NumPy.")
-    parser.add_argument("--version", action=Version, nargs=0,
-                        help="show the version of nnscratch and exit")
+        prog="nnscratch", description="How a neural network learns, from scratch in NumPy."
+    )
+    parser.add_argument(
+        "--version", action=Version, nargs=0, help="show the version of nnscratch and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in COMMANDS:
@@ -61,8 +61,10 @@ def main(argv=None):
         print(f"nnscratch: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that cannot be made, a file that cannot be written...
-        print(f"nnscratch: error: {os_error_message(exc)} — choose a path you can write to",
-              file=sys.stderr)
+        print(
+            f"nnscratch: error: {os_error_message(exc)} — choose a path you can write to",
+            file=sys.stderr,
+        )
         return 2
     except TrainingInterrupted as exc:  # a command that did not say more itself
         print(f"nnscratch: {exc}", file=sys.stderr)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ..datasets import DATASETS
 from ..errors import NnscratchError
-from .args import (add_lang_argument, add_listed_parser, option_type, positive_float,
-                   positive_int)
+from .args import add_lang_argument, add_listed_parser, option_type, positive_float, positive_int
 from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, read_history
 
 #: name → what it shows
@@ -30,25 +29,53 @@ def add_parser(sub):
     from ..plots.frames import DEFAULT_FPS, DEFAULT_FRAMES, FRAMES
 
     p = add_listed_parser(
-        sub, "animate", "animations", ANIMATIONS, 9,
+        sub,
+        "animate",
+        "animations",
+        ANIMATIONS,
+        9,
         help="write an animation of learning (GIF, or MP4 with ffmpeg)",
         description="Write an animation of learning to FILE (.gif through Pillow, .mp4 where "
-                    "ffmpeg is installed).")
+        "ffmpeg is installed).",
+    )
     p.add_argument("name", metavar="NAME", choices=list(ANIMATIONS), help="animation (below)")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE",
-                   help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed")
-    p.add_argument("--frames", type=positive_int("frames"), default=DEFAULT_FRAMES,
-                   help=f"number of frames, {FRAMES.low} to {FRAMES.high} "
-                        f"(default: {DEFAULT_FRAMES})")
-    p.add_argument("--fps", type=positive_float("fps"), default=DEFAULT_FPS,
-                   help=f"frames per second (default: {DEFAULT_FPS})")
-    p.add_argument("--dataset", default=None,
-                   help=f"boundary: a 2-D set ({', '.join(TOY_SETS)}; default spiral); "
-                        f"weights: an image set ({', '.join(IMAGE_SETS)}; default digits)")
-    p.add_argument("--history", type=Path, default=None,
-                   help="curves: a run's history.json (default: a quick run on digits)")
-    p.add_argument("--seed", type=option_type("seed"), default=0,
-                   help="seed of the network's weights and batch order (default: 0)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="file to write: NAME.gif, or NAME.mp4 where ffmpeg is installed",
+    )
+    p.add_argument(
+        "--frames",
+        type=positive_int("frames"),
+        default=DEFAULT_FRAMES,
+        help=f"number of frames, {FRAMES.low} to {FRAMES.high} (default: {DEFAULT_FRAMES})",
+    )
+    p.add_argument(
+        "--fps",
+        type=positive_float("fps"),
+        default=DEFAULT_FPS,
+        help=f"frames per second (default: {DEFAULT_FPS})",
+    )
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help=f"boundary: a 2-D set ({', '.join(TOY_SETS)}; default spiral); "
+        f"weights: an image set ({', '.join(IMAGE_SETS)}; default digits)",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        help="curves: a run's history.json (default: a quick run on digits)",
+    )
+    p.add_argument(
+        "--seed",
+        type=option_type("seed"),
+        default=0,
+        help="seed of the network's weights and batch order (default: 0)",
+    )
     add_lang_argument(p)
     p.set_defaults(func=cmd_animate)
 
@@ -57,8 +84,9 @@ def _dataset(name, allowed, default, animation):
     """The --dataset of ``animation``: ``name`` if it is one of ``allowed``, else ``default``."""
     name = default if name is None else name
     if name not in allowed:
-        raise NnscratchError(f"the {animation} animation takes --dataset {' or '.join(allowed)}, "
-                             f"not {name!r}")
+        raise NnscratchError(
+            f"the {animation} animation takes --dataset {' or '.join(allowed)}, not {name!r}"
+        )
     return name
 
 
@@ -88,27 +116,40 @@ def make_animation(args):
         name = _dataset(args.dataset, TOY_SETS, "spiral", "boundary")
         run = build({**QUICK_2D, "dataset": name, "seed": args.seed})
         return animations.boundary(
-            run.trainer, frames=args.frames, every=_every("boundary", args.frames), fps=args.fps,
-            lang=args.lang, title=strings_for(args.lang)["anim.toy_title"].format(
+            run.trainer,
+            frames=args.frames,
+            every=_every("boundary", args.frames),
+            fps=args.fps,
+            lang=args.lang,
+            title=strings_for(args.lang)["anim.toy_title"].format(
                 widths="-".join(map(str, [2, *QUICK_2D["hidden"], run.data.n_classes])),
-                activation=QUICK_2D["activation"], name=run.data.name))
+                activation=QUICK_2D["activation"],
+                name=run.data.name,
+            ),
+        )
     name = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
     run = build({**QUICK_DIGITS, "dataset": name, "seed": args.seed})
     return animations.weights(
-        run.trainer, run.data.info.get("image_shape"), frames=args.frames,
-        every=_every("weights", args.frames), fps=args.fps, lang=args.lang)
+        run.trainer,
+        run.data.info.get("image_shape"),
+        frames=args.frames,
+        every=_every("weights", args.frames),
+        fps=args.fps,
+        lang=args.lang,
+    )
 
 
 def cmd_animate(args):
-    from ..plots.frames import check_frames
     from ..plots.animations_save import animation_writer, save_animation
+    from ..plots.frames import check_frames
 
     # a bad --out, --frames or --fps stops here, before any training
     animation_writer(args.out, args.fps)
     check_frames(args.frames)
     if not args.out.parent.is_dir():
-        raise NnscratchError(f"cannot write {args.out}: the folder {args.out.parent} does not "
-                             "exist")
+        raise NnscratchError(
+            f"cannot write {args.out}: the folder {args.out.parent} does not exist"
+        )
     if args.history is not None and args.name != "curves":
         raise NnscratchError("--history is for the curves animation only")
     if args.dataset is not None and args.name not in ("boundary", "weights"):

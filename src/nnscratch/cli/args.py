@@ -32,8 +32,9 @@ def number(interval, name, convert=int):
         try:
             return interval.check(convert(text), name)
         except (ValueError, NnscratchError):
-            raise argparse.ArgumentTypeError(f"{name} must be {interval.describe()}, got "
-                                             f"{text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {interval.describe()}, got {text!r}"
+            ) from None
 
     parse.__name__ = name
     return parse
@@ -58,14 +59,22 @@ LANGS = ("en", "zh-CN")
 
 def add_lang_argument(parser):
     """``--lang`` of the commands that draw figures."""
-    parser.add_argument("--lang", choices=LANGS, default="en",
-                        help="language of the figures' titles, labels and legends (default: en; "
-                             "zh-CN needs a CJK font, e.g. Debian's fonts-noto-cjk)")
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="en",
+        help="language of the figures' titles, labels and legends (default: en; "
+        "zh-CN needs a CJK font, e.g. Debian's fonts-noto-cjk)",
+    )
 
 
 def add_listed_parser(sub, name, heading, items, width, **options):
     """``sub.add_parser(name, ...)`` whose help ends with ``items`` ({name: what it is}) listed
     under ``heading``, one a line."""
     listing = "\n".join(f"  {item:<{width}} {desc}" for item, desc in items.items())
-    return sub.add_parser(name, epilog=f"{heading}:\n{listing}",
-                          formatter_class=argparse.RawDescriptionHelpFormatter, **options)
+    return sub.add_parser(
+        name,
+        epilog=f"{heading}:\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **options,
+    )

@@ -7,26 +7,38 @@ from .args import positive_float, positive_int
 
 
 def add_parser(sub):
-    p = sub.add_parser("data", help="list, download and inspect datasets",
-                       description="Datasets: where they are found, downloading them (verified "
-                                   "against the official SHA-256), and what they hold.")
+    p = sub.add_parser(
+        "data",
+        help="list, download and inspect datasets",
+        description="Datasets: where they are found, downloading them (verified "
+        "against the official SHA-256), and what they hold.",
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
 
     def add(name, help_text, func, with_name=True):
-        a = actions.add_parser(name, help=help_text, description=help_text,
-                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        a = actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
         if with_name:
             a.add_argument("name", metavar="NAME", help="a dataset of `nnscratch data list`")
-        a.add_argument("--data-dir", type=Path, default=None,
-                       help="folder to look in first (and to download into)")
+        a.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="folder to look in first (and to download into)",
+        )
         a.set_defaults(func=func)
         return a
 
-    add("list", "each dataset and where it was found or would come from", cmd_list,
-        with_name=False)
+    add("list", "each dataset and where it was found or would come from", cmd_list, with_name=False)
     d = add("download", "download a dataset's files into the cache (or --data-dir)", cmd_download)
-    d.add_argument("--timeout", type=positive_float("timeout"), default=30.0, help="seconds per request")
+    d.add_argument(
+        "--timeout", type=positive_float("timeout"), default=30.0, help="seconds per request"
+    )
     d.add_argument("--retries", type=positive_int("retries"), default=3, help="tries per mirror")
     d.add_argument("--force", action="store_true", help="download even files already there")
     add("info", "shapes, class counts and checksum status of a dataset", cmd_info)
@@ -51,9 +63,11 @@ def cmd_list(args):
             label, folder, _ = found
             print(f"  found: {folder} ({label})")
         else:
-            print(f"  not found; `nnscratch data download {name}` fetches it into "
-                  f"{download_dir(spec, args.data_dir)} from {spec.mirrors[0]} "
-                  f"(then {len(spec.mirrors) - 1} more mirrors)")
+            print(
+                f"  not found; `nnscratch data download {name}` fetches it into "
+                f"{download_dir(spec, args.data_dir)} from {spec.mirrors[0]} "
+                f"(then {len(spec.mirrors) - 1} more mirrors)"
+            )
     return 0
 
 
@@ -61,7 +75,6 @@ def cmd_download(args):
     from ..datasets.download import download_dataset
     from ..datasets.mnist import read_files
     from ..datasets.sources import SPECS, get_spec
-
     from ..datasets.toy2d import TOY_DATASETS
 
     if args.name == "digits":
@@ -73,8 +86,9 @@ def cmd_download(args):
     if args.name not in SPECS:
         get_spec(args.name)  # raises the error that lists the downloadable datasets
     spec = SPECS[args.name]
-    paths = download_dataset(spec, args.data_dir, force=args.force, timeout=args.timeout,
-                             retries=args.retries)
+    paths = download_dataset(
+        spec, args.data_dir, force=args.force, timeout=args.timeout, retries=args.retries
+    )
     _, status = read_files(spec, paths)  # files that were already there are verified too
     for role, path in paths.items():
         print(f"{path}  {status[role]}")
@@ -93,8 +107,10 @@ def cmd_info(args):
         print(f"  folder: {data.info['folder']}")
     for split, x, t in (("train", data.x_train, data.t_train), ("test", data.x_test, data.t_test)):
         counts = np.bincount(t, minlength=data.n_classes)
-        print(f"  {split}: x {x.shape} {x.dtype}, t {t.shape}; per class: "
-              f"{' '.join(str(c) for c in counts)}")
+        print(
+            f"  {split}: x {x.shape} {x.dtype}, t {t.shape}; per class: "
+            f"{' '.join(str(c) for c in counts)}"
+        )
     for role, entry in data.info.get("files", {}).items():
         print(f"  {role}: {entry['path']}  checksum: {entry['status']}")
     classes = data.info.get("classes")

@@ -5,17 +5,28 @@ from pathlib import Path
 
 
 def add_parser(sub):
-    p = sub.add_parser("evaluate", help="measure a saved model on a dataset",
-                       description="Load a model file and report its accuracy, the accuracy of "
-                                   "each class and the confusion matrix on a dataset.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser(
+        "evaluate",
+        help="measure a saved model on a dataset",
+        description="Load a model file and report its accuracy, the accuracy of "
+        "each class and the confusion matrix on a dataset.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("model", type=Path, metavar="MODEL", help="model file (.npz) from save_model")
-    p.add_argument("--dataset", default=None,
-                   help="dataset to evaluate on (default: the one the model was trained on)")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder to look in first for the dataset's files (as for train)")
-    p.add_argument("--split", choices=("test", "train"), default="test",
-                   help="which part of the dataset")
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="dataset to evaluate on (default: the one the model was trained on)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder to look in first for the dataset's files (as for train)",
+    )
+    p.add_argument(
+        "--split", choices=("test", "train"), default="test", help="which part of the dataset"
+    )
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -23,12 +34,17 @@ def format_report(matrix, per_class, accuracy, header):
     """The text evaluate prints: accuracy line, then one row per true class."""
     n = len(matrix)
     width = max(5, len(str(matrix.max())) + 1)
-    lines = [header, f"accuracy {accuracy:.4f} ({int(matrix.trace())}/{int(matrix.sum())})", "",
-             "confusion matrix (rows: true class, columns: predicted), accuracy of each class:",
-             "true\\pred" + "".join(f"{j:>{width}}" for j in range(n)) + "   class acc"]
+    lines = [
+        header,
+        f"accuracy {accuracy:.4f} ({int(matrix.trace())}/{int(matrix.sum())})",
+        "",
+        "confusion matrix (rows: true class, columns: predicted), accuracy of each class:",
+        "true\\pred" + "".join(f"{j:>{width}}" for j in range(n)) + "   class acc",
+    ]
     for i in range(n):
-        lines.append(f"{i:>9}" + "".join(f"{v:>{width}}" for v in matrix[i])
-                     + f"   {per_class[i]:.4f}")
+        lines.append(
+            f"{i:>9}" + "".join(f"{v:>{width}}" for v in matrix[i]) + f"   {per_class[i]:.4f}"
+        )
     return "\n".join(lines)
 
 
@@ -44,16 +60,24 @@ def cmd_evaluate(args):
     model = read_model(args.model)
     name = args.dataset or trained_on(model, args.model, "give --dataset")
     if not name:
-        raise NnscratchError(f"{args.model} does not say which dataset it was trained on: "
-                             "give --dataset")
+        raise NnscratchError(
+            f"{args.model} does not say which dataset it was trained on: give --dataset"
+        )
     data = load_dataset(name, data_dir=args.data_dir, flatten=not takes_images(model.net))
     x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
     n_classes = output_size(model.net)
-    x, t = check_dataset(x, t, n_features=input_size(model.net), n_classes=n_classes,
-                         names=(f"{name} images", f"{name} labels"))
+    x, t = check_dataset(
+        x,
+        t,
+        n_features=input_size(model.net),
+        n_classes=n_classes,
+        names=(f"{name} images", f"{name} labels"),
+    )
     y = model.net.predict(x).argmax(axis=1)
     matrix = confusion_matrix(t, y, n_classes)
-    header = (f"{args.model}: {model.meta['architecture']['class']} on {name} ({args.split}, "
-              f"{len(x)} images)")
+    header = (
+        f"{args.model}: {model.meta['architecture']['class']} on {name} ({args.split}, "
+        f"{len(x)} images)"
+    )
     print(format_report(matrix, per_class_accuracy(matrix), matrix.trace() / len(x), header))
     return 0

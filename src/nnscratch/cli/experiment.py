@@ -11,32 +11,54 @@ from .args import add_lang_argument, add_listed_parser, option_type
 #: name → what it shows (``--list``); the functions are in nnscratch.experiments.chapter6
 EXPERIMENTS = {
     "activations": "histograms of each layer's activations of a 5-layer, 100-unit network on "
-                   "random input, for std 1, std 0.01, Xavier and He, with sigmoid, tanh, ReLU",
+    "random input, for std 1, std 0.01, Xavier and He, with sigmoid, tanh, ReLU",
     "init": "training loss curves from std 0.01, Xavier and He weights (ReLU, 5 layers)",
     "batchnorm": "train accuracy with and without batch norm across 16 initial weight scales",
     "overfit": "train and test accuracy of a 7-layer network on 300 images: plain, weight "
-               "decay λ = 0.1, dropout",
+    "decay λ = 0.1, dropout",
     "search": "random search of the learning rate and weight decay on a validation split "
-              "(nnscratch search, with its defaults)",
+    "(nnscratch search, with its defaults)",
 }
 DATASETS = ("digits", "mnist", "fashion-mnist")
 
 
 def add_parser(sub):
     p = add_listed_parser(
-        sub, "experiment", "experiments", EXPERIMENTS, 12,
+        sub,
+        "experiment",
+        "experiments",
+        EXPERIMENTS,
+        12,
         help="run one of chapter 6's experiments",
         description="Run an experiment of chapter 6; write its figure(s) and NAME.json (the "
-                    "numbers behind them) to --out.")
-    p.add_argument("name", metavar="NAME", nargs="?", choices=list(EXPERIMENTS),
-                   help="the experiment (listed below)")
+        "numbers behind them) to --out.",
+    )
+    p.add_argument(
+        "name",
+        metavar="NAME",
+        nargs="?",
+        choices=list(EXPERIMENTS),
+        help="the experiment (listed below)",
+    )
     p.add_argument("--list", action="store_true", help="say what each experiment shows")
-    p.add_argument("--dataset", choices=DATASETS, default="digits",
-                   help="the images to learn (default digits: each experiment in under a minute)")
-    p.add_argument("--out", type=Path, default=Path("experiments"),
-                   help="folder for the figures and JSON (default ./experiments)")
-    p.add_argument("--seed", type=option_type("seed"), default=0,
-                   help="seeds weights, batches and the random input (default 0)")
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="digits",
+        help="the images to learn (default digits: each experiment in under a minute)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("experiments"),
+        help="folder for the figures and JSON (default ./experiments)",
+    )
+    p.add_argument(
+        "--seed",
+        type=option_type("seed"),
+        default=0,
+        help="seeds weights, batches and the random input (default 0)",
+    )
     add_lang_argument(p)
     p.set_defaults(func=run)
 
@@ -47,8 +69,9 @@ def run(args):
             print(f"{name:<12} {desc}")
         return 0
     if args.name is None:
-        raise NnscratchError("name an experiment (nnscratch experiment --list says what each "
-                             "shows)")
+        raise NnscratchError(
+            "name an experiment (nnscratch experiment --list says what each shows)"
+        )
     if args.name == "search":  # `nnscratch search` with its defaults, into --out/search
         import argparse
 
@@ -56,8 +79,17 @@ def run(args):
 
         parser = argparse.ArgumentParser(prog="nnscratch")
         search.add_parser(parser.add_subparsers())
-        argv = ["search", "--dataset", args.dataset, "--seed", str(args.seed),
-                "--out", str(args.out / "search"), "--lang", args.lang]
+        argv = [
+            "search",
+            "--dataset",
+            args.dataset,
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(args.out / "search"),
+            "--lang",
+            args.lang,
+        ]
         search_args = parser.parse_args(argv)
         return search_args.func(search_args)
     args.out.mkdir(parents=True, exist_ok=True)  # a bad --out fails now, not after the run
@@ -69,11 +101,15 @@ def run(args):
     for stem, fig in figures.items():
         save_figure(fig, args.out / f"{stem}.png")
         written.append(str(args.out / f"{stem}.png"))
-    save_json(args.out / f"{args.name}.json", {"experiment": args.name, "dataset": args.dataset,
-                                                 "seed": args.seed, "results": numbers})
+    save_json(
+        args.out / f"{args.name}.json",
+        {"experiment": args.name, "dataset": args.dataset, "seed": args.seed, "results": numbers},
+    )
     written.append(str(args.out / f"{args.name}.json"))
-    print(f"{args.name} on {args.dataset} in {time.perf_counter() - start:.1f} s: "
-          + ", ".join(written))
+    print(
+        f"{args.name} on {args.dataset} in {time.perf_counter() - start:.1f} s: "
+        + ", ".join(written)
+    )
     return 0
 
 
@@ -84,8 +120,10 @@ def _run(name, dataset, seed, lang="en"):
 
     if name == "activations":  # random input: no dataset
         numbers = chapter6.activation_distributions(seed=seed)
-        return numbers, {f"activations-{a}": figures.activation_histograms(numbers, a, lang=lang)
-                         for a in numbers}
+        return numbers, {
+            f"activations-{a}": figures.activation_histograms(numbers, a, lang=lang)
+            for a in numbers
+        }
     if name == "init":
         numbers = chapter6.init_comparison(dataset, seed=seed)
         return numbers, {"init": figures.init_loss_curves(numbers, lang=lang)}

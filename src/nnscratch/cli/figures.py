@@ -19,12 +19,18 @@ MODEL = {
 #: figures of a saved convolutional network (--model): name → what it shows
 CONV = {
     "filters": (None, "a conv net's first-layer filters, initial and learned (--model)"),
-    "feature-maps": (None, "what each first-layer filter responds to in a test image "
-                           "(--model, --index)"),
+    "feature-maps": (
+        None,
+        "what each first-layer filter responds to in a test image (--model, --index)",
+    ),
 }
 #: the figure of a 2-D set: a saved model's (--model) or a quick run's (--dataset, --seed)
-BOUNDARY = {"boundary": ("decision_regions",
-                         "class regions of a 2-input network on a 2-D set (--dataset, --model)")}
+BOUNDARY = {
+    "boundary": (
+        "decision_regions",
+        "class regions of a 2-input network on a 2-D set (--dataset, --model)",
+    )
+}
 #: the figure of a run: needs --history
 RUN = {"curves": ("training_curves", "training loss and train/test accuracy from history.json")}
 NAMES = {**CHAPTER4, **MODEL, **CONV, **BOUNDARY, **RUN}

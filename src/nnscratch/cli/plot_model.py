@@ -41,8 +41,10 @@ def saved_model(path, data_dir=None):
     model = read_model(path)
     name = trained_on(model, path, "it must say which dataset it learned")
     if name is None:
-        raise NnscratchError(f"{path} does not say which dataset it was trained on: write it "
-                             "with `nnscratch train --out DIR` (DIR/model.npz)")
+        raise NnscratchError(
+            f"{path} does not say which dataset it was trained on: write it "
+            "with `nnscratch train --out DIR` (DIR/model.npz)"
+        )
     return model, load_dataset(name, data_dir=data_dir, flatten=not takes_images(model.net))
 
 
@@ -71,15 +73,19 @@ def model_figure(name, model, data, index=0, lang="en"):
         return conv.conv_filters(conv.first_conv_filters(net), initial_filters(model), lang=lang)
     if name == "feature-maps":
         if not 0 <= index < len(data.x_test):
-            raise NnscratchError(f"--index {index} is not a test image: give 0 to "
-                                 f"{len(data.x_test) - 1}")
+            raise NnscratchError(
+                f"--index {index} is not a test image: give 0 to {len(data.x_test) - 1}"
+            )
         return conv.feature_maps(net, data.x_test[index], data.t_test[index], lang=lang)
     if name == "weights":
         if takes_images(net):
-            raise NnscratchError("a convolutional network's first layer is its filters: draw "
-                                 "them with `nnscratch plot filters --model FILE`")
+            raise NnscratchError(
+                "a convolutional network's first layer is its filters: draw "
+                "them with `nnscratch plot filters --model FILE`"
+            )
         return plots.first_layer_weights(net, data.info.get("image_shape"), lang=lang)
     if name == "confusion":
         return plots.confusion_heatmap(net, data.x_test, data.t_test, lang=lang)
-    return plots.most_confident_mistakes(net, data.x_test, data.t_test,
-                                         data.info.get("image_shape"), lang=lang)
+    return plots.most_confident_mistakes(
+        net, data.x_test, data.t_test, data.info.get("image_shape"), lang=lang
+    )

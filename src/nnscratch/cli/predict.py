@@ -8,17 +8,24 @@ TOP = 3
 def add_parser(sub):
     from ..images import RECIPES
 
-    p = sub.add_parser("predict", help="classify PNG/JPEG images with a saved model",
-                       description="Classify pictures of digits or clothes. Each picture is "
-                                   "converted to grayscale and prepared like the images the "
-                                   "model learned from: the dataset its file names (written by "
-                                   "`nnscratch train`), or --like.")
+    p = sub.add_parser(
+        "predict",
+        help="classify PNG/JPEG images with a saved model",
+        description="Classify pictures of digits or clothes. Each picture is "
+        "converted to grayscale and prepared like the images the "
+        "model learned from: the dataset its file names (written by "
+        "`nnscratch train`), or --like.",
+    )
     p.add_argument("model", type=Path, metavar="MODEL", help="model file (.npz) from save_model")
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PNG or JPEG files")
-    p.add_argument("--like", choices=tuple(RECIPES), default=None,
-                   help="prepare the pictures like this dataset's images (default: the dataset "
-                        "the model file says it was trained on, else the one whose pictures "
-                        "have the model's input size: 64 → digits)")
+    p.add_argument(
+        "--like",
+        choices=tuple(RECIPES),
+        default=None,
+        help="prepare the pictures like this dataset's images (default: the dataset "
+        "the model file says it was trained on, else the one whose pictures "
+        "have the model's input size: 64 → digits)",
+    )
     p.set_defaults(func=cmd_predict)
 
 
@@ -44,12 +51,16 @@ def recipe_for(model, like, path):
     if like is None:
         like = _only_fit(n_inputs, path)
     if like not in RECIPES:
-        raise NnscratchError(f"{path} was trained on {like!r}, whose pictures predict does not "
-                             f"know how to prepare: {_give(RECIPES)}")
+        raise NnscratchError(
+            f"{path} was trained on {like!r}, whose pictures predict does not "
+            f"know how to prepare: {_give(RECIPES)}"
+        )
     wanted = input_size_of(like)
     if n_inputs != wanted:
-        raise NnscratchError(f"the model takes {n_inputs} inputs, but a picture prepared like "
-                             f"{like} has {wanted}: give the --like of the data it learned from")
+        raise NnscratchError(
+            f"the model takes {n_inputs} inputs, but a picture prepared like "
+            f"{like} has {wanted}: give the --like of the data it learned from"
+        )
     return like
 
 
@@ -60,8 +71,9 @@ def trained_on(model, path, what_to_do):
 
     config = model.meta.get("config") or {}
     if not isinstance(config, dict) or not isinstance(config.get("dataset", ""), str):
-        raise NnscratchError(f"{path}: its training settings ({str(config)[:60]}) are damaged: "
-                             f"{what_to_do}")
+        raise NnscratchError(
+            f"{path}: its training settings ({str(config)[:60]}) are damaged: {what_to_do}"
+        )
     return config.get("dataset") or None
 
 
@@ -74,15 +86,19 @@ def _only_fit(n_inputs, path):
     if len(fits) == 1:
         return fits[0]
     if fits:
-        raise NnscratchError(f"{path} does not say which dataset it was trained on, and its "
-                             f"{n_inputs} inputs fit {' and '.join(fits)}, prepared "
-                             f"differently: {_give(fits)}")
+        raise NnscratchError(
+            f"{path} does not say which dataset it was trained on, and its "
+            f"{n_inputs} inputs fit {' and '.join(fits)}, prepared "
+            f"differently: {_give(fits)}"
+        )
     by_size = {}
     for name in RECIPES:
         by_size.setdefault(input_size_of(name), []).append(name)
     sizes = " or ".join(f"{size} ({', '.join(names)})" for size, names in by_size.items())
-    raise NnscratchError(f"{path} takes {n_inputs} inputs, but predict prepares pictures of "
-                         f"{sizes} inputs: this model does not classify pictures")
+    raise NnscratchError(
+        f"{path} takes {n_inputs} inputs, but predict prepares pictures of "
+        f"{sizes} inputs: this model does not classify pictures"
+    )
 
 
 def _give(names):

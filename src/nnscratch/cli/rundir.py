@@ -36,8 +36,9 @@ NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP}
 @contextlib.contextmanager
 def run_folder(folder):
     """``with run_folder(folder) as announce:`` ``folder`` exists (made with its parents if
-    missing) and this process is its only writer (:func:`run_lock`, whose ``announce`` it gives). If the block fails and the folder, made
-    here, holds nothing but the lock file, what was made here is removed again."""
+    missing) and this process is its only writer (:func:`run_lock`, whose ``announce`` it
+    gives). If the block fails and the folder, made here, holds nothing but the lock file, what
+    was made here is removed again."""
     folder = Path(folder)
     made = [p for p in (folder, *folder.parents) if not p.exists()]
     folder.mkdir(parents=True, exist_ok=True)
@@ -66,19 +67,26 @@ def run_lock(folder):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise NnscratchError(f"{folder} is in use by another `nnscratch train` "
-                                 f"({_holder(folder) or 'it is just starting'}): wait for it to "
-                                 "end, or give another --out") from None
+            raise NnscratchError(
+                f"{folder} is in use by another `nnscratch train` "
+                f"({_holder(folder) or 'it is just starting'}): wait for it to "
+                "end, or give another --out"
+            ) from None
         except OSError as exc:
             if exc.errno not in NO_FLOCK:
                 raise
-            print(f"nnscratch: warning: {folder} is on a filesystem without file locks "
-                  f"({exc.strerror}): it is not protected against a second `nnscratch train` "
-                  "writing there", file=sys.stderr, flush=True)
+            print(
+                f"nnscratch: warning: {folder} is on a filesystem without file locks "
+                f"({exc.strerror}): it is not protected against a second `nnscratch train` "
+                "writing there",
+                file=sys.stderr,
+                flush=True,
+            )
             yield _nothing
             return
         yield lambda: (Path(folder) / LOCK_NAME).write_text(
-            f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+        )
     finally:
         os.close(fd)  # releases the lock
 
@@ -114,8 +122,10 @@ def finished(checkpoint, spec, folder):
     if wait is None or wait < spec["early_stopping"]:
         return None
     acc = _test_acc(history, best - 1) if best > 0 else None
-    return (f"{folder}: the run stopped early at epoch {checkpoint.epoch} of {spec['epochs']} "
-            f"(best epoch {best}{f', {acc}' if acc else ''})")
+    return (
+        f"{folder}: the run stopped early at epoch {checkpoint.epoch} of {spec['epochs']} "
+        f"(best epoch {best}{f', {acc}' if acc else ''})"
+    )
 
 
 def _test_acc(history, index):
@@ -132,9 +142,11 @@ def _test_acc(history, index):
 def _early_stopping_state(checkpoint):
     """(wait, best_epoch) of the EarlyStopping state in ``checkpoint`` (callback state is kept
     under the callback's class name), (None, None) if it has none."""
-    damaged = NnscratchError(f"checkpoint {str(checkpoint.path)!r}: its early-stopping state is "
-                             "damaged: start the run again (or resume it from Python with "
-                             "Trainer.load_checkpoint)")
+    damaged = NnscratchError(
+        f"checkpoint {str(checkpoint.path)!r}: its early-stopping state is "
+        "damaged: start the run again (or resume it from Python with "
+        "Trainer.load_checkpoint)"
+    )
     extra = checkpoint.extra
     callbacks = extra.get("callbacks", {}) if isinstance(extra, dict) else None
     if not isinstance(callbacks, dict):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import NnscratchError
-from .args import add_lang_argument, positive_int, option_type
+from .args import add_lang_argument, option_type, positive_int
 
 
 def _search_defaults():
@@ -18,8 +18,11 @@ def _search_defaults():
     source."""
     from ..experiments.space import N_JOBS, TRIALS, search_settings
 
-    return {**{name: p.default for name, p in inspect.signature(search_settings).parameters.items()},
-            "trials": TRIALS, "n_jobs": N_JOBS}
+    return {
+        **{name: p.default for name, p in inspect.signature(search_settings).parameters.items()},
+        "trials": TRIALS,
+        "n_jobs": N_JOBS,
+    }
 
 
 #: trials in the figure: the book draws the 20 best
@@ -32,57 +35,122 @@ def add_parser(sub):
 
     defaults = _search_defaults()
     p = sub.add_parser(
-        "search", help="random search of learning rate, weight decay and other hyperparameters",
+        "search",
+        help="random search of learning rate, weight decay and other hyperparameters",
         description="Random search on a validation split of the training data (never the test "
-                    "set): each trial draws its hyperparameters from the ranges given, trains a "
-                    "MultiLayerNet, and is ranked by validation accuracy. RANGE is LOW:HIGH "
-                    "(log-uniform for lr, weight_decay and eps, else uniform; append :log or "
-                    ":linear to choose) or a,b,c (one of the values; one value fixes it).")
-    p.add_argument("--dataset", default=defaults["dataset"],
-                   help=f"dataset to search on (default: {defaults['dataset']})")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder to look in first for the dataset's files")
-    p.add_argument("--trials", type=positive_int("trials"), default=defaults["trials"],
-                   help=f"trials (default: {defaults['trials']})")
-    p.add_argument("--n-jobs", type=int, default=defaults["n_jobs"],
-                   help="trials run at once, in worker processes (-1: every core; default: "
-                        f"{defaults['n_jobs']}); the results do not depend on it")
-    p.add_argument("--seed", type=option_type("seed"), default=defaults["seed"],
-                   help=f"seed of the validation split and of every trial (default: "
-                        f"{defaults['seed']})")
-    p.add_argument("--lr", default=DEFAULT_SPACE["lr"], metavar="RANGE",
-                   help=f"learning rate (default: {DEFAULT_SPACE['lr']}, log-uniform)")
-    p.add_argument("--weight-decay", default=DEFAULT_SPACE["weight_decay"], metavar="RANGE",
-                   help=f"L2 penalty λ (default: {DEFAULT_SPACE['weight_decay']}, log-uniform)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=RANGE",
-                   help="another hyperparameter to search or fix, one of "
-                        f"{', '.join(n for n in PARAMS if n not in DEFAULT_SPACE)} "
-                        "(repeat the option), e.g. dropout=0:0.5, activation=relu,tanh, "
-                        "optimizer=sgd,adam, batch_size=32,100")
-    p.add_argument("--epochs", type=option_type("epochs"), default=defaults["epochs"],
-                   help=f"epochs of every trial (default: {defaults['epochs']})")
-    p.add_argument("--hidden", default=",".join(map(str, defaults["hidden"])),
-                   help="hidden layer sizes, comma-separated (default: %(default)s)")
-    p.add_argument("--batch-size", type=option_type("batch_size"), default=defaults["batch_size"],
-                   help=f"mini-batch size (default: {defaults['batch_size']})")
-    p.add_argument("--optimizer", default=defaults["optimizer"], type=option_type("optimizer"),
-                   metavar="{" + ",".join(OPTIMIZERS) + "}",
-                   help=f"update rule, unless --param optimizer=... (default: "
-                        f"{defaults['optimizer']})")
-    p.add_argument("--val-size", type=option_type("validation_split"), default=defaults["val_size"],
-                   help=f"fraction of the training data held out for validation (default: "
-                        f"{defaults['val_size']})")
-    p.add_argument("--train-size", type=positive_int("train_size"), default=None,
-                   help="use only the first N training images, e.g. the book's 500 "
-                        "(default: all)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="folder of the results (default: runs/search-DATASET); the same command "
-                        "again continues there")
-    p.add_argument("--top", type=positive_int("top"), default=5,
-                   help="trials in the table of the best (default: 5)")
-    p.add_argument("--retrain-best", action="store_true",
-                   help="train the best setting on all the training data (train + validation) "
-                        "and report its test accuracy, once (DIR/best.json)")
+        "set): each trial draws its hyperparameters from the ranges given, trains a "
+        "MultiLayerNet, and is ranked by validation accuracy. RANGE is LOW:HIGH "
+        "(log-uniform for lr, weight_decay and eps, else uniform; append :log or "
+        ":linear to choose) or a,b,c (one of the values; one value fixes it).",
+    )
+    p.add_argument(
+        "--dataset",
+        default=defaults["dataset"],
+        help=f"dataset to search on (default: {defaults['dataset']})",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder to look in first for the dataset's files",
+    )
+    p.add_argument(
+        "--trials",
+        type=positive_int("trials"),
+        default=defaults["trials"],
+        help=f"trials (default: {defaults['trials']})",
+    )
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=defaults["n_jobs"],
+        help="trials run at once, in worker processes (-1: every core; default: "
+        f"{defaults['n_jobs']}); the results do not depend on it",
+    )
+    p.add_argument(
+        "--seed",
+        type=option_type("seed"),
+        default=defaults["seed"],
+        help=f"seed of the validation split and of every trial (default: {defaults['seed']})",
+    )
+    p.add_argument(
+        "--lr",
+        default=DEFAULT_SPACE["lr"],
+        metavar="RANGE",
+        help=f"learning rate (default: {DEFAULT_SPACE['lr']}, log-uniform)",
+    )
+    p.add_argument(
+        "--weight-decay",
+        default=DEFAULT_SPACE["weight_decay"],
+        metavar="RANGE",
+        help=f"L2 penalty λ (default: {DEFAULT_SPACE['weight_decay']}, log-uniform)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=RANGE",
+        help="another hyperparameter to search or fix, one of "
+        f"{', '.join(n for n in PARAMS if n not in DEFAULT_SPACE)} "
+        "(repeat the option), e.g. dropout=0:0.5, activation=relu,tanh, "
+        "optimizer=sgd,adam, batch_size=32,100",
+    )
+    p.add_argument(
+        "--epochs",
+        type=option_type("epochs"),
+        default=defaults["epochs"],
+        help=f"epochs of every trial (default: {defaults['epochs']})",
+    )
+    p.add_argument(
+        "--hidden",
+        default=",".join(map(str, defaults["hidden"])),
+        help="hidden layer sizes, comma-separated (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=option_type("batch_size"),
+        default=defaults["batch_size"],
+        help=f"mini-batch size (default: {defaults['batch_size']})",
+    )
+    p.add_argument(
+        "--optimizer",
+        default=defaults["optimizer"],
+        type=option_type("optimizer"),
+        metavar="{" + ",".join(OPTIMIZERS) + "}",
+        help=f"update rule, unless --param optimizer=... (default: {defaults['optimizer']})",
+    )
+    p.add_argument(
+        "--val-size",
+        type=option_type("validation_split"),
+        default=defaults["val_size"],
+        help=f"fraction of the training data held out for validation (default: "
+        f"{defaults['val_size']})",
+    )
+    p.add_argument(
+        "--train-size",
+        type=positive_int("train_size"),
+        default=None,
+        help="use only the first N training images, e.g. the book's 500 (default: all)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder of the results (default: runs/search-DATASET); the same command "
+        "again continues there",
+    )
+    p.add_argument(
+        "--top",
+        type=positive_int("top"),
+        default=5,
+        help="trials in the table of the best (default: 5)",
+    )
+    p.add_argument(
+        "--retrain-best",
+        action="store_true",
+        help="train the best setting on all the training data (train + validation) "
+        "and report its test accuracy, once (DIR/best.json)",
+    )
     add_lang_argument(p)
     p.set_defaults(func=cmd_search)
 
@@ -96,15 +164,22 @@ def _settings(args):
     if clash:
         flag = "--" + clash[0].replace("_", "-")
         raise NnscratchError(f"{clash[0]} is set by {flag}: give it there, not in --param")
-    return {"space": lr_weight_decay + args.param, "seed": args.seed, "epochs": args.epochs,
-            "hidden": OPTIONS["hidden"].parse(args.hidden), "batch_size": args.batch_size,
-            "optimizer": args.optimizer, "val_size": args.val_size,
-            "train_size": args.train_size}
+    return {
+        "space": lr_weight_decay + args.param,
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "hidden": OPTIONS["hidden"].parse(args.hidden),
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "val_size": args.val_size,
+        "train_size": args.train_size,
+    }
 
 
 def _shown(params):
-    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                     for k, v in params.items())
+    return ", ".join(
+        f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
+    )
 
 
 def cmd_search(args):
@@ -122,32 +197,55 @@ def cmd_search(args):
     def report(trial):
         acc = trial["final_val_acc"]
         shown = f"val acc {acc:.4f}" if acc is not None else "diverged"
-        print(f"trial {trial['index']}: {shown} | {_shown(trial['params'])} "
-              f"({trial['seconds']:.1f} s)", flush=True)
+        print(
+            f"trial {trial['index']}: {shown} | {_shown(trial['params'])} "
+            f"({trial['seconds']:.1f} s)",
+            flush=True,
+        )
 
     with run_folder(out) as announce:
         announce()
         try:
-            trials = random_search(args.dataset, trials=args.trials, n_jobs=args.n_jobs, out=out,
-                                   data_dir=args.data_dir, on_trial=report, **settings)
+            trials = random_search(
+                args.dataset,
+                trials=args.trials,
+                n_jobs=args.n_jobs,
+                out=out,
+                data_dir=args.data_dir,
+                on_trial=report,
+                **settings,
+            )
         except KeyboardInterrupt:
             done = len(list((out / "trials").glob("[0-9]*.json")))
-            print(f"nnscratch: search interrupted; {done} finished trials kept in {out}: run "
-                  "the same command again to run the rest", file=sys.stderr, flush=True)
+            print(
+                f"nnscratch: search interrupted; {done} finished trials kept in {out}: run "
+                "the same command again to run the rest",
+                file=sys.stderr,
+                flush=True,
+            )
             return 130
         print_table(best_trials(trials, args.top), len(trials))
-        save_figure(search_figure(best_trials(trials, FIGURE_TRIALS), lang=args.lang),
-                    out / "search.png")
+        save_figure(
+            search_figure(best_trials(trials, FIGURE_TRIALS), lang=args.lang), out / "search.png"
+        )
         ranked = [t["index"] for t in best_trials(trials, len(trials))]
-        save_json(out / "results.json", {"settings": search_settings(args.dataset, **settings),
-                                         "ranking": ranked, "trials": trials})
+        save_json(
+            out / "results.json",
+            {
+                "settings": search_settings(args.dataset, **settings),
+                "ranking": ranked,
+                "trials": trials,
+            },
+        )
         print(f"wrote {out / 'results.json'} and {out / 'search.png'}")
         if args.retrain_best:
             best = retrain_best(trials, args.dataset, data_dir=args.data_dir, **settings)
             save_json(out / "best.json", best)
-            print(f"best trial {best['index']} ({_shown(best['params'])}) retrained on "
-                  f"{best['train_images']} images (train + validation): test acc "
-                  f"{best['test_acc']:.4f}; wrote {out / 'best.json'}")
+            print(
+                f"best trial {best['index']} ({_shown(best['params'])}) retrained on "
+                f"{best['train_images']} images (train + validation): test acc "
+                f"{best['test_acc']:.4f}; wrote {out / 'best.json'}"
+            )
     return 0
 
 
@@ -158,7 +256,19 @@ def print_table(best, n_trials):
     print("  ".join(["rank", "trial", "val acc ", *[f"{n:>12}" for n in names]]))
     for rank, trial in enumerate(best, 1):
         acc, params = trial["final_val_acc"], trial["params"]
-        cells = [f"{params[n]:>12.3g}" if isinstance(params.get(n), float)
-                 else f"{str(params.get(n, '-')):>12}" for n in names]
-        print("  ".join([f"{rank:>4}", f"{trial['index']:>5}",
-                         f"{acc:.4f}  " if acc is not None else "diverged", *cells]))
+        cells = [
+            f"{params[n]:>12.3g}"
+            if isinstance(params.get(n), float)
+            else f"{str(params.get(n, '-')):>12}"
+            for n in names
+        ]
+        print(
+            "  ".join(
+                [
+                    f"{rank:>4}",
+                    f"{trial['index']:>5}",
+                    f"{acc:.4f}  " if acc is not None else "diverged",
+                    *cells,
+                ]
+            )
+        )

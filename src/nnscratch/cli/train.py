@@ -17,28 +17,48 @@ RESUME_MAY_CHANGE = ("engine",)
 def add_parser(sub):
     from ..run.options import OPTIONS, default_text
 
-    p = sub.add_parser("train", help="train a network and report its accuracy",
-                       description="Train a network by mini-batch gradient descent. The defaults "
-                                   "are the README's default recipe; --model two-layer is the "
-                                   "notebook's network.")
+    p = sub.add_parser(
+        "train",
+        help="train a network and report its accuracy",
+        description="Train a network by mini-batch gradient descent. The defaults "
+        "are the README's default recipe; --model two-layer is the "
+        "notebook's network.",
+    )
     for option in OPTIONS.values():
-        metavar = ("{" + ",".join(map(str, option.choices)) + "}" if option.kind == "choice"
-                   else option.name.upper())
+        metavar = (
+            "{" + ",".join(map(str, option.choices)) + "}"
+            if option.kind == "choice"
+            else option.name.upper()
+        )
         help_text = f"{option.help} (default: {default_text(option.name)})"
         if option.kind == "bool":
-            p.add_argument(option.flag, action=argparse.BooleanOptionalAction, default=None,
-                           help=help_text)
+            p.add_argument(
+                option.flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
         else:
             p.add_argument(option.flag, default=None, metavar=metavar, help=help_text)
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder to look in first for the dataset's files (and to download into)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="folder for checkpoint.npz (after every epoch and on Ctrl-C), and at "
-                        "the end model.npz, history.json and curves.png; one run at a time "
-                        "writes there")
-    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                   help="continue the run whose checkpoint is DIR/checkpoint.npz, with its saved "
-                        "options (writes to DIR unless --out is given)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder to look in first for the dataset's files (and to download into)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for checkpoint.npz (after every epoch and on Ctrl-C), and at "
+        "the end model.npz, history.json and curves.png; one run at a time "
+        "writes there",
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="continue the run whose checkpoint is DIR/checkpoint.npz, with its saved "
+        "options (writes to DIR unless --out is given)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     p.set_defaults(func=cmd_train)
 
@@ -73,13 +93,17 @@ def saved_options(checkpoint):
 
     saved = checkpoint.config.get("args")
     if not isinstance(saved, dict) or not {"dataset", "model"} <= set(saved) <= set(OPTIONS):
-        raise NnscratchError(f"{checkpoint.path} was not written by `nnscratch train`: resume it "
-                             "from Python with Trainer.load_checkpoint")
+        raise NnscratchError(
+            f"{checkpoint.path} was not written by `nnscratch train`: resume it "
+            "from Python with Trainer.load_checkpoint"
+        )
     try:
         return check_given(saved)
     except NnscratchError as exc:
-        raise NnscratchError(f"{checkpoint.path} holds options this nnscratch does not take "
-                             f"({exc}): start the run again") from None
+        raise NnscratchError(
+            f"{checkpoint.path} holds options this nnscratch does not take "
+            f"({exc}): start the run again"
+        ) from None
 
 
 def conflict(name, value, saved):
@@ -87,10 +111,12 @@ def conflict(name, value, saved):
     from ..run.options import OPTIONS
 
     option = OPTIONS[name]
-    return NnscratchError(f"{option.flag} {option.shown(value)} conflicts with the checkpoint's "
-                          f"{option.shown(saved)}: --resume continues the saved run with its "
-                          f"options; leave {option.flag} out (or start a new run with another "
-                          "--out)")
+    return NnscratchError(
+        f"{option.flag} {option.shown(value)} conflicts with the checkpoint's "
+        f"{option.shown(saved)}: --resume continues the saved run with its "
+        f"options; leave {option.flag} out (or start a new run with another "
+        "--out)"
+    )
 
 
 def cmd_train(args):
@@ -113,8 +139,11 @@ def cmd_train(args):
                 print(f"{over}; nothing to resume")
                 return 0
             if over is not None:  # stopped after its last checkpoint, before its results
-                print(f"{over}; {' and '.join(missing)} missing: writing the results from its "
-                      "checkpoint", flush=True)
+                print(
+                    f"{over}; {' and '.join(missing)} missing: writing the results from its "
+                    "checkpoint",
+                    flush=True,
+                )
         announce()  # from here on this run writes to the folder: name it for a second writer
         return run(spec, checkpoint, out, args.data_dir, args.quiet)
 
@@ -135,16 +164,25 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
     description = result.description()
     if out is not None:
         callbacks[-1].config = {**description, "args": spec.saved()}
-    sizes = "×".join(map(str, data.x_train.shape[1:])) + "-" + "-".join(
-        str(s) for s in [*spec["hidden"], data.n_classes])
-    print(f"training {net.__class__.__name__} {sizes} ({spec['activation'] or 'relu'}, "
-          f"{spec['optimizer']} lr {spec['lr']:g}) on {spec['dataset']} ({len(data.x_train)} "
-          f"train, {len(data.x_test)} test images), {spec['grad']} gradients, "
-          f"{spec['engine']} engine", flush=True)
+    sizes = (
+        "×".join(map(str, data.x_train.shape[1:]))
+        + "-"
+        + "-".join(str(s) for s in [*spec["hidden"], data.n_classes])
+    )
+    print(
+        f"training {net.__class__.__name__} {sizes} ({spec['activation'] or 'relu'}, "
+        f"{spec['optimizer']} lr {spec['lr']:g}) on {spec['dataset']} ({len(data.x_train)} "
+        f"train, {len(data.x_test)} test images), {spec['grad']} gradients, "
+        f"{spec['engine']} engine",
+        flush=True,
+    )
     if checkpoint is not None:
         trainer.load_checkpoint(checkpoint)
-        print(f"resuming from {checkpoint.path} at epoch {trainer.epoch + 1}, iteration "
-              f"{trainer.iteration}", flush=True)
+        print(
+            f"resuming from {checkpoint.path} at epoch {trainer.epoch + 1}, iteration "
+            f"{trainer.iteration}",
+            flush=True,
+        )
     start = time.perf_counter()
     try:
         with trainer.stop_on_signals():
@@ -158,12 +196,17 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
         return 130 if exc.signal_name in (None, "SIGINT") else 128 + signal_number(exc)
     seconds = time.perf_counter() - start
     stopper = next((cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)), None)
-    stopped = (f" (early stop; best epoch {stopper.best_epoch} restored)"
-               if stopper is not None and trainer.epoch < spec["epochs"] else "")
+    stopped = (
+        f" (early stop; best epoch {stopper.best_epoch} restored)"
+        if stopper is not None and trainer.epoch < spec["epochs"]
+        else ""
+    )
     epochs = f"{trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''}"
-    print(f"done: {epochs}{stopped}, {trainer.iteration} iterations in {seconds:.1f} s; final "
-          f"train acc {net.accuracy(trainer.x_train, trainer.t_train):.4f}, "
-          f"test acc {net.accuracy(data.x_test, data.t_test):.4f}")
+    print(
+        f"done: {epochs}{stopped}, {trainer.iteration} iterations in {seconds:.1f} s; final "
+        f"train acc {net.accuracy(trainer.x_train, trainer.t_train):.4f}, "
+        f"test acc {net.accuracy(data.x_test, data.t_test):.4f}"
+    )
     if out is not None:
         save_results(out, net, description, history)
     return 0
@@ -178,8 +221,10 @@ def save_results(out, net, description, history):
     save_model(out / "model.npz", net, description)
     save_json(out / "history.json", {"config": description, **history})
     save_figure(training_curves(history), out / "curves.png")
-    print(f"wrote {out / 'model.npz'}, {out / 'history.json'} and {out / 'curves.png'} "
-          f"(checkpoint: {out / 'checkpoint.npz'})")
+    print(
+        f"wrote {out / 'model.npz'}, {out / 'history.json'} and {out / 'curves.png'} "
+        f"(checkpoint: {out / 'checkpoint.npz'})"
+    )
 
 
 def signal_number(exc):

@@ -12,5 +12,13 @@ from .idx import read_idx, write_idx
 from .registry import DATASETS, load_dataset
 from .splits import one_hot, stratified_split
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "load_digits", "one_hot", "read_idx",
-           "stratified_split", "write_idx"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "load_dataset",
+    "load_digits",
+    "one_hot",
+    "read_idx",
+    "stratified_split",
+    "write_idx",
+]

@@ -24,5 +24,12 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
     x = (bunch.data / DIGITS_MAX_PIXEL).astype(dtype)
     t = bunch.target.astype(np.int64)
     x_train, x_test, t_train, t_test = stratified_split(x, t, test_size, seed)
-    return Dataset("digits", x_train, t_train, x_test, t_test, n_classes=10,
-                   info={"source": "scikit-learn (bundled)", "image_shape": (8, 8)})
+    return Dataset(
+        "digits",
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        n_classes=10,
+        info={"source": "scikit-learn (bundled)", "image_shape": (8, 8)},
+    )

@@ -13,7 +13,6 @@ Only the standard library speaks HTTP here (``urllib``), so proxies set in ``$ht
 
 import hashlib
 import http.client
-import socket
 import sys
 import time
 import urllib.error
@@ -50,9 +49,16 @@ def _stream(url, out, fspec, timeout, progress):
 
             length = response.headers.get("Content-Length")
 
-            with tqdm(total=fspec.size, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc=fspec.filename, disable=not progress, leave=False,
-                      file=sys.stderr) as bar:
+            with tqdm(
+                total=fspec.size,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=fspec.filename,
+                disable=not progress,
+                leave=False,
+                file=sys.stderr,
+            ) as bar:
                 while True:
                     chunk = response.read(CHUNK)
                     if not chunk:
@@ -68,7 +74,7 @@ def _stream(url, out, fspec, timeout, progress):
         raise _NextMirror(f"HTTP {exc.code} {exc.reason}") from None
     except http.client.IncompleteRead as exc:
         raise _Retry(f"connection closed after {received + len(exc.partial)} bytes") from None
-    except (socket.timeout, TimeoutError) as exc:
+    except TimeoutError as exc:
         raise _Retry(f"timed out after {timeout} s ({exc})") from None
     except urllib.error.URLError as exc:
         raise _Retry(f"cannot connect: {exc.reason}") from None
@@ -86,8 +92,7 @@ def _stream(url, out, fspec, timeout, progress):
         raise _NextMirror("no official checksum is known for this file, so it cannot be trusted")
 
 
-def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.0,
-                  progress=True):
+def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.0, progress=True):
     """Download ``fspec.filename`` from the first mirror that serves the official file.
 
     ``mirrors`` are base URLs (ending in ``/``); each is tried up to ``retries`` times when the
@@ -100,8 +105,10 @@ def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NnscratchError(f"cannot create the data folder {folder}: {exc.strerror or exc}; "
-                             "choose another with --data-dir or $NNSCRATCH_DATA") from None
+        raise NnscratchError(
+            f"cannot create the data folder {folder}: {exc.strerror or exc}; "
+            "choose another with --data-dir or $NNSCRATCH_DATA"
+        ) from None
     final = folder / fspec.filename
     tried = []
     for base in mirrors:
@@ -113,7 +120,7 @@ def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.
             except _Retry as exc:
                 tried.append(f"{url} (try {attempt + 1}/{retries}): {exc}")
                 if attempt + 1 < retries and backoff > 0:
-                    time.sleep(backoff * 2 ** attempt)
+                    time.sleep(backoff * 2**attempt)
                 continue
             except _NextMirror as exc:
                 tried.append(f"{url}: {exc}")
@@ -123,7 +130,8 @@ def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.
         f"could not download {fspec.filename}: every mirror failed. Tried: {'; '.join(tried)}. "
         f"To place the files by hand, get {fspec.filename} ({fspec.size} bytes, SHA-256 "
         f"{fspec.sha256}) from any copy of the dataset and put it, gzipped or not, in {folder} "
-        "(or in a folder you pass with --data-dir / $NNSCRATCH_DATA); it is checked before use")
+        "(or in a folder you pass with --data-dir / $NNSCRATCH_DATA); it is checked before use"
+    )
 
 
 def download_dataset(spec, data_dir=None, *, folder=None, force=False, **options):

@@ -24,8 +24,14 @@ import numpy as np
 from ..errors import NnscratchError
 
 #: element-type byte → big-endian NumPy dtype
-IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-             0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_TYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _TYPE_CODES = {(dtype.kind, dtype.itemsize): code for code, dtype in IDX_TYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -33,7 +39,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: gunzip stops at GZIP_ALWAYS_OK bytes or MAX_GZIP_RATIO × the compressed size, whichever is
 #: larger: a few KB of hostile gzip cannot unpack to gigabytes (MNIST's files expand 2-5×)
 MAX_GZIP_RATIO = 1000
-GZIP_ALWAYS_OK = 64 * 2 ** 20
+GZIP_ALWAYS_OK = 64 * 2**20
 #: NumPy's limit on the number of dimensions (32 before NumPy 2)
 MAX_DIMS = 32
 
@@ -56,16 +62,20 @@ def gunzip_bytes(data, source):
             part = inflate.decompress(rest, limit - size + 1)
             size += len(part)
             if size > limit:
-                raise NnscratchError(f"{source}: the gzip data unpacks to more than {limit} "
-                                     f"bytes (over {MAX_GZIP_RATIO} times its size): refusing "
-                                     "it; it is not an IDX file of a dataset")
+                raise NnscratchError(
+                    f"{source}: the gzip data unpacks to more than {limit} "
+                    f"bytes (over {MAX_GZIP_RATIO} times its size): refusing "
+                    "it; it is not an IDX file of a dataset"
+                )
             if not inflate.eof:
                 raise EOFError("the gzip stream ends early")
             parts.append(part)
             rest = inflate.unused_data
     except (EOFError, OSError, zlib.error) as exc:
-        raise NnscratchError(f"{source}: the gzip data is truncated or corrupt ({exc}); "
-                             "delete the file and download it again") from None
+        raise NnscratchError(
+            f"{source}: the gzip data is truncated or corrupt ({exc}); "
+            "delete the file and download it again"
+        ) from None
     return b"".join(parts)
 
 
@@ -76,30 +86,42 @@ def parse_idx(data, source="<bytes>"):
     exactly ``prod(dims) · itemsize`` bytes of data after the header.
     """
     if len(data) < 4:
-        raise NnscratchError(f"{source}: only {len(data)} bytes, too short for an IDX header "
-                             "(the file is truncated or not an IDX file)")
+        raise NnscratchError(
+            f"{source}: only {len(data)} bytes, too short for an IDX header "
+            "(the file is truncated or not an IDX file)"
+        )
     zero, code, ndim = data[:2], data[2], data[3]
     if zero != b"\x00\x00":
-        raise NnscratchError(f"{source}: wrong magic number 0x{data[:4].hex()} (an IDX file "
-                             "starts with two zero bytes); this is not an IDX file")
+        raise NnscratchError(
+            f"{source}: wrong magic number 0x{data[:4].hex()} (an IDX file "
+            "starts with two zero bytes); this is not an IDX file"
+        )
     if code not in IDX_TYPES:
-        raise NnscratchError(f"{source}: unknown IDX element type 0x{code:02x} (known: "
-                             f"{', '.join(f'0x{c:02x}' for c in IDX_TYPES)})")
+        raise NnscratchError(
+            f"{source}: unknown IDX element type 0x{code:02x} (known: "
+            f"{', '.join(f'0x{c:02x}' for c in IDX_TYPES)})"
+        )
     if ndim == 0 or ndim > MAX_DIMS:
-        raise NnscratchError(f"{source}: the IDX header declares {ndim} dimensions; IDX files "
-                             f"of data sets have 1 to {MAX_DIMS} (the file is damaged)")
+        raise NnscratchError(
+            f"{source}: the IDX header declares {ndim} dimensions; IDX files "
+            f"of data sets have 1 to {MAX_DIMS} (the file is damaged)"
+        )
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
-        raise NnscratchError(f"{source}: truncated header: {ndim} dimensions need "
-                             f"{header_size} header bytes, the file has {len(data)}")
+        raise NnscratchError(
+            f"{source}: truncated header: {ndim} dimensions need "
+            f"{header_size} header bytes, the file has {len(data)}"
+        )
     dims = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = IDX_TYPES[code]
     expected = math.prod(dims) * dtype.itemsize  # exact: int64 arithmetic would wrap
     actual = len(data) - header_size
     if actual != expected:
         what = "truncated" if actual < expected else "longer than its header says"
-        raise NnscratchError(f"{source}: file is {what}: dimensions {dims} of {dtype.name} need "
-                             f"{expected} data bytes, found {actual}")
+        raise NnscratchError(
+            f"{source}: file is {what}: dimensions {dims} of {dtype.name} need "
+            f"{expected} data bytes, found {actual}"
+        )
     array = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(dims)
     return array.astype(dtype.newbyteorder("="))  # native byte order, and a writable copy
 
@@ -119,8 +141,10 @@ def idx_bytes(array):
     array = np.asarray(array)
     code = _TYPE_CODES.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
-        raise NnscratchError(f"IDX cannot store dtype {array.dtype}; use one of "
-                             f"{', '.join(d.name for d in IDX_TYPES.values())}")
+        raise NnscratchError(
+            f"IDX cannot store dtype {array.dtype}; use one of "
+            f"{', '.join(d.name for d in IDX_TYPES.values())}"
+        )
     if not 1 <= array.ndim <= 255:
         raise NnscratchError(f"IDX stores 1 to 255 dimensions, got {array.ndim}")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
@@ -146,16 +170,20 @@ def write_idx(path, array, compress=None):
 def check_images(images, source, n=None, image_shape=None):
     """Check an image array read from ``source``: (N, H, W) uint8, and its shape if given."""
     if images.ndim != 3:
-        raise NnscratchError(f"{source}: wrong dimensions {images.shape}: images must be "
-                             "(N, height, width)")
+        raise NnscratchError(
+            f"{source}: wrong dimensions {images.shape}: images must be (N, height, width)"
+        )
     if image_shape is not None and images.shape[1:] != tuple(image_shape):
-        raise NnscratchError(f"{source}: wrong dimensions {images.shape}: expected images of "
-                             f"{image_shape[0]}×{image_shape[1]} pixels")
+        raise NnscratchError(
+            f"{source}: wrong dimensions {images.shape}: expected images of "
+            f"{image_shape[0]}×{image_shape[1]} pixels"
+        )
     if n is not None and images.shape[0] != n:
         raise NnscratchError(f"{source}: wrong dimensions {images.shape}: expected {n} images")
     if images.dtype != np.uint8:
-        raise NnscratchError(f"{source}: images must be uint8 (element type 0x08), got "
-                             f"{images.dtype}")
+        raise NnscratchError(
+            f"{source}: images must be uint8 (element type 0x08), got {images.dtype}"
+        )
     return images
 
 
@@ -170,6 +198,7 @@ def check_labels(labels, source, n_classes, n=None):
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         i = int(np.argmax(bad))
-        raise NnscratchError(f"{source}: label out of range: labels[{i}] = {labels[i]}, "
-                             f"expected 0..{n_classes - 1}")
+        raise NnscratchError(
+            f"{source}: label out of range: labels[{i}] = {labels[i]}, expected 0..{n_classes - 1}"
+        )
     return labels.astype(np.int64)

@@ -33,14 +33,16 @@ def read_files(spec, paths, verify=True):
     arrays, status = {}, {}
     for role, path in paths.items():
         arrays[role], status[role] = read_verified(path, spec.files[role], verify)
-    x_train = check_images(arrays["train_images"], paths["train_images"], spec.n_train,
-                           spec.image_shape)
-    x_test = check_images(arrays["test_images"], paths["test_images"], spec.n_test,
-                          spec.image_shape)
-    t_train = check_labels(arrays["train_labels"], paths["train_labels"], spec.n_classes,
-                           len(x_train))
-    t_test = check_labels(arrays["test_labels"], paths["test_labels"], spec.n_classes,
-                          len(x_test))
+    x_train = check_images(
+        arrays["train_images"], paths["train_images"], spec.n_train, spec.image_shape
+    )
+    x_test = check_images(
+        arrays["test_images"], paths["test_images"], spec.n_test, spec.image_shape
+    )
+    t_train = check_labels(
+        arrays["train_labels"], paths["train_labels"], spec.n_classes, len(x_train)
+    )
+    t_test = check_labels(arrays["test_labels"], paths["test_labels"], spec.n_classes, len(x_test))
     return (x_train, t_train, x_test, t_test), status
 
 
@@ -65,14 +67,18 @@ def load_idx_dataset(name, data_dir=None, source="auto", verify=True, **download
             looked = ", ".join(str(path) for _, path in search_dirs(spec, data_dir))
             raise NnscratchError(
                 f"{name} is not on this machine (looked in {looked}); run `nnscratch data "
-                f"download {name}`, or put its four IDX files in one of those folders")
+                f"download {name}`, or put its four IDX files in one of those folders"
+            )
         paths = download_dataset(spec, data_dir, **download_options)
         origin, folder = "downloaded", paths["train_images"].parent
     else:
         origin, folder, paths = found
     arrays, status = read_files(spec, paths, verify)
-    info = {"source": f"IDX files ({origin})", "folder": str(folder),
-            "files": {role: {"path": str(paths[role]), "status": status[role]}
-                      for role in paths},
-            "image_shape": spec.image_shape, "classes": list(spec.classes)}
+    info = {
+        "source": f"IDX files ({origin})",
+        "folder": str(folder),
+        "files": {role: {"path": str(paths[role]), "status": status[role]} for role in paths},
+        "image_shape": spec.image_shape,
+        "classes": list(spec.classes),
+    }
     return arrays, info

@@ -24,21 +24,33 @@ def load_openml(spec, data_home=None, **_ignored):
     try:
         bunch = fetch_openml(spec.openml_name, version=1, as_frame=False, data_home=data_home)
     except Exception as exc:  # network errors come as URLError, OSError, HTTPError...
-        raise NnscratchError(f"fetch_openml({spec.openml_name!r}) failed: {exc}; check the "
-                             "network or use source='auto' (mirrors, local files)") from None
+        raise NnscratchError(
+            f"fetch_openml({spec.openml_name!r}) failed: {exc}; check the "
+            "network or use source='auto' (mirrors, local files)"
+        ) from None
     n, pixels = spec.n_train + spec.n_test, int(np.prod(spec.image_shape))
     x = np.asarray(bunch.data)
     if x.shape != (n, pixels):
-        raise NnscratchError(f"OpenML {spec.openml_name}: expected data of shape {(n, pixels)}, "
-                             f"got {x.shape}")
+        raise NnscratchError(
+            f"OpenML {spec.openml_name}: expected data of shape {(n, pixels)}, got {x.shape}"
+        )
     if x.min() < 0 or x.max() > 255:
         raise NnscratchError(f"OpenML {spec.openml_name}: pixel values outside 0..255")
     images = x.astype(np.uint8).reshape(n, *spec.image_shape)
-    labels = check_labels(np.asarray(bunch.target).astype(np.int64),
-                          f"OpenML {spec.openml_name}", spec.n_classes, n)
-    arrays = (images[:spec.n_train], labels[:spec.n_train],
-              images[spec.n_train:], labels[spec.n_train:])
-    info = {"source": f"OpenML {spec.openml_name} (scikit-learn fetch_openml)",
-            "folder": str(data_home), "files": {}, "image_shape": spec.image_shape,
-            "classes": list(spec.classes)}
+    labels = check_labels(
+        np.asarray(bunch.target).astype(np.int64), f"OpenML {spec.openml_name}", spec.n_classes, n
+    )
+    arrays = (
+        images[: spec.n_train],
+        labels[: spec.n_train],
+        images[spec.n_train :],
+        labels[spec.n_train :],
+    )
+    info = {
+        "source": f"OpenML {spec.openml_name} (scikit-learn fetch_openml)",
+        "folder": str(data_home),
+        "files": {},
+        "image_shape": spec.image_shape,
+        "classes": list(spec.classes),
+    }
     return arrays, info

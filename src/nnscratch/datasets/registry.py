@@ -14,18 +14,31 @@ from .toy2d import K_CLASSES, TOY_DATASETS, load_toy
 
 #: name → one-line description; "digits" is bundled, "mnist" and "fashion-mnist" are IDX datasets
 #: (sources.SPECS), the toy 2-D sets (toy2d) are generated.
-DATASETS = {"digits": "scikit-learn's 8×8 handwritten digits, bundled (1,797 images)",
-            "mnist": "MNIST handwritten digits, 28×28 (60,000 train, 10,000 test)",
-            "fashion-mnist": "Fashion-MNIST article images, 28×28 (60,000 train, 10,000 test)",
-            **TOY_DATASETS}
+DATASETS = {
+    "digits": "scikit-learn's 8×8 handwritten digits, bundled (1,797 images)",
+    "mnist": "MNIST handwritten digits, 28×28 (60,000 train, 10,000 test)",
+    "fashion-mnist": "Fashion-MNIST article images, 28×28 (60,000 train, 10,000 test)",
+    **TOY_DATASETS,
+}
 
 #: the pixel value that normalisation maps to 1
 IDX_MAX_PIXEL = 255.0
 
 
-def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=True,
-                 one_hot=False, dtype=None, val_size=None, seed=0, verify=True,
-                 **options):
+def load_dataset(
+    name,
+    *,
+    data_dir=None,
+    source="auto",
+    normalize=True,
+    flatten=True,
+    one_hot=False,
+    dtype=None,
+    val_size=None,
+    seed=0,
+    verify=True,
+    **options,
+):
     """Load dataset ``name`` (one of ``DATASETS``: "digits", "mnist", "fashion-mnist", or a toy
     2-D set: "moons", "circles", "spiral", "xor", "gaussians") as a :class:`Dataset`.
 
@@ -50,12 +63,15 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
         ``normalize`` leaves them as drawn and ``flatten=False`` is an error.
     """
     check_choice(name, tuple(DATASETS), "dataset")
-    dtype = check_float_dtype(dtype if dtype is not None
-                              else np.float32 if name in SPECS else np.float64)
+    dtype = check_float_dtype(
+        dtype if dtype is not None else np.float32 if name in SPECS else np.float64
+    )
     if name in TOY_DATASETS:
         if not flatten:
-            raise NnscratchError(f"{name} holds 2-D points, not images: it has no (N, 1, H, W) "
-                                 "form; leave flatten on")
+            raise NnscratchError(
+                f"{name} holds 2-D points, not images: it has no (N, 1, H, W) "
+                "form; leave flatten on"
+            )
         data = load_toy(name, seed=seed, dtype=dtype, **_toy_options(name, options))
         image_shape = None
     elif name == "digits":
@@ -67,16 +83,24 @@ def load_dataset(name, *, data_dir=None, source="auto", normalize=True, flatten=
     else:
         spec = SPECS[name]
         (x_train, t_train, x_test, t_test), info = load_idx_dataset(
-            name, data_dir=data_dir, source=source, verify=verify, **options)
+            name, data_dir=data_dir, source=source, verify=verify, **options
+        )
         # x / 255 (not x · (1/255)): each pixel is then the correctly rounded k/255
         scale = dtype.type(IDX_MAX_PIXEL if normalize else 1)
-        data = Dataset(name, x_train.reshape(len(x_train), -1).astype(dtype) / scale, t_train,
-                       x_test.reshape(len(x_test), -1).astype(dtype) / scale, t_test,
-                       n_classes=spec.n_classes, info=info)
+        data = Dataset(
+            name,
+            x_train.reshape(len(x_train), -1).astype(dtype) / scale,
+            t_train,
+            x_test.reshape(len(x_test), -1).astype(dtype) / scale,
+            t_test,
+            n_classes=spec.n_classes,
+            info=info,
+        )
         image_shape = spec.image_shape
     if val_size is not None:
         data.x_train, data.x_val, data.t_train, data.t_val = stratified_split(
-            data.x_train, data.t_train, val_size, seed)
+            data.x_train, data.t_train, val_size, seed
+        )
     if not flatten:
         for attr in ("x_train", "x_test", "x_val"):
             x = getattr(data, attr)
@@ -95,6 +119,7 @@ def _toy_options(name, options):
     allowed = ("n_samples", "noise", "test_size") + (("classes",) if name in K_CLASSES else ())
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise NnscratchError(f"{name} takes the options {', '.join(allowed)}; got "
-                             f"{', '.join(unknown)}")
+        raise NnscratchError(
+            f"{name} takes the options {', '.join(allowed)}; got {', '.join(unknown)}"
+        )
     return options

@@ -81,25 +81,37 @@ MNIST = DatasetSpec(
     title="MNIST handwritten digits (LeCun, Cortes, Burges)",
     files={
         "train_images": FileSpec(
-            "train-images-idx3-ubyte.gz", 9912422,
+            "train-images-idx3-ubyte.gz",
+            9912422,
             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-            "f68b3c2dcbeaaa9fbdd348bbdeb94873", 47040016,
-            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            47040016,
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        ),
         "train_labels": FileSpec(
-            "train-labels-idx1-ubyte.gz", 28881,
+            "train-labels-idx1-ubyte.gz",
+            28881,
             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-            "d53e105ee54ea40749a09fcbcd1e9432", 60008,
-            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+            "d53e105ee54ea40749a09fcbcd1e9432",
+            60008,
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        ),
         "test_images": FileSpec(
-            "t10k-images-idx3-ubyte.gz", 1648877,
+            "t10k-images-idx3-ubyte.gz",
+            1648877,
             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-            "9fb629c4189551a2d022fa330f9573f3", 7840016,
-            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+            "9fb629c4189551a2d022fa330f9573f3",
+            7840016,
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        ),
         "test_labels": FileSpec(
-            "t10k-labels-idx1-ubyte.gz", 4542,
+            "t10k-labels-idx1-ubyte.gz",
+            4542,
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-            "ec29112dd5afa0611ce80d1b7f02629c", 10008,
-            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+            "ec29112dd5afa0611ce80d1b7f02629c",
+            10008,
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        ),
     },
     mirrors=(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",  # torchvision's and the book's mirror
@@ -116,25 +128,37 @@ FASHION_MNIST = DatasetSpec(
     title="Fashion-MNIST: Zalando's article images",
     files={
         "train_images": FileSpec(
-            "train-images-idx3-ubyte.gz", 26421880,
+            "train-images-idx3-ubyte.gz",
+            26421880,
             "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-            "8d4fb7e6c68d591d4c3dfef9ec88bf0d", 47040016,
-            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+            "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            47040016,
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        ),
         "train_labels": FileSpec(
-            "train-labels-idx1-ubyte.gz", 29515,
+            "train-labels-idx1-ubyte.gz",
+            29515,
             "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-            "25c81989df183df01b3e8a0aad5dffbe", 60008,
-            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+            "25c81989df183df01b3e8a0aad5dffbe",
+            60008,
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        ),
         "test_images": FileSpec(
-            "t10k-images-idx3-ubyte.gz", 4422102,
+            "t10k-images-idx3-ubyte.gz",
+            4422102,
             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-            "bef4ecab320f06d8554ea6380940ec79", 7840016,
-            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+            "bef4ecab320f06d8554ea6380940ec79",
+            7840016,
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        ),
         "test_labels": FileSpec(
-            "t10k-labels-idx1-ubyte.gz", 5148,
+            "t10k-labels-idx1-ubyte.gz",
+            5148,
             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-            "bb300cfdad3c16e7a12a480ee83cd310", 10008,
-            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+            "bb300cfdad3c16e7a12a480ee83cd310",
+            10008,
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        ),
     },
     mirrors=(
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",  # Zalando's own
@@ -142,8 +166,18 @@ FASHION_MNIST = DatasetSpec(
     ),
     system_dirs=("/usr/share/datasets/fashion-mnist",),  # Debian's dataset-fashion-mnist
     openml_name="Fashion-MNIST",
-    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-             "Sneaker", "Bag", "Ankle boot"),
+    classes=(
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
     homepage="https://github.com/zalandoresearch/fashion-mnist",
 )
 
@@ -155,8 +189,9 @@ def get_spec(name):
     try:
         return SPECS[name]
     except KeyError:
-        raise NnscratchError(f"{name!r} is not an IDX dataset: choose one of "
-                             f"{', '.join(sorted(SPECS))}") from None
+        raise NnscratchError(
+            f"{name!r} is not an IDX dataset: choose one of {', '.join(sorted(SPECS))}"
+        ) from None
 
 
 def cache_root():
@@ -230,11 +265,13 @@ def verify_bytes(data, raw, fspec, source):
         return "official .gz (SHA-256)"
     if fspec.raw_sha256 and len(raw) == fspec.raw_size and sha256_hex(raw) == fspec.raw_sha256:
         return "IDX content (SHA-256)"
-    expected = [f"{fspec.filename}: {fspec.size} bytes, SHA-256 {fspec.sha256}"] if fspec.sha256 \
-        else []
+    expected = (
+        [f"{fspec.filename}: {fspec.size} bytes, SHA-256 {fspec.sha256}"] if fspec.sha256 else []
+    )
     if fspec.raw_sha256:
         expected.append(f"decompressed: {fspec.raw_size} bytes, SHA-256 {fspec.raw_sha256}")
     raise NnscratchError(
         f"{source}: checksum mismatch: {len(data)} bytes, SHA-256 {sha256_hex(data)} is not the "
         f"official file (expected {'; or '.join(expected)}); the file is damaged or not "
-        "the dataset's: delete it and run `nnscratch data download` again")
+        "the dataset's: delete it and run `nnscratch data download` again"
+    )

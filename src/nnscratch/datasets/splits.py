@@ -20,7 +20,8 @@ def stratified_split(x, t, test_size, seed=None):
         raise NnscratchError(
             f"a split of {test_size} holds {n_b} of {n} samples, but each part needs at least one "
             f"sample of each of the {n_classes} classes: choose a fraction between "
-            f"{n_classes / n:.3g} and {1 - n_classes / n:.3g} (0.1 is usual)")
+            f"{n_classes / n:.3g} and {1 - n_classes / n:.3g} (0.1 is usual)"
+        )
     from sklearn.model_selection import train_test_split  # here: it takes a second to import
 
     seed = None if seed is None else int(np.random.SeedSequence(seed).generate_state(1)[0])

@@ -2,10 +2,10 @@
 decision boundary can be watched as it learns (TensorFlow Playground's circle, xor, gauss and
 spiral; micrograd's two moons).
 
-Every set is drawn from ``np.random.default_rng(seed)``: x float (N, 2), labels int (N,), the classes
-as equal in size as N allows (the first N mod K classes one point more), the points in random order,
-then Gaussian noise N(0, noise²) added to both coordinates (for ``gaussians``, ``noise`` is the
-blobs' standard deviation).
+Every set is drawn from ``np.random.default_rng(seed)``: x float (N, 2), labels int (N,), the
+classes as equal in size as N allows (the first N mod K classes one point more), the points in
+random order, then Gaussian noise N(0, noise²) added to both coordinates (for ``gaussians``,
+``noise`` is the blobs' standard deviation).
 
 - moons: two interleaved half circles, class 0 (cos θ, sin θ), class 1 (1 − cos θ, ½ − sin θ),
   θ uniform in [0, π];
@@ -55,8 +55,11 @@ def _labels(n, k):
 def _moons(n, rng, k):
     t = _labels(n, 2)
     theta = rng.uniform(0, math.pi, n)
-    x = np.where(t[:, None] == 0, np.c_[np.cos(theta), np.sin(theta)],
-                 np.c_[1 - np.cos(theta), 0.5 - np.sin(theta)])
+    x = np.where(
+        t[:, None] == 0,
+        np.c_[np.cos(theta), np.sin(theta)],
+        np.c_[1 - np.cos(theta), 0.5 - np.sin(theta)],
+    )
     return x, t
 
 
@@ -90,8 +93,13 @@ def _gaussians(n, rng, k):
     return np.c_[np.cos(angle), np.sin(angle)], t  # the centres; the noise makes the blobs
 
 
-GENERATORS = {"moons": _moons, "circles": _circles, "spiral": _spiral, "xor": _xor,
-              "gaussians": _gaussians}
+GENERATORS = {
+    "moons": _moons,
+    "circles": _circles,
+    "spiral": _spiral,
+    "xor": _xor,
+    "gaussians": _gaussians,
+}
 
 
 def make_toy(name, n_samples=500, noise=None, classes=3, seed=0):
@@ -100,13 +108,15 @@ def make_toy(name, n_samples=500, noise=None, classes=3, seed=0):
     gaussians (the others have 2)."""
     if name not in GENERATORS:
         raise NnscratchError(f"unknown toy dataset {name!r}: use one of {', '.join(GENERATORS)}")
-    k = (check_positive_int(classes, "classes") if name in K_CLASSES else 2)
+    k = check_positive_int(classes, "classes") if name in K_CLASSES else 2
     if not 2 <= k <= MAX_CLASSES:
         raise NnscratchError(f"{name} takes 2 to {MAX_CLASSES} classes, got {k}")
     n = check_positive_int(n_samples, "n_samples")
     if not 4 * k <= n <= MAX_SAMPLES:
-        raise NnscratchError(f"n_samples must be from {4 * k} (four points a class, so that train "
-                             f"and test both have every class) to {MAX_SAMPLES}, got {n}")
+        raise NnscratchError(
+            f"n_samples must be from {4 * k} (four points a class, so that train "
+            f"and test both have every class) to {MAX_SAMPLES}, got {n}"
+        )
     noise = check_number(DEFAULT_NOISE[name] if noise is None else noise, "noise", 0, 10)
     rng = np.random.default_rng(seed)
     x, t = GENERATORS[name](n, rng, k)
@@ -115,13 +125,21 @@ def make_toy(name, n_samples=500, noise=None, classes=3, seed=0):
     return x[order], t[order].astype(np.int64)
 
 
-def load_toy(name, n_samples=500, noise=None, classes=3, test_size=0.2, seed=0,
-             dtype=np.float64):
+def load_toy(name, n_samples=500, noise=None, classes=3, test_size=0.2, seed=0, dtype=np.float64):
     """Toy set ``name`` as a :class:`Dataset`: :func:`make_toy` split into train and test
     (``test_size`` of the points, stratified, from the same seed)."""
     x, t = make_toy(name, n_samples, noise, classes, seed)
     x_train, x_test, t_train, t_test = stratified_split(x.astype(dtype), t, test_size, seed)
-    return Dataset(name, x_train, t_train, x_test, t_test, n_classes=int(t.max()) + 1,
-                   info={"source": "generated (nnscratch.datasets.toy2d)",
-                         "n_samples": len(t), "noise": float(
-                             DEFAULT_NOISE[name] if noise is None else noise)})
+    return Dataset(
+        name,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        n_classes=int(t.max()) + 1,
+        info={
+            "source": "generated (nnscratch.datasets.toy2d)",
+            "n_samples": len(t),
+            "noise": float(DEFAULT_NOISE[name] if noise is None else noise),
+        },
+    )

@@ -27,20 +27,27 @@ ENGINES = ("fast", "book")
 
 #: textbook class → the engine's subclass that computes it fast
 FAST = {
-    book_layers.Affine: fast_layers.Affine, book_layers.Sigmoid: fast_layers.Sigmoid,
-    book_layers.Relu: fast_layers.Relu, book_layers.SoftmaxWithLoss: fast_layers.SoftmaxWithLoss,
-    book_layers.BatchNorm: fast_layers.BatchNorm, book_conv.Convolution: fast_conv.Convolution,
-    book_conv.Pooling: fast_pooling.Pooling, book_conv.Flatten: fast_conv.Flatten,
-    book_optim.SGD: fast_optim.SGD, book_optim.Momentum: fast_optim.Momentum,
-    book_optim.Nesterov: fast_optim.Nesterov, book_optim.AdaGrad: fast_optim.AdaGrad,
-    book_optim.RMSprop: fast_optim.RMSprop, book_optim.Adam: fast_optim.Adam,
+    book_layers.Affine: fast_layers.Affine,
+    book_layers.Sigmoid: fast_layers.Sigmoid,
+    book_layers.Relu: fast_layers.Relu,
+    book_layers.SoftmaxWithLoss: fast_layers.SoftmaxWithLoss,
+    book_layers.BatchNorm: fast_layers.BatchNorm,
+    book_conv.Convolution: fast_conv.Convolution,
+    book_conv.Pooling: fast_pooling.Pooling,
+    book_conv.Flatten: fast_conv.Flatten,
+    book_optim.SGD: fast_optim.SGD,
+    book_optim.Momentum: fast_optim.Momentum,
+    book_optim.Nesterov: fast_optim.Nesterov,
+    book_optim.AdaGrad: fast_optim.AdaGrad,
+    book_optim.RMSprop: fast_optim.RMSprop,
+    book_optim.Adam: fast_optim.Adam,
 }
 #: the engine's class → the textbook class it computes
 BOOK = {fast: book for book, fast in FAST.items()}
 
 
 def engine_of(net):
-    """"fast" when any of ``net``'s layers is the engine's, else "book"."""
+    """ "fast" when any of ``net``'s layers is the engine's, else "book"."""
     return "fast" if any(type(layer) in BOOK for layer in _layers(net)) else "book"
 
 
@@ -73,7 +80,11 @@ def _pool_order(layer_list, engine):
     pooling → ReLU pair back in the book's order ("book"). max_k max(a_k, 0) = max(max_k a_k, 0),
     and the gradients go to the same inputs (the first maximum, or none where all are ≤ 0)."""
     out = list(layer_list)
-    first, second = (book_layers.Relu, book_conv.Pooling) if engine == "fast" else (book_conv.Pooling, book_layers.Relu)
+    first, second = (
+        (book_layers.Relu, book_conv.Pooling)
+        if engine == "fast"
+        else (book_conv.Pooling, book_layers.Relu)
+    )
     i = 0
     while i < len(out) - 1:
         a, b = out[i], out[i + 1]

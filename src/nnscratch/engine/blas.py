@@ -48,8 +48,9 @@ def run_threads(setting, net, batch_size):
         steps = step_threads(net, batch_size)
         return steps, None if steps is None else current_threads()
     if setting is not None:
-        check_positive_int(setting, "blas_threads",
-                           hint='or "auto" (the default), or None to leave BLAS alone')
+        check_positive_int(
+            setting, "blas_threads", hint='or "auto" (the default), or None to leave BLAS alone'
+        )
     return setting, setting
 
 
@@ -87,6 +88,7 @@ def _blas_libraries():
     if _LIBRARIES is None:
         from threadpoolctl import ThreadpoolController
 
-        _LIBRARIES = [lib for lib in ThreadpoolController().lib_controllers
-                      if lib.user_api == "blas"]
+        _LIBRARIES = [
+            lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"
+        ]
     return _LIBRARIES

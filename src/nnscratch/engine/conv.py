@@ -73,7 +73,7 @@ def padded(x, pad, fill=0, order=PIXEL_MAJOR):
     N, C, H, W = x.shape
     shape = (N, C, H + 2 * pad, W + 2 * pad)
     x_pad = np.full([shape[axis] for axis in order], fill, x.dtype).transpose(np.argsort(order))
-    _copy_images(x_pad[:, :, pad:pad + H, pad:pad + W], x, order)
+    _copy_images(x_pad[:, :, pad : pad + H, pad : pad + W], x, order)
     return x_pad
 
 
@@ -101,7 +101,7 @@ def im2col_into(col_t, x_pad, h_axis, FH, FW, stride, y0, y1, out_w):
     ``col_t`` (C·FH·FW rows or more), one contiguous block per filter offset."""
     views = window_pixels(x_pad, h_axis, FH, FW, stride, y0, y1, out_w)
     first = next(views)
-    blocks = col_t[:len(x_pad) * FH * FW].reshape(len(x_pad), FH, FW, *first.shape[1:])
+    blocks = col_t[: len(x_pad) * FH * FW].reshape(len(x_pad), FH, FW, *first.shape[1:])
     blocks[:, 0, 0] = first
     for (i, j), window in zip(list(np.ndindex(FH, FW))[1:], views):
         blocks[:, i, j] = window
@@ -117,8 +117,9 @@ def col2im_add(x_pad, col_t, h_axis, FH, FW, stride, y0, y1, out_w):
 
 
 class Convolution(conv.Convolution):
-    """``conv.Convolution`` (the same formulas and shapes): out = col · W_colᵀ + b computed as [col, 1] · [W_col, b]ᵀ (the bias is the weight of an input that is always 1: no
-    pass of its own over the output), one band of output rows at a time (module docstring).
+    """``conv.Convolution`` (the same formulas and shapes): out = col · W_colᵀ + b computed as
+    [col, 1] · [W_col, b]ᵀ (the bias is the weight of an input that is always 1: no pass of its
+    own over the output), one band of output rows at a time (module docstring).
     Backward, with dout_col = dout as (out_h·out_w·N, FN):
     ∂L/∂W_col = dout_colᵀ · col, ∂L/∂b = Σ_rows dout_col (both from one product with [col, 1]),
     ∂L/∂x = col2im(dout_col · W_col), each a sum over the bands.
@@ -163,12 +164,15 @@ class Convolution(conv.Convolution):
         x_pad, per_row = self.x_pad, out_w * self.x_pad.shape[-1]
         K = len(x_pad) * FH * FW
         row_bytes = (K + 1) * per_row * x_pad.itemsize
-        band = (out_h if out_h * row_bytes <= COL_KEPT_BYTES
-                else max(1, min(out_h, BAND_BYTES // row_bytes)))
+        band = (
+            out_h
+            if out_h * row_bytes <= COL_KEPT_BYTES
+            else max(1, min(out_h, BAND_BYTES // row_bytes))
+        )
         buffer = np.empty((K + 1) * band * per_row, x_pad.dtype)
         for y0 in range(0, out_h, band):
             y1 = min(out_h, y0 + band)
-            col_t = buffer[:(K + 1) * (y1 - y0) * per_row].reshape(K + 1, -1)
+            col_t = buffer[: (K + 1) * (y1 - y0) * per_row].reshape(K + 1, -1)
             im2col_into(col_t, x_pad, 1, FH, FW, self.stride, y0, y1, out_w)
             col_t[K] = 1
             yield y0, y1, slice(y0 * per_row, y1 * per_row), col_t
@@ -190,13 +194,14 @@ class Convolution(conv.Convolution):
             if dx_pad is not None:
                 # ∂L/∂col = dout_col · W_col, as its transpose W_colᵀ · dout_colᵀ (col_t's
                 # layout), added back onto the pixels it came from (col2im)
-                col2im_add(dx_pad, W_col.T @ dout_col[rows].T, 1, FH, FW, self.stride, y0, y1,
-                            out_w)
+                col2im_add(
+                    dx_pad, W_col.T @ dout_col[rows].T, 1, FH, FW, self.stride, y0, y1, out_w
+                )
         self.dW = grads[:-1].T.reshape(W.shape)
         self.db = grads[-1]
         if dx_pad is not None:
             (H, Wd), p = self.x_shape[2:], self.pad
-            dx = dx_pad[:, p:p + H, p:p + Wd].transpose(np.argsort(CHANNEL_MAJOR))
+            dx = dx_pad[:, p : p + H, p : p + Wd].transpose(np.argsort(CHANNEL_MAJOR))
             return in_order(dx, PIXEL_MAJOR)
         return None
 

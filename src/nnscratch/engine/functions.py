@@ -57,8 +57,10 @@ def label_positions(t, n_classes):
     # one max over the labels seen as unsigned: a negative label becomes huge, so this also
     # catches t < 0 (a flat index would otherwise silently pick a neighbouring row's entry)
     if t.size and np.maximum.reduce(t.view(np.uintp)) >= n_classes:
-        raise NnscratchError(f"labels must be class indices 0..{n_classes - 1}, got values from "
-                             f"{t.min()} to {t.max()}")
+        raise NnscratchError(
+            f"labels must be class indices 0..{n_classes - 1}, got values from "
+            f"{t.min()} to {t.max()}"
+        )
     return np.arange(0, len(t) * n_classes, n_classes) + t
 
 

@@ -40,13 +40,14 @@ from .. import functions
 from ..errors import NnscratchError
 from ..layers import Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 
-#: elementwise activation layer → the function its forward applies (from functions.py: no math twice)
+#: elementwise activation layer → the function its forward applies (functions': no math twice)
 ACTIVATION_FUNCTIONS = {Sigmoid: functions.sigmoid, Relu: functions.relu, Tanh: functions.tanh}
 
 
 def _activation(layer):
     """The function of an activation layer (the textbook's or the engine's subclass), or None."""
     return next((f for cls, f in ACTIVATION_FUNCTIONS.items() if isinstance(layer, cls)), None)
+
 
 #: float64 elements of scratch per chunk of perturbations: small enough to stay in L2 cache
 CHUNK_ELEMENTS = 65_536
@@ -58,17 +59,21 @@ def _chain(net):
     """The net as [(weight_key, bias_key, activation or None)] per Affine layer, checked."""
     layers = list(getattr(net, "layers", ()))
     if not isinstance(getattr(net, "last_layer", None), SoftmaxWithLoss):
-        raise NnscratchError("the fast numerical gradient supports networks ending in "
-                             "SoftmaxWithLoss only; use net.numerical_gradient (the naive loop)")
+        raise NnscratchError(
+            "the fast numerical gradient supports networks ending in "
+            "SoftmaxWithLoss only; use net.numerical_gradient (the naive loop)"
+        )
     chain = []
     for position, layer in enumerate(layers):
         expect_affine = position % 2 == 0
         if expect_affine and isinstance(layer, Affine):
             keys = (getattr(layer, "weight_key", None), getattr(layer, "bias_key", None))
             if None in keys:
-                raise NnscratchError("this Affine layer does not name its parameters "
-                                     "(weight_key, bias_key): the fast numerical gradient is not "
-                                     "supported for it; use net.numerical_gradient")
+                raise NnscratchError(
+                    "this Affine layer does not name its parameters "
+                    "(weight_key, bias_key): the fast numerical gradient is not "
+                    "supported for it; use net.numerical_gradient"
+                )
             chain.append([keys[0], keys[1], None])
         elif not expect_affine and _activation(layer) is not None:
             chain[-1][2] = _activation(layer)
@@ -76,21 +81,26 @@ def _chain(net):
             raise NnscratchError(
                 f"layer {position} ({type(layer).__name__}) is not supported by the fast numerical "
                 "gradient, which handles Affine → activation (Sigmoid, Relu, Tanh) → ... → Affine "
-                "→ SoftmaxWithLoss; use net.numerical_gradient (the naive loop) for this network")
+                "→ SoftmaxWithLoss; use net.numerical_gradient (the naive loop) for this network"
+            )
     if not chain or chain[-1][2] is not None:
-        raise NnscratchError("the fast numerical gradient needs the layers to end with an Affine "
-                             "layer feeding SoftmaxWithLoss; use net.numerical_gradient")
+        raise NnscratchError(
+            "the fast numerical gradient needs the layers to end with an Affine "
+            "layer feeding SoftmaxWithLoss; use net.numerical_gradient"
+        )
     covered = {key for weight, bias, _ in chain for key in (weight, bias)}
     missing = [key for key in net.params if key not in covered]
     if missing:
-        raise NnscratchError(f"parameters {missing} belong to no supported layer: the fast "
-                             "numerical gradient is not supported for this network; use "
-                             "net.numerical_gradient")
+        raise NnscratchError(
+            f"parameters {missing} belong to no supported layer: the fast "
+            "numerical gradient is not supported for this network; use "
+            "net.numerical_gradient"
+        )
     return chain
 
 
 def supports(net):
-    """Whether :func:`fast_numerical_gradient` handles ``net``'s layers (see the module docstring)."""
+    """Whether :func:`fast_numerical_gradient` handles ``net``'s layers (module docstring)."""
     try:
         _chain(net)
     except NnscratchError:
@@ -181,8 +191,11 @@ class _Engine:
         for every unit j of layer k at once. ``buffer``: scratch space of ≥ 2·G·H_k floats."""
         last = len(self.chain) - 1
         if k == last:  # the scores themselves: Δs = dz·e_j, so each sum over c has one term
-            return self._delta_loss(samples, self.p[samples] * np.expm1(dz)[:, np.newaxis],
-                                    self.targets[samples] * dz[:, np.newaxis])
+            return self._delta_loss(
+                samples,
+                self.p[samples] * np.expm1(dz)[:, np.newaxis],
+                self.targets[samples] * dz[:, np.newaxis],
+            )
         act = self.chain[k][2]
         z, a = self.pre[k][samples], self.post[k][samples]
         da = act(z + dz[:, np.newaxis]) - a  # (G, H_k): unit j's output change
@@ -196,10 +209,10 @@ class _Engine:
             if buffer is None:
                 buffer = np.empty(2 * size)
             tmp = buffer[:size].reshape(da_t.shape)
-            acc = buffer[size:2 * size].reshape(da_t.shape)
+            acc = buffer[size : 2 * size].reshape(da_t.shape)
             acc[...] = 0.0
             for c in range(w_next.shape[1]):
-                np.multiply(da_t, w_next[:, c:c + 1], out=tmp)
+                np.multiply(da_t, w_next[:, c : c + 1], out=tmp)
                 np.expm1(tmp, out=tmp)
                 tmp *= p_t[c]
                 acc += tmp
@@ -212,8 +225,7 @@ class _Engine:
             z_m, a_m = self.pre[m][samples][:, np.newaxis], self.post[m][samples][:, np.newaxis]
             ds = (act_m(z_m + ds) - a_m) @ self.weights[m + 1]
         p, t = self.p[samples][:, np.newaxis], self.targets[samples][:, np.newaxis]
-        return self._delta_loss(samples, np.sum(p * np.expm1(ds), axis=-1),
-                                np.sum(t * ds, axis=-1))
+        return self._delta_loss(samples, np.sum(p * np.expm1(ds), axis=-1), np.sum(t * ds, axis=-1))
 
     def layer_gradient(self, k, h):
         """Central differences for W_k (D, H) and b_k (H,) from the distinct nonzero inputs."""
@@ -224,8 +236,9 @@ class _Engine:
         values = np.concatenate([a_in, np.ones((n, 1))], axis=1)
         sample, value, group, pair_row, pair_col = _groups(values)
         # scratch per group: two (H_k,) rows next to the scores, (H_k × widest layer above) deeper
-        per_group = width * (2 if k + 1 >= len(self.chain) - 1
-                             else max(w.shape[1] for w in self.weights[k + 1:]))
+        per_group = width * (
+            2 if k + 1 >= len(self.chain) - 1 else max(w.shape[1] for w in self.weights[k + 1 :])
+        )
         # next to the scores the scratch fits in cache; deeper, larger chunks amortise the matmuls
         near = k + 1 >= len(self.chain) - 1
         chunk = max(1, (CHUNK_ELEMENTS if near else DENSE_ELEMENTS) // per_group)
@@ -276,15 +289,18 @@ def fast_numerical_gradient(net, x, t, h=1e-4):
         raise NnscratchError(
             f"net.loss gives {actual!r} but the fast numerical gradient models {expected!r}: the "
             "network's loss has terms it does not know; use net.numerical_gradient (the naive "
-            "loop)")
+            "loop)"
+        )
     grads = {}
     for k, (w_key, b_key, _) in enumerate(chain):
         g_w, g_b = engine.layer_gradient(k, h)
         if decay:
             g_w = g_w + decay * engine.weights[k]  # (½λ(w+h)² − ½λ(w−h)²) / 2h = λw exactly
         grads[w_key], grads[b_key] = g_w, g_b
-    return {key: grads[key].astype(np.asarray(param).dtype, copy=False)
-            for key, param in net.params.items()}
+    return {
+        key: grads[key].astype(np.asarray(param).dtype, copy=False)
+        for key, param in net.params.items()
+    }
 
 
 def numerical_gradient(net, x, t):

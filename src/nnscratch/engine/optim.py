@@ -39,7 +39,7 @@ def work_arrays(store, param, grad, count):
     if buffers is None or len(buffers) < count or buffers[0].size < param.size:
         size = max(param.size, buffers[0].size if buffers else 0)
         buffers = store[dtype] = [np.empty(size, dtype) for _ in range(max(count, 2))]
-    return [buffer[:param.size].reshape(param.shape) for buffer in buffers[:count]]
+    return [buffer[: param.size].reshape(param.shape) for buffer in buffers[:count]]
 
 
 class BlockedUpdate:
@@ -147,5 +147,5 @@ class Adam(BlockedUpdate, optim.Adam):
         work, denom = self.work(param, grad, 2)
         moving_average(m, self.beta1, grad, work)
         moving_average(v, self.beta2, grad, work, squared=True)
-        m_hat = np.divide(m, 1 - self.beta1 ** self.t, out=work)
-        param -= scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2 ** self.t)
+        m_hat = np.divide(m, 1 - self.beta1**self.t, out=work)
+        param -= scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2**self.t)

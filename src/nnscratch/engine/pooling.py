@@ -73,7 +73,7 @@ class Pooling(conv.Pooling):
         fill = -np.inf if self.mode == "max" else 0
         # (H + 2·pad, W + 2·pad, N·C): pixel-major, every pixel's batch of values contiguous
         x_pad = padded(x, self.pad, fill).transpose(PIXEL_MAJOR)
-        x_pad = x_pad.reshape(*x_pad.shape[:2], N * C)[:self._used_rows(out_h)]
+        x_pad = x_pad.reshape(*x_pad.shape[:2], N * C)[: self._used_rows(out_h)]
         rows = np.empty((len(x_pad), out_w, N * C), x.dtype)
         out = np.empty((out_h, out_w, N * C), x.dtype)
         columns = offsets(x_pad, 1, self.pool_w, self.stride, out_w)
@@ -99,16 +99,28 @@ class Pooling(conv.Pooling):
         # parts of windows that do not overlap are written, not added; where the windows tile a
         # side, every entry is written: no zeros needed first
         d_rows = (np.empty if self.stride == self.pool_h else np.zeros)(
-            (used, out_w, N * C), dout.dtype)
+            (used, out_w, N * C), dout.dtype
+        )
         average = 1 / (self.pool_h * self.pool_w) if self.mode == "average" else None
-        self._spread(dout, offsets(d_rows, 0, self.pool_h, self.stride, out_h), self.i_arg,
-                     self.pool_h, average)
-        tiled = (self.stride == self.pool_w and self.stride * out_w == W + 2 * p
-                 and used == H + 2 * p)
+        self._spread(
+            dout,
+            offsets(d_rows, 0, self.pool_h, self.stride, out_h),
+            self.i_arg,
+            self.pool_h,
+            average,
+        )
+        tiled = (
+            self.stride == self.pool_w and self.stride * out_w == W + 2 * p and used == H + 2 * p
+        )
         dx_pad = (np.empty if tiled else np.zeros)((H + 2 * p, W + 2 * p, N * C), dout.dtype)
-        self._spread(d_rows, offsets(dx_pad[:used], 1, self.pool_w, self.stride, out_w),
-                     self.j_arg, self.pool_w, None if average is None else 1)
-        dx_pad = dx_pad.reshape(H + 2 * p, W + 2 * p, N, C)[p:p + H, p:p + W]
+        self._spread(
+            d_rows,
+            offsets(dx_pad[:used], 1, self.pool_w, self.stride, out_w),
+            self.j_arg,
+            self.pool_w,
+            None if average is None else 1,
+        )
+        dx_pad = dx_pad.reshape(H + 2 * p, W + 2 * p, N, C)[p : p + H, p : p + W]
         return dx_pad.transpose(np.argsort(PIXEL_MAJOR))
 
     def _spread(self, d, targets, arg, size, weight):

@@ -2,12 +2,12 @@
 optimization.py): draw each setting from its range, train a MultiLayerNet briefly, keep the best
 by validation accuracy. The test set is looked at once, by :func:`retrain_best`, for the winner.
 
-A search space (``space``) maps a name of :data:`~nnscratch.experiments.space.PARAMS` (the
-options of the run table that a search can vary) to a range ``{"scale": "log"|"linear", "low", "high"}`` (log: 10^u,
-u ~ U(log10 low, log10 high)) or ``{"values": [...]}`` (one drawn). Trial ``i`` draws its seed
-and setting from its own ``default_rng([seed, i])`` and trains with BLAS on one thread: its
-numbers do not depend on ``n_jobs``. Trials run through joblib (processes, or a
-``parallel_backend`` such as Dask's or Ray's); each is saved as it ends, and a rerun skips it.
+A search space (``space``) maps a name of :data:`~nnscratch.experiments.space.PARAMS` (the options
+of the run table that a search can vary) to a range ``{"scale": "log"|"linear", "low", "high"}``
+(log: 10^u, u ~ U(log10 low, log10 high)) or ``{"values": [...]}`` (one drawn). Trial ``i`` draws
+its seed and setting from its own ``default_rng([seed, i])`` and trains with BLAS on one thread: its
+numbers do not depend on ``n_jobs``. Trials run through joblib (processes, or a ``parallel_backend``
+such as Dask's or Ray's); each is saved as it ends, and a rerun skips it.
 """
 
 import contextlib
@@ -45,7 +45,7 @@ def _load(settings, data_dir, validation=True):
     training and validation sets (``val_size``, stratified, from the seed), no test set; without
     ``validation``, all of them as the training set and the test set kept."""
     data = load_dataset(settings["dataset"], data_dir=data_dir, seed=settings["seed"])
-    x, t = data.x_train[:settings["train_size"]], data.t_train[:settings["train_size"]]
+    x, t = data.x_train[: settings["train_size"]], data.t_train[: settings["train_size"]]
     if not validation:
         return Dataset(data.name, x, t, data.x_test, data.t_test, data.n_classes)
     x, x_val, t, t_val = stratified_split(x, t, settings["val_size"], settings["seed"])
@@ -57,8 +57,14 @@ def _trainer(params, seed, settings, data):
     resolved and built (weights and batch order from two streams of ``seed``), BLAS on one
     thread."""
     fixed = {name: settings[name] for name in ("dataset", "epochs", "optimizer", "batch_size")}
-    spec = {**TRIAL_OPTIONS, **fixed, "hidden": tuple(settings["hidden"]), **params,
-            "seed": seed, "dtype": data.x_train.dtype.name}
+    spec = {
+        **TRIAL_OPTIONS,
+        **fixed,
+        "hidden": tuple(settings["hidden"]),
+        **params,
+        "seed": seed,
+        "dtype": data.x_train.dtype.name,
+    }
     trainer = build(spec, data).trainer
     trainer.blas_threads = 1  # one thread: the same numbers in a worker as in the parent
     return trainer
@@ -68,22 +74,29 @@ def run_trial(index, settings, data, parent_pid=None):
     """Train trial ``index`` of the search ``settings`` on ``data`` (a Dataset: the training and
     validation sets) and return its record: index, params, seed, per-epoch train_acc, val_acc,
     val_loss, final val_acc (None if it diverged: then ``diverged`` says how), seconds."""
-    if parent_pid not in (None, os.getpid()) and threading.main_thread().ident == \
-            threading.get_ident():
+    if (
+        parent_pid not in (None, os.getpid())
+        and threading.main_thread().ident == threading.get_ident()
+    ):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker: Ctrl-C is the parent's to handle
     start = time.perf_counter()
     rng = np.random.default_rng([settings["seed"], index])  # this trial's own stream
-    seed = int(rng.integers(2 ** 63))
+    seed = int(rng.integers(2**63))
     params = sample_params(settings["space"], rng)
     optimizer = params.get("optimizer", settings["optimizer"])
     # an option the trial's optimizer does not take (momentum of an SGD trial) is left out
     params = {n: v for n, v in params.items() if applies(n, optimizer)}
     trainer = _trainer(params, seed, settings, data)
     history, diverged = train_or_diverge(trainer)
-    return {"index": index, "params": params, "seed": seed,  # the history's lists of epochs:
-            **{k: [float(v) for v in history[k]] for k in ("train_acc", "val_acc", "val_loss")},
-            "final_val_acc": None if diverged else float(history["val_acc"][-1]),
-            "diverged": diverged, "seconds": time.perf_counter() - start}
+    return {
+        "index": index,
+        "params": params,
+        "seed": seed,  # the history's lists of epochs:
+        **{k: [float(v) for v in history[k]] for k in ("train_acc", "val_acc", "val_loss")},
+        "final_val_acc": None if diverged else float(history["val_acc"][-1]),
+        "diverged": diverged,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 class _DeferInterrupt:
@@ -131,11 +144,17 @@ def load_trials(out, settings, trials):
         there = json.loads(saved.read_text())
         if there != settings:
             diff = ", ".join(
-                f"{k} {there.get(k)!r} there, {v!r} here" if k != "space" else "the range of " +
-                ", ".join(n for n in sorted({*there[k], *v}) if there[k].get(n) != v.get(n))
-                for k, v in settings.items() if there.get(k) != v)
-            raise NnscratchError(f"{out} holds a search with other settings ({diff}): choose "
-                                 "another --out, or delete that folder to start again")
+                f"{k} {there.get(k)!r} there, {v!r} here"
+                if k != "space"
+                else "the range of "
+                + ", ".join(n for n in sorted({*there[k], *v}) if there[k].get(n) != v.get(n))
+                for k, v in settings.items()
+                if there.get(k) != v
+            )
+            raise NnscratchError(
+                f"{out} holds a search with other settings ({diff}): choose "
+                "another --out, or delete that folder to start again"
+            )
     else:
         (saved.parent / "trials").mkdir(parents=True, exist_ok=True)
         save_json(saved, settings)
@@ -148,14 +167,22 @@ def load_trials(out, settings, trials):
             except json.JSONDecodeError:
                 record = {}
             if not isinstance(record, dict) or record.get("index") != index:
-                raise NnscratchError(f"{path} is not trial {index}'s record: delete it to run "
-                                     "that trial again")
+                raise NnscratchError(
+                    f"{path} is not trial {index}'s record: delete it to run that trial again"
+                )
     return done
 
 
-def random_search(dataset=default_of(search_settings, "dataset"), *, trials=TRIALS,
-                  n_jobs=N_JOBS,
-                  out=None, data_dir=None, on_trial=None, **settings):
+def random_search(
+    dataset=default_of(search_settings, "dataset"),  # noqa: B008 - one default, search_settings'
+    *,
+    trials=TRIALS,
+    n_jobs=N_JOBS,
+    out=None,
+    data_dir=None,
+    on_trial=None,
+    **settings,
+):
     """Run trials 0..trials-1 of a random search (settings: :func:`search_settings`'s keywords)
     on ``n_jobs`` joblib workers, calling ``on_trial(record)`` here as each ends. With ``out``:
     each written to ``out/trials/NNNN.json`` as it ends (``out/trials.log`` gets "queued i",
@@ -196,8 +223,11 @@ def _finished(tasks, n_jobs):
     if backend.supports_return_generator:
         return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
     size = backend.effective_n_jobs(n_jobs)
-    return (result for calls in iter(lambda: list(itertools.islice(tasks, size)), [])
-            for result in Parallel(n_jobs=n_jobs)(calls))
+    return (
+        result
+        for calls in iter(lambda: list(itertools.islice(tasks, size)), [])
+        for result in Parallel(n_jobs=n_jobs)(calls)
+    )
 
 
 def _log(out, line):  # a line appended to out/trials.log (when there is an out)
@@ -208,12 +238,18 @@ def _log(out, line):  # a line appended to out/trials.log (when there is an out)
 
 def best_trials(trials, top=5):
     """The ``top`` trials by final validation accuracy (diverged last; ties: lower index first)."""
-    return sorted(trials, key=lambda r: (1 if r["final_val_acc"] is None else -r["final_val_acc"],
-                                         r["index"]))[:top]
+    return sorted(
+        trials, key=lambda r: (1 if r["final_val_acc"] is None else -r["final_val_acc"], r["index"])
+    )[:top]
 
 
-def retrain_best(trials, dataset=default_of(search_settings, "dataset"), *, data_dir=None,
-                 **settings):
+def retrain_best(
+    trials,
+    dataset=default_of(search_settings, "dataset"),  # noqa: B008 - one default, search_settings'
+    *,
+    data_dir=None,
+    **settings,
+):
     """Train the best of ``trials`` again (its params and seed) on all the search's training data
     (train + validation), then test it once: {index, params, seed, epochs, test_acc, ...}."""
     settings = search_settings(dataset, **settings)
@@ -224,8 +260,11 @@ def retrain_best(trials, dataset=default_of(search_settings, "dataset"), *, data
     data = _load(settings, data_dir, validation=False)
     trainer = _trainer(best["params"], best["seed"], settings, data)
     trainer.train()
-    return {**{k: best[k] for k in ("index", "params", "seed")}, "epochs": settings["epochs"],
-            "train_images": len(data.x_train),
-            "train_acc": float(trainer.history["train_acc"][-1]),
-            "test_acc": float(trainer.net.accuracy(data.x_test, data.t_test)),
-            "seconds": time.perf_counter() - start}
+    return {
+        **{k: best[k] for k in ("index", "params", "seed")},
+        "epochs": settings["epochs"],
+        "train_images": len(data.x_train),
+        "train_acc": float(trainer.history["train_acc"][-1]),
+        "test_acc": float(trainer.net.accuracy(data.x_test, data.t_test)),
+        "seconds": time.perf_counter() - start,
+    }

@@ -13,9 +13,12 @@ from ..run.options import OPTIONS, takers, takes
 TRIALS, N_JOBS = 40, 1
 #: every option a search can vary (``--param NAME=...``): the network's and the optimizer's, the
 #: optimizer itself, its rate and the batch size; their kinds, bounds and scales are the table's
-PARAMS = {name: option for name, option in OPTIONS.items()
-          if (option.target in ("network", "optimizer") and option.kind != "sizes")
-          or name in ("optimizer", "lr", "batch_size")}
+PARAMS = {
+    name: option
+    for name, option in OPTIONS.items()
+    if (option.target in ("network", "optimizer") and option.kind != "sizes")
+    or name in ("optimizer", "lr", "batch_size")
+}
 #: the book's space: learning rate 10^U(-6, -2), weight decay 10^U(-8, -4)
 DEFAULT_SPACE = {"lr": "1e-6:1e-2", "weight_decay": "1e-8:1e-4"}
 
@@ -37,14 +40,18 @@ def parse_range(name, text):
     if len(parts) != 2:
         raise NnscratchError(f"{name}={text}: write a range as LOW:HIGH[:log|:linear]")
     if option.kind not in ("int", "float"):
-        raise NnscratchError(f"{name} takes a list of values, not a range: e.g. "
-                             f"{name}={','.join(map(str, option.choices or ('he', 'xavier')))}")
+        raise NnscratchError(
+            f"{name} takes a list of values, not a range: e.g. "
+            f"{name}={','.join(map(str, option.choices or ('he', 'xavier')))}"
+        )
     low, high = (option.parse(part) for part in parts)
     if not low < high:
         raise NnscratchError(f"{name}={text}: LOW must be below HIGH (give one value to fix it)")
     if scale == "log" and low <= 0:
-        raise NnscratchError(f"{name}={text}: a log range needs LOW > 0; use e.g. "
-                             f"{name}={high / 1e4:g}:{high:g}, or {name}={low:g}:{high:g}:linear")
+        raise NnscratchError(
+            f"{name}={text}: a log range needs LOW > 0; use e.g. "
+            f"{name}={high / 1e4:g}:{high:g}, or {name}={low:g}:{high:g}:linear"
+        )
     return {"scale": scale, "low": low, "high": high}
 
 
@@ -57,8 +64,11 @@ def parse_space(specs):
         if name in space:
             raise NnscratchError(f"{name} is given twice: give each search parameter once")
         if isinstance(spec, dict):  # a parsed one (from search.json): as text, checked again
-            spec = (",".join(map(str, spec["values"])) if "values" in spec
-                    else f"{spec['low']!r}:{spec['high']!r}:{spec['scale']}")
+            spec = (
+                ",".join(map(str, spec["values"]))
+                if "values" in spec
+                else f"{spec['low']!r}:{spec['high']!r}:{spec['scale']}"
+            )
         space[name] = parse_range(name, spec)
     return dict(sorted(space.items()))
 
@@ -66,8 +76,10 @@ def parse_space(specs):
 def _split(spec):
     name, sep, text = str(spec).partition("=")
     if not sep or not text:
-        raise NnscratchError(f"--param {spec!r}: write NAME=LOW:HIGH[:log|:linear] or "
-                             "NAME=a,b,c, e.g. dropout=0:0.5 or activation=relu,tanh")
+        raise NnscratchError(
+            f"--param {spec!r}: write NAME=LOW:HIGH[:log|:linear] or "
+            "NAME=a,b,c, e.g. dropout=0:0.5 or activation=relu,tanh"
+        )
     return name.strip(), text
 
 
@@ -93,22 +105,46 @@ def applies(name, optimizer):
     return OPTIONS[name].target != "optimizer" or takes(name, {"optimizer": optimizer})
 
 
-def search_settings(dataset="digits", *, space=None, seed=0, epochs=20, hidden=(100, 100, 100),
-                    batch_size=100, optimizer="sgd", val_size=0.2, train_size=None):
+def search_settings(
+    dataset="digits",
+    *,
+    space=None,
+    seed=0,
+    epochs=20,
+    hidden=(100, 100, 100),
+    batch_size=100,
+    optimizer="sgd",
+    val_size=0.2,
+    train_size=None,
+):
     """A search's settings, checked, as JSON values (what a rerun must match): ``space`` (see
     :func:`parse_space`; None: :data:`DEFAULT_SPACE`), the values of what it leaves fixed, and
     ``train_size``: only the first that many training images (the book's 500; None: all)."""
     space = parse_space(DEFAULT_SPACE if space is None else space)
-    fixed = {name: OPTIONS[name].check(value) for name, value in (
-        ("dataset", dataset), ("seed", seed), ("epochs", epochs), ("optimizer", optimizer),
-        ("batch_size", batch_size))}
+    fixed = {
+        name: OPTIONS[name].check(value)
+        for name, value in (
+            ("dataset", dataset),
+            ("seed", seed),
+            ("epochs", epochs),
+            ("optimizer", optimizer),
+            ("batch_size", batch_size),
+        )
+    }
     optimizers = space.get("optimizer", {"values": [fixed["optimizer"]]}).get("values")
     for name in space:
         if not any(applies(name, o) for o in optimizers):
             first = next(o for o in OPTIMIZERS if applies(name, o))
-            raise NnscratchError(f"{name} is not an option of {', '.join(optimizers)}: it "
-                                 f"applies to {takers(name)}: add --param optimizer={first}")
-    return {**fixed, "hidden": list(OPTIONS["hidden"].check(hidden)),
-            "val_size": OPTIONS["validation_split"].check(val_size),
-            "train_size": None if train_size is None else
-            OPTIONS["batch_size"].interval.check(train_size, "train_size"), "space": space}
+            raise NnscratchError(
+                f"{name} is not an option of {', '.join(optimizers)}: it "
+                f"applies to {takers(name)}: add --param optimizer={first}"
+            )
+    return {
+        **fixed,
+        "hidden": list(OPTIONS["hidden"].check(hidden)),
+        "val_size": OPTIONS["validation_split"].check(val_size),
+        "train_size": None
+        if train_size is None
+        else OPTIONS["batch_size"].interval.check(train_size, "train_size"),
+        "space": space,
+    }

@@ -2,7 +2,8 @@
 
     GET  /api/settings                        the settings table and the limits
     POST /api/sessions            {settings}  a new session: {"id", "setup", "state"}
-    POST /api/sessions/ID/reset   {settings}  start again (same seed, same start): {"setup", "state"}
+    POST /api/sessions/ID/reset   {settings}  start again (same seed, same start):
+                                              {"setup", "state"}
     POST /api/sessions/ID/step    {"iterations": n} or {"epochs": n}: {"state"}
     GET  /api/sessions/ID/state               {"state"}
     POST /api/sessions/ID/gradcheck           {"errors": {parameter: relative error}, ...}
@@ -27,10 +28,18 @@ def _json(obj, status=200):
 
 
 def get_settings(store, body):
-    return _json({"settings": settings.table(),
-                  "limits": {"iterations": MAX_ITERATIONS, "epochs": MAX_EPOCHS,
-                             "sessions": store.max_sessions, "layers": settings.MAX_LAYERS,
-                             "width": settings.MAX_WIDTH}})
+    return _json(
+        {
+            "settings": settings.table(),
+            "limits": {
+                "iterations": MAX_ITERATIONS,
+                "epochs": MAX_EPOCHS,
+                "sessions": store.max_sessions,
+                "layers": settings.MAX_LAYERS,
+                "width": settings.MAX_WIDTH,
+            },
+        }
+    )
 
 
 def create(store, body):
@@ -64,19 +73,32 @@ def gradcheck(session, body):
 
 
 def model(session, body):
-    return 200, "application/octet-stream", views.model_bytes(session.net, session.config()), \
-        "playground-model.npz"
+    return (
+        200,
+        "application/octet-stream",
+        views.model_bytes(session.net, session.config()),
+        "playground-model.npz",
+    )
 
 
 def history(session, body):
-    return 200, JSON, views.history_bytes(session.trainer.history, session.config()), \
-        "playground-history.json"
+    return (
+        200,
+        JSON,
+        views.history_bytes(session.trainer.history, session.config()),
+        "playground-history.json",
+    )
 
 
 #: (method, action) → handler(session, body), for /api/sessions/ID/ACTION
-SESSION_ROUTES = {("POST", "reset"): reset, ("POST", "step"): step, ("GET", "state"): state,
-                  ("POST", "gradcheck"): gradcheck, ("GET", "model.npz"): model,
-                  ("GET", "history.json"): history}
+SESSION_ROUTES = {
+    ("POST", "reset"): reset,
+    ("POST", "step"): step,
+    ("GET", "state"): state,
+    ("POST", "gradcheck"): gradcheck,
+    ("GET", "model.npz"): model,
+    ("GET", "history.json"): history,
+}
 
 
 def dispatch(store, method, path, body):
@@ -95,8 +117,10 @@ def dispatch(store, method, path, body):
         if handler is not None:
             session = store.get(key)
             if not session.lock.acquire(blocking=False):  # one request at a time per session
-                raise RequestError("this session is busy with the previous request: wait for "
-                                   "its answer", status=409)
+                raise RequestError(
+                    "this session is busy with the previous request: wait for its answer",
+                    status=409,
+                )
             try:
                 with store.working():
                     return handler(session, body)
@@ -105,4 +129,3 @@ def dispatch(store, method, path, body):
         if any(action == a for _, a in SESSION_ROUTES):
             raise RequestError(f"{method} is not allowed on {path}", status=405)
     raise RequestError(f"no such API route: {method} {path}", status=404)
-

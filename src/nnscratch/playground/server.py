@@ -25,17 +25,25 @@ from .store import SessionStore
 
 MAX_BODY = 64 * 1024
 STATIC = Path(__file__).resolve().parent / "static"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
 #: nothing from another host, no inline script, not framed by other pages
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def static_files():
     """URL path → (file, content type) for every asset of the static folder; "/" is index.html."""
-    files = {f"/{p.name}": (p, TYPES[p.suffix]) for p in sorted(STATIC.iterdir())
-             if p.is_file() and p.suffix in TYPES}
+    files = {
+        f"/{p.name}": (p, TYPES[p.suffix])
+        for p in sorted(STATIC.iterdir())
+        if p.is_file() and p.suffix in TYPES
+    }
     files["/"] = files["/index.html"]
     return files
 
@@ -99,19 +107,26 @@ class Handler(BaseHTTPRequestHandler):
         except NnscratchError as exc:
             self._error(400, str(exc))
         except Exception as exc:  # a bug of ours: one line in the terminal, none in the page
-            print(f"nnscratch playground: internal error on {method} {self.path}: "
-                  f"{type(exc).__name__}: {exc}", file=sys.stderr)
+            print(
+                f"nnscratch playground: internal error on {method} {self.path}: "
+                f"{type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
             self._error(500, f"internal error ({type(exc).__name__}): see the server's terminal")
 
     def _check_host_and_origin(self, method):
         host = self.headers.get("Host")
         if host not in self.server.allowed_hosts:
-            raise RequestError(f"this server answers to {sorted(self.server.allowed_hosts)}, "
-                               f"not to Host {host!r}", status=421)
+            raise RequestError(
+                f"this server answers to {sorted(self.server.allowed_hosts)}, not to Host {host!r}",
+                status=421,
+            )
         origin = self.headers.get("Origin")
         if method != "GET" and origin is not None and origin not in self.server.allowed_origins:
-            raise RequestError(f"requests from {origin!r} are refused: open the playground "
-                               f"at {self.server.url}", status=403)
+            raise RequestError(
+                f"requests from {origin!r} are refused: open the playground at {self.server.url}",
+                status=403,
+            )
 
     def _body(self, method):
         """The request's JSON object ({} for none), at most MAX_BODY bytes."""
@@ -125,8 +140,9 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError("Content-Length must be a number of bytes") from None
         if not 0 <= length <= MAX_BODY:
             self.close_connection = True  # the unread body must not be taken for a request
-            raise RequestError(f"the request body has {length} bytes; at most {MAX_BODY}",
-                               status=413)
+            raise RequestError(
+                f"the request body has {length} bytes; at most {MAX_BODY}", status=413
+            )
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw.strip() else {}

@@ -50,8 +50,7 @@ class EpochLosses(Callback):
         self.x_test, self.t_test = x_test, t_test
 
     def on_epoch_end(self, trainer, record):
-        trainer.history["test_loss"].append(evaluation_loss(trainer.net, self.x_test,
-                                                            self.t_test))
+        trainer.history["test_loss"].append(evaluation_loss(trainer.net, self.x_test, self.t_test))
         trainer.history["epoch_loss"].append(record["loss"])
 
 
@@ -93,14 +92,18 @@ class Session:
         (``Trainer.run``), ending epochs as they come; a session learns at most
         ``MAX_SESSION_ITERATIONS`` steps in all (its history is bounded with it)."""
         if not (isinstance(iterations, int) and 1 <= iterations <= MAX_ITERATIONS):
-            raise RequestError(f"iterations must be an integer from 1 to "
-                               f"{MAX_ITERATIONS}, got {iterations!r}")
+            raise RequestError(
+                f"iterations must be an integer from 1 to {MAX_ITERATIONS}, got {iterations!r}"
+            )
         if self.diverged:
             raise RequestError(f"{self.diverged} — press reset", status=409)
         if self.trainer.iteration + iterations > MAX_SESSION_ITERATIONS:
-            raise RequestError(f"this session has learned {self.trainer.iteration} steps and may "
-                               f"learn {MAX_SESSION_ITERATIONS} in all: press reset to start "
-                               "again (download the model first to keep it)", status=409)
+            raise RequestError(
+                f"this session has learned {self.trainer.iteration} steps and may "
+                f"learn {MAX_SESSION_ITERATIONS} in all: press reset to start "
+                "again (download the model first to keep it)",
+                status=409,
+            )
         try:
             self.trainer.run(iterations)
         except TrainingDiverged as exc:
@@ -110,13 +113,14 @@ class Session:
     def epochs(self, count=1):
         """Run to the end of the current epoch, and ``count - 1`` whole epochs more."""
         if not (isinstance(count, int) and 1 <= count <= MAX_EPOCHS):
-            raise RequestError(f"epochs must be an integer from 1 to {MAX_EPOCHS}, "
-                               f"got {count!r}")
+            raise RequestError(f"epochs must be an integer from 1 to {MAX_EPOCHS}, got {count!r}")
         steps = count * self.trainer.iter_per_epoch - self.trainer.epoch_position
         if steps > MAX_ITERATIONS:  # a request's work is bounded by steps, not by epochs
-            raise RequestError(f"{count} epochs are {steps} steps at this batch size; at most "
-                               f"{MAX_ITERATIONS} a request: ask for fewer epochs or use a larger "
-                               "batch")
+            raise RequestError(
+                f"{count} epochs are {steps} steps at this batch size; at most "
+                f"{MAX_ITERATIONS} a request: ask for fewer epochs or use a larger "
+                "batch"
+            )
         self.step(steps)
 
     def gradient_check(self):
@@ -131,12 +135,16 @@ class Session:
         """Everything the page draws after a step: counters, curves, boundary, units, weights,
         confusion matrix."""
         trainer, history = self.trainer, self.trainer.history
-        state = {"iteration": trainer.iteration, "epoch": trainer.epoch,
-                 "iter_per_epoch": trainer.iter_per_epoch, "lr": float(trainer.optimizer.lr),
-                 "curves": curves(history),
-                 "last_loss": history["train_loss"][-1] if history["train_loss"] else None,
-                 "confusion": views.confusion(self.net, self.data),
-                 "diverged": self.diverged}
+        state = {
+            "iteration": trainer.iteration,
+            "epoch": trainer.epoch,
+            "iter_per_epoch": trainer.iter_per_epoch,
+            "lr": float(trainer.optimizer.lr),
+            "curves": curves(history),
+            "last_loss": history["train_loss"][-1] if history["train_loss"] else None,
+            "confusion": views.confusion(self.net, self.data),
+            "diverged": self.diverged,
+        }
         if self.grid is not None:
             state["boundary"] = self.grid.boundary(self.net)
             state["units"] = self.grid.first_layer_units(self.net)
@@ -150,8 +158,12 @@ class Session:
 
     def setup(self):
         """What changes only on reset: the settings, the classes and the data points."""
-        out = {"settings": self.settings, "n_classes": self.data.n_classes,
-               "n_train": len(self.data.t_train), "n_test": len(self.data.t_test)}
+        out = {
+            "settings": self.settings,
+            "n_classes": self.data.n_classes,
+            "n_train": len(self.data.t_train),
+            "n_test": len(self.data.t_test),
+        }
         if self.grid is not None:
             out["grid"] = self.grid.extent()
             out["points"] = views.points(self.data)
@@ -163,8 +175,9 @@ def curves(history, points=CURVE_POINTS):
     those epochs, at most ``points`` of them: every epoch while there are few, then evenly
     spaced ones with the last always kept (what a line ``points`` pixels wide can show)."""
     n = len(history["train_acc"])
-    shown = np.unique(np.linspace(0, n - 1, points).round().astype(int)) if n > points \
-        else np.arange(n)
+    shown = (
+        np.unique(np.linspace(0, n - 1, points).round().astype(int)) if n > points else np.arange(n)
+    )
     out = {"epoch": (shown + 1).tolist()}
     for key in ("epoch_loss", "test_loss", "train_acc", "test_acc"):
         out[key] = views.rounded(np.asarray(history[key], dtype=float)[shown], CURVE_DECIMALS)

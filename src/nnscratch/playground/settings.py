@@ -24,22 +24,47 @@ MAX_WIDTH = 64
 MAX_BATCH = 512
 DATASET_CHOICES = (*TOY_DATASETS, "digits")
 #: options of the table the playground leaves out, and what it fixes them to
-FIXED = {"model": "mlp", "epochs": 1, "validation_split": None, "early_stopping": None,
-         "grad": "backprop", "dtype": "float64", "engine": "fast"}
+FIXED = {
+    "model": "mlp",
+    "epochs": 1,
+    "validation_split": None,
+    "early_stopping": None,
+    "grad": "backprop",
+    "dtype": "float64",
+    "engine": "fast",
+}
 #: the form's defaults: a setup that learns spiral in a few seconds (the others: the table's)
-PRESET = {"dataset": "spiral", "classes": 3, "n_samples": 400, "test_size": 0.2,
-          "hidden": "16,16", "activation": "tanh", "weight_init": "xavier", "batchnorm": False,
-          "dropout": 0.0, "weight_decay": 0.0, "optimizer": "adam", "lr": 0.01,
-          "lr_schedule": "none", "schedule_epochs": 100, "batch_size": 32, "seed": 0,
-          "sampling": "shuffle"}
+PRESET = {
+    "dataset": "spiral",
+    "classes": 3,
+    "n_samples": 400,
+    "test_size": 0.2,
+    "hidden": "16,16",
+    "activation": "tanh",
+    "weight_init": "xavier",
+    "batchnorm": False,
+    "dropout": 0.0,
+    "weight_decay": 0.0,
+    "optimizer": "adam",
+    "lr": 0.01,
+    "lr_schedule": "none",
+    "schedule_epochs": 100,
+    "batch_size": 32,
+    "seed": 0,
+    "sampling": "shuffle",
+}
 #: the playground's bounds, within the table's: (low, high) of numbers, the choices it offers
 LIMITS = {
-    "n_samples": Interval(40, MAX_SAMPLES, integer=True), "classes": Interval(2, 6, integer=True),
-    "noise": Interval(0, 1), "test_size": Interval(0.05, 0.9), "lr": Interval(1e-6, 10),
-    "dropout": Interval(0, 0.9), "weight_decay": Interval(0, 1),
+    "n_samples": Interval(40, MAX_SAMPLES, integer=True),
+    "classes": Interval(2, 6, integer=True),
+    "noise": Interval(0, 1),
+    "test_size": Interval(0.05, 0.9),
+    "lr": Interval(1e-6, 10),
+    "dropout": Interval(0, 0.9),
+    "weight_decay": Interval(0, 1),
     "schedule_epochs": Interval(1, 100_000, integer=True),
     "batch_size": Interval(1, MAX_BATCH, integer=True),
-    "seed": Interval(0, 2 ** 31 - 1, integer=True),
+    "seed": Interval(0, 2**31 - 1, integer=True),
 }
 CHOICES = {"dataset": DATASET_CHOICES, "weight_init": WEIGHT_INITS}
 #: the settings, in the table's order: every option but the fixed ones
@@ -51,15 +76,20 @@ def _bounded(name, value):
     if value is None:
         return None
     if name in LIMITS and not LIMITS[name].contains(value):
-        raise NnscratchError(f"{name} {value!r} is outside what the playground allows: "
-                             f"{LIMITS[name].describe()}")
+        raise NnscratchError(
+            f"{name} {value!r} is outside what the playground allows: {LIMITS[name].describe()}"
+        )
     if name in CHOICES and value not in CHOICES[name]:
-        raise NnscratchError(f"{name} {value!r} is not offered by the playground: use one of "
-                             f"{', '.join(CHOICES[name])}")
+        raise NnscratchError(
+            f"{name} {value!r} is not offered by the playground: use one of "
+            f"{', '.join(CHOICES[name])}"
+        )
     if name == "hidden" and (len(value) > MAX_LAYERS or max(value) > MAX_WIDTH):
-        raise NnscratchError(f"hidden {OPTIONS['hidden'].shown(value)!r} is more than the "
-                             f"playground allows: at most {MAX_LAYERS} layers of at most "
-                             f"{MAX_WIDTH} units each")
+        raise NnscratchError(
+            f"hidden {OPTIONS['hidden'].shown(value)!r} is more than the "
+            f"playground allows: at most {MAX_LAYERS} layers of at most "
+            f"{MAX_WIDTH} units each"
+        )
     return value
 
 
@@ -71,8 +101,9 @@ def validate(request):
         raise NnscratchError("the settings must be a JSON object of name: value")
     unknown = sorted(set(request) - set(SETTINGS))
     if unknown:
-        raise NnscratchError(f"unknown setting {', '.join(unknown)}: the settings are "
-                             f"{', '.join(SETTINGS)}")
+        raise NnscratchError(
+            f"unknown setting {', '.join(unknown)}: the settings are {', '.join(SETTINGS)}"
+        )
     given = {name: request.get(name, PRESET.get(name)) for name in SETTINGS}
     values = check_given(given, parse=True)
     values = {name: _bounded(name, values.get(name)) for name in SETTINGS}
@@ -97,10 +128,19 @@ def table():
         option = OPTIONS[name]
         bounds = LIMITS.get(name, option.interval)
         kind = "choice" if name in CHOICES else option.kind
-        rows.append({"name": name, "kind": kind, "default": PRESET.get(name, option.default),
-                     "label": option.label, "label_zh": option.label_zh, "group": option.group,
-                     "low": bounds.low if bounds else None,
-                     "high": bounds.high if bounds else None,
-                     "choices": list(CHOICES.get(name, option.choices)),
-                     "help": option.help, "help_zh": option.help_zh})
+        rows.append(
+            {
+                "name": name,
+                "kind": kind,
+                "default": PRESET.get(name, option.default),
+                "label": option.label,
+                "label_zh": option.label_zh,
+                "group": option.group,
+                "low": bounds.low if bounds else None,
+                "high": bounds.high if bounds else None,
+                "choices": list(CHOICES.get(name, option.choices)),
+                "help": option.help,
+                "help_zh": option.help_zh,
+            }
+        )
     return rows

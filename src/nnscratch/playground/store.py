@@ -21,8 +21,14 @@ BUSY_WAIT_SECONDS = 10.0
 class SessionStore:
     """id → :class:`Session`; ids are random (``secrets``), so one tab cannot guess another's."""
 
-    def __init__(self, max_sessions=MAX_SESSIONS, idle_seconds=IDLE_SECONDS,
-                 clock=time.monotonic, max_busy=MAX_BUSY, busy_wait=BUSY_WAIT_SECONDS):
+    def __init__(
+        self,
+        max_sessions=MAX_SESSIONS,
+        idle_seconds=IDLE_SECONDS,
+        clock=time.monotonic,
+        max_busy=MAX_BUSY,
+        busy_wait=BUSY_WAIT_SECONDS,
+    ):
         self.max_sessions, self.idle_seconds, self.clock = max_sessions, idle_seconds, clock
         self.sessions = {}
         self.lock = threading.Lock()
@@ -35,8 +41,11 @@ class SessionStore:
         after ``busy_wait`` seconds without one, refused (503): however many tabs learn at once,
         the machine runs at most ``max_busy`` of them."""
         if not self._busy.acquire(timeout=self.busy_wait):
-            raise RequestError(f"the playground is busy with {self.max_busy} other requests: "
-                               "try again in a moment (or pause the other tabs)", status=503)
+            raise RequestError(
+                f"the playground is busy with {self.max_busy} other requests: "
+                "try again in a moment (or pause the other tabs)",
+                status=503,
+            )
         try:
             yield
         finally:
@@ -46,8 +55,11 @@ class SessionStore:
         """Free the sessions idle for longer than ``idle_seconds``; returns how many."""
         now = self.clock()
         with self.lock:
-            old = [key for key, s in self.sessions.items()
-                   if s is not None and now - s.last_used > self.idle_seconds]
+            old = [
+                key
+                for key, s in self.sessions.items()
+                if s is not None and now - s.last_used > self.idle_seconds
+            ]
             for key in old:
                 del self.sessions[key]
         return len(old)
@@ -57,8 +69,11 @@ class SessionStore:
         self.expire()
         with self.lock:
             if len(self.sessions) >= self.max_sessions:
-                raise RequestError(f"the playground already has {self.max_sessions} sessions "
-                                   "open (one per tab): close a tab and try again", status=503)
+                raise RequestError(
+                    f"the playground already has {self.max_sessions} sessions "
+                    "open (one per tab): close a tab and try again",
+                    status=503,
+                )
             key = secrets.token_urlsafe(16)
             self.sessions[key] = None  # the place is taken while the network is built
         try:
@@ -78,8 +93,10 @@ class SessionStore:
         with self.lock:
             session = self.sessions.get(key)
             if session is None:
-                raise RequestError("no such session (it expired or its tab was closed): "
-                                   "reload the page", status=404)
+                raise RequestError(
+                    "no such session (it expired or its tab was closed): reload the page",
+                    status=404,
+                )
             session.last_used = self.clock()
         return session
 

@@ -48,12 +48,22 @@ class Grid:
         x = np.concatenate([data.x_train, data.x_test])
         low, high = x.min(axis=0), x.max(axis=0)
         pad = margin * np.maximum(high - low, 1e-3)
-        return cls(float(low[0] - pad[0]), float(high[0] + pad[0]),
-                   float(low[1] - pad[1]), float(high[1] + pad[1]))
+        return cls(
+            float(low[0] - pad[0]),
+            float(high[0] + pad[0]),
+            float(low[1] - pad[1]),
+            float(high[1] + pad[1]),
+        )
 
     def extent(self):
-        return {"x_min": self.x_min, "x_max": self.x_max, "y_min": self.y_min,
-                "y_max": self.y_max, "cells": BOUNDARY_CELLS, "unit_cells": UNIT_CELLS}
+        return {
+            "x_min": self.x_min,
+            "x_max": self.x_max,
+            "y_min": self.y_min,
+            "y_max": self.y_max,
+            "cells": BOUNDARY_CELLS,
+            "unit_cells": UNIT_CELLS,
+        }
 
     def axes(self, n):
         """The n cell centres' x (left to right) and y (top to bottom) coordinates."""
@@ -92,16 +102,22 @@ def first_hidden(net, x):
 
 def points(data):
     """The train and test points as [x0, x1, class] rows."""
-    return {name: np.c_[np.round(x, DECIMALS), t].tolist()
-            for name, x, t in (("train", data.x_train, data.t_train),
-                               ("test", data.x_test, data.t_test))}
+    return {
+        name: np.c_[np.round(x, DECIMALS), t].tolist()
+        for name, x, t in (
+            ("train", data.x_train, data.t_train),
+            ("test", data.x_test, data.t_test),
+        )
+    }
 
 
 def weight_images(net, data):
     """The first layer's weights as images: W1[:, j] reshaped to the image shape, for each unit j;
     {"shape": (H, W), "images": (units, H·W) rounded}."""
-    return {"shape": list(data.info.get("image_shape", (1, net.input_size))),
-            "images": rounded(net.params["W1"].T)}
+    return {
+        "shape": list(data.info.get("image_shape", (1, net.input_size))),
+        "images": rounded(net.params["W1"].T),
+    }
 
 
 def confusion(net, data):
@@ -123,8 +139,11 @@ def gradient_errors(net, x, t):
     finally:
         net.buffers.update(saved)
         net.train(mode)
-    return {"errors": errors, "samples": int(min(len(x), GRADCHECK_SAMPLES)),
-            "mode": "training" if not net.dropout else "evaluation (dropout off)"}
+    return {
+        "errors": errors,
+        "samples": int(min(len(x), GRADCHECK_SAMPLES)),
+        "mode": "training" if not net.dropout else "evaluation (dropout off)",
+    }
 
 
 def model_config(settings, dataset, options):
@@ -142,5 +161,4 @@ def model_bytes(net, config):
 
 def history_bytes(history, config):
     """history.json as ``nnscratch train`` writes it: the config, then the history's lists."""
-    return (json.dumps({"config": config, **history}, indent=2,
-                       allow_nan=True) + "\n").encode()
+    return (json.dumps({"config": config, **history}, indent=2, allow_nan=True) + "\n").encode()

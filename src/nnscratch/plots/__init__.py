@@ -10,13 +10,24 @@ from typing import TYPE_CHECKING
 
 #: public name → the module of this package that defines it
 _EXPORTS = {
-    "animations": None, "save_animation": "animations_save",
+    "animations": None,
+    "save_animation": "animations_save",
     **dict.fromkeys(("class_grid", "decision_regions", "grid_axes"), "boundary"),
-    **dict.fromkeys(("cross_entropy_loss", "descent_paths", "difference_error",
-                     "difference_tangents", "gradient_field", "saddle_surface"), "chapter4"),
+    **dict.fromkeys(
+        (
+            "cross_entropy_loss",
+            "descent_paths",
+            "difference_error",
+            "difference_tangents",
+            "gradient_field",
+            "saddle_surface",
+        ),
+        "chapter4",
+    ),
     "save_figure": "common",
-    **dict.fromkeys(("confusion_heatmap", "first_layer_weights", "most_confident_mistakes"),
-                    "model"),
+    **dict.fromkeys(
+        ("confusion_heatmap", "first_layer_weights", "most_confident_mistakes"), "model"
+    ),
     "training_curves": "training",
 }
 
@@ -40,8 +51,14 @@ if TYPE_CHECKING:
     from . import animations
     from .animations_save import save_animation
     from .boundary import class_grid, decision_regions, grid_axes
-    from .chapter4 import (cross_entropy_loss, descent_paths, difference_error,
-                           difference_tangents, gradient_field, saddle_surface)
+    from .chapter4 import (
+        cross_entropy_loss,
+        descent_paths,
+        difference_error,
+        difference_tangents,
+        gradient_field,
+        saddle_surface,
+    )
     from .common import save_figure
     from .model import confusion_heatmap, first_layer_weights, most_confident_mistakes
     from .training import training_curves

@@ -1,9 +1,9 @@
 """Animations of learning, for slides and notebooks: each function returns a matplotlib
 ``FuncAnimation`` built on a ``Figure`` (no pyplot); ``save_animation`` writes it as a GIF or MP4.
 
-Training animations record first, then draw: ``record_training`` runs the library's own
-loop (``Trainer.run``) and keeps a snapshot every ``every`` iterations; the animation only replays them,
-so what is shown is exactly what the network computed.
+Training animations record first, then draw: ``record_training`` runs the library's own loop
+(``Trainer.run``) and keeps a snapshot every ``every`` iterations; the animation only replays
+them, so what is shown is exactly what the network computed.
 """
 
 import contextlib
@@ -17,11 +17,17 @@ from matplotlib.ticker import MaxNLocator
 from ..errors import NnscratchError
 from ..optim import gradient_descent
 from ..validation import check_positive_int
-from .boundary import (check_two_inputs, class_grid, draw_points, draw_regions, grid_axes,
-                       region_image)
+from .boundary import (
+    check_two_inputs,
+    class_grid,
+    draw_points,
+    draw_regions,
+    grid_axes,
+    region_image,
+)
 from .chapter4 import function_2
-from .lang import localized
 from .frames import DEFAULT_FPS, DEFAULT_FRAMES, check_frames
+from .lang import localized
 from .model import grid_shape, image_shape_of
 from .training import moving_mean
 
@@ -36,17 +42,25 @@ def _animation(fig, update, frames, fps):
     update(0)
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
-    return FuncAnimation(fig, update, frames=frames, interval=1000 / fps, blit=False,
-                         cache_frame_data=False)
+    return FuncAnimation(
+        fig, update, frames=frames, interval=1000 / fps, blit=False, cache_frame_data=False
+    )
 
 
 def _corner(ax, at=(0.02, 0.97), ha="left", va="top"):
     """A text box at ``at`` (axes fraction), by default the upper-left corner of ``ax``: where
     the iteration and the loss go."""
     # the monospace fonts by name, as now set: "monospace" would be looked up when drawn
-    return ax.text(*at, "", transform=ax.transAxes, va=va, ha=ha, fontsize=10,
-                   family=list(matplotlib.rcParams["font.monospace"]),
-                   bbox={"boxstyle": "round", "fc": "w", "alpha": 0.85})
+    return ax.text(
+        *at,
+        "",
+        transform=ax.transAxes,
+        va=va,
+        ha=ha,
+        fontsize=10,
+        family=list(matplotlib.rcParams["font.monospace"]),
+        bbox={"boxstyle": "round", "fc": "w", "alpha": 0.85},
+    )
 
 
 def record_training(trainer, frames, every, snapshot):
@@ -76,8 +90,9 @@ def record_boundary(trainer, g0, g1, frames=DEFAULT_FRAMES, every=10):
 
 
 @localized
-def boundary(trainer, frames=DEFAULT_FRAMES, every=10, fps=DEFAULT_FPS, resolution=100,
-             title=None, *, s):
+def boundary(
+    trainer, frames=DEFAULT_FRAMES, every=10, fps=DEFAULT_FPS, resolution=100, title=None, *, s
+):
     """The decision regions of ``trainer``'s network (2 inputs) while it learns its training
     set by the trainer's steps, one frame every ``every`` iterations, the iteration and the
     training loss in the corner, the training and test points drawn; the network is trained in
@@ -92,8 +107,12 @@ def boundary(trainer, frames=DEFAULT_FRAMES, every=10, fps=DEFAULT_FPS, resoluti
     ax = fig.subplots()
     image = draw_regions(ax, g0, g1, *shots[0][2], k)
     draw_points(ax, x, t, x_test, t_test, names=(s["boundary.train"], s["boundary.test"]))
-    ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title or s["anim.boundary_title"].format(
-        widths="-".join(map(str, _widths(net))), k=k))
+    ax.set(
+        xlabel="$x_0$",
+        ylabel="$x_1$",
+        title=title
+        or s["anim.boundary_title"].format(widths="-".join(map(str, _widths(net))), k=k),
+    )
     corner = _corner(ax)
 
     def update(i):
@@ -112,13 +131,23 @@ def _widths(net):
 
 
 @localized
-def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAULT_FRAMES,
-            fps=DEFAULT_FPS, lim=6.0, *, s):
+def descent(
+    f=function_2,
+    init_x=(-3.0, 4.0),
+    rates=DESCENT_RATES,
+    frames=DEFAULT_FRAMES,
+    fps=DEFAULT_FPS,
+    lim=6.0,
+    *,
+    s,
+):
     """Paths of ``gradient_descent`` on f(x0, x1) from ``init_x``, one panel per learning rate of
     ``rates`` ((lr, label), ...), growing one step a frame (frame i shows steps 0..i)."""
     frames = check_frames(frames)
-    paths = [gradient_descent(f, np.asarray(init_x, dtype=float), lr=lr, step_num=frames - 1)[1]
-             for lr, _ in rates]
+    paths = [
+        gradient_descent(f, np.asarray(init_x, dtype=float), lr=lr, step_num=frames - 1)[1]
+        for lr, _ in rates
+    ]
     rows, cols = grid_shape(len(rates), 2)
     fig = Figure(figsize=(3.2 * cols, 3.2 * rows + 0.5), dpi=DPI, layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
@@ -126,7 +155,7 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
     g0, g1 = np.meshgrid(g, g)
     lines, titles = [], []
     rates = [(lr, s.get(f"descent.{name}", name)) for lr, name in rates]  # the defaults' names
-    for ax in axes[len(rates):]:
+    for ax in axes[len(rates) :]:
         ax.set_axis_off()
     for ax, (lr, name) in zip(axes, rates):
         ax.contour(g0, g1, f(np.stack([g0, g1])), levels=10, colors="0.82", linewidths=0.8)
@@ -134,13 +163,12 @@ def descent(f=function_2, init_x=(-3.0, 4.0), rates=DESCENT_RATES, frames=DEFAUL
         ax.plot(*init_x, "s", ms=7, color="C1", zorder=3)
         lines.append(ax.plot([], [], "o-", ms=2.5, lw=1.2, color="C0")[0])
         titles.append(ax.set_title(s["anim.rate"].format(lr=lr, name=name), fontsize=10))
-        ax.set(xlabel="$x_0$", ylabel="$x_1$", aspect="equal", xlim=(-lim, lim),
-               ylim=(-lim, lim))
+        ax.set(xlabel="$x_0$", ylabel="$x_1$", aspect="equal", xlim=(-lim, lim), ylim=(-lim, lim))
     heading = fig.suptitle("")
 
     def update(i):
         for line, title, path, (lr, name) in zip(lines, titles, paths, rates):
-            line.set_data(path[:i + 1, 0], path[:i + 1, 1])
+            line.set_data(path[: i + 1, 0], path[: i + 1, 1])
             title.set_text(s["descent.panel"].format(lr=lr, name=name, f=f(path[i])))
         heading.set_text(s["anim.descent_heading"].format(i=i))
         return (*lines, *titles, heading)
@@ -154,8 +182,17 @@ def record_weights(trainer, frames=DEFAULT_FRAMES, every=5):
 
 
 @localized
-def weights(trainer, image_shape=None, frames=DEFAULT_FRAMES, every=5, fps=DEFAULT_FPS,
-            max_units=16, cols=4, *, s):
+def weights(
+    trainer,
+    image_shape=None,
+    frames=DEFAULT_FRAMES,
+    every=5,
+    fps=DEFAULT_FPS,
+    max_units=16,
+    cols=4,
+    *,
+    s,
+):
     """The first layer's weights, column W1[:, j] as an image per hidden unit j (as
     ``model.first_layer_weights`` draws them), while ``trainer``'s network learns; each frame on
     its own symmetric colour scale ±max|W1| so the patterns show from the first step."""
@@ -163,8 +200,9 @@ def weights(trainer, image_shape=None, frames=DEFAULT_FRAMES, every=5, fps=DEFAU
     shape = image_shape_of(shots[0][2].shape[0], image_shape)
     n = min(shots[0][2].shape[1], max_units)
     rows, cols = grid_shape(n, cols)
-    fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[0] * rows / cols + 0.6), dpi=DPI,
-                 layout="constrained")
+    fig = Figure(
+        figsize=(FIGSIZE[0], FIGSIZE[0] * rows / cols + 0.6), dpi=DPI, layout="constrained"
+    )
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     images = []
     for j, ax in enumerate(axes):
@@ -183,8 +221,9 @@ def weights(trainer, image_shape=None, frames=DEFAULT_FRAMES, every=5, fps=DEFAU
         for j, im in enumerate(images):
             im.set_data(w1[:, j].reshape(shape))
             im.set_clim(-vmax, vmax)
-        heading.set_text(s["anim.weights_heading"].format(vmax=vmax, iteration=iteration,
-                                                          loss=loss))
+        heading.set_text(
+            s["anim.weights_heading"].format(vmax=vmax, iteration=iteration, loss=loss)
+        )
         return (*images, heading)
 
     return _animation(fig, update, len(shots), fps)
@@ -200,8 +239,9 @@ def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS, *, s):
     train_acc = np.asarray(history.get("train_acc", []), dtype=float)
     test_acc = np.asarray(history.get("test_acc", [np.nan] * len(train_acc)), dtype=float)
     if loss.size == 0 or train_acc.size == 0:
-        raise NnscratchError("the history has no iterations or no epochs to draw: train at least "
-                             "one epoch")
+        raise NnscratchError(
+            "the history has no iterations or no epochs to draw: train at least one epoch"
+        )
     shown = np.ceil(np.linspace(0, loss.size, frames)).astype(int)
     epoch_end = np.arange(1, train_acc.size + 1) * loss.size / train_acc.size
     k = max(loss.size // 50, 5)
@@ -211,14 +251,24 @@ def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS, *, s):
     raw = ax_loss.plot([], [], lw=0.8, alpha=0.5, label=s["curves.per_iteration"])[0]
     smooth = ax_loss.plot([], [], lw=2, label=s["curves.moving_mean"].format(k=k))[0]
     finite = loss[np.isfinite(loss)]
-    ax_loss.set(xlabel=s["curves.iteration"], ylabel=s["curves.loss"], title=s["curves.loss_title"],
-                xlim=(0, loss.size), ylim=(0, 1.05 * float(np.max(finite, initial=1.0))))
+    ax_loss.set(
+        xlabel=s["curves.iteration"],
+        ylabel=s["curves.loss"],
+        title=s["curves.loss_title"],
+        xlim=(0, loss.size),
+        ylim=(0, 1.05 * float(np.max(finite, initial=1.0))),
+    )
     ax_loss.legend(loc="upper right", fontsize=9)
     epochs = np.arange(1, train_acc.size + 1)
     acc_train = ax_acc.plot([], [], "o-", ms=3, label=s["curves.train"])[0]
     acc_test = ax_acc.plot([], [], "s--", ms=3, label=s["curves.test"])[0]
-    ax_acc.set(xlabel=s["curves.epoch"], ylabel=s["curves.accuracy"], title=s["curves.acc_title"],
-               xlim=(0.5, train_acc.size + 0.5), ylim=(0, 1.02))
+    ax_acc.set(
+        xlabel=s["curves.epoch"],
+        ylabel=s["curves.accuracy"],
+        title=s["curves.acc_title"],
+        xlim=(0.5, train_acc.size + 0.5),
+        ylim=(0, 1.02),
+    )
     ax_acc.legend(loc="lower right", fontsize=9)
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
@@ -231,9 +281,14 @@ def curves(history, frames=DEFAULT_FRAMES, fps=DEFAULT_FPS, *, s):
         smooth.set_data(mean_at[mean_at <= m], mean[mean_at <= m])
         acc_train.set_data(epochs[:e], train_acc[:e])
         acc_test.set_data(epochs[:e], test_acc[:e])
-        corner.set_text(s["anim.corner_epoch"].format(iteration=m, epoch=e) +
-                        (s["anim.corner_test"].format(acc=test_acc[e - 1])
-                         if e and np.isfinite(test_acc[e - 1]) else ""))
+        corner.set_text(
+            s["anim.corner_epoch"].format(iteration=m, epoch=e)
+            + (
+                s["anim.corner_test"].format(acc=test_acc[e - 1])
+                if e and np.isfinite(test_acc[e - 1])
+                else ""
+            )
+        )
         return raw, smooth, acc_train, acc_test, corner
 
     return _animation(fig, update, frames, fps)

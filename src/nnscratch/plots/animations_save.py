@@ -31,11 +31,14 @@ def animation_writer(path, fps=DEFAULT_FPS):
         return PillowWriter(fps=fps)
     if suffix == "mp4":
         if shutil.which("ffmpeg") is None:
-            raise NnscratchError(f"writing {path} needs ffmpeg, which is not on PATH: install it, "
-                                 "or write a .gif")
+            raise NnscratchError(
+                f"writing {path} needs ffmpeg, which is not on PATH: install it, or write a .gif"
+            )
         return FFMpegWriter(fps=fps)
-    raise NnscratchError(f"cannot write an animation to {path}: the name must end in "
-                         f"{' or '.join('.' + s for s in FORMATS)}")
+    raise NnscratchError(
+        f"cannot write an animation to {path}: the name must end in "
+        f"{' or '.join('.' + s for s in FORMATS)}"
+    )
 
 
 def save_animation(anim, path, fps=DEFAULT_FPS, dpi=None):

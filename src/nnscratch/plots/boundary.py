@@ -26,8 +26,10 @@ def input_size(net):
     """The number of inputs of ``net``: the rows of its first weight matrix W1 ``(D, H)``."""
     w1 = getattr(net, "params", {}).get("W1")
     if w1 is None or np.ndim(w1) != 2:
-        raise NnscratchError(f"{type(net).__name__} has no dense first layer W1 (D, H): decision "
-                             "regions need a dense network such as MultiLayerNet")
+        raise NnscratchError(
+            f"{type(net).__name__} has no dense first layer W1 (D, H): decision "
+            "regions need a dense network such as MultiLayerNet"
+        )
     return int(np.shape(w1)[0])
 
 
@@ -35,8 +37,10 @@ def check_two_inputs(net):
     """``net``, or an error when it does not take 2 inputs (a point of the plane)."""
     d = input_size(net)
     if d != 2:
-        raise NnscratchError(f"decision regions are drawn for networks of 2 inputs (a point in the "
-                             f"plane); this one takes {d}: train it on a 2-D set such as spiral")
+        raise NnscratchError(
+            f"decision regions are drawn for networks of 2 inputs (a point in the "
+            f"plane); this one takes {d}: train it on a 2-D set such as spiral"
+        )
     return net
 
 
@@ -79,30 +83,43 @@ def region_image(classes, confidence, n_classes):
 
 def draw_regions(ax, g0, g1, classes, confidence, n_classes):
     """Draw the regions on ``ax`` as one image; returns it (``set_data`` redraws a frame)."""
-    return ax.imshow(region_image(classes, confidence, n_classes), origin="lower",
-                     extent=(g0[0], g0[-1], g1[0], g1[-1]), aspect="auto",
-                     interpolation="nearest")
+    return ax.imshow(
+        region_image(classes, confidence, n_classes),
+        origin="lower",
+        extent=(g0[0], g0[-1], g1[0], g1[-1]),
+        aspect="auto",
+        interpolation="nearest",
+    )
 
 
 def draw_points(ax, x, t, x_test=None, t_test=None, names=("train", "test")):
     """The training points as circles and the test points as triangles, in their class's colour;
     a legend saying which marker is which (``names``: what the legend calls them)."""
     for i, (name, xs, ts, marker, size) in enumerate(
-            ((names[0], x, t, "o", 22), (names[1], x_test, t_test, "^", 30))):
+        ((names[0], x, t, "o", 22), (names[1], x_test, t_test, "^", 30))
+    ):
         if xs is None:
             continue
         xs, ts = np.asarray(xs), np.asarray(ts)
-        ax.scatter(xs[:, 0], xs[:, 1], c=[CLASS_COLORS[k] for k in ts], marker=marker, s=size,
-                   edgecolors="k" if i == 0 else "w", linewidths=0.6,
-                   label=f"{name} ({len(ts)})")
+        ax.scatter(
+            xs[:, 0],
+            xs[:, 1],
+            c=[CLASS_COLORS[k] for k in ts],
+            marker=marker,
+            s=size,
+            edgecolors="k" if i == 0 else "w",
+            linewidths=0.6,
+            label=f"{name} ({len(ts)})",
+        )
     legend = ax.legend(loc="upper right", fontsize=9, framealpha=0.85)
     for handle in legend.legend_handles:  # the legend tells markers apart, not classes
         handle.set_facecolor("0.5")
 
 
 @localized
-def decision_regions(net, x, t, x_test=None, t_test=None, resolution=150, n_classes=None,
-                     title=None, *, s):
+def decision_regions(
+    net, x, t, x_test=None, t_test=None, resolution=150, n_classes=None, title=None, *, s
+):
     """A Figure of the class regions of the 2-input ``net`` over the points ``x`` ``(N, 2)``
     with labels ``t`` ``(N,)`` (and the test points), titled with the accuracies."""
     check_two_inputs(net)
@@ -113,11 +130,13 @@ def decision_regions(net, x, t, x_test=None, t_test=None, resolution=150, n_clas
     ax = fig.subplots()
     draw_regions(ax, g0, g1, classes, confidence, k)
     draw_points(ax, x, t, x_test, t_test, names=(s["boundary.train"], s["boundary.test"]))
-    scores = s["boundary.accuracy"].format(name=s["boundary.train"],
-                                           acc=accuracy(net.predict(x), t))
+    scores = s["boundary.accuracy"].format(
+        name=s["boundary.train"], acc=accuracy(net.predict(x), t)
+    )
     if x_test is not None:
-        scores += s["boundary.and"] + s["boundary.accuracy"].format(name=s["boundary.test"],
-                                                       acc=accuracy(net.predict(x_test), t_test))
+        scores += s["boundary.and"] + s["boundary.accuracy"].format(
+            name=s["boundary.test"], acc=accuracy(net.predict(x_test), t_test)
+        )
     ax.set_title(s["boundary.full"].format(title=title or s["boundary.title"], scores=scores))
     ax.set(xlabel="$x_0$", ylabel="$x_1$")
     return fig

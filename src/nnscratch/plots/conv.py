@@ -22,9 +22,11 @@ def first_conv_filters(net):
     """W1 (FN, C, FH, FW): the first convolution's filters, or a clear error for a dense net."""
     w1 = np.asarray(net.params.get("W1"))
     if w1.ndim != 4:
-        raise NnscratchError(f"{type(net).__name__} has no convolution: its W1 has shape "
-                             f"{w1.shape}, not (FN, C, FH, FW); plot first-layer weights of a "
-                             "dense network with `nnscratch plot weights`")
+        raise NnscratchError(
+            f"{type(net).__name__} has no convolution: its W1 has shape "
+            f"{w1.shape}, not (FN, C, FH, FW); plot first-layer weights of a "
+            "dense network with `nnscratch plot weights`"
+        )
     return w1
 
 
@@ -56,13 +58,16 @@ def conv_filters(after, before=None, max_filters=MAX_FILTERS, cols=16, *, s):
     large weights and black for small (negative) ones; with ``before`` (the same network's
     initial W1) the random start above the learned filters, as the book's figure 7-24 shows."""
     n = min(len(after), max_filters)
-    blocks = [np.asarray(after)[:n, 0]] if before is None else \
-        [np.asarray(before)[:n, 0], np.asarray(after)[:n, 0]]
-    labels = [s["filters.learned"]] if before is None else [s["filters.initial"],
-                                                             s["filters.learned"]]
+    blocks = (
+        [np.asarray(after)[:n, 0]]
+        if before is None
+        else [np.asarray(before)[:n, 0], np.asarray(after)[:n, 0]]
+    )
+    labels = (
+        [s["filters.learned"]] if before is None else [s["filters.initial"], s["filters.learned"]]
+    )
     rows, cols = grid_shape(n, cols)
-    fig = Figure(figsize=(0.75 * cols + 1.0, 0.8 * rows * len(blocks) + 0.9),
-                 layout="constrained")
+    fig = Figure(figsize=(0.75 * cols + 1.0, 0.8 * rows * len(blocks) + 0.9), layout="constrained")
     _filter_rows(fig, blocks, labels, cols)
     fh, fw = blocks[0].shape[1:]
     fig.suptitle(s["filters.title"].format(n=n, total=len(after), fh=fh, fw=fw), fontsize=12)
@@ -89,11 +94,19 @@ def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8, *, s):
     ax.imshow(x[0], cmap="gray_r")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(s["maps.input"] if label is None else s["maps.input_class"].format(label=label),
-                 fontsize=10)
-    image_tiles(right, maps[:n], cols, lambda j: s["maps.filter"].format(j=j), fontsize=8,
-                cmap="gray", vmin=0,
-                vmax=float(maps[:n].max()) or 1.0)
+    ax.set_title(
+        s["maps.input"] if label is None else s["maps.input_class"].format(label=label), fontsize=10
+    )
+    image_tiles(
+        right,
+        maps[:n],
+        cols,
+        lambda j: s["maps.filter"].format(j=j),
+        fontsize=8,
+        cmap="gray",
+        vmin=0,
+        vmax=float(maps[:n].max()) or 1.0,
+    )
     oh, ow = maps.shape[1:]
     fig.suptitle(s["maps.title"].format(n=n, total=len(maps), oh=oh, ow=ow), fontsize=12)
     fig.supxlabel(s["maps.xlabel"])

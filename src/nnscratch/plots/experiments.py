@@ -25,9 +25,16 @@ def activation_histograms(results, activation, *, s):
             ax.bar(edges[:-1], layer["hist"], width=np.diff(edges), align="edge")
             ax.set_xlim(low, high)
             if layer["above_range"] > 0.01:  # ReLU's with std 1: the values run far past 1
-                ax.text(0.97, 0.88, s["exp.above"].format(share=layer["above_range"], high=high),
-                        transform=ax.transAxes, ha="right", fontsize=8, color="C3",
-                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+                ax.text(
+                    0.97,
+                    0.88,
+                    s["exp.above"].format(share=layer["above_range"], high=high),
+                    transform=ax.transAxes,
+                    ha="right",
+                    fontsize=8,
+                    color="C3",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+                )
             ax.set_title(s["exp.layer"].format(i=i + 1) if r == 0 else "", fontsize=9)
             ax.tick_params(labelsize=7)
         row[0].set_ylabel(init)
@@ -65,18 +72,26 @@ def batchnorm_grid(result, *, s):
     fig = Figure(figsize=(2.4 * cols, 2.0 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
     for i, (ax, std) in enumerate(zip(axes, scales)):
-        for key, style, label in (("with_bn", "-", s["exp.bn"]),
-                                  ("without_bn", "--", s["exp.plain"])):
+        for key, style, label in (
+            ("with_bn", "-", s["exp.bn"]),
+            ("without_bn", "--", s["exp.plain"]),
+        ):
             acc = result[key][i]
             ax.plot(np.arange(1, len(acc) + 1), acc, style, label=label)
             if result[f"{key}_diverged"][i]:
-                ax.text(0.5, 0.5 if key == "without_bn" else 0.35,
-                        s["exp.diverged"].format(label=label),
-                        transform=ax.transAxes, ha="center", fontsize=7, color="C3")
+                ax.text(
+                    0.5,
+                    0.5 if key == "without_bn" else 0.35,
+                    s["exp.diverged"].format(label=label),
+                    transform=ax.transAxes,
+                    ha="center",
+                    fontsize=7,
+                    color="C3",
+                )
         ax.set_title(s["exp.scale"].format(std=std), fontsize=9)
         ax.set_ylim(0, 1.02)
         ax.tick_params(labelsize=7)
-    for ax in axes[len(scales):]:
+    for ax in axes[len(scales) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(s["exp.bn_title"])

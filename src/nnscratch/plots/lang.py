@@ -18,19 +18,39 @@ from matplotlib import font_manager
 from ..errors import NnscratchError
 from .strings import STRINGS
 
-__all__ = ["CJK_FONTS", "LANGS", "FontWarning", "cjk_font", "localized", "resolve_lang",
-           "strings_for"]
+__all__ = [
+    "CJK_FONTS",
+    "LANGS",
+    "FontWarning",
+    "cjk_font",
+    "localized",
+    "resolve_lang",
+    "strings_for",
+]
 
 LANGS = tuple(STRINGS)
 #: CJK fonts for Simplified Chinese, best first: Debian's fonts-noto-cjk, Adobe's Source Han,
 #: macOS's and Windows' own, WenQuanYi
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "PingFang SC",
-             "Hiragino Sans GB", "Heiti SC", "Microsoft YaHei", "SimHei", "WenQuanYi Zen Hei",
-             "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Noto Sans CJK JP")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Serif CJK SC",
+    "Noto Sans CJK JP",
+)
 #: monospaced CJK fonts (for the animations' counters), else the font above
 CJK_MONO_FONTS = ("Noto Sans Mono CJK SC", "Sarasa Mono SC")
-INSTALL_HINT = ("install a CJK font: Debian/Ubuntu `apt-get install fonts-noto-cjk`, Fedora "
-                "`dnf install google-noto-sans-cjk-fonts` (macOS and Windows have one)")
+INSTALL_HINT = (
+    "install a CJK font: Debian/Ubuntu `apt-get install fonts-noto-cjk`, Fedora "
+    "`dnf install google-noto-sans-cjk-fonts` (macOS and Windows have one)"
+)
 
 
 class FontWarning(UserWarning):
@@ -43,8 +63,9 @@ _warned = False
 def cjk_font(font_list=None, candidates=CJK_FONTS):
     """The first of ``candidates`` that matplotlib's font manager knows (``font_list``: the
     fonts to look in, default every font matplotlib found), or ``None``."""
-    names = {font.name for font in (font_manager.fontManager.ttflist
-                                    if font_list is None else font_list)}
+    names = {
+        font.name for font in (font_manager.fontManager.ttflist if font_list is None else font_list)
+    }
     return next((name for name in candidates if name in names), None)
 
 
@@ -59,8 +80,11 @@ def resolve_lang(lang, font_list=None):
     font = cjk_font(font_list)
     if font is None:
         if not _warned:
-            warnings.warn(f"no CJK font found, figures drawn in English: {INSTALL_HINT}",
-                          FontWarning, stacklevel=3)
+            warnings.warn(
+                f"no CJK font found, figures drawn in English: {INSTALL_HINT}",
+                FontWarning,
+                stacklevel=3,
+            )
             _warned = True
         return "en", None
     return lang, font
@@ -75,12 +99,19 @@ def localized(draw):
     """Decorator: ``draw(..., s=table)`` becomes ``draw(..., lang="en")``; it runs with the
     language's strings and, for Chinese, its font first in ``font.family`` (the texts a figure
     makes keep the font they were made with)."""
+
     @functools.wraps(draw)
     def figure(*args, lang="en", **kwargs):
         drawn, font = resolve_lang(lang)
-        rc = {} if font is None else {
-            "font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False,
-            "font.monospace": [cjk_font(candidates=CJK_MONO_FONTS) or font, "DejaVu Sans Mono"]}
+        rc = (
+            {}
+            if font is None
+            else {
+                "font.family": [font, "DejaVu Sans"],
+                "axes.unicode_minus": False,
+                "font.monospace": [cjk_font(candidates=CJK_MONO_FONTS) or font, "DejaVu Sans Mono"],
+            }
+        )
         with matplotlib.rc_context(rc):
             return draw(*args, s=STRINGS[drawn], **kwargs)
 

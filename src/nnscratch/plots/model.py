@@ -19,8 +19,10 @@ def image_shape_of(n_pixels, image_shape):
     if image_shape is None:
         side = math.isqrt(n_pixels)
         if side * side != n_pixels:
-            raise NnscratchError(f"cannot guess the image shape of {n_pixels} pixels: "
-                                 "pass image_shape=(height, width)")
+            raise NnscratchError(
+                f"cannot guess the image shape of {n_pixels} pixels: "
+                "pass image_shape=(height, width)"
+            )
         image_shape = (side, side)
     if image_shape[0] * image_shape[1] != n_pixels:
         raise NnscratchError(f"image_shape {tuple(image_shape)} does not hold {n_pixels} pixels")
@@ -61,12 +63,19 @@ def first_layer_weights(net, image_shape=None, max_units=50, cols=10, *, s):
     rows, cols = grid_shape(n, cols)
     vmax = float(np.max(np.abs(w1[:, :n]))) or 1.0
     fig = Figure(figsize=(1.25 * cols + 1.2, 1.35 * rows + 0.8), layout="constrained")
-    axes, im = image_tiles(fig, w1[:, :n].T.reshape(n, *shape), cols,
-                           lambda j: s["weights.unit"].format(j=j),
-                           cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    axes, im = image_tiles(
+        fig,
+        w1[:, :n].T.reshape(n, *shape),
+        cols,
+        lambda j: s["weights.unit"].format(j=j),
+        cmap="RdBu_r",
+        vmin=-vmax,
+        vmax=vmax,
+    )
     fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label=s["weights.colorbar"])
-    fig.suptitle(s["weights.title"].format(h=shape[0], w=shape[1], n=n, total=w1.shape[1]),
-                 fontsize=13)
+    fig.suptitle(
+        s["weights.title"].format(h=shape[0], w=shape[1], n=n, total=w1.shape[1]), fontsize=13
+    )
     # every cell's axis labels are the unit names; the figure-level labels say what the grid is
     fig.supxlabel(s["weights.xlabel"])
     fig.supylabel(s["weights.ylabel"])
@@ -98,8 +107,15 @@ def confusion_heatmap(net, x, t, class_names=None, *, s):
     for i in range(k):
         for j in range(k):
             if counts[i, j]:
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=11,
-                        color="white" if frac[i, j] > 0.5 else ("C3" if i != j else "black"))
+                ax.text(
+                    j,
+                    i,
+                    str(counts[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=11,
+                    color="white" if frac[i, j] > 0.5 else ("C3" if i != j else "black"),
+                )
     ax.set_xticks(range(k), names)
     ax.set_yticks(range(k), names)
     ax.set(xlabel=s["confusion.xlabel"], ylabel=s["confusion.ylabel"])
@@ -128,16 +144,16 @@ def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6, *, s):
         ax.set_yticks([])
     for ax, i in zip(axes, order):
         ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(s["mistakes.predicted"].format(label=pred[i], prob=prob[i]), fontsize=11,
-                     color="C3")
+        ax.set_title(
+            s["mistakes.predicted"].format(label=pred[i], prob=prob[i]), fontsize=11, color="C3"
+        )
         ax.set_xlabel(s["mistakes.true"].format(label=t[i]), fontsize=11)
-    for ax in axes[len(order):]:
+    for ax in axes[len(order) :]:
         ax.set_axis_off()
     if len(order) == 0:
         axes[0].set_axis_on()
         axes[0].text(0.5, 0.5, s["mistakes.none"], ha="center", va="center", fontsize=14)
-    fig.suptitle(s["mistakes.title"].format(k=len(order), wrong=len(wrong), n=len(t)),
-                 fontsize=13)
+    fig.suptitle(s["mistakes.title"].format(k=len(order), wrong=len(wrong), n=len(t)), fontsize=13)
     fig.supxlabel(s["mistakes.xlabel"])
     fig.supylabel(s["mistakes.ylabel"])
     return fig

@@ -27,8 +27,10 @@ def optimizer_paths(paths, f, title="f(x, y) = x²/20 + y²", xlim=(-10, 10), yl
         ax.set(xlim=xlim, ylim=ylim, title=label, xlabel="x", ylabel="y")
     for ax in axes[n:]:
         ax.set_visible(False)
-    fig.suptitle(f"{title}: {len(next(iter(paths.values()))) - 1} steps from "
-                 f"({next(iter(paths.values()))[0, 0]:g}, {next(iter(paths.values()))[0, 1]:g})")
+    fig.suptitle(
+        f"{title}: {len(next(iter(paths.values()))) - 1} steps from "
+        f"({next(iter(paths.values()))[0, 0]:g}, {next(iter(paths.values()))[0, 1]:g})"
+    )
     return fig
 
 
@@ -42,8 +44,12 @@ def optimizer_losses(losses, title="Training loss per iteration"):
     for label, loss in losses.items():
         k = max(min(len(loss) // 40, 25), 1)
         ax.plot(*moving_mean(loss, k), lw=1.6, label=label)
-    ax.set(yscale="log", xlabel="iteration", ylabel="training loss (cross-entropy, moving mean)",
-           title=title)
+    ax.set(
+        yscale="log",
+        xlabel="iteration",
+        ylabel="training loss (cross-entropy, moving mean)",
+        title=title,
+    )
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return fig

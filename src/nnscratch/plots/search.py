@@ -20,12 +20,16 @@ def search_figure(best, columns=5, *, s):
     for rank, (ax, trial) in enumerate(zip(axes, best), 1):
         epochs = np.arange(1, len(trial["val_acc"]) + 1)
         ax.plot(epochs, trial["val_acc"], "-", epochs, trial["train_acc"], "--")
-        title = ", ".join(f"{short} {trial['params'][name]:.1e}" for name, short in
-                          (("lr", "lr"), ("weight_decay", "wd")) if name in trial["params"])
-        ax.set_title(f"{rank}: {title or s['search.trial'].format(index=trial['index'])}",
-                     fontsize=8)
+        title = ", ".join(
+            f"{short} {trial['params'][name]:.1e}"
+            for name, short in (("lr", "lr"), ("weight_decay", "wd"))
+            if name in trial["params"]
+        )
+        ax.set_title(
+            f"{rank}: {title or s['search.trial'].format(index=trial['index'])}", fontsize=8
+        )
         ax.tick_params(labelsize=6)
-    for ax in axes[len(best):]:
+    for ax in axes[len(best) :]:
         ax.set_axis_off()
     fig.suptitle(s["search.title"])
     return fig

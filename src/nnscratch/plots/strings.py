@@ -80,14 +80,14 @@ EN = {
     "filters.initial": "initial",
     "filters.learned": "learned",
     "filters.title": "First-layer filters W1: {n} of {total}, each {fh}×{fw} "
-                     "(white: large weight, black: small)",
+    "(white: large weight, black: small)",
     "filters.xlabel": "filter f: W1[f, 0] as an image, in order",
     "filters.ylabel": "weights",
     "maps.input": "input",
     "maps.input_class": "input (class {label})",
     "maps.filter": "filter {j}",
     "maps.title": "Feature maps ReLU(x ∗ W1[f] + b1[f]): {n} of {total} filters, each {oh}×{ow} "
-                  "(bright: the filter responds)",
+    "(bright: the filter responds)",
     "maps.xlabel": "the first layer's output map of each filter f",
     "maps.ylabel": "image rows",
     # animations
@@ -97,7 +97,7 @@ EN = {
     "descent.zigzags": "zigzags",
     "anim.descent_heading": "Gradient descent x ← x − lr·∇f(x) on $f = x_0^2 + x_1^2$, step {i}",
     "anim.weights_heading": "First-layer weights W1[:, j] (red +, blue −, scale ±{vmax:.2f})\n"
-                            "iteration {iteration}, training loss {loss:.3f}",
+    "iteration {iteration}, training loss {loss:.3f}",
     "anim.corner_epoch": "iteration {iteration}\nepoch {epoch}",
     "anim.corner_test": ", test {acc:.3f}",
     "anim.toy_title": "A {widths} {activation} network learning {name}",
@@ -193,14 +193,16 @@ ZH_CN = {
     "boundary.and": "，",
     "filters.initial": "初始",
     "filters.learned": "学习后",
-    "filters.title": "第一层滤波器 W1：{total} 个中的 {n} 个，每个 {fh}×{fw}（白：权重大，黑：权重小）",
+    "filters.title": (
+        "第一层滤波器 W1：{total} 个中的 {n} 个，每个 {fh}×{fw}（白：权重大，黑：权重小）"
+    ),
     "filters.xlabel": "滤波器 f：把 W1[f, 0] 画成图像，依次排列",
     "filters.ylabel": "权重",
     "maps.input": "输入",
     "maps.input_class": "输入（类别 {label}）",
     "maps.filter": "滤波器 {j}",
     "maps.title": "特征图 ReLU(x ∗ W1[f] + b1[f])：{total} 个滤波器中的 {n} 个，每个 {oh}×{ow}"
-                  "（亮：滤波器有反应）",
+    "（亮：滤波器有反应）",
     "maps.xlabel": "第一层中每个滤波器 f 的输出特征图",
     "maps.ylabel": "图像的行",
     "anim.boundary_title": "{widths} 网络学习 {k} 个类别",
@@ -209,7 +211,7 @@ ZH_CN = {
     "descent.zigzags": "来回振荡",
     "anim.descent_heading": "梯度法 x ← x − 学习率·∇f(x)，$f = x_0^2 + x_1^2$，第 {i} 步",
     "anim.weights_heading": "第一层权重 W1[:, j]（红 +，蓝 −，尺度 ±{vmax:.2f}）\n"
-                            "迭代 {iteration}，训练损失 {loss:.3f}",
+    "迭代 {iteration}，训练损失 {loss:.3f}",
     "anim.corner_epoch": "迭代 {iteration}\nepoch {epoch}",
     "anim.corner_test": "，测试 {acc:.3f}",
     "anim.toy_title": "{widths} {activation} 网络学习 {name}",

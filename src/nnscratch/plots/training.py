@@ -16,8 +16,10 @@ def moving_mean(values, window):
     values = np.asarray(values, dtype=float)
     if window > values.size:
         return np.arange(0), np.zeros(0)
-    return (np.arange(window, values.size + 1),
-            np.convolve(values, np.ones(window) / window, mode="valid"))
+    return (
+        np.arange(window, values.size + 1),
+        np.convolve(values, np.ones(window) / window, mode="valid"),
+    )
 
 
 @localized
@@ -26,22 +28,28 @@ def training_curves(history, *, s):
     fig = Figure(figsize=(11, 4.2))
     ax_loss, ax_acc = fig.subplots(1, 2)
     loss = np.asarray(history["train_loss"], dtype=float)
-    ax_loss.plot(np.arange(1, loss.size + 1), loss, lw=0.8, alpha=0.5,
-                 label=s["curves.per_iteration"])
+    ax_loss.plot(
+        np.arange(1, loss.size + 1), loss, lw=0.8, alpha=0.5, label=s["curves.per_iteration"]
+    )
     if loss.size >= 20:
         k = max(loss.size // 50, 5)
         ax_loss.plot(*moving_mean(loss, k), lw=2, label=s["curves.moving_mean"].format(k=k))
-    ax_loss.set(xlabel=s["curves.iteration"], ylabel=s["curves.loss"],
-                title=s["curves.loss_title"])
+    ax_loss.set(xlabel=s["curves.iteration"], ylabel=s["curves.loss"], title=s["curves.loss_title"])
     ax_loss.legend()
     epochs = np.arange(1, len(history["train_acc"]) + 1)
-    ax_acc.plot(epochs, history["train_acc"], "o-",
-                label=_last(s, "curves.train", history["train_acc"]))
+    ax_acc.plot(
+        epochs, history["train_acc"], "o-", label=_last(s, "curves.train", history["train_acc"])
+    )
     if not np.all(np.isnan(np.asarray(history["test_acc"], dtype=float))):
-        ax_acc.plot(epochs, history["test_acc"], "s--",
-                    label=_last(s, "curves.test", history["test_acc"]))
-    ax_acc.set(xlabel=s["curves.epoch"], ylabel=s["curves.accuracy"], title=s["curves.acc_title"],
-               ylim=(0, 1.02))
+        ax_acc.plot(
+            epochs, history["test_acc"], "s--", label=_last(s, "curves.test", history["test_acc"])
+        )
+    ax_acc.set(
+        xlabel=s["curves.epoch"],
+        ylabel=s["curves.accuracy"],
+        title=s["curves.acc_title"],
+        ylim=(0, 1.02),
+    )
     ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.legend(loc="lower right")
     for ax in (ax_loss, ax_acc):

@@ -54,8 +54,11 @@ def data_options(spec):
     for a 2-D set the spec's seed (its points are drawn from it). A model file records them, so
     that its data can be drawn again."""
     spec = as_spec(spec)
-    options = {name: spec[name] for name, option in OPTIONS.items()
-               if option.target == "data" and spec[name] is not None}
+    options = {
+        name: spec[name]
+        for name, option in OPTIONS.items()
+        if option.target == "data" and spec[name] is not None
+    }
     if spec["dataset"] in TOY_DATASETS:
         options["seed"] = spec["seed"]
     return spec["dataset"], options
@@ -66,8 +69,13 @@ def load_data(spec, data_dir=None):
     (N, C, H, W) for the convolutional nets, rows (N, D) otherwise, in the spec's dtype."""
     spec = as_spec(spec)
     name, options = data_options(spec)
-    return load_dataset(name, data_dir=data_dir, dtype=spec["dtype"],
-                        flatten=spec["model"] not in CONV_MODELS, **options)
+    return load_dataset(
+        name,
+        data_dir=data_dir,
+        dtype=spec["dtype"],
+        flatten=spec["model"] not in CONV_MODELS,
+        **options,
+    )
 
 
 def network(spec, input_shape, n_classes, seed=None):
@@ -89,8 +97,11 @@ def optimizer(spec):
     sets (the others at the class's defaults)."""
     spec = as_spec(spec)
     cls = OPTIMIZERS[spec["optimizer"]]
-    own = {name: spec[name] for name in inspect.signature(cls).parameters
-           if name != "lr" and name in spec and spec[name] is not None}
+    own = {
+        name: spec[name]
+        for name in inspect.signature(cls).parameters
+        if name != "lr" and name in spec and spec[name] is not None
+    }
     return cls(lr=spec["lr"], **own)
 
 
@@ -111,13 +122,26 @@ def trainer(spec, net, opt, data, seed, callbacks=()):
     validation set (or the spec's validation split), with the spec's length, batches, gradient,
     schedule and engine; the batch order from ``seed`` (a seed or a Generator)."""
     spec = as_spec(spec)
-    return Trainer(net, data.x_train, data.t_train, data.x_test, data.t_test,
-                   x_val=data.x_val, t_val=data.t_val, epochs=spec["epochs"],
-                   batch_size=spec["batch_size"], optimizer=opt, grad=spec["grad"],
-                   sampling=spec["sampling"], seed=seed, callbacks=callbacks,
-                   validation_split=spec["validation_split"] or None,
-                   early_stopping=spec["early_stopping"], lr_schedule=schedule(spec),
-                   engine=spec["engine"])
+    return Trainer(
+        net,
+        data.x_train,
+        data.t_train,
+        data.x_test,
+        data.t_test,
+        x_val=data.x_val,
+        t_val=data.t_val,
+        epochs=spec["epochs"],
+        batch_size=spec["batch_size"],
+        optimizer=opt,
+        grad=spec["grad"],
+        sampling=spec["sampling"],
+        seed=seed,
+        callbacks=callbacks,
+        validation_split=spec["validation_split"] or None,
+        early_stopping=spec["early_stopping"],
+        lr_schedule=schedule(spec),
+        engine=spec["engine"],
+    )
 
 
 def build(spec, data=None, *, data_dir=None, callbacks=()):
@@ -136,9 +160,19 @@ def build(spec, data=None, *, data_dir=None, callbacks=()):
 def description(spec, net):
     """The run as history.json and model.npz record it: the dataset, the network's
     ``{"model": ..., **net.config()}``, and the training settings."""
-    return {"dataset": spec["dataset"], "model": spec["model"], **net.config(),
-            "optimizer": spec["optimizer"], "lr": spec["lr"], "lr_schedule": spec["lr_schedule"],
-            "batch_size": spec["batch_size"], "epochs": spec["epochs"],
-            "validation_split": spec["validation_split"] or 0.0,
-            "early_stopping": spec["early_stopping"], "grad": spec["grad"], "seed": spec["seed"],
-            "dtype": spec["dtype"], "engine": spec["engine"]}
+    return {
+        "dataset": spec["dataset"],
+        "model": spec["model"],
+        **net.config(),
+        "optimizer": spec["optimizer"],
+        "lr": spec["lr"],
+        "lr_schedule": spec["lr_schedule"],
+        "batch_size": spec["batch_size"],
+        "epochs": spec["epochs"],
+        "validation_split": spec["validation_split"] or 0.0,
+        "early_stopping": spec["early_stopping"],
+        "grad": spec["grad"],
+        "seed": spec["seed"],
+        "dtype": spec["dtype"],
+        "engine": spec["engine"],
+    }

@@ -10,9 +10,9 @@ that its checkpoint holds the other callbacks' state of the same epoch.
 import math
 import sys
 
-from . import checkpoints
 from ..errors import NnscratchError
 from ..validation import check_number, check_positive_int
+from . import checkpoints
 
 
 class Callback:
@@ -59,9 +59,15 @@ class ProgressBar(Callback):
     def on_train_begin(self, trainer):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=trainer.epochs * trainer.iter_per_epoch, initial=trainer.iteration,
-                        unit="it", file=self.bar_file, disable=self.disable, dynamic_ncols=True,
-                        leave=False)
+        self.bar = tqdm(
+            total=trainer.epochs * trainer.iter_per_epoch,
+            initial=trainer.iteration,
+            unit="it",
+            file=self.bar_file,
+            disable=self.disable,
+            dynamic_ncols=True,
+            leave=False,
+        )
 
     def on_iteration_end(self, trainer, loss):
         # exponential moving average: readable while still following the trend
@@ -84,11 +90,16 @@ class ProgressBar(Callback):
 def format_epoch(record, epochs):
     """One epoch's line: its number, mean mini-batch loss, accuracies, validation, seconds."""
     width = len(str(epochs))
-    val = (f"val loss {record['val_loss']:.4f}  val acc {record['val_acc']:.4f}  "
-           if "val_loss" in record else "")
-    return (f"epoch {record['epoch']:>{width}}/{epochs}  loss {record['loss']:.4f}  "
-            f"train acc {record['train_acc']:.4f}  {val}test acc {record['test_acc']:.4f}  "
-            f"{record['seconds']:.2f} s")
+    val = (
+        f"val loss {record['val_loss']:.4f}  val acc {record['val_acc']:.4f}  "
+        if "val_loss" in record
+        else ""
+    )
+    return (
+        f"epoch {record['epoch']:>{width}}/{epochs}  loss {record['loss']:.4f}  "
+        f"train acc {record['train_acc']:.4f}  {val}test acc {record['test_acc']:.4f}  "
+        f"{record['seconds']:.2f} s"
+    )
 
 
 class EarlyStopping(Callback):
@@ -111,8 +122,9 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, trainer):
         if trainer.x_val is None:
-            raise NnscratchError("early stopping watches the validation loss: give x_val/t_val "
-                                 "or a validation_split")
+            raise NnscratchError(
+                "early stopping watches the validation loss: give x_val/t_val or a validation_split"
+            )
         if self.wait >= self.patience:  # resumed after it had stopped: the run is over
             trainer.stop_training = True
 
@@ -128,8 +140,13 @@ class EarlyStopping(Callback):
                 trainer.stop_training = True
 
     def state_dict(self):
-        return {"best_loss": self.best_loss, "best_epoch": self.best_epoch, "wait": self.wait,
-                "best_params": self.best_params, "best_buffers": self.best_buffers}
+        return {
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_params": self.best_params,
+            "best_buffers": self.best_buffers,
+        }
 
     def load_state_dict(self, state):
         self.best_loss, self.best_epoch = float(state["best_loss"]), int(state["best_epoch"])

@@ -16,8 +16,14 @@ first ``epoch_position`` draws gives the same batches for the rest of it.
 import numpy as np
 
 from ..errors import NnscratchError
-from ..io import (Checkpoint, describe_architecture, load_checkpoint, restore_rng, rng_state,
-                 save_checkpoint)
+from ..io import (
+    Checkpoint,
+    describe_architecture,
+    load_checkpoint,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+)
 
 
 def callback_keys(callbacks):
@@ -32,8 +38,11 @@ def callback_keys(callbacks):
 
 def layers_with_rng(net):
     """Layers that draw random numbers while training (Dropout), in network order."""
-    return [layer for layer in getattr(net, "layers", ())
-            if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    return [
+        layer
+        for layer in getattr(net, "layers", ())
+        if isinstance(getattr(layer, "rng", None), np.random.Generator)
+    ]
 
 
 def state(trainer):
@@ -41,18 +50,30 @@ def state(trainer):
     :func:`nnscratch.io.save_checkpoint` (without the folder, the network and config)."""
     optimizer = trainer.optimizer
     optimizer_state = optimizer.state_dict() if hasattr(optimizer, "state_dict") else {}
-    rng = (trainer.rng.bit_generator.state if trainer.epoch_position == 0
-           else trainer.epoch_rng_state)
+    rng = (
+        trainer.rng.bit_generator.state if trainer.epoch_position == 0 else trainer.epoch_rng_state
+    )
     callbacks = {}
     for key, cb in callback_keys(trainer.callbacks):
         cb_state = cb.state_dict()
         if cb_state is not None:
             callbacks[key] = cb_state
     layer_rngs = [rng_state(layer.rng) for layer in layers_with_rng(trainer.net)]
-    extra = {"epoch_position": trainer.epoch_position, "epoch_elapsed": trainer.epoch_elapsed,
-             "lr": optimizer.lr, "callbacks": callbacks, "layer_rngs": layer_rngs}
-    return {"optimizer_state": optimizer_state, "rng": rng, "epoch": trainer.epoch,
-            "iteration": trainer.iteration, "history": trainer.history, "extra": extra}
+    extra = {
+        "epoch_position": trainer.epoch_position,
+        "epoch_elapsed": trainer.epoch_elapsed,
+        "lr": optimizer.lr,
+        "callbacks": callbacks,
+        "layer_rngs": layer_rngs,
+    }
+    return {
+        "optimizer_state": optimizer_state,
+        "rng": rng,
+        "epoch": trainer.epoch,
+        "iteration": trainer.iteration,
+        "history": trainer.history,
+        "extra": extra,
+    }
 
 
 def save(trainer, directory, config=None):
@@ -82,20 +103,27 @@ def restore(trainer, checkpoint):
         callbacks = extra["callbacks"]
         history = checkpoint.history
         if set(history) != set(trainer.history):
-            raise NnscratchError(f"its history has {sorted(history)}, this run records "
-                                 f"{sorted(trainer.history)}")
+            raise NnscratchError(
+                f"its history has {sorted(history)}, this run records {sorted(trainer.history)}"
+            )
     except (KeyError, TypeError, ValueError) as exc:
-        raise NnscratchError(f"{source} does not fit this run ({type(exc).__name__}: {exc}):"
-                             " resume with the options it was saved with") from None
+        raise NnscratchError(
+            f"{source} does not fit this run ({type(exc).__name__}: {exc}):"
+            " resume with the options it was saved with"
+        ) from None
     if not 0 <= position < trainer.iter_per_epoch or checkpoint.epoch > trainer.epochs:
-        raise NnscratchError(f"{source} stopped at epoch {checkpoint.epoch}, batch "
-                             f"{position}, which this run ({trainer.epochs} epochs of "
-                             f"{trainer.iter_per_epoch} batches) does not have: resume with "
-                             "the options it was saved with")
+        raise NnscratchError(
+            f"{source} stopped at epoch {checkpoint.epoch}, batch "
+            f"{position}, which this run ({trainer.epochs} epochs of "
+            f"{trainer.iter_per_epoch} batches) does not have: resume with "
+            "the options it was saved with"
+        )
     layers = layers_with_rng(trainer.net)
     if len(layer_rngs) != len(layers):
-        raise NnscratchError(f"{source} holds {len(layer_rngs)} layer generators, the "
-                             f"network has {len(layers)}: it is another network")
+        raise NnscratchError(
+            f"{source} holds {len(layer_rngs)} layer generators, the "
+            f"network has {len(layers)}: it is another network"
+        )
     for layer, layer_state in zip(layers, layer_rngs):
         layer.rng.bit_generator.state = restore_rng(layer_state, source).bit_generator.state
     for key, cb in callback_keys(trainer.callbacks):
@@ -117,9 +145,11 @@ def _copy_network(checkpoint, net):
     """Copy the parameters and buffers of a checkpoint read with its own network into ``net``
     (in place: the layers and the optimizer refer to ``net``'s arrays)."""
     if describe_architecture(checkpoint.net) != describe_architecture(net):
-        raise NnscratchError(f"checkpoint {str(checkpoint.path)!r} holds a "
-                             f"{describe_architecture(checkpoint.net)} but the network "
-                             f"given is a {describe_architecture(net)}")
+        raise NnscratchError(
+            f"checkpoint {str(checkpoint.path)!r} holds a "
+            f"{describe_architecture(checkpoint.net)} but the network "
+            f"given is a {describe_architecture(net)}"
+        )
     for key, value in checkpoint.net.params.items():
         net.params[key][...] = value
     for key, value in getattr(checkpoint.net, "buffers", {}).items():

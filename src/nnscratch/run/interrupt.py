@@ -26,8 +26,11 @@ class TrainingInterrupted(Exception):
     def __init__(self, epoch, iteration, checkpoint_path=None, signal_name=None):
         self.epoch, self.iteration = epoch, iteration
         self.checkpoint_path, self.signal_name = checkpoint_path, signal_name
-        where = (f"checkpoint saved to {checkpoint_path}" if checkpoint_path is not None
-                 else "no checkpoint saved")
+        where = (
+            f"checkpoint saved to {checkpoint_path}"
+            if checkpoint_path is not None
+            else "no checkpoint saved"
+        )
         super().__init__(f"interrupted at epoch {epoch + 1}, iteration {iteration}: {where}")
 
 
@@ -40,14 +43,19 @@ class TrainingDiverged(NnscratchError):
         ``iteration`` (default: the step under way), naming the likely cause (the learning rate,
         with a 10× smaller one to try) and the last good checkpoint."""
         lr = float(trainer.optimizer.lr)
-        scheduled = (f" (this epoch's rate; the schedule started at {float(trainer.base_lr)!r})"
-                     if lr != trainer.base_lr else "")
+        scheduled = (
+            f" (this epoch's rate; the schedule started at {float(trainer.base_lr)!r})"
+            if lr != trainer.base_lr
+            else ""
+        )
         path = trainer.checkpoint_path
         where = f"Last good checkpoint: {path}" if path else "No checkpoint was saved"
-        return cls(f"training diverged at epoch {trainer.epoch + 1}, iteration "
-                   f"{trainer.iteration + 1 if iteration is None else iteration} ({what}): "
-                   f"the learning rate {lr!r}{scheduled} is probably too high; try "
-                   f"{lr / 10:.3g}. {where}")
+        return cls(
+            f"training diverged at epoch {trainer.epoch + 1}, iteration "
+            f"{trainer.iteration + 1 if iteration is None else iteration} ({what}): "
+            f"the learning rate {lr!r}{scheduled} is probably too high; try "
+            f"{lr / 10:.3g}. {where}"
+        )
 
 
 def check_finite(trainer):
@@ -56,9 +64,11 @@ def check_finite(trainer):
     for key, value in trainer.net.params.items():
         if not np.isfinite(value).all():
             # the step that broke them is the last one counted
-            raise TrainingDiverged.of(trainer, f"parameter {key} became "
-                                      f"{'NaN' if np.isnan(value).any() else 'inf'}",
-                                      iteration=trainer.iteration)
+            raise TrainingDiverged.of(
+                trainer,
+                f"parameter {key} became {'NaN' if np.isnan(value).any() else 'inf'}",
+                iteration=trainer.iteration,
+            )
 
 
 def interrupted(trainer):
@@ -68,8 +78,9 @@ def interrupted(trainer):
     check_finite(trainer)
     for cb in trainer.callbacks:
         cb.on_interrupt(trainer)
-    return TrainingInterrupted(trainer.epoch, trainer.iteration, trainer.checkpoint_path,
-                               trainer.stop_requested)
+    return TrainingInterrupted(
+        trainer.epoch, trainer.iteration, trainer.checkpoint_path, trainer.stop_requested
+    )
 
 
 @contextlib.contextmanager

@@ -26,27 +26,44 @@ from ..errors import NnscratchError
 from ..layers import ACTIVATIONS
 from ..nets import WEIGHT_INITS, MultiLayerNet, TwoLayerNet
 from ..optim import OPTIMIZERS
-from ..validation import (DECAY_RATE, NONNEGATIVE, NONNEGATIVE_INT, POSITIVE, POSITIVE_INT,
-                          PROBABILITY, Interval,
-                          check_choice, default_of, parse_hidden)
+from ..validation import (
+    DECAY_RATE,
+    NONNEGATIVE,
+    NONNEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    Interval,
+    check_choice,
+    default_of,
+    parse_hidden,
+)
 from .trainer import GRADIENT_METHODS, SAMPLING
 
 #: the text a command line or a query string gives for "no value" of an optional option
 NONE_TEXT = ("", "none")
-BOOL_TEXT = {"true": True, "yes": True, "on": True, "1": True,
-             "false": False, "no": False, "off": False, "0": False}
+BOOL_TEXT = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
 KINDS = ("int", "float", "bool", "choice", "sizes", "init")
 
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """One option. ``kind``: "int", "float", "bool", "choice", "sizes" (hidden layer widths, "256,128")
-    or "init" (he, xavier or a standard deviation); ``interval`` bounds numbers, ``choices`` lists
-    choices; ``optional``: None (no value) is allowed; ``default``: the value when not given (None:
-    by the rules of :func:`defaults`); ``target``: where the value goes ("network", "optimizer"
-    (an argument of the optimizer's class), "data" (``load_dataset``'s) or "run"); ``scale``: how a
-    search draws it ("log": 10^U(log low, log high)); ``group`` and ``label``: the playground's
-    fieldset and field."""
+    """One option. ``kind``: "int", "float", "bool", "choice", "sizes" (hidden layer widths,
+    "256,128") or "init" (he, xavier or a standard deviation); ``interval`` bounds numbers,
+    ``choices`` lists choices; ``optional``: None (no value) is allowed; ``default``: the value when
+    not given (None: by the rules of :func:`defaults`); ``target``: where the value goes ("network",
+    "optimizer" (an argument of the optimizer's class), "data" (``load_dataset``'s) or "run");
+    ``scale``: how a search draws it ("log": 10^U(log low, log high)); ``group`` and ``label``: the
+    playground's fieldset and field."""
 
     name: str
     kind: str
@@ -89,8 +106,10 @@ class Option:
         if value is None and self.optional:
             return None
         if self.kind in ("int", "float"):
-            if not (self.interval.contains(value) and (self.kind == "float"
-                                                        or not isinstance(value, float))):
+            if not (
+                self.interval.contains(value)
+                and (self.kind == "float" or not isinstance(value, float))
+            ):
                 raise self.error(value)
             return int(value) if self.kind == "int" else float(value)
         if self.kind == "bool":
@@ -168,15 +187,25 @@ DTYPES = ("float32", "float64")
 #: the models: name → (network class, its argument for each network option it takes, whether
 #: it takes images (N, C, H, W)); "hidden" is the widths of mlp, one width for the others
 MODELS = {
-    "mlp": (MultiLayerNet, {"hidden": "hidden_sizes", "activation": "activation",
-                            "weight_init": "weight_init", "weight_decay": "weight_decay_lambda",
-                            "dropout": "dropout", "batchnorm": "use_batchnorm"}, False),
+    "mlp": (
+        MultiLayerNet,
+        {
+            "hidden": "hidden_sizes",
+            "activation": "activation",
+            "weight_init": "weight_init",
+            "weight_decay": "weight_decay_lambda",
+            "dropout": "dropout",
+            "batchnorm": "use_batchnorm",
+        },
+        False,
+    ),
     "two-layer": (TwoLayerNet, {"hidden": "hidden_size", "activation": "activation"}, False),
     "cnn": (SimpleConvNet, {"hidden": "hidden_size", "weight_init": "weight_init_std"}, True),
     "deep-cnn": (DeepConvNet, {"hidden": "hidden_size", "dropout": "dropout"}, True),
 }
 CONV_MODELS = tuple(name for name, (_, _, images) in MODELS.items() if images)
 
+# fmt: off
 OPTIONS = {o.name: o for o in (
     # --- data -------------------------------------------------------------------------------
     _option("dataset", "choice", "data", "run", "dataset to learn", "要学习的数据集",
@@ -197,14 +226,15 @@ OPTIONS = {o.name: o for o in (
             interval=Interval(0, 1, low_open=True, high_open=True)),
     # --- network ----------------------------------------------------------------------------
     _option("model", "choice", "network", "run",
-            "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the book's "
-            "chapter-7 SimpleConvNet (cnn) or chapter-8 DeepConvNet (deep-cnn)",
+            "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the "
+            "book's chapter-7 SimpleConvNet (cnn) or chapter-8 DeepConvNet (deep-cnn)",
             "网络：笔记中的 TwoLayerNet（two-layer）、任意深度的 MultiLayerNet（mlp）、"
             "书中第 7 章的 SimpleConvNet（cnn）或第 8 章的 DeepConvNet（deep-cnn）",
             "model", "模型", choices=tuple(MODELS), default="mlp"),
     _option("hidden", "sizes", "network", "network",
             "hidden layer sizes, comma-separated (all but mlp: one size, the fully connected "
-            "layer's)", "隐藏层大小，用逗号分隔（mlp 以外只有一个大小）", "hidden layers", "隐藏层"),
+            "layer's)", "隐藏层大小，用逗号分隔（mlp 以外只有一个大小）", "hidden layers",
+            "隐藏层"),
     _option("activation", "choice", "network", "network", "hidden activation",
             "隐藏层激活函数", "activation", "激活函数", choices=tuple(ACTIVATIONS)),
     _option("weight_init", "init", "network", "network",
@@ -281,33 +311,53 @@ OPTIONS = {o.name: o for o in (
             "权重、mini-batch 和二维数据点的随机种子", "seed", "随机种子",
             interval=NONNEGATIVE_INT, default=0),
 )}
+# fmt: on
 
 #: what an option left out means for each model: for mlp the README's default recipe, for
 #: two-layer the notebook's network, for the convolutional nets the book's sizes with the
 #: recipe's training; an option a model does not take (``MODELS``) is None in its runs
 MODEL_DEFAULTS = {
-    "mlp": {"hidden": (256, 128), "activation": default_of(MultiLayerNet, "activation"),
-            "weight_init": default_of(MultiLayerNet, "weight_init"),
-            "weight_decay": default_of(MultiLayerNet, "weight_decay_lambda"),
-            "dropout": default_of(MultiLayerNet, "dropout"), "batchnorm": True,
-            "optimizer": "adam", "lr_schedule": "cosine"},
-    "two-layer": {"hidden": (100,), "activation": default_of(TwoLayerNet, "activation"),
-                  "optimizer": "sgd", "lr_schedule": "none"},
-    "cnn": {"hidden": (default_of(SimpleConvNet, "hidden_size"),), "activation": "relu",
-            "weight_init": default_of(SimpleConvNet, "weight_init_std"),
-            "optimizer": "adam", "lr_schedule": "cosine"},
-    "deep-cnn": {"hidden": (default_of(DeepConvNet, "hidden_size"),), "activation": "relu",
-                 "dropout": default_of(DeepConvNet, "dropout"), "optimizer": "adam",
-                 "lr_schedule": "cosine"},
+    "mlp": {
+        "hidden": (256, 128),
+        "activation": default_of(MultiLayerNet, "activation"),
+        "weight_init": default_of(MultiLayerNet, "weight_init"),
+        "weight_decay": default_of(MultiLayerNet, "weight_decay_lambda"),
+        "dropout": default_of(MultiLayerNet, "dropout"),
+        "batchnorm": True,
+        "optimizer": "adam",
+        "lr_schedule": "cosine",
+    },
+    "two-layer": {
+        "hidden": (100,),
+        "activation": default_of(TwoLayerNet, "activation"),
+        "optimizer": "sgd",
+        "lr_schedule": "none",
+    },
+    "cnn": {
+        "hidden": (default_of(SimpleConvNet, "hidden_size"),),
+        "activation": "relu",
+        "weight_init": default_of(SimpleConvNet, "weight_init_std"),
+        "optimizer": "adam",
+        "lr_schedule": "cosine",
+    },
+    "deep-cnn": {
+        "hidden": (default_of(DeepConvNet, "hidden_size"),),
+        "activation": "relu",
+        "dropout": default_of(DeepConvNet, "dropout"),
+        "optimizer": "adam",
+        "lr_schedule": "cosine",
+    },
 }
 #: (model, optimizer) → the rate a run starts at where it is not the optimizer's own default:
 #: the notebook's SGD, and Adam at 0.003 for SimpleConvNet (chosen on a validation split of
 #: Fashion-MNIST: README, "Convolutional networks")
 MODEL_LR = {("two-layer", "sgd"): NOTEBOOK_LR, ("cnn", "adam"): 0.003}
 #: the digits' batch size and length, and the recipe's for the 60,000-image sets
-DATASET_DEFAULTS = {"digits": {"batch_size": 32, "epochs": 40},
-                    "mnist": {"batch_size": 100, "epochs": 10},
-                    "fashion-mnist": {"batch_size": 100, "epochs": 10}}
+DATASET_DEFAULTS = {
+    "digits": {"batch_size": 32, "epochs": 40},
+    "mnist": {"batch_size": 100, "epochs": 10},
+    "fashion-mnist": {"batch_size": 100, "epochs": 10},
+}
 #: where a model's length on the 60,000-image sets departs: DeepConvNet, with its two Dropout
 #: layers, is still learning after 10 epochs (README, "Convolutional networks")
 MODEL_EPOCHS = {"deep-cnn": 20}
@@ -341,8 +391,9 @@ def takes(name, spec):
 def taken_by(name, spec):
     """What decides whether option ``name`` applies, as ``spec`` has it: "--model cnn"."""
     target = OPTIONS[name].target
-    key = {"network": "model", "optimizer": "optimizer", "data": "dataset"}.get(target,
-                                                                             "lr_schedule")
+    key = {"network": "model", "optimizer": "optimizer", "data": "dataset"}.get(
+        target, "lr_schedule"
+    )
     return f"{OPTIONS[key].flag} {spec[key]}"
 
 
@@ -353,10 +404,14 @@ def takers(name):
         return "--model " + " or ".join(m for m, (_, args, _) in MODELS.items() if name in args)
     if option.target == "optimizer":
         return "--optimizer " + " or ".join(
-            o for o, cls in OPTIMIZERS.items() if name in inspect.signature(cls).parameters)
+            o for o, cls in OPTIMIZERS.items() if name in inspect.signature(cls).parameters
+        )
     if option.target == "data":
-        return "--dataset " + " or ".join(K_CLASSES if name == "classes" else (
-            (*TOY_DATASETS, "digits") if name == "test_size" else TOY_DATASETS))
+        return "--dataset " + " or ".join(
+            K_CLASSES
+            if name == "classes"
+            else ((*TOY_DATASETS, "digits") if name == "test_size" else TOY_DATASETS)
+        )
     return "--lr-schedule step or cosine"
 
 
@@ -413,8 +468,9 @@ def check_given(given, parse=False):
     None means not given. Unknown names are an error listing the options."""
     unknown = sorted(set(given) - set(OPTIONS))
     if unknown:
-        raise NnscratchError(f"unknown option {', '.join(unknown)}: the options are "
-                             f"{', '.join(OPTIONS)}")
+        raise NnscratchError(
+            f"unknown option {', '.join(unknown)}: the options are {', '.join(OPTIONS)}"
+        )
     out = {}
     for name, value in given.items():
         if value is None:
@@ -437,8 +493,10 @@ def resolve(given, parse=False):
     for name in OPTIONS:
         if not takes(name, spec):
             if name in values and values[name] not in _NO_OPS.get(name, ()):
-                raise NnscratchError(f"{name} is not an option of {taken_by(name, spec)}: it "
-                                     f"applies to {takers(name)}")
+                raise NnscratchError(
+                    f"{name} is not an option of {taken_by(name, spec)}: it "
+                    f"applies to {takers(name)}"
+                )
             spec[name] = None
         elif spec[name] is None and name in rules:
             spec[name] = rules[name]
@@ -447,8 +505,12 @@ def resolve(given, parse=False):
 
 
 #: values of an option that change nothing, accepted where the option does not apply
-_NO_OPS = {"weight_decay": (0.0,), "dropout": (0.0,), "batchnorm": (False,),
-           "activation": ("relu",)}
+_NO_OPS = {
+    "weight_decay": (0.0,),
+    "dropout": (0.0,),
+    "batchnorm": (False,),
+    "activation": ("relu",),
+}
 
 
 def _check_model(model, values):
@@ -456,41 +518,57 @@ def _check_model(model, values):
     if model not in CONV_MODELS:
         return
     if values.get("activation", "relu") != "relu":
-        raise NnscratchError(f"--model {model} is the book's network with ReLU: leave "
-                             f"activation out (or use --model mlp for {values['activation']})")
+        raise NnscratchError(
+            f"--model {model} is the book's network with ReLU: leave "
+            f"activation out (or use --model mlp for {values['activation']})"
+        )
     if isinstance(values.get("weight_init"), str):
-        raise NnscratchError(f"--model {model} takes weight_init as a standard deviation such "
-                             f"as the book's {MODEL_DEFAULTS['cnn']['weight_init']}, not "
-                             f"{values['weight_init']}")
+        raise NnscratchError(
+            f"--model {model} takes weight_init as a standard deviation such "
+            f"as the book's {MODEL_DEFAULTS['cnn']['weight_init']}, not "
+            f"{values['weight_init']}"
+        )
 
 
 def _finish(spec, values):
     """The rules that tie options together, and their errors."""
     model = spec["model"]
     if model != "mlp" and len(spec["hidden"]) != 1:
-        raise NnscratchError(f"--model {model} has one hidden layer, got hidden "
-                             f"{OPTIONS['hidden'].shown(spec['hidden'])}: use --model mlp for "
-                             "several")
+        raise NnscratchError(
+            f"--model {model} has one hidden layer, got hidden "
+            f"{OPTIONS['hidden'].shown(spec['hidden'])}: use --model mlp for "
+            "several"
+        )
     if spec["lr"] is None:
-        spec["lr"] = MODEL_LR.get((model, spec["optimizer"]),
-                                  default_of(OPTIMIZERS[spec["optimizer"]], "lr"))
+        spec["lr"] = MODEL_LR.get(
+            (model, spec["optimizer"]), default_of(OPTIMIZERS[spec["optimizer"]], "lr")
+        )
     if spec["dtype"] is None:  # float32: as accurate and faster, on the 60,000-image sets
-        spec["dtype"] = ("float32" if spec["grad"] == "backprop" and (
-            model in CONV_MODELS or model == "mlp" and spec["dataset"] in LARGE_SETS)
-            else "float64")
+        spec["dtype"] = (
+            "float32"
+            if spec["grad"] == "backprop"
+            and (model in CONV_MODELS or model == "mlp" and spec["dataset"] in LARGE_SETS)
+            else "float64"
+        )
     if spec["validation_split"] is None and spec["early_stopping"] is not None:
         spec["validation_split"] = EARLY_STOPPING_SPLIT
     if spec["early_stopping"] is not None and not spec["validation_split"]:
-        raise NnscratchError(f"early_stopping {spec['early_stopping']} watches the validation "
-                             f"loss, but validation_split {spec['validation_split']:g} holds no "
-                             f"data out: give validation_split {EARLY_STOPPING_SPLIT:g} (or leave "
-                             "it out), or leave early_stopping out")
+        raise NnscratchError(
+            f"early_stopping {spec['early_stopping']} watches the validation "
+            f"loss, but validation_split {spec['validation_split']:g} holds no "
+            f"data out: give validation_split {EARLY_STOPPING_SPLIT:g} (or leave "
+            "it out), or leave early_stopping out"
+        )
     if spec["dropout"] and spec["grad"] == "numerical":
-        raise NnscratchError("dropout draws a new mask at every forward pass, so the numerical "
-                             "gradient would differentiate noise: use grad backprop")
+        raise NnscratchError(
+            "dropout draws a new mask at every forward pass, so the numerical "
+            "gradient would differentiate noise: use grad backprop"
+        )
     if spec["dataset"] in TOY_DATASETS and model in CONV_MODELS:
-        raise NnscratchError(f"{spec['dataset']} holds 2-D points, not images: --model "
-                             f"{model} needs an image set ({', '.join(LARGE_SETS)} or digits)")
+        raise NnscratchError(
+            f"{spec['dataset']} holds 2-D points, not images: --model "
+            f"{model} needs an image set ({', '.join(LARGE_SETS)} or digits)"
+        )
 
 
 def default_text(name):
@@ -499,8 +577,11 @@ def default_text(name):
     option = OPTIONS[name]
     if option.default is not None:
         return option.shown(option.default)
-    by_model = [(m, rules[name]) for m, rules in MODEL_DEFAULTS.items() if name in rules
-                and name in MODELS[m][1] | {"optimizer": 0, "lr_schedule": 0}]
+    by_model = [
+        (m, rules[name])
+        for m, rules in MODEL_DEFAULTS.items()
+        if name in rules and name in MODELS[m][1] | {"optimizer": 0, "lr_schedule": 0}
+    ]
     if by_model:
         values = {option.shown(v) for _, v in by_model}
         if len(values) == 1:
@@ -522,13 +603,19 @@ def default_text(name):
         own = ", ".join(f"{'/'.join(names)} {rate:g}" for rate, names in by_rate.items())
         return f"{pairs}; else the optimizer's own: {own}"
     if option.target == "optimizer":
-        own = ", ".join(f"{o} {default_of(cls, name):g}" for o, cls in OPTIMIZERS.items()
-                        if name in inspect.signature(cls).parameters)
+        own = ", ".join(
+            f"{o} {default_of(cls, name):g}"
+            for o, cls in OPTIMIZERS.items()
+            if name in inspect.signature(cls).parameters
+        )
         return f"the optimizer's own: {own}"
     if option.target == "data":
         toy = TOY_DEFAULTS.get(name)
         return "the set's own" if toy is None else f"{toy}"
-    return {"dtype": "float32 for backprop with cnn, deep-cnn, or mlp on mnist and fashion-mnist; "
-                     "else float64",
-            "validation_split": f"{EARLY_STOPPING_SPLIT:g} with early_stopping, else none",
-            "early_stopping": "none", "schedule_epochs": "the run's epochs"}.get(name, "none")
+    return {
+        "dtype": "float32 for backprop with cnn, deep-cnn, or mlp on mnist and fashion-mnist; "
+        "else float64",
+        "validation_split": f"{EARLY_STOPPING_SPLIT:g} with early_stopping, else none",
+        "early_stopping": "none",
+        "schedule_epochs": "the run's epochs",
+    }.get(name, "none")

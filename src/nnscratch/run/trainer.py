@@ -26,8 +26,14 @@ from ..engine import numgrad, use
 from ..engine.blas import blas_limit, run_threads
 from ..errors import NnscratchError
 from ..optim import SGD
-from ..validation import (check_batch_size, check_choice, check_dataset, check_positive_int,
-                          input_size, output_size)
+from ..validation import (
+    check_batch_size,
+    check_choice,
+    check_dataset,
+    check_positive_int,
+    input_size,
+    output_size,
+)
 from . import checkpoints, interrupt
 from .callbacks import CheckpointSaver, EarlyStopping
 from .interrupt import TrainingDiverged
@@ -60,8 +66,9 @@ def training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validatio
     validation set is given whole or not at all. ``validation_split``: the fraction (or count)
     of the training data set aside, stratified, by a seed drawn from ``rng``."""
     n_features, n_classes = input_size(net), output_size(net)
-    x_train, t_train = check_dataset(x_train, t_train, n_features, n_classes,
-                                     ("x_train", "t_train"))
+    x_train, t_train = check_dataset(
+        x_train, t_train, n_features, n_classes, ("x_train", "t_train")
+    )
     if (x_test is None) != (t_test is None):
         raise NnscratchError("x_test and t_test must be given together")
     if x_test is not None:
@@ -76,7 +83,8 @@ def training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validatio
         from ..datasets.splits import stratified_split
 
         x_train, x_val, t_train, t_val = stratified_split(
-            x_train, t_train, validation_split, seed=int(rng.integers(2 ** 63)))
+            x_train, t_train, validation_split, seed=int(rng.integers(2**63))
+        )
     return x_train, t_train, x_test, t_test, x_val, t_val
 
 
@@ -155,21 +163,44 @@ class Trainer(Resumable):
     #: :func:`nnscratch.engine.blas.run_threads`. The book's engine leaves BLAS alone.
     blas_threads = "auto"
 
-    def __init__(self, net, x_train, t_train, x_test=None, t_test=None, *, epochs=10,
-                 batch_size=100, optimizer=None, lr=None, grad="backprop", sampling="shuffle",
-                 seed=None, callbacks=(), x_val=None, t_val=None, validation_split=None,
-                 early_stopping=None, lr_schedule=None, engine="fast"):
+    def __init__(
+        self,
+        net,
+        x_train,
+        t_train,
+        x_test=None,
+        t_test=None,
+        *,
+        epochs=10,
+        batch_size=100,
+        optimizer=None,
+        lr=None,
+        grad="backprop",
+        sampling="shuffle",
+        seed=None,
+        callbacks=(),
+        x_val=None,
+        t_val=None,
+        validation_split=None,
+        early_stopping=None,
+        lr_schedule=None,
+        engine="fast",
+    ):
         if optimizer is not None and lr is not None:
-            raise NnscratchError(f"give the learning rate to the optimizer (lr={lr!r} and "
-                                 f"optimizer={type(optimizer).__name__} together would train at "
-                                 f"the optimizer's {getattr(optimizer, 'lr', '?')!r}): "
-                                 "Trainer(optimizer=...) or Trainer(lr=...) for SGD")
+            raise NnscratchError(
+                f"give the learning rate to the optimizer (lr={lr!r} and "
+                f"optimizer={type(optimizer).__name__} together would train at "
+                f"the optimizer's {getattr(optimizer, 'lr', '?')!r}): "
+                "Trainer(optimizer=...) or Trainer(lr=...) for SGD"
+            )
         self.net = net
         self.rng = np.random.default_rng(seed)
         # bad data stops here with a message, not as a shape error deep in a layer
-        (self.x_train, self.t_train, self.x_test, self.t_test, self.x_val,
-         self.t_val) = training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val,
-                                     validation_split, self.rng)
+        (self.x_train, self.t_train, self.x_test, self.t_test, self.x_val, self.t_val) = (
+            training_sets(
+                net, x_train, t_train, x_test, t_test, x_val, t_val, validation_split, self.rng
+            )
+        )
         self.batch_size = check_batch_size(batch_size, len(self.x_train))
         self.epochs = check_positive_int(epochs, "epochs")
         self.grad = check_choice(grad, GRADIENT_METHODS, "grad")
@@ -224,7 +255,9 @@ class Trainer(Resumable):
         _net_mode(self.net, True)
         step_threads, evaluation_threads = (
             run_threads(self.blas_threads, self.net, self.batch_size)
-            if self.engine == "fast" else (None, None))
+            if self.engine == "fast"
+            else (None, None)
+        )
         with blas_limit(step_threads):
             for _ in range(check_positive_int(steps, "steps")):
                 start = time.perf_counter()
@@ -264,8 +297,10 @@ class Trainer(Resumable):
 
     def validate(self):
         """(L, accuracy) on (x_val, t_val) in evaluation mode (:func:`evaluation_loss`)."""
-        return (evaluation_loss(self.net, self.x_val, self.t_val),
-                self.net.accuracy(self.x_val, self.t_val))
+        return (
+            evaluation_loss(self.net, self.x_val, self.t_val),
+            self.net.accuracy(self.x_val, self.t_val),
+        )
 
     def _batches(self):
         """Index arrays of one epoch's mini-batches, drawn from ``rng``."""
@@ -276,7 +311,7 @@ class Trainer(Resumable):
         else:
             order = self.rng.permutation(n)
             for start in range(0, n, self.batch_size):
-                yield order[start:start + self.batch_size]
+                yield order[start : start + self.batch_size]
 
     def _epoch_batches(self):
         """The current epoch's remaining mini-batches: a new epoch is begun when none of its
@@ -300,18 +335,24 @@ class Trainer(Resumable):
         ``{"epoch", "loss" (the mean of the epoch's batch losses), "train_acc", "test_acc",
         "seconds", ...}``."""
         interrupt.check_finite(self)  # a checkpoint never holds NaN weights
-        losses = self.history["train_loss"][-self.epoch_position:]  # this epoch's, ≥ 1
+        losses = self.history["train_loss"][-self.epoch_position :]  # this epoch's, ≥ 1
         train_acc = self.net.accuracy(self.x_train, self.t_train)  # in evaluation mode
-        test_acc = (self.net.accuracy(self.x_test, self.t_test)
-                    if self.x_test is not None else float("nan"))
+        test_acc = (
+            self.net.accuracy(self.x_test, self.t_test) if self.x_test is not None else float("nan")
+        )
         self.epoch += 1
         self.epoch_position = 0
         self._open_batches = None
         self.history["train_acc"].append(train_acc)
         self.history["test_acc"].append(test_acc)
         self.history["epoch_seconds"].append(self.epoch_elapsed)
-        record = {"epoch": self.epoch, "loss": float(np.mean(losses)),
-                  "train_acc": train_acc, "test_acc": test_acc, "seconds": self.epoch_elapsed}
+        record = {
+            "epoch": self.epoch,
+            "loss": float(np.mean(losses)),
+            "train_acc": train_acc,
+            "test_acc": test_acc,
+            "seconds": self.epoch_elapsed,
+        }
         if self.x_val is not None:
             record["val_loss"], record["val_acc"] = self.validate()
             self.history["val_loss"].append(record["val_loss"])
