@@ -81,7 +81,7 @@ def matmul_gflops(dtype=np.float32, size=2048, repeat=7):
 
 
 def run_nnscratch(cfg, data, epochs, seed):
-    from nnscratch.train import Trainer
+    from nnscratch import Trainer
 
     (x_train, t_train), (x_test, t_test) = data
     if cfg["optimizer"] == "sgd":
@@ -328,8 +328,8 @@ def main(argv=None):
                 + (
                     f"skipped: {result['skipped']}"
                     if "skipped" in result
-                    else f"{result['median_epoch_seconds']:.3f} s/epoch  test acc {result['test_acc']:.4f}"
-                    f"  peak {result['peak_rss_mb']:.0f} MB"
+                    else f"{result['median_epoch_seconds']:.3f} s/epoch  "
+                    f"test acc {result['test_acc']:.4f}  peak {result['peak_rss_mb']:.0f} MB"
                 ),
                 flush=True,
             )

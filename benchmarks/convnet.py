@@ -5,8 +5,10 @@ Affine 10) or DeepConvNet (six 3×3 convolutions 16-16-32-32-64-64, a max-pool a
 Affine 50 → ReLU → Dropout 0.5 → Affine 10 → Dropout 0.5), trained on Fashion-MNIST (60,000
 training images, 1×28×28, float32), batch 100, Adam lr 0.001:
 
-- nnscratch: ``SimpleConvNet`` / ``DeepConvNet(dtype=float32)``, ``Trainer.batches`` and
-  ``Trainer.step`` (the library's own training step), BLAS limited to ``--threads`` threads;
+- nnscratch: ``SimpleConvNet`` / ``DeepConvNet(dtype=float32)`` on the fast engine, the
+  ``Trainer``'s batches and ``Trainer.step`` (the library's own training step), BLAS limited to
+  ``--threads`` threads; ``--baseline SRC`` adds nnscratch-base: the same with the nnscratch
+  found in SRC (another checkout's ``src/``), taking its turns with the others;
 - torch: PyTorch 2.13 CPU, ``nn.Sequential`` of the same layers, ``CrossEntropyLoss``,
   ``torch.optim.Adam``, ``torch.set_num_threads(--threads)``.
 
@@ -26,6 +28,7 @@ its threads. Run by hand, never in CI (torch only in the benchmark's environment
 
     python benchmarks/convnet.py --net simple --epochs 1
     python benchmarks/convnet.py --net deep --steps 200      # a part of an epoch, for a quick look
+    python benchmarks/convnet.py --net simple --baseline ../before/src   # before/after, one run
 """
 
 import argparse
@@ -37,7 +40,11 @@ import subprocess
 import time
 
 import numpy as np
-from fastpath import _receive, torch_tensors  # _receive: the worker's answer, or an error
+from fastpath import (  # _receive: the worker's answer, or an error
+    _receive,
+    epoch_batches,
+    torch_tensors,
+)
 
 SEED = 0
 BATCH = 100
@@ -105,7 +112,8 @@ def _serve(conn, new_epoch, steps, evaluate, gflops):
         if cmd[0] == "epoch":
             new_epoch()
         elif cmd[0] == "run":
-            conn.send(_timed(lambda: steps(cmd[1])))
+            count = cmd[1]
+            conn.send(_timed(lambda: steps(count)))  # noqa: B023 - called here, at once
         elif cmd[0] == "eval":
             start = time.perf_counter()
             acc = evaluate()
@@ -116,21 +124,29 @@ def _serve(conn, new_epoch, steps, evaluate, gflops):
             return
 
 
-def worker_nnscratch(conn, name, threads):
+def worker_nnscratch(conn, name, threads, src=None):
+    if src is not None:  # another checkout's nnscratch (--baseline): before/after in one run
+        import sys
+
+        sys.path.insert(0, src)
     from threadpoolctl import threadpool_limits
 
+    import nnscratch
+    from nnscratch import Trainer
     from nnscratch.optim import Adam
-    from nnscratch.train import Trainer
 
+    print(f"nnscratch from {os.path.dirname(nnscratch.__file__)}", flush=True)
     x, t, x_test, t_test = _data()
     net = _network(name)
+    # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=BATCH, optimizer=Adam(LR), seed=SEED)
     trainer.blas_threads = threads
+    draw = epoch_batches(trainer)
     batches = iter(())
 
     def new_epoch():
         nonlocal batches
-        batches = trainer._batches()
+        batches = draw()
 
     def steps(k):
         with threadpool_limits(threads, user_api="blas"):
@@ -288,15 +304,25 @@ def main():
         default=None,
         help="nnscratch's BLAS threads, if not --threads (`nnscratch train` uses 1)",
     )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="SRC",
+        help="also time nnscratch with the package found in SRC",
+    )
     args = parser.parse_args()
     steps = min(args.steps or 600, 600)
     bursts = [len(b) for b in np.array_split(np.arange(steps), max(1, min(args.repeat, steps)))]
     mp.set_start_method("spawn")  # fresh processes: no torch in nnscratch's
     workers = {}
-    for name, fn in WORKERS.items():
+    systems = dict(WORKERS)
+    if args.baseline:
+        systems["nnscratch-base"] = worker_nnscratch
+    for name, fn in systems.items():
         parent, child = mp.Pipe()
         threads = args.threads if name == "torch" else args.nnscratch_threads or args.threads
-        process = mp.Process(target=fn, args=(child, args.net, threads))
+        extra = (os.path.abspath(args.baseline),) if name == "nnscratch-base" else ()
+        process = mp.Process(target=fn, args=(child, args.net, threads, *extra))
         process.start()
         workers[name] = (process, parent)
         assert _receive((process, parent), name) == "ready"

@@ -3,9 +3,10 @@
 The notebook configuration on Fashion-MNIST (60,000 training images): 784-50-10 sigmoid, weights
 N(0, 0.01²) and biases 0, SGD lr 0.1, batch 100, a new permutation of the data every epoch.
 
-- nn32 / nn64: nnscratch ``TwoLayerNet(dtype=float32 / float64)`` trained by ``Trainer.batches``
-  and ``Trainer.step``, the steps' BLAS threads chosen as ``Trainer`` does (``blas_threads =
-  "auto"``: :func:`nnscratch.blas.step_threads`, 2 for this network's products here);
+- nn32 / nn64: nnscratch ``TwoLayerNet(dtype=float32 / float64)`` on the fast engine, trained by
+  the ``Trainer``'s batches and ``Trainer.step``, the steps' BLAS threads chosen as ``Trainer``
+  does (``blas_threads = "auto"``: :func:`nnscratch.engine.blas.step_threads`, 2 for this
+  network's products here);
 - torch / torch-1t: PyTorch 2.13 CPU float32, ``nn.Sequential(Linear, Sigmoid, Linear)``,
   ``CrossEntropyLoss``, ``torch.optim.SGD``, ``torch.set_num_threads(2)`` / ``(1)``;
 - nn32-1t / nn32-2t: nnscratch float32 with 1 / 2 BLAS threads;
@@ -73,6 +74,25 @@ def _serve(conn, epoch, accuracy):
             return
 
 
+def epoch_batches(trainer):
+    """The Trainer's generator of one epoch's batches (``_batches``; a baseline from before
+    0.2's house: ``batches``)."""
+    return getattr(trainer, "_batches", None) or trainer.batches
+
+
+def blas_step_threads(trainer):
+    """The BLAS threads ``trainer``'s steps run with (``engine.blas``; a baseline's
+    ``nnscratch.blas``; before that, `nnscratch train`'s 1 thread)."""
+    try:
+        from nnscratch.engine.blas import run_threads
+    except ImportError:
+        try:
+            from nnscratch.blas import run_threads
+        except ImportError:
+            return 1
+    return run_threads(trainer.blas_threads, trainer.net, trainer.batch_size)[0]
+
+
 def worker_nnscratch(conn, dtype, threads, src=None):
     if src is not None:  # another checkout's nnscratch (--baseline): before/after in one run
         import sys
@@ -81,25 +101,22 @@ def worker_nnscratch(conn, dtype, threads, src=None):
         import nnscratch
 
         print(f"nn32-base: nnscratch from {os.path.dirname(nnscratch.__file__)}", flush=True)
+    from nnscratch import Trainer
     from nnscratch.nets import TwoLayerNet
     from nnscratch.optim import SGD
-    from nnscratch.train import Trainer
 
     x, t, x_test, t_test = _data(dtype)
     net = TwoLayerNet(*SIZES, seed=SEED, dtype=dtype)
+    # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
     trainer.blas_threads = threads
-    try:
-        from nnscratch.blas import run_threads
-
-        steps_threads = run_threads(threads, trainer.net, trainer.batch_size)[0]
-    except ImportError:  # a baseline from before nnscratch.blas: `nnscratch train`'s 1 thread
-        steps_threads = 1
+    steps_threads = blas_step_threads(trainer)
+    batches = epoch_batches(trainer)
     from threadpoolctl import threadpool_limits
 
     def epoch():
         with threadpool_limits(steps_threads, user_api="blas"):
-            for batch in trainer._batches():
+            for batch in batches():
                 trainer.step(batch)
 
     _serve(conn, epoch, lambda: net.accuracy(x_test, t_test))

@@ -4,7 +4,7 @@
 (``rng.choice``, as the notebook), 10,000 iterations; train and test accuracy every
 iter_per_epoch = 600 iterations and at the end. Every gradient is the notebook's central difference
 (L(θ + h e_k) − L(θ − h e_k)) / 2h over all 39,760 parameters, computed by
-``nnscratch.numgrad_fast.fast_numerical_gradient``. On Fashion-MNIST (MNIST is not downloadable
+``nnscratch.engine.numgrad.fast_numerical_gradient``. On Fashion-MNIST (MNIST is not downloadable
 here), float64.
 
     python benchmarks/numerical_training.py [--iters 10000] [--out runs/numerical.json]
@@ -21,12 +21,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nnscratch import (
-    load_dataset,  # noqa: E402
-    numgrad_fast,  # noqa: E402
-)
+from nnscratch import load_dataset  # noqa: E402
+from nnscratch.engine import numgrad as numgrad_fast  # noqa: E402
+from nnscratch.engine.numgrad import fast_numerical_gradient  # noqa: E402
 from nnscratch.nets import TwoLayerNet  # noqa: E402
-from nnscratch.numgrad_fast import fast_numerical_gradient  # noqa: E402
 from nnscratch.optim import SGD  # noqa: E402
 
 

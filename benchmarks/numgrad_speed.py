@@ -16,13 +16,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from nnscratch import (
-    load_dataset,  # noqa: E402
-    numgrad_fast,  # noqa: E402
-)
+from nnscratch import load_dataset  # noqa: E402
+from nnscratch.engine import numgrad as numgrad_fast  # noqa: E402
+from nnscratch.engine.numgrad import fast_numerical_gradient  # noqa: E402
 from nnscratch.gradcheck import relative_error  # noqa: E402
 from nnscratch.nets import TwoLayerNet  # noqa: E402
-from nnscratch.numgrad_fast import fast_numerical_gradient  # noqa: E402
 
 
 def timed(fn, repeat):

@@ -9,7 +9,7 @@ Two configurations on Fashion-MNIST (60,000 training images, 784 inputs, float32
 Systems, each in its own process:
 
 - nn32: nnscratch ``Trainer.run`` epoch by epoch, with ``--nnscratch-threads`` BLAS threads
-  ("auto", as ``nnscratch train``: :func:`nnscratch.blas.step_threads`, unless told);
+  ("auto", as ``nnscratch train``: :func:`nnscratch.engine.blas.step_threads`, unless told);
 - nn32-1t / nn32-2t: the same with 1 / 2 BLAS threads, to compare in one run;
 - nn32-base (``--baseline SRC``): the same with the nnscratch found in SRC (another checkout's
   ``src/``, e.g. a ``git worktree`` of the commit before a change): before and after in one run;
@@ -77,8 +77,8 @@ def worker_nnscratch(conn, config, epochs, threads, src=None):
     if src is not None:
         sys.path.insert(0, src)
     import nnscratch
+    from nnscratch import Trainer
     from nnscratch.optim import Adam, CosineLR
-    from nnscratch.train import Trainer
 
     print(f"nnscratch from {os.path.dirname(nnscratch.__file__)}", flush=True)
     x, t, x_test, t_test = _data()
@@ -95,8 +95,10 @@ def worker_nnscratch(conn, config, epochs, threads, src=None):
         seed=SEED,
         lr_schedule=CosineLR(epochs) if config == "recipe" else None,
     )
-    if threads == "auto" and not os.path.exists(
-        os.path.join(os.path.dirname(nnscratch.__file__), "blas.py")
+    package = os.path.dirname(nnscratch.__file__)
+    if threads == "auto" and not any(
+        os.path.exists(os.path.join(package, *path))
+        for path in (("blas.py",), ("engine", "blas.py"))
     ):
         threads = 1  # a baseline from before nnscratch.blas: what `nnscratch train` set then
     trainer.blas_threads = threads
@@ -192,7 +194,7 @@ def main():
         type=lambda v: v if v == "auto" else int(v),
         default="auto",
         help="nnscratch's BLAS threads: auto (the default, "
-        "as `nnscratch train`: nnscratch.blas.step_threads) or a number",
+        "as `nnscratch train`: nnscratch.engine.blas.step_threads) or a number",
     )
     args = parser.parse_args()
     rates = _gemm_rates()

@@ -11,7 +11,7 @@ imports nothing heavy, and ``nnscratch.Trainer`` imports what the Trainer needs.
 """
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 #: public name → the module that defines it
 _EXPORTS = {
@@ -61,7 +61,7 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 
@@ -76,7 +76,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'nnscratch' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return __all__
 
 

@@ -21,15 +21,31 @@ col2im is its adjoint: it adds each window's entries back onto the pixels they c
 (overlapping windows sum), which is how the gradient ∂L/∂col becomes ∂L/∂x.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .errors import NnscratchError
 from .validation import NONNEGATIVE_INT, POSITIVE_INT, check_choice
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike, NDArray
+
 POOL_MODES = ("max", "average")
 
 
-def conv_output_size(size, filter_size, stride=1, pad=0, layer="Convolution", side="height"):
+def conv_output_size(
+    size: int,
+    filter_size: int,
+    stride: int = 1,
+    pad: int = 0,
+    layer: str = "Convolution",
+    side: str = "height",
+) -> int:
     """out = (size + 2·pad − filter_size) // stride + 1, the number of window positions along one
     side; an error naming ``layer`` when the window does not fit in the padded image at all."""
     if size + 2 * pad < filter_size:
@@ -41,7 +57,9 @@ def conv_output_size(size, filter_size, stride=1, pad=0, layer="Convolution", si
     return (size + 2 * pad - filter_size) // stride + 1
 
 
-def output_size(x_shape, FH, FW, stride, pad, layer):
+def output_size(
+    x_shape: Sequence[int], FH: int, FW: int, stride: int, pad: int, layer: str
+) -> tuple[int, int]:
     """(out_h, out_w) of images of shape x_shape (N, C, H, W) under FH × FW windows."""
     N, C, H, W = x_shape
     return (
@@ -50,7 +68,7 @@ def output_size(x_shape, FH, FW, stride, pad, layer):
     )
 
 
-def check_images(x, layer):
+def check_images(x: ArrayLike, layer: str) -> np.ndarray:
     """x as an array of images (N, C, H, W), else an error naming ``layer``."""
     x = np.asarray(x)
     if x.ndim != 4:
@@ -66,14 +84,14 @@ def check_images(x, layer):
     return x
 
 
-def check_window(FH, FW, stride, pad, where):
+def check_window(FH: int, FW: int, stride: int, pad: int, where: str) -> None:
     """The window arguments of im2col and col2im, checked."""
     for value, name in ((FH, "FH"), (FW, "FW"), (stride, "stride")):
         POSITIVE_INT.check(value, f"{where} {name}")
     NONNEGATIVE_INT.check(pad, f"{where} pad")
 
 
-def im2col(x, FH, FW, stride=1, pad=0):
+def im2col(x: ArrayLike, FH: int, FW: int, stride: int = 1, pad: int = 0) -> np.ndarray:
     """Images x (N, C, H, W) → col (N·out_h·out_w, C·FH·FW): one row per window position
     (n, y, x), holding its pixels x_pad[n, c, stride·y + i, stride·x + j] in (c, i, j) order.
 
@@ -93,7 +111,9 @@ def im2col(x, FH, FW, stride=1, pad=0):
     return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
 
 
-def col2im(col, x_shape, FH, FW, stride=1, pad=0):
+def col2im(
+    col: np.ndarray, x_shape: Sequence[int], FH: int, FW: int, stride: int = 1, pad: int = 0
+) -> np.ndarray:
     """The adjoint of :func:`im2col`: col (N·out_h·out_w, C·FH·FW) → images (N, C, H, W), each
     entry added onto the pixel it was taken from (windows that overlap sum; the padding is cut
     off). So ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for all x, y, and col2im(∂L/∂col) is ∂L/∂x."""
@@ -129,14 +149,24 @@ class Convolution:
     ∂L/∂W_col = dout_colᵀ · col, ∂L/∂b = Σ_rows dout_col, ∂L/∂x = col2im(dout_col · W_col).
     """
 
-    x_shape = col = dW = db = None  # forward's input shape and columns; ∂L/∂W, ∂L/∂b
+    x_shape: Any = None  # forward's input shape
+    col: Any = None  # forward's columns
+    dW: Any = None  # ∂L/∂W
+    db: Any = None  # ∂L/∂b
 
-    def __init__(self, params, weight_key, bias_key, stride=1, pad=0):
+    def __init__(
+        self,
+        params: dict[str, NDArray[np.floating]],
+        weight_key: str,
+        bias_key: str,
+        stride: int = 1,
+        pad: int = 0,
+    ) -> None:
         self.params, self.weight_key, self.bias_key = params, weight_key, bias_key
-        self.stride = POSITIVE_INT.check(stride, "Convolution stride", hint="1 is usual")
-        self.pad = NONNEGATIVE_INT.check(pad, "Convolution pad", hint="0 for none")
+        self.stride: int = POSITIVE_INT.check(stride, "Convolution stride", hint="1 is usual")
+        self.pad: int = NONNEGATIVE_INT.check(pad, "Convolution pad", hint="0 for none")
 
-    def output_shape(self, x_shape):
+    def output_shape(self, x_shape: Sequence[int]) -> tuple[int, int, int, int]:
         """(N, FN, out_h, out_w) of images x_shape (N, C, H, W), or an error naming the layer."""
         FN, C, FH, FW = self.params[self.weight_key].shape
         layer = f"Convolution {self.weight_key}"
@@ -147,7 +177,7 @@ class Convolution:
             )
         return (x_shape[0], FN, *output_size(x_shape, FH, FW, self.stride, self.pad, layer))
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> NDArray[np.floating]:
         W, b = self.params[self.weight_key], self.params[self.bias_key]
         x = check_images(x, f"Convolution {self.weight_key}")
         N, FN, out_h, out_w = self.output_shape(x.shape)
@@ -156,7 +186,7 @@ class Convolution:
         out = self.col @ W.reshape(FN, -1).T + b
         return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         W = self.params[self.weight_key]
         FN, C, FH, FW = W.shape
         dout_col = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
@@ -165,7 +195,7 @@ class Convolution:
         dcol = dout_col @ W.reshape(FN, -1)
         return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad)
 
-    def param_grads(self):
+    def param_grads(self) -> dict[str, NDArray[np.floating]]:
         return {self.weight_key: self.dW, self.bias_key: self.db}
 
 
@@ -182,17 +212,20 @@ class Pooling:
     average spreads dout / (pool_h·pool_w) over the window; col2im adds overlapping windows up.
     """
 
-    x_shape = arg_max = None  # forward's input shape; max: each row's winning position
+    x_shape: Any = None  # forward's input shape
+    arg_max: Any = None  # max: each row's winning position
 
-    def __init__(self, pool_h, pool_w, stride=None, pad=0, mode="max"):
-        self.pool_h = POSITIVE_INT.check(pool_h, "Pooling pool_h", hint="2 is usual")
-        self.pool_w = POSITIVE_INT.check(pool_w, "Pooling pool_w", hint="2 is usual")
-        self.stride = (
+    def __init__(
+        self, pool_h: int, pool_w: int, stride: int | None = None, pad: int = 0, mode: str = "max"
+    ) -> None:
+        self.pool_h: int = POSITIVE_INT.check(pool_h, "Pooling pool_h", hint="2 is usual")
+        self.pool_w: int = POSITIVE_INT.check(pool_w, "Pooling pool_w", hint="2 is usual")
+        self.stride: int = (
             self.pool_h
             if stride is None
             else POSITIVE_INT.check(stride, "Pooling stride", hint="2 is usual")
         )
-        self.pad = NONNEGATIVE_INT.check(pad, "Pooling pad", hint="0 for none")
+        self.pad: int = NONNEGATIVE_INT.check(pad, "Pooling pad", hint="0 for none")
         if self.pad >= min(self.pool_h, self.pool_w):
             raise NnscratchError(
                 f"Pooling pad {self.pad} must be smaller than the window "
@@ -200,20 +233,20 @@ class Pooling:
             )
         self.mode = check_choice(mode, POOL_MODES, "pooling mode")
 
-    def output_shape(self, x_shape):
+    def output_shape(self, x_shape: Sequence[int]) -> tuple[int, ...]:
         """(N, C, out_h, out_w) of images x_shape (N, C, H, W), or an error naming the layer."""
         return (
             *x_shape[:2],
             *output_size(x_shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling"),
         )
 
-    def _padded(self, x):
+    def _padded(self, x: np.ndarray) -> np.ndarray:
         """x with ``pad`` rows and columns of −∞ (max) or 0 (average) around every image."""
         p = self.pad
         fill = -np.inf if self.mode == "max" else 0
         return np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], "constant", constant_values=fill)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> NDArray[np.floating]:
         x = check_images(x, "Pooling")
         N, C, out_h, out_w = self.output_shape(x.shape)
         self.x_shape = x.shape
@@ -226,7 +259,7 @@ class Pooling:
             out = np.mean(col, axis=1)
         return out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         N, C, H, W = self.x_shape
         p, size = self.pad, self.pool_h * self.pool_w
         dout = dout.transpose(0, 2, 3, 1).reshape(-1)  # rows (n, y, x, c)
@@ -244,11 +277,11 @@ class Flatten:
     """Images (N, C, H, W) → rows (N, C·H·W), in the book's order (c, h, w), for an Affine layer
     after the convolutions. Backward reshapes dout (N, C·H·W) back to (N, C, H, W)."""
 
-    x_shape = None
+    x_shape: Any = None  # forward's input shape
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         self.x_shape = x.shape
         return x.reshape(len(x), -1)
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         return dout.reshape(self.x_shape)

@@ -6,6 +6,10 @@ train/eval modes, float32/float64 and saving. What differs is the input: images 
 the shape ``input_dim`` (C, H, W), the data loaders' ``flatten=False``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
 
 from .conv import Convolution, Flatten, Pooling, conv_output_size
@@ -20,6 +24,11 @@ from .validation import (
     default_of,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from numpy.typing import DTypeLike
+
 #: images per forward pass in ``predict`` and ``accuracy``: a convolution holds the column matrix
 #: of its whole batch (DeepConvNet's second layer: 144 values per pixel, 0.9 MB per 28×28 image
 #: in float64), so 4096 images at once would take gigabytes
@@ -29,7 +38,7 @@ CONV_EVAL_BATCH = 256
 POOL = 2
 
 
-def _check_input_dim(input_dim):
+def _check_input_dim(input_dim: Sequence[int]) -> tuple[int, ...]:
     """(C, H, W) as a tuple of three positive ints."""
     if not (isinstance(input_dim, (tuple, list)) and len(input_dim) == 3):
         raise NnscratchError(
@@ -42,10 +51,13 @@ class ConvNet(LayerNet):
     """What both convolutional networks add to LayerNet: the image shape ``input_dim`` (C, H, W)
     the data is checked against, and evaluation in smaller chunks (:data:`CONV_EVAL_BATCH`)."""
 
-    input_dim = None
+    input_dim: tuple[int, ...]
+    input_dim = None  # type: ignore[assignment]  # None until __init__ sets it
     eval_batch = CONV_EVAL_BATCH
 
-    def __init__(self, input_dim, hidden_size, output_size, dtype):
+    def __init__(
+        self, input_dim: Sequence[int], hidden_size: int, output_size: int, dtype: DTypeLike
+    ) -> None:
         """The arguments both networks take, checked; empty params, buffers and layers."""
         self.input_dim = _check_input_dim(input_dim)
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")
@@ -53,7 +65,7 @@ class ConvNet(LayerNet):
         self.dtype = check_float_dtype(dtype)
         self.params, self.buffers, self.layers = {}, {}, []
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """The constructor's arguments (seed aside), JSON-able: enough to rebuild the network."""
         return {
             "input_dim": list(self.input_dim),
@@ -63,13 +75,15 @@ class ConvNet(LayerNet):
         }
 
     @classmethod
-    def _plan(cls, config):  # pragma: no cover - every subclass overrides it
+    def _plan(  # pragma: no cover - every subclass overrides it
+        cls, config: Mapping[str, Any]
+    ) -> list[tuple[int, int, int, int, bool]]:
         """The convolution blocks of a network of arguments ``config`` (missing ones: the
         defaults), checked: (filter_num, filter_size, pad, stride, pool) for each."""
         raise NotImplementedError
 
     @classmethod
-    def array_sides(cls, config):
+    def array_sides(cls, config: Mapping[str, Any]) -> list[int]:
         """The sizes a network of arguments ``config`` (``config()``'s, missing ones: the
         defaults) gives the sides of its parameter arrays, computed without building it: the
         input channels C, every number of filters and filter size, the hidden and output sizes,
@@ -95,7 +109,18 @@ class ConvNet(LayerNet):
             W,
         ]
 
-    def _conv_block(self, i, shape, filter_num, filter_size, pad, stride, std, rng, pool=False):
+    def _conv_block(
+        self,
+        i: int,
+        shape: Sequence[int],
+        filter_num: int,
+        filter_size: int,
+        pad: int,
+        stride: int,
+        std: float | Literal["he"],
+        rng: np.random.Generator,
+        pool: bool = False,
+    ) -> tuple[int, ...]:
         """Convolution W{i}, b{i} (weights N(0, std²), std a number or "he"), then ReLU — with
         ``pool``, then the book's 2×2 max pooling (stride 2) — on images of ``shape`` (C, H, W);
         returns the shape of the block's output."""
@@ -115,7 +140,9 @@ class ConvNet(LayerNet):
             shape = pooling.output_shape(shape)
         return shape[1:]
 
-    def _affine(self, i, fan_in, fan_out, std, rng):
+    def _affine(
+        self, i: int, fan_in: int, fan_out: int, std: float, rng: np.random.Generator
+    ) -> None:
         """Affine W{i} (fan_in, fan_out) with weights N(0, std²), b{i} zeros."""
         self.params[f"W{i}"] = normal_weights(rng, std, (fan_in, fan_out), self.dtype)
         self.params[f"b{i}"] = np.zeros(fan_out, self.dtype)
@@ -138,14 +165,19 @@ class SimpleConvNet(ConvNet):
     # conv_param's default dict is never changed (it is copied): safe as a default
     def __init__(
         self,
-        input_dim=(1, 28, 28),
-        conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},  # noqa: B006
-        hidden_size=100,
-        output_size=10,
-        weight_init_std=0.01,
-        seed=None,
-        dtype=np.float64,
-    ):
+        input_dim: Sequence[int] = (1, 28, 28),
+        conv_param: Mapping[str, int] = {  # noqa: B006
+            "filter_num": 30,
+            "filter_size": 5,
+            "pad": 0,
+            "stride": 1,
+        },
+        hidden_size: int = 100,
+        output_size: int = 10,
+        weight_init_std: float = 0.01,
+        seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         super().__init__(input_dim, hidden_size, output_size, dtype)
         self.conv_param = self._conv_param(conv_param)
         self.weight_init_std = check_number(
@@ -167,7 +199,7 @@ class SimpleConvNet(ConvNet):
         self.last_layer = SoftmaxWithLoss()
         self.train()
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return {
             **super().config(),
             "conv_param": dict(self.conv_param),
@@ -175,7 +207,7 @@ class SimpleConvNet(ConvNet):
         }
 
     @staticmethod
-    def _conv_param(conv_param):
+    def _conv_param(conv_param: Mapping[str, Any]) -> dict[str, int]:
         """conv_param checked, the default's values for the keys it lacks."""
         defaults = default_of(SimpleConvNet, "conv_param")
         if not isinstance(conv_param, dict) or set(conv_param) - set(defaults):
@@ -192,7 +224,7 @@ class SimpleConvNet(ConvNet):
         }
 
     @classmethod
-    def _plan(cls, config):
+    def _plan(cls, config: Mapping[str, Any]) -> list[tuple[int, int, int, int, bool]]:
         """One block: the convolution of ``conv_param``, then the book's max pooling."""
         p = cls._conv_param(config.get("conv_param", default_of(cls, "conv_param")))
         return [(p["filter_num"], p["filter_size"], p["pad"], p["stride"], True)]
@@ -218,14 +250,14 @@ class DeepConvNet(ConvNet):
 
     def __init__(
         self,
-        input_dim=(1, 28, 28),
-        filter_nums=(16, 16, 32, 32, 64, 64),
-        hidden_size=50,
-        output_size=10,
-        dropout=0.5,
-        seed=None,
-        dtype=np.float64,
-    ):
+        input_dim: Sequence[int] = (1, 28, 28),
+        filter_nums: Sequence[int] = (16, 16, 32, 32, 64, 64),
+        hidden_size: int = 50,
+        output_size: int = 10,
+        dropout: float = 0.5,
+        seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         super().__init__(input_dim, hidden_size, output_size, dtype)
         self.filter_nums = self._filter_nums(filter_nums)
         self.dropout = check_number(
@@ -243,7 +275,11 @@ class DeepConvNet(ConvNet):
         self.layers.append(Flatten())
         fan_in = int(np.prod(shape))
         self._affine(7, fan_in, self.hidden_size, init_std("he", fan_in), rng)
-        dropouts = [Dropout(self.dropout, rng=None), Dropout(self.dropout, rng=None)]
+        # no generator yet: theirs is drawn below, after every weight
+        dropouts = [
+            Dropout(self.dropout, rng=None),  # type: ignore[arg-type]
+            Dropout(self.dropout, rng=None),  # type: ignore[arg-type]
+        ]
         self.layers += [Relu(), dropouts[0]]
         self._affine(8, self.hidden_size, self.output_size, init_std("he", self.hidden_size), rng)
         self.layers.append(dropouts[1])
@@ -254,11 +290,11 @@ class DeepConvNet(ConvNet):
         self.last_layer = SoftmaxWithLoss()
         self.train()
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return {**super().config(), "filter_nums": list(self.filter_nums), "dropout": self.dropout}
 
     @classmethod
-    def _filter_nums(cls, filter_nums):
+    def _filter_nums(cls, filter_nums: Sequence[int]) -> tuple[int, ...]:
         """The six numbers of filters, checked."""
         if not (isinstance(filter_nums, (tuple, list)) and len(filter_nums) == len(cls.PADS)):
             raise NnscratchError(
@@ -269,7 +305,7 @@ class DeepConvNet(ConvNet):
         return tuple(check_positive_int(n, "every filter number") for n in filter_nums)
 
     @classmethod
-    def _plan(cls, config):
+    def _plan(cls, config: Mapping[str, Any]) -> list[tuple[int, int, int, int, bool]]:
         """Six 3×3 convolutions of stride 1 and padding PADS, a pooling after every second."""
         filter_nums = cls._filter_nums(config.get("filter_nums", default_of(cls, "filter_nums")))
         return [
@@ -278,7 +314,7 @@ class DeepConvNet(ConvNet):
         ]
 
 
-def conv_array_sides(architecture):
+def conv_array_sides(architecture: Any) -> list[int] | None:
     """For an architecture ``{"class": name, "kwargs": config}`` (a file's, unchecked) of a
     convolutional network: its :meth:`ConvNet.array_sides` ([] when its arguments are wrong:
     building the network says which); None for any other class."""
@@ -288,6 +324,7 @@ def conv_array_sides(architecture):
     if not isinstance(kwargs, dict) or not isinstance(name, str):
         return None
     try:
-        return cls.array_sides(kwargs)
+        # kwargs is a dict only when cls is one of the two classes
+        return cls.array_sides(kwargs)  # type: ignore[union-attr]
     except NnscratchError:
         return []

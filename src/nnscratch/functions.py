@@ -6,21 +6,30 @@ sample ``(C,)`` is accepted wherever the textbook accepts it. Labels ``t`` are i
 one-hot ``(C,)``. No function here changes its arguments.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .errors import NnscratchError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 #: ε added inside log in :func:`cross_entropy_error`, so that log(0) never happens.
 CROSS_ENTROPY_EPS = 1e-7
 
 
-def as_float(x):
+def as_float(x: ArrayLike) -> NDArray[np.floating]:
     """``x`` as an array; ints and bools become float64 (float32/float64 pass through unchanged)."""
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
-def sigmoid(x):
+def sigmoid(x: ArrayLike) -> NDArray[np.floating]:
     """Logistic sigmoid σ(x) = 1 / (1 + exp(-x)), elementwise, any shape.
 
     Written as σ(x) = ½ (1 + tanh(x / 2)), the same function: ``exp(-x)`` overflows (with a
@@ -30,17 +39,17 @@ def sigmoid(x):
     return 0.5 * (1 + np.tanh(0.5 * x))
 
 
-def relu(x):
+def relu(x: ArrayLike) -> np.ndarray:
     """Rectified linear unit max(0, x), elementwise, any shape."""
     return np.maximum(x, 0)
 
 
-def tanh(x):
+def tanh(x: ArrayLike) -> NDArray[np.floating]:
     """Hyperbolic tangent (e^x - e^-x) / (e^x + e^-x), elementwise, any shape."""
     return np.tanh(x)
 
 
-def log_softmax(x):
+def log_softmax(x: ArrayLike) -> NDArray[np.floating]:
     """log softmax(x) along the last axis: x_k - max(x) - log Σ_j exp(x_j - max(x)).
 
     ``x`` is ``(C,)`` or ``(N, C)``; each row is normalised on its own. Subtracting the row
@@ -51,7 +60,7 @@ def log_softmax(x):
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-def softmax(x):
+def softmax(x: ArrayLike) -> NDArray[np.floating]:
     """softmax(x)_k = exp(x_k) / Σ_j exp(x_j) along the last axis, row by row; rows sum to 1.
 
     ``x`` is ``(C,)`` or ``(N, C)``; returns the same shape. The row maximum is subtracted first
@@ -62,7 +71,7 @@ def softmax(x):
     return exp / np.sum(exp, axis=-1, keepdims=True)
 
 
-def to_index_labels(t):
+def to_index_labels(t: ArrayLike) -> NDArray[np.intp]:
     """Return labels as an int array ``(N,)``.
 
     Accepts index labels ``(N,)`` or ``(N, 1)`` and one-hot ``(N, C)`` (each row: its argmax).
@@ -75,7 +84,7 @@ def to_index_labels(t):
     return t.astype(np.intp, copy=False)
 
 
-def check_label_range(t, n_classes):
+def check_label_range(t: NDArray[np.integer], n_classes: int) -> NDArray[np.integer]:
     """Index labels ``t`` (N,), refused unless each is a class 0..n_classes-1 (a label -1 would
     silently pick the last class)."""
     if t.size and (t.min() < 0 or t.max() >= n_classes):
@@ -86,7 +95,7 @@ def check_label_range(t, n_classes):
     return t
 
 
-def negative_log_likelihood(log_y, t):
+def negative_log_likelihood(log_y: NDArray[np.floating], t: ArrayLike) -> np.floating:
     """E = -(1/N) Σ_n Σ_k t_nk log y_nk: the mean over the batch of -log y[true class].
 
     ``log_y`` is ``(N, C)`` or ``(C,)``. One-hot (or soft) targets use -Σ_k t_k log y_k; index
@@ -102,7 +111,7 @@ def negative_log_likelihood(log_y, t):
     return -np.sum(log_y[np.arange(n), t]) / n
 
 
-def cross_entropy_error(y, t):
+def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> np.floating:
     """Cross-entropy E = -(1/N) Σ_n Σ_k t_nk log(y_nk + ε), ε = 1e-7.
 
     ``y`` holds probabilities, ``(N, C)`` or one sample ``(C,)``; ``t`` is one-hot of the same shape
@@ -113,7 +122,7 @@ def cross_entropy_error(y, t):
     return negative_log_likelihood(np.log(as_float(y) + CROSS_ENTROPY_EPS), t)
 
 
-def softmax_cross_entropy(x, t):
+def softmax_cross_entropy(x: ArrayLike, t: ArrayLike) -> np.floating:
     """Cross-entropy of softmax(x) against labels t, from the scores x directly:
     E = -(1/N) Σ_n log softmax(x_n)[t_n].
 
@@ -124,7 +133,7 @@ def softmax_cross_entropy(x, t):
     return negative_log_likelihood(log_softmax(x), t)
 
 
-def mean_squared_error(y, t):
+def mean_squared_error(y: ArrayLike, t: ArrayLike) -> np.floating:
     """Mean squared error E = (1/N) Σ_n Σ_k (y_nk - t_nk)², as the notebook writes it.
 
     ``y`` is ``(N, C)`` or ``(C,)``; ``t`` is one-hot of the same shape or index labels.
@@ -140,7 +149,9 @@ def mean_squared_error(y, t):
     return np.sum((y - t) ** 2) / n
 
 
-def weight_decay(weights, weight_decay_lambda):
+def weight_decay(
+    weights: Iterable[NDArray[np.floating]], weight_decay_lambda: float
+) -> float | np.floating:
     """L2 weight decay ½ λ Σ_l ‖W_l‖² = ½ λ Σ_l Σ_ij W_l[i, j]², the term added to the loss.
 
     ``weights``: the weight matrices W_l (any shapes; biases are left out by the caller);
@@ -149,7 +160,7 @@ def weight_decay(weights, weight_decay_lambda):
     return 0.5 * weight_decay_lambda * sum(np.sum(w**2) for w in weights)
 
 
-def one_hot(t, n_classes, dtype=np.float64):
+def one_hot(t: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> np.ndarray:
     """One-hot encode index labels: ``(N,)`` ints in 0..C-1 → ``(N, C)`` 0s and 1s of ``dtype``."""
     t = np.asarray(t, dtype=np.intp).reshape(-1) if np.ndim(t) else np.asarray([t], dtype=np.intp)
     out = np.zeros((t.shape[0], n_classes), dtype=dtype)
@@ -157,7 +168,7 @@ def one_hot(t, n_classes, dtype=np.float64):
     return out
 
 
-def accuracy(y, t):
+def accuracy(y: ArrayLike, t: ArrayLike) -> float:
     """Fraction of rows whose largest score is the true class: (1/N) Σ_n [argmax y_n = t_n].
 
     ``y`` is scores or probabilities ``(N, C)``; ``t`` index or one-hot labels. Accuracy is a step

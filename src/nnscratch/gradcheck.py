@@ -1,9 +1,18 @@
 """Gradient check: backpropagation against the numerical gradient, parameter by parameter."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
-def relative_error(a, b):
+    from .nets import LayerNet
+
+
+def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     """Largest difference relative to the gradient's scale: max|a - b| / max(max|a|, max|b|).
 
     Scaling by the largest entry rather than entry by entry keeps near-zero entries (whose own
@@ -14,7 +23,9 @@ def relative_error(a, b):
     return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
 
 
-def gradient_check(net, x, t, h=1e-4, zero_tol=1e-9):
+def gradient_check(
+    net: LayerNet, x: ArrayLike, t: ArrayLike, h: float = 1e-4, zero_tol: float = 1e-9
+) -> dict[str, float]:
     """Relative error between ``net.gradient`` (backprop) and ``net.numerical_gradient`` for each
     parameter: a dict {key: error}. Run it in float64; below 1e-7 the backward pass is right.
 

@@ -21,9 +21,12 @@ with a file — not ours, a newer format, names/shapes/dtypes that do not match 
 is an :class:`NnscratchError` naming the file.
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +34,16 @@ from .convnets import DeepConvNet, SimpleConvNet, conv_array_sides
 from .errors import NnscratchError
 from .nets import MultiLayerNet, TwoLayerNet
 from .npz import read_npz, savable, write_npz
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+    from typing import TypeAlias
+
+    from numpy.typing import NDArray
+
+    #: the networks a model file holds: the classes of :data:`ARCHITECTURES`
+    SavableNet: TypeAlias = TwoLayerNet | MultiLayerNet | SimpleConvNet | DeepConvNet
 
 MODEL_FORMAT = "nnscratch-model"
 CHECKPOINT_FORMAT = "nnscratch-checkpoint"
@@ -41,7 +54,7 @@ META_KEY = "__meta__"
 
 #: class name → network class; a network is saved as ``net.config()`` and rebuilt as
 #: ``cls(**config, seed=0)``. A new network class slots in with one entry here.
-ARCHITECTURES = {
+ARCHITECTURES: dict[str, type[SavableNet]] = {
     cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet, SimpleConvNet, DeepConvNet)
 }
 
@@ -49,7 +62,7 @@ ARCHITECTURES = {
 # --------------------------------------------------------------------------- architectures
 
 
-def describe_architecture(net):
+def describe_architecture(net: SavableNet) -> dict[str, Any]:
     """``{"class": name, "kwargs": net.config()}``: what rebuilds ``net`` (without its trained
     values)."""
     name = type(net).__name__
@@ -60,7 +73,7 @@ def describe_architecture(net):
     return {"class": name, "kwargs": net.config()}
 
 
-def build_network(architecture, source="the file", seed=0):
+def build_network(architecture: Any, source: str = "the file", seed: int = 0) -> SavableNet:
     """A fresh network of ``architecture`` (as :func:`describe_architecture` returns it), its
     weights drawn from ``seed``."""
     if not (
@@ -93,12 +106,12 @@ def build_network(architecture, source="the file", seed=0):
 # --------------------------------------------------------------------------- writing
 
 
-def _meta_array(meta):
+def _meta_array(meta: Mapping[str, Any]) -> NDArray[np.uint8]:
     text = json.dumps(meta, allow_nan=True, sort_keys=True)
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
-def _network_arrays(net):
+def _network_arrays(net: SavableNet) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """(arrays for the zip, metadata for them) of ``net``'s parameters and buffers."""
     architecture = describe_architecture(net)  # refuses classes it cannot rebuild
     arrays = {}
@@ -116,14 +129,16 @@ def _network_arrays(net):
     }
 
 
-def _write_file(path, arrays, meta):
+def _write_file(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
     from . import __version__
 
     meta = {**meta, "format_version": FORMAT_VERSION, "nnscratch_version": __version__}
     write_npz(path, {**arrays, META_KEY: _meta_array(meta)})
 
 
-def save_model(path, net, config=None):
+def save_model(
+    path: str | os.PathLike[str], net: SavableNet, config: dict[str, Any] | None = None
+) -> Path:
     """Write ``net`` to ``path`` (``.npz``, atomically): its parameters, buffers and metadata.
 
     ``config`` is any JSON-able dict (e.g. the training settings) kept in the metadata.
@@ -138,7 +153,7 @@ def save_model(path, net, config=None):
 # --------------------------------------------------------------------------- reading
 
 
-def _read_meta(arrays, source, expected_format):
+def _read_meta(arrays: dict[str, np.ndarray], source: str, expected_format: str) -> dict[str, Any]:
     raw = arrays.pop(META_KEY, None)
     if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
         raise NnscratchError(
@@ -172,7 +187,9 @@ def _read_meta(arrays, source, expected_format):
     return meta
 
 
-def _fill_network(net, arrays, source, meta):
+def _fill_network(
+    net: SavableNet, arrays: Mapping[str, np.ndarray], source: str, meta: Mapping[str, Any]
+) -> SavableNet:
     """Check that the file's arrays are exactly ``net``'s parameters and buffers, then copy
     them in (in place, so layers and optimizers that hold the arrays see them)."""
     expected = {
@@ -200,7 +217,7 @@ def _fill_network(net, arrays, source, meta):
     return net
 
 
-def _ints(obj):
+def _ints(obj: object) -> list[int]:
     """Every int (not bool) in ``obj``'s dicts and lists (a loop: JSON nests deeper than
     Python recurses)."""
     found, todo = [], [obj]
@@ -213,7 +230,7 @@ def _ints(obj):
     return found
 
 
-def _check_sizes(architecture, arrays, source):
+def _check_sizes(architecture: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
     """Refuse before building: a layer size (a conv net's: an array's side) larger than every
     array in the file cannot be right, and building it could take gigabytes (a few digits)."""
     largest = max((a.size for k, a in arrays.items() if k.startswith("param.")), default=0)
@@ -228,7 +245,7 @@ def _check_sizes(architecture, arrays, source):
         )
 
 
-def _describes(saved, net):
+def _describes(saved: Any, net: SavableNet) -> bool:
     """Whether the architecture ``saved`` in a file is ``net``'s: the same class and every saved
     argument equal to ``net.config()``'s. An argument the file lacks is one an older nnscratch
     did not save, which only set initial values (the arrays are checked one by one after)."""
@@ -241,7 +258,12 @@ def _describes(saved, net):
     )
 
 
-def _load_network(arrays, meta, source, net=None):
+def _load_network(
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    source: str,
+    net: SavableNet | None = None,
+) -> SavableNet:
     if net is None:
         _check_sizes(meta.get("architecture"), arrays, source)
         net = build_network(meta.get("architecture"), source)
@@ -258,16 +280,16 @@ def _load_network(arrays, meta, source, net=None):
 class ModelFile:
     """What :func:`read_model` returns: the network and the file's metadata."""
 
-    net: object
-    meta: dict
+    net: SavableNet
+    meta: dict[str, Any]
     path: Path
 
     @property
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return self.meta.get("config") or {}
 
 
-def read_model(path):
+def read_model(path: str | os.PathLike[str]) -> ModelFile:
     """Read a model file: a :class:`ModelFile` (``net``, ``meta``, ``path``)."""
     source = f"model file {str(path)!r}"
     arrays = read_npz(path, "model file")
@@ -275,7 +297,7 @@ def read_model(path):
     return ModelFile(_load_network(arrays, meta, source), meta, Path(path))
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike[str]) -> SavableNet:
     """The network saved at ``path`` by :func:`save_model`, rebuilt with its trained values."""
     return read_model(path).net
 
@@ -283,7 +305,7 @@ def load_model(path):
 # --------------------------------------------------------------------------- checkpoints
 
 
-def _encode_tree(obj, arrays, where):
+def _encode_tree(obj: object, arrays: dict[str, np.ndarray], where: str) -> Any:
     """JSON-able copy of ``obj`` with every array moved into ``arrays`` (as ``state.<i>``)."""
     if isinstance(obj, np.ndarray):
         name = f"state.{len(arrays)}"
@@ -307,7 +329,7 @@ def _encode_tree(obj, arrays, where):
     )
 
 
-def _decode_tree(obj, arrays, source):
+def _decode_tree(obj: Any, arrays: dict[str, np.ndarray], source: str) -> Any:
     if isinstance(obj, dict):
         if set(obj) == {"__array__"}:
             name = obj["__array__"]
@@ -326,23 +348,23 @@ def _decode_tree(obj, arrays, source):
 class Checkpoint:
     """Everything a run needs to continue: see :func:`save_checkpoint`."""
 
-    net: object
-    optimizer_state: dict
-    rng_state: dict | None
+    net: SavableNet
+    optimizer_state: dict[str, Any]
+    rng_state: dict[str, Any] | None
     epoch: int
     iteration: int
-    history: dict
-    config: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    history: dict[str, Any]
+    config: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
-    def rng(self):
+    def rng(self) -> np.random.Generator | None:
         """A ``np.random.Generator`` in exactly the saved state (None if none was saved)."""
         return None if self.rng_state is None else restore_rng(self.rng_state, self.path)
 
 
 #: bit generators whose state a checkpoint may name (never getattr with a name from a file)
-BIT_GENERATORS = {
+BIT_GENERATORS: dict[str, type[np.random.BitGenerator]] = {
     cls.__name__: cls
     for cls in (
         np.random.PCG64,
@@ -354,13 +376,13 @@ BIT_GENERATORS = {
 }
 
 
-def rng_state(rng):
+def rng_state(rng: np.random.Generator) -> dict[str, Any]:
     """The JSON-able state of a Generator (PCG64's ints exceed 64 bits: JSON keeps them exact)."""
     state = rng.bit_generator.state
     return json.loads(json.dumps(state, default=lambda a: a.tolist()))
 
 
-def restore_rng(state, source="checkpoint"):
+def restore_rng(state: Any, source: str | Path | None = "checkpoint") -> np.random.Generator:
     """A ``np.random.Generator`` whose bit generator is in ``state`` (from :func:`rng_state`)."""
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if name not in BIT_GENERATORS:
@@ -380,23 +402,23 @@ def restore_rng(state, source="checkpoint"):
     return np.random.Generator(bit_generator)
 
 
-def checkpoint_path(directory):
+def checkpoint_path(directory: str | os.PathLike[str]) -> Path:
     """``directory/checkpoint.npz``."""
     return Path(directory) / CHECKPOINT_NAME
 
 
 def save_checkpoint(
-    directory,
-    net,
+    directory: str | os.PathLike[str],
+    net: SavableNet,
     *,
-    optimizer_state=None,
-    rng=None,
-    epoch=0,
-    iteration=0,
-    history=None,
-    config=None,
-    extra=None,
-):
+    optimizer_state: dict[str, Any] | None = None,
+    rng: np.random.Generator | dict[str, Any] | None = None,
+    epoch: int = 0,
+    iteration: int = 0,
+    history: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``directory/checkpoint.npz`` atomically; the previous checkpoint stays whole until
     the new one is completely on disk (temp file in the same folder, fsync, rename).
 
@@ -414,7 +436,7 @@ def save_checkpoint(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     arrays, net_meta = _network_arrays(net)
-    state_arrays = {}
+    state_arrays: dict[str, np.ndarray] = {}
     if rng is not None and not isinstance(rng, dict):
         rng = rng_state(rng)
     meta = {
@@ -436,7 +458,7 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(directory, net=None):
+def load_checkpoint(directory: str | os.PathLike[str], net: SavableNet | None = None) -> Checkpoint:
     """Read ``directory/checkpoint.npz`` (or a checkpoint file path): a :class:`Checkpoint`.
 
     With ``net`` given, the saved values are copied into it (its architecture must match);
@@ -468,8 +490,9 @@ def load_checkpoint(directory, net=None):
         net,
         optimizer_state,
         meta.get("rng_state"),
-        epoch,
-        iteration,
+        # ints ≥ 0, checked above (a check mypy cannot follow through all())
+        epoch,  # type: ignore[arg-type]
+        iteration,  # type: ignore[arg-type]
         history,
         meta.get("config") or {},
         extra,

@@ -14,6 +14,10 @@ Dropout and BatchNorm behave differently in training and in evaluation: they rea
 the network keeps in its ``buffers`` dict by key, so that they can be saved with the model.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
 import numpy as np
 
 from .functions import (
@@ -27,6 +31,17 @@ from .functions import (
 )
 from .validation import POSITIVE, PROBABILITY, Interval, default_of
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+
+class Layer(Protocol):
+    """What every layer of a network's ``layers`` has (for type checkers: no class inherits it)."""
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]: ...
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]: ...
+
 
 class Affine:
     """Fully connected layer: out = x·W + b.
@@ -35,34 +50,38 @@ class Affine:
     Backward: ∂L/∂x = dout·Wᵀ (N, D), ∂L/∂W = xᵀ·dout (D, H), ∂L/∂b = Σ_n dout_n (H,).
     """
 
-    x = dW = db = None  # forward's input; backward's ∂L/∂W, ∂L/∂b
+    x: Any = None  # forward's input
+    dW: Any = None  # backward's ∂L/∂W
+    db: Any = None  # backward's ∂L/∂b
 
-    def __init__(self, params, weight_key, bias_key):
+    def __init__(
+        self, params: dict[str, NDArray[np.floating]], weight_key: str, bias_key: str
+    ) -> None:
         self.params, self.weight_key, self.bias_key = params, weight_key, bias_key
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         self.x = x
         return x @ self.params[self.weight_key] + self.params[self.bias_key]
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         self.dW = self.x.T @ dout
         self.db = np.sum(dout, axis=0)
         return dout @ self.params[self.weight_key].T
 
-    def param_grads(self):
+    def param_grads(self) -> dict[str, NDArray[np.floating]]:
         return {self.weight_key: self.dW, self.bias_key: self.db}
 
 
 class Sigmoid:
     """out = σ(x) elementwise; backward: ∂L/∂x = dout · out · (1 - out)."""
 
-    out = None  # σ(x), which backward needs
+    out: Any = None  # σ(x), which backward needs
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         self.out = sigmoid(x)
         return self.out
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         return dout * self.out * (1.0 - self.out)
 
 
@@ -73,26 +92,26 @@ class Relu:
     changes the caller's array.
     """
 
-    mask = None  # [x > 0]
+    mask: Any = None  # [x > 0]
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         self.mask = x > 0
         return relu(x)
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         return dout * self.mask
 
 
 class Tanh:
     """out = tanh(x) elementwise; backward: ∂L/∂x = dout · (1 - out²)."""
 
-    out = None  # tanh(x)
+    out: Any = None  # tanh(x)
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         self.out = np.tanh(x)
         return self.out
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         return dout * (1.0 - self.out**2)
 
 
@@ -105,16 +124,17 @@ class SoftmaxWithLoss:
     so that it is precisely the function whose derivative backward returns.
     """
 
-    y = t = None  # softmax(x) and the labels (one-hot as given, else index labels)
+    y: Any = None  # softmax(x)
+    t: Any = None  # the labels (one-hot as given, else index labels)
 
-    def forward(self, x, t):
+    def forward(self, x: ArrayLike, t: ArrayLike) -> np.floating:
         self.y = softmax(x)
         t = np.asarray(t)
         # one-hot rows in the scores' dtype (float32 stays float32), else index labels
         self.t = t.astype(self.y.dtype) if t.shape == self.y.shape else to_index_labels(t)
         return softmax_cross_entropy(x, self.t)
 
-    def backward(self, dout=1.0):
+    def backward(self, dout: float = 1.0) -> NDArray[np.floating]:
         n = 1 if self.y.ndim == 1 else self.y.shape[0]
         t = self.t
         if t.shape != self.y.shape:  # index labels → one-hot rows of y's shape and dtype
@@ -133,16 +153,17 @@ class MeanSquaredErrorLoss:
     Backward: ∂L/∂y = 2 (y - t) / N.
     """
 
-    y = t = None  # the outputs and the one-hot targets
+    y: Any = None  # the outputs
+    t: Any = None  # the one-hot targets
 
-    def forward(self, y, t):
+    def forward(self, y: NDArray[np.floating], t: ArrayLike) -> np.floating:
         t = np.asarray(t)
         if t.shape != y.shape:
             t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype)
         self.y, self.t = y, t
         return mean_squared_error(y, t)
 
-    def backward(self, dout=1.0):
+    def backward(self, dout: float = 1.0) -> NDArray[np.floating]:
         return (self.y - self.t) * (2.0 * dout / self.y.shape[0])
 
 
@@ -156,17 +177,18 @@ class Dropout:
     gradient check holds the random function still.
     """
 
-    training = True
-    fixed_mask = None
-    scale = None  # mask / (1 - p) of the last training pass; None: the identity
+    training: bool = True
+    fixed_mask: NDArray[np.bool] | None = None
+    # mask / (1 - p) of the last training pass; None: the identity
+    scale: NDArray[np.floating] | None = None
 
-    def __init__(self, ratio, rng):
-        self.ratio = PROBABILITY.check(
+    def __init__(self, ratio: float, rng: np.random.Generator) -> None:
+        self.ratio: float = PROBABILITY.check(
             ratio, "dropout ratio", hint="0.5 drops half the units, 0 none"
         )
         self.rng = rng
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         if not self.training or self.ratio == 0:
             self.scale = None
             return x
@@ -179,7 +201,7 @@ class Dropout:
         self.scale = np.divide(mask, 1.0 - self.ratio, dtype=x.dtype)
         return x * self.scale
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         return dout if self.scale is None else dout * self.scale
 
 
@@ -198,24 +220,36 @@ class BatchNorm:
     ∂L/∂x = γ · dout / s.
     """
 
-    training = True
-    xc = std = x_hat = dgamma = dbeta = None  # x - μ, √(σ² + ε) and x̂ for backward; ∂L/∂γ, ∂L/∂β
+    training: bool = True
+    xc: Any = None  # x - μ, for backward
+    std: Any = None  # √(σ² + ε), for backward
+    x_hat: Any = None  # x̂, for backward
+    dgamma: Any = None  # ∂L/∂γ
+    dbeta: Any = None  # ∂L/∂β
 
     def __init__(
-        self, params, gamma_key, beta_key, buffers, mean_key, var_key, momentum=0.9, eps=1e-5
-    ):
+        self,
+        params: dict[str, NDArray[np.floating]],
+        gamma_key: str,
+        beta_key: str,
+        buffers: dict[str, NDArray[np.floating]],
+        mean_key: str,
+        var_key: str,
+        momentum: float = 0.9,
+        eps: float = 1e-5,
+    ) -> None:
         self.params, self.gamma_key, self.beta_key = params, gamma_key, beta_key
         self.buffers, self.mean_key, self.var_key = buffers, mean_key, var_key
-        self.momentum = Interval(0, 1).check(
+        self.momentum: float = Interval(0, 1).check(
             momentum,
             "BatchNorm momentum",
             hint="0.9 follows the batches slowly, 0 keeps only the last",
         )
-        self.eps = POSITIVE.check(
+        self.eps: float = POSITIVE.check(
             eps, "BatchNorm eps", hint=f"use e.g. {default_of(BatchNorm, 'eps')}"
         )
 
-    def forward(self, x):
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         if self.training:
             mu = np.mean(x, axis=0)
             self.xc = x - mu
@@ -230,7 +264,7 @@ class BatchNorm:
         self.x_hat = self.xc / self.std
         return self.params[self.gamma_key] * self.x_hat + self.params[self.beta_key]
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
         gamma = self.params[self.gamma_key]
         self.dbeta = np.sum(dout, axis=0)
         self.dgamma = np.sum(dout * self.x_hat, axis=0)
@@ -243,8 +277,12 @@ class BatchNorm:
         dmu = np.sum(dxc, axis=0)
         return dxc - dmu / n
 
-    def param_grads(self):
+    def param_grads(self) -> dict[str, NDArray[np.floating]]:
         return {self.gamma_key: self.dgamma, self.beta_key: self.dbeta}
 
 
-ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu, "tanh": Tanh}
+ACTIVATIONS: dict[str, type[Sigmoid | Relu | Tanh]] = {
+    "sigmoid": Sigmoid,
+    "relu": Relu,
+    "tanh": Tanh,
+}

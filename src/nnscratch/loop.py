@@ -12,20 +12,36 @@ same loop with what a real run needs beside it (and gives the same history for t
 ``sampling="replacement"``).
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from .nets import LayerNet
+    from .optim import Optimizer
+
 
 def learn(
-    net, optimizer, x_train, t_train, x_test, t_test, *, epochs=10, batch_size=100, seed=None
-):
+    net: LayerNet,
+    optimizer: Optimizer,
+    x_train: np.ndarray,
+    t_train: np.ndarray,
+    x_test: np.ndarray,
+    t_test: np.ndarray,
+    *,
+    epochs: int = 10,
+    batch_size: int = 100,
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+) -> dict[str, list[float]]:
     """Train ``net`` by ``optimizer`` on mini-batches of (x_train, t_train) for ``epochs`` epochs;
     returns the history: ``train_loss`` per step, ``train_acc`` and ``test_acc`` per epoch.
 
     Shapes: x (N, D) or images (N, C, H, W); t index labels (N,). ``seed`` seeds the batches."""
     rng = np.random.default_rng(seed)
-    history = {"train_loss": [], "train_acc": [], "test_acc": []}
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "test_acc": []}
     iter_per_epoch = math.ceil(len(x_train) / batch_size)
     for _ in range(epochs):
         for _ in range(iter_per_epoch):

@@ -1,11 +1,18 @@
 """How well a trained network classifies: confusion matrix and per-class accuracy."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .errors import NnscratchError
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
-def confusion_matrix(t, y, n_classes):
+
+def confusion_matrix(t: ArrayLike, y: ArrayLike, n_classes: int) -> NDArray[np.intp]:
     """C[i, j] = number of samples of true class i predicted as class j; shape (C, C).
 
     ``t`` and ``y`` are int class indices (N,) in 0..n_classes-1. The diagonal holds the correct
@@ -25,7 +32,7 @@ def confusion_matrix(t, y, n_classes):
     )
 
 
-def per_class_accuracy(matrix):
+def per_class_accuracy(matrix: ArrayLike) -> NDArray[np.floating]:
     """C[i, i] / Σ_j C[i, j] for every class i (the recall of each class); NaN for a class with
     no samples."""
     matrix = np.asarray(matrix)

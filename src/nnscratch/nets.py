@@ -7,7 +7,10 @@ yardstick backprop is checked against. State that is not a parameter (BatchNorm'
 and variance) lives in ``buffers``.
 """
 
+from __future__ import annotations
+
 import contextlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +25,14 @@ from .validation import (
     default_of,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
+    from typing_extensions import Self
+
+    from .layers import Layer
+
 WEIGHT_INITS = ("he", "xavier")
 
 #: Rows per forward pass in ``predict`` and ``accuracy``: evaluating 60,000 images at once would
@@ -30,7 +41,9 @@ WEIGHT_INITS = ("he", "xavier")
 EVAL_BATCH = 4096
 
 
-def normal_weights(rng, std, shape, dtype):
+def normal_weights(
+    rng: np.random.Generator, std: float, shape: tuple[int, ...], dtype: DTypeLike
+) -> NDArray[np.floating]:
     """N(0, std²) weights of ``shape``: drawn in float64, then rounded to ``dtype``, so that a
     float32 network starts from the float64 network's weights (same seed), rounded."""
     return (std * rng.standard_normal(shape)).astype(dtype, copy=False)
@@ -54,16 +67,17 @@ class LayerNet:
     from end to end.
     """
 
-    params: dict
-    layers: list
+    params: dict[str, NDArray[np.floating]]
+    layers: list[Layer]
     last_layer: SoftmaxWithLoss
-    buffers: dict = {}  # read-only default for nets without state; MultiLayerNet has its own
+    # read-only default for nets without state; MultiLayerNet has its own
+    buffers: dict[str, NDArray[np.floating]] = {}
     weight_decay_lambda: float = 0.0
     training: bool = True
     dtype: np.dtype = np.dtype(np.float64)
 
     # --- mode -----------------------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Switch to training mode (``mode=False``: evaluation mode); returns the network."""
         self.training = bool(mode)
         for layer in self.layers:
@@ -71,12 +85,12 @@ class LayerNet:
                 layer.training = self.training
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Switch to evaluation mode: Dropout is the identity, BatchNorm uses running statistics."""
         return self.train(False)
 
     @contextlib.contextmanager
-    def evaluating(self):
+    def evaluating(self) -> Iterator[Self]:
         """``with net.evaluating():`` evaluation mode inside, the previous mode restored after."""
         previous = self.training
         self.eval()
@@ -86,7 +100,7 @@ class LayerNet:
             self.train(previous)
 
     # --- forward --------------------------------------------------------------------------
-    def scores(self, x):
+    def scores(self, x: ArrayLike) -> NDArray[np.floating]:
         """Scores (logits) before softmax: x (N, D) → (N, C), in the current mode and the
         network's dtype (x is cast to it: the cast matmul would make anyway, done once)."""
         x = np.asarray(x)
@@ -97,12 +111,12 @@ class LayerNet:
         return x
 
     @property
-    def eval_batch(self):
+    def eval_batch(self) -> int:
         """Rows per forward pass in ``predict`` and ``accuracy``: ``EVAL_BATCH`` (a network whose
         layers hold more per row sets fewer)."""
         return EVAL_BATCH
 
-    def _evaluation_scores(self, x):
+    def _evaluation_scores(self, x: ArrayLike) -> NDArray[np.floating]:
         """``scores(x)`` computed ``eval_batch`` rows at a time (call in evaluation mode, where
         each row's scores depend on that row alone)."""
         x = np.asarray(x)
@@ -116,7 +130,7 @@ class LayerNet:
             out[start : start + batch] = self.scores(x[start : start + batch])
         return out
 
-    def predict(self, x):
+    def predict(self, x: ArrayLike) -> NDArray[np.floating]:
         """Class probabilities softmax(scores), row by row, in evaluation mode:
         x (N, D) → (N, C); x (D,) → (C,)."""
         x = np.asarray(x)
@@ -125,11 +139,11 @@ class LayerNet:
         with self.evaluating():
             return functions.softmax(self._evaluation_scores(x))
 
-    def weight_keys(self):
+    def weight_keys(self) -> list[str]:
         """The keys of the weight matrices (W1, W2, ...), the ones weight decay acts on."""
         return [key for key in self.params if key.startswith("W")]
 
-    def loss(self, x, t):
+    def loss(self, x: ArrayLike, t: ArrayLike) -> np.floating:
         """Mean cross-entropy of the predictions, L = -(1/N) Σ_n log y[n, t_n], plus the weight
         decay ½ λ Σ_l ‖W_l‖² when λ > 0. A single sample x (D,) with an int or one-hot (C,) label
         is a batch of one (so gradients and BatchNorm see rows, never a lone vector)."""
@@ -138,14 +152,14 @@ class LayerNet:
             x, t = x[np.newaxis, :], np.asarray(t)[np.newaxis, ...]
         return self._loss_of_scores(self.scores(x), t)
 
-    def evaluation_loss(self, x, t):
+    def evaluation_loss(self, x: ArrayLike, t: ArrayLike) -> np.floating:
         """:meth:`loss` of a whole set in evaluation mode, its scores computed ``eval_batch``
         rows at a time: the same L, without every layer's activations of the whole set in
         memory at once (6,000 images through a convolution would hold a gigabyte)."""
         with self.evaluating():
             return self._loss_of_scores(self._evaluation_scores(x), t)
 
-    def _loss_of_scores(self, scores, t):
+    def _loss_of_scores(self, scores: NDArray[np.floating], t: ArrayLike) -> np.floating:
         """L = -(1/N) Σ_n log softmax(scores)[n, t_n] (+ ½ λ Σ_l ‖W_l‖²)."""
         loss = self.last_layer.forward(scores, t)
         if self.weight_decay_lambda:
@@ -154,14 +168,16 @@ class LayerNet:
             )
         return loss
 
-    def accuracy(self, x, t):
+    def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """Fraction of samples whose most probable class is the label (index or one-hot),
         in evaluation mode."""
         with self.evaluating():
             return functions.accuracy(self._evaluation_scores(x), t)
 
     # --- gradients ------------------------------------------------------------------------
-    def numerical_gradient(self, x, t, h=1e-4):
+    def numerical_gradient(
+        self, x: ArrayLike, t: ArrayLike, h: float = 1e-4
+    ) -> dict[str, NDArray[np.floating]]:
         """∂L/∂θ for every parameter by central differences (two loss evaluations per weight).
 
         The running statistics in ``buffers`` are restored afterwards: thousands of forward
@@ -173,11 +189,13 @@ class LayerNet:
         finally:
             self.buffers.update(saved)
 
-    def gradient(self, x, t):
+    def gradient(self, x: ArrayLike, t: ArrayLike) -> dict[str, NDArray[np.floating]]:
         """∂L/∂θ for every parameter by backpropagation: one forward and one backward pass."""
         return self.loss_gradient(x, t)[1]
 
-    def loss_gradient(self, x, t):
+    def loss_gradient(
+        self, x: ArrayLike, t: ArrayLike
+    ) -> tuple[np.floating, dict[str, NDArray[np.floating]]]:
         """``(L, grads)``: the loss of the forward pass and backprop's ∂L/∂θ for every parameter:
         ∂L/∂out flows back through the layers in reverse order, each turning it into ∂L/∂x (and
         keeping its parameters' gradients), as in the book."""
@@ -185,7 +203,7 @@ class LayerNet:
         dout = self.last_layer.backward(1.0)
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        grads = {}
+        grads: dict[str, NDArray[np.floating]] = {}
         for layer in self.layers:
             if hasattr(layer, "param_grads"):
                 grads.update(layer.param_grads())
@@ -206,14 +224,14 @@ class TwoLayerNet(LayerNet):
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        output_size,
-        weight_init_std=0.01,
-        seed=None,
-        activation="sigmoid",
-        dtype=np.float64,
-    ):
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        weight_init_std: float = 0.01,
+        seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+        activation: str = "sigmoid",
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         # plain Python values: config() is saved as JSON with models and checkpoints
         self.input_size = check_positive_int(input_size, "input_size")
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")
@@ -242,7 +260,7 @@ class TwoLayerNet(LayerNet):
         ]
         self.last_layer = SoftmaxWithLoss()
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """The constructor's arguments (seed aside): enough to rebuild the same architecture."""
         return {
             "input_size": self.input_size,
@@ -254,7 +272,7 @@ class TwoLayerNet(LayerNet):
         }
 
 
-def init_std(weight_init, fan_in):
+def init_std(weight_init: str | float, fan_in: int) -> float:
     """Standard deviation of the initial weights of a layer with ``fan_in`` inputs:
     "he" √(2 / fan_in) (for ReLU), "xavier" √(1 / fan_in) (for sigmoid and tanh), or a number."""
     if isinstance(weight_init, str):
@@ -284,17 +302,17 @@ class MultiLayerNet(LayerNet):
 
     def __init__(
         self,
-        input_size,
-        hidden_sizes,
-        output_size,
-        activation="relu",
-        weight_init="he",
-        weight_decay_lambda=0.0,
-        dropout=0.0,
-        use_batchnorm=False,
-        seed=None,
-        dtype=np.float64,
-    ):
+        input_size: int,
+        hidden_sizes: Sequence[int],
+        output_size: int,
+        activation: str = "relu",
+        weight_init: str | float = "he",
+        weight_decay_lambda: float = 0.0,
+        dropout: float = 0.0,
+        use_batchnorm: bool = False,
+        seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         # plain Python numbers: config() is saved as JSON with models and checkpoints
         self.input_size = check_positive_int(input_size, "input_size")
         self.hidden_sizes = [check_positive_int(size, "every hidden size") for size in hidden_sizes]
@@ -351,7 +369,7 @@ class MultiLayerNet(LayerNet):
         self.last_layer = SoftmaxWithLoss()
         self.train()
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """The constructor's arguments (seed aside): enough to rebuild the same architecture."""
         return {
             "input_size": self.input_size,

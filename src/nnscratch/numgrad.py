@@ -4,14 +4,25 @@ These are the reference implementations: slow, simple, and the yardstick that ba
 checked against.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .errors import NnscratchError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike, NDArray
+
 _METHODS = ("central", "forward")
 
 
-def numerical_diff(f, x, h=1e-4, method="central"):
+def numerical_diff(
+    f: Callable[[float], float], x: float, h: float = 1e-4, method: str = "central"
+) -> float:
     """Derivative of a scalar function f at x by a finite difference.
 
     - ``"central"``: (f(x + h) - f(x - h)) / 2h, error O(h²);
@@ -27,7 +38,9 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     raise NnscratchError(f"unknown difference method {method!r}: use one of {', '.join(_METHODS)}")
 
 
-def numerical_gradient(f, x, h=1e-4):
+def numerical_gradient(
+    f: Callable[[NDArray[np.floating]], float | np.floating], x: ArrayLike, h: float = 1e-4
+) -> NDArray[np.floating]:
     """Gradient ∂f/∂x of a scalar function f of an array x, of any shape, by central differences:
     grad[i] = (f(x + h·e_i) - f(x - h·e_i)) / 2h for every element i.
 

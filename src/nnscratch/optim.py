@@ -12,7 +12,10 @@ flat dict of arrays with ``state_dict()`` ({"t": 0-d array, "v/W1": array, ...})
 (``StepLR``, ``CosineLR``) give the rate of each epoch.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,8 +23,18 @@ from .errors import NnscratchError
 from .numgrad import numerical_gradient
 from .validation import DECAY_RATE, POSITIVE, POSITIVE_INT, Interval, default_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
-def gradient_descent(f, init_x, lr=0.01, step_num=100):
+    from numpy.typing import ArrayLike, NDArray
+
+
+def gradient_descent(
+    f: Callable[[NDArray[np.floating]], float | np.floating],
+    init_x: ArrayLike,
+    lr: float = 0.01,
+    step_num: int = 100,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Minimise f by x ← x - lr · ∇f(x), repeated ``step_num`` times, ∇f by numerical_gradient.
 
     ``init_x`` is never modified (an integer start such as ``np.array([-3, 4])`` is copied to
@@ -36,7 +49,9 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100):
     return x, np.array(path)
 
 
-def check_hyperparameter(cls, name, value, interval):
+def check_hyperparameter(
+    cls: Callable[..., object], name: str, value: object, interval: Interval
+) -> float:
     """``value`` of ``cls``'s argument ``name`` checked against ``interval``; a bad one's error
     suggests the class's default."""
     return interval.check(value, name, hint=f"use e.g. {default_of(cls, name)}")
@@ -47,14 +62,14 @@ class Optimizer:
     dict of arrays per name in ``slots`` (e.g. ("v",)), made as zeros of each parameter's shape on
     first use (:meth:`slot`), saved and restored by ``state_dict`` / ``load_state_dict``."""
 
-    slots: tuple = ()
+    slots: tuple[str, ...] = ()
 
-    def __init__(self, lr):
+    def __init__(self, lr: float) -> None:
         self.lr = check_hyperparameter(type(self), "lr", lr, POSITIVE)
         self.t = 0
-        self.state = {slot: {} for slot in self.slots}
+        self.state: dict[str, dict[str, np.ndarray]] = {slot: {} for slot in self.slots}
 
-    def slot(self, name, params):
+    def slot(self, name: str, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The arrays ``state[name]``, one per parameter, zeros of its shape until first set."""
         arrays = self.state[name]
         for key, param in params.items():
@@ -62,10 +77,12 @@ class Optimizer:
                 arrays[key] = np.zeros_like(param)
         return arrays
 
-    def update(self, params, grads):  # pragma: no cover - every optimizer overrides it
+    def update(  # pragma: no cover - every optimizer overrides it
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         raise NotImplementedError
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the optimizer's memory: {"t": 0-d int array, "slot/key": array, ...}."""
         state = {"t": np.array(self.t)}
         for slot, arrays in self.state.items():
@@ -73,7 +90,7 @@ class Optimizer:
                 state[f"{slot}/{key}"] = value.copy()
         return state
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         """Restore what ``state_dict`` returned (the same optimizer class, the same parameters)."""
         if not self.slots and set(state) - {"t"}:
             raise NnscratchError(
@@ -104,10 +121,12 @@ class SGD(Optimizer):
     """Stochastic gradient descent: W ← W - lr · g for every parameter, g = ∂L/∂W (default lr 0.1,
     the rate of the book's chapter-4 training script)."""
 
-    def __init__(self, lr=0.1):
+    def __init__(self, lr: float = 0.1) -> None:
         super().__init__(lr)
 
-    def update(self, params, grads):
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         self.t += 1
         for key in params:
             params[key] -= self.lr * grads[key]
@@ -118,11 +137,13 @@ class Momentum(Optimizer):
 
     slots = ("v",)
 
-    def __init__(self, lr=0.01, momentum=0.9):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__(lr)
         self.momentum = check_hyperparameter(type(self), "momentum", momentum, DECAY_RATE)
 
-    def update(self, params, grads):
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         self.t += 1
         v = self.slot("v", params)
         for key in params:
@@ -138,7 +159,9 @@ class Nesterov(Momentum):
     its velocity term is scaled by α once too often.)
     """
 
-    def update(self, params, grads):
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         self.t += 1
         v = self.slot("v", params)
         for key in params:
@@ -152,11 +175,13 @@ class AdaGrad(Optimizer):
 
     slots = ("h",)
 
-    def __init__(self, lr=0.01, eps=1e-7):
+    def __init__(self, lr: float = 0.01, eps: float = 1e-7) -> None:
         super().__init__(lr)
         self.eps = check_hyperparameter(type(self), "eps", eps, POSITIVE)
 
-    def update(self, params, grads):
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         self.t += 1
         h = self.slot("h", params)
         for key in params:
@@ -170,12 +195,14 @@ class RMSprop(Optimizer):
 
     slots = ("h",)
 
-    def __init__(self, lr=0.001, decay_rate=0.99, eps=1e-7):
+    def __init__(self, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7) -> None:
         super().__init__(lr)
         self.decay_rate = check_hyperparameter(type(self), "decay_rate", decay_rate, DECAY_RATE)
         self.eps = check_hyperparameter(type(self), "eps", eps, POSITIVE)
 
-    def update(self, params, grads):
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         self.t += 1
         h = self.slot("h", params)
         for key in params:
@@ -191,13 +218,17 @@ class Adam(Optimizer):
 
     slots = ("m", "v")
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(
+        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
         super().__init__(lr)
         self.beta1 = check_hyperparameter(type(self), "beta1", beta1, DECAY_RATE)
         self.beta2 = check_hyperparameter(type(self), "beta2", beta2, DECAY_RATE)
         self.eps = check_hyperparameter(type(self), "eps", eps, POSITIVE)
 
-    def update(self, params, grads):
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
         self.t += 1
         m, v = self.slot("m", params), self.slot("v", params)
         for key in params:
@@ -210,7 +241,7 @@ class Adam(Optimizer):
 
 
 #: name → class: the optimizers by the names the options use.
-OPTIMIZERS = {
+OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,
     "nesterov": Nesterov,
@@ -223,15 +254,15 @@ OPTIMIZERS = {
 class StepLR:
     """Step decay: lr(epoch) = base_lr · γ^⌊epoch / step_size⌋ (epoch counted from 0)."""
 
-    def __init__(self, step_size, gamma=0.1):
-        self.step_size = POSITIVE_INT.check(
+    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size: int = POSITIVE_INT.check(
             step_size, "step_size", hint="the number of epochs between two decays"
         )
-        self.gamma = Interval(0, 1, low_open=True).check(
+        self.gamma: float = Interval(0, 1, low_open=True).check(
             gamma, "step decay factor γ", hint="0.5 halves the rate at every step"
         )
 
-    def __call__(self, base_lr, epoch):
+    def __call__(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
@@ -240,24 +271,29 @@ class CosineLR:
     lr(epoch) = min_lr + ½ (base_lr - min_lr)(1 + cos(π · min(epoch, total) / total)), epoch from
     0; after ``total`` epochs the rate stays at min_lr."""
 
-    def __init__(self, total, min_lr=0.0):
-        self.total = POSITIVE_INT.check(
+    def __init__(self, total: int, min_lr: float = 0.0) -> None:
+        self.total: int = POSITIVE_INT.check(
             total,
             "the cosine schedule's length (total)",
             hint="give the number of epochs to anneal over",
         )
-        self.min_lr = Interval(0).check(min_lr, "min_lr", hint="the rate at the end, e.g. 0")
+        self.min_lr: float = Interval(0).check(min_lr, "min_lr", hint="the rate at the end, e.g. 0")
 
-    def __call__(self, base_lr, epoch):
+    def __call__(self, base_lr: float, epoch: int) -> float:
         progress = min(epoch, self.total) / self.total
         return self.min_lr + 0.5 * (base_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
 
 
-def optimizer_path(optimizer, grad_f, init_x, step_num=30):
+def optimizer_path(
+    optimizer: Optimizer,
+    grad_f: Callable[[NDArray[np.floating]], NDArray[np.floating]],
+    init_x: ArrayLike,
+    step_num: int = 30,
+) -> NDArray[np.float64]:
     """Follow ``optimizer`` on a plain function from ``init_x``: ``step_num`` updates with the
     gradient ``grad_f(x)``; returns the path ``(step_num + 1, *x.shape)``, the start included.
     ``init_x`` is copied (float64) and never modified."""
-    params = {"x": np.array(init_x, dtype=np.float64)}
+    params: dict[str, NDArray[np.floating]] = {"x": np.array(init_x, dtype=np.float64)}
     path = [params["x"].copy()]
     for _ in range(step_num):
         optimizer.update(params, {"x": grad_f(params["x"])})

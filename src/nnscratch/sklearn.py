@@ -11,7 +11,10 @@ given data takes — every network and training option; ``hidden`` is called ``h
 hyperparameter here, checked with the same message. The network is always a MultiLayerNet.
 """
 
+from __future__ import annotations
+
 import inspect
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -21,6 +24,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .datasets import Dataset
 from .run.build import network, optimizer, seeds, trainer
 from .run.options import OPTIONS, resolve
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+    from typing_extensions import Self
+
+    from .run.options import Spec
 
 #: table option → hyperparameter name, where scikit-learn's convention differs
 RENAMED = {"hidden": "hidden_sizes", "seed": "random_state"}
@@ -65,7 +74,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(HYPERPARAMETERS))
         if unknown:
             raise TypeError(
@@ -76,12 +85,13 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             setattr(self, name, params.get(name, PRESET.get(option)))
 
     # -- building -------------------------------------------------------------------------------
-    def _spec(self, epochs=None, n_samples=None):
+    def _spec(self, epochs: int | None = None, n_samples: int | None = None) -> Spec:
         """The hyperparameters resolved by the table (a bad one: its one-line message); with
         ``n_samples``, the batch size at most that."""
         given = {option: getattr(self, name) for name, option in HYPERPARAMETERS.items()}
         if given["seed"] is None:  # a new model each fit, as scikit-learn's random_state=None
-            given["seed"] = int(np.random.SeedSequence().entropy)
+            # a SeedSequence made without entropy draws an int
+            given["seed"] = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         if epochs is not None:
             given["epochs"] = epochs
         spec = resolve({"model": "mlp", **given})
@@ -89,11 +99,11 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             return resolve({"model": "mlp", **given, "batch_size": n_samples})
         return spec
 
-    def _start(self, n_features, classes):
+    def _start(self, n_features: int, classes: np.ndarray) -> None:
         """Fresh network, optimizer and batch-order generator for a new fit."""
         spec = self._spec()
         self.classes_ = classes
-        self.loss_curve_ = []
+        self.loss_curve_: list[float] = []
         self.n_iter_ = 0
         init_seed, order_seed = seeds(spec["seed"])
         self._rng = np.random.default_rng(order_seed)
@@ -101,20 +111,22 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         self._optimizer = optimizer(spec)
 
     # -- fitting --------------------------------------------------------------------------------
-    def _epochs(self, X, y_index, epochs):
+    def _epochs(self, X: np.ndarray, y_index: np.ndarray, epochs: int) -> None:
         spec = self._spec(epochs, len(X))
-        data = Dataset("fit", X, y_index, None, None, len(self.classes_))
+        # no test set: the Trainer takes None for it
+        data = Dataset("fit", X, y_index, None, None, len(self.classes_))  # type: ignore[arg-type]
         run = trainer(spec, self._net, self._optimizer, data, self._rng)
         history = run.train()
         losses = np.reshape(history["train_loss"], (run.epoch, run.iter_per_epoch))
         self.loss_curve_.extend(float(v) for v in losses.mean(axis=1))
         self.n_iter_ += run.epoch
 
-    def _labels(self, y):
+    def _labels(self, y: np.ndarray) -> np.ndarray:
         check_classification_targets(y)
         return y
 
-    def fit(self, X, y):
+    # X, y: Any, as they go to validate_data (untyped), which checks them and makes them arrays
+    def fit(self, X: Any, y: Any) -> Self:
         """Train from scratch for ``epochs`` passes over (X, y); returns self."""
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         classes, y_index = np.unique(self._labels(y), return_inverse=True)
@@ -122,7 +134,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         self._epochs(X, y_index, self._spec()["epochs"])
         return self
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: Any, y: Any, classes: ArrayLike | None = None) -> Self:
         """One pass over (X, y). The first call needs ``classes`` (all labels there will be)."""
         first = not hasattr(self, "classes_")
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
@@ -144,20 +156,21 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     # -- predicting -----------------------------------------------------------------------------
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.floating]:
         """Class probabilities (N, C), columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return self._net.predict(X)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class of each sample, as labels from ``classes_``."""
         proba = self.predict_proba(X)  # first: it raises NotFittedError before fit
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-# scikit-learn reads an estimator's hyperparameters from its constructor's signature
-NNClassifier.__init__.__signature__ = inspect.Signature(
+# scikit-learn reads an estimator's hyperparameters from its constructor's signature (set on
+# purpose: a function object takes the attribute)
+NNClassifier.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     + [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=PRESET.get(option))

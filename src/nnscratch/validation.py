@@ -8,17 +8,28 @@ D) for dense networks, (N, C, H, W) images for convolutional ones; labels are in
 1) and one-hot (N, C) are accepted too.
 """
 
+from __future__ import annotations
+
 import inspect
 import math
 import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import NnscratchError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+    from typing import TypeGuard
 
-def check_inputs(x, n_features=None, name="x"):
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+
+def check_inputs(
+    x: ArrayLike, n_features: int | Sequence[int] | None = None, name: str = "x"
+) -> np.ndarray:
     """x as a numeric (N, D) array (a single sample (D,) becomes (1, D)), every value finite.
 
     ``n_features``: what the model takes (:func:`input_size`): the D of a dense network — a
@@ -78,7 +89,9 @@ def check_inputs(x, n_features=None, name="x"):
     return x
 
 
-def check_labels(t, n_samples=None, n_classes=None, name="t"):
+def check_labels(
+    t: ArrayLike, n_samples: int | None = None, n_classes: int | None = None, name: str = "t"
+) -> NDArray[np.integer]:
     """Labels as an int array (N,): index labels (N,) or (N, 1), or one-hot (N, C).
 
     Index labels must be whole numbers in 0..n_classes-1 (floats such as 3.0 are accepted and
@@ -136,22 +149,28 @@ def check_labels(t, n_samples=None, n_classes=None, name="t"):
     return t.astype(np.int64)
 
 
-def check_dataset(x, t, n_features=None, n_classes=None, names=("x", "t")):
+def check_dataset(
+    x: ArrayLike,
+    t: ArrayLike,
+    n_features: int | Sequence[int] | None = None,
+    n_classes: int | None = None,
+    names: tuple[str, str] = ("x", "t"),
+) -> tuple[np.ndarray, NDArray[np.integer]]:
     """Both checks above, and that x and t have the same length: returns (x, t)."""
     x = check_inputs(x, n_features, names[0])
     t = check_labels(t, len(x), n_classes, names[1])
     return x, t
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _hint(hint):
+def _hint(hint: str | None) -> str:
     return f": {hint}" if hint else ""
 
 
-def _bound(value):
+def _bound(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -170,7 +189,8 @@ class Interval:
     high_open: bool = False
     integer: bool = False
 
-    def contains(self, value):
+    # float: a real number as typing spells it (typeshed's numbers.Real is of little use)
+    def contains(self, value: object) -> TypeGuard[float]:
         """Whether ``value`` (a real number, not a bool) lies in the interval."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return False
@@ -178,11 +198,14 @@ class Interval:
             return False
         if not math.isfinite(value):
             return False
-        if self.low is not None and not (value > self.low if self.low_open else value >= self.low):
+        # numbers.Real declares no __gt__/__ge__ in typeshed (every real number has them)
+        if self.low is not None and not (
+            value > self.low if self.low_open else value >= self.low  # type: ignore[operator]
+        ):
             return False
         return self.high is None or (value < self.high if self.high_open else value <= self.high)
 
-    def describe(self):
+    def describe(self) -> str:
         """What the interval allows, in words: "a number in [0, 1)", "a positive integer"."""
         if self.integer:
             if self.high is None and self.low in (0, 1) and not self.low_open:
@@ -197,7 +220,8 @@ class Interval:
             f"{')' if self.high_open or self.high is None else ']'}"
         )
 
-    def check(self, value, name, *, hint=None):
+    # Any: an int for an ``integer`` interval, else a float (the instance decides, not a type)
+    def check(self, value: object, name: str, *, hint: str | None = None) -> Any:
         """``value`` as an int (``integer``) or a float, else an :class:`NnscratchError` naming
         ``name``, the value and the interval; ``hint``: what to give instead."""
         if not self.contains(value):
@@ -217,30 +241,39 @@ DECAY_RATE = Interval(0, 1, high_open=True)
 PROBABILITY = Interval(0, 1, high_open=True)
 
 
-def check_positive_int(value, name, *, hint=None):
+def check_positive_int(value: object, name: str, *, hint: str | None = None) -> int:
     """``value`` as an int ≥ 1 (not a bool); ``hint``: what to give instead, for the error."""
     return POSITIVE_INT.check(value, name, hint=hint)
 
 
-def check_nonnegative_int(value, name, *, hint=None):
+def check_nonnegative_int(value: object, name: str, *, hint: str | None = None) -> int:
     """``value`` as an int ≥ 0 (not a bool), e.g. a padding; ``hint``: what to give instead."""
     return NONNEGATIVE_INT.check(value, name, hint=hint)
 
 
-def default_of(cls, name):
+def default_of(cls: Callable[..., object], name: str) -> Any:
     """The default of argument ``name`` in ``cls``'s signature, the one place it is written: for
     a hint that suggests it, or a caller that mirrors it (the CLI's options)."""
     return inspect.signature(cls).parameters[name].default
 
 
-def check_number(value, name, low=None, high=None, *, low_open=False, high_open=False, hint=None):
+def check_number(
+    value: object,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    hint: str | None = None,
+) -> float:
     """``value`` as a float: a real number (not a bool), finite, in the interval from ``low`` to
     ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``; ``hint``:
     what to give instead, for the error."""
     return Interval(low, high, low_open, high_open).check(value, name, hint=hint)
 
 
-def check_choice(value, choices, name):
+def check_choice(value: object, choices: Collection[str], name: str) -> str:
     """``value`` if it is one of ``choices`` (e.g. ``GRADIENT_METHODS``), else an error naming
     them."""
     if not isinstance(value, str) or value not in choices:
@@ -248,7 +281,7 @@ def check_choice(value, choices, name):
     return value
 
 
-def check_float_dtype(dtype):
+def check_float_dtype(dtype: DTypeLike) -> np.dtype:
     """``np.dtype`` of ``dtype`` if it is float32 or float64 (what networks compute in), else a
     clear error. float64 where exactness is the point (gradient checks), float32 for speed."""
     try:
@@ -260,10 +293,11 @@ def check_float_dtype(dtype):
             f"dtype must be float32 or float64, got {dtype!r}: float64 for "
             "gradient checks, float32 for fast training"
         )
-    return dtype
+    # np.dtype() converted it: what it could not convert is refused above
+    return dtype  # type: ignore[return-value]
 
 
-def check_batch_size(batch_size, n_samples):
+def check_batch_size(batch_size: int, n_samples: int) -> int:
     """A batch size from 1 to the number of training samples N."""
     if not (_is_int(batch_size) and 0 < batch_size <= n_samples):
         hint = (
@@ -278,7 +312,7 @@ def check_batch_size(batch_size, n_samples):
     return int(batch_size)
 
 
-def parse_hidden(text, name="--hidden"):
+def parse_hidden(text: str, name: str = "--hidden") -> tuple[int, ...]:
     """``"256,128"`` → (256, 128): the hidden layer sizes, each a positive integer; ``name`` is
     what the user typed them into (the CLI's ``--hidden``, the playground's "hidden layers")."""
     example = f"{name} 256,128" if name.startswith("--") else "256,128"
@@ -301,7 +335,7 @@ def parse_hidden(text, name="--hidden"):
     return tuple(sizes)
 
 
-def input_size(net):
+def input_size(net: Any) -> int | tuple[int, ...]:
     """What ``net`` takes: the number of features D (rows of its first weight matrix), or for a
     convolutional network the image shape (C, H, W), its ``input_dim``."""
     if getattr(net, "input_dim", None) is not None:
@@ -313,7 +347,7 @@ def input_size(net):
     return int(net.params["W1"].shape[0])
 
 
-def output_size(net):
+def output_size(net: Any) -> int:
     """The number of classes ``net`` predicts: columns of its last weight matrix."""
     for layer in reversed(getattr(net, "layers", ())):
         key = getattr(layer, "weight_key", None)

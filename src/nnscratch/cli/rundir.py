@@ -22,7 +22,7 @@ from ..errors import NnscratchError
 try:
     import fcntl
 except ImportError:  # Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module, or None where there is none
 
 #: the file in which the run holding a folder names itself
 LOCK_NAME = ".nnscratch-train.lock"

@@ -1,8 +1,14 @@
 """The container every loader returns."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @dataclass
@@ -22,12 +28,12 @@ class Dataset:
     n_classes: int
     x_val: np.ndarray | None = None
     t_val: np.ndarray | None = None
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield self.x_train, self.t_train
         yield self.x_test, self.t_test
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.x_train.shape[1]

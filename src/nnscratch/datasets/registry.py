@@ -1,5 +1,9 @@
 """``load_dataset(name)``: one entry point for every dataset."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..errors import NnscratchError
@@ -11,6 +15,11 @@ from .mnist import load_idx_dataset
 from .sources import SPECS
 from .splits import stratified_split
 from .toy2d import K_CLASSES, TOY_DATASETS, load_toy
+
+if TYPE_CHECKING:
+    import os
+
+    from numpy.typing import DTypeLike
 
 #: name → one-line description; "digits" is bundled, "mnist" and "fashion-mnist" are IDX datasets
 #: (sources.SPECS), the toy 2-D sets (toy2d) are generated.
@@ -26,19 +35,19 @@ IDX_MAX_PIXEL = 255.0
 
 
 def load_dataset(
-    name,
+    name: str,
     *,
-    data_dir=None,
-    source="auto",
-    normalize=True,
-    flatten=True,
-    one_hot=False,
-    dtype=None,
-    val_size=None,
-    seed=0,
-    verify=True,
-    **options,
-):
+    data_dir: str | os.PathLike[str] | None = None,
+    source: str = "auto",
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot: bool = False,
+    dtype: DTypeLike | None = None,
+    val_size: float | None = None,
+    seed: int = 0,
+    verify: bool = True,
+    **options: Any,
+) -> Dataset:
     """Load dataset ``name`` (one of ``DATASETS``: "digits", "mnist", "fashion-mnist", or a toy
     2-D set: "moons", "circles", "spiral", "xor", "gaussians") as a :class:`Dataset`.
 
@@ -105,7 +114,8 @@ def load_dataset(
         for attr in ("x_train", "x_test", "x_val"):
             x = getattr(data, attr)
             if x is not None:
-                setattr(data, attr, x.reshape(len(x), 1, *image_shape))
+                # an image set's: flatten=False is refused above for the toy sets (None)
+                setattr(data, attr, x.reshape(len(x), 1, *image_shape))  # type: ignore[misc]
     if one_hot:
         for attr in ("t_train", "t_test", "t_val"):
             t = getattr(data, attr)
@@ -114,7 +124,7 @@ def load_dataset(
     return data
 
 
-def _toy_options(name, options):
+def _toy_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     """The toy set's options, or an error naming the ones it takes (instead of a TypeError)."""
     allowed = ("n_samples", "noise", "test_size") + (("classes",) if name in K_CLASSES else ())
     unknown = sorted(set(options) - set(allowed))

@@ -1,5 +1,7 @@
 """Splitting and encoding labels."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from ..errors import NnscratchError
@@ -8,7 +10,9 @@ from ..functions import one_hot
 __all__ = ["one_hot", "stratified_split"]
 
 
-def stratified_split(x, t, test_size, seed=None):
+def stratified_split(
+    x: np.ndarray, t: np.ndarray, test_size: float, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split (x, t) into two parts with the same class proportions, reproducibly for a seed.
 
     ``test_size`` is a fraction in (0, 1) or a count. Returns ``x_a, x_b, t_a, t_b`` where b holds

@@ -14,6 +14,10 @@ training runs). :func:`use` puts a network and an optimizer on either engine, in
 - ``"book"``: the textbook's own classes, in the book's order — slower, the same run.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .. import conv as book_conv
 from .. import layers as book_layers
 from .. import optim as book_optim
@@ -23,10 +27,17 @@ from . import layers as fast_layers
 from . import optim as fast_optim
 from . import pooling as fast_pooling
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..layers import Layer
+    from ..nets import LayerNet
+    from ..optim import Optimizer
+
 ENGINES = ("fast", "book")
 
 #: textbook class → the engine's subclass that computes it fast
-FAST = {
+FAST: dict[type, type] = {
     book_layers.Affine: fast_layers.Affine,
     book_layers.Sigmoid: fast_layers.Sigmoid,
     book_layers.Relu: fast_layers.Relu,
@@ -43,15 +54,15 @@ FAST = {
     book_optim.Adam: fast_optim.Adam,
 }
 #: the engine's class → the textbook class it computes
-BOOK = {fast: book for book, fast in FAST.items()}
+BOOK: dict[type, type] = {fast: book for book, fast in FAST.items()}
 
 
-def engine_of(net):
+def engine_of(net: LayerNet) -> str:
     """ "fast" when any of ``net``'s layers is the engine's, else "book"."""
     return "fast" if any(type(layer) in BOOK for layer in _layers(net)) else "book"
 
 
-def use(engine, net=None, optimizer=None):
+def use(engine: str, net: LayerNet | None = None, optimizer: Optimizer | None = None) -> str:
     """Put ``net`` (its layers) and ``optimizer`` on ``engine`` ("fast" or "book"), in place: each
     layer and the optimizer stay the same objects with the same attributes and state, their class
     becomes the engine's subclass (or, for "book", the textbook class back again); layers and
@@ -70,12 +81,12 @@ def use(engine, net=None, optimizer=None):
     return engine
 
 
-def _layers(net):
+def _layers(net: LayerNet) -> list[Layer]:
     last = getattr(net, "last_layer", None)
     return [*getattr(net, "layers", ()), *([last] if last is not None else [])]
 
 
-def _pool_order(layer_list, engine):
+def _pool_order(layer_list: Sequence[Layer], engine: str) -> list[Layer]:
     """The layers with each ReLU → max pooling pair as max pooling → ReLU ("fast"), or each max
     pooling → ReLU pair back in the book's order ("book"). max_k max(a_k, 0) = max(max_k a_k, 0),
     and the gradients go to the same inputs (the first maximum, or none where all are ≤ 0)."""
@@ -96,6 +107,7 @@ def _pool_order(layer_list, engine):
     return out
 
 
-def _is_max(a, b):
+def _is_max(a: Layer, b: Layer) -> bool:
     pool = a if isinstance(a, book_conv.Pooling) else b
-    return pool.mode == "max"
+    # _pool_order asks only of a pair whose other layer is the Pooling
+    return pool.mode == "max"  # type: ignore[union-attr]

@@ -17,6 +17,8 @@ each band again from the padded input it keeps. The bias is the weight of an inp
 works on the pixel-major memory as it comes.
 """
 
+from typing import Any
+
 import numpy as np
 
 from .. import conv
@@ -125,8 +127,8 @@ class Convolution(conv.Convolution):
     ∂L/∂x = col2im(dout_col · W_col), each a sum over the bands.
     """
 
-    # forward's input shape, padded input and (when it was one band) [col, 1]ᵀ; ∂L/∂W, ∂L/∂b
-    x_shape = x_pad = col_t = dW = db = None
+    x_pad: Any = None  # forward's padded input, channel-major
+    col_t: Any = None  # [col, 1]ᵀ when forward made it in one band, else None
     #: False for a network's first layer: backward then computes only ∂L/∂W and ∂L/∂b and
     #: returns None, since the data's gradient ∂L/∂x is never used (it costs a product and a
     #: col2im)
@@ -210,7 +212,7 @@ class Flatten(conv.Flatten):
     """``conv.Flatten``, whose backward lays ∂L/∂x out in memory as x was (pixel-major, the
     engine's layout, or as given)."""
 
-    x_shape = x_order = None
+    x_order: Any = None  # the memory order of forward's input
 
     def forward(self, x):
         self.x_shape, self.x_order = x.shape, memory_order(x)

@@ -11,6 +11,8 @@ instead of PH·PW. Max pooling keeps, for backward, which column won in each row
 won in each window (the first one, on ties): their product is the book's arg_max.
 """
 
+from typing import Any
+
 import numpy as np
 
 from .. import conv
@@ -59,7 +61,8 @@ class Pooling(conv.Pooling):
     windows add up. The loops are over the window offsets, never over pixels or samples.
     """
 
-    x_shape = i_arg = j_arg = None  # forward's input shape; max: the winning row and column
+    i_arg: Any = None  # max: each window's winning row
+    j_arg: Any = None  # max: each window row's winning column
 
     def _used_rows(self, out_h):
         """The number of padded image rows some window reaches (from the top)."""

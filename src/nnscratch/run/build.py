@@ -9,8 +9,11 @@ Seeds: ``SeedSequence(seed)`` spawns two independent streams, the weights' and t
 so that a change to one (another batch size, say) leaves the other as it was.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import inspect
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +23,14 @@ from ..optim import OPTIMIZERS, CosineLR, StepLR
 from .options import CONV_MODELS, MODELS, OPTIONS, STEP_GAMMA, STEP_PARTS, Spec, resolve
 from .trainer import Trainer
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from ..io import SavableNet
+    from ..optim import Optimizer
+    from .callbacks import Callback
+
 
 @dataclasses.dataclass
 class Run:
@@ -27,29 +38,29 @@ class Run:
 
     spec: Spec
     data: Dataset
-    net: object
-    optimizer: object
-    schedule: object
+    net: SavableNet
+    optimizer: Optimizer
+    schedule: Callable[[float, int], float] | None
     trainer: Trainer
 
-    def description(self):
+    def description(self) -> dict[str, Any]:
         """The run as history.json and model.npz record it: the dataset, the network's
         ``{"model": ..., **net.config()}``, and the training settings."""
         return description(self.spec, self.net)
 
 
-def as_spec(spec):
+def as_spec(spec: Spec | Mapping[str, object]) -> Spec:
     """``spec`` as a :class:`Spec`: a Spec as it is, a dict of options resolved."""
     return spec if isinstance(spec, Spec) else resolve(spec)
 
 
-def seeds(seed):
+def seeds(seed: int | None) -> list[np.random.SeedSequence]:
     """(the weights' seed, the batch order's seed): two independent streams of
     ``np.random.SeedSequence(seed)``."""
     return np.random.SeedSequence(seed).spawn(2)
 
 
-def data_options(spec):
+def data_options(spec: Spec | Mapping[str, object]) -> tuple[str, dict[str, Any]]:
     """``(name, options)``: the ``load_dataset`` call of ``spec``'s data: its data options, and
     for a 2-D set the spec's seed (its points are drawn from it). A model file records them, so
     that its data can be drawn again."""
@@ -64,7 +75,9 @@ def data_options(spec):
     return spec["dataset"], options
 
 
-def load_data(spec, data_dir=None):
+def load_data(
+    spec: Spec | Mapping[str, object], data_dir: str | os.PathLike[str] | None = None
+) -> Dataset:
     """The dataset ``spec`` names (:func:`data_options`), as the model takes it: images
     (N, C, H, W) for the convolutional nets, rows (N, D) otherwise, in the spec's dtype."""
     spec = as_spec(spec)
@@ -78,7 +91,12 @@ def load_data(spec, data_dir=None):
     )
 
 
-def network(spec, input_shape, n_classes, seed=None):
+def network(
+    spec: Spec | Mapping[str, object],
+    input_shape: Sequence[int],
+    n_classes: int,
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+) -> SavableNet:
     """The network ``spec`` asks for, for inputs of ``input_shape`` (one sample's: (D,) or images'
     (C, H, W)) and ``n_classes`` classes, its weights drawn from ``seed``."""
     spec = as_spec(spec)
@@ -92,7 +110,7 @@ def network(spec, input_shape, n_classes, seed=None):
     return cls(input_shape[0], output_size=n_classes, **kwargs, seed=seed, dtype=spec["dtype"])
 
 
-def optimizer(spec):
+def optimizer(spec: Spec | Mapping[str, object]) -> Optimizer:
     """The optimizer ``spec`` names, at its rate, with the options of its own class that the spec
     sets (the others at the class's defaults)."""
     spec = as_spec(spec)
@@ -105,7 +123,7 @@ def optimizer(spec):
     return cls(lr=spec["lr"], **own)
 
 
-def schedule(spec):
+def schedule(spec: Spec | Mapping[str, object]) -> StepLR | CosineLR | None:
     """The learning-rate schedule ``spec`` names over :meth:`Spec.schedule_length` epochs (step:
     halved ``STEP_PARTS`` times; cosine: to 0), or None for a constant rate."""
     spec = as_spec(spec)
@@ -117,7 +135,14 @@ def schedule(spec):
     return None
 
 
-def trainer(spec, net, opt, data, seed, callbacks=()):
+def trainer(
+    spec: Spec | Mapping[str, object],
+    net: Any,
+    opt: Optimizer,
+    data: Dataset,
+    seed: int | np.random.SeedSequence | np.random.Generator | None,
+    callbacks: Iterable[Callback] = (),
+) -> Trainer:
     """A :class:`Trainer` of ``net`` by ``opt`` on ``data``'s training set, test set and
     validation set (or the spec's validation split), with the spec's length, batches, gradient,
     schedule and engine; the batch order from ``seed`` (a seed or a Generator)."""
@@ -144,7 +169,13 @@ def trainer(spec, net, opt, data, seed, callbacks=()):
     )
 
 
-def build(spec, data=None, *, data_dir=None, callbacks=()):
+def build(
+    spec: Spec | Mapping[str, object],
+    data: Dataset | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    callbacks: Iterable[Callback] = (),
+) -> Run:
     """The :class:`Run` of ``spec`` (a :class:`Spec`, or a dict of options to resolve) on ``data``
     (a :class:`Dataset`; None: :func:`load_data`): network, optimizer, schedule and
     :func:`trainer`, the weights and the batch order from two streams of the spec's seed."""
@@ -157,7 +188,7 @@ def build(spec, data=None, *, data_dir=None, callbacks=()):
     return Run(spec, data, net, opt, run_trainer.lr_schedule, run_trainer)
 
 
-def description(spec, net):
+def description(spec: Mapping[str, Any], net: SavableNet) -> dict[str, Any]:
     """The run as history.json and model.npz record it: the dataset, the network's
     ``{"model": ..., **net.config()}``, and the training settings."""
     return {

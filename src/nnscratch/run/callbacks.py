@@ -7,41 +7,53 @@ Callbacks run in ascending ``order`` (as given within one order): a CheckpointSa
 that its checkpoint holds the other callbacks' state of the same epoch.
 """
 
+from __future__ import annotations
+
 import math
 import sys
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import NnscratchError
 from ..validation import check_number, check_positive_int
 from . import checkpoints
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    import numpy as np
+
+    from .trainer import Trainer
 
 
 class Callback:
     """Hooks the trainer calls; override what you need. ``order``: callbacks with a smaller one
     run first."""
 
-    order = 0
+    order: int = 0
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         pass
 
-    def on_iteration_end(self, trainer, loss):
+    def on_iteration_end(self, trainer: Trainer, loss: float) -> None:
         pass
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         pass
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         pass
 
-    def on_interrupt(self, trainer):
+    def on_interrupt(self, trainer: Trainer) -> None:
         """Training stops mid-way (``request_stop``, Ctrl-C, SIGTERM); ``on_train_end`` is not
         called then, since the run is not over."""
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any] | None:
         """What a resumed run needs of this callback (JSON-able, arrays allowed); None: nothing."""
         return None
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
 
@@ -49,14 +61,19 @@ class ProgressBar(Callback):
     """A tqdm bar over all iterations (epochs × iter_per_epoch) with the running loss, and one
     line per epoch (:func:`format_epoch`) on ``line_file`` (default: stdout)."""
 
-    def __init__(self, bar_file=None, line_file=None, disable=None):
+    def __init__(
+        self,
+        bar_file: TextIO | None = None,
+        line_file: TextIO | None = None,
+        disable: bool | None = None,
+    ) -> None:
         self.bar_file = bar_file  # None: stderr
         self.line_file = line_file if line_file is not None else sys.stdout
         self.disable = disable
-        self.bar = None
-        self.running = None
+        self.bar: Any = None  # the tqdm bar, once training begins
+        self.running: float | None = None
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         from tqdm.auto import tqdm
 
         self.bar = tqdm(
@@ -69,25 +86,25 @@ class ProgressBar(Callback):
             leave=False,
         )
 
-    def on_iteration_end(self, trainer, loss):
+    def on_iteration_end(self, trainer: Trainer, loss: float) -> None:
         # exponential moving average: readable while still following the trend
         self.running = loss if self.running is None else 0.9 * self.running + 0.1 * loss
         self.bar.update(1)
         if trainer.iteration % 10 == 0:
             self.bar.set_postfix(loss=f"{self.running:.4f}", refresh=False)
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self.bar.write(format_epoch(record, trainer.epochs), file=self.line_file)
         self.line_file.flush()  # a line per epoch, also when stdout is a pipe
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         self.bar.close()
 
-    def on_interrupt(self, trainer):
+    def on_interrupt(self, trainer: Trainer) -> None:
         self.bar.close()
 
 
-def format_epoch(record, epochs):
+def format_epoch(record: Mapping[str, Any], epochs: int) -> str:
     """One epoch's line: its number, mean mini-batch loss, accuracies, validation, seconds."""
     width = len(str(epochs))
     val = (
@@ -111,16 +128,16 @@ class EarlyStopping(Callback):
     improvement), ``best_params`` and ``best_buffers`` (copies).
     """
 
-    def __init__(self, patience, min_delta=0.0):
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
         self.patience = check_positive_int(patience, "early-stopping patience (epochs)")
         self.min_delta = check_number(min_delta, "early-stopping min_delta", low=0)
         self.best_loss = math.inf
         self.best_epoch = 0
         self.wait = 0
-        self.best_params = None
-        self.best_buffers = None
+        self.best_params: dict[str, np.ndarray] | None = None
+        self.best_buffers: dict[str, np.ndarray] | None = None
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Trainer) -> None:
         if trainer.x_val is None:
             raise NnscratchError(
                 "early stopping watches the validation loss: give x_val/t_val or a validation_split"
@@ -128,7 +145,7 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:  # resumed after it had stopped: the run is over
             trainer.stop_training = True
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         if record["val_loss"] < self.best_loss - self.min_delta:
             self.best_loss, self.best_epoch, self.wait = record["val_loss"], record["epoch"], 0
             self.best_params = {k: v.copy() for k, v in trainer.net.params.items()}
@@ -139,7 +156,7 @@ class EarlyStopping(Callback):
             if self.wait >= self.patience:
                 trainer.stop_training = True
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {
             "best_loss": self.best_loss,
             "best_epoch": self.best_epoch,
@@ -148,12 +165,12 @@ class EarlyStopping(Callback):
             "best_buffers": self.best_buffers,
         }
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_loss, self.best_epoch = float(state["best_loss"]), int(state["best_epoch"])
         self.wait = int(state["wait"])
         self.best_params, self.best_buffers = state["best_params"], state["best_buffers"]
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Trainer) -> None:
         if self.best_params is None:
             return
         # in place: layers and optimizer state refer to these very arrays
@@ -175,19 +192,21 @@ class CheckpointSaver(Callback):
 
     order = 100
 
-    def __init__(self, directory, config=None):
+    def __init__(
+        self, directory: str | os.PathLike[str], config: dict[str, Any] | None = None
+    ) -> None:
         self.directory = directory
         self.config = config
-        self.path = None
-        self.saved_at = None  # the iteration of the last save
+        self.path: Path | None = None
+        self.saved_at: int | None = None  # the iteration of the last save
 
-    def save(self, trainer):
+    def save(self, trainer: Trainer) -> None:
         self.path = checkpoints.save(trainer, self.directory, self.config)
         self.saved_at = trainer.iteration
 
-    def on_epoch_end(self, trainer, record):
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self.save(trainer)
 
-    def on_interrupt(self, trainer):
+    def on_interrupt(self, trainer: Trainer) -> None:
         if self.saved_at != trainer.iteration:  # stopped at an epoch's end: saved already
             self.save(trainer)

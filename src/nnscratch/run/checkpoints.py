@@ -13,6 +13,10 @@ Mid-epoch, the batch generator is saved as it was when the epoch began: replayin
 first ``epoch_position`` draws gives the same batches for the rest of it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..errors import NnscratchError
@@ -25,18 +29,27 @@ from ..io import (
     save_checkpoint,
 )
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
 
-def callback_keys(callbacks):
+    from ..io import SavableNet
+    from .callbacks import Callback
+    from .trainer import Trainer
+
+
+def callback_keys(callbacks: Iterable[Callback]) -> Iterator[tuple[str, Callback]]:
     """(key, callback) pairs with stable keys: the class name, numbered when repeated
     ("EarlyStopping", "EarlyStopping2", ...)."""
-    seen = {}
+    seen: dict[str, int] = {}
     for cb in callbacks:
         name = type(cb).__name__
         seen[name] = seen.get(name, 0) + 1
         yield (name if seen[name] == 1 else f"{name}{seen[name]}"), cb
 
 
-def layers_with_rng(net):
+def layers_with_rng(net: Any) -> list[Any]:
     """Layers that draw random numbers while training (Dropout), in network order."""
     return [
         layer
@@ -45,7 +58,7 @@ def layers_with_rng(net):
     ]
 
 
-def state(trainer):
+def state(trainer: Trainer) -> dict[str, Any]:
     """Everything needed to continue exactly from here, as the keyword arguments of
     :func:`nnscratch.io.save_checkpoint` (without the folder, the network and config)."""
     optimizer = trainer.optimizer
@@ -53,7 +66,7 @@ def state(trainer):
     rng = (
         trainer.rng.bit_generator.state if trainer.epoch_position == 0 else trainer.epoch_rng_state
     )
-    callbacks = {}
+    callbacks: dict[str, Any] = {}
     for key, cb in callback_keys(trainer.callbacks):
         cb_state = cb.state_dict()
         if cb_state is not None:
@@ -76,13 +89,15 @@ def state(trainer):
     }
 
 
-def save(trainer, directory, config=None):
+def save(
+    trainer: Trainer, directory: str | os.PathLike[str], config: dict[str, Any] | None = None
+) -> Path:
     """Write ``directory/checkpoint.npz`` (atomically) with ``trainer``'s state and the run's
     settings ``config``; returns its path."""
     return save_checkpoint(directory, trainer.net, config=config, **state(trainer))
 
 
-def restore(trainer, checkpoint):
+def restore(trainer: Trainer, checkpoint: Checkpoint | str | os.PathLike[str]) -> Trainer:
     """Put ``checkpoint`` (an :class:`nnscratch.io.Checkpoint`, or a folder/path to load into
     the trainer's network) back into ``trainer``: parameters, buffers, optimizer, generators,
     counters, history and callback state; ``trainer.resumed_from`` is its path. The trainer must
@@ -131,7 +146,7 @@ def restore(trainer, checkpoint):
             cb.load_state_dict(callbacks[key])
     trainer.optimizer.lr = lr
     if checkpoint.rng_state is not None:
-        trainer.rng = checkpoint.rng()
+        trainer.rng = checkpoint.rng()  # type: ignore[assignment]  # not None: a state was saved
     trainer.epoch_rng_state = trainer.rng.bit_generator.state
     trainer.epoch, trainer.iteration = checkpoint.epoch, checkpoint.iteration
     trainer.epoch_position, trainer.epoch_elapsed = position, elapsed
@@ -141,7 +156,7 @@ def restore(trainer, checkpoint):
     return trainer
 
 
-def _copy_network(checkpoint, net):
+def _copy_network(checkpoint: Checkpoint, net: SavableNet) -> None:
     """Copy the parameters and buffers of a checkpoint read with its own network into ``net``
     (in place: the layers and the optimizer refer to ``net``'s arrays)."""
     if describe_architecture(checkpoint.net) != describe_architecture(net):

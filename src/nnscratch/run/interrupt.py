@@ -6,13 +6,29 @@ A stop request is only a flag: the trainer finishes the step under way, lets its
 an update.
 """
 
+from __future__ import annotations
+
 import contextlib
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import NnscratchError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+    from types import FrameType
+    from typing import TypeVar
+
+    from typing_extensions import Self
+
+    from .trainer import Resumable, Trainer
+
+    #: a trainer, or what it offers for stopping (``Trainer``'s base ``Resumable``)
+    R = TypeVar("R", bound=Resumable)
 
 
 class TrainingInterrupted(Exception):
@@ -23,7 +39,13 @@ class TrainingInterrupted(Exception):
     (None: no checkpoint saved), ``signal_name`` (e.g. "SIGTERM"; "request_stop" from Python).
     """
 
-    def __init__(self, epoch, iteration, checkpoint_path=None, signal_name=None):
+    def __init__(
+        self,
+        epoch: int,
+        iteration: int,
+        checkpoint_path: Path | None = None,
+        signal_name: str | None = None,
+    ) -> None:
         self.epoch, self.iteration = epoch, iteration
         self.checkpoint_path, self.signal_name = checkpoint_path, signal_name
         where = (
@@ -38,7 +60,7 @@ class TrainingDiverged(NnscratchError):
     """The loss (or a parameter) became NaN or infinite: the step was too large."""
 
     @classmethod
-    def of(cls, trainer, what, iteration=None):
+    def of(cls, trainer: Trainer, what: str, iteration: int | None = None) -> Self:
         """The error for ``what`` went non-finite in ``trainer``'s epoch under way, at step
         ``iteration`` (default: the step under way), naming the likely cause (the learning rate,
         with a 10× smaller one to try) and the last good checkpoint."""
@@ -58,7 +80,7 @@ class TrainingDiverged(NnscratchError):
         )
 
 
-def check_finite(trainer):
+def check_finite(trainer: Trainer) -> None:
     """Raise :class:`TrainingDiverged` if a parameter of ``trainer.net`` is NaN or infinite
     (so that a checkpoint never holds such weights)."""
     for key, value in trainer.net.params.items():
@@ -71,7 +93,7 @@ def check_finite(trainer):
             )
 
 
-def interrupted(trainer):
+def interrupted(trainer: Trainer) -> TrainingInterrupted:
     """The :class:`TrainingInterrupted` for a stop requested of ``trainer``, once its weights are
     checked (:func:`check_finite`) and its callbacks' ``on_interrupt`` ran (a CheckpointSaver
     saves there)."""
@@ -84,7 +106,7 @@ def interrupted(trainer):
 
 
 @contextlib.contextmanager
-def stop_on_signals(trainer, signals=("SIGINT", "SIGTERM")):
+def stop_on_signals(trainer: R, signals: Iterable[str] = ("SIGINT", "SIGTERM")) -> Iterator[R]:
     """``with stop_on_signals(trainer):`` each of ``signals`` calls ``trainer.request_stop(name)``
     instead of killing the run mid-update; a second one, once a stop is requested, interrupts at
     once (KeyboardInterrupt). The previous handlers are put back afterwards. Outside the main
@@ -93,7 +115,7 @@ def stop_on_signals(trainer, signals=("SIGINT", "SIGTERM")):
         yield trainer
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> None:
         if trainer.stop_requested:
             raise KeyboardInterrupt
         trainer.request_stop(signal.Signals(signum).name)

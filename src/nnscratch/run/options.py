@@ -13,9 +13,12 @@ the notebook's network for two-layer, the book's for the convolutional nets), th
 (``DATASET_DEFAULTS``), or the optimizer's own (its class's signature).
 """
 
+from __future__ import annotations
+
 import dataclasses
 import inspect
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..convnets import DeepConvNet, SimpleConvNet
 from ..datasets.digits import load_digits
@@ -39,6 +42,11 @@ from ..validation import (
     parse_hidden,
 )
 from .trainer import GRADIENT_METHODS, SAMPLING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from ..io import SavableNet
 
 #: the text a command line or a query string gives for "no value" of an optional option
 NONE_TEXT = ("", "none")
@@ -74,20 +82,20 @@ class Option:
     label: str
     label_zh: str
     interval: Interval | None = None
-    choices: tuple = ()
+    choices: tuple[str, ...] = ()
     optional: bool = False
     default: object = None
     scale: str = "linear"
 
     @property
-    def flag(self):
+    def flag(self) -> str:
         """The command line's spelling: ``--weight-decay``."""
         return "--" + self.name.replace("_", "-")
 
-    def describe(self):
+    def describe(self) -> str:
         """What the option takes, in words, for an error: "a number in [0, 1)", "one of ..."."""
-        if self.kind in ("int", "float"):
-            return self.interval.describe()
+        if self.kind in ("int", "float"):  # which have an interval
+            return self.interval.describe()  # type: ignore[union-attr]
         if self.kind == "choice":
             return f"one of {', '.join(map(str, self.choices))}"
         if self.kind == "bool":
@@ -96,18 +104,18 @@ class Option:
             return "layer sizes separated by commas, e.g. 256,128"
         return f"{' or '.join(WEIGHT_INITS)}, or a standard deviation > 0 such as 0.01"
 
-    def error(self, value):
+    def error(self, value: object) -> NnscratchError:
         """The one message for a bad ``value`` of this option."""
         return NnscratchError(f"{self.name} must be {self.describe()}, got {value!r}")
 
-    def check(self, value):
+    def check(self, value: object) -> Any:
         """``value`` (a Python value: number, bool, str, list) as this option's type, checked;
         else :meth:`error`."""
         if value is None and self.optional:
             return None
         if self.kind in ("int", "float"):
             if not (
-                self.interval.contains(value)
+                self.interval.contains(value)  # type: ignore[union-attr]  # as in describe()
                 and (self.kind == "float" or not isinstance(value, float))
             ):
                 raise self.error(value)
@@ -128,7 +136,7 @@ class Option:
             raise self.error(value)
         return float(value)
 
-    def parse(self, text):
+    def parse(self, text: object) -> Any:
         """The value of ``text`` as a command line or a query string gives it, checked."""
         if not isinstance(text, str):
             return self.check(text)
@@ -137,7 +145,7 @@ class Option:
             return None
         try:
             if self.kind == "int":
-                value = int(stripped)
+                value: object = int(stripped)
             elif self.kind == "float":
                 value = float(stripped)
             elif self.kind == "bool":
@@ -150,7 +158,7 @@ class Option:
         except (ValueError, KeyError):  # NnscratchError too: the message shows the text given
             raise self.error(text) from None
 
-    def _sizes(self, value):
+    def _sizes(self, value: object) -> tuple[int, ...]:
         if isinstance(value, (list, tuple)):
             if not value or not all(POSITIVE_INT.contains(v) for v in value):
                 raise self.error(value)
@@ -162,7 +170,7 @@ class Option:
         except NnscratchError:
             raise self.error(value) from None
 
-    def shown(self, value):
+    def shown(self, value: object) -> str:
         """``value`` as typed or shown in help: (256, 128) → 256,128; True → on; 0.0 → 0."""
         if value is None:
             return "none"
@@ -173,7 +181,17 @@ class Option:
         return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _option(name, kind, group, target, help, help_zh, label, label_zh, **more):  # noqa: A002
+def _option(
+    name: str,
+    kind: str,
+    group: str,
+    target: str,
+    help: str,  # noqa: A002
+    help_zh: str,
+    label: str,
+    label_zh: str,
+    **more: Any,
+) -> Option:
     return Option(name, kind, group, target, help, help_zh, label, label_zh, **more)
 
 
@@ -186,7 +204,7 @@ DTYPES = ("float32", "float64")
 
 #: the models: name → (network class, its argument for each network option it takes, whether
 #: it takes images (N, C, H, W)); "hidden" is the widths of mlp, one width for the others
-MODELS = {
+MODELS: dict[str, tuple[Callable[..., SavableNet], dict[str, str], bool]] = {
     "mlp": (
         MultiLayerNet,
         {
@@ -316,7 +334,7 @@ OPTIONS = {o.name: o for o in (
 #: what an option left out means for each model: for mlp the README's default recipe, for
 #: two-layer the notebook's network, for the convolutional nets the book's sizes with the
 #: recipe's training; an option a model does not take (``MODELS``) is None in its runs
-MODEL_DEFAULTS = {
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": {
         "hidden": (256, 128),
         "activation": default_of(MultiLayerNet, "activation"),
@@ -370,7 +388,7 @@ STEP_PARTS, STEP_GAMMA = 4, 0.5
 EARLY_STOPPING_SPLIT = 0.1
 
 
-def takes(name, spec):
+def takes(name: str, spec: Mapping[str, Any]) -> bool:
     """Whether option ``name`` applies to the run of ``spec`` (a dict with its dataset, model,
     optimizer and schedule known): the model's network options, the optimizer's own arguments,
     the 2-D sets' data options."""
@@ -388,7 +406,7 @@ def takes(name, spec):
     return True
 
 
-def taken_by(name, spec):
+def taken_by(name: str, spec: Mapping[str, Any]) -> str:
     """What decides whether option ``name`` applies, as ``spec`` has it: "--model cnn"."""
     target = OPTIONS[name].target
     key = {"network": "model", "optimizer": "optimizer", "data": "dataset"}.get(
@@ -397,7 +415,7 @@ def taken_by(name, spec):
     return f"{OPTIONS[key].flag} {spec[key]}"
 
 
-def takers(name):
+def takers(name: str) -> str:
     """Who takes option ``name``, in words, for an error: "--model mlp or deep-cnn"."""
     option = OPTIONS[name]
     if option.target == "network":
@@ -415,7 +433,7 @@ def takers(name):
     return "--lr-schedule step or cosine"
 
 
-def defaults(spec):
+def defaults(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The value of every option still None in ``spec`` (dataset, model and optimizer set) that
     the rules give one: the model's, the dataset's, the optimizer's own."""
     model, dataset = spec["model"], spec["dataset"]
@@ -433,37 +451,37 @@ class Spec(Mapping):
     """A complete, checked run specification: every option of :data:`OPTIONS` with its value
     (None for the options the run does not take). Read-only; ``spec["lr"]``."""
 
-    def __init__(self, values):
+    def __init__(self, values: Mapping[str, Any]) -> None:
         self._values = dict(values)
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Any:
         return self._values[name]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._values)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Spec({self._values!r})"
 
-    def saved(self):
+    def saved(self) -> dict[str, Any]:
         """The options as a checkpoint and a model file keep them: JSON (hidden a list)."""
         return {name: list(v) if isinstance(v, tuple) else v for name, v in self._values.items()}
 
-    def schedule_length(self):
+    def schedule_length(self) -> int:
         """The epochs the learning-rate schedule spans."""
         return self["schedule_epochs"] or self["epochs"]
 
 
-def option(name):
+def option(name: str) -> Option:
     """The option called ``name``, or an error listing them."""
     check_choice(name, OPTIONS, "option")
     return OPTIONS[name]
 
 
-def check_given(given, parse=False):
+def check_given(given: Mapping[str, object], parse: bool = False) -> dict[str, Any]:
     """``given`` ({name: value}) checked option by option (``parse``: values are text as typed);
     None means not given. Unknown names are an error listing the options."""
     unknown = sorted(set(given) - set(OPTIONS))
@@ -479,7 +497,7 @@ def check_given(given, parse=False):
     return out
 
 
-def resolve(given, parse=False):
+def resolve(given: Mapping[str, object], parse: bool = False) -> Spec:
     """The :class:`Spec` of a run from the options ``given`` ({name: value}; None or missing: not
     given), every default filled by the rules, every contradiction an error. ``parse``: the values
     are text, as a command line or a query string gives them."""
@@ -513,7 +531,7 @@ _NO_OPS = {
 }
 
 
-def _check_model(model, values):
+def _check_model(model: str, values: Mapping[str, Any]) -> None:
     """What the convolutional nets refuse, with the reason."""
     if model not in CONV_MODELS:
         return
@@ -530,7 +548,7 @@ def _check_model(model, values):
         )
 
 
-def _finish(spec, values):
+def _finish(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
     """The rules that tie options together, and their errors."""
     model = spec["model"]
     if model != "mlp" and len(spec["hidden"]) != 1:
@@ -571,7 +589,7 @@ def _finish(spec, values):
         )
 
 
-def default_text(name):
+def default_text(name: str) -> str:
     """What option ``name`` left out means, in words, from the rules (for --help and the form):
     "digits", "mlp: relu; two-layer: sigmoid", "32; 100 on mnist and fashion-mnist"."""
     option = OPTIONS[name]
@@ -588,7 +606,7 @@ def default_text(name):
             return values.pop()
         return "; ".join(f"{m}: {option.shown(v)}" for m, v in by_model)
     if name in ("batch_size", "epochs"):
-        by_value = {}
+        by_value: dict[int, list[str]] = {}
         for dataset, rules in DATASET_DEFAULTS.items():
             by_value.setdefault(rules[name], []).append(dataset)
         parts = [f"{value} on {' and '.join(sets)}" for value, sets in by_value.items()]
@@ -597,7 +615,7 @@ def default_text(name):
         return "; ".join(parts)
     if name == "lr":
         pairs = "; ".join(f"{m} with {o}: {rate:g}" for (m, o), rate in MODEL_LR.items())
-        by_rate = {}
+        by_rate: dict[float, list[str]] = {}
         for o, cls in OPTIMIZERS.items():
             by_rate.setdefault(default_of(cls, "lr"), []).append(o)
         own = ", ".join(f"{'/'.join(names)} {rate:g}" for rate, names in by_rate.items())

@@ -16,9 +16,12 @@ statistics). The state a resume needs is saved and restored by ``checkpoints``; 
 signal is ``interrupt``'s job.
 """
 
+from __future__ import annotations
+
 import contextlib
 import math
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,21 +41,38 @@ from . import checkpoints, interrupt
 from .callbacks import CheckpointSaver, EarlyStopping
 from .interrupt import TrainingDiverged
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from pathlib import Path
+
+    from numpy.typing import ArrayLike, NDArray
+    from typing_extensions import Self
+
+    from ..io import Checkpoint
+    from ..optim import Optimizer
+    from .callbacks import Callback
+
 GRADIENT_METHODS = ("backprop", "numerical")
 SAMPLING = ("shuffle", "replacement")
 
 
-def _net_mode(net, training):
+def _net_mode(net: Any, training: bool) -> None:
     """Put ``net`` in training or evaluation mode when it has modes (LayerNet does)."""
     if hasattr(net, "train") and callable(net.train):
         net.train(training)
 
 
-def new_history(validation, schedule):
+def new_history(validation: bool, schedule: bool) -> dict[str, list[float]]:
     """The history's empty lists: ``train_loss`` (per iteration), ``train_acc``, ``test_acc``,
     ``epoch_seconds`` (per epoch); ``val_loss``, ``val_acc`` with ``validation`` data, ``lr``
     with a ``schedule``."""
-    history = {"train_loss": [], "train_acc": [], "test_acc": [], "epoch_seconds": []}
+    history: dict[str, list[float]] = {
+        "train_loss": [],
+        "train_acc": [],
+        "test_acc": [],
+        "epoch_seconds": [],
+    }
     if validation:
         history.update(val_loss=[], val_acc=[])
     if schedule:
@@ -60,7 +80,24 @@ def new_history(validation, schedule):
     return history
 
 
-def training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validation_split, rng):
+def training_sets(
+    net: Any,
+    x_train: ArrayLike,
+    t_train: ArrayLike,
+    x_test: ArrayLike | None,
+    t_test: ArrayLike | None,
+    x_val: ArrayLike | None,
+    t_val: ArrayLike | None,
+    validation_split: float | None,
+    rng: np.random.Generator,
+) -> tuple[
+    np.ndarray,
+    NDArray[np.integer],
+    np.ndarray | None,
+    NDArray[np.integer] | None,
+    np.ndarray | None,
+    NDArray[np.integer] | None,
+]:
     """(x_train, t_train, x_test, t_test, x_val, t_val), each checked against the network's
     sizes (``validation.check_dataset``: x (N, D) finite, labels (N,) in 0..C-1); a test or
     validation set is given whole or not at all. ``validation_split``: the fraction (or count)
@@ -71,21 +108,35 @@ def training_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validatio
     )
     if (x_test is None) != (t_test is None):
         raise NnscratchError("x_test and t_test must be given together")
+    # t_test is given exactly when x_test is, t_val when x_val is (checked just before each):
+    # a tie mypy cannot follow, hence the ignores below
     if x_test is not None:
-        x_test, t_test = check_dataset(x_test, t_test, n_features, n_classes, ("x_test", "t_test"))
+        x_test, t_test = check_dataset(
+            x_test,
+            t_test,  # type: ignore[arg-type]
+            n_features,
+            n_classes,
+            ("x_test", "t_test"),
+        )
     if (x_val is None) != (t_val is None):
         raise NnscratchError("x_val and t_val must be given together, one label per sample")
     if x_val is not None:
         if validation_split is not None:
             raise NnscratchError("give either x_val/t_val or validation_split, not both")
-        x_val, t_val = check_dataset(x_val, t_val, n_features, n_classes, ("x_val", "t_val"))
+        x_val, t_val = check_dataset(
+            x_val,
+            t_val,  # type: ignore[arg-type]
+            n_features,
+            n_classes,
+            ("x_val", "t_val"),
+        )
     elif validation_split is not None:
         from ..datasets.splits import stratified_split
 
         x_train, x_val, t_train, t_val = stratified_split(
             x_train, t_train, validation_split, seed=int(rng.integers(2**63))
         )
-    return x_train, t_train, x_test, t_test, x_val, t_val
+    return x_train, t_train, x_test, t_test, x_val, t_val  # type: ignore[return-value]
 
 
 class Resumable:
@@ -97,12 +148,19 @@ class Resumable:
     one continues bit-identically.
     """
 
+    stop_requested: str | None  # the reason (e.g. "SIGINT") once request_stop was called
+    callbacks: list[Callback]
+    resumed_from: Path | None  # the checkpoint load_checkpoint restored
+    _open_batches: Iterator[NDArray[np.integer]] | None  # the Trainer's epoch under way
+
     # --- stopping (the signals and divergence: ``interrupt``) --------------------------------
-    def request_stop(self, reason="request_stop"):
+    def request_stop(self, reason: str = "request_stop") -> None:
         """Ask training to stop after the current step (safe to call from a signal handler)."""
         self.stop_requested = reason
 
-    def stop_on_signals(self, signals=("SIGINT", "SIGTERM")):
+    def stop_on_signals(
+        self, signals: Iterable[str] = ("SIGINT", "SIGTERM")
+    ) -> contextlib.AbstractContextManager[Self]:
         """``with trainer.stop_on_signals(): trainer.train()``: Ctrl-C and SIGTERM finish the
         current step, save (through the callbacks) and raise :class:`TrainingInterrupted`
         instead of killing the run mid-update (see :func:`interrupt.stop_on_signals`)."""
@@ -110,21 +168,25 @@ class Resumable:
 
     # --- checkpoints (the state itself: ``checkpoints``) ----------------------------------
     @property
-    def checkpoint_path(self):
+    def checkpoint_path(self) -> Path | None:
         """The last checkpoint a :class:`CheckpointSaver` wrote, else the one restored; or None."""
         saved = [cb.path for cb in self.callbacks if isinstance(cb, CheckpointSaver) and cb.path]
         return saved[-1] if saved else self.resumed_from
 
-    def save_checkpoint(self, directory, config=None):
+    def save_checkpoint(
+        self, directory: str | os.PathLike[str], config: dict[str, Any] | None = None
+    ) -> Path:
         """Write ``directory/checkpoint.npz`` (atomically) and return its path."""
-        return checkpoints.save(self, directory, config)
+        # Resumable is the Trainer's base: self is a Trainer
+        return checkpoints.save(self, directory, config)  # type: ignore[arg-type]
 
-    def load_checkpoint(self, checkpoint):
+    def load_checkpoint(self, checkpoint: Checkpoint | str | os.PathLike[str]) -> Trainer:
         """Continue from ``checkpoint`` (an :class:`nnscratch.io.Checkpoint`, or a folder/path):
         build the trainer exactly as the saved run was built (same data, seed, options), then
         call this, then ``train()`` (see :func:`checkpoints.restore`). Returns the trainer."""
         self._open_batches = None  # an epoch under way here is not the restored one's
-        return checkpoints.restore(self, checkpoint)
+        # Resumable is the Trainer's base: self is a Trainer
+        return checkpoints.restore(self, checkpoint)  # type: ignore[arg-type]
 
 
 class Trainer(Resumable):
@@ -161,31 +223,35 @@ class Trainer(Resumable):
     #: BLAS threads on the fast engine: "auto" (the steps' by the size of their products, see
     #: ``engine.blas``), a number, or None (BLAS's own setting, untouched):
     #: :func:`nnscratch.engine.blas.run_threads`. The book's engine leaves BLAS alone.
-    blas_threads = "auto"
+    blas_threads: str | int | None = "auto"
+
+    #: None until an epoch begins (its generator's state) and a step is taken (its batch)
+    epoch_rng_state: Mapping[str, Any] | None
+    batch: NDArray[np.integer] | None
 
     def __init__(
         self,
-        net,
-        x_train,
-        t_train,
-        x_test=None,
-        t_test=None,
+        net: Any,
+        x_train: ArrayLike,
+        t_train: ArrayLike,
+        x_test: ArrayLike | None = None,
+        t_test: ArrayLike | None = None,
         *,
-        epochs=10,
-        batch_size=100,
-        optimizer=None,
-        lr=None,
-        grad="backprop",
-        sampling="shuffle",
-        seed=None,
-        callbacks=(),
-        x_val=None,
-        t_val=None,
-        validation_split=None,
-        early_stopping=None,
-        lr_schedule=None,
-        engine="fast",
-    ):
+        epochs: int = 10,
+        batch_size: int = 100,
+        optimizer: Optimizer | None = None,
+        lr: float | None = None,
+        grad: str = "backprop",
+        sampling: str = "shuffle",
+        seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+        callbacks: Iterable[Callback] = (),
+        x_val: ArrayLike | None = None,
+        t_val: ArrayLike | None = None,
+        validation_split: float | None = None,
+        early_stopping: int | None = None,
+        lr_schedule: Callable[[float, int], float] | None = None,
+        engine: str = "fast",
+    ) -> None:
         if optimizer is not None and lr is not None:
             raise NnscratchError(
                 f"give the learning rate to the optimizer (lr={lr!r} and "
@@ -227,7 +293,7 @@ class Trainer(Resumable):
         self.resumed_from = None  # the checkpoint load_checkpoint restored
         self.stop_requested = None  # the reason (e.g. "SIGINT") once request_stop was called
 
-    def train(self):
+    def train(self) -> dict[str, list[float]]:
         """Run the remaining epochs; returns ``history``. After :meth:`request_stop` (or a
         signal: :meth:`stop_on_signals`) the current step is finished, callbacks' ``on_interrupt``
         run (a :class:`CheckpointSaver` saves) and :class:`TrainingInterrupted` is raised;
@@ -244,7 +310,7 @@ class Trainer(Resumable):
             cb.on_train_end(self)
         return self.history
 
-    def run(self, steps):
+    def run(self, steps: int) -> list[dict[str, float]]:
         """Take ``steps`` mini-batch steps from where training is, ending every epoch that
         completes, whatever ``epochs`` says: :meth:`train` runs it epoch by epoch, and a driver
         that decides itself how long to learn (an animation, the playground) calls it directly.
@@ -274,7 +340,7 @@ class Trainer(Resumable):
                     raise interrupt.interrupted(self)
         return records
 
-    def step(self, batch):
+    def step(self, batch: NDArray[np.integer]) -> float:
         """One learning step on the samples ``batch`` (indices): the gradient of the loss, the
         optimizer's update, and the step's bookkeeping; returns the batch's loss before it."""
         # take() is the same gather as x_train[batch], with less of fancy indexing's overhead
@@ -295,14 +361,15 @@ class Trainer(Resumable):
         self.epoch_position += 1
         return loss
 
-    def validate(self):
+    def validate(self) -> tuple[float, float]:
         """(L, accuracy) on (x_val, t_val) in evaluation mode (:func:`evaluation_loss`)."""
         return (
-            evaluation_loss(self.net, self.x_val, self.t_val),
+            # called only where there is a validation set
+            evaluation_loss(self.net, self.x_val, self.t_val),  # type: ignore[arg-type]
             self.net.accuracy(self.x_val, self.t_val),
         )
 
-    def _batches(self):
+    def _batches(self) -> Iterator[NDArray[np.integer]]:
         """Index arrays of one epoch's mini-batches, drawn from ``rng``."""
         n = len(self.x_train)
         if self.sampling == "replacement":
@@ -313,7 +380,7 @@ class Trainer(Resumable):
             for start in range(0, n, self.batch_size):
                 yield order[start : start + self.batch_size]
 
-    def _epoch_batches(self):
+    def _epoch_batches(self) -> Iterator[NDArray[np.integer]]:
         """The current epoch's remaining mini-batches: a new epoch is begun when none of its
         batches is done (the generator's state remembered, for a checkpoint taken inside it; the
         scheduled learning rate set); one resumed half-way draws the same order again (from the
@@ -329,7 +396,7 @@ class Trainer(Resumable):
                 next(self._open_batches)
         return self._open_batches
 
-    def _end_epoch(self):
+    def _end_epoch(self) -> dict[str, float]:
         """Close the epoch whose batches are all done: accuracies (and the validation loss),
         the history's per-epoch rows and the callbacks' ``on_epoch_end``; returns the record
         ``{"epoch", "loss" (the mean of the epoch's batch losses), "train_acc", "test_acc",
@@ -365,12 +432,12 @@ class Trainer(Resumable):
         return record
 
 
-def _book_sgd(lr):
+def _book_sgd(lr: float | None) -> SGD:
     """The book's SGD at rate ``lr`` (None: its default), for ``Trainer(lr=...)``."""
     return SGD() if lr is None else SGD(lr)
 
 
-def evaluation_loss(net, x, t):
+def evaluation_loss(net: Any, x: ArrayLike, t: ArrayLike) -> float:
     """L on (x, t) in evaluation mode (no dropout, BatchNorm's running statistics), the mean
     cross-entropy (+ weight decay), the mode restored after: ``net.evaluation_loss`` (in chunks)
     where the network has it, else its ``loss``."""
@@ -380,7 +447,7 @@ def evaluation_loss(net, x, t):
         return float(net.loss(x, t))
 
 
-def train_or_diverge(trainer):
+def train_or_diverge(trainer: Trainer) -> tuple[dict[str, list[float]], str | None]:
     """``(history, None)`` after ``trainer.train()``, or ``(history so far, the message)`` when
     the loss overflowed: for experiments and searches, where a diverging setting is a result."""
     try:
@@ -389,6 +456,13 @@ def train_or_diverge(trainer):
         return trainer.history, str(exc)
 
 
-def train(net, x_train, t_train, x_test=None, t_test=None, **options):
+def train(
+    net: Any,
+    x_train: ArrayLike,
+    t_train: ArrayLike,
+    x_test: ArrayLike | None = None,
+    t_test: ArrayLike | None = None,
+    **options: Any,
+) -> dict[str, list[float]]:
     """Train ``net`` by mini-batch gradient descent; returns the history dict (see Trainer)."""
     return Trainer(net, x_train, t_train, x_test, t_test, **options).train()
