@@ -333,8 +333,10 @@ def main():
         for _, conn in workers.values():
             conn.send(("epoch",))
         seconds = dict.fromkeys(workers, 0.0)
-        for k in bursts:
-            for name, (process, conn) in workers.items():
+        names = list(workers)
+        for b, k in enumerate(bursts):  # the order rotated from burst to burst: A B C, B C A, ...
+            for name in names[b % len(names) :] + names[: b % len(names)]:
+                process, conn = workers[name]
                 conn.send(("run", k))
                 s = _receive((process, conn), name)
                 seconds[name] += s

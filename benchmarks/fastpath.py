@@ -277,13 +277,16 @@ def start_workers(systems, names):
 
 
 def interleaved_epochs(workers, epochs, pause=PAUSE):
-    """Ask each worker for an epoch in turn (A B C A B C ...), ``epochs`` rounds, printing each
+    """Ask each worker for an epoch in turn, ``epochs`` rounds, the order rotated from round to
+    round (A B C, B C A, C A B, ...: no system always follows the same one), printing each
     round's wall seconds: ({name: [(wall s, CPU s) of each epoch]}, 1-minute load averages).
     ``pause`` seconds before each epoch: a worker's idle threads (OpenBLAS's, OpenMP's) spin
     for a while after its epoch, and would take a core from the next worker's."""
     answers, loads = {name: [] for name in workers}, [os.getloadavg()[0]]
+    names = list(workers)
     for e in range(epochs):
-        for name, worker in workers.items():
+        for name in names[e % len(names) :] + names[: e % len(names)]:
+            worker = workers[name]
             time.sleep(pause)
             worker[1].send("epoch")
             answers[name].append(_receive(worker, name))

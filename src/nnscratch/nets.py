@@ -201,10 +201,9 @@ class LayerNet:
         keeping its parameters' gradients), as in the book."""
         loss = self.loss(x, t)
         dout = self.last_layer.backward(1.0)
+        grads: dict[str, NDArray[np.floating]] = {}
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        grads: dict[str, NDArray[np.floating]] = {}
-        for layer in self.layers:
             if hasattr(layer, "param_grads"):
                 grads.update(layer.param_grads())
         if self.weight_decay_lambda:  # ∂(½ λ ‖W‖²)/∂W = λ W

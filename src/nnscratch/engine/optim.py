@@ -49,6 +49,8 @@ class BlockedUpdate:
 
     def update(self, params, grads):
         self.t += 1
+        if "work_buffers" not in self.__dict__:  # made on first use: the class may be swapped in
+            self.work_buffers = {}
         slots = [self.slot(name, params) for name in self.slots]
         for key in params:
             param, grad = params[key], grads[key]
@@ -57,7 +59,7 @@ class BlockedUpdate:
 
     def work(self, param, grad, count=1):
         """``count`` work arrays of ``param``'s shape (:func:`work_arrays`)."""
-        return work_arrays(self.__dict__.setdefault("work_buffers", {}), param, grad, count)
+        return work_arrays(self.work_buffers, param, grad, count)
 
     def update_block(self, param, grad, *slots):  # pragma: no cover - each optimizer has one
         raise NotImplementedError
