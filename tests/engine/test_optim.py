@@ -36,3 +36,24 @@ def test_an_update_block_by_block_is_the_update_of_the_whole_array(name, monkeyp
         np.testing.assert_array_equal(results[1][key], results[0][key])
         assert results[1][key].dtype == start[key].dtype
     assert not np.array_equal(results[1]["W"], start["W"])
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "rmsprop", "adam"])
+def test_moving_averages_of_a_vanished_gradient_leave_the_subnormal_floats(name):
+    # a gradient that is 0 from the second step on (a dead unit's): the textbook's average decays
+    # geometrically into float32's subnormal numbers, the engine's becomes 0 there; the parameter
+    # moves the same (the difference is below 1.2e-38)
+    tiny = np.finfo(np.float32).tiny
+    cls = book.OPTIMIZERS[name]
+    params = {k: {"W": np.ones((4, 3), np.float32)} for k in ("book", "fast")}
+    textbook, engine = cls(lr=0.01), FAST[cls](lr=0.01)
+    # ρ = 0.99 decays slower than β1 = α = 0.9: 1e-8 · 0.99ᵏ is subnormal after about 6,900 steps
+    for step in range(8000 if name == "rmsprop" else 2000):
+        grad = np.full((4, 3), 1e-3 if step == 0 else 0.0, np.float32)
+        textbook.update(params["book"], {"W": grad})
+        engine.update(params["fast"], {"W": grad})
+    slot = textbook.slots[0]
+    book_state, fast_state = textbook.state[slot]["W"], engine.state[slot]["W"]
+    assert np.all((np.abs(book_state) < tiny) & (book_state != 0))  # subnormal in the textbook
+    assert not np.any(fast_state) and fast_state.dtype == np.float32  # 0 in the engine
+    np.testing.assert_array_equal(params["fast"]["W"], params["book"]["W"])

@@ -1,5 +1,6 @@
 """The engine's optimizers: the textbook's (``nnscratch.optim``) with the same hyperparameters,
-state and results, each update computed in place and block by block. Tests prove them equal.
+state and results, each update computed in place and block by block, and moving averages kept
+out of the subnormal floats (:func:`flush_subnormal`). Tests prove them equal.
 
 The textbook writes an update as its formula, each step a new array. Here each intermediate
 (``lr · g``, ``√h + ε``, ...) goes into a work array kept from step to step (the same operations
@@ -65,15 +66,27 @@ class BlockedUpdate:
         raise NotImplementedError
 
 
+def flush_subnormal(average, work):
+    """Set the entries of ``average`` smaller than the smallest normal float to 0, in place
+    (``work``: scratch of its shape). A moving average of a gradient that stays 0 (the weights
+    into a dead ReLU unit) decays geometrically into the subnormal floats (0.9ᵏ · 1e-3 is below
+    float32's 1.2e-38 after about 800 steps), and x86 computes with subnormal numbers many times
+    slower: Adam on a 784-256-128 ReLU net went from 1.4 s an epoch to 2.4 s by the third, 1.5 s
+    with this. The change is below 1.2e-38 (2.2e-308 in float64), far below any rounding."""
+    np.abs(average, out=work)
+    np.copyto(average, 0, where=work < np.finfo(average.dtype).tiny)
+    return average
+
+
 def moving_average(average, rate, g, work, squared=False):
     """average ← rate·average + (1 − rate)·g, in place (``squared``: + (1 − rate)·g², computed as
-    ((1 − rate)·g)·g); ``work`` holds the new term."""
+    ((1 − rate)·g)·g), subnormal entries flushed to 0; ``work`` is scratch."""
     average *= rate
     np.multiply(g, 1 - rate, out=work)
     if squared:
         work *= g
     average += work
-    return average
+    return flush_subnormal(average, work)
 
 
 def scaled_step(lr, g, h, eps, out, denom, h_scale=None):
@@ -97,19 +110,20 @@ class SGD(BlockedUpdate, optim.SGD):
         param -= np.multiply(grad, self.lr, out=lr_g)
 
 
-def velocity(v, momentum, lr, grad, lr_g):
-    """v ← α·v − lr·g, in place (lr·g left in the work array ``lr_g``)."""
+def velocity(v, momentum, lr, grad, lr_g, scratch):
+    """v ← α·v − lr·g, in place (lr·g left in the work array ``lr_g``), subnormal entries
+    flushed to 0 (``scratch``: a work array)."""
     v *= momentum
     v -= np.multiply(grad, lr, out=lr_g)
-    return v
+    return flush_subnormal(v, scratch)
 
 
 class Momentum(BlockedUpdate, optim.Momentum):
     """``optim.Momentum``: v ← α·v − lr·g in place, then W ← W + v."""
 
     def update_block(self, param, grad, v):
-        (lr_g,) = self.work(param, grad)
-        param += velocity(v, self.momentum, self.lr, grad, lr_g)
+        lr_g, scratch = self.work(param, grad, 2)
+        param += velocity(v, self.momentum, self.lr, grad, lr_g, scratch)
 
 
 class Nesterov(BlockedUpdate, optim.Nesterov):
@@ -117,7 +131,7 @@ class Nesterov(BlockedUpdate, optim.Nesterov):
 
     def update_block(self, param, grad, v):
         lr_g, step = self.work(param, grad, 2)
-        v = velocity(v, self.momentum, self.lr, grad, lr_g)
+        v = velocity(v, self.momentum, self.lr, grad, lr_g, step)
         np.multiply(v, self.momentum, out=step)
         step -= lr_g
         param += step
