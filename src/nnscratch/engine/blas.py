@@ -16,6 +16,7 @@ threads at once (the playground, whose sessions step in parallel threads, leaves
 """
 
 import contextlib
+import sys
 
 from ..validation import check_positive_int
 
@@ -58,8 +59,9 @@ def run_threads(setting, net, batch_size):
 def blas_limit(threads):
     """``with blas_limit(n):`` BLAS (NumPy's matrix products) uses ``n`` threads inside, its
     previous setting after; ``n=None`` changes nothing. Through threadpoolctl's controllers of the
-    BLAS libraries, looked up once (0.3 ms) and set directly (a microsecond, where a new
-    ``threadpool_limits`` costs half a millisecond: too much for one step)."""
+    BLAS libraries, looked up when modules were imported since the last time (1-2 ms) and set
+    directly (a microsecond, where a new ``threadpool_limits`` costs as much as a lookup: too
+    much for one step)."""
     if threads is None:
         yield
         return
@@ -80,15 +82,20 @@ def current_threads():
     return max((lib.get_num_threads() for lib in _blas_libraries()), default=None)
 
 
-_LIBRARIES = None
+_LIBRARIES: list = []
+_MODULES_SEEN = -1  # len(sys.modules) when _LIBRARIES was looked up
 
 
 def _blas_libraries():
-    global _LIBRARIES
-    if _LIBRARIES is None:
+    """threadpoolctl's controllers of the BLAS libraries loaded now: looked up again (1-2 ms)
+    only when modules were imported since the last look, since a new extension module can bring
+    its own BLAS (scikit-learn's SciPy does)."""
+    global _LIBRARIES, _MODULES_SEEN
+    if len(sys.modules) != _MODULES_SEEN:
         from threadpoolctl import ThreadpoolController
 
         _LIBRARIES = [
             lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"
         ]
+        _MODULES_SEEN = len(sys.modules)
     return _LIBRARIES

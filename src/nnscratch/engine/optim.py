@@ -16,6 +16,10 @@ import numpy as np
 
 from .. import optim
 
+#: steps between two flushes of the moving averages' subnormal entries (:func:`flush_subnormal`):
+#: an entry that decays through them (from 1.2e-38 down to 0 takes float32 about 150 steps at a
+#: rate of 0.9) stays there at most this many steps, at a sixteenth of a flush per step's cost
+FLUSH_EVERY = 16
 #: values per block of an update: 32768 float32 values are 128 KB, so that a block of a
 #: parameter, its gradient, its state and two work arrays (under 1 MB) stay in the CPU's cache
 UPDATE_BLOCK = 1 << 15
@@ -50,6 +54,7 @@ class BlockedUpdate:
 
     def update(self, params, grads):
         self.t += 1
+        self.flush = self.t % FLUSH_EVERY == 0
         if "work_buffers" not in self.__dict__:  # made on first use: the class may be swapped in
             self.work_buffers = {}
         slots = [self.slot(name, params) for name in self.slots]
@@ -71,22 +76,23 @@ def flush_subnormal(average, work):
     (``work``: scratch of its shape). A moving average of a gradient that stays 0 (the weights
     into a dead ReLU unit) decays geometrically into the subnormal floats (0.9ᵏ · 1e-3 is below
     float32's 1.2e-38 after about 800 steps), and x86 computes with subnormal numbers many times
-    slower: Adam on a 784-256-128 ReLU net went from 1.4 s an epoch to 2.4 s by the third, 1.5 s
-    with this. The change is below 1.2e-38 (2.2e-308 in float64), far below any rounding."""
+    slower: Adam on a 784-256-128 ReLU net went from 1.4 s an epoch to 2.4 s by the third, 1.7 s
+    with this, every :data:`FLUSH_EVERY` steps. The change is below 1.2e-38 (2.2e-308 in
+    float64), far below any rounding."""
     np.abs(average, out=work)
     np.copyto(average, 0, where=work < np.finfo(average.dtype).tiny)
     return average
 
 
-def moving_average(average, rate, g, work, squared=False):
+def moving_average(average, rate, g, work, squared=False, flush=False):
     """average ← rate·average + (1 − rate)·g, in place (``squared``: + (1 − rate)·g², computed as
-    ((1 − rate)·g)·g), subnormal entries flushed to 0; ``work`` is scratch."""
+    ((1 − rate)·g)·g); with ``flush``, subnormal entries then set to 0; ``work`` is scratch."""
     average *= rate
     np.multiply(g, 1 - rate, out=work)
     if squared:
         work *= g
     average += work
-    return flush_subnormal(average, work)
+    return flush_subnormal(average, work) if flush else average
 
 
 def scaled_step(lr, g, h, eps, out, denom, h_scale=None):
@@ -110,12 +116,12 @@ class SGD(BlockedUpdate, optim.SGD):
         param -= np.multiply(grad, self.lr, out=lr_g)
 
 
-def velocity(v, momentum, lr, grad, lr_g, scratch):
-    """v ← α·v − lr·g, in place (lr·g left in the work array ``lr_g``), subnormal entries
-    flushed to 0 (``scratch``: a work array)."""
+def velocity(v, momentum, lr, grad, lr_g, scratch, flush=False):
+    """v ← α·v − lr·g, in place (lr·g left in the work array ``lr_g``); with ``flush``, subnormal
+    entries then set to 0 (``scratch``: a work array)."""
     v *= momentum
     v -= np.multiply(grad, lr, out=lr_g)
-    return flush_subnormal(v, scratch)
+    return flush_subnormal(v, scratch) if flush else v
 
 
 class Momentum(BlockedUpdate, optim.Momentum):
@@ -123,7 +129,7 @@ class Momentum(BlockedUpdate, optim.Momentum):
 
     def update_block(self, param, grad, v):
         lr_g, scratch = self.work(param, grad, 2)
-        param += velocity(v, self.momentum, self.lr, grad, lr_g, scratch)
+        param += velocity(v, self.momentum, self.lr, grad, lr_g, scratch, self.flush)
 
 
 class Nesterov(BlockedUpdate, optim.Nesterov):
@@ -131,7 +137,7 @@ class Nesterov(BlockedUpdate, optim.Nesterov):
 
     def update_block(self, param, grad, v):
         lr_g, step = self.work(param, grad, 2)
-        v = velocity(v, self.momentum, self.lr, grad, lr_g, step)
+        v = velocity(v, self.momentum, self.lr, grad, lr_g, step, self.flush)
         np.multiply(v, self.momentum, out=step)
         step -= lr_g
         param += step
@@ -151,7 +157,7 @@ class RMSprop(BlockedUpdate, optim.RMSprop):
 
     def update_block(self, param, grad, h):
         work, denom = self.work(param, grad, 2)
-        moving_average(h, self.decay_rate, grad, work, squared=True)
+        moving_average(h, self.decay_rate, grad, work, squared=True, flush=self.flush)
         param -= scaled_step(self.lr, grad, h, self.eps, work, denom)
 
 
@@ -161,7 +167,7 @@ class Adam(BlockedUpdate, optim.Adam):
 
     def update_block(self, param, grad, m, v):
         work, denom = self.work(param, grad, 2)
-        moving_average(m, self.beta1, grad, work)
-        moving_average(v, self.beta2, grad, work, squared=True)
+        moving_average(m, self.beta1, grad, work, flush=self.flush)
+        moving_average(v, self.beta2, grad, work, squared=True, flush=self.flush)
         m_hat = np.divide(m, 1 - self.beta1**self.t, out=work)
         param -= scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2**self.t)
