@@ -127,7 +127,7 @@ def run_nnscratch(cfg, data, epochs, seed):
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for batch in trainer._batches():
+        for batch in trainer.batches():
             trainer.step(batch)
         seconds.append(time.perf_counter() - start)
     return seconds, float(net.accuracy(x_test, t_test)), str(net.params["W1"].dtype)

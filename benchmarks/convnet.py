@@ -40,11 +40,7 @@ import subprocess
 import time
 
 import numpy as np
-from fastpath import (  # _receive: the worker's answer, or an error
-    _receive,
-    epoch_batches,
-    torch_tensors,
-)
+from fastpath import receive, torch_tensors  # receive: the worker's answer, or an error
 
 SEED = 0
 BATCH = 100
@@ -89,7 +85,7 @@ def step_flops(net, batch=BATCH):
     return total
 
 
-def _gemm_gflops(matmul, make):
+def gemm_gflops(matmul, make):
     """GFLOP/s of a GEMM_SIZE² float32 product, the best of 5 after a warm-up."""
     a, b = make(), make()
     matmul(a, b)
@@ -103,7 +99,7 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
-def _serve(conn, new_epoch, steps, evaluate, gflops):
+def serve(conn, new_epoch, steps, evaluate, gflops):
     """Answer the parent: ("epoch",) starts an epoch's batches, ("run", k) takes k steps →
     seconds, ("eval",) → (seconds, test accuracy), ("stats",) → (peak RSS MB, GEMM GFLOP/s)."""
     conn.send("ready")
@@ -141,7 +137,7 @@ def worker_nnscratch(conn, name, threads, src=None):
     # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=BATCH, optimizer=Adam(LR), seed=SEED)
     trainer.blas_threads = threads
-    draw = epoch_batches(trainer)
+    draw = trainer.batches
     batches = iter(())
 
     def new_epoch():
@@ -160,11 +156,11 @@ def worker_nnscratch(conn, name, threads, src=None):
     def gflops():
         with threadpool_limits(threads, user_api="blas"):
             rng = np.random.default_rng(0)
-            return _gemm_gflops(
+            return gemm_gflops(
                 np.matmul, lambda: rng.standard_normal((GEMM_SIZE, GEMM_SIZE)).astype(np.float32)
             )
 
-    _serve(conn, new_epoch, steps, evaluate, gflops)
+    serve(conn, new_epoch, steps, evaluate, gflops)
 
 
 def torch_model(name, params):
@@ -251,9 +247,9 @@ def worker_torch(conn, name, threads):
         return right / len(x_test)
 
     def gflops():
-        return _gemm_gflops(torch.mm, lambda: torch.randn(GEMM_SIZE, GEMM_SIZE))
+        return gemm_gflops(torch.mm, lambda: torch.randn(GEMM_SIZE, GEMM_SIZE))
 
-    _serve(conn, new_epoch, steps, evaluate, gflops)
+    serve(conn, new_epoch, steps, evaluate, gflops)
 
 
 WORKERS = {"nnscratch": worker_nnscratch, "torch": worker_torch}
@@ -325,7 +321,7 @@ def main():
         process = mp.Process(target=fn, args=(child, args.net, threads, *extra))
         process.start()
         workers[name] = (process, parent)
-        assert _receive((process, parent), name) == "ready"
+        assert receive((process, parent), name) == "ready"
     epoch_s = {name: [] for name in workers}
     step_ms = {name: [] for name in workers}
     loads = [os.getloadavg()[0]]
@@ -338,7 +334,7 @@ def main():
             for name in names[b % len(names) :] + names[: b % len(names)]:
                 process, conn = workers[name]
                 conn.send(("run", k))
-                s = _receive((process, conn), name)
+                s = receive((process, conn), name)
                 seconds[name] += s
                 step_ms[name].append(1000 * s / k)
         for name in workers:
@@ -353,9 +349,9 @@ def main():
     results = {}
     for name, (process, conn) in workers.items():
         conn.send(("eval",))
-        eval_s, acc = _receive((process, conn), name)
+        eval_s, acc = receive((process, conn), name)
         conn.send(("stats",))
-        rss, gflops = _receive((process, conn), name)
+        rss, gflops = receive((process, conn), name)
         conn.send(("quit",))
         process.join()
         results[name] = {

@@ -59,7 +59,7 @@ def _initial_weights(dtype):
 PAUSE = float(os.environ.get("BENCH_PAUSE", 0.5))  # s between turns (interleaved_epochs)
 
 
-def _serve(conn, epoch, accuracy):
+def serve(conn, epoch, accuracy):
     """Answer the parent: "epoch" → (wall s, CPU s) of one epoch; "acc" → test accuracy."""
     conn.send("ready")
     while True:
@@ -72,12 +72,6 @@ def _serve(conn, epoch, accuracy):
             conn.send((accuracy(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
         else:
             return
-
-
-def epoch_batches(trainer):
-    """The Trainer's generator of one epoch's batches (``_batches``; a baseline from before
-    0.2's house: ``batches``)."""
-    return getattr(trainer, "_batches", None) or trainer.batches
 
 
 def blas_step_threads(trainer):
@@ -111,7 +105,7 @@ def worker_nnscratch(conn, dtype, threads, src=None):
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
     trainer.blas_threads = threads
     steps_threads = blas_step_threads(trainer)
-    batches = epoch_batches(trainer)
+    batches = trainer.batches
     from threadpoolctl import threadpool_limits
 
     def epoch():
@@ -119,7 +113,7 @@ def worker_nnscratch(conn, dtype, threads, src=None):
             for batch in batches():
                 trainer.step(batch)
 
-    _serve(conn, epoch, lambda: net.accuracy(x_test, t_test))
+    serve(conn, epoch, lambda: net.accuracy(x_test, t_test))
 
 
 def worker_torch(conn, dtype, threads):
@@ -154,7 +148,7 @@ def worker_torch(conn, dtype, threads):
         with torch.no_grad():
             return (model(x_test).argmax(1) == t_test).double().mean().item()
 
-    _serve(conn, epoch, accuracy)
+    serve(conn, epoch, accuracy)
 
 
 def _lean_setup(dtype):
@@ -213,7 +207,7 @@ def worker_lean(conn, dtype, threads):
         z = 0.5 * (1.0 + np.tanh(0.5 * (x_test @ W1 + b1)))
         return float(np.mean(np.argmax(z @ W2 + b2, axis=1) == t_test))
 
-    _serve(conn, epoch, accuracy)
+    serve(conn, epoch, accuracy)
 
 
 def worker_floor(conn, dtype, threads):
@@ -236,7 +230,7 @@ def worker_floor(conn, dtype, threads):
             np.matmul(a2, W2.T, out=d1)
             np.matmul(xb.T, d1, out=g1)
 
-    _serve(conn, epoch, lambda: float("nan"))
+    serve(conn, epoch, lambda: float("nan"))
 
 
 SYSTEMS = {
@@ -251,7 +245,7 @@ SYSTEMS = {
 }
 
 
-def _receive(worker, name):
+def receive(worker, name):
     """The worker's next answer; an error (not a hang) when the worker process has died."""
     process, conn = worker
     while not conn.poll(1.0):
@@ -272,7 +266,7 @@ def start_workers(systems, names):
         process = mp.Process(target=fn, args=(child, *options))
         process.start()
         workers[name] = (process, parent)
-        assert _receive(workers[name], name) == "ready"
+        assert receive(workers[name], name) == "ready"
     return workers
 
 
@@ -289,7 +283,7 @@ def interleaved_epochs(workers, epochs, pause=PAUSE):
             worker = workers[name]
             time.sleep(pause)
             worker[1].send("epoch")
-            answers[name].append(_receive(worker, name))
+            answers[name].append(receive(worker, name))
         loads.append(os.getloadavg()[0])
         print(
             f"epoch {e + 1}: "
@@ -305,7 +299,7 @@ def final_answers(workers):
     final = {}
     for name, (process, conn) in workers.items():
         conn.send("acc")
-        final[name] = _receive((process, conn), name)
+        final[name] = receive((process, conn), name)
         conn.send("quit")
         process.join()
     return final

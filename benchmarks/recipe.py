@@ -36,8 +36,8 @@ import os
 import sys
 
 import numpy as np
-from convnet import GEMM_SIZE, _gemm_gflops, machine
-from fastpath import _serve, final_answers, interleaved_epochs, start_workers, torch_tensors
+from convnet import GEMM_SIZE, gemm_gflops, machine
+from fastpath import final_answers, interleaved_epochs, serve, start_workers, torch_tensors
 
 SEED, BATCH, LR, SIZES = 0, 100, 0.001, (784, 256, 128, 10)
 
@@ -107,7 +107,7 @@ def worker_nnscratch(conn, config, epochs, threads, src=None):
     def epoch():
         records.extend(trainer.run(trainer.iter_per_epoch))
 
-    _serve(conn, epoch, lambda: records[-1]["test_acc"])
+    serve(conn, epoch, lambda: records[-1]["test_acc"])
 
 
 def torch_model(config, params):
@@ -161,7 +161,7 @@ def worker_torch(conn, config, epochs, threads):
         model.eval()
         accuracies.append((accuracy(x, t), accuracy(x_test, t_test)))
 
-    _serve(conn, epoch, lambda: accuracies[-1][1])
+    serve(conn, epoch, lambda: accuracies[-1][1])
 
 
 def _gemm_rates():
@@ -172,7 +172,7 @@ def _gemm_rates():
     rates = {}
     for threads in (1, 2):
         with threadpool_limits(threads, user_api="blas"):
-            rates[threads] = _gemm_gflops(
+            rates[threads] = gemm_gflops(
                 np.matmul, lambda: rng.standard_normal((GEMM_SIZE, GEMM_SIZE)).astype(np.float32)
             )
     return rates

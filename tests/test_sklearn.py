@@ -55,6 +55,27 @@ def test_same_random_state_same_model():
     np.testing.assert_array_equal(a.predict_proba(data.x_test), b.predict_proba(data.x_test))
 
 
+@pytest.mark.parametrize("make", [np.random.RandomState, np.random.default_rng])
+def test_a_random_state_object_draws_a_seed_from_itself(make):
+    """As scikit-learn's estimators: the same state gives the same model, and one state fitted
+    twice gives two (the second seed drawn after the first)."""
+    moons = load_dataset("moons")
+    x, t = moons.x_train, moons.t_train
+    a = NNClassifier(hidden_sizes=(8,), epochs=1, random_state=make(3)).fit(x, t)
+    b = NNClassifier(hidden_sizes=(8,), epochs=1, random_state=make(3)).fit(x, t)
+    assert a.loss_curve_ == b.loss_curve_
+    again = b.fit(x, t).loss_curve_
+    assert again != a.loss_curve_
+
+
+def test_the_batch_fits_in_what_the_validation_split_leaves():
+    """40 samples with a validation split of 0.5 leave 20 to train on: batches of 32 are 20 (not
+    an error asking for at most 20)."""
+    x, t = np.random.default_rng(0).random((40, 2)), np.arange(40) % 2
+    clf = NNClassifier(hidden_sizes=(4,), epochs=2, validation_split=0.5, random_state=0)
+    assert clf.fit(x, t).n_iter_ == 2
+
+
 def test_partial_fit_continues_training():
     data = load_dataset("digits")
     clf = NNClassifier(hidden_sizes=(50,), random_state=0)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import NnscratchError
+from .validation import check_choice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,11 +31,10 @@ def numerical_diff(
     h = 1e-4 is the book's choice: small enough for the truncation error, large enough that the
     round-off error of f (about 1e-16 · |f| / h) stays negligible.
     """
+    check_choice(method, _METHODS, "method")
     if method == "central":
         return (f(x + h) - f(x - h)) / (2 * h)
-    if method == "forward":
-        return (f(x + h) - f(x)) / h
-    raise NnscratchError(f"unknown difference method {method!r}: use one of {', '.join(_METHODS)}")
+    return (f(x + h) - f(x)) / h  # forward
 
 
 def numerical_gradient(

@@ -22,6 +22,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .datasets import Dataset
+from .datasets.splits import kept
+from .errors import NnscratchError
 from .run.build import network, optimizer, seeds, trainer
 from .run.options import OPTIONS, resolve
 
@@ -49,6 +51,19 @@ OPTION_NAMES = tuple(name for name, o in OPTIONS.items() if o.group != "data" an
 HYPERPARAMETERS = {RENAMED.get(name, name): name for name in OPTION_NAMES}
 
 
+def seed_of(random_state: object) -> object:
+    """The run's seed of a ``random_state``: an int as it is (the table checks it); None a new
+    one; a ``RandomState`` or a ``Generator`` one drawn from it (a new one each fit, as
+    scikit-learn's estimators draw theirs)."""
+    if random_state is None:  # a SeedSequence made without entropy draws an int
+        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**62, dtype=np.int64))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**62))
+    return random_state
+
+
 class NNClassifier(ClassifierMixin, BaseEstimator):
     """A feed-forward network classifier (a MultiLayerNet) trained by mini-batch gradient
     descent.
@@ -58,10 +73,11 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     Every option of the run table (``nnscratch train --help`` lists them) but the data's and the
     model, under the same name, except ``hidden_sizes`` (the table's ``hidden``: the width of
     each hidden layer, e.g. ``(100,)``) and ``random_state`` (``seed``: an int for the same
-    model every time, None for a new seed each fit). Left at None, an option takes the table's
-    default for an mlp (the optimizer's own learning rate, MultiLayerNet's activation and
-    initialisation...); the defaults given here are the classifier's own: one hidden layer of
-    100, no batch norm, Adam at a constant rate, batches of 32, 30 epochs.
+    model every time; None, a ``RandomState`` or a ``Generator`` for a new seed each fit). Left
+    at None, an option takes the table's default for an mlp (the optimizer's own learning rate,
+    MultiLayerNet's activation and initialisation...); the defaults given here are the
+    classifier's own: one hidden layer of 100, no batch norm, Adam at a constant rate, batches
+    of 32, 30 epochs.
 
     Attributes
     ----------
@@ -86,17 +102,24 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
 
     # -- building -------------------------------------------------------------------------------
     def _spec(self, epochs: int | None = None, n_samples: int | None = None) -> Spec:
-        """The hyperparameters resolved by the table (a bad one: its one-line message); with
-        ``n_samples``, the batch size at most that."""
+        """The hyperparameters resolved by the table (a bad one: its one-line message, under
+        the hyperparameter's name); with ``n_samples``, the batch size at most the samples the
+        training keeps (those ``validation_split`` leaves)."""
         given = {option: getattr(self, name) for name, option in HYPERPARAMETERS.items()}
-        if given["seed"] is None:  # a new model each fit, as scikit-learn's random_state=None
-            # a SeedSequence made without entropy draws an int
-            given["seed"] = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        given["seed"] = seed_of(given["seed"])
         if epochs is not None:
             given["epochs"] = epochs
-        spec = resolve({"model": "mlp", **given})
-        if n_samples is not None and spec["batch_size"] > n_samples:
-            return resolve({"model": "mlp", **given, "batch_size": n_samples})
+        try:
+            spec = resolve({"model": "mlp", **given})
+            if n_samples is not None and spec["validation_split"]:
+                n_samples = kept(n_samples, spec["validation_split"])
+            if n_samples is not None and spec["batch_size"] > n_samples:
+                return resolve({"model": "mlp", **given, "batch_size": n_samples})
+        except NnscratchError as exc:
+            name = str(exc).split(" ", 1)[0]
+            if name in RENAMED:
+                raise NnscratchError(RENAMED[name] + str(exc)[len(name) :]) from None
+            raise
         return spec
 
     def _start(self, n_features: int, classes: np.ndarray) -> None:

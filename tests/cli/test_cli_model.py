@@ -1,5 +1,6 @@
 """``nnscratch evaluate`` and ``nnscratch predict``, the metrics and the image preprocessing."""
 
+import json
 import re
 import subprocess
 import sys
@@ -111,6 +112,22 @@ def test_evaluate_uses_the_dataset_the_model_was_trained_on_and_the_train_split(
     accuracy, matrix, _ = parse_evaluate(out)
     assert matrix.sum() == len(digits.x_train)
     assert accuracy == pytest.approx(net.accuracy(digits.x_train, digits.t_train), abs=5e-5)
+
+
+@pytest.mark.parametrize("seeds", [["--seed", "5"], ["--seed", "5", "--data-seed", "7"]])
+def test_evaluate_draws_a_2d_runs_own_points_again(tmp_path, capsys, seeds):
+    """A run on 300 moons points (its seed, or its data seed, draws them) is evaluated on its own
+    60 test points: the accuracy train reported, not one on the default 500 points' split."""
+    argv = ["train", "--quiet", "--dataset", "moons", "--n-samples", "300", "--epochs", "2"]
+    assert main([*argv, *seeds, "--out", str(tmp_path)]) == 0
+    reported = json.loads((tmp_path / "history.json").read_text())["test_acc"][-1]
+    capsys.readouterr()
+    code, out, _ = run(["evaluate", tmp_path / "model.npz"], capsys)
+    assert code == 0 and "moons (test, 60 images)" in out
+    assert parse_evaluate(out)[0] == pytest.approx(reported, abs=5e-5)
+    # another dataset named on the command line is drawn with its own defaults
+    code, out, _ = run(["evaluate", tmp_path / "model.npz", "--dataset", "circles"], capsys)
+    assert code == 0 and "circles (test, 100 images)" in out
 
 
 def test_evaluate_without_a_dataset_anywhere(tmp_path, capsys):

@@ -419,6 +419,8 @@ def argv_of(args):
     argv = [
         "train",
         "--quiet",
+        "--dataset",
+        args["dataset"],
         "--model",
         args["model"],
         "--hidden",
@@ -434,11 +436,12 @@ def typed(d):
     return {k: (type(v).__name__, v) for k, v in d.items()}
 
 
-def unfinished_checkpoint(folder, args):
+def unfinished_checkpoint(folder, args, more=()):
     """A checkpoint after epoch 1 of ``args["epochs"]`` whose saved options are ``args``: a
-    1-epoch run's checkpoint (the first epoch of a longer run with these options, the cosine
-    schedule's first rate being the same), with its config's "args" replaced by ``args``."""
-    assert main(argv_of({**args, "epochs": 1}) + ["--out", str(folder)]) == 0
+    1-epoch run's checkpoint (the first epoch of a longer run with these options and the options
+    ``more``, the cosine schedule's first rate being the same), with its config's "args" replaced
+    by ``args``."""
+    assert main(argv_of({**args, "epochs": 1}) + [*more, "--out", str(folder)]) == 0
     saved = load_checkpoint(folder)
     config = {**saved.config, "epochs": args["epochs"], "args": args}
     save_checkpoint(
@@ -479,3 +482,23 @@ def test_a_checkpoint_with_todays_saved_options_resumes_to_the_same_end(model, t
     assert resumed["config"] == whole["config"]
     for key in ("train_loss", "train_acc", "test_acc"):
         assert resumed[key] == whole[key], key
+
+
+@pytest.mark.slow
+def test_an_earlier_checkpoint_on_a_2d_set_resumes_on_the_points_it_drew(tmp_path, capsys):
+    """Before --data-seed a 2-D set's points came from seed 0 whatever the run's --seed: such a
+    checkpoint resumes on them, to the end of a whole run with --data-seed 0."""
+    args = {**TODAY["two-layer"], "dataset": "moons", "seed": 5}
+    unfinished_checkpoint(tmp_path / "resumed", args, ["--data-seed", "0"])
+    assert main(["train", "--quiet", "--resume", str(tmp_path / "resumed")]) == 0
+    assert "resuming from" in capsys.readouterr().out
+    assert main(argv_of(args) + ["--data-seed", "0", "--out", str(tmp_path / "whole")]) == 0
+    resumed, whole = (
+        json.loads((tmp_path / run / "history.json").read_text()) for run in ("resumed", "whole")
+    )
+    assert resumed["config"]["dataset_options"]["seed"] == 0
+    for key in ("train_loss", "train_acc", "test_acc"):
+        assert resumed[key] == whole[key], key
+    # and a --data-seed on resuming it is the conflict it is
+    assert main(["train", "--resume", str(tmp_path / "resumed"), "--data-seed", "5"]) == 2
+    assert "--data-seed 5 conflicts with the checkpoint's 0" in one_line_error(capsys)

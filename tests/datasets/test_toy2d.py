@@ -113,7 +113,10 @@ def test_load_dataset_splits_them_stratified_and_keeps_options():
         (lambda: make_toy("xor", noise=-0.1), r"noise must be a number in \[0, 10\]"),
         (lambda: make_toy("xor", noise=float("nan")), "noise must be a number"),
         (lambda: make_toy("spiral", classes=True), "classes must be a positive integer"),
-        (lambda: make_toy("torus"), "unknown toy dataset 'torus'"),
+        (
+            lambda: make_toy("torus"),
+            "name must be one of moons, circles, spiral, xor, gaussians, got 'torus'",
+        ),
         (
             lambda: load_dataset("moons", classes=3),
             "moons takes the options n_samples, noise, test_size; got classes",

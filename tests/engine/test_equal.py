@@ -212,7 +212,7 @@ def test_networks_loss_gradient_and_predictions(name):
 def test_use_moves_a_network_both_ways_in_place_and_keeps_its_parameters():
     net = DeepConvNet((1, 12, 12), (2, 2, 3, 3, 4, 4), hidden_size=5, output_size=4, seed=1)
     book_order = [type(layer) for layer in net.layers]
-    ids, params = [id(layer) for layer in net.layers], net.params
+    ids, params, held = [id(layer) for layer in net.layers], net.params, net.layers
     engine.use("fast", net)
     assert sorted(map(id, net.layers)) == sorted(ids) and net.params is params
     fast_order = [type(layer).__name__ for layer in net.layers]
@@ -224,6 +224,31 @@ def test_use_moves_a_network_both_ways_in_place_and_keeps_its_parameters():
     assert [type(layer).__name__ for layer in net.layers] == fast_order
     engine.use("book", net)
     assert [type(layer) for layer in net.layers] == book_order
+    assert net.layers is held  # the same list, reordered in place
+    # the book's first layer gives the data's gradient again
+    x, t = RNG.normal(size=(2, 1, 12, 12)), np.array([0, 3])
+    net.loss(x, t)
+    dout = net.last_layer.backward()
+    for layer in reversed(net.layers):
+        dout = layer.backward(dout)
+    assert dout.shape == x.shape
+    # a layer put first: the former first layer gives its input's gradient on the fast engine
+    net.layers.insert(0, layers.Relu())
+    engine.use("fast", net)
+    assert net.layers[1].input_gradient is True and "input_gradient" not in vars(net.layers[0])
+
+
+def test_a_relu_of_another_class_keeps_its_place_before_max_pooling():
+    class Leaky(layers.Relu):  # max pooling of a leaky ReLU's output is another computation
+        pass
+
+    conv_param = {"filter_num": 2, "filter_size": 3, "pad": 0, "stride": 1}
+    net = SimpleConvNet((1, 8, 8), conv_param, hidden_size=4, output_size=3)
+    relu_at = next(i for i, layer in enumerate(net.layers) if type(layer) is layers.Relu)
+    net.layers[relu_at] = Leaky()
+    engine.use("fast", net)
+    assert type(net.layers[relu_at]) is Leaky
+    assert type(net.layers[relu_at + 1]).__name__ == "Pooling"
 
 
 def test_use_refuses_an_unknown_engine_and_leaves_other_classes_alone():

@@ -173,7 +173,8 @@ def test_log_softmax_row_max_path_equals_the_plain_formula(classes):
 
 
 def _reference_step(name, opt, state, param, g):
-    """The update as the formula reads, with a new array for every intermediate."""
+    """The update as the formula reads (the textbook's expressions, optim.py), with a new array
+    for every intermediate."""
     lr = opt.lr
     if name == "sgd":
         return param - lr * g
@@ -187,12 +188,12 @@ def _reference_step(name, opt, state, param, g):
         state["h"] = state["h"] + g * g
         return param - lr * g / (np.sqrt(state["h"]) + opt.eps)
     if name == "rmsprop":
-        state["h"] = opt.decay_rate * state["h"] + (1 - opt.decay_rate) * g * g
+        state["h"] = opt.decay_rate * state["h"] + (1 - opt.decay_rate) * g**2
         return param - lr * g / (np.sqrt(state["h"]) + opt.eps)
     if name == "adam":
         state["t"] += 1
         state["m"] = opt.beta1 * state["m"] + (1 - opt.beta1) * g
-        state["v"] = opt.beta2 * state["v"] + (1 - opt.beta2) * g * g
+        state["v"] = opt.beta2 * state["v"] + (1 - opt.beta2) * g**2
         m_hat = state["m"] / (1 - opt.beta1 ** state["t"])
         v_hat = state["v"] / (1 - opt.beta2 ** state["t"])
         return param - lr * m_hat / (np.sqrt(v_hat) + opt.eps)

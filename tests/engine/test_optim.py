@@ -57,3 +57,17 @@ def test_moving_averages_of_a_vanished_gradient_leave_the_subnormal_floats(name)
     assert np.all((np.abs(book_state) < tiny) & (book_state != 0))  # subnormal in the textbook
     assert not np.any(fast_state) and fast_state.dtype == np.float32  # 0 in the engine
     np.testing.assert_array_equal(params["fast"]["W"], params["book"]["W"])
+
+
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_moving_average_rounds_as_the_textbooks_expression(squared, dtype):
+    """ρ·v + (1 − ρ)·g (and ρ·v + (1 − ρ)·g², Adam's v and RMSprop's h) in place, the same bits as
+    the textbook's expression."""
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=1000).astype(dtype)
+    v = (g**2 if squared else g) * rng.random(1000).astype(dtype)  # its terms of one size
+    rate = 0.9
+    expected = rate * v + (1 - rate) * (g**2 if squared else g)
+    got = optim.moving_average(v.copy(), rate, g, np.empty_like(g), squared=squared)
+    np.testing.assert_array_equal(got, expected)

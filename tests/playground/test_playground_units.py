@@ -84,12 +84,28 @@ def test_a_bad_value_gets_the_tables_message_and_the_playgrounds_bounds_their_ow
     with pytest.raises(NnscratchError) as command_line:
         OPTIONS["batch_size"].parse("0")
     assert str(table.value) == str(command_line.value)
-    with pytest.raises(
-        NnscratchError,
-        match=r"batch_size 513 is outside what the playground "
-        r"allows: an integer from 1 to 512",
-    ):
-        S.validate({"batch_size": 513})
+    for name, value, bounds in [
+        ("batch_size", 513, "an integer from 1 to 512"),
+        ("lr", 20.0, "a number in [1e-06, 10]"),
+        ("dataset", "mnist", "one of moons, circles, spiral, xor, gaussians, digits"),
+        ("weight_init", 0.01, "one of he, xavier"),
+        ("hidden", "8,100", "at most 6 layers of at most 64 units"),
+    ]:
+        with pytest.raises(NnscratchError) as bounded:
+            S.validate({name: value})
+        shown = "8,100" if name == "hidden" else value
+        assert str(bounded.value) == f"{name} must be {bounds} in the playground, got {shown!r}"
+
+
+@pytest.mark.parametrize("empty", [None, "", "none"])
+def test_an_empty_setting_takes_the_presets_value(empty):
+    """An empty schedule length would be the playground's one-epoch run: it is the preset's."""
+    checked = S.validate({"lr_schedule": "step", "schedule_epochs": empty, "seed": None})
+    assert (checked["schedule_epochs"], checked["seed"]) == (
+        S.PRESET["schedule_epochs"],
+        S.PRESET["seed"],
+    )
+    assert S.validate({"lr_schedule": "step", "schedule_epochs": "7"})["schedule_epochs"] == 7
 
 
 def test_booleans_unknown_settings_and_query_string_text():

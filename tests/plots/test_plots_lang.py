@@ -215,7 +215,7 @@ def test_font_found_through_the_font_manager():
 
 
 def test_unknown_language_is_a_clear_error(capsys):
-    with pytest.raises(NnscratchError, match="en, zh-CN"):
+    with pytest.raises(NnscratchError, match="lang must be one of en, zh-CN, got 'fr'"):
         plots.cross_entropy_loss(lang="fr")
     with pytest.raises(SystemExit):
         main(["plot", "loss", "--lang", "fr"])

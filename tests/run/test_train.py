@@ -30,7 +30,7 @@ def test_iter_per_epoch_is_ceil_and_shuffled_epochs_visit_every_sample_once():
     net = TwoLayerNet(5, 4, 3, seed=0)
     trainer = Trainer(net, x, t, epochs=2, batch_size=5, seed=0)
     assert trainer.iter_per_epoch == math.ceil(23 / 5) == 5
-    batches = list(trainer._batches())
+    batches = list(trainer.batches())
     assert [len(b) for b in batches] == [5, 5, 5, 5, 3]
     assert sorted(np.concatenate(batches).tolist()) == list(range(23))
     history = trainer.train()
@@ -44,7 +44,7 @@ def test_sampling_with_replacement_draws_full_batches():
     trainer = Trainer(
         TwoLayerNet(5, 4, 3, seed=0), x, t, batch_size=5, sampling="replacement", seed=0
     )
-    batches = list(trainer._batches())
+    batches = list(trainer.batches())
     assert len(batches) == 5 and all(len(b) == 5 for b in batches)
     assert all(0 <= i < 23 for b in batches for i in b)
 
@@ -67,7 +67,7 @@ def test_one_step_is_plain_sgd_on_the_batch():
     net = TwoLayerNet(5, 4, 3, weight_init_std=0.5, seed=0)
     reference = TwoLayerNet(5, 4, 3, weight_init_std=0.5, seed=0)
     trainer = Trainer(net, x, t, batch_size=4, lr=0.2, seed=0)
-    batch = next(trainer._batches())
+    batch = next(trainer.batches())
     loss = trainer.step(batch)
     grads = reference.gradient(x[batch], t[batch])
     assert loss == pytest.approx(reference.loss(x[batch], t[batch]), rel=1e-15)
@@ -139,7 +139,7 @@ def test_numerical_training_uses_the_fast_engine_with_the_naive_loops_numbers():
     naive_net = TwoLayerNet(4, 3, 3, weight_init_std=0.5, seed=0)
     assert numgrad_fast.supports(fast_net)
     trainer = Trainer(fast_net, x, t, epochs=1, batch_size=4, lr=0.5, grad="numerical", seed=0)
-    batches = list(Trainer(naive_net, x, t, batch_size=4, seed=0)._batches())
+    batches = list(Trainer(naive_net, x, t, batch_size=4, seed=0).batches())
     trainer.train()
     sgd = SGD(0.5)
     for batch in batches:  # the same batches, stepped with the naive loop's gradient

@@ -40,7 +40,12 @@ def add_parser(sub):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--steps", type=positive_int("steps"), default=30, help="updates on f(x, y)")
-    p.add_argument("--dataset", default="digits", help="dataset for the loss curves")
+    p.add_argument(
+        "--dataset",
+        type=option_type("dataset"),
+        default="digits",
+        help="dataset for the loss curves",
+    )
     p.add_argument("--hidden", default="100,100,100,100", help="MultiLayerNet hidden sizes")
     p.add_argument("--epochs", type=option_type("epochs"), default=5, help="epochs per optimizer")
     p.add_argument(

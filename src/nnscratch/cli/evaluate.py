@@ -3,6 +3,8 @@
 import argparse
 from pathlib import Path
 
+from .args import option_type
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -15,6 +17,7 @@ def add_parser(sub):
     p.add_argument("model", type=Path, metavar="MODEL", help="model file (.npz) from save_model")
     p.add_argument(
         "--dataset",
+        type=option_type("dataset"),
         default=None,
         help="dataset to evaluate on (default: the one the model was trained on)",
     )
@@ -54,7 +57,7 @@ def cmd_evaluate(args):
     from ..io import read_model
     from ..metrics import confusion_matrix, per_class_accuracy
     from ..validation import check_dataset, input_size, output_size
-    from .plot_model import takes_images
+    from .plot_model import saved_options, takes_images
     from .predict import trained_on
 
     model = read_model(args.model)
@@ -63,7 +66,13 @@ def cmd_evaluate(args):
         raise NnscratchError(
             f"{args.model} does not say which dataset it was trained on: give --dataset"
         )
-    data = load_dataset(name, data_dir=args.data_dir, flatten=not takes_images(model.net))
+    # its own dataset is drawn as it was trained (the same split, the same 2-D points)
+    config = model.config if isinstance(model.config, dict) else {}  # damaged: the set alone
+    own = args.dataset is None or args.dataset == config.get("dataset")
+    options = saved_options(model.config, args.model) if own else {}
+    data = load_dataset(
+        name, data_dir=args.data_dir, flatten=not takes_images(model.net), **options
+    )
     x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
     n_classes = output_size(model.net)
     x, t = check_dataset(

@@ -8,6 +8,7 @@ from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import add_lang_argument, non_negative_int, option_type
 from .figures import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, RUN
+from .plot_model import saved_options
 
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
@@ -169,22 +170,6 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
     run = quick_2d(dataset, seed, epochs)
     run.trainer.train()
     return run.net, run.data
-
-
-#: what a model file's "dataset_options" may set: the toy sets' own options and their seed
-DATASET_OPTIONS = ("seed", "n_samples", "noise", "classes", "test_size")
-
-
-def saved_options(config, model):
-    """The ``load_dataset`` options a model file records under "dataset_options" ({} if none);
-    ``load_dataset`` checks their values."""
-    options = config.get("dataset_options", {})
-    if not isinstance(options, dict) or not set(options) <= set(DATASET_OPTIONS):
-        raise NnscratchError(
-            f"{model} records dataset options {options!r}; they can only be "
-            f"{', '.join(DATASET_OPTIONS)}: pass --dataset to draw the data anew"
-        )
-    return options
 
 
 def read_history(path):

@@ -31,9 +31,24 @@ def figures_of(path, names):
     return [n for n in names if n in fits or n not in {*BOUNDARY, *MODEL, *CONV}]
 
 
+def saved_options(config, model):
+    """The ``load_dataset`` options a model file records under "dataset_options" ({} if none:
+    an earlier file), which draw its data again (its split of the digits, its 2-D set's points);
+    ``load_dataset`` checks their values."""
+    from ..run.build import LOAD_OPTIONS
+
+    options = config.get("dataset_options", {})
+    if not isinstance(options, dict) or not set(options) <= set(LOAD_OPTIONS):
+        raise NnscratchError(
+            f"{model} records dataset options {options!r}; they can only be "
+            f"{', '.join(LOAD_OPTIONS)}: pass --dataset to draw the data anew"
+        )
+    return options
+
+
 def saved_model(path, data_dir=None):
     """``(model, data)``: the model file at ``path`` (``io.read_model``) and the dataset it was
-    trained on, loaded as the network takes it."""
+    trained on, drawn as it was (:func:`saved_options`), loaded as the network takes it."""
     from ..datasets import load_dataset
     from ..io import read_model
     from .predict import trained_on
@@ -45,7 +60,12 @@ def saved_model(path, data_dir=None):
             f"{path} does not say which dataset it was trained on: write it "
             "with `nnscratch train --out DIR` (DIR/model.npz)"
         )
-    return model, load_dataset(name, data_dir=data_dir, flatten=not takes_images(model.net))
+    return model, load_dataset(
+        name,
+        data_dir=data_dir,
+        flatten=not takes_images(model.net),
+        **saved_options(model.config, path),
+    )
 
 
 def initial_filters(model):

@@ -29,22 +29,28 @@ def _search_defaults():
 FIGURE_TRIALS = 20
 
 
+#: how a range of each scale is drawn, in words
+DRAWN = {"log": "log-uniform", "linear": "uniform"}
+
+
 def add_parser(sub):
     from ..experiments.space import DEFAULT_SPACE, PARAMS
     from ..optim import OPTIMIZERS
 
     defaults = _search_defaults()
+    logs = [name for name, option in PARAMS.items() if option.scale == "log"]
     p = sub.add_parser(
         "search",
         help="random search of learning rate, weight decay and other hyperparameters",
         description="Random search on a validation split of the training data (never the test "
         "set): each trial draws its hyperparameters from the ranges given, trains a "
         "MultiLayerNet, and is ranked by validation accuracy. RANGE is LOW:HIGH "
-        "(log-uniform for lr, weight_decay and eps, else uniform; append :log or "
+        f"(log-uniform for {', '.join(logs)}, else uniform; append :log or "
         ":linear to choose) or a,b,c (one of the values; one value fixes it).",
     )
     p.add_argument(
         "--dataset",
+        type=option_type("dataset"),
         default=defaults["dataset"],
         help=f"dataset to search on (default: {defaults['dataset']})",
     )
@@ -77,13 +83,14 @@ def add_parser(sub):
         "--lr",
         default=DEFAULT_SPACE["lr"],
         metavar="RANGE",
-        help=f"learning rate (default: {DEFAULT_SPACE['lr']}, log-uniform)",
+        help=f"learning rate (default: {DEFAULT_SPACE['lr']}, {DRAWN[PARAMS['lr'].scale]})",
     )
     p.add_argument(
         "--weight-decay",
         default=DEFAULT_SPACE["weight_decay"],
         metavar="RANGE",
-        help=f"L2 penalty λ (default: {DEFAULT_SPACE['weight_decay']}, log-uniform)",
+        help=f"L2 penalty λ (default: {DEFAULT_SPACE['weight_decay']}, "
+        f"{DRAWN[PARAMS['weight_decay'].scale]})",
     )
     p.add_argument(
         "--param",

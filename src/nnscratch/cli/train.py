@@ -12,6 +12,8 @@ from pathlib import Path
 
 #: options a --resume may change: how the run is computed, not what it computes
 RESUME_MAY_CHANGE = ("engine",)
+#: the seed of a 2-D set's points in a checkpoint from before --data-seed (always 0 then)
+EARLIER_DATA_SEED = 0
 
 
 def add_parser(sub):
@@ -79,9 +81,11 @@ def resolve_args(args, checkpoint=None):
     if checkpoint is None:
         return resolve(given)
     saved = saved_options(checkpoint)
+    # what the saved run had, its defaults too: a checkpoint of an earlier nnscratch lacks some
+    was = resolve(saved)
     for name, value in given.items():
-        if name not in RESUME_MAY_CHANGE and saved.get(name) != value:
-            raise conflict(name, value, saved.get(name))
+        if name not in RESUME_MAY_CHANGE and was[name] != value:
+            raise conflict(name, value, was[name])
     return resolve({**saved, **given})
 
 
@@ -89,7 +93,7 @@ def saved_options(checkpoint):
     """The options a checkpoint written by `nnscratch train` saved (its config's "args"),
     checked: every version of nnscratch saved the same names or fewer."""
     from ..errors import NnscratchError
-    from ..run.options import OPTIONS, check_given
+    from ..run.options import OPTIONS, check_given, takes
 
     saved = checkpoint.config.get("args")
     if not isinstance(saved, dict) or not {"dataset", "model"} <= set(saved) <= set(OPTIONS):
@@ -98,12 +102,15 @@ def saved_options(checkpoint):
             "from Python with Trainer.load_checkpoint"
         )
     try:
-        return check_given(saved)
+        saved = check_given(saved)
     except NnscratchError as exc:
         raise NnscratchError(
             f"{checkpoint.path} holds options this nnscratch does not take "
             f"({exc}): start the run again"
         ) from None
+    if "data_seed" not in checkpoint.config["args"] and takes("data_seed", saved):
+        saved["data_seed"] = EARLIER_DATA_SEED  # its 2-D points, drawn as they were
+    return saved
 
 
 def conflict(name, value, saved):

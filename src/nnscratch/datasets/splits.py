@@ -7,7 +7,14 @@ import numpy as np
 from ..errors import NnscratchError
 from ..functions import one_hot
 
-__all__ = ["one_hot", "stratified_split"]
+__all__ = ["kept", "one_hot", "stratified_split"]
+
+
+def kept(n: int, test_size: float) -> int:
+    """How many of ``n`` samples a split of ``test_size`` (a fraction, or a count) keeps in its
+    first part: n − ⌈test_size·n⌉, as scikit-learn's ``train_test_split`` rounds."""
+    n_b = test_size if isinstance(test_size, (int, np.integer)) else int(np.ceil(test_size * n))
+    return n - n_b
 
 
 def stratified_split(
@@ -19,7 +26,7 @@ def stratified_split(
     ``test_size`` of the samples.
     """
     n, n_classes = len(t), len(np.unique(t))
-    n_b = test_size if isinstance(test_size, (int, np.integer)) else int(np.ceil(test_size * n))
+    n_b = n - kept(n, test_size)
     if not n_classes <= n_b <= n - n_classes:
         raise NnscratchError(
             f"a split of {test_size} holds {n_b} of {n} samples, but each part needs at least one "

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from ..errors import NnscratchError
-from ..validation import check_number, check_positive_int
+from ..validation import check_choice, check_number, check_positive_int
 from .base import Dataset
 from .splits import stratified_split
 
@@ -106,8 +106,7 @@ def make_toy(name, n_samples=500, noise=None, classes=3, seed=0):
     """(x (N, 2) float64, t (N,) int64) of toy set ``name`` (see the module docstring), in random
     order. ``noise``: the set's default (``DEFAULT_NOISE``) if None; ``classes``: K for spiral and
     gaussians (the others have 2)."""
-    if name not in GENERATORS:
-        raise NnscratchError(f"unknown toy dataset {name!r}: use one of {', '.join(GENERATORS)}")
+    check_choice(name, tuple(GENERATORS), "name")
     k = check_positive_int(classes, "classes") if name in K_CLASSES else 2
     if not 2 <= k <= MAX_CLASSES:
         raise NnscratchError(f"{name} takes 2 to {MAX_CLASSES} classes, got {k}")

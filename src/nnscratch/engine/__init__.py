@@ -66,16 +66,22 @@ def use(engine: str, net: LayerNet | None = None, optimizer: Optimizer | None = 
     """Put ``net`` (its layers) and ``optimizer`` on ``engine`` ("fast" or "book"), in place: each
     layer and the optimizer stay the same objects with the same attributes and state, their class
     becomes the engine's subclass (or, for "book", the textbook class back again); layers and
-    optimizers of other classes are left as they are. Returns ``engine``."""
+    optimizers of other classes are left as they are. For "fast", each max pooling after a ReLU
+    comes first (in ``net.layers``, the same list) and the first layer's backward returns None
+    (nothing uses the data's gradient); ``use("book", net)`` gives the book's network back.
+    Returns ``engine``."""
     check_choice(engine, ENGINES, "engine")
     table = FAST if engine == "fast" else BOOK
     if net is not None:
         for layer in _layers(net):
             layer.__class__ = table.get(type(layer), type(layer))
-        net.layers = _pool_order(net.layers, engine)
+            layer.__dict__.pop("input_gradient", None)  # the class's own again (True)
+        order = _pool_order(net.layers, engine)
+        if order != list(net.layers):
+            net.layers[:] = order  # the same list: whoever holds it sees the new order
         first = net.layers[0] if net.layers else None
-        if isinstance(first, (fast_layers.Affine, fast_conv.Convolution)):
-            first.input_gradient = False
+        if engine == "fast" and type(first) in (fast_layers.Affine, fast_conv.Convolution):
+            first.input_gradient = False  # type: ignore[union-attr]
     if optimizer is not None:
         optimizer.__class__ = table.get(type(optimizer), type(optimizer))
     return engine
@@ -91,15 +97,16 @@ def _pool_order(layer_list: Sequence[Layer], engine: str) -> list[Layer]:
     pooling → ReLU pair back in the book's order ("book"). max_k max(a_k, 0) = max(max_k a_k, 0),
     and the gradients go to the same inputs (the first maximum, or none where all are ≤ 0)."""
     out = list(layer_list)
+    # exact classes: a subclass of ReLU (a leaky one) need not commute with max pooling
     first, second = (
-        (book_layers.Relu, book_conv.Pooling)
+        (fast_layers.Relu, fast_pooling.Pooling)
         if engine == "fast"
         else (book_conv.Pooling, book_layers.Relu)
     )
     i = 0
     while i < len(out) - 1:
         a, b = out[i], out[i + 1]
-        if isinstance(a, first) and isinstance(b, second) and _is_max(a, b):
+        if type(a) is first and type(b) is second and _is_max(a, b):
             out[i], out[i + 1] = b, a
             i += 2
         else:

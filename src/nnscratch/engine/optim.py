@@ -85,12 +85,15 @@ def flush_subnormal(average, work):
 
 
 def moving_average(average, rate, g, work, squared=False, flush=False):
-    """average ← rate·average + (1 − rate)·g, in place (``squared``: + (1 − rate)·g², computed as
-    ((1 − rate)·g)·g); with ``flush``, subnormal entries then set to 0; ``work`` is scratch."""
+    """average ← rate·average + (1 − rate)·g, in place (``squared``: + (1 − rate)·g²), rounded
+    as the textbook's expression is, bit for bit; with ``flush``, subnormal entries then set to
+    0; ``work`` is scratch."""
     average *= rate
-    np.multiply(g, 1 - rate, out=work)
     if squared:
-        work *= g
+        np.multiply(g, g, out=work)
+        work *= 1 - rate
+    else:
+        np.multiply(g, 1 - rate, out=work)
     average += work
     return flush_subnormal(average, work) if flush else average
 

@@ -12,6 +12,8 @@ plays until paused), validation and early stopping, the numerical gradient, the 
 engine (fixed: float64, fast).
 """
 
+import dataclasses
+
 from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from ..nets import WEIGHT_INITS
@@ -65,31 +67,41 @@ LIMITS = {
     "schedule_epochs": Interval(1, 100_000, integer=True),
     "batch_size": Interval(1, MAX_BATCH, integer=True),
     "seed": Interval(0, 2**31 - 1, integer=True),
+    "data_seed": Interval(0, 2**31 - 1, integer=True),
 }
 CHOICES = {"dataset": DATASET_CHOICES, "weight_init": WEIGHT_INITS}
 #: the settings, in the table's order: every option but the fixed ones
 SETTINGS = tuple(name for name in OPTIONS if name not in FIXED)
 
 
+def offered(name):
+    """Option ``name`` as the playground offers it: the table's, within :data:`LIMITS` and
+    :data:`CHOICES`."""
+    option = OPTIONS[name]
+    return dataclasses.replace(
+        option,
+        kind="choice" if name in CHOICES else option.kind,  # weight_init: no std on the page
+        interval=LIMITS.get(name, option.interval),
+        choices=CHOICES.get(name, option.choices),
+    )
+
+
 def _bounded(name, value):
-    """A value the table accepted, within the playground's own bounds."""
-    if value is None:
-        return None
-    if name in LIMITS and not LIMITS[name].contains(value):
-        raise NnscratchError(
-            f"{name} {value!r} is outside what the playground allows: {LIMITS[name].describe()}"
-        )
-    if name in CHOICES and value not in CHOICES[name]:
-        raise NnscratchError(
-            f"{name} {value!r} is not offered by the playground: use one of "
-            f"{', '.join(CHOICES[name])}"
-        )
-    if name == "hidden" and (len(value) > MAX_LAYERS or max(value) > MAX_WIDTH):
-        raise NnscratchError(
-            f"hidden {OPTIONS['hidden'].shown(value)!r} is more than the "
-            f"playground allows: at most {MAX_LAYERS} layers of at most "
-            f"{MAX_WIDTH} units each"
-        )
+    """A value the table accepted, within the playground's own bounds; else the table's message
+    with the playground's bounds: "batch_size must be an integer from 1 to 512 in the
+    playground, got 513"."""
+    if value is None or name not in (*LIMITS, *CHOICES, "hidden"):
+        return value
+    option = offered(name)
+    if name == "hidden":
+        fits = len(value) <= MAX_LAYERS and max(value) <= MAX_WIDTH
+        what = f"at most {MAX_LAYERS} layers of at most {MAX_WIDTH} units"
+        value_shown = option.shown(value)
+    else:
+        fits = value in option.choices if name in CHOICES else option.interval.contains(value)
+        what, value_shown = option.describe(), value
+    if not fits:
+        raise NnscratchError(f"{name} must be {what} in the playground, got {value_shown!r}")
     return value
 
 
@@ -104,8 +116,11 @@ def validate(request):
         raise NnscratchError(
             f"unknown setting {', '.join(unknown)}: the settings are {', '.join(SETTINGS)}"
         )
-    given = {name: request.get(name, PRESET.get(name)) for name in SETTINGS}
-    values = check_given(given, parse=True)
+    # a setting left out or empty takes the preset's value (a schedule of "none" epochs would
+    # be the playground's one-epoch run)
+    values = check_given({name: PRESET.get(name) for name in SETTINGS}, parse=True)
+    given = check_given({name: request.get(name) for name in SETTINGS}, parse=True)
+    values.update((name, value) for name, value in given.items() if value is not None)
     values = {name: _bounded(name, values.get(name)) for name in SETTINGS}
     context = {**values, **FIXED}
     settings = {}
@@ -125,20 +140,19 @@ def table():
     bounds or choices, help (and their Chinese)."""
     rows = []
     for name in SETTINGS:
-        option = OPTIONS[name]
-        bounds = LIMITS.get(name, option.interval)
-        kind = "choice" if name in CHOICES else option.kind
+        option = offered(name)
+        bounds = option.interval
         rows.append(
             {
                 "name": name,
-                "kind": kind,
+                "kind": option.kind,
                 "default": PRESET.get(name, option.default),
                 "label": option.label,
                 "label_zh": option.label_zh,
                 "group": option.group,
                 "low": bounds.low if bounds else None,
                 "high": bounds.high if bounds else None,
-                "choices": list(CHOICES.get(name, option.choices)),
+                "choices": list(option.choices),
                 "help": option.help,
                 "help_zh": option.help_zh,
             }

@@ -15,7 +15,7 @@ import warnings
 import matplotlib
 from matplotlib import font_manager
 
-from ..errors import NnscratchError
+from ..validation import check_choice
 from .strings import STRINGS
 
 __all__ = [
@@ -73,8 +73,7 @@ def resolve_lang(lang, font_list=None):
     """``(language drawn, font or None)`` for ``lang``: "zh-CN" with a CJK font, or "en" (for
     "zh-CN" without one, after a :class:`FontWarning`, once a process)."""
     global _warned
-    if lang not in STRINGS:
-        raise NnscratchError(f"unknown figure language {lang!r}: use one of {', '.join(LANGS)}")
+    check_choice(lang, LANGS, "lang")
     if lang == "en":
         return "en", None
     font = cjk_font(font_list)

@@ -60,18 +60,18 @@ def seeds(seed: int | None) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(2)
 
 
+#: ``load_dataset``'s options that :func:`data_options` gives (a model file records them as its
+#: "dataset_options", and ``nnscratch evaluate`` and ``plot boundary`` draw its data again)
+LOAD_OPTIONS = ("seed", *(n for n, o in OPTIONS.items() if o.target == "data" and n != "data_seed"))
+
+
 def data_options(spec: Spec | Mapping[str, object]) -> tuple[str, dict[str, Any]]:
     """``(name, options)``: the ``load_dataset`` call of ``spec``'s data: its data options, and
-    for a 2-D set the spec's seed (its points are drawn from it). A model file records them, so
-    that its data can be drawn again."""
+    for a 2-D set its points' seed (``data_seed``, else the run's ``seed``)."""
     spec = as_spec(spec)
-    options = {
-        name: spec[name]
-        for name, option in OPTIONS.items()
-        if option.target == "data" and spec[name] is not None
-    }
+    options = {name: spec[name] for name in LOAD_OPTIONS[1:] if spec[name] is not None}
     if spec["dataset"] in TOY_DATASETS:
-        options["seed"] = spec["seed"]
+        options["seed"] = spec["seed"] if spec["data_seed"] is None else spec["data_seed"]
     return spec["dataset"], options
 
 
@@ -188,22 +188,24 @@ def build(
     return Run(spec, data, net, opt, run_trainer.lr_schedule, run_trainer)
 
 
-def description(spec: Mapping[str, Any], net: SavableNet) -> dict[str, Any]:
-    """The run as history.json and model.npz record it: the dataset, the network's
-    ``{"model": ..., **net.config()}``, and the training settings."""
+def description(spec: Spec, net: SavableNet) -> dict[str, Any]:
+    """The run as history.json and model.npz record it: the dataset and the ``load_dataset``
+    options that draw it again (:func:`data_options`), the network's ``{"model": ...,
+    **net.config()}``, and every training option the run takes (``validation_split`` 0.0 for
+    none, as earlier files have it)."""
+    training = {
+        name: spec[name]
+        for name, option in OPTIONS.items()
+        if option.group == "training" and spec[name] is not None
+    }
     return {
         "dataset": spec["dataset"],
+        "dataset_options": data_options(spec)[1],
         "model": spec["model"],
         **net.config(),
-        "optimizer": spec["optimizer"],
-        "lr": spec["lr"],
-        "lr_schedule": spec["lr_schedule"],
-        "batch_size": spec["batch_size"],
-        "epochs": spec["epochs"],
+        **training,
         "validation_split": spec["validation_split"] or 0.0,
         "early_stopping": spec["early_stopping"],
-        "grad": spec["grad"],
-        "seed": spec["seed"],
         "dtype": spec["dtype"],
         "engine": spec["engine"],
     }

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 from ..convnets import DeepConvNet, SimpleConvNet
 from ..datasets.digits import load_digits
 from ..datasets.registry import DATASETS
-from ..datasets.toy2d import DEFAULT_NOISE, K_CLASSES, MAX_CLASSES, MAX_SAMPLES, TOY_DATASETS
+from ..datasets.toy2d import (
+    DEFAULT_NOISE,
+    K_CLASSES,
+    MAX_CLASSES,
+    MAX_SAMPLES,
+    TOY_DATASETS,
+    load_toy,
+)
 from ..engine import ENGINES
 from ..errors import NnscratchError
 from ..layers import ACTIVATIONS
@@ -60,7 +67,6 @@ BOOL_TEXT = {
     "off": False,
     "0": False,
 }
-KINDS = ("int", "float", "bool", "choice", "sizes", "init")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,8 +201,6 @@ def _option(
     return Option(name, kind, group, target, help, help_zh, label, label_zh, **more)
 
 
-#: learning rates from 1e-6 to 10: below nothing moves, above every network diverges
-LEARNING_RATE = POSITIVE
 #: The notebook trains its TwoLayerNet on the digits by SGD at this rate.
 NOTEBOOK_LR = 0.5
 SCHEDULES = ("none", "step", "cosine")
@@ -242,6 +246,10 @@ OPTIONS = {o.name: o for o in (
             "fraction of a 2-D set or of the digits kept for testing",
             "二维数据集或 digits 留作测试的比例", "test share", "测试比例",
             interval=Interval(0, 1, low_open=True, high_open=True)),
+    _option("data_seed", "int", "data", "data",
+            "seed of a 2-D set's points (none: the run's seed)",
+            "二维数据点的随机种子（none：训练的随机种子）", "data seed", "数据种子",
+            interval=NONNEGATIVE_INT, optional=True),
     # --- network ----------------------------------------------------------------------------
     _option("model", "choice", "network", "run",
             "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the "
@@ -278,7 +286,7 @@ OPTIONS = {o.name: o for o in (
     _option("optimizer", "choice", "training", "run", "update rule", "参数更新方法",
             "optimizer", "优化器", choices=tuple(OPTIMIZERS)),
     _option("lr", "float", "training", "run", "learning rate", "学习率", "learning rate",
-            "学习率", interval=LEARNING_RATE, scale="log"),
+            "学习率", interval=POSITIVE, scale="log"),
     _option("momentum", "float", "training", "optimizer",
             "momentum α of momentum and nesterov", "momentum 和 nesterov 的动量系数 α",
             "momentum", "动量", interval=DECAY_RATE),
@@ -381,7 +389,7 @@ DATASET_DEFAULTS = {
 MODEL_EPOCHS = {"deep-cnn": 20}
 LARGE_SETS = ("mnist", "fashion-mnist")
 #: the toy sets' own defaults for their data options (``datasets.toy2d.load_toy``)
-TOY_DEFAULTS = {"classes": 3, "n_samples": 500, "test_size": 0.2}
+TOY_DEFAULTS = {name: default_of(load_toy, name) for name in ("classes", "n_samples", "test_size")}
 #: step schedule: the rate is halved STEP_PARTS times over the schedule's length
 STEP_PARTS, STEP_GAMMA = 4, 0.5
 #: the fraction held out for validation when early_stopping is given without validation_split
@@ -406,31 +414,22 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
     return True
 
 
+#: what decides whether an option of each target applies (:func:`takes`)
+DECIDED_BY = {"network": "model", "optimizer": "optimizer", "data": "dataset"}
+
+
 def taken_by(name: str, spec: Mapping[str, Any]) -> str:
     """What decides whether option ``name`` applies, as ``spec`` has it: "--model cnn"."""
-    target = OPTIONS[name].target
-    key = {"network": "model", "optimizer": "optimizer", "data": "dataset"}.get(
-        target, "lr_schedule"
-    )
+    key = DECIDED_BY.get(OPTIONS[name].target, "lr_schedule")
     return f"{OPTIONS[key].flag} {spec[key]}"
 
 
 def takers(name: str) -> str:
-    """Who takes option ``name``, in words, for an error: "--model mlp or deep-cnn"."""
-    option = OPTIONS[name]
-    if option.target == "network":
-        return "--model " + " or ".join(m for m, (_, args, _) in MODELS.items() if name in args)
-    if option.target == "optimizer":
-        return "--optimizer " + " or ".join(
-            o for o, cls in OPTIMIZERS.items() if name in inspect.signature(cls).parameters
-        )
-    if option.target == "data":
-        return "--dataset " + " or ".join(
-            K_CLASSES
-            if name == "classes"
-            else ((*TOY_DATASETS, "digits") if name == "test_size" else TOY_DATASETS)
-        )
-    return "--lr-schedule step or cosine"
+    """Who takes option ``name``, in words, for an error: "--model mlp or deep-cnn" — the
+    choices of what decides it (:data:`DECIDED_BY`) for which :func:`takes` says yes."""
+    key = DECIDED_BY.get(OPTIONS[name].target, "lr_schedule")
+    yes = [c for c in OPTIONS[key].choices if takes(name, {key: c})]
+    return f"{OPTIONS[key].flag} {' or '.join(yes)}"
 
 
 def defaults(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -212,7 +212,9 @@ class Trainer(Resumable):
     callbacks : :class:`Callback` objects, run in ascending ``order``.
     engine : "fast" puts ``net`` and the optimizer on the engine (in place; ``engine.use``): the
         same run, computed fast; the numerical gradient is the engine's and BLAS threads follow
-        the products' sizes (:attr:`blas_threads`). "book": the textbook's own classes.
+        the products' sizes (:attr:`blas_threads`). "book": the textbook's own classes. On the
+        fast engine ``net.layers`` has each max pooling before its ReLU and the first layer's
+        backward returns None; ``nnscratch.engine.use("book", net)`` gives the book's back.
 
     After ``train()``, ``history`` holds the lists of :func:`new_history`. The trainer's state is
     in plain attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``),
@@ -369,8 +371,10 @@ class Trainer(Resumable):
             self.net.accuracy(self.x_val, self.t_val),
         )
 
-    def _batches(self) -> Iterator[NDArray[np.integer]]:
-        """Index arrays of one epoch's mini-batches, drawn from ``rng``."""
+    def batches(self) -> Iterator[NDArray[np.integer]]:
+        """Index arrays of one epoch's mini-batches, drawn from ``rng``: for a loop of one's own,
+        ``for batch in trainer.batches(): trainer.step(batch)`` (``train`` adds the epochs'
+        bookkeeping: the schedule, the evaluation, the callbacks, the checkpoints' state)."""
         n = len(self.x_train)
         if self.sampling == "replacement":
             for _ in range(self.iter_per_epoch):
@@ -391,7 +395,7 @@ class Trainer(Resumable):
                 self.epoch_elapsed = 0.0
                 if self.lr_schedule is not None:
                     self.optimizer.lr = self.lr_schedule(self.base_lr, self.epoch)
-            self._open_batches = self._batches()
+            self._open_batches = self.batches()
             for _ in range(self.epoch_position):
                 next(self._open_batches)
         return self._open_batches
@@ -464,5 +468,6 @@ def train(
     t_test: ArrayLike | None = None,
     **options: Any,
 ) -> dict[str, list[float]]:
-    """Train ``net`` by mini-batch gradient descent; returns the history dict (see Trainer)."""
+    """Train ``net`` by mini-batch gradient descent; returns the history dict (see Trainer,
+    whose ``engine="fast"`` leaves ``net`` on the engine: ``engine.use("book", net)`` undoes it)."""
     return Trainer(net, x_train, t_train, x_test, t_test, **options).train()
