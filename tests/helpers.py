@@ -1,6 +1,6 @@
 """What several test files share: running `nnscratch` as a real process (starting it, reading
 its output line by line without hanging, checking a one-line error) and stopping a Trainer after
-a given iteration (StopAt)."""
+a given iteration (StopAt), a SimpleConvNet trained by `nnscratch train` (trained_cnn)."""
 
 import queue
 import subprocess
@@ -62,3 +62,12 @@ class StopAt(Callback):
     def on_iteration_end(self, trainer, loss):
         if trainer.iteration == self.k:
             trainer.request_stop()
+
+
+def trained_cnn(out, epochs):
+    """``out``, the folder of `nnscratch train --model cnn --dataset digits --epochs EPOCHS`."""
+    from nnscratch.cli import main
+
+    argv = ["train", "--quiet", "--model", "cnn", "--dataset", "digits", "--epochs", str(epochs)]
+    assert main([*argv, "--out", str(out)]) == 0
+    return out

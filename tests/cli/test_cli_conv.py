@@ -16,7 +16,7 @@ from nnscratch.convnets import DeepConvNet, SimpleConvNet
 from nnscratch.datasets import load_dataset
 from nnscratch.io import load_model
 from nnscratch.run.build import seeds as run_seeds
-from tests.helpers import COMMAND, one_line_error, start, wait_for_line
+from tests.helpers import COMMAND, one_line_error, start, trained_cnn, wait_for_line
 
 #: DeepConvNet on digits (8×8): about 0.5 s an epoch, long enough to be stopped in the middle
 DEEP = [
@@ -36,25 +36,7 @@ DEEP = [
 
 @pytest.fixture(scope="module")
 def cnn(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cnn")
-    assert (
-        main(
-            [
-                "train",
-                "--quiet",
-                "--model",
-                "cnn",
-                "--dataset",
-                "digits",
-                "--epochs",
-                "8",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    return out
+    return trained_cnn(tmp_path_factory.mktemp("cnn"), epochs=8)
 
 
 @pytest.mark.slow

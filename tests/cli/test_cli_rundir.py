@@ -15,6 +15,11 @@ from tests.helpers import one_line_error, start, wait_for_line
 #: a run long enough (0.06 s an epoch, 300 epochs) to be still running when the test is done
 LONG = ["train", "--model", "two-layer", "--hidden", "32", "--batch-size", "4", "--epochs", "300"]
 SHORT = ["train", "--quiet", "--hidden", "8", "--epochs", "2", "--seed", "1"]
+#: a run that stops early (SGD at rate 2: its validation loss soon stops falling)
+STOPS_EARLY = [
+    *("train", "--quiet", "--hidden", "8", "--epochs", "40", "--early-stopping", "1"),
+    *("--optimizer", "sgd", "--lr", "2", "--lr-schedule", "none"),
+]
 
 
 def snapshot(folder):
@@ -157,29 +162,7 @@ def test_resume_of_a_finished_run_says_so_and_writes_nothing(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_resume_of_a_run_that_stopped_early_says_so_and_writes_nothing(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "train",
-                "--quiet",
-                "--hidden",
-                "8",
-                "--epochs",
-                "40",
-                "--early-stopping",
-                "1",
-                "--optimizer",
-                "sgd",
-                "--lr",
-                "2",
-                "--lr-schedule",
-                "none",
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 0
-    )
+    assert main([*STOPS_EARLY, "--out", str(tmp_path)]) == 0
     history = json.loads((tmp_path / "history.json").read_text())
     epochs = len(history["test_acc"])
     assert epochs < 40  # it did stop early: the case under test
@@ -229,25 +212,7 @@ def test_resume_of_a_finished_run_whose_results_were_not_written_writes_them(
 def test_resume_of_a_run_stopped_early_without_its_model_writes_the_best_one(tmp_path, capsys):
     from nnscratch.io import load_model
 
-    argv = [
-        "train",
-        "--quiet",
-        "--hidden",
-        "8",
-        "--epochs",
-        "40",
-        "--early-stopping",
-        "1",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "2",
-        "--lr-schedule",
-        "none",
-        "--out",
-        str(tmp_path),
-    ]
-    assert main(argv) == 0
+    assert main([*STOPS_EARLY, "--out", str(tmp_path)]) == 0
     model = load_model(tmp_path / "model.npz")
     (tmp_path / "model.npz").unlink()
     capsys.readouterr()

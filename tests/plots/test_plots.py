@@ -11,6 +11,7 @@ from nnscratch.cli import main
 from nnscratch.cli.plot import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, make_figures, quick_model
 from nnscratch.errors import NnscratchError
 from nnscratch.plots.training import moving_mean
+from tests.helpers import trained_cnn
 
 HISTORY = {
     "train_loss": list(np.linspace(2.3, 0.3, 60)),
@@ -30,25 +31,7 @@ def history_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def conv_model(tmp_path_factory):
     """A SimpleConvNet's model file, from a short `nnscratch train --model cnn` on digits."""
-    out = tmp_path_factory.mktemp("cnn")
-    assert (
-        main(
-            [
-                "train",
-                "--quiet",
-                "--model",
-                "cnn",
-                "--dataset",
-                "digits",
-                "--epochs",
-                "2",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    return out / "model.npz"
+    return trained_cnn(tmp_path_factory.mktemp("cnn"), epochs=2) / "model.npz"
 
 
 @pytest.fixture(scope="module")
