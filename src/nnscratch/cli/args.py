@@ -1,5 +1,5 @@
 """Argument types shared by the subcommands, in the library's one dialect of checks: an option of
-the run table (``run.options``) is parsed by its :meth:`~nnscratch.run.options.Option.parse`, any
+the run table (``run.options``) is parsed by its :meth:`~nnscratch.run.option.Option.parse`, any
 other number by a :class:`~nnscratch.validation.Interval`; argparse prints the message as one
 line."""
 
