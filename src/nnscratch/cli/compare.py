@@ -72,7 +72,7 @@ def cmd_compare(args):
     from ..optim import OPTIMIZERS, optimizer_path
     from ..plots import save_figure
     from ..plots.optimizers import optimizer_losses, optimizer_paths
-    from ..run.build import build, optimizer
+    from ..run.build import build, load_data, optimizer
     from ..run.options import OPTIONS
 
     hidden = OPTIONS["hidden"].parse(args.hidden)
@@ -90,20 +90,19 @@ def cmd_compare(args):
     save_figure(optimizer_paths(paths, f), args.out / "optimizer_paths.png")
 
     losses = {}
+    common = {
+        "dataset": args.dataset,
+        "model": "mlp",
+        "hidden": hidden,
+        "batchnorm": False,
+        "lr_schedule": "none",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+    }
+    data = load_data(common)  # once: the same for every optimizer
     for name in OPTIMIZERS:  # the same weights and batches for all, each at its own default rate
-        run = build(
-            {
-                "dataset": args.dataset,
-                "model": "mlp",
-                "hidden": hidden,
-                "batchnorm": False,
-                "optimizer": name,
-                "lr_schedule": "none",
-                "epochs": args.epochs,
-                "batch_size": args.batch_size,
-                "seed": args.seed,
-            }
-        )
+        run = build({**common, "optimizer": name}, data)
         history = run.trainer.train()
         losses[f"{type(run.optimizer).__name__} (lr {run.optimizer.lr:g})"] = history["train_loss"]
         last = np.mean(history["train_loss"][-10:])

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .. import functions
-from ..datasets import Dataset, load_dataset
+from ..datasets import load_dataset
 from ..errors import NnscratchError
 from ..nets import init_std
 from ..run.build import build
@@ -113,7 +113,7 @@ def init_comparison(
     for init in ("std 0.01", "Xavier", "He"):
         run = build(
             _plain_sgd(hidden, lr, batch_size, len(data.x_train), seed, weight_init=INITS[init]),
-            _without_test(data),
+            data.without_test(),
         )
         run.trainer.run(iterations)
         losses[init] = [float(v) for v in run.trainer.history["train_loss"][:iterations]]
@@ -145,7 +145,6 @@ def batchnorm_comparison(
     loss overflowed stops there: its list is shorter)."""
     data = data or load_dataset(dataset)
     n = min(check_positive_int(train_size, "train_size"), len(data.x_train))
-    x, t = data.x_train[:n], data.t_train[:n]
     stds = np.logspace(0, -4, check_positive_int(scales, "scales"))
     out = {
         "scales": stds.tolist(),
@@ -161,9 +160,7 @@ def batchnorm_comparison(
             spec = _plain_sgd(
                 hidden, lr, batch_size, n, seed, weight_init=float(std), batchnorm=bn, epochs=epochs
             )
-            history, diverged = _train(
-                build(spec, Dataset(data.name, x, t, None, None, data.n_classes)).trainer
-            )
+            history, diverged = _train(build(spec, data.first(n).without_test()).trainer)
             out[key].append([float(a) for a in history["train_acc"]])
             out[key + "_diverged"].append(diverged)
     return out
@@ -186,11 +183,6 @@ def _plain_sgd(hidden, lr, batch_size, n, seed, **options):
         "epochs": 10**9,
         **options,
     }
-
-
-def _without_test(data):
-    """``data`` without its test set (measured once at the end, not after every epoch)."""
-    return Dataset(data.name, data.x_train, data.t_train, None, None, data.n_classes)
 
 
 def _train(trainer):
@@ -227,7 +219,6 @@ def overfit_comparison(
     summed at the end}}``."""
     data = data or load_dataset(dataset)
     n = min(check_positive_int(train_size, "train_size"), len(data.x_train))
-    x, t = data.x_train[:n], data.t_train[:n]
     out = {}
     names = list(OVERFIT_VARIANTS if variants is None else variants)
     if not names:
@@ -246,7 +237,7 @@ def overfit_comparison(
             epochs=epochs,
             **OVERFIT_VARIANTS[name],
         )
-        run = build(spec, Dataset(data.name, x, t, data.x_test, data.t_test, data.n_classes))
+        run = build(spec, data.first(n))
         history = run.trainer.train()
         out[name] = {
             "train_acc": [float(a) for a in history["train_acc"]],

@@ -11,6 +11,7 @@ such as Dask's or Ray's); each is saved as it ends, and a rerun skips it.
 """
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -25,7 +26,7 @@ from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
 from ..atomic import save_json
-from ..datasets import Dataset, load_dataset, stratified_split
+from ..datasets import load_dataset, stratified_split
 from ..errors import NnscratchError
 from ..run.build import build
 from ..run.trainer import train_or_diverge
@@ -45,11 +46,13 @@ def _load(settings, data_dir, validation=True):
     training and validation sets (``val_size``, stratified, from the seed), no test set; without
     ``validation``, all of them as the training set and the test set kept."""
     data = load_dataset(settings["dataset"], data_dir=data_dir, seed=settings["seed"])
-    x, t = data.x_train[: settings["train_size"]], data.t_train[: settings["train_size"]]
+    data = data.first(settings["train_size"])
     if not validation:
-        return Dataset(data.name, x, t, data.x_test, data.t_test, data.n_classes)
-    x, x_val, t, t_val = stratified_split(x, t, settings["val_size"], settings["seed"])
-    return Dataset(data.name, x, t, None, None, data.n_classes, x_val=x_val, t_val=t_val)
+        return data
+    x, x_val, t, t_val = stratified_split(
+        data.x_train, data.t_train, settings["val_size"], settings["seed"]
+    )
+    return dataclasses.replace(data.without_test(), x_train=x, t_train=t, x_val=x_val, t_val=t_val)
 
 
 def _trainer(params, seed, settings, data):
@@ -258,7 +261,7 @@ def retrain_best(
         raise NnscratchError("no trial finished without diverging: nothing to retrain")
     start = time.perf_counter()
     data = _load(settings, data_dir, validation=False)
-    trainer = _trainer(best["params"], best["seed"], settings, data)
+    trainer = _trainer(best["params"], best["seed"], settings, data.without_test())
     trainer.train()
     return {
         **{k: best[k] for k in ("index", "params", "seed")},
