@@ -13,6 +13,7 @@ hyperparameter here, checked with the same message. The network is always a Mult
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .datasets import Dataset
 from .datasets.splits import kept
-from .errors import NnscratchError
 from .run.build import network, optimizer, seeds, trainer
-from .run.options import OPTIONS, resolve
+from .run.options import OPTIONS, Spec, resolve
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
     from typing_extensions import Self
 
-    from .run.options import Spec
 
 #: table option → hyperparameter name, where scikit-learn's convention differs
 RENAMED = {"hidden": "hidden_sizes", "seed": "random_state"}
@@ -101,30 +100,29 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
             setattr(self, name, params.get(name, PRESET.get(option)))
 
     # -- building -------------------------------------------------------------------------------
-    def _spec(self, epochs: int | None = None, n_samples: int | None = None) -> Spec:
-        """The hyperparameters resolved by the table (a bad one: its one-line message, under
-        the hyperparameter's name); with ``n_samples``, the batch size at most the samples the
-        training keeps (those ``validation_split`` leaves)."""
+    def _spec(
+        self, epochs: int | None = None, n_samples: int | None = None, seed: object = 0
+    ) -> Spec:
+        """The hyperparameters resolved by the table (a bad one: its one-line message, under the
+        hyperparameter's name) with the run's ``seed`` (a new fit's, :meth:`_start`'s: only the
+        network and the batch order use it); with ``n_samples``, the batch size at most the
+        samples the training keeps (those ``validation_split`` leaves)."""
         given = {option: getattr(self, name) for name, option in HYPERPARAMETERS.items()}
-        given["seed"] = seed_of(given["seed"])
+        given["seed"] = seed
         if epochs is not None:
             given["epochs"] = epochs
-        try:
-            spec = resolve({"model": "mlp", **given})
-            if n_samples is not None and spec["validation_split"]:
-                n_samples = kept(n_samples, spec["validation_split"])
-            if n_samples is not None and spec["batch_size"] > n_samples:
-                return resolve({"model": "mlp", **given, "batch_size": n_samples})
-        except NnscratchError as exc:
-            name = str(exc).split(" ", 1)[0]
-            if name in RENAMED:
-                raise NnscratchError(RENAMED[name] + str(exc)[len(name) :]) from None
-            raise
+        for option, name in RENAMED.items():  # the table's check, under scikit-learn's name
+            dataclasses.replace(OPTIONS[option], name=name).check(given[option])
+        spec = resolve({"model": "mlp", **given})
+        if n_samples is not None and spec["validation_split"]:
+            n_samples = kept(n_samples, spec["validation_split"])
+        if n_samples is not None and spec["batch_size"] > n_samples:
+            return Spec({**spec, "batch_size": n_samples})
         return spec
 
     def _start(self, n_features: int, classes: np.ndarray) -> None:
         """Fresh network, optimizer and batch-order generator for a new fit."""
-        spec = self._spec()
+        spec = self._spec(seed=seed_of(self.random_state))
         self.classes_ = classes
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
@@ -134,10 +132,11 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         self._optimizer = optimizer(spec)
 
     # -- fitting --------------------------------------------------------------------------------
-    def _epochs(self, X: np.ndarray, y_index: np.ndarray, epochs: int) -> None:
+    def _epochs(self, X: np.ndarray, y_index: np.ndarray, epochs: int | None) -> None:
+        """``epochs`` passes over (X, y_index) (None: the ``epochs`` hyperparameter's)."""
         spec = self._spec(epochs, len(X))
         # no test set: the Trainer takes None for it
-        data = Dataset("fit", X, y_index, None, None, len(self.classes_))  # type: ignore[arg-type]
+        data = Dataset("fit", X, y_index, None, None, len(self.classes_))
         run = trainer(spec, self._net, self._optimizer, data, self._rng)
         history = run.train()
         losses = np.reshape(history["train_loss"], (run.epoch, run.iter_per_epoch))
@@ -154,7 +153,7 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
         classes, y_index = np.unique(self._labels(y), return_inverse=True)
         self._start(X.shape[1], classes)
-        self._epochs(X, y_index, self._spec()["epochs"])
+        self._epochs(X, y_index, None)
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: ArrayLike | None = None) -> Self:
