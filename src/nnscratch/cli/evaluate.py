@@ -52,12 +52,11 @@ def format_report(matrix, per_class, accuracy, header):
 
 
 def cmd_evaluate(args):
-    from ..datasets import load_dataset
     from ..errors import NnscratchError
     from ..io import read_model
     from ..metrics import confusion_matrix, per_class_accuracy
     from ..validation import check_dataset, input_size, output_size
-    from .plot_model import saved_options, takes_images
+    from .plot_model import model_data
     from .predict import trained_on
 
     model = read_model(args.model)
@@ -66,13 +65,7 @@ def cmd_evaluate(args):
         raise NnscratchError(
             f"{args.model} does not say which dataset it was trained on: give --dataset"
         )
-    # its own dataset is drawn as it was trained (the same split, the same 2-D points)
-    config = model.config if isinstance(model.config, dict) else {}  # damaged: the set alone
-    own = args.dataset is None or args.dataset == config.get("dataset")
-    options = saved_options(model.config, args.model) if own else {}
-    data = load_dataset(
-        name, data_dir=args.data_dir, flatten=not takes_images(model.net), **options
-    )
+    data = model_data(model, args.model, name, args.data_dir)
     x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
     n_classes = output_size(model.net)
     x, t = check_dataset(

@@ -8,7 +8,7 @@ from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import add_lang_argument, non_negative_int, option_type
 from .figures import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, RUN
-from .plot_model import saved_options
+from .plot_model import model_data
 
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
@@ -145,7 +145,6 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
     """``(net, data)`` for the boundary figure: the 2-input network saved at ``model`` and its
     dataset (``dataset``, else the one it was trained on, else spiral), or a quick run of
     :func:`quick_2d` on ``dataset`` (default spiral)."""
-    from ..datasets import load_dataset
     from ..io import read_model
     from ..plots.boundary import check_two_inputs
 
@@ -158,8 +157,7 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
                 f"{model} was trained on {name}, not a 2-D set: pass --dataset "
                 f"({', '.join(TOY_SETS)})"
             )
-        # the model's own data (the playground records how it drew it), unless --dataset is given
-        data = load_dataset(name, **({} if dataset else saved_options(saved.config, model)))
+        data = model_data(saved, model, name)
         outputs = net.predict(data.x_test[:1]).shape[1]
         if outputs != data.n_classes:
             raise NnscratchError(

@@ -46,10 +46,20 @@ def saved_options(config, model):
     return options
 
 
+def model_data(model, path, name, data_dir=None):
+    """Dataset ``name`` loaded as the network of ``model`` (the model file at ``path``) takes it;
+    the one it was trained on drawn as it was (its split, its 2-D set's points:
+    :func:`saved_options`), another with its own defaults."""
+    from ..datasets import load_dataset
+
+    config = model.config if isinstance(model.config, dict) else {}  # damaged: the name alone
+    options = saved_options(config, path) if name == config.get("dataset") else {}
+    return load_dataset(name, data_dir=data_dir, flatten=not takes_images(model.net), **options)
+
+
 def saved_model(path, data_dir=None):
     """``(model, data)``: the model file at ``path`` (``io.read_model``) and the dataset it was
-    trained on, drawn as it was (:func:`saved_options`), loaded as the network takes it."""
-    from ..datasets import load_dataset
+    trained on (:func:`model_data`)."""
     from ..io import read_model
     from .predict import trained_on
 
@@ -60,12 +70,7 @@ def saved_model(path, data_dir=None):
             f"{path} does not say which dataset it was trained on: write it "
             "with `nnscratch train --out DIR` (DIR/model.npz)"
         )
-    return model, load_dataset(
-        name,
-        data_dir=data_dir,
-        flatten=not takes_images(model.net),
-        **saved_options(model.config, path),
-    )
+    return model, model_data(model, path, name, data_dir)
 
 
 def initial_filters(model):
