@@ -72,6 +72,8 @@ LIMITS = {
 CHOICES = {"dataset": DATASET_CHOICES, "weight_init": WEIGHT_INITS}
 #: the settings, in the table's order: every option but the fixed ones
 SETTINGS = tuple(name for name in OPTIONS if name not in FIXED)
+#: the preset as checked values
+PRESET_VALUES = check_given({name: PRESET.get(name) for name in SETTINGS}, parse=True)
 
 
 def offered(name):
@@ -83,6 +85,7 @@ def offered(name):
         kind="choice" if name in CHOICES else option.kind,  # weight_init: no std on the page
         interval=LIMITS.get(name, option.interval),
         choices=CHOICES.get(name, option.choices),
+        where=" in the playground",
     )
 
 
@@ -93,15 +96,13 @@ def _bounded(name, value):
     if value is None or name not in (*LIMITS, *CHOICES, "hidden"):
         return value
     option = offered(name)
-    if name == "hidden":
-        fits = len(value) <= MAX_LAYERS and max(value) <= MAX_WIDTH
-        what = f"at most {MAX_LAYERS} layers of at most {MAX_WIDTH} units"
-        value_shown = option.shown(value)
-    else:
-        fits = value in option.choices if name in CHOICES else option.interval.contains(value)
-        what, value_shown = option.describe(), value
-    if not fits:
-        raise NnscratchError(f"{name} must be {what} in the playground, got {value_shown!r}")
+    if name != "hidden":
+        return option.check(value)
+    if len(value) > MAX_LAYERS or max(value) > MAX_WIDTH:
+        raise NnscratchError(
+            f"hidden must be at most {MAX_LAYERS} layers of at most {MAX_WIDTH} units"
+            f"{option.where}, got {option.shown(value)!r}"
+        )
     return value
 
 
@@ -118,7 +119,7 @@ def validate(request):
         )
     # a setting left out or empty takes the preset's value (a schedule of "none" epochs would
     # be the playground's one-epoch run)
-    values = check_given({name: PRESET.get(name) for name in SETTINGS}, parse=True)
+    values = dict(PRESET_VALUES)
     given = check_given({name: request.get(name) for name in SETTINGS}, parse=True)
     values.update((name, value) for name, value in given.items() if value is not None)
     values = {name: _bounded(name, values.get(name)) for name in SETTINGS}

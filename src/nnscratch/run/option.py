@@ -33,7 +33,8 @@ class Option:
     not given (None: by the rules of :func:`defaults`); ``target``: where the value goes ("network",
     "optimizer" (an argument of the optimizer's class), "data" (``load_dataset``'s) or "run");
     ``scale``: how a search draws it ("log": 10^U(log low, log high)); ``group`` and ``label``: the
-    playground's fieldset and field."""
+    playground's fieldset and field; ``where``: where a narrowed copy of the option holds, said
+    in its message (" in the playground")."""
 
     name: str
     kind: str
@@ -48,6 +49,7 @@ class Option:
     optional: bool = False
     default: object = None
     scale: str = "linear"
+    where: str = ""
 
     @property
     def flag(self) -> str:
@@ -68,7 +70,7 @@ class Option:
 
     def error(self, value: object) -> NnscratchError:
         """The one message for a bad ``value`` of this option."""
-        return NnscratchError(f"{self.name} must be {self.describe()}, got {value!r}")
+        return NnscratchError(f"{self.name} must be {self.describe()}{self.where}, got {value!r}")
 
     def check(self, value: object) -> Any:
         """``value`` (a Python value: number, bool, str, list) as this option's type, checked;
