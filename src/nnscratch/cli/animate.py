@@ -10,7 +10,7 @@ from pathlib import Path
 from ..datasets import DATASETS
 from ..errors import NnscratchError
 from .args import add_lang_argument, add_listed_parser, option_type, positive_float, positive_int
-from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, read_history
+from .plot import QUICK_2D, QUICK_DIGITS, TOY_SETS, quick, read_history
 
 #: name → what it shows
 ANIMATIONS = {
@@ -110,11 +110,9 @@ def make_animation(args):
 
             history = quick_run(args.seed)[2]
         return animations.curves(history, frames=args.frames, fps=args.fps, lang=args.lang)
-    from ..run.build import build
-
     if args.name == "boundary":
         name = _dataset(args.dataset, TOY_SETS, "spiral", "boundary")
-        run = build({**QUICK_2D, "dataset": name, "seed": args.seed})
+        run = quick(QUICK_2D, name, args.seed)
         return animations.boundary(
             run.trainer,
             frames=args.frames,
@@ -128,7 +126,7 @@ def make_animation(args):
             ),
         )
     name = _dataset(args.dataset, IMAGE_SETS, "digits", "weights")
-    run = build({**QUICK_DIGITS, "dataset": name, "seed": args.seed})
+    run = quick(QUICK_DIGITS, name, args.seed)
     return animations.weights(
         run.trainer,
         run.data.info.get("image_shape"),

@@ -16,6 +16,7 @@ FORMATS = ("png", "svg")
 QUICK_DIGITS = {"dataset": "digits", "model": "two-layer", "hidden": (50,), "epochs": 20}
 #: the quick 2-D run: a MultiLayerNet of tanh units (smooth boundaries), Adam at 0.01
 QUICK_2D = {
+    "dataset": "spiral",
     "model": "mlp",
     "hidden": (32, 32),
     "activation": "tanh",
@@ -107,12 +108,19 @@ def add_parser(sub):
     p.set_defaults(func=cmd_plot)
 
 
-def quick_digits(seed=0, epochs=None):
-    """The quick digits run, untrained: a :class:`~nnscratch.run.build.Run` (about a second of
-    training)."""
+def quick(preset, dataset=None, seed=0, epochs=None):
+    """The quick run of ``preset`` (:data:`QUICK_DIGITS`, :data:`QUICK_2D`), untrained: a
+    :class:`~nnscratch.run.build.Run` on ``dataset`` (None: the preset's) for ``epochs`` (None:
+    the preset's)."""
     from ..run.build import build
 
-    return build({**QUICK_DIGITS, "seed": seed, **({"epochs": epochs} if epochs else {})})
+    given = {"dataset": dataset, "seed": seed, "epochs": epochs}
+    return build({**preset, **{k: v for k, v in given.items() if v is not None}})
+
+
+def quick_digits(seed=0, epochs=None):
+    """The quick digits run, untrained (about a second of training): :func:`quick`."""
+    return quick(QUICK_DIGITS, seed=seed, epochs=epochs)
 
 
 def quick_run(seed=0, epochs=None):
@@ -128,17 +136,8 @@ def quick_model(seed=0, epochs=None):
 
 
 def quick_2d(dataset=None, seed=0, epochs=None):
-    """The quick 2-D run on ``dataset`` (default spiral), untrained: a ``Run``."""
-    from ..run.build import build
-
-    return build(
-        {
-            **QUICK_2D,
-            "dataset": dataset or "spiral",
-            "seed": seed,
-            **({"epochs": epochs} if epochs else {}),
-        }
-    )
+    """The quick 2-D run on ``dataset`` (default spiral), untrained: :func:`quick`."""
+    return quick(QUICK_2D, dataset, seed, epochs)
 
 
 def boundary_model(dataset=None, model=None, seed=0, epochs=None):
