@@ -6,6 +6,7 @@ line."""
 import argparse
 
 from ..errors import NnscratchError
+from ..plots.strings import STRINGS
 from ..validation import NONNEGATIVE_INT, POSITIVE, POSITIVE_INT
 
 
@@ -52,9 +53,8 @@ def positive_float(name):
     return number(POSITIVE, name, float)
 
 
-#: figure languages: plots.strings.STRINGS's keys (a test checks; not imported here, so that the
-#: command starts without matplotlib)
-LANGS = ("en", "zh-CN")
+#: figure languages: the string tables' (plots.strings imports no matplotlib)
+LANGS = tuple(STRINGS)
 
 
 def add_lang_argument(parser):

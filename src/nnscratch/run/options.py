@@ -43,7 +43,6 @@ from ..validation import (
     POSITIVE_INT,
     PROBABILITY,
     Interval,
-    check_choice,
     default_of,
 )
 from .option import Option
@@ -53,20 +52,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from ..io import SavableNet
-
-
-def _option(
-    name: str,
-    kind: str,
-    group: str,
-    target: str,
-    help: str,  # noqa: A002
-    help_zh: str,
-    label: str,
-    label_zh: str,
-    **more: Any,
-) -> Option:
-    return Option(name, kind, group, target, help, help_zh, label, label_zh, **more)
 
 
 #: The notebook trains its TwoLayerNet on the digits by SGD at this rate.
@@ -98,112 +83,112 @@ CONV_MODELS = tuple(name for name, (_, _, images) in MODELS.items() if images)
 # fmt: off
 OPTIONS = {o.name: o for o in (
     # --- data -------------------------------------------------------------------------------
-    _option("dataset", "choice", "data", "run", "dataset to learn", "要学习的数据集",
-            "dataset", "数据集", choices=tuple(DATASETS), default="digits"),
-    _option("classes", "int", "data", "data", "classes of the spiral and gaussians sets",
-            "spiral 和 gaussians 数据集的类别数", "classes", "类别数",
-            interval=Interval(2, MAX_CLASSES, integer=True)),
-    _option("n_samples", "int", "data", "data", "points of a 2-D set", "二维数据集的点数",
-            "points", "点数", interval=Interval(8, MAX_SAMPLES, integer=True)),
-    _option("noise", "float", "data", "data",
-            "noise of a 2-D set (none: the set's own, " + ", ".join(
-                f"{k} {v}" for k, v in DEFAULT_NOISE.items()) + ")",
-            "二维数据集的噪声（none：该数据集自己的默认值）", "noise", "噪声",
-            interval=Interval(0, 10), optional=True),
-    _option("test_size", "float", "data", "data",
-            "fraction of a 2-D set or of the digits kept for testing",
-            "二维数据集或 digits 留作测试的比例", "test share", "测试比例",
-            interval=Interval(0, 1, low_open=True, high_open=True)),
-    _option("data_seed", "int", "data", "data",
-            "seed of a 2-D set's points (none: the run's seed)",
-            "二维数据点的随机种子（none：训练的随机种子）", "data seed", "数据种子",
-            interval=NONNEGATIVE_INT, optional=True),
+    Option("dataset", "choice", "data", "run", "dataset to learn", "要学习的数据集",
+           "dataset", "数据集", choices=tuple(DATASETS), default="digits"),
+    Option("classes", "int", "data", "data", "classes of the spiral and gaussians sets",
+           "spiral 和 gaussians 数据集的类别数", "classes", "类别数",
+           interval=Interval(2, MAX_CLASSES, integer=True)),
+    Option("n_samples", "int", "data", "data", "points of a 2-D set", "二维数据集的点数",
+           "points", "点数", interval=Interval(8, MAX_SAMPLES, integer=True)),
+    Option("noise", "float", "data", "data",
+           "noise of a 2-D set (none: the set's own, " + ", ".join(
+               f"{k} {v}" for k, v in DEFAULT_NOISE.items()) + ")",
+           "二维数据集的噪声（none：该数据集自己的默认值）", "noise", "噪声",
+           interval=Interval(0, 10), optional=True),
+    Option("test_size", "float", "data", "data",
+           "fraction of a 2-D set or of the digits kept for testing",
+           "二维数据集或 digits 留作测试的比例", "test share", "测试比例",
+           interval=Interval(0, 1, low_open=True, high_open=True)),
+    Option("data_seed", "int", "data", "data",
+           "seed of a 2-D set's points (none: the run's seed)",
+           "二维数据点的随机种子（none：训练的随机种子）", "data seed", "数据种子",
+           interval=NONNEGATIVE_INT, optional=True),
     # --- network ----------------------------------------------------------------------------
-    _option("model", "choice", "network", "run",
-            "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the "
-            "book's chapter-7 SimpleConvNet (cnn) or chapter-8 DeepConvNet (deep-cnn)",
-            "网络：笔记中的 TwoLayerNet（two-layer）、任意深度的 MultiLayerNet（mlp）、"
-            "书中第 7 章的 SimpleConvNet（cnn）或第 8 章的 DeepConvNet（deep-cnn）",
-            "model", "模型", choices=tuple(MODELS), default="mlp"),
-    _option("hidden", "sizes", "network", "network",
-            "hidden layer sizes, comma-separated (all but mlp: one size, the fully connected "
-            "layer's)", "隐藏层大小，用逗号分隔（mlp 以外只有一个大小）", "hidden layers",
-            "隐藏层"),
-    _option("activation", "choice", "network", "network", "hidden activation",
-            "隐藏层激活函数", "activation", "激活函数", choices=tuple(ACTIVATIONS)),
-    _option("weight_init", "init", "network", "network",
-            "initial weight std: he (√(2/n)), xavier (√(1/n)) or a number (cnn: a number)",
-            "初始权重标准差：he（√(2/n)）、xavier（√(1/n)）或一个数（cnn：一个数）",
-            "weight init", "权重初始化"),
-    _option("weight_decay", "float", "network", "network",
-            "L2 penalty λ (adds ½λΣ‖W‖² to the loss)", "L2 正则化系数 λ（损失加上 ½λΣ‖W‖²）",
-            "weight decay λ", "权值衰减 λ", interval=NONNEGATIVE, scale="log"),
-    _option("dropout", "float", "network", "network",
-            "dropout probability after each hidden activation (deep-cnn: of its two Dropout "
-            "layers)", "每个隐藏层激活后的 Dropout 比例（deep-cnn：其两个 Dropout 层的比例）",
-            "dropout", "Dropout", interval=PROBABILITY),
-    _option("batchnorm", "bool", "network", "network", "batch norm before each activation",
-            "每个激活函数前做批归一化", "batch norm", "批归一化"),
-    _option("dtype", "choice", "network", "run", "float type of the data and the network",
-            "数据和网络的浮点类型", "dtype", "浮点类型", choices=DTYPES),
-    _option("engine", "choice", "network", "run",
-            "fast (the engine) or book (the textbook's plain NumPy: slower, the same run)",
-            "fast（引擎）或 book（教科书式的朴素 NumPy：更慢，结果相同）", "engine", "引擎",
-            choices=ENGINES, default="fast"),
+    Option("model", "choice", "network", "run",
+           "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the "
+           "book's chapter-7 SimpleConvNet (cnn) or chapter-8 DeepConvNet (deep-cnn)",
+           "网络：笔记中的 TwoLayerNet（two-layer）、任意深度的 MultiLayerNet（mlp）、"
+           "书中第 7 章的 SimpleConvNet（cnn）或第 8 章的 DeepConvNet（deep-cnn）",
+           "model", "模型", choices=tuple(MODELS), default="mlp"),
+    Option("hidden", "sizes", "network", "network",
+           "hidden layer sizes, comma-separated (all but mlp: one size, the fully connected "
+           "layer's)", "隐藏层大小，用逗号分隔（mlp 以外只有一个大小）", "hidden layers",
+           "隐藏层"),
+    Option("activation", "choice", "network", "network", "hidden activation",
+           "隐藏层激活函数", "activation", "激活函数", choices=tuple(ACTIVATIONS)),
+    Option("weight_init", "init", "network", "network",
+           "initial weight std: he (√(2/n)), xavier (√(1/n)) or a number (cnn: a number)",
+           "初始权重标准差：he（√(2/n)）、xavier（√(1/n)）或一个数（cnn：一个数）",
+           "weight init", "权重初始化"),
+    Option("weight_decay", "float", "network", "network",
+           "L2 penalty λ (adds ½λΣ‖W‖² to the loss)", "L2 正则化系数 λ（损失加上 ½λΣ‖W‖²）",
+           "weight decay λ", "权值衰减 λ", interval=NONNEGATIVE, scale="log"),
+    Option("dropout", "float", "network", "network",
+           "dropout probability after each hidden activation (deep-cnn: of its two Dropout "
+           "layers)", "每个隐藏层激活后的 Dropout 比例（deep-cnn：其两个 Dropout 层的比例）",
+           "dropout", "Dropout", interval=PROBABILITY),
+    Option("batchnorm", "bool", "network", "network", "batch norm before each activation",
+           "每个激活函数前做批归一化", "batch norm", "批归一化"),
+    Option("dtype", "choice", "network", "run", "float type of the data and the network",
+           "数据和网络的浮点类型", "dtype", "浮点类型", choices=DTYPES),
+    Option("engine", "choice", "network", "run",
+           "fast (the engine) or book (the textbook's plain NumPy: slower, the same run)",
+           "fast（引擎）或 book（教科书式的朴素 NumPy：更慢，结果相同）", "engine", "引擎",
+           choices=ENGINES, default="fast"),
     # --- training ---------------------------------------------------------------------------
-    _option("optimizer", "choice", "training", "run", "update rule", "参数更新方法",
-            "optimizer", "优化器", choices=tuple(OPTIMIZERS)),
-    _option("lr", "float", "training", "run", "learning rate", "学习率", "learning rate",
-            "学习率", interval=POSITIVE, scale="log"),
-    _option("momentum", "float", "training", "optimizer",
-            "momentum α of momentum and nesterov", "momentum 和 nesterov 的动量系数 α",
-            "momentum", "动量", interval=DECAY_RATE),
-    _option("beta1", "float", "training", "optimizer",
-            "Adam's β1, the decay of its first moment", "Adam 的 β1（一阶矩的衰减率）",
-            "β1", "β1", interval=DECAY_RATE),
-    _option("beta2", "float", "training", "optimizer",
-            "Adam's β2, the decay of its squared gradients", "Adam 的 β2（二阶矩的衰减率）",
-            "β2", "β2", interval=DECAY_RATE),
-    _option("decay_rate", "float", "training", "optimizer",
-            "RMSprop's ρ, the decay of its squared gradients", "RMSprop 的 ρ（梯度平方的衰减率）",
-            "ρ", "ρ", interval=DECAY_RATE),
-    _option("eps", "float", "training", "optimizer",
-            "ε in the denominators of adagrad, rmsprop and adam", "adagrad、rmsprop 和 adam "
-            "分母中的 ε", "ε", "ε", interval=POSITIVE, scale="log"),
-    _option("lr_schedule", "choice", "training", "run",
-            "learning rate per epoch: constant (none), halved every schedule_epochs/4, or cosine "
-            "to 0 over schedule_epochs", "每轮的学习率：不变（none）、每 schedule_epochs/4 轮减半、"
-            "或在 schedule_epochs 轮内按余弦降到 0", "schedule", "学习率调度", choices=SCHEDULES),
-    _option("schedule_epochs", "int", "training", "run",
-            "epochs the schedule spans (none: the run's epochs)",
-            "学习率调度跨越的轮数（none：训练的轮数）", "schedule epochs", "调度轮数",
-            interval=POSITIVE_INT, optional=True),
-    _option("batch_size", "int", "training", "run",
-            "mini-batch size, 1 to the number of training samples",
-            "mini-batch 大小，1 到训练样本数", "batch size", "批大小", interval=POSITIVE_INT),
-    _option("epochs", "int", "training", "run",
-            "passes over the training data (at most, with early_stopping)",
-            "遍历训练数据的轮数（使用早停时为上限）", "epochs", "轮数", interval=POSITIVE_INT),
-    _option("sampling", "choice", "training", "run",
-            "shuffle (every sample once per epoch) or replacement (each batch drawn at random, "
-            "as the book)", "shuffle（每轮每个样本一次）或 replacement（每批随机抽取，同书中）",
-            "sampling", "抽样", choices=SAMPLING, default="shuffle"),
-    _option("validation_split", "float", "training", "run",
-            "fraction of the training data held out for validation",
-            "从训练数据中留作验证的比例", "validation share", "验证比例",
-            interval=PROBABILITY, optional=True),
-    _option("early_stopping", "int", "training", "run",
-            "stop after this many epochs without a better validation loss and keep the best "
-            "weights", "验证损失连续这么多轮没有改善就停止，并保留最好的权重",
-            "early stopping", "早停", interval=POSITIVE_INT, optional=True),
-    _option("grad", "choice", "training", "run",
-            "how gradients are computed (numerical: the notebook's central differences)",
-            "梯度的计算方法（numerical：笔记中的中心差分）", "gradient", "梯度",
-            choices=GRADIENT_METHODS, default="backprop"),
-    _option("seed", "int", "training", "run",
-            "random seed of the weights, the batches and a 2-D set's points",
-            "权重、mini-batch 和二维数据点的随机种子", "seed", "随机种子",
-            interval=NONNEGATIVE_INT, default=0),
+    Option("optimizer", "choice", "training", "run", "update rule", "参数更新方法",
+           "optimizer", "优化器", choices=tuple(OPTIMIZERS)),
+    Option("lr", "float", "training", "run", "learning rate", "学习率", "learning rate",
+           "学习率", interval=POSITIVE, scale="log"),
+    Option("momentum", "float", "training", "optimizer",
+           "momentum α of momentum and nesterov", "momentum 和 nesterov 的动量系数 α",
+           "momentum", "动量", interval=DECAY_RATE),
+    Option("beta1", "float", "training", "optimizer",
+           "Adam's β1, the decay of its first moment", "Adam 的 β1（一阶矩的衰减率）",
+           "β1", "β1", interval=DECAY_RATE),
+    Option("beta2", "float", "training", "optimizer",
+           "Adam's β2, the decay of its squared gradients", "Adam 的 β2（二阶矩的衰减率）",
+           "β2", "β2", interval=DECAY_RATE),
+    Option("decay_rate", "float", "training", "optimizer",
+           "RMSprop's ρ, the decay of its squared gradients", "RMSprop 的 ρ（梯度平方的衰减率）",
+           "ρ", "ρ", interval=DECAY_RATE),
+    Option("eps", "float", "training", "optimizer",
+           "ε in the denominators of adagrad, rmsprop and adam", "adagrad、rmsprop 和 adam "
+           "分母中的 ε", "ε", "ε", interval=POSITIVE, scale="log"),
+    Option("lr_schedule", "choice", "training", "run",
+           "learning rate per epoch: constant (none), halved every schedule_epochs/4, or cosine "
+           "to 0 over schedule_epochs", "每轮的学习率：不变（none）、每 schedule_epochs/4 轮减半、"
+           "或在 schedule_epochs 轮内按余弦降到 0", "schedule", "学习率调度", choices=SCHEDULES),
+    Option("schedule_epochs", "int", "training", "run",
+           "epochs the schedule spans (none: the run's epochs)",
+           "学习率调度跨越的轮数（none：训练的轮数）", "schedule epochs", "调度轮数",
+           interval=POSITIVE_INT, optional=True),
+    Option("batch_size", "int", "training", "run",
+           "mini-batch size, 1 to the number of training samples",
+           "mini-batch 大小，1 到训练样本数", "batch size", "批大小", interval=POSITIVE_INT),
+    Option("epochs", "int", "training", "run",
+           "passes over the training data (at most, with early_stopping)",
+           "遍历训练数据的轮数（使用早停时为上限）", "epochs", "轮数", interval=POSITIVE_INT),
+    Option("sampling", "choice", "training", "run",
+           "shuffle (every sample once per epoch) or replacement (each batch drawn at random, "
+           "as the book)", "shuffle（每轮每个样本一次）或 replacement（每批随机抽取，同书中）",
+           "sampling", "抽样", choices=SAMPLING, default="shuffle"),
+    Option("validation_split", "float", "training", "run",
+           "fraction of the training data held out for validation",
+           "从训练数据中留作验证的比例", "validation share", "验证比例",
+           interval=PROBABILITY, optional=True),
+    Option("early_stopping", "int", "training", "run",
+           "stop after this many epochs without a better validation loss and keep the best "
+           "weights", "验证损失连续这么多轮没有改善就停止，并保留最好的权重",
+           "early stopping", "早停", interval=POSITIVE_INT, optional=True),
+    Option("grad", "choice", "training", "run",
+           "how gradients are computed (numerical: the notebook's central differences)",
+           "梯度的计算方法（numerical：笔记中的中心差分）", "gradient", "梯度",
+           choices=GRADIENT_METHODS, default="backprop"),
+    Option("seed", "int", "training", "run",
+           "random seed of the weights, the batches and a 2-D set's points",
+           "权重、mini-batch 和二维数据点的随机种子", "seed", "随机种子",
+           interval=NONNEGATIVE_INT, default=0),
 )}
 # fmt: on
 
@@ -340,12 +325,6 @@ class Spec(Mapping):
     def schedule_length(self) -> int:
         """The epochs the learning-rate schedule spans."""
         return self["schedule_epochs"] or self["epochs"]
-
-
-def option(name: str) -> Option:
-    """The option called ``name``, or an error listing them."""
-    check_choice(name, OPTIONS, "option")
-    return OPTIONS[name]
 
 
 def check_given(given: Mapping[str, object], parse: bool = False) -> dict[str, Any]:
