@@ -169,7 +169,7 @@ def _settings(args):
     given = {spec.partition("=")[0].strip() for spec in args.param}
     clash = sorted(given & {"lr", "weight_decay"})
     if clash:
-        flag = "--" + clash[0].replace("_", "-")
+        flag = OPTIONS[clash[0]].flag
         raise NnscratchError(f"{clash[0]} is set by {flag}: give it there, not in --param")
     return {
         "space": lr_weight_decay + args.param,
@@ -198,7 +198,7 @@ def cmd_search(args):
     from .rundir import run_folder
 
     settings = _settings(args)
-    search_settings(args.dataset, **settings)  # bad options stop here, before a folder is made
+    checked = search_settings(args.dataset, **settings)  # bad options stop here, before a folder
     out = args.out if args.out is not None else Path("runs") / f"search-{args.dataset}"
 
     def report(trial):
@@ -231,16 +231,14 @@ def cmd_search(args):
                 flush=True,
             )
             return 130
-        print_table(best_trials(trials, args.top), len(trials))
-        save_figure(
-            search_figure(best_trials(trials, FIGURE_TRIALS), lang=args.lang), out / "search.png"
-        )
-        ranked = [t["index"] for t in best_trials(trials, len(trials))]
+        ranked = best_trials(trials, len(trials))
+        print_table(ranked[: args.top], len(trials))
+        save_figure(search_figure(ranked[:FIGURE_TRIALS], lang=args.lang), out / "search.png")
         save_json(
             out / "results.json",
             {
-                "settings": search_settings(args.dataset, **settings),
-                "ranking": ranked,
+                "settings": checked,
+                "ranking": [t["index"] for t in ranked],
                 "trials": trials,
             },
         )

@@ -34,14 +34,24 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass
 class Run:
-    """What :func:`build` returns: the spec, the data, and the objects of the run."""
+    """What :func:`build` returns: the spec, the data, and the trainer with the run's network,
+    optimizer and schedule."""
 
     spec: Spec
     data: Dataset
-    net: SavableNet
-    optimizer: Optimizer
-    schedule: Callable[[float, int], float] | None
     trainer: Trainer
+
+    @property
+    def net(self) -> SavableNet:
+        return self.trainer.net
+
+    @property
+    def optimizer(self) -> Optimizer:
+        return self.trainer.optimizer
+
+    @property
+    def schedule(self) -> Callable[[float, int], float] | None:
+        return self.trainer.lr_schedule
 
     def description(self) -> dict[str, Any]:
         """The run as history.json and model.npz record it: the dataset, the network's
@@ -185,7 +195,7 @@ def build(
     net = network(spec, data.x_train.shape[1:], data.n_classes, weights_seed)
     opt = optimizer(spec)
     run_trainer = trainer(spec, net, opt, data, order_seed, callbacks)
-    return Run(spec, data, net, opt, run_trainer.lr_schedule, run_trainer)
+    return Run(spec, data, run_trainer)
 
 
 def description(spec: Spec, net: SavableNet) -> dict[str, Any]:
