@@ -149,8 +149,8 @@ class MeanSquaredErrorLoss:
     """Mean squared error as the last layer: L = (1/N) Σ_n Σ_k (y_nk - t_nk)²
     (``mean_squared_error``).
 
-    Shapes: y (N, C) (the network's outputs, no softmax); t one-hot (N, C) or index labels (N,).
-    Backward: ∂L/∂y = 2 (y - t) / N.
+    Shapes: y (N, C) (the network's outputs, no softmax) or one sample (C,) (N = 1); t one-hot of
+    y's shape or index labels. Backward: ∂L/∂y = 2 (y - t) / N.
     """
 
     y: Any = None  # the outputs
@@ -159,12 +159,13 @@ class MeanSquaredErrorLoss:
     def forward(self, y: NDArray[np.floating], t: ArrayLike) -> np.floating:
         t = np.asarray(t)
         if t.shape != y.shape:
-            t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype)
+            t = one_hot(to_index_labels(t), y.shape[-1], dtype=y.dtype).reshape(y.shape)
         self.y, self.t = y, t
         return mean_squared_error(y, t)
 
     def backward(self, dout: float = 1.0) -> NDArray[np.floating]:
-        return (self.y - self.t) * (2.0 * dout / self.y.shape[0])
+        n = 1 if self.y.ndim == 1 else self.y.shape[0]
+        return (self.y - self.t) * (2.0 * dout / n)
 
 
 class Dropout:

@@ -132,6 +132,10 @@ def test_mean_squared_error_loss_layer():
     layer.forward(y, t)
     dy = layer.backward(1.0)
     assert relative_error(dy, numerical_gradient(lambda _: layer.forward(y, t), y)) < TOL
+    # one sample (C,), as mean_squared_error takes it (N = 1): ∂L/∂y = 2 (y - t), of y's shape
+    y1 = np.array([0.2, 0.5, 0.3])
+    layer.forward(y1, 1)
+    np.testing.assert_allclose(layer.backward(), [0.4, -1.0, 0.6], rtol=1e-15)
 
 
 def test_dropout_is_inverted_and_identity_in_eval():
