@@ -123,12 +123,7 @@ class LayerNet:
         batch = self.eval_batch
         if x.ndim < 2 or len(x) <= batch:
             return self.scores(x)
-        first = self.scores(x[:batch])
-        out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
-        out[:batch] = first
-        for start in range(batch, len(x), batch):
-            out[start : start + batch] = self.scores(x[start : start + batch])
-        return out
+        return np.concatenate([self.scores(x[i : i + batch]) for i in range(0, len(x), batch)])
 
     def predict(self, x: ArrayLike) -> NDArray[np.floating]:
         """Class probabilities softmax(scores), row by row, in evaluation mode:

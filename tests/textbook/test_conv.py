@@ -231,6 +231,10 @@ POOL_CASES = [
     (2, 2, 5, 6, 2, 3, 1, 0),
     (2, 1, 6, 6, 3, 2, 3, 1),
     (1, 2, 4, 4, 2, 2, 1, 1),
+    # windows one pixel wide or high: the engine's separable max skips that pass
+    (2, 3, 6, 7, 1, 2, 1, 0),
+    (2, 2, 6, 5, 3, 1, 2, 0),
+    (1, 2, 5, 5, 1, 1, 1, 0),
 ]
 
 

@@ -151,9 +151,6 @@ class Convolution(conv.Convolution):
         self.col_t = col_t if rows == slice(0, len(out)) else None
         return out.reshape(out_h, out_w, N, FN).transpose(np.argsort(PIXEL_MAJOR))
 
-    def backward(self, dout):
-        return self._backward(dout, self.input_gradient)
-
     def _bands(self, out_h, out_w):
         """(y0, y1, rows, col_t) for each band of output rows y0 ≤ y < y1: ``rows``, the slice of
         the product's rows (y, x, n) they are, and col_t = [col, 1]ᵀ of their windows
@@ -179,7 +176,7 @@ class Convolution(conv.Convolution):
             col_t[K] = 1
             yield y0, y1, slice(y0 * per_row, y1 * per_row), col_t
 
-    def _backward(self, dout, dx_needed):
+    def backward(self, dout):
         W = self.params[self.weight_key]
         FN, C, FH, FW = W.shape
         out_h, out_w = dout.shape[2:]
@@ -188,7 +185,11 @@ class Convolution(conv.Convolution):
         dout_col = in_order(dout, PIXEL_MAJOR).transpose(PIXEL_MAJOR).reshape(-1, FN)
         W_col = W.reshape(FN, -1)
         grads = np.zeros((C * FH * FW + 1, FN), np.result_type(self.x_pad, dout_col))
-        dx_pad = np.zeros_like(self.x_pad, dtype=np.result_type(W, dout_col)) if dx_needed else None
+        dx_pad = (
+            np.zeros_like(self.x_pad, dtype=np.result_type(W, dout_col))
+            if self.input_gradient
+            else None
+        )
         for y0, y1, rows, col_t in self._bands(out_h, out_w):
             # [∂L/∂W_col, ∂L/∂b]ᵀ = [col, 1]ᵀ · dout_col (C·FH·FW + 1, FN), band by band: the
             # faster orientation for BLAS; its last row is Σ_rows dout_col
@@ -215,9 +216,9 @@ class Flatten(conv.Flatten):
     x_order: Any = None  # the memory order of forward's input
 
     def forward(self, x):
-        self.x_shape, self.x_order = x.shape, memory_order(x)
-        return x.reshape(len(x), -1)
+        self.x_order = memory_order(x)
+        return super().forward(x)
 
     def backward(self, dout):
-        dx = dout.reshape(self.x_shape)
+        dx = super().backward(dout)
         return dx if self.x_order is None else in_order(dx, self.x_order)

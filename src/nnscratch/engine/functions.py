@@ -10,8 +10,7 @@ fewer passes and less of NumPy's per-call overhead. Tests prove each equal to th
 
 import numpy as np
 
-from ..errors import NnscratchError
-from ..functions import as_float, to_index_labels
+from ..functions import as_float, check_label_range, to_index_labels
 
 #: rows at most this long are reduced over their transpose (see :func:`row_max`)
 SHORT_ROW = 64
@@ -57,10 +56,7 @@ def label_positions(t, n_classes):
     # one max over the labels seen as unsigned: a negative label becomes huge, so this also
     # catches t < 0 (a flat index would otherwise silently pick a neighbouring row's entry)
     if t.size and np.maximum.reduce(t.view(np.uintp)) >= n_classes:
-        raise NnscratchError(
-            f"labels must be class indices 0..{n_classes - 1}, got values from "
-            f"{t.min()} to {t.max()}"
-        )
+        check_label_range(t, n_classes)  # raises, with the textbook's message
     return np.arange(0, len(t) * n_classes, n_classes) + t
 
 

@@ -7,7 +7,7 @@ difference ≤ 1e-12).
 import numpy as np
 
 from .. import layers
-from ..functions import to_index_labels
+from ..functions import negative_log_likelihood, to_index_labels
 from .functions import label_positions, log_softmax, negative_log_likelihood_at, sigmoid
 
 
@@ -73,7 +73,7 @@ class SoftmaxWithLoss(layers.SoftmaxWithLoss):
         t = np.asarray(t)
         if t.shape == log_y.shape:  # one-hot rows in the scores' dtype: float32 stays float32
             self.t = t.astype(log_y.dtype, copy=False)
-            return -np.add.reduce((self.t * log_y).ravel()) / (len(log_y) if log_y.ndim == 2 else 1)
+            return negative_log_likelihood(log_y, self.t)
         self.t = to_index_labels(t)
         if log_y.ndim != 2:  # one sample's scores (C,): its label is the position
             self.positions = label_positions(self.t.reshape(1), log_y.shape[0])

@@ -43,7 +43,7 @@ def work_arrays(store, param, grad, count):
     buffers = store.get(dtype)
     if buffers is None or len(buffers) < count or buffers[0].size < param.size:
         size = max(param.size, buffers[0].size if buffers else 0)
-        buffers = store[dtype] = [np.empty(size, dtype) for _ in range(max(count, 2))]
+        buffers = store[dtype] = [np.empty(size, dtype) for _ in range(count)]
     return [buffer[: param.size].reshape(param.shape) for buffer in buffers[:count]]
 
 
@@ -54,18 +54,22 @@ class BlockedUpdate:
 
     def update(self, params, grads):
         self.t += 1
-        self.flush = self.t % FLUSH_EVERY == 0
-        if "work_buffers" not in self.__dict__:  # made on first use: the class may be swapped in
-            self.work_buffers = {}
         slots = [self.slot(name, params) for name in self.slots]
         for key in params:
             param, grad = params[key], grads[key]
             for rows in row_blocks(param):
                 self.update_block(param[rows], grad[rows], *(arrays[key][rows] for arrays in slots))
 
+    @property
+    def flush(self):
+        """Whether this step sets the moving averages' subnormal entries to 0
+        (every :data:`FLUSH_EVERY` steps)."""
+        return self.t % FLUSH_EVERY == 0
+
     def work(self, param, grad, count=1):
-        """``count`` work arrays of ``param``'s shape (:func:`work_arrays`)."""
-        return work_arrays(self.work_buffers, param, grad, count)
+        """``count`` work arrays of ``param``'s shape (:func:`work_arrays`), from buffers made on
+        first use (the class may be swapped in on an optimizer made by the textbook)."""
+        return work_arrays(self.__dict__.setdefault("work_buffers", {}), param, grad, count)
 
     def update_block(self, param, grad, *slots):  # pragma: no cover - each optimizer has one
         raise NotImplementedError
