@@ -240,11 +240,15 @@ class Pooling:
             *output_size(x_shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling"),
         )
 
+    @property
+    def fill(self) -> float:
+        """The padding's value: −∞ for max (never a window's maximum), 0 for average."""
+        return -np.inf if self.mode == "max" else 0.0
+
     def _padded(self, x: np.ndarray) -> np.ndarray:
-        """x with ``pad`` rows and columns of −∞ (max) or 0 (average) around every image."""
+        """x with ``pad`` rows and columns of :attr:`fill` around every image."""
         p = self.pad
-        fill = -np.inf if self.mode == "max" else 0
-        return np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], "constant", constant_values=fill)
+        return np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], "constant", constant_values=self.fill)
 
     def forward(self, x: ArrayLike) -> NDArray[np.floating]:
         x = check_images(x, "Pooling")

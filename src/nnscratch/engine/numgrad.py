@@ -66,17 +66,11 @@ def _chain(net):
     chain = []
     for position, layer in enumerate(layers):
         expect_affine = position % 2 == 0
+        activation = None if expect_affine else _activation(layer)
         if expect_affine and isinstance(layer, Affine):
-            keys = (getattr(layer, "weight_key", None), getattr(layer, "bias_key", None))
-            if None in keys:
-                raise NnscratchError(
-                    "this Affine layer does not name its parameters "
-                    "(weight_key, bias_key): the fast numerical gradient is not "
-                    "supported for it; use net.numerical_gradient"
-                )
-            chain.append([keys[0], keys[1], None])
-        elif not expect_affine and _activation(layer) is not None:
-            chain[-1][2] = _activation(layer)
+            chain.append([layer.weight_key, layer.bias_key, None])
+        elif activation is not None:
+            chain[-1][2] = activation
         else:
             raise NnscratchError(
                 f"layer {position} ({type(layer).__name__}) is not supported by the fast numerical "
@@ -186,7 +180,7 @@ class _Engine:
         target_sum = self.target_sum[samples].reshape((-1,) + (1,) * (p_expm1.ndim - 1))
         return target_sum * np.log1p(p_expm1) - t_ds
 
-    def loss_change(self, k, samples, dz, buffer=None):
+    def loss_change(self, k, samples, dz, buffer):
         """Δℓ (G, H_k) of sample ``samples[g]`` when column j of z_k changes by ``dz[g]`` (G,),
         for every unit j of layer k at once. ``buffer``: scratch space of ≥ 2·G·H_k floats."""
         last = len(self.chain) - 1
@@ -206,8 +200,6 @@ class _Engine:
             da_t = np.ascontiguousarray(da.T)
             p_t = self.p_t[:, samples]
             size = da.size
-            if buffer is None:
-                buffer = np.empty(2 * size)
             tmp = buffer[:size].reshape(da_t.shape)
             acc = buffer[size : 2 * size].reshape(da_t.shape)
             acc[...] = 0.0
@@ -236,11 +228,9 @@ class _Engine:
         values = np.concatenate([a_in, np.ones((n, 1))], axis=1)
         sample, value, group, pair_row, pair_col = _groups(values)
         # scratch per group: two (H_k,) rows next to the scores, (H_k × widest layer above) deeper
-        per_group = width * (
-            2 if k + 1 >= len(self.chain) - 1 else max(w.shape[1] for w in self.weights[k + 1 :])
-        )
-        # next to the scores the scratch fits in cache; deeper, larger chunks amortise the matmuls
         near = k + 1 >= len(self.chain) - 1
+        per_group = width * (2 if near else max(w.shape[1] for w in self.weights[k + 1 :]))
+        # next to the scores the scratch fits in cache; deeper, larger chunks amortise the matmuls
         chunk = max(1, (CHUNK_ELEMENTS if near else DENSE_ELEMENTS) // per_group)
         diff = np.empty((len(sample), width))
 

@@ -73,9 +73,8 @@ class Pooling(conv.Pooling):
         N, C = x.shape[:2]
         out_h, out_w = self.output_shape(x.shape)[2:]
         self.x_shape = x.shape
-        fill = -np.inf if self.mode == "max" else 0
         # (H + 2·pad, W + 2·pad, N·C): pixel-major, every pixel's batch of values contiguous
-        x_pad = padded(x, self.pad, fill).transpose(PIXEL_MAJOR)
+        x_pad = padded(x, self.pad, self.fill).transpose(PIXEL_MAJOR)
         x_pad = x_pad.reshape(*x_pad.shape[:2], N * C)[: self._used_rows(out_h)]
         rows = np.empty((len(x_pad), out_w, N * C), x.dtype)
         out = np.empty((out_h, out_w, N * C), x.dtype)
