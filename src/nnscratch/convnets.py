@@ -17,6 +17,7 @@ from .errors import NnscratchError
 from .layers import Affine, Dropout, Relu, SoftmaxWithLoss
 from .nets import LayerNet, init_std, normal_weights
 from .validation import (
+    PROBABILITY,
     check_float_dtype,
     check_nonnegative_int,
     check_number,
@@ -260,13 +261,8 @@ class DeepConvNet(ConvNet):
     ) -> None:
         super().__init__(input_dim, hidden_size, output_size, dtype)
         self.filter_nums = self._filter_nums(filter_nums)
-        self.dropout = check_number(
-            dropout,
-            "dropout",
-            0,
-            1,
-            high_open=True,
-            hint="the fraction of units dropped, e.g. the book's 0.5",
+        self.dropout = PROBABILITY.check(
+            dropout, "dropout", hint="the fraction of units dropped, e.g. the book's 0.5"
         )
         rng = np.random.default_rng(seed)
         shape = self.input_dim

@@ -18,6 +18,7 @@ from . import functions
 from .layers import ACTIVATIONS, Affine, BatchNorm, Dropout, SoftmaxWithLoss
 from .numgrad import numerical_gradient
 from .validation import (
+    PROBABILITY,
     check_choice,
     check_float_dtype,
     check_number,
@@ -318,13 +319,8 @@ class MultiLayerNet(LayerNet):
         self.weight_decay_lambda = check_number(
             weight_decay_lambda, "weight decay λ", 0, hint="0 for none, e.g. 0.01 for a little"
         )
-        self.dropout = check_number(
-            dropout,
-            "dropout",
-            0,
-            1,
-            high_open=True,
-            hint="the fraction of hidden units dropped, e.g. 0.5, 0 none",
+        self.dropout = PROBABILITY.check(
+            dropout, "dropout", hint="the fraction of hidden units dropped, e.g. 0.5, 0 none"
         )
         self.use_batchnorm = bool(use_batchnorm)
         self.dtype = dtype = check_float_dtype(dtype)
