@@ -3,8 +3,10 @@
 The textbook (``nnscratch.layers``, ``conv``, ``optim``, ...) writes every forward, backward and
 update as its formula. The engine subclasses each of those classes and overrides only how it
 computes — in place, in cache-sized blocks, in memory layouts that suit the products — keeping
-the same attributes, state and results (tests prove them equal, layer by layer and for whole
-training runs). :func:`use` puts a network and an optimizer on either engine, in place:
+the same parameters, state and results (tests prove them equal, layer by layer and for whole
+training runs); what a layer keeps from its forward for its backward may differ (switch
+engines between steps, not between a forward and its backward). :func:`use` puts a network
+and an optimizer on either engine, in place:
 
 - ``"fast"`` (the default of ``nnscratch train``, the playground and the search): the engine's
   classes; the network's first layer skips the data's gradient, which nothing uses; max pooling
@@ -64,7 +66,7 @@ def engine_of(net: LayerNet) -> str:
 
 def use(engine: str, net: LayerNet | None = None, optimizer: Optimizer | None = None) -> str:
     """Put ``net`` (its layers) and ``optimizer`` on ``engine`` ("fast" or "book"), in place: each
-    layer and the optimizer stay the same objects with the same attributes and state, their class
+    layer and the optimizer stay the same objects with the same parameters and state, their class
     becomes the engine's subclass (or, for "book", the textbook class back again); layers and
     optimizers of other classes are left as they are. For "fast", each max pooling after a ReLU
     comes first (in ``net.layers``, the same list) and the first layer's backward returns None
