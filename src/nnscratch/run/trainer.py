@@ -10,10 +10,10 @@ Beyond the book's loop: every sample once per epoch (``sampling="shuffle"``), a 
 schedule, a validation set (given, or split off the training data) whose loss and accuracy join
 the history, callbacks (progress bar, early stopping, checkpoints), the numerical gradient as an
 alternative to backprop, the engine (``nnscratch.engine``: the same network computed fast, and
-BLAS threads by the size of the products), and stopping and resuming at any step. Accuracy and
-validation loss are always measured in evaluation mode (no dropout, BatchNorm's running
-statistics). The state a resume needs is saved and restored by ``checkpoints``; stopping on a
-signal is ``interrupt``'s job.
+BLAS threads by the size of the products and the idle cores), and stopping and resuming at any
+step. Accuracy and validation loss are always measured in evaluation mode (no dropout,
+BatchNorm's running statistics). The state a resume needs is saved and restored by
+``checkpoints``; stopping on a signal is ``interrupt``'s job.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine import numgrad, use
-from ..engine.blas import blas_limit, run_threads
+from ..engine.blas import RunThreads, blas_limit
 from ..errors import NnscratchError
 from ..optim import SGD
 from ..validation import (
@@ -212,9 +212,10 @@ class Trainer(Resumable):
     callbacks : :class:`Callback` objects, run in ascending ``order``.
     engine : "fast" puts ``net`` and the optimizer on the engine (in place; ``engine.use``): the
         same run, computed fast; the numerical gradient is the engine's and BLAS threads follow
-        the products' sizes (:attr:`blas_threads`). "book": the textbook's own classes. On the
-        fast engine ``net.layers`` has each max pooling before its ReLU and the first layer's
-        backward returns None; ``nnscratch.engine.use("book", net)`` gives the book's back.
+        the products' sizes and the idle cores (:attr:`blas_threads`). "book": the textbook's
+        own classes. On the fast engine ``net.layers`` has each max pooling before its ReLU and
+        the first layer's backward returns None; ``nnscratch.engine.use("book", net)`` gives the
+        book's back.
 
     After ``train()``, ``history`` holds the lists of :func:`new_history`. The trainer's state is
     in plain attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``),
@@ -222,9 +223,10 @@ class Trainer(Resumable):
     The inputs are checked first (:func:`training_sets`); stopping and resuming: :class:`Resumable`.
     """
 
-    #: BLAS threads on the fast engine: "auto" (the steps' by the size of their products, see
-    #: ``engine.blas``), a number, or None (BLAS's own setting, untouched):
-    #: :func:`nnscratch.engine.blas.run_threads`. The book's engine leaves BLAS alone.
+    #: BLAS threads on the fast engine: "auto" (by the size of the products and the cores that
+    #: other processes leave idle, looked at after every epoch), a number (the same numbers
+    #: every time, bit for bit), or None (BLAS's own setting, untouched):
+    #: :class:`nnscratch.engine.blas.RunThreads`. The book's engine leaves BLAS alone.
     blas_threads: str | int | None = "auto"
 
     #: None until an epoch begins (its generator's state) and a step is taken (its batch)
@@ -321,12 +323,10 @@ class Trainer(Resumable):
         :class:`TrainingInterrupted` when one is asked for inside an epoch."""
         records = []
         _net_mode(self.net, True)
-        step_threads, evaluation_threads = (
-            run_threads(self.blas_threads, self.net, self.batch_size)
-            if self.engine == "fast"
-            else (None, None)
+        threads = RunThreads(
+            self.blas_threads if self.engine == "fast" else None, self.net, self.batch_size
         )
-        with blas_limit(step_threads):
+        with blas_limit(threads.steps) as set_threads:
             for _ in range(check_positive_int(steps, "steps")):
                 start = time.perf_counter()
                 loss = self.step(next(self._epoch_batches()))
@@ -334,8 +334,10 @@ class Trainer(Resumable):
                     cb.on_iteration_end(self, loss)
                 self.epoch_elapsed += time.perf_counter() - start
                 if self.epoch_position == self.iter_per_epoch:
-                    with blas_limit(evaluation_threads):  # evaluation's products are large
-                        records.append(self._end_epoch())
+                    set_threads(threads.evaluation)  # evaluation's products are large
+                    records.append(self._end_epoch())
+                    threads.look()  # the load may have changed during the epoch
+                    set_threads(threads.steps)
                     if self.stop_requested or self.stop_training:
                         break
                 elif self.stop_requested:
