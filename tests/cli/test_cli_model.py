@@ -12,6 +12,7 @@ from sklearn import metrics as sk_metrics
 
 from nnscratch import TwoLayerNet, load_dataset, train
 from nnscratch.cli import main
+from nnscratch.datasets.sources import FASHION_MNIST
 from nnscratch.images import center_of_mass, ink, load_image, mnist_style, prepare_image
 from nnscratch.io import save_model
 from nnscratch.metrics import confusion_matrix, per_class_accuracy
@@ -393,10 +394,20 @@ def fashion_model(tmp_path_factory):
     )
 
 
+#: a predicted class as predict names it → its index: Fashion-MNIST's by name, digits' by index
+CLASS_INDEX = {str(k): k for k in range(10)} | {c: k for k, c in enumerate(FASHION_MNIST.classes)}
+NAMED_LINE = re.compile(
+    r"^(.+): (.+)  top-3: (.+) (\d\.\d{3}), (.+) (\d\.\d{3}), (.+) (\d\.\d{3})$"
+)
+
+
 def parsed(line):
-    m = LINE.match(line)
-    assert m, line
-    return [int(m.group(k)) for k in (3, 5, 7)], [float(m.group(k)) for k in (4, 6, 8)]
+    """([class, class, class], [p, p, p]) of the top 3 of a predict line, each class checked to
+    be one of the names and the first answer to be the top one."""
+    m = NAMED_LINE.match(line)
+    assert m and m.group(2) == m.group(3), line
+    classes = [CLASS_INDEX[m.group(k)] for k in (3, 5, 7)]
+    return classes, [float(m.group(k)) for k in (4, 6, 8)]
 
 
 def expected_line(net, x):
@@ -419,6 +430,8 @@ def test_predict_prepares_a_picture_like_the_dataset_the_model_learned(
     assert expected_line(net, mnist_x)[0] != want_classes
     assert classes == want_classes
     np.testing.assert_allclose(probs, want_probs, atol=5e-4)
+    # by name: "dress.png: Dress  top-3: Dress 0.912, ..."
+    assert out.startswith(f"{image}: {FASHION_MNIST.classes[want_classes[0]]}  top-3: ")
 
 
 def test_predict_like_overrides_the_model_files_dataset(fashion_model, tmp_path, capsys):
@@ -515,3 +528,48 @@ def test_sharpen_is_an_unsharp_mask_with_a_gaussian_of_sigma_1():
     x = np.random.default_rng(0).uniform(0.3, 0.7, (9, 7))  # far from the clipping at 0 and 1
     blurred = gaussian_filter(x, sigma=1.0, truncate=1.0, mode="nearest")
     np.testing.assert_allclose(sharpen(x), x + (x - blurred), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- class names
+
+
+@pytest.mark.slow  # the real Fashion-MNIST test set
+def test_fashion_classes_by_name_in_evaluate_and_the_figures(fashion_model, tmp_path, capsys):
+    from nnscratch import SimpleConvNet
+    from nnscratch.cli.plot_model import model_figure, saved_model
+    from nnscratch.datasets.sources import locate
+
+    if locate(FASHION_MNIST) is None:
+        pytest.skip("Fashion-MNIST is not on this machine: apt-get install dataset-fashion-mnist")
+    names = FASHION_MNIST.classes
+    _, path, _ = fashion_model
+    code, out, err = run(["evaluate", path], capsys)
+    assert code == 0, err
+    for k, name in enumerate(names):  # "6 Shirt      ...": each row by index and name
+        assert re.search(rf"^{k} {re.escape(name)} +\d", out, re.M), (name, out)
+
+    model, data = saved_model(path)
+    assert data.classes == names
+    pred = model.net.predict(data.x_test).argmax(axis=1)
+    wrong = np.flatnonzero(pred != data.t_test)
+    mistakes = model_figure("mistakes", model, data)
+    titles = [ax.get_title() for ax in mistakes.axes if ax.get_title()]
+    below = [ax.get_xlabel() for ax in mistakes.axes if ax.get_xlabel()]
+    assert titles and all(t.startswith("predicted ") for t in titles)
+    assert {t.split(" (")[0][len("predicted ") :] for t in titles} <= set(names)
+    assert {b[len("true ") :] for b in below} <= {names[k] for k in data.t_test[wrong]}
+    confusion = model_figure("confusion", model, data)
+    ax = confusion.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(names)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(names)
+    zh = model_figure("confusion", model, data, lang="zh-CN")
+    assert "衬衫" in [t.get_text() for t in zh.axes[0].get_yticklabels()]  # Shirt
+
+    cnn = save_model(
+        tmp_path / "cnn.npz",
+        SimpleConvNet(input_dim=(1, 28, 28), seed=0),
+        config={"dataset": "fashion-mnist"},
+    )
+    model, data = saved_model(cnn)
+    maps = model_figure("feature-maps", model, data, index=0)
+    assert f"input (class {names[data.t_test[0]]})" in [a.get_title() for a in maps.axes]

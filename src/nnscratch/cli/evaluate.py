@@ -33,25 +33,37 @@ def add_parser(sub):
     p.set_defaults(func=cmd_evaluate)
 
 
-def format_report(matrix, per_class, accuracy, header):
-    """The text evaluate prints: accuracy line, then one row per true class."""
+def format_report(matrix, per_class, accuracy, header, class_names=None):
+    """The text evaluate prints: accuracy line, then one row per true class, named by its index
+    and, where ``class_names`` says more than the index, its name ("6 Shirt")."""
     n = len(matrix)
     width = max(5, len(str(matrix.max())) + 1)
+    rows = [
+        str(i) if class_names is None or class_names[i] == str(i) else f"{i} {class_names[i]}"
+        for i in range(n)
+    ]
+    corner = "true\\pred"
+    label = max(len(corner), *(len(r) for r in rows))
+    # names read from the left, as a table's first column; bare indices line up on the right
+    align = "<" if any(" " in r for r in rows) else ">"
     lines = [
         header,
         f"accuracy {accuracy:.4f} ({int(matrix.trace())}/{int(matrix.sum())})",
         "",
         "confusion matrix (rows: true class, columns: predicted), accuracy of each class:",
-        "true\\pred" + "".join(f"{j:>{width}}" for j in range(n)) + "   class acc",
+        f"{corner:{align}{label}}" + "".join(f"{j:>{width}}" for j in range(n)) + "   class acc",
     ]
     for i in range(n):
         lines.append(
-            f"{i:>9}" + "".join(f"{v:>{width}}" for v in matrix[i]) + f"   {per_class[i]:.4f}"
+            f"{rows[i]:{align}{label}}"
+            + "".join(f"{v:>{width}}" for v in matrix[i])
+            + f"   {per_class[i]:.4f}"
         )
     return "\n".join(lines)
 
 
 def cmd_evaluate(args):
+    from ..datasets.sources import class_names
     from ..errors import NnscratchError
     from ..io import read_model
     from ..metrics import confusion_matrix, per_class_accuracy
@@ -81,5 +93,6 @@ def cmd_evaluate(args):
         f"{args.model}: {model.meta['architecture']['class']} on {name} ({args.split}, "
         f"{len(x)} images)"
     )
-    print(format_report(matrix, per_class_accuracy(matrix), matrix.trace() / len(x), header))
+    names = class_names(name, n_classes)
+    print(format_report(matrix, per_class_accuracy(matrix), matrix.trace() / len(x), header, names))
     return 0

@@ -101,7 +101,8 @@ def model_figure(name, model, data, index=0, lang="en"):
             raise NnscratchError(
                 f"--index {index} is not a test image: give 0 to {len(data.x_test) - 1}"
             )
-        return conv.feature_maps(net, data.x_test[index], data.t_test[index], lang=lang)
+        label = data.classes[data.t_test[index]]
+        return conv.feature_maps(net, data.x_test[index], label, lang=lang)
     if name == "weights":
         if takes_images(net):
             raise NnscratchError(
@@ -110,7 +111,12 @@ def model_figure(name, model, data, index=0, lang="en"):
             )
         return plots.first_layer_weights(net, data.info.get("image_shape"), lang=lang)
     if name == "confusion":
-        return plots.confusion_heatmap(net, data.x_test, data.t_test, lang=lang)
+        return plots.confusion_heatmap(net, data.x_test, data.t_test, data.classes, lang=lang)
     return plots.most_confident_mistakes(
-        net, data.x_test, data.t_test, data.info.get("image_shape"), lang=lang
+        net,
+        data.x_test,
+        data.t_test,
+        data.info.get("image_shape"),
+        class_names=data.classes,
+        lang=lang,
     )

@@ -29,11 +29,13 @@ def add_parser(sub):
     p.set_defaults(func=cmd_predict)
 
 
-def format_prediction(name, probs, top=TOP):
-    """``NAME: 7  top-3: 7 0.981, 1 0.012, 9 0.003``."""
+def format_prediction(name, probs, top=TOP, class_names=None):
+    """``NAME: 7  top-3: 7 0.981, 1 0.012, 9 0.003``; with ``class_names``, classes by name
+    (``NAME: Shirt  top-3: Shirt 0.712, T-shirt/top 0.201, Pullover 0.050``)."""
+    names = class_names or [str(k) for k in range(len(probs))]
     order = sorted(range(len(probs)), key=lambda k: (-probs[k], k))[:top]
-    ranked = ", ".join(f"{k} {probs[k]:.3f}" for k in order)
-    return f"{name}: {order[0]}  top-{len(order)}: {ranked}"
+    ranked = ", ".join(f"{names[k]} {probs[k]:.3f}" for k in order)
+    return f"{name}: {names[order[0]]}  top-{len(order)}: {ranked}"
 
 
 def recipe_for(model, like, path):
@@ -109,6 +111,7 @@ def _give(names):
 def cmd_predict(args):
     import numpy as np
 
+    from ..datasets.sources import class_names
     from ..images import load_image, prepare_image
     from ..io import read_model
     from ..validation import check_inputs, input_size
@@ -121,6 +124,7 @@ def cmd_predict(args):
     if isinstance(shape, tuple):  # a conv net takes the pictures as images (N, C, H, W)
         x = x.reshape(len(x), *shape)
     probs = model.net.predict(check_inputs(x, n_features=shape, name="images"))
+    names = class_names(like, probs.shape[1])
     for path, p in zip(args.images, probs):
-        print(format_prediction(path, p))
+        print(format_prediction(path, p, class_names=names))
     return 0

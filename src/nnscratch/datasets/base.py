@@ -35,6 +35,13 @@ class Dataset:
         yield self.x_test, self.t_test
 
     @property
+    def classes(self) -> tuple[str, ...]:
+        """The name of each class, index by index (:func:`.sources.class_names`)."""
+        from .sources import class_names
+
+        return class_names(self.name, self.n_classes)
+
+    @property
     def n_features(self) -> int:
         return self.x_train.shape[1]
 

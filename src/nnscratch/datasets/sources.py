@@ -185,6 +185,16 @@ FASHION_MNIST = DatasetSpec(
 SPECS = {"mnist": MNIST, "fashion-mnist": FASHION_MNIST}
 
 
+def class_names(name, n_classes):
+    """The names of dataset ``name``'s classes, index by index: the spec's (Fashion-MNIST's
+    "T-shirt/top", "Trouser", ...) for the IDX datasets, else the indices themselves ("0", "1",
+    ...: digits, the toy sets)."""
+    spec = SPECS.get(name)
+    if spec is not None and spec.n_classes == n_classes:
+        return tuple(spec.classes)
+    return tuple(str(k) for k in range(n_classes))
+
+
 def get_spec(name):
     try:
         return SPECS[name]

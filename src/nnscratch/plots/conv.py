@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
 from ..functions import relu
-from .lang import localized
+from .lang import class_label, localized
 from .model import grid_shape, image_tiles
 
 #: filters shown at most (SimpleConvNet has 30, DeepConvNet's first layer 16)
@@ -79,7 +79,8 @@ def conv_filters(after, before=None, max_filters=MAX_FILTERS, cols=16, *, s):
 @localized
 def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8, *, s):
     """What each first-layer filter responds to in ``image`` (C, H, W): the first convolution's
-    output after its ReLU, one map per filter (bright where the filter matches), beside the image.
+    output after its ReLU, one map per filter (bright where the filter matches), beside the image
+    and its class ``label`` (an index or a name: "Shirt").
     The convolution is the network's own first layer (``net.layers[0]``)."""
     first_conv_filters(net)
     x = np.asarray(image, dtype=net.dtype)
@@ -95,7 +96,10 @@ def feature_maps(net, image, label=None, max_filters=MAX_FILTERS, cols=8, *, s):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(
-        s["maps.input"] if label is None else s["maps.input_class"].format(label=label), fontsize=10
+        s["maps.input"]
+        if label is None
+        else s["maps.input_class"].format(label=class_label(str(label), s)),
+        fontsize=10,
     )
     image_tiles(
         right,

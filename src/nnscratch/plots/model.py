@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
 from ..metrics import confusion_matrix
-from .lang import localized
+from .lang import class_label, localized
 
 
 def image_shape_of(n_pixels, image_shape):
@@ -97,7 +97,7 @@ def confusion_heatmap(net, x, t, class_names=None, *, s):
     t = np.asarray(t)
     pred, _ = predictions(net, x)
     k = int(max(np.max(t), np.max(pred))) + 1 if class_names is None else len(class_names)
-    names = [str(i) for i in range(k)] if class_names is None else list(class_names)
+    names = [str(i) if class_names is None else class_label(class_names[i], s) for i in range(k)]
     counts = confusion_matrix(t, pred, k)
     fig = Figure(figsize=(0.62 * k + 3, 0.62 * k + 2))
     ax = fig.subplots()
@@ -116,7 +116,10 @@ def confusion_heatmap(net, x, t, class_names=None, *, s):
                     fontsize=11,
                     color="white" if frac[i, j] > 0.5 else ("C3" if i != j else "black"),
                 )
-    ax.set_xticks(range(k), names)
+    slanted = max(map(len, names)) > 3  # names, not digits: slanted so that they do not overlap
+    ax.set_xticks(
+        range(k), names, rotation=40 if slanted else 0, ha="right" if slanted else "center"
+    )
     ax.set_yticks(range(k), names)
     ax.set(xlabel=s["confusion.xlabel"], ylabel=s["confusion.ylabel"])
     fig.colorbar(im, ax=ax, shrink=0.8, label=s["confusion.colorbar"])
@@ -126,11 +129,11 @@ def confusion_heatmap(net, x, t, class_names=None, *, s):
 
 
 @localized
-def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6, *, s):
+def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6, class_names=None, *, s):
     """The ``k`` misclassified samples the net was surest about, most confident first, each with
-    its predicted class, that class's probability, and the true class. ``x`` is (N, D) rows of
-    ``image_shape`` pixels, or images (N, C, H, W) of a convolutional net (the first channel is
-    drawn)."""
+    its predicted class, that class's probability, and the true class (by name where
+    ``class_names`` gives them). ``x`` is (N, D) rows of ``image_shape`` pixels, or images
+    (N, C, H, W) of a convolutional net (the first channel is drawn)."""
     x, t = np.asarray(x), np.asarray(t)
     pred, prob = predictions(net, x)
     wrong = np.flatnonzero(pred != t)
@@ -142,12 +145,17 @@ def most_confident_mistakes(net, x, t, image_shape=None, k=12, cols=6, *, s):
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax, i in zip(axes, order):
+
+    def name(c):
+        return str(c) if class_names is None else class_label(class_names[c], s)
+
+    titles = [s["mistakes.predicted"].format(label=name(pred[i]), prob=prob[i]) for i in order]
+    trues = [s["mistakes.true"].format(label=name(t[i])) for i in order]
+    size = 11 if max(map(len, titles + trues), default=0) <= 20 else 9  # "T-shirt/top" in 2 inches
+    for ax, i, title, true in zip(axes, order, titles, trues):
         ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(
-            s["mistakes.predicted"].format(label=pred[i], prob=prob[i]), fontsize=11, color="C3"
-        )
-        ax.set_xlabel(s["mistakes.true"].format(label=t[i]), fontsize=11)
+        ax.set_title(title, fontsize=size, color="C3")
+        ax.set_xlabel(true, fontsize=size)
     for ax in axes[len(order) :]:
         ax.set_axis_off()
     if len(order) == 0:
