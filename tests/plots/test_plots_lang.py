@@ -197,7 +197,9 @@ def test_every_figure_renders_in_chinese_without_missing_glyphs(figures, name):
 
 def test_without_a_cjk_font_english_and_one_warning(monkeypatch):
     monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda: [])  # none on the system either
     monkeypatch.setattr(lang, "_warned", False)
+    monkeypatch.setattr(lang, "_refreshed", False)
     assert lang.cjk_font() is None
     with pytest.warns(lang.FontWarning, match="fonts-noto-cjk"):
         fig = plots.cross_entropy_loss(lang="zh-CN")
@@ -206,6 +208,26 @@ def test_without_a_cjk_font_english_and_one_warning(monkeypatch):
         warnings.simplefilter("error")  # once a process: the second figure says nothing
         plots.saddle_surface(lang="zh-CN")
     assert lang.resolve_lang("zh-CN", font_list=[]) == ("en", None)
+
+
+@needs_cjk
+def test_a_cjk_font_installed_after_the_cache_was_built_is_found(monkeypatch, tmp_path):
+    # matplotlib's cache as it was before `apt-get install fonts-noto-cjk`: no CJK font in it
+    fonts = font_manager.fontManager.ttflist
+    cjk_files = {f.fname for f in fonts if lang.cjk_font([f]) is not None}
+    stale = [f for f in fonts if f.fname not in cjk_files]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    monkeypatch.setattr(lang, "_warned", False)
+    monkeypatch.setattr(lang, "_refreshed", False)
+    monkeypatch.setattr(lang, "font_cache_path", lambda: tmp_path / "fontlist.json")
+    assert lang.cjk_font() is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FontWarning
+        fig = plots.cross_entropy_loss(lang="zh-CN")
+    assert fig.get_axes()[0].get_xlabel() == ZH_CN["loss.xlabel"]
+    assert lang.cjk_font() is not None
+    # the cache is written anew: the next process finds the font without a scan
+    assert lang.cjk_font() in (tmp_path / "fontlist.json").read_text(encoding="utf-8")
 
 
 def test_font_found_through_the_font_manager():

@@ -8,7 +8,6 @@ them, so what is shown is exactly what the network computed.
 
 import contextlib
 
-import matplotlib
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
@@ -27,7 +26,7 @@ from .boundary import (
 )
 from .chapter4 import function_2
 from .frames import DEFAULT_FPS, DEFAULT_FRAMES, check_frames
-from .lang import localized
+from .lang import localized, monospace_font
 from .model import grid_shape, image_shape_of
 from .training import moving_mean
 
@@ -50,7 +49,7 @@ def _animation(fig, update, frames, fps):
 def _corner(ax, at=(0.02, 0.97), ha="left", va="top"):
     """A text box at ``at`` (axes fraction), by default the upper-left corner of ``ax``: where
     the iteration and the loss go."""
-    # the monospace fonts by name, as now set: "monospace" would be looked up when drawn
+    # the monospace font by name, as now set: "monospace" would be looked up when drawn
     return ax.text(
         *at,
         "",
@@ -58,7 +57,7 @@ def _corner(ax, at=(0.02, 0.97), ha="left", va="top"):
         va=va,
         ha=ha,
         fontsize=10,
-        family=list(matplotlib.rcParams["font.monospace"]),
+        family=monospace_font(),
         bbox={"boxstyle": "round", "fc": "w", "alpha": 0.85},
     )
 

@@ -3,9 +3,10 @@ CJK font the system has, found through matplotlib's font manager.
 
 A figure function decorated with :func:`localized` takes ``lang="en"`` or ``lang="zh-CN"``; it
 draws with that language's table of strings and, for Chinese, with a CJK font first in matplotlib's
-font list (Latin letters, digits and math fall back to DejaVu Sans). Where no CJK font is installed
-it draws in English and warns once, in one line, which package to install: never boxes in place of
-characters.
+font list (Latin letters, digits and math fall back to DejaVu Sans). Where matplotlib knows no CJK
+font, the system's fonts are scanned once for ones installed since its cache was built; where
+there is none it draws in English and warns once, in one line, which package to install: never
+boxes in place of characters.
 """
 
 import functools
@@ -23,7 +24,11 @@ __all__ = [
     "LANGS",
     "FontWarning",
     "cjk_font",
+    "class_label",
+    "font_cache_path",
     "localized",
+    "monospace_font",
+    "refresh_fonts",
     "resolve_lang",
     "strings_for",
 ]
@@ -69,14 +74,58 @@ def cjk_font(font_list=None, candidates=CJK_FONTS):
     return next((name for name in candidates if name in names), None)
 
 
+def monospace_font(font_list=None):
+    """The first family of ``rcParams["font.monospace"]`` that is installed (matplotlib's own
+    DejaVu Sans Mono where none is): text drawn with the whole list would log a "findfont: not
+    found" line for every missing family, every time it is drawn."""
+    return cjk_font(font_list, matplotlib.rcParams["font.monospace"]) or "DejaVu Sans Mono"
+
+
+def font_cache_path():
+    """matplotlib's font list cache: the file it reads at import instead of scanning the system."""
+    from pathlib import Path
+
+    return Path(matplotlib.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json")
+
+
+def refresh_fonts():
+    """Add to matplotlib's font manager the system's fonts its cache does not know (installed
+    after the cache was built, as ``apt-get install fonts-noto-cjk`` after a first figure), and
+    write the cache anew so that later processes know them too. Returns how many were added."""
+    manager = font_manager.fontManager
+    known = {font.fname for font in manager.ttflist} | {font.fname for font in manager.afmlist}
+    added = 0
+    for path in font_manager.findSystemFonts():
+        if path in known:
+            continue
+        try:
+            manager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: skip it
+            continue
+        added += 1
+    if added:
+        try:
+            font_manager.json_dump(manager, font_cache_path())
+        except OSError:  # a cache that cannot be written: this process knows the fonts anyway
+            pass
+    return added
+
+
+_refreshed = False
+
+
 def resolve_lang(lang, font_list=None):
-    """``(language drawn, font or None)`` for ``lang``: "zh-CN" with a CJK font, or "en" (for
-    "zh-CN" without one, after a :class:`FontWarning`, once a process)."""
-    global _warned
+    """``(language drawn, font or None)`` for ``lang``: "zh-CN" with a CJK font (after
+    :func:`refresh_fonts`, once a process, where matplotlib knew none), or "en" (for "zh-CN"
+    without one, after a :class:`FontWarning`, once a process)."""
+    global _warned, _refreshed
     check_choice(lang, LANGS, "lang")
     if lang == "en":
         return "en", None
     font = cjk_font(font_list)
+    if font is None and font_list is None and not _refreshed:
+        _refreshed = True  # a scan of the system's fonts, once a process
+        font = cjk_font() if refresh_fonts() else None
     if font is None:
         if not _warned:
             warnings.warn(
@@ -92,6 +141,12 @@ def resolve_lang(lang, font_list=None):
 def strings_for(lang):
     """The table of strings figures of ``lang`` are drawn with (English where no CJK font)."""
     return STRINGS[resolve_lang(lang)[0]]
+
+
+def class_label(name, s):
+    """A class's name as figures of the table ``s`` draw it: translated where the table has it
+    ("class.Shirt" → "衬衫"), else as it is ("7")."""
+    return s.get(f"class.{name}", name)
 
 
 def localized(draw):
