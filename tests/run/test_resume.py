@@ -294,6 +294,26 @@ def test_divergence_at_once_says_no_checkpoint_and_the_rate_to_try():
     assert issubclass(TrainingDiverged, NnscratchError)
 
 
+@pytest.mark.parametrize(
+    "losses, kept, what",
+    [
+        ([2.0, 150.0, 199.0, 201.0, 1.0], 3, "loss 201, over 100× the first step's 2"),
+        # a first loss under 1 counts as 1: the limit is never below 100
+        ([0.5, 99.0, 101.0, 1.0], 2, "loss 101, over 100× the first step's 0.5"),
+    ],
+)
+def test_a_loss_grown_past_100_times_its_first_stops_the_run_as_diverged(losses, kept, what):
+    net = MultiLayerNet(20, [8], 3, seed=0)
+    real = net.loss_gradient
+    given = iter(losses)
+    net.loss_gradient = lambda x, t: (next(given), real(x, t)[1])
+    trainer = Trainer(net, X, T, epochs=5, batch_size=20, lr=0.1, seed=0)
+    with pytest.raises(TrainingDiverged) as exc:
+        trainer.train()
+    assert f"iteration {kept + 1} ({what}): the learning rate 0.1 is probably" in str(exc.value)
+    assert trainer.history["train_loss"] == losses[:kept]
+
+
 def test_interrupted_message_names_epoch_iteration_and_checkpoint(tmp_path):
     exc = TrainingInterrupted(2, 1234, tmp_path / "checkpoint.npz")
     assert str(exc) == (

@@ -1,12 +1,18 @@
 """The ``nnscratch`` command: parses arguments and calls the library, nothing more.
 
 Each subcommand lives in its own module with ``add_parser(subparsers)``, which registers the
-arguments and sets ``func``; ``main`` turns our errors into one line on stderr and exit code 2.
+arguments and sets ``func``; ``main`` turns our errors into one line on stderr and exit code 2,
+warnings into one line each, Ctrl-C into one line and exit code 130, and a closed pipe into a
+quiet exit. The ``nnscratch`` script starts at :func:`nnscratch.entry.main`, which imports this
+module so that Ctrl-C while it loads is one line too.
 """
 
 import argparse
+import os
 import sys
+import warnings
 
+from ..entry import INTERRUPTED
 from ..errors import NnscratchError
 from ..run.interrupt import TrainingInterrupted
 from . import animate, compare, data, evaluate, experiment, playground, plot, predict, search, train
@@ -53,13 +59,24 @@ def os_error_message(exc):
     return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as the command shows it: one line, without the source line Python adds."""
+    print(f"nnscratch: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    """Run the command ``argv`` (default ``sys.argv[1:]``); returns the exit code: 0, 2 for an
+    error (one line on stderr), 130 for Ctrl-C, 141 when the reader of its output went away."""
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            args = build_parser().parse_args(argv)
+            return args.func(args)
     except NnscratchError as exc:
         print(f"nnscratch: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `nnscratch ... | head`: the reader has all it wanted
+        return closed_pipe()
     except OSError as exc:  # a folder that cannot be made, a file that cannot be written...
         print(
             f"nnscratch: error: {os_error_message(exc)} — choose a path you can write to",
@@ -70,8 +87,25 @@ def main(argv=None):
         print(f"nnscratch: {exc}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print("nnscratch: interrupted", file=sys.stderr)
-        return 130
+        return interrupted()
+
+
+def interrupted():
+    """Ctrl-C outside training: one line, exit code 130 (128 + SIGINT), as a shell shows it."""
+    print(INTERRUPTED, file=sys.stderr)
+    return 130
+
+
+def closed_pipe():
+    """Exit quietly, as Unix tools do, when standard output's reader has closed the pipe: the
+    exit code a shell shows for a process ended by SIGPIPE (128 + 13), nothing printed, and
+    standard output pointed at the null device so that flushing it at exit fails no more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test's captured stdout): nothing to do
+        pass
+    return 141
 
 
 if __name__ == "__main__":

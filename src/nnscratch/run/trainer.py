@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 
 GRADIENT_METHODS = ("backprop", "numerical")
 SAMPLING = ("shuffle", "replacement")
+#: A step whose loss is over this many times the run's first (or over this much, for a first
+#: under 1) stops the run as diverged: a learning rate far too high, well before NaN or chance.
+DIVERGENCE_GROWTH = 100.0
 
 
 def _net_mode(net: Any, training: bool) -> None:
@@ -358,6 +361,11 @@ class Trainer(Resumable):
         loss = float(loss)
         if not math.isfinite(loss):
             raise TrainingDiverged.of(self, f"loss {loss}")
+        first = self.history["train_loss"][0] if self.history["train_loss"] else loss
+        if loss > DIVERGENCE_GROWTH * max(first, 1.0):
+            raise TrainingDiverged.of(
+                self, f"loss {loss:.3g}, over {DIVERGENCE_GROWTH:g}× the first step's {first:.3g}"
+            )
         self.optimizer.update(self.net.params, grads)
         self.batch = batch
         self.history["train_loss"].append(loss)
