@@ -92,3 +92,25 @@ def test_a_learning_rate_far_too_high_stops_the_run_with_a_hint(capsys, tmp_path
     message = one_line_error(capsys)
     assert "training diverged at epoch 1" in message
     assert "the learning rate 1000000.0 is probably too high; try 1e+05" in message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plot", "all", "--out", "figures"],
+        ["plot", "all", "--lang", "zh-CN", "--out", "figures-zh"],
+        ["animate", "boundary", "--frames", "3", "--out", "boundary.gif"],
+        ["animate", "descent", "--frames", "3", "--out", "descent.gif"],
+        ["animate", "weights", "--frames", "3", "--out", "weights.gif"],
+        ["animate", "curves", "--frames", "3", "--lang", "zh-CN", "--out", "curves.gif"],
+    ],
+    ids=" ".join,
+)
+def test_figures_and_animations_print_no_warnings(command, tmp_path):
+    # the animations' counters once wrote a findfont line per missing font per frame (2,624)
+    done = subprocess.run(
+        [*SCRIPT, *command], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
