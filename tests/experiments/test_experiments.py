@@ -155,7 +155,41 @@ def test_cli_experiment_writes_figures_and_json(tmp_path, capsys):
     saved = json.loads((tmp_path / "activations.json").read_text())
     assert saved["experiment"] == "activations" and saved["seed"] == 0
     assert set(saved["results"]) == {"sigmoid", "tanh", "relu"}
-    assert "activations" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("activations on random input in ")  # not "on digits"
+
+
+def test_cli_experiment_files_by_experiment_and_dataset_outside_the_source_tree(
+    tmp_path, monkeypatch, capsys
+):
+    from matplotlib.figure import Figure
+
+    from nnscratch.cli import experiment
+
+    def quick(name, dataset, seed, lang="en"):  # the experiment's figure, without its training
+        return {"dataset": dataset}, {"": Figure()}
+
+    monkeypatch.setattr(experiment, "_run", quick)
+    monkeypatch.chdir(tmp_path)
+    assert main(["experiment", "overfit"]) == 0
+    assert main(["experiment", "overfit", "--dataset", "fashion-mnist"]) == 0
+    assert main(["experiment", "overfit", "--seed", "2"]) == 0
+    out = tmp_path / "runs" / "experiments"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "overfit-digits-seed2.json",
+        "overfit-digits-seed2.png",
+        "overfit-digits.json",
+        "overfit-digits.png",
+        "overfit-fashion-mnist.json",
+        "overfit-fashion-mnist.png",
+    ]
+    assert json.loads((out / "overfit-digits.json").read_text())["results"] == {"dataset": "digits"}
+    assert "replaced" not in capsys.readouterr().out
+    assert main(["experiment", "overfit"]) == 0  # the same experiment again: said, not silent
+    assert "(replaced the earlier overfit-digits.png, overfit-digits.json)" in (
+        capsys.readouterr().out
+    )
+    assert not (tmp_path / "experiments").exists()
 
 
 def test_cli_experiment_list_and_errors(capsys):
@@ -179,7 +213,7 @@ def test_cli_experiment_search_is_nnscratch_search_with_its_defaults(tmp_path, m
     )
     (args,) = seen
     assert (args.out, args.seed, args.dataset, args.lang) == (
-        tmp_path / "search",
+        tmp_path / "search-digits",
         3,
         "digits",
         "zh-CN",

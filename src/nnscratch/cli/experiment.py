@@ -1,5 +1,8 @@
 """``nnscratch experiment NAME``: run one of chapter 6's experiments, write its figure(s) and the
-numbers behind them (NAME.json) to ``--out``."""
+numbers behind them to ``--out`` (default ``runs/experiments``, beside the runs of ``nnscratch
+train``), named by experiment and dataset (``overfit-fashion-mnist.png``,
+``overfit-fashion-mnist.json``) so that one experiment's figure never replaces another's; a file
+that an earlier run of the same experiment wrote is replaced, and the command says so."""
 
 import time
 from pathlib import Path
@@ -20,6 +23,8 @@ EXPERIMENTS = {
     "(nnscratch search, with its defaults)",
 }
 DATASETS = ("digits", "mnist", "fashion-mnist")
+#: where the figures go by default: beside the runs, never a checkout's own folders
+OUT = Path("runs") / "experiments"
 
 
 def add_parser(sub):
@@ -30,8 +35,8 @@ def add_parser(sub):
         EXPERIMENTS,
         12,
         help="run one of chapter 6's experiments",
-        description="Run an experiment of chapter 6; write its figure(s) and NAME.json (the "
-        "numbers behind them) to --out.",
+        description="Run an experiment of chapter 6; write its figure(s) and the numbers "
+        "behind them (NAME-DATASET.png, NAME-DATASET.json) to --out.",
     )
     p.add_argument(
         "name",
@@ -50,8 +55,8 @@ def add_parser(sub):
     p.add_argument(
         "--out",
         type=Path,
-        default=Path("experiments"),
-        help="folder for the figures and JSON (default ./experiments)",
+        default=OUT,
+        help=f"folder for the figures and JSON (default {OUT})",
     )
     p.add_argument(
         "--seed",
@@ -72,7 +77,7 @@ def run(args):
         raise NnscratchError(
             "name an experiment (nnscratch experiment --list says what each shows)"
         )
-    if args.name == "search":  # `nnscratch search` with its defaults, into --out/search
+    if args.name == "search":  # `nnscratch search` with its defaults, into --out/search-DATASET
         import argparse
 
         from . import search
@@ -86,7 +91,7 @@ def run(args):
             "--seed",
             str(args.seed),
             "--out",
-            str(args.out / "search"),
+            str(args.out / f"search-{args.dataset}"),
             "--lang",
             args.lang,
         ]
@@ -97,38 +102,46 @@ def run(args):
     numbers, figures = _run(args.name, args.dataset, args.seed, args.lang)
     from ..plots.common import save_figure
 
-    written = []
-    for stem, fig in figures.items():
-        save_figure(fig, args.out / f"{stem}.png")
-        written.append(str(args.out / f"{stem}.png"))
+    stem = file_stem(args.name, args.dataset, args.seed)
+    paths = {f"{stem}{suffix}.png": fig for suffix, fig in figures.items()}
+    replaced = [p for p in [*paths, f"{stem}.json"] if (args.out / p).exists()]
+    for name, fig in paths.items():
+        save_figure(fig, args.out / name)
     save_json(
-        args.out / f"{args.name}.json",
+        args.out / f"{stem}.json",
         {"experiment": args.name, "dataset": args.dataset, "seed": args.seed, "results": numbers},
     )
-    written.append(str(args.out / f"{args.name}.json"))
-    print(
-        f"{args.name} on {args.dataset} in {time.perf_counter() - start:.1f} s: "
-        + ", ".join(written)
-    )
+    written = [str(args.out / p) for p in [*paths, f"{stem}.json"]]
+    what = "random input" if args.name == "activations" else args.dataset
+    print(f"{args.name} on {what} in {time.perf_counter() - start:.1f} s: " + ", ".join(written))
+    if replaced:
+        print(f"  (replaced the earlier {', '.join(replaced)})")
     return 0
 
 
+def file_stem(name, dataset, seed):
+    """``NAME-DATASET`` (``-seedS`` added for a seed other than 0): the start of every file an
+    experiment writes. The activations are measured on random input: no dataset in their name."""
+    stem = name if name == "activations" else f"{name}-{dataset}"
+    return stem if seed == 0 else f"{stem}-seed{seed}"
+
+
 def _run(name, dataset, seed, lang="en"):
-    """(numbers, {file stem: Figure}) of experiment ``name``, its figures in ``lang``."""
+    """(numbers, {what follows the file stem: Figure}) of experiment ``name``, its figures in
+    ``lang``."""
     from ..experiments import chapter6
     from ..plots import experiments as figures
 
     if name == "activations":  # random input: no dataset
         numbers = chapter6.activation_distributions(seed=seed)
         return numbers, {
-            f"activations-{a}": figures.activation_histograms(numbers, a, lang=lang)
-            for a in numbers
+            f"-{a}": figures.activation_histograms(numbers, a, lang=lang) for a in numbers
         }
     if name == "init":
         numbers = chapter6.init_comparison(dataset, seed=seed)
-        return numbers, {"init": figures.init_loss_curves(numbers, lang=lang)}
+        return numbers, {"": figures.init_loss_curves(numbers, lang=lang)}
     if name == "batchnorm":
         numbers = chapter6.batchnorm_comparison(dataset, seed=seed)
-        return numbers, {"batchnorm": figures.batchnorm_grid(numbers, lang=lang)}
+        return numbers, {"": figures.batchnorm_grid(numbers, lang=lang)}
     numbers = chapter6.overfit_comparison(dataset, seed=seed)
-    return numbers, {"overfit": figures.overfit_curves(numbers, lang=lang)}
+    return numbers, {"": figures.overfit_curves(numbers, lang=lang)}
