@@ -196,3 +196,74 @@ def test_early_stopping_without_validation_data_says_which_flags_to_change(capsy
         and err.count("\n") == 1
     )
     assert "give validation_split 0.1" in err and "x_val" not in err
+
+
+def test_numerical_gradients_say_what_backprop_and_the_naive_loop_would_cost(monkeypatch, capsys):
+    from nnscratch.run import cost
+
+    seen = []
+
+    def costs(net, x, t, budget=0.5):  # fixed times: the arithmetic of the report is checked
+        seen.append((net, x.shape, t.shape))
+        return {"backprop": 2e-4, "numerical": 0.006, "naive": 1.5, "naive_estimated": False}
+
+    monkeypatch.setattr(cost, "gradient_costs", costs)
+    argv = ["train", "--model", "two-layer", "--grad", "numerical", "--epochs", "1", "--quiet"]
+    assert main([*argv, "--batch-size", "100"]) == 0
+    out = capsys.readouterr().out
+    ((net, x_shape, t_shape),) = seen
+    assert x_shape == (100, 64) and t_shape == (100,)  # a batch of the run's size
+    assert "done: 1 epoch, 15 iterations in " in out  # 1,437 digits / 100: 15 steps
+    assert (
+        "one gradient of a batch of 100: backprop 200 µs; numerical 6 ms (30× backprop) on the "
+        "fast engine, 1.5 s (7,500×) by the book's naive loop\n"
+        "  an epoch of 15 steps: 3 ms by backprop, 90 ms numerical (fast), 22.5 s by the naive "
+        "loop: backpropagation is what makes learning feasible\n"
+    ) in out
+    monkeypatch.setattr(
+        cost,
+        "gradient_costs",
+        lambda *a, **k: {
+            "backprop": 1e-3,
+            "numerical": 0.01,
+            "naive": 300,
+            "naive_estimated": True,
+        },
+    )
+    assert main(argv) == 0
+    assert "≈ 300 s (300,000×) by the book's naive loop" in capsys.readouterr().out
+    assert main(["train", "--model", "two-layer", "--epochs", "1", "--quiet"]) == 0
+    assert "naive loop" not in capsys.readouterr().out  # backprop runs say nothing of it
+
+
+def test_gradient_costs_time_copies_of_the_network():
+    import numpy as np
+
+    from nnscratch import TwoLayerNet
+    from nnscratch.run import cost
+
+    net = TwoLayerNet(6, 5, 3, seed=0)
+    before = {k: v.copy() for k, v in net.params.items()}
+    x, t = np.random.default_rng(0).standard_normal((4, 6)), np.array([0, 1, 2, 0])
+    costs = cost.gradient_costs(net, x, t, budget=0.01)
+    assert costs["naive_estimated"] is False  # 38 weights: timed in full
+    assert all(costs[k] > 0 for k in ("backprop", "numerical", "naive"))
+    assert type(net) is TwoLayerNet and all(
+        np.array_equal(net.params[k], before[k]) for k in before
+    )
+
+
+def test_a_large_networks_naive_loop_is_estimated(monkeypatch):
+    import numpy as np
+
+    from nnscratch import TwoLayerNet
+    from nnscratch.run import cost
+
+    monkeypatch.setattr(cost, "NAIVE_BUDGET", 0.0)
+    calls = []
+    real = TwoLayerNet.numerical_gradient
+    monkeypatch.setattr(TwoLayerNet, "numerical_gradient", lambda *a: calls.append(1) or real(*a))
+    net = TwoLayerNet(6, 5, 3, seed=0)
+    x, t = np.ones((4, 6)), np.array([0, 1, 2, 0])
+    costs = cost.gradient_costs(net, x, t, budget=0.01)
+    assert costs["naive_estimated"] is True and calls == []  # estimated, not run

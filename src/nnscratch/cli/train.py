@@ -208,15 +208,56 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
         if stopper is not None and trainer.epoch < spec["epochs"]
         else ""
     )
-    epochs = f"{trainer.epoch} epoch{'s' if trainer.epoch != 1 else ''}"
     print(
-        f"done: {epochs}{stopped}, {trainer.iteration} iterations in {seconds:.1f} s; final "
+        f"done: {plural(trainer.epoch, 'epoch')}{stopped}, "
+        f"{plural(trainer.iteration, 'iteration')} in {seconds:.1f} s; final "
         f"train acc {net.accuracy(trainer.x_train, trainer.t_train):.4f}, "
         f"test acc {net.accuracy(data.x_test, data.t_test):.4f}"
     )
+    if spec["grad"] == "numerical":
+        print_gradient_costs(net, trainer)
     if out is not None:
         save_results(out, net, description, history)
     return 0
+
+
+def plural(n, noun):
+    """``1 epoch``, ``2 epochs``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def duration(seconds):
+    """``83.1 µs``, ``9.1 ms``, ``1.21 s``, ``1,234 s``: three significant figures (all of the
+    whole seconds)."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.3g} µs"
+    if seconds < 1:
+        return f"{seconds * 1000:.3g} ms"
+    return f"{seconds:.3g} s" if seconds < 100 else f"{seconds:,.0f} s"
+
+
+def print_gradient_costs(net, trainer):
+    """After a run on numerical gradients: what one gradient of a mini-batch costs by
+    backpropagation, by the engine's numerical gradient and by the book's naive loop, and what
+    an epoch of the run's steps would take by each (``run.cost``)."""
+    from ..run.cost import gradient_costs
+
+    n = min(trainer.batch_size, len(trainer.x_train))
+    x, t = trainer.x_train[:n], trainer.t_train[:n]
+    costs = gradient_costs(net, x, t)
+    back, numerical, naive = costs["backprop"], costs["numerical"], costs["naive"]
+    about = "≈ " if costs["naive_estimated"] else ""
+    steps = trainer.iter_per_epoch
+    print(
+        f"one gradient of a batch of {n}: backprop {duration(back)}; numerical "
+        f"{duration(numerical)} ({numerical / back:,.0f}× backprop) on the fast engine, "
+        f"{about}{duration(naive)} ({naive / back:,.0f}×) by the book's naive loop"
+    )
+    print(
+        f"  an epoch of {plural(steps, 'step')}: {duration(steps * back)} by backprop, "
+        f"{duration(steps * numerical)} numerical (fast), {about}{duration(steps * naive)} by the "
+        "naive loop: backpropagation is what makes learning feasible"
+    )
 
 
 def save_results(out, net, description, history):
