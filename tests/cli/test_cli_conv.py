@@ -61,7 +61,7 @@ def test_evaluate_reads_the_conv_model_with_image_data(cnn, capsys):
     out = capsys.readouterr().out
     data = load_dataset("digits", flatten=False)
     acc = load_model(cnn / "model.npz").accuracy(data.x_test, data.t_test)
-    assert "SimpleConvNet on digits (test, 360 images)" in out
+    assert "SimpleConvNet on digits (test, 360 images from scikit-learn (bundled))" in out
     assert f"accuracy {acc:.4f}" in out
 
 

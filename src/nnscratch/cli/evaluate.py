@@ -85,13 +85,14 @@ def cmd_evaluate(args):
         t,
         n_features=input_size(model.net),
         n_classes=n_classes,
-        names=(f"{name} images", f"{name} labels"),
+        names=(f"the {args.split} set of {name}", f"the {args.split} labels of {name}"),
     )
     y = model.net.predict(x).argmax(axis=1)
     matrix = confusion_matrix(t, y, n_classes)
     header = (
         f"{args.model}: {model.meta['architecture']['class']} on {name} ({args.split}, "
-        f"{len(x)} images)"
+        + " ".join(filter(None, [f"{len(x)} {data.samples}", data.origin()]))
+        + ")"
     )
     names = class_names(name, n_classes)
     print(format_report(matrix, per_class_accuracy(matrix), matrix.trace() / len(x), header, names))

@@ -178,8 +178,8 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
     )
     print(
         f"training {net.__class__.__name__} {sizes} ({spec['activation'] or 'relu'}, "
-        f"{spec['optimizer']} lr {spec['lr']:g}) on {spec['dataset']} ({len(data.x_train)} "
-        f"train, {len(data.x_test)} test images), {spec['grad']} gradients, "
+        f"{spec['optimizer']} lr {spec['lr']:g}) on {spec['dataset']} ({data.describe()}), "
+        f"{spec['grad']} gradients, "
         f"{spec['engine']} engine",
         flush=True,
     )
