@@ -7,13 +7,15 @@ import gzip
 import hashlib
 import http.server
 import os
+import socket
 import threading
 
 import numpy as np
 import pytest
 
-from nnscratch.datasets import load_dataset, sources
-from nnscratch.datasets.download import download_dataset, download_file
+from nnscratch.cli import main
+from nnscratch.datasets import download, load_dataset, sources
+from nnscratch.datasets.download import DownloadError, download_dataset, download_file
 from nnscratch.datasets.idx import idx_bytes
 from nnscratch.datasets.sources import DatasetSpec, FileSpec
 from nnscratch.errors import NnscratchError
@@ -145,6 +147,47 @@ def use(monkeypatch, spec, *mirrors):
 
 FAST = {"backoff": 0, "timeout": 5, "progress": False}
 
+#: hosts under the reserved .invalid TLD never resolve (RFC 2606)
+NOWHERE = ("http://nnscratch-test.invalid/mnist/", "https://nnscratch-test-2.invalid/data/")
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """DNS fails for *.invalid at once, as offline (no waiting on a resolver that may hang here),
+    and no proxy is used; returns the host names looked up, one entry per lookup."""
+    looked_up = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".invalid"):
+            looked_up.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return looked_up
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The backoff waits of the downloader, recorded instead of slept."""
+    waited = []
+    monkeypatch.setattr(download.time, "sleep", waited.append)
+    return waited
+
+
+def assert_short_error(message, folder, *names):
+    """At most two lines that name ``folder`` and every one of ``names``, each line short but for
+    the folder's path (the user's, as long as it is)."""
+    lines = message.split("\n")
+    assert len(lines) <= 2, message
+    assert all(len(line.replace(str(folder), "")) < 160 for line in lines), message
+    for name in (str(folder), *names):
+        assert name in message, (name, message)
+
 
 def test_good_files_are_fetched_verified_and_cached(mirror, isolated, monkeypatch):
     spec, blobs, arrays = make_fake_dataset()
@@ -197,9 +240,11 @@ def test_file_of_wrong_size_is_rejected(mirror, tmp_path):
     fspec = spec.files["train_labels"]
     short = mirror.serve("short", {fspec.filename: blobs[fspec.filename][:-5]})
     longer = mirror.serve("long", {fspec.filename: blobs[fspec.filename] + b"junk"})
-    with pytest.raises(NnscratchError) as err:
+    with pytest.raises(DownloadError) as err:
         download_file(fspec, [short, longer], tmp_path / "dl", **FAST)
-    assert "not the official" in str(err.value) and "more than the official" in str(err.value)
+    assert "wrong size" in str(err.value)
+    details = [attempt.detail for attempt in err.value.attempts]
+    assert "not the official" in details[0] and "more than the official" in details[1]
     assert mirror.requests.count(f"/short/{fspec.filename}") == 1  # complete but short: no retry
     assert list((tmp_path / "dl").iterdir()) == []
 
@@ -223,8 +268,9 @@ def test_connection_dropped_every_time_leaves_nothing(mirror, tmp_path):
     base = mirror.serve("m", blobs, kind="drop")
     mirror.drops[f"/m/{fspec.filename}"] = 99
     folder = tmp_path / "dl"
-    with pytest.raises(NnscratchError, match=r"\(try 3/3\): connection closed after"):
+    with pytest.raises(DownloadError, match="connection closed") as err:
         download_file(fspec, [base], folder, retries=3, **FAST)
+    assert str(err.value.attempts[-1]).startswith(f"{base}{fspec.filename} (try 3/3): connection")
     assert mirror.requests.count(f"/m/{fspec.filename}") == 3
     assert list(folder.iterdir()) == []
 
@@ -237,26 +283,43 @@ def test_all_mirrors_failing_gives_one_clear_error(mirror, isolated, monkeypatch
     for filename in blobs:
         mirror.drops[f"/drop/{filename}"] = 99
     use(monkeypatch, spec, missing, bad, dropping)
-    with pytest.raises(NnscratchError) as err:
+    with pytest.raises(DownloadError) as err:
         load_dataset("mnist", retries=2, **FAST)
     message = str(err.value)
-    assert "every mirror failed" in message
-    assert f"{missing}train-images-idx3-ubyte.gz: HTTP 404" in message
-    assert f"{bad}train-images-idx3-ubyte.gz: wrong SHA-256" in message
-    assert f"{dropping}train-images-idx3-ubyte.gz (try 2/2): connection closed" in message
-    assert "To place the files by hand" in message and str(isolated / "mnist") in message
-    assert "\n" not in message  # the CLI prints it as one line
+    assert message.startswith("could not download train-images-idx3-ubyte.gz: no mirror served it")
+    assert "(HTTP 404, wrong SHA-256, connection closed)" in message
+    assert_short_error(message, isolated / "mnist", "--data-dir", "$NNSCRATCH_DATA")
+    assert "http" not in message  # the URLs are in err.value.attempts, not in the message
+    name = "train-images-idx3-ubyte.gz"
+    expected = [  # every try in full, in order: each one's start
+        f"{missing}{name}: HTTP 404 Not Found",
+        f"{bad}{name}: wrong SHA-256 ",
+        f"{dropping}{name} (try 1/2): connection closed after ",
+        f"{dropping}{name} (try 2/2): connection closed after ",
+    ]
+    tried = [str(attempt) for attempt in err.value.attempts]
+    assert len(tried) == len(expected)
+    assert all(line.startswith(start) for line, start in zip(tried, expected)), tried
     folder = isolated / "mnist"
     assert not folder.exists() or list(folder.iterdir()) == []
 
 
-def test_unreachable_mirror_is_retried_then_reported(tmp_path):
-    spec, _, _ = make_fake_dataset()
-    m = Mirror()
-    base = m.base("x")
-    m.close()  # nothing listens on that port any more
-    with pytest.raises(NnscratchError, match=r"\(try 2/2\): cannot connect"):
-        download_file(spec.files["test_labels"], [base], tmp_path / "dl", retries=2, **FAST)
+def test_refused_connection_moves_on_to_the_next_mirror_at_once(mirror, tmp_path, sleeps):
+    spec, blobs, _ = make_fake_dataset()
+    fspec = spec.files["test_labels"]
+    dead = Mirror()
+    refusing = dead.base("x")
+    dead.close()  # nothing listens on that port any more
+    slow = {**FAST, "backoff": 1.0}
+    out = download_file(fspec, [refusing, mirror.serve("m", blobs)], tmp_path / "dl", **slow)
+    assert out.read_bytes() == blobs[fspec.filename]
+    with pytest.raises(
+        DownloadError, match=r"no mirror could be reached \(connection refused\)"
+    ) as err:
+        download_file(fspec, [refusing], tmp_path / "dl", retries=3, **slow)
+    assert [attempt.url for attempt in err.value.attempts] == [f"{refusing}{fspec.filename}"]
+    assert "cannot connect" in err.value.attempts[0].detail
+    assert sleeps == []  # neither time: a refusal is not retried
 
 
 def test_download_dataset_keeps_files_already_there(mirror, tmp_path):
@@ -320,3 +383,66 @@ def test_interrupt_or_full_disk_while_downloading_leaves_nothing(
     if failure == "disk full":
         assert exc.value.filename == str(folder / fspec.filename)
     assert list(folder.iterdir()) == []
+
+
+def test_unresolvable_host_is_tried_once_per_mirror_without_sleeping(
+    mirror, tmp_path, offline, sleeps
+):
+    spec, blobs, _ = make_fake_dataset()
+    fspec = spec.files["train_labels"]
+    dropping = mirror.serve("drop", blobs, kind="drop")
+    mirror.drops[f"/drop/{fspec.filename}"] = 99
+    with pytest.raises(DownloadError):
+        download_file(fspec, [*NOWHERE, dropping], tmp_path / "dl", **{**FAST, "backoff": 1.0})
+    assert offline == ["nnscratch-test.invalid", "nnscratch-test-2.invalid"]  # one lookup each
+    assert mirror.requests.count(f"/drop/{fspec.filename}") == 3  # a dropped one is retried...
+    assert sleeps == [1.0, 2.0]  # ...with backoff; the unresolvable ones without any wait
+
+
+def test_offline_error_is_two_short_lines_naming_the_file_and_the_folder(tmp_path, offline):
+    spec, _, _ = make_fake_dataset()
+    fspec = spec.files["train_images"]
+    folder = tmp_path / "a folder with a rather long name, as home folders can be" / "mnist"
+    with pytest.raises(DownloadError) as err:
+        download_file(fspec, NOWHERE, folder, **FAST)
+    message = str(err.value)
+    assert message.startswith(
+        "could not download train-images-idx3-ubyte.gz: no mirror could be reached "
+        "(name resolution failed: no network?)\n"
+    )
+    assert_short_error(message, folder, fspec.filename, "--data-dir", "$NNSCRATCH_DATA")
+    assert f"{fspec.size} bytes" in message
+    assert [str(attempt) for attempt in err.value.attempts] == [
+        f"{base}{fspec.filename}: cannot connect: [Errno {socket.EAI_NONAME}] Name or service "
+        "not known"
+        for base in NOWHERE
+    ]
+
+
+def test_cli_download_lists_each_url_tried_only_with_verbose(
+    tmp_path, offline, monkeypatch, capsys
+):
+    spec, _, _ = make_fake_dataset()
+    use(monkeypatch, spec, *NOWHERE)
+    argv = ["data", "download", "mnist", "--data-dir", str(tmp_path), "--retries", "2"]
+    urls = [f"{base}train-images-idx3-ubyte.gz" for base in NOWHERE]
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nnscratch: error: could not download train-images-idx3-ubyte.gz: ")
+    assert "--verbose shows each try" in err
+    assert_short_error(err.rstrip("\n"), tmp_path / "mnist")
+    assert "Traceback" not in err and not any(url in err for url in urls)
+
+    assert main([*argv, "--verbose"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[: len(urls)] == [
+        f"nnscratch: tried {url}: cannot connect: [Errno {socket.EAI_NONAME}] Name or service "
+        "not known"
+        for url in urls
+    ]
+    sha256 = spec.files["train_images"].sha256
+    assert lines[len(urls)].endswith(f"bytes, SHA-256 {sha256}")
+    assert lines[len(urls) + 1].startswith("nnscratch: error: could not download")
+    assert "--verbose" not in lines[len(urls) + 1]
+    assert len(lines) == len(urls) + 3  # the tries, the checksum, the two-line error

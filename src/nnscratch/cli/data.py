@@ -1,6 +1,7 @@
 """``nnscratch data``: list the datasets, download one, show what a dataset holds."""
 
 import argparse
+import sys
 from pathlib import Path
 
 from .args import positive_float, positive_int
@@ -41,6 +42,11 @@ def add_parser(sub):
     )
     d.add_argument("--retries", type=positive_int("retries"), default=3, help="tries per mirror")
     d.add_argument("--force", action="store_true", help="download even files already there")
+    d.add_argument(
+        "--verbose",
+        action="store_true",
+        help="when a file cannot be downloaded, list each URL tried and why it failed",
+    )
     add("info", "shapes, class counts and checksum status of a dataset", cmd_info)
 
 
@@ -72,7 +78,7 @@ def cmd_list(args):
 
 
 def cmd_download(args):
-    from ..datasets.download import download_dataset
+    from ..datasets.download import DownloadError, download_dataset
     from ..datasets.mnist import read_files
     from ..datasets.sources import SPECS, get_spec
     from ..datasets.toy2d import TOY_DATASETS
@@ -86,14 +92,35 @@ def cmd_download(args):
     if args.name not in SPECS:
         get_spec(args.name)  # raises the error that lists the downloadable datasets
     spec = SPECS[args.name]
-    paths = download_dataset(
-        spec, args.data_dir, force=args.force, timeout=args.timeout, retries=args.retries
-    )
+    try:
+        paths = download_dataset(
+            spec, args.data_dir, force=args.force, timeout=args.timeout, retries=args.retries
+        )
+    except DownloadError as exc:
+        if not args.verbose:
+            failed, _, by_hand = str(exc).partition("\n")
+            hinted = f"{failed}; --verbose shows each try\n{by_hand}"
+            raise DownloadError(hinted, exc.attempts, exc.file, exc.folder) from None
+        print_attempts(exc)
+        raise
     _, status = read_files(spec, paths)  # files that were already there are verified too
     for role, path in paths.items():
         print(f"{path}  {status[role]}")
     print(f"{args.name}: all {len(paths)} files verified")
     return 0
+
+
+def print_attempts(error):
+    """Every try of a failed download, one stderr line each, then the file's size and SHA-256
+    (what a copy placed by hand must match)."""
+    for attempt in error.attempts:
+        print(f"nnscratch: tried {attempt}", file=sys.stderr)
+    file = error.file
+    if file is not None and file.size is not None and file.sha256:
+        print(
+            f"nnscratch: {file.filename} is {file.size} bytes, SHA-256 {file.sha256}",
+            file=sys.stderr,
+        )
 
 
 def cmd_info(args):
