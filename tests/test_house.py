@@ -40,6 +40,7 @@ FRONT_ENDS = (
     "nnscratch.experiments",
     "nnscratch.sklearn",
     "nnscratch.__main__",
+    "nnscratch.entry",
 )
 #: the classes only ``run.build`` constructs in the library (the textbook's own defaults aside)
 CONSTRUCTED = {

@@ -4,15 +4,12 @@ other moment, one line and exit code 130, not a traceback."""
 
 import sys
 
-#: What Ctrl-C outside training prints (exit code 130, 128 + SIGINT, as a shell shows it).
-INTERRUPTED = "nnscratch: interrupted"
-
 
 def main(argv=None):
     """``nnscratch.cli.main(argv)``, imported here; returns the exit code."""
     try:
         from .cli import main as cli_main
     except KeyboardInterrupt:
-        print(INTERRUPTED, file=sys.stderr)
+        print("nnscratch: interrupted", file=sys.stderr)  # cli.interrupted's line: not loaded yet
         return 130
     return cli_main(argv)

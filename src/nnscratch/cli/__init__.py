@@ -12,7 +12,6 @@ import os
 import sys
 import warnings
 
-from ..entry import INTERRUPTED
 from ..errors import NnscratchError
 from ..run.interrupt import TrainingInterrupted
 from . import animate, compare, data, evaluate, experiment, playground, plot, predict, search, train
@@ -92,7 +91,7 @@ def main(argv=None):
 
 def interrupted():
     """Ctrl-C outside training: one line, exit code 130 (128 + SIGINT), as a shell shows it."""
-    print(INTERRUPTED, file=sys.stderr)
+    print("nnscratch: interrupted", file=sys.stderr)
     return 130
 
 
