@@ -267,3 +267,29 @@ def test_a_large_networks_naive_loop_is_estimated(monkeypatch):
     x, t = np.ones((4, 6)), np.array([0, 1, 2, 0])
     costs = cost.gradient_costs(net, x, t, budget=0.01)
     assert costs["naive_estimated"] is True and calls == []  # estimated, not run
+
+
+@pytest.mark.parametrize(
+    "extra, row",
+    [
+        ([], -1),  # the last epoch's
+        # early stopping puts the best epoch's weights back: that epoch's accuracies
+        (["--validation-split", "0.2", "--early-stopping", "1", "--lr", "0.05"], "best"),
+    ],
+)
+def test_the_final_accuracies_are_those_of_the_weights_the_run_leaves(tmp_path, capsys, extra, row):
+    from nnscratch import load_dataset
+    from nnscratch.io import load_model
+
+    argv = ["train", "--model", "two-layer", "--epochs", "12", "--quiet", "--out", str(tmp_path)]
+    assert main([*argv, *extra]) == 0
+    out = capsys.readouterr().out
+    history = json.loads((tmp_path / "history.json").read_text())
+    if row == "best":
+        row = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
+        assert "early stop" in out and row < len(history["val_loss"]) - 1
+    train_acc, test_acc = history["train_acc"][row], history["test_acc"][row]
+    assert f"final train acc {train_acc:.4f}, test acc {test_acc:.4f}" in out
+    net = load_model(tmp_path / "model.npz")  # the weights measured again: the same numbers
+    data = load_dataset("digits")
+    assert net.accuracy(data.x_test, data.t_test) == pytest.approx(test_acc, abs=1e-12)
