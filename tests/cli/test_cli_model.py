@@ -589,3 +589,15 @@ def test_messages_say_what_the_samples_are_and_where_they_came_from(tmp_path, ca
     assert_one_line_error(
         code, err, "the test set of digits has 64 features per sample but the model takes 2"
     )
+
+
+def test_a_saved_model_is_read_onto_the_fast_engine(tmp_path):
+    from nnscratch import SimpleConvNet, engine
+    from nnscratch.cli.plot_model import open_model
+
+    net = SimpleConvNet(input_dim=(1, 8, 8), seed=0)
+    path = save_model(tmp_path / "cnn.npz", net, config={"dataset": "digits"})
+    model = open_model(path)
+    assert {type(layer) for layer in model.net.layers} <= set(engine.FAST.values())
+    x = np.random.default_rng(0).random((5, 1, 8, 8))
+    np.testing.assert_allclose(model.net.predict(x), net.predict(x), rtol=1e-12)  # the same net

@@ -65,13 +65,12 @@ def format_report(matrix, per_class, accuracy, header, class_names=None):
 def cmd_evaluate(args):
     from ..datasets.sources import class_names
     from ..errors import NnscratchError
-    from ..io import read_model
     from ..metrics import confusion_matrix, per_class_accuracy
     from ..validation import check_dataset, input_size, output_size
-    from .plot_model import model_data
+    from .plot_model import model_data, open_model
     from .predict import trained_on
 
-    model = read_model(args.model)
+    model = open_model(args.model)
     name = args.dataset or trained_on(model, args.model, "give --dataset")
     if not name:
         raise NnscratchError(

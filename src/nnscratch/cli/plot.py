@@ -8,7 +8,7 @@ from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import add_lang_argument, non_negative_int, option_type
 from .figures import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, RUN
-from .plot_model import model_data
+from .plot_model import model_data, open_model
 
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")
@@ -144,11 +144,10 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
     """``(net, data)`` for the boundary figure: the 2-input network saved at ``model`` and its
     dataset (``dataset``, else the one it was trained on, else spiral), or a quick run of
     :func:`quick_2d` on ``dataset`` (default spiral)."""
-    from ..io import read_model
     from ..plots.boundary import check_two_inputs
 
     if model is not None:
-        saved = read_model(model)
+        saved = open_model(model)
         net = check_two_inputs(saved.net)
         name = dataset or saved.config.get("dataset") or "spiral"
         if name not in TOY_SETS:

@@ -113,10 +113,10 @@ def cmd_predict(args):
 
     from ..datasets.sources import class_names
     from ..images import load_image, prepare_image
-    from ..io import read_model
     from ..validation import check_inputs, input_size
+    from .plot_model import open_model
 
-    model = read_model(args.model)
+    model = open_model(args.model)
     like = recipe_for(model, args.like, args.model)
     # read and prepare every image first: a bad file stops the command before any output
     x = np.stack([prepare_image(load_image(path), like) for path in args.images])
