@@ -88,7 +88,8 @@ class RunThreads:
         large, else 1."""
         if self.setting != "auto" or self.limit is None:
             return
-        idle = (self._idle_cores or load.monitor().idle_cores)()
+        # one thread at most (OPENBLAS_NUM_THREADS=1, one core): nothing to choose or wait for
+        idle = 1.0 if self.limit == 1 else (self._idle_cores or load.monitor().idle_cores)()
         free = 1 if idle is None else max(1, math.floor(idle + 1 - IDLE_SHARE))
         self.evaluation = min(self.limit, free)
         self.steps = self.evaluation if self.large_steps else 1
