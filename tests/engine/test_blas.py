@@ -64,6 +64,18 @@ def test_run_threads_settings():
             blas.RunThreads(bad, small, 100)
 
 
+def test_one_thread_at_most_needs_no_measurement():
+    two_threads_or_skip()
+
+    def unasked():
+        raise AssertionError("the load was measured where there was nothing to choose")
+
+    with blas.blas_limit(1):
+        threads = blas.RunThreads("auto", TwoLayerNet(784, 50, 10, seed=0), 100, idle_cores=unasked)
+        threads.look()
+    assert (threads.steps, threads.evaluation) == (1, 1)
+
+
 def test_look_follows_the_load():
     two_threads_or_skip()
     threads = blas.RunThreads(
