@@ -78,6 +78,12 @@ def blas_step_threads(trainer):
     """The BLAS threads ``trainer``'s steps run with (``engine.blas``; a baseline's
     ``nnscratch.blas``; before that, `nnscratch train`'s 1 thread)."""
     try:
+        from nnscratch.engine.blas import RunThreads
+    except ImportError:
+        RunThreads = None
+    if RunThreads is not None:
+        return RunThreads(trainer.blas_threads, trainer.net, trainer.batch_size).steps
+    try:
         from nnscratch.engine.blas import run_threads
     except ImportError:
         try:

@@ -593,7 +593,7 @@ def test_messages_say_what_the_samples_are_and_where_they_came_from(tmp_path, ca
 
 def test_a_saved_model_is_read_onto_the_fast_engine(tmp_path):
     from nnscratch import SimpleConvNet, engine
-    from nnscratch.cli.plot_model import open_model
+    from nnscratch.cli.predict import open_model
 
     net = SimpleConvNet(input_dim=(1, 8, 8), seed=0)
     path = save_model(tmp_path / "cnn.npz", net, config={"dataset": "digits"})

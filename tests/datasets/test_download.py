@@ -9,6 +9,7 @@ import http.server
 import os
 import socket
 import threading
+import urllib.error
 
 import numpy as np
 import pytest
@@ -290,6 +291,8 @@ def test_all_mirrors_failing_gives_one_clear_error(mirror, isolated, monkeypatch
     assert "(HTTP 404, wrong SHA-256, connection closed)" in message
     assert_short_error(message, isolated / "mnist", "--data-dir", "$NNSCRATCH_DATA")
     assert "http" not in message  # the URLs are in err.value.attempts, not in the message
+    # loaded for a run (train, data info): the command that lists every try is named
+    assert message.endswith("; each try: `nnscratch data download mnist --verbose`")
     name = "train-images-idx3-ubyte.gz"
     expected = [  # every try in full, in order: each one's start
         f"{missing}{name}: HTTP 404 Not Found",
@@ -397,6 +400,25 @@ def test_unresolvable_host_is_tried_once_per_mirror_without_sleeping(
     assert offline == ["nnscratch-test.invalid", "nnscratch-test-2.invalid"]  # one lookup each
     assert mirror.requests.count(f"/drop/{fspec.filename}") == 3  # a dropped one is retried...
     assert sleeps == [1.0, 2.0]  # ...with backoff; the unresolvable ones without any wait
+
+
+def test_an_unreachable_network_is_not_retried(mirror, tmp_path, monkeypatch, sleeps):
+    spec, _, _ = make_fake_dataset()
+    tried = []
+
+    def unreachable(request, timeout):  # no route to any host: offline without a DNS failure
+        tried.append(request.full_url)
+        raise urllib.error.URLError(OSError(errno.ENETUNREACH, "Network is unreachable"))
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", unreachable)
+    with pytest.raises(DownloadError, match=r"no mirror could be reached \(network unreachable\)"):
+        download_file(
+            spec.files["test_labels"],
+            ["http://a/", "http://b/"],
+            tmp_path,
+            **{**FAST, "backoff": 1.0},
+        )
+    assert len(tried) == 2 and sleeps == []  # once per mirror, no backoff
 
 
 def test_offline_error_is_two_short_lines_naming_the_file_and_the_folder(tmp_path, offline):

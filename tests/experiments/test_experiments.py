@@ -213,7 +213,7 @@ def test_cli_experiment_search_is_nnscratch_search_with_its_defaults(tmp_path, m
     )
     (args,) = seen
     assert (args.out, args.seed, args.dataset, args.lang) == (
-        tmp_path / "search-digits",
+        tmp_path / "search-digits-seed3",  # its seed in the name: another seed, another search
         3,
         "digits",
         "zh-CN",

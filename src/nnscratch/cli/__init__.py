@@ -70,7 +70,9 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
             args = build_parser().parse_args(argv)
-            return args.func(args)
+            code = args.func(args)
+            sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+            return code
     except NnscratchError as exc:
         print(f"nnscratch: error: {exc}", file=sys.stderr)
         return 2

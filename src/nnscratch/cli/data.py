@@ -98,11 +98,9 @@ def cmd_download(args):
         )
     except DownloadError as exc:
         if not args.verbose:
-            failed, _, by_hand = str(exc).partition("\n")
-            hinted = f"{failed}; --verbose shows each try\n{by_hand}"
-            raise DownloadError(hinted, exc.attempts, exc.file, exc.folder) from None
+            raise exc.hinted("--verbose shows each try") from None
         print_attempts(exc)
-        raise
+        raise exc.hinted("") from None
     _, status = read_files(spec, paths)  # files that were already there are verified too
     for role, path in paths.items():
         print(f"{path}  {status[role]}")

@@ -67,8 +67,8 @@ def cmd_evaluate(args):
     from ..errors import NnscratchError
     from ..metrics import confusion_matrix, per_class_accuracy
     from ..validation import check_dataset, input_size, output_size
-    from .plot_model import model_data, open_model
-    from .predict import trained_on
+    from .plot_model import model_data
+    from .predict import open_model, trained_on
 
     model = open_model(args.model)
     name = args.dataset or trained_on(model, args.model, "give --dataset")

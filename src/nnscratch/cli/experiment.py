@@ -91,7 +91,7 @@ def run(args):
             "--seed",
             str(args.seed),
             "--out",
-            str(args.out / f"search-{args.dataset}"),
+            str(args.out / file_stem("search", args.dataset, args.seed)),
             "--lang",
             args.lang,
         ]

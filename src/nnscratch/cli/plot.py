@@ -8,7 +8,8 @@ from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import add_lang_argument, non_negative_int, option_type
 from .figures import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, RUN
-from .plot_model import model_data, open_model
+from .plot_model import model_data
+from .predict import open_model
 
 #: image formats; an --out ending in one of them is the file of a single figure
 FORMATS = ("png", "svg")

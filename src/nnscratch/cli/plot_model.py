@@ -6,18 +6,6 @@ model file says it learned, in the form the network takes (images (N, C, H, W) f
 from ..errors import NnscratchError
 
 
-def open_model(path):
-    """The model file at ``path`` (``io.read_model``), its network put on the fast engine
-    (``engine.use``: the same numbers as the textbook's classes; a conv net's 10,000 test images
-    in half a second instead of ten)."""
-    from .. import engine
-    from ..io import read_model
-
-    model = read_model(path)
-    engine.use("fast", model.net)
-    return model
-
-
 def takes_images(net):
     """True for a network whose inputs are images (N, C, H, W): its input size is (C, H, W)."""
     from ..validation import input_size
@@ -31,6 +19,7 @@ def figures_of(path, names):
     confusion, mistakes, filters and feature maps. Figures of no model stay."""
     from ..validation import input_size
     from .figures import BOUNDARY, CONV, MODEL
+    from .predict import open_model
 
     net = open_model(path).net
     if input_size(net) == 2:
@@ -71,7 +60,7 @@ def model_data(model, path, name, data_dir=None):
 def saved_model(path, data_dir=None):
     """``(model, data)``: the model file at ``path`` (``io.read_model``) and the dataset it was
     trained on (:func:`model_data`)."""
-    from .predict import trained_on
+    from .predict import open_model, trained_on
 
     model = open_model(path)
     name = trained_on(model, path, "it must say which dataset it learned")

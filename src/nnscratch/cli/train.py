@@ -208,22 +208,24 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
         if stopper is not None and trainer.epoch < spec["epochs"]
         else ""
     )
-    train_acc, test_acc = final_accuracies(trainer, stopper if stopped else None, data)
+    restored = stopper if stopper is not None and stopper.best_params is not None else None
+    train_acc, test_acc = final_accuracies(trainer, restored, data)
     print(
         f"done: {plural(trainer.epoch, 'epoch')}{stopped}, "
         f"{plural(trainer.iteration, 'iteration')} in {seconds:.1f} s; final "
         f"train acc {train_acc:.4f}, test acc {test_acc:.4f}"
     )
-    if spec["grad"] == "numerical":
-        print_gradient_costs(net, trainer)
     if out is not None:
         save_results(out, net, description, history)
+    if spec["grad"] == "numerical":  # after the results are safe: its timing takes seconds
+        print_gradient_costs(net, trainer)
     return 0
 
 
 def final_accuracies(trainer, stopper, data):
     """(train, test accuracy) of the network as the run leaves it: the history's row of its last
-    epoch (of the best one, where early ``stopper`` put that epoch's weights back), measured at
+    epoch (of the best one, where the early ``stopper`` put that epoch's weights back, as it does
+    at the end of every run that had one, stopped early or not), measured at
     that epoch's end with these very weights; measured here only where the history lacks one
     (a run without a test set during training). No second pass over the data: on a busy
     machine it cost a large run a second."""
@@ -247,9 +249,9 @@ def plural(n, noun):
 def duration(seconds):
     """``83.1 µs``, ``9.1 ms``, ``1.21 s``, ``1,234 s``: three significant figures (all of the
     whole seconds)."""
-    if seconds < 1e-3:
+    if float(f"{seconds:.3g}") < 1e-3:  # the unit chosen after rounding: never "1e+03 µs"
         return f"{seconds * 1e6:.3g} µs"
-    if seconds < 1:
+    if float(f"{seconds:.3g}") < 1:
         return f"{seconds * 1000:.3g} ms"
     return f"{seconds:.3g} s" if seconds < 100 else f"{seconds:,.0f} s"
 

@@ -13,6 +13,7 @@ Only the standard library speaks HTTP here (``urllib``), so proxies set in ``$ht
 ``$http_proxy`` are honoured.
 """
 
+import errno
 import hashlib
 import http.client
 import socket
@@ -52,15 +53,21 @@ class Attempt:
 
 
 class DownloadError(NnscratchError):
-    """No mirror served a file. The message is two short lines: what failed (summed up), and where
-    to put the file by hand. ``attempts`` lists every try (:class:`Attempt`, one line each),
+    """No mirror served a file. The message is two short lines: ``failed`` (what failed, summed
+    up) and ``by_hand`` (where to put the file by hand; then ``hint``, the command that shows
+    every try, where one is known). ``attempts`` lists every try (:class:`Attempt`, one line each),
     ``file`` is the :class:`~nnscratch.datasets.sources.FileSpec` and ``folder`` the target."""
 
-    def __init__(self, message, attempts=(), file=None, folder=None):
-        super().__init__(message)
+    def __init__(self, failed, by_hand, attempts=(), file=None, folder=None, hint=""):
+        super().__init__(f"{failed}\n{by_hand}{'; ' + hint if hint else ''}")
+        self.failed, self.by_hand, self.hint = failed, by_hand, hint
         self.attempts = tuple(attempts)
         self.file = file
         self.folder = folder
+
+    def hinted(self, hint):
+        """The same error, its second line ending in ``hint`` (none for ``""``)."""
+        return DownloadError(self.failed, self.by_hand, self.attempts, self.file, self.folder, hint)
 
 
 class _Failure(Exception):
@@ -95,6 +102,9 @@ def _cannot_connect(reason):
     if isinstance(reason, ConnectionRefusedError):
         # nothing listens there (or the proxy is down): a retry 1-2 s later finds the same
         return _NextMirror("connection refused", detail, reached=False)
+    if isinstance(reason, OSError) and reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        # no route (offline without DNS failing first): a second later there is none either
+        return _NextMirror("network unreachable", detail, reached=False)
     if isinstance(reason, TimeoutError):
         return _Retry("timed out", detail, reached=False)
     return _Retry("cannot connect", detail, reached=False)
@@ -220,9 +230,8 @@ def download_file(fspec, mirrors, folder, *, timeout=30.0, retries=3, backoff=1.
             return final
     size = f"{fspec.size} bytes, " if fspec.size is not None else ""
     raise DownloadError(
-        f"could not download {fspec.filename}: {_summary(tried)}\n"
-        f"to add it by hand, put it ({size}.gz or unpacked) in {folder} "
-        "(--data-dir or $NNSCRATCH_DATA choose another)",
+        f"could not download {fspec.filename}: {_summary(tried)}",
+        f"by hand: put it ({size}.gz or not) in {folder} (or --data-dir, $NNSCRATCH_DATA)",
         tried,
         fspec,
         folder,
@@ -241,5 +250,9 @@ def download_dataset(spec, data_dir=None, *, folder=None, force=False, **options
     paths = {}
     for role, fspec in spec.files.items():
         existing = None if force else find_file(folder, fspec)
-        paths[role] = existing or download_file(fspec, spec.mirrors, folder, **options)
+        try:
+            paths[role] = existing or download_file(fspec, spec.mirrors, folder, **options)
+        except DownloadError as exc:  # train, data info: say where every try can be seen
+            hint = f"each try: `nnscratch data download {spec.name} --verbose`"
+            raise exc.hinted(hint) from None
     return paths

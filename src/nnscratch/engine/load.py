@@ -30,9 +30,9 @@ def _allowed_cpus():
 def _proc_stat_busy(cpus, path="/proc/stat"):
     """Busy clock ticks of ``cpus`` since boot, from ``/proc/stat``'s ``cpuN`` lines (user,
     nice, system, irq, softirq, steal; idle and iowait are not busy); ``None`` without the
-    file."""
+    file or without a line for any of them."""
     wanted = {f"cpu{i}" for i in cpus}
-    busy = 0
+    busy, found = 0, 0
     try:
         with open(path, "rb") as f:
             for line in f:
@@ -40,9 +40,11 @@ def _proc_stat_busy(cpus, path="/proc/stat"):
                 if fields and fields[0].decode() in wanted:
                     user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
                     busy += user + nice + system + irq + softirq + steal
+                    found += 1
     except (OSError, ValueError):
         return None
-    return busy
+    # none of our cores listed (a container's /proc/stat numbered apart): it says nothing of them
+    return busy if found else None
 
 
 def _own_cpu_seconds():

@@ -141,8 +141,8 @@ def batchnorm_comparison(
     grid), a ReLU MultiLayerNet with ``hidden`` layers trained by SGD on the first
     ``train_size`` training images with and without batch normalisation, the same weights and
     batches for both. Returns ``{"scales": [w], "with_bn": [[train acc per epoch]],
-    "without_bn": [...], "with_bn_diverged": [bool], "without_bn_diverged": [...]}`` (a run whose
-    loss overflowed stops there: its list is shorter)."""
+    "without_bn": [...], "with_bn_diverged": [bool], "without_bn_diverged": [...]}`` (a run that
+    diverged, its loss overflowing or past 100× its first, stops there: its list is shorter)."""
     data = data or load_dataset(dataset)
     n = min(check_positive_int(train_size, "train_size"), len(data.x_train))
     stds = np.logspace(0, -4, check_positive_int(scales, "scales"))
@@ -186,8 +186,9 @@ def _plain_sgd(hidden, lr, batch_size, n, seed, **options):
 
 
 def _train(trainer):
-    """``(history, diverged)``: the run to its end, or to the step whose loss overflowed (large
-    initial weights without batch norm do: that is the experiment's point, not an error)."""
+    """``(history, diverged)``: the run to its end, or to the step where it diverged (its loss
+    overflowing, or past 100× its first: large initial weights without batch norm do, and that
+    is the experiment's point, not an error)."""
     with np.errstate(over="ignore", invalid="ignore"):
         history, diverged = train_or_diverge(trainer)
     return history, diverged is not None

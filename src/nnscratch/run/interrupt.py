@@ -57,7 +57,8 @@ class TrainingInterrupted(Exception):
 
 
 class TrainingDiverged(NnscratchError):
-    """The loss (or a parameter) became NaN or infinite: the step was too large."""
+    """The loss (or a parameter) became NaN or infinite, or the loss grew past
+    ``trainer.DIVERGENCE_GROWTH`` times the run's first: the step was too large."""
 
     @classmethod
     def of(cls, trainer: Trainer, what: str, iteration: int | None = None) -> Self:
