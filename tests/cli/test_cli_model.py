@@ -446,6 +446,8 @@ def test_predict_like_overrides_the_model_files_dataset(fashion_model, tmp_path,
     assert by_like == by_file
     code, as_mnist, err = run(["predict", path, image, "--like", "mnist"], capsys)
     assert code == 0, err
+    # prepared like MNIST's digits, answered in the classes the model learned
+    assert as_mnist.split(": ")[1].split("  ")[0] in FASHION_MNIST.classes
     assert (
         parsed(as_mnist.strip())[0]
         == expected_line(net, mnist_style(ink(load_image(image))).reshape(-1))[0]

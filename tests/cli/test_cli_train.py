@@ -293,3 +293,16 @@ def test_the_final_accuracies_are_those_of_the_weights_the_run_leaves(tmp_path, 
     net = load_model(tmp_path / "model.npz")  # the weights measured again: the same numbers
     data = load_dataset("digits")
     assert net.accuracy(data.x_test, data.t_test) == pytest.approx(test_acc, abs=1e-12)
+
+
+def test_durations_keep_three_figures_in_the_unit_after_rounding():
+    from nnscratch.cli.train import duration
+
+    assert [duration(s) for s in (8.31e-5, 9.1e-3, 1.214, 54.0, 1234.4)] == [
+        "83.1 µs",
+        "9.1 ms",
+        "1.21 s",
+        "54 s",
+        "1,234 s",
+    ]
+    assert duration(0.00099996) == "1 ms" and duration(0.99996) == "1 s"  # never "1e+03 µs"

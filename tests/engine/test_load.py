@@ -105,3 +105,14 @@ def test_a_busy_process_beside_is_seen():
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_a_proc_stat_without_our_cores_says_nothing_of_them(tmp_path, monkeypatch):
+    # a container's /proc/stat numbered apart from the cores this process may use
+    stat = tmp_path / "stat"
+    stat.write_text(STAT.format(t=0, a=0, b=0, c=0))
+    clock = Clock(monkeypatch)
+    monkeypatch.delattr(load.os, "getloadavg", raising=False)
+    m = monitor_of(stat, [5, 6], monkeypatch)
+    clock.wall += 1.0
+    assert m.idle_cores() is None  # not "every core idle"
