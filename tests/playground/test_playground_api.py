@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -12,10 +13,13 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnscratch.io import load_model
 from nnscratch.playground import PlaygroundServer, SessionStore
 from nnscratch.playground.server import MAX_BODY, STATIC
+from nnscratch.playground.settings import SETTINGS as SETTING_NAMES
 
 SPIRAL = {
     "dataset": "spiral",
@@ -68,6 +72,16 @@ def start(store=None):
 @pytest.fixture(scope="module")
 def client():
     server = start()
+    yield Client(server)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def fuzz_client():
+    from nnscratch.playground.store import SessionStore as Store
+
+    server = start(Store(max_sessions=4))
     yield Client(server)
     server.shutdown()
     server.server_close()
@@ -186,13 +200,20 @@ def test_json_we_cannot_take_gets_400_not_500(client):
         )
 
 
-def test_a_session_busy_with_a_request_answers_409(client):
+def test_a_request_waits_for_its_sessions_previous_one(client, monkeypatch):
+    from nnscratch.playground import api
+
     key = new_session(client, {"n_samples": 100})["id"]
     session = client.server.store.get(key)
-    with session.lock:  # as if its previous request were still running
+    session.lock.acquire()  # as if its previous request were still running...
+    threading.Timer(0.3, session.lock.release).start()  # ...for 0.3 s more
+    start = time.monotonic()
+    client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1})  # waited, then done
+    assert time.monotonic() - start >= 0.25
+    monkeypatch.setattr(api, "LOCK_WAIT_SECONDS", 0.1)
+    with session.lock:  # a request that never ends: refused after the wait
         body = client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1}, status=409)
     assert "busy" in body["error"]
-    client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1})
     client.json("POST", f"/api/sessions/{key}/close")
 
 
@@ -236,15 +257,16 @@ def test_no_served_asset_names_another_host(client):
 
 
 @pytest.mark.slow
-def test_too_many_sessions_get_a_clear_refusal():
-    server = start(SessionStore(max_sessions=2))
+def test_tabs_closed_without_their_beacon_never_lock_out_a_new_one():
+    # 12 tabs opened and closed without a word (their beacon lost), on a store of 8 places
+    server = start(SessionStore(max_sessions=8))
     client = Client(server)
     try:
-        keys = [new_session(client, {"n_samples": 100})["id"] for _ in range(2)]
-        refused = client.json("POST", "/api/sessions", {}, status=503)
-        assert "2 sessions" in refused["error"]
-        client.json("POST", f"/api/sessions/{keys[0]}/close")
-        new_session(client, {"n_samples": 100})
+        for _ in range(12):
+            new_session(client, {"n_samples": 100})
+        key = new_session(client, {"n_samples": 100})["id"]  # the thirteenth tab gets a place
+        client.json("POST", f"/api/sessions/{key}/step", {"iterations": 1})
+        assert len(server.store.sessions) == 8
     finally:
         server.shutdown()
         server.server_close()
@@ -309,3 +331,96 @@ def test_the_command_prints_its_url_and_stops_on_ctrl_c():
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130 and err.strip() == "nnscratch playground: stopped"
+
+
+def test_http_11_keeps_the_connection_and_head_is_answered(client):
+    connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=30)
+    for _ in range(3):  # three requests, one connection
+        connection.request("GET", "/api/settings")
+        response = connection.getresponse()
+        assert response.status == 200 and response.version == 11
+        assert json.loads(response.read())["settings"]
+    connection.request("HEAD", "/app.js")
+    response = connection.getresponse()
+    assert response.status == 200
+    assert int(response.getheader("Content-Length")) == len((STATIC / "app.js").read_bytes())
+    assert response.read() == b""  # the headers of a GET, no body
+    connection.close()
+
+
+def test_a_body_slower_than_the_timeout_gets_408(client, monkeypatch):
+    from nnscratch.playground.server import Handler
+
+    monkeypatch.setattr(Handler, "timeout", 0.5)
+    with socket.create_connection(("127.0.0.1", client.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )  # 1 byte of the 100 announced, then nothing
+        chunks = []
+        while chunk := sock.recv(65536):  # to the end: the server closes the spent connection
+            chunks.append(chunk)
+        answer = b"".join(chunks).decode()
+    assert answer.startswith("HTTP/1.1 408 "), answer
+    assert "did not arrive in 0.5 s" in answer
+
+
+@pytest.mark.slow
+def test_clients_that_go_away_leave_no_traceback(tmp_path):
+    """150 connections closed mid-request (a reset before the answer): the teacher's terminal
+    shows not a line of them."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnscratch", "playground", "--no-browser", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/", proc.stdout.readline()).group(1))
+        for _ in range(150):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(f"GET /app.js HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            # SO_LINGER 0: close with a reset, as a tab killed mid-load does
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+            sock.close()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert err.strip() == "nnscratch playground: stopped", err
+
+
+SETTING_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.text(alphabet="0123456789,²٣.-e", max_size=12),
+    st.lists(st.integers(-5, 600), max_size=4),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.dictionaries(st.sampled_from(sorted(SETTING_NAMES)), SETTING_VALUES, max_size=4),
+    step=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["iterations", "epochs", "other"]), SETTING_VALUES, max_size=2
+        ),
+        SETTING_VALUES,
+    ),
+)
+def test_no_malformed_field_gets_500(fuzz_client, values, step):
+    response, payload = fuzz_client.request("POST", "/api/sessions", {"settings": values})
+    assert response.status in (201, 400), payload
+    if response.status == 201:
+        key = json.loads(payload)["id"]
+        response, payload = fuzz_client.request("POST", f"/api/sessions/{key}/step", step)
+        assert response.status in (200, 400, 409), payload
+        fuzz_client.request("POST", f"/api/sessions/{key}/close")

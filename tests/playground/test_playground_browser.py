@@ -108,6 +108,7 @@ def test_play_on_spiral_learns_and_the_url_follows_the_settings(page, served, tm
     page.fill("#setting-lr", "0.05")
     page.press("#setting-lr", "Enter")
     page.wait_for_function("location.search.includes('lr=0.05')")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
     assert page.text_content("#iteration-count") == "0"  # a new setting starts again
 
 
@@ -115,3 +116,70 @@ def test_a_bad_setting_shows_its_message(page, served):
     page.goto(served.url + "?hidden=8,999")
     page.wait_for_selector("#error:not([hidden])")
     assert "hidden" in page.text_content("#error")
+
+
+AGREEMENT = """async () => {
+    const query = new URLSearchParams(location.search);
+    const r = await fetch(`/api/sessions/${app.id}/settings`);
+    const server = (await r.json()).settings;
+    const out = [];
+    for (const s of app.table) {
+        const input = document.getElementById('setting-' + s.name);
+        const form = s.kind === 'bool' ? String(input.checked) : input.value.trim();
+        const url = query.has(s.name) ? query.get(s.name)
+            : (s.default === null ? '' : String(s.default));
+        const echoed = server[s.name] === null ? '' : String(server[s.name]);
+        const agree = form === url && (echoed === form || echoed === '');
+        if (!agree) out.push([s.name, form, url, echoed]);
+    }
+    return {differ: out, idle: app.pending === 0 && app.restartTimer === null,
+            mismatch: !document.getElementById('mismatch').hidden};
+}"""
+
+CHANGES = {
+    "#setting-lr": ["0.01", "0.03", "0.1", "0.003"],
+    "#setting-hidden": ["8", "16,8", "12", "8,8"],
+    "#setting-batch_size": ["8", "16", "32", "10"],
+}
+SELECTS = {
+    "#setting-activation": ["tanh", "relu", "sigmoid"],
+    "#setting-optimizer": ["sgd", "adam", "momentum"],
+}
+
+
+def test_quick_changes_while_playing_leave_form_url_and_network_equal(page, served):
+    page.goto(served.url + "?dataset=spiral&classes=3")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    rng = np.random.default_rng(0)
+    for round_ in range(20):
+        if page.text_content("#play").strip().endswith("play"):
+            page.click("#play")  # playing while the settings change
+        for selector, values in CHANGES.items():  # five fields within a second
+            page.fill(selector, str(rng.choice(values)))
+            page.dispatch_event(selector, "change")
+        for selector, values in SELECTS.items():
+            page.select_option(selector, str(rng.choice(values)))
+        page.wait_for_function(
+            "app.pending === 0 && app.restartTimer === null", polling=50, timeout=30_000
+        )
+        page.wait_for_timeout(100)
+        state = page.evaluate(AGREEMENT)
+        assert state["differ"] == [] and not state["mismatch"], (round_, state)
+    if page.text_content("#play").strip().endswith("pause"):
+        page.click("#play")
+
+
+def test_the_gradient_check_while_playing_pauses_checks_and_plays_on(page, served):
+    page.goto(served.url + "?dataset=spiral&classes=3")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('iteration-count').textContent) > 0")
+    page.click("#gradcheck")
+    page.wait_for_selector("#gradcheck-result tr.ok", timeout=30_000)
+    assert page.is_hidden("#error")  # no "busy"
+    start = int(page.text_content("#iteration-count"))
+    page.wait_for_function(
+        f"Number(document.getElementById('iteration-count').textContent) > {start}",
+        timeout=10_000,
+    )  # and play went on
+    page.click("#play")

@@ -204,16 +204,31 @@ def test_epochs_per_request_are_bounded_by_their_steps():
     assert session.trainer.epoch == 5
 
 
-def test_a_session_learns_a_bounded_number_of_steps_in_all(monkeypatch):
-    monkeypatch.setattr(session_module, "MAX_SESSION_ITERATIONS", 25)
+def test_a_session_learns_on_and_keeps_a_window_of_its_losses(monkeypatch):
+    monkeypatch.setattr(session_module, "LOSS_WINDOW", 25)
     session = Session(SMALL)
-    session.step(20)
-    with pytest.raises(RequestError, match="has learned 20 steps and may learn 25") as full:
-        session.step(6)
-    assert full.value.status == 409 and session.trainer.iteration == 20
-    session.step(5)
-    session.reset(SMALL)  # reset starts the count again
-    session.step(25)
+    assert session.step(20) == 20
+    assert session.step(30) == 30  # no hard stop: play goes on for a lesson
+    losses = session.trainer.history["train_loss"]
+    assert session.trainer.iteration == 50 and len(losses) == 25  # the last 25 steps'
+    session.step(1)
+    assert len(session.trainer.history["train_loss"]) == 25
+
+
+def test_a_request_stops_when_its_time_is_up(monkeypatch):
+    session = Session(SMALL)
+    clock = [0.0]
+    monkeypatch.setattr(session_module.time, "monotonic", lambda: clock[0])
+    real_run = session.trainer.run
+
+    def run(steps):  # every step takes 0.01 s of the fake clock
+        clock[0] += 0.01 * steps
+        return real_run(steps)
+
+    monkeypatch.setattr(session.trainer, "run", run)
+    done = session.step(2000, seconds=0.1)
+    assert done == session.trainer.iteration and 10 <= done < 20  # stopped past 0.1 s
+    assert session.step(3, seconds=0.0) == 1  # at least one step, whatever the time
 
 
 def test_the_curves_sent_are_at_most_so_many_epochs_the_last_always_among_them():
@@ -290,15 +305,36 @@ def test_plot_boundary_draws_a_downloaded_model_on_the_data_it_learned(tmp_path)
     assert np.array_equal(net.predict(data.x_test), session.net.predict(data.x_test))
 
 
-def test_the_store_refuses_past_its_bound_and_frees_closed_sessions():
-    store = SessionStore(max_sessions=2)
+def test_a_full_store_gives_the_least_recently_used_place_to_a_new_tab():
+    now = [0.0]
+    store = SessionStore(max_sessions=2, clock=lambda: now[0])
     first, _ = store.create(SMALL)
-    store.create(SMALL)
-    with pytest.raises(RequestError, match="2 sessions") as refused:
-        store.create(SMALL)
-    assert refused.value.status == 503
+    now[0] = 1.0
+    second, _ = store.create(SMALL)
+    now[0] = 2.0
+    store.get(first)  # the first tab is still playing; the second was closed without a beacon
+    now[0] = 3.0
+    third, _ = store.create(SMALL)
+    assert set(store.sessions) == {first, third}
+    with pytest.raises(RequestError) as gone:
+        store.get(second)
+    assert gone.value.status == 404  # its page, if it comes back, starts a new session
     assert store.close(first) and not store.close(first)
     store.create(SMALL)  # the freed place is taken again
+
+
+def test_a_store_of_computing_sessions_refuses_a_new_one():
+    store = SessionStore(max_sessions=2)
+    busy = [store.create(SMALL)[1] for _ in range(2)]
+    for s in busy:
+        s.lock.acquire()
+    try:
+        with pytest.raises(RequestError, match="2 sessions computing") as refused:
+            store.create(SMALL)
+        assert refused.value.status == 503
+    finally:
+        for s in busy:
+            s.lock.release()
 
 
 def test_a_bad_setting_does_not_take_a_place():

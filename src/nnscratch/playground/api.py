@@ -4,8 +4,11 @@
     POST /api/sessions            {settings}  a new session: {"id", "setup", "state"}
     POST /api/sessions/ID/reset   {settings}  start again (same seed, same start):
                                               {"setup", "state"}
-    POST /api/sessions/ID/step    {"iterations": n} or {"epochs": n}: {"state"}
+    POST /api/sessions/ID/step    {"iterations": n} or {"epochs": n}: {"state", "done": the
+                                              steps taken (fewer than n where the request's
+                                              time ran out), "seconds"}
     GET  /api/sessions/ID/state               {"state"}
+    GET  /api/sessions/ID/settings            {"settings"}: what its network was built with
     POST /api/sessions/ID/gradcheck           {"errors": {parameter: relative error}, ...}
     GET  /api/sessions/ID/model.npz           the model file, as ``nnscratch train`` writes it
     GET  /api/sessions/ID/history.json        the history, as ``nnscratch train`` writes it
@@ -16,11 +19,15 @@ Each handler returns ``(status, content_type, body bytes, filename or None)``; e
 """
 
 import json
+import time
 
 from . import settings, views
 from .session import MAX_EPOCHS, MAX_ITERATIONS, RequestError
 
 JSON = "application/json"
+#: how long a request waits for its session's previous one (a step takes at most
+#: ``session.REQUEST_SECONDS``, a reset or a gradient check a few seconds on the largest nets)
+LOCK_WAIT_SECONDS = 10.0
 
 
 def _json(obj, status=200):
@@ -57,15 +64,22 @@ def step(session, body):
     unknown = set(body) - {"iterations", "epochs"}
     if unknown or len(body) > 1:
         raise RequestError('a step takes {"iterations": n} or {"epochs": n}')
+    start = time.monotonic()
     if "epochs" in body:
-        session.epochs(body["epochs"])
+        done = session.epochs(body["epochs"])
     else:
-        session.step(body.get("iterations", 1))
-    return _json({"state": session.state()})
+        done = session.step(body.get("iterations", 1))
+    return _json({"state": session.state(), "done": done, "seconds": time.monotonic() - start})
 
 
 def state(session, body):
     return _json({"state": session.state()})
+
+
+def current_settings(session, body):
+    """The settings the session's network was built with: what the page checks its form and
+    URL against."""
+    return _json({"settings": session.settings})
 
 
 def gradcheck(session, body):
@@ -95,6 +109,7 @@ SESSION_ROUTES = {
     ("POST", "reset"): reset,
     ("POST", "step"): step,
     ("GET", "state"): state,
+    ("GET", "settings"): current_settings,
     ("POST", "gradcheck"): gradcheck,
     ("GET", "model.npz"): model,
     ("GET", "history.json"): history,
@@ -116,7 +131,8 @@ def dispatch(store, method, path, body):
         handler = SESSION_ROUTES.get((method, action))
         if handler is not None:
             session = store.get(key)
-            if not session.lock.acquire(blocking=False):  # one request at a time per session
+            # one request at a time per session: the next waits for the one in flight
+            if not session.lock.acquire(timeout=LOCK_WAIT_SECONDS):
                 raise RequestError(
                     "this session is busy with the previous request: wait for its answer",
                     status=409,

@@ -8,12 +8,17 @@
 - Sizes: request bodies at most ``MAX_BODY`` bytes (413), and the settings' and sessions' bounds.
 - Files: only the files of the package's ``static`` folder, by their exact names (a fixed table
   made at start-up: no path from the request ever reaches the file system).
-- Errors: JSON ``{"error": message}`` with a 4xx (or 500 "internal error"), never a traceback.
+- Errors: JSON ``{"error": message}`` with a 4xx (or 500 "internal error"), never a traceback;
+  a body slower than ``Handler.timeout`` gets 408; a client that goes away mid-answer is not an
+  error (nothing printed).
+- Connections: HTTP/1.1 with keep-alive (HEAD answered too), at most ``MAX_CONNECTIONS`` at once
+  (one thread each; more wait in the listen queue of ``request_queue_size``).
 """
 
 import json
 import socket
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +29,10 @@ from .session import RequestError
 from .store import SessionStore
 
 MAX_BODY = 64 * 1024
+#: connections served at once (a class of tabs with keep-alive); more wait in the listen queue
+MAX_CONNECTIONS = 64
+#: what a client that went away mid-answer raises: its business, not an error of ours
+GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 STATIC = Path(__file__).resolve().parent / "static"
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -57,10 +66,12 @@ class PlaygroundServer(ThreadingHTTPServer):
     holds the sessions."""
 
     daemon_threads = True
+    request_queue_size = MAX_CONNECTIONS
 
     def __init__(self, host="127.0.0.1", port=8000, store=None):
         if ":" in host:
             self.address_family = socket.AF_INET6
+        self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__((host, port), Handler)
         self.port = self.server_address[1]
         self.store = store if store is not None else SessionStore()
@@ -69,10 +80,38 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.allowed_origins = {f"http://{h}" for h in self.allowed_hosts}
         self.url = f"http://{_netloc(host, self.port)}/"
 
+    def process_request(self, request, client_address):
+        """A thread for the connection once one of ``MAX_CONNECTIONS`` places is free: the
+        accepting loop waits meanwhile, and further clients wait in the listen queue."""
+        self._connections.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connections.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
+
+    def handle_error(self, request, client_address):
+        """One line for a connection that failed outside a request's own handling (none for a
+        client that went away), never the standard library's traceback."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, GONE + (TimeoutError,)):
+            print(
+                f"nnscratch playground: connection from {client_address[0]} failed: "
+                f"{type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
+
 
 class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     server_version = "nnscratch-playground"
+    protocol_version = "HTTP/1.1"  # keep-alive: a playing tab's requests share one connection
     timeout = 30  # seconds a connection may take to send its request: a stalled client is dropped
     sys_version = ""
 
@@ -81,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._handle("GET")
+
+    def do_HEAD(self):
+        self._handle("GET")  # the same answer, its body left out by _send
 
     def do_POST(self):
         self._handle("POST")
@@ -102,6 +144,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, content_type, file.read_bytes())
             else:
                 raise RequestError(f"no such page: {path}", status=404)
+        except GONE:  # the client went away: nobody to answer
+            self.close_connection = True
+        except TimeoutError:  # the body did not come in time: the connection is spent
+            self.close_connection = True
+            self._quietly(self._error, 408, f"the request body did not arrive in {self.timeout} s")
         except RequestError as exc:
             self._error(exc.status, str(exc))
         except NnscratchError as exc:
@@ -151,6 +198,12 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object")
         return body
+
+    def _quietly(self, send, *args):
+        try:
+            send(*args)
+        except GONE:
+            pass
 
     def _error(self, status, message):
         self._send(status, api.JSON, json.dumps({"error": message}).encode())

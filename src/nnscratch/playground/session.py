@@ -23,11 +23,16 @@ from ..run.trainer import evaluation_loss
 from . import views
 from .settings import spec_options, validate
 
-#: the most iterations one request may run, and the most epochs
+#: the most iterations one request may ask for, and the most epochs
 MAX_ITERATIONS = 2000
 MAX_EPOCHS = 20
-#: the most iterations one session may run in all: its history (a float per step) stays bounded
-MAX_SESSION_ITERATIONS = 200_000
+#: seconds of learning one request may take: it stops after the step that passes them and says
+#: how many it took, so a large network (a 6×64 digits net: 2,000 steps were 2 minutes) never
+#: holds the machine, and the page keeps its pace
+REQUEST_SECONDS = 0.25
+#: the per-step losses a session keeps (a rolling window: play may go on for a lesson; the curves
+#: are per epoch, and the history download holds the window)
+LOSS_WINDOW = 100_000
 #: digits of the curves' values sent to the page (the history download keeps them all), and the
 #: most epochs a curve sends (evenly spaced, the last always among them)
 CURVE_DECIMALS = 5
@@ -87,28 +92,40 @@ class Session:
         return np.arange(self.trainer.batch_size) if batch is None else batch
 
     # --- learning ---------------------------------------------------------------------------
-    def step(self, iterations=1):
-        """Run ``iterations`` mini-batch steps (1..MAX_ITERATIONS) of the trainer's own loop
-        (``Trainer.run``), ending epochs as they come; a session learns at most
-        ``MAX_SESSION_ITERATIONS`` steps in all (its history is bounded with it)."""
+    def step(self, iterations=1, seconds=None):
+        """Run up to ``iterations`` mini-batch steps (1..MAX_ITERATIONS) of the trainer's own
+        loop (``Trainer.run``), ending epochs as they come, and stop after the step that passes
+        ``seconds`` (default :data:`REQUEST_SECONDS`); returns the steps taken (at least one).
+        Only the last :data:`LOSS_WINDOW` per-step losses are kept, so a session learns as long
+        as the lesson lasts."""
         if not (isinstance(iterations, int) and 1 <= iterations <= MAX_ITERATIONS):
             raise RequestError(
                 f"iterations must be an integer from 1 to {MAX_ITERATIONS}, got {iterations!r}"
             )
         if self.diverged:
             raise RequestError(f"{self.diverged} — press reset", status=409)
-        if self.trainer.iteration + iterations > MAX_SESSION_ITERATIONS:
-            raise RequestError(
-                f"this session has learned {self.trainer.iteration} steps and may "
-                f"learn {MAX_SESSION_ITERATIONS} in all: press reset to start "
-                "again (download the model first to keep it)",
-                status=409,
-            )
+        deadline = time.monotonic() + (REQUEST_SECONDS if seconds is None else seconds)
+        done, chunk = 0, 1
         try:
-            self.trainer.run(iterations)
+            while done < iterations:
+                # chunks that double while they stay well inside the time: few calls, no overshoot
+                start = time.monotonic()
+                take = min(chunk, iterations - done)
+                self.trainer.run(take)
+                done += take
+                spent = time.monotonic() - start
+                if time.monotonic() >= deadline:
+                    break
+                if spent * 4 < deadline - time.monotonic():
+                    chunk *= 2
         except TrainingDiverged as exc:
             self.diverged = str(exc)
             raise RequestError(f"{exc} — press reset", status=409) from None
+        finally:
+            losses = self.trainer.history["train_loss"]
+            if len(losses) > LOSS_WINDOW:
+                del losses[: len(losses) - LOSS_WINDOW]
+        return done
 
     def epochs(self, count=1):
         """Run to the end of the current epoch, and ``count - 1`` whole epochs more."""
@@ -121,7 +138,7 @@ class Session:
                 f"{MAX_ITERATIONS} a request: ask for fewer epochs or use a larger "
                 "batch"
             )
-        self.step(steps)
+        return self.step(steps, seconds=math.inf)  # asked for by the epoch: all of it
 
     def gradient_check(self):
         """Backprop against the numerical gradient on the last batch learned from (the first

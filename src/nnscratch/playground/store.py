@@ -1,5 +1,6 @@
 """The sessions of the open tabs: at most ``max_sessions`` at once, each freed when its tab
-closes (the page sends a close on ``pagehide``) or after ``idle_seconds`` without a request; and
+closes (the page sends a close on ``pagehide``), after ``idle_seconds`` without a request, or
+when a new tab needs its place and it is the least recently used; and
 at most ``max_busy`` requests computing at once, whatever the number of tabs (:meth:`working`).
 """
 
@@ -65,15 +66,25 @@ class SessionStore:
         return len(old)
 
     def create(self, settings):
-        """A new session for ``settings``: ``(id, session)``; refused (503) when full."""
+        """A new session for ``settings``: ``(id, session)``. When all places are taken, the
+        session least recently used gives up its place (a tab closed without its beacon, or one
+        long idle; its page starts a new one if it comes back); refused (503) only when every
+        session is computing."""
         self.expire()
         with self.lock:
             if len(self.sessions) >= self.max_sessions:
-                raise RequestError(
-                    f"the playground already has {self.max_sessions} sessions "
-                    "open (one per tab): close a tab and try again",
-                    status=503,
-                )
+                idle = [
+                    (s.last_used, key)
+                    for key, s in self.sessions.items()
+                    if s is not None and not s.lock.locked()
+                ]
+                if not idle:
+                    raise RequestError(
+                        f"the playground already has {self.max_sessions} sessions "
+                        "computing (one per tab): try again in a moment",
+                        status=503,
+                    )
+                del self.sessions[min(idle)[1]]
             key = secrets.token_urlsafe(16)
             self.sessions[key] = None  # the place is taken while the network is built
         try:

@@ -4,7 +4,7 @@
 "use strict";
 
 const app = { table: [], values: {}, id: null, setup: null, state: null, playing: false,
-              busy: false, waited: false };
+              queue: Promise.resolve(), pending: 0, restartTimer: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +23,15 @@ async function call(method, path, body) {
     throw error;
   }
   return data;
+}
+
+/* One request at a time, in the order asked: a setting changed while a step is in flight is
+   applied after that step returns, so the form, the URL and the network never disagree. */
+function serial(task) {
+  app.pending += 1;
+  const run = app.queue.then(task).finally(() => { app.pending -= 1; });
+  app.queue = run.catch(() => {});
+  return run;
 }
 
 function showError(message) {
@@ -89,7 +98,7 @@ function buildForm() {
     input.addEventListener("change", () => {
       app.values[s.name] = s.kind === "bool" ? String(input.checked) : input.value.trim();
       writeQuery();
-      restart();
+      restartSoon();
     });
     label.appendChild(input);
     groups[s.group].appendChild(label);
@@ -112,54 +121,86 @@ function settingsBody() {
 }
 
 /* ---- session ------------------------------------------------------------------------- */
+/* settings changed in a burst (five fields in a second) make one reset, with the last values */
+const RESTART_DELAY = 150;
+
+function restartSoon() {
+  clearTimeout(app.restartTimer);
+  app.restartTimer = setTimeout(() => { app.restartTimer = null; restart(); }, RESTART_DELAY);
+}
+
 async function restart() {
+  const wasPlaying = app.playing;
   pause();
-  try {
-    const answer = app.id
-      ? await call("POST", `/api/sessions/${app.id}/reset`, { settings: settingsBody() })
-      : await call("POST", "/api/sessions", { settings: settingsBody() });
+  await serial(async () => {
+    const body = { settings: settingsBody() };  // the values when the reset is sent
+    let answer;
+    try {
+      answer = app.id
+        ? await call("POST", `/api/sessions/${app.id}/reset`, body)
+        : await call("POST", "/api/sessions", body);
+    } catch (error) {
+      if (error.status !== 404) { showError(error.message); return; }
+      app.id = null;  // its place was given to another tab: take a new one
+      answer = await call("POST", "/api/sessions", body).catch((e) => { showError(e.message); });
+      if (!answer) return;
+    }
     if (answer.id) app.id = answer.id;
     app.setup = answer.setup;
     showError("");
     $("gradcheck-result").textContent = "";
     $("download-model").href = `/api/sessions/${app.id}/model.npz`;
     $("download-history").href = `/api/sessions/${app.id}/history.json`;
+    checkAgreement(answer.setup.settings);
     draw(answer.state);
-  } catch (error) {
-    if (error.status === 404) { app.id = null; return restart(); }
-    showError(error.message);
-  }
+  });
+  if (wasPlaying && !app.restartTimer) play();
+}
+
+/* the server echoes the settings its network was built with: the page says so if they are
+   not the form's (they always are, unless a reset failed) */
+function checkAgreement(echoed) {
+  const form = settingsBody();
+  const same = (a, b) => String(a) === String(b)
+    || (String(b).trim() !== "" && Number(a) === Number(b));  // "0.010" is 0.01
+  /* a setting the run does not take (momentum for Adam) is echoed as null */
+  const differ = Object.keys(form).filter((k) => echoed[k] !== null && !same(echoed[k], form[k]));
+  $("mismatch").hidden = differ.length === 0;
+  $("mismatch").textContent = differ.length
+    ? `the network was built with other values of ${differ.join(", ")}: press reset` : "";
 }
 
 async function advance(body) {
-  if (!app.id || app.busy) return;
-  app.busy = true;
-  try {
-    draw((await call("POST", `/api/sessions/${app.id}/step`, body)).state);
-    if (app.waited) { showError(""); app.waited = false; }
-  } catch (error) {
-    if (error.status === 503 && app.playing) {  // other tabs are computing: wait, go on
-      showError(error.message);
-      app.waited = true;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      return;
+  if (!app.id) return;
+  await serial(async () => {
+    if (!app.id) return;
+    try {
+      const answer = await call("POST", `/api/sessions/${app.id}/step`, body);
+      showError("");  // a success clears an earlier error
+      app.rate = answer.done / Math.max(answer.seconds, 1e-3);
+      draw(answer.state);
+    } catch (error) {
+      if (error.status === 503 && app.playing) {  // other tabs are computing: wait, go on
+        showError(error.message);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return;
+      }
+      pause();
+      if (error.status === 404) { app.id = null; restartSoon(); } else showError(error.message);
     }
-    pause();
-    if (error.status === 404) { app.id = null; restart(); } else showError(error.message);
-  } finally {
-    app.busy = false;
-  }
+  });
 }
 
-/* about PLAY_STEPS mini-batch steps between two pictures, in whole epochs */
+/* up to PLAY_STEPS mini-batch steps between two pictures (the server stops sooner on a large
+   network: a request takes at most a quarter of a second) */
 const PLAY_STEPS = 50;
 
 async function playLoop() {
-  while (app.playing) {
-    const perEpoch = app.state ? app.state.iter_per_epoch : 1;
-    await advance({ epochs: Math.max(1, Math.round(PLAY_STEPS / perEpoch)) });
+  while (app.playing && app.id) {
+    await advance({ iterations: PLAY_STEPS });
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
+  if (!app.id) pause();  // no session to play (the page could not make one)
 }
 
 function play() {
@@ -176,10 +217,12 @@ function pause() {
 
 async function checkGradient() {
   if (!app.id) return;
+  const wasPlaying = app.playing;
+  pause();  // the check runs between two steps, then play goes on
   const table = $("gradcheck-result");
   table.textContent = "checking\u2026";
   try {
-    const result = await call("POST", `/api/sessions/${app.id}/gradcheck`, {});
+    const result = await serial(() => call("POST", `/api/sessions/${app.id}/gradcheck`, {}));
     table.textContent = "";
     const caption = table.createCaption();
     caption.textContent = `relative error, ${result.samples} samples, ${result.mode}`;
@@ -194,6 +237,7 @@ async function checkGradient() {
     table.textContent = "";
     showError(error.message);
   }
+  if (wasPlaying) play();
 }
 
 /* ---- start --------------------------------------------------------------------------- */

@@ -29,6 +29,7 @@ function draw(state) {
   const last = (list) => (list.length ? list[list.length - 1] : null);
   $("epoch-count").textContent = state.epoch;
   $("iteration-count").textContent = state.iteration;
+  $("steps-per-second").textContent = app.rate ? Math.round(app.rate).toLocaleString() : "\u2013";
   $("loss-value").textContent = fmt(state.last_loss);
   $("train-acc").textContent = fmt(last(curves.train_acc), 3);
   $("test-acc").textContent = fmt(last(curves.test_acc), 3);
