@@ -33,13 +33,17 @@ def served():
 
 
 @pytest.fixture(scope="module")
-def page(served):
+def browser():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        # bypass_csp: the page forbids eval, and the test's wait_for_function evaluates text
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    # bypass_csp: the page forbids eval, and the test's wait_for_function evaluates text
+    return browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
 
 
 def boundary_cells(page, cells=60):
@@ -183,3 +187,61 @@ def test_the_gradient_check_while_playing_pauses_checks_and_plays_on(page, serve
         timeout=10_000,
     )  # and play went on
     page.click("#play")
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_the_chinese_page_and_the_language_switch(page, served):
+    from nnscratch.playground.strings import ZH_CN
+
+    page.goto(served.url + "?lang=zh-CN&dataset=spiral&classes=3")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    assert page.text_content("#play") == ZH_CN["play"]
+    assert page.eval_on_selector_all("legend", "ls => ls.map(l => l.textContent)") == [
+        ZH_CN["group.data"],
+        ZH_CN["group.network"],
+        ZH_CN["group.training"],
+    ]
+    # every control's own words: labels (less their input), help lines, captions, buttons
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll(
+            'label, .help, figcaption, button, .counter > span, h1, a')].map(e => {
+            const c = e.cloneNode(true);
+            c.querySelectorAll('input, select, .help, b').forEach(x => x.remove());
+            return c.textContent.trim(); }).filter(x => x)"""
+    )
+    english = [t for t in texts if not CJK.search(t) and re.search(r"[a-z]{4,}", t)]
+    # names that are the textbook's own in Chinese too: the optimizers, activations, β, ε
+    assert english == [] or set(english) <= {"Dropout"}, english
+    page.select_option("#lang", "en")
+    page.wait_for_function("location.search.includes('lang=en')")
+    assert page.text_content("#play").endswith("play")
+    header = page.eval_on_selector_all(
+        "header h1, header button, .counter > span", "es => es.map(e => e.textContent).join(' ')"
+    )
+    assert not CJK.search(header), header  # the switch itself names 中文, in Chinese
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (800, 600), (390, 844)])
+def test_screens_from_a_projector_to_a_phone(browser, served, tmp_path, width, height):
+    page = browser.new_page(
+        viewport={"width": width, "height": height}, device_scale_factor=2, bypass_csp=True
+    )
+    page.goto(served.url + "?dataset=spiral&classes=3")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch-count').textContent) >= 5")
+    page.click("#play")
+    page.wait_for_function("app.pending === 0")
+    sizes = page.evaluate(
+        """() => ({scroll: document.documentElement.scrollWidth,
+                   boundary: document.getElementById('boundary').width,
+                   css: document.getElementById('boundary').getBoundingClientRect().width,
+                   curves: document.getElementById('curves').width})"""
+    )
+    page.screenshot(path=str(tmp_path / f"playground-{width}x{height}.png"), full_page=True)
+    page.close()
+    assert sizes["scroll"] <= width  # no sideways scrolling, on a phone too
+    assert sizes["boundary"] == 2 * 420 and sizes["curves"] == 2 * 440  # sharp at scale 2
+    assert sizes["css"] <= width

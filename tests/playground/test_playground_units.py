@@ -357,3 +357,17 @@ def test_idle_sessions_expire():
         store.get(key)
     assert gone.value.status == 404
     store.create(SMALL)  # its place is free
+
+
+def test_the_page_strings_have_the_same_keys_and_fields_in_each_language():
+    import string
+
+    from nnscratch.playground.strings import PAGE_STRINGS
+
+    english = PAGE_STRINGS["en"]
+    for lang, table in PAGE_STRINGS.items():
+        assert set(table) == set(english), lang
+        for key, text in table.items():
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            assert fields == {f for _, f, _, _ in string.Formatter().parse(english[key]) if f}
+    assert set(PAGE_STRINGS) == {"en", "zh-CN"}  # the library's figure languages

@@ -1,6 +1,7 @@
 """The JSON API: a route table from (method, path) to what the session does.
 
-    GET  /api/settings                        the settings table and the limits
+    GET  /api/settings                        the settings table, the page's strings (one table
+                                              per language) and the limits
     POST /api/sessions            {settings}  a new session: {"id", "setup", "state"}
     POST /api/sessions/ID/reset   {settings}  start again (same seed, same start):
                                               {"setup", "state"}
@@ -23,6 +24,7 @@ import time
 
 from . import settings, views
 from .session import MAX_EPOCHS, MAX_ITERATIONS, RequestError
+from .strings import PAGE_STRINGS
 
 JSON = "application/json"
 #: how long a request waits for its session's previous one (a step takes at most
@@ -38,6 +40,7 @@ def get_settings(store, body):
     return _json(
         {
             "settings": settings.table(),
+            "strings": PAGE_STRINGS,
             "limits": {
                 "iterations": MAX_ITERATIONS,
                 "epochs": MAX_EPOCHS,

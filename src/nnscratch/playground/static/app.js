@@ -4,7 +4,34 @@
 "use strict";
 
 const app = { table: [], values: {}, id: null, setup: null, state: null, playing: false,
-              queue: Promise.resolve(), pending: 0, restartTimer: null };
+              queue: Promise.resolve(), pending: 0, restartTimer: null,
+              strings: {}, lang: "en" };
+
+/* ---- language: English or Chinese, in the URL (lang=), else the browser's ---------------- */
+function t(key, fields, fallback) {
+  const table = app.strings[app.lang] || app.strings.en || {};
+  let text = table[key] !== undefined ? table[key] : (fallback !== undefined ? fallback : key);
+  for (const [name, value] of Object.entries(fields || {})) text = text.replace(`{${name}}`, value);
+  return text;
+}
+
+function chooseLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  const browser = (navigator.language || "").toLowerCase().startsWith("zh") ? "zh-CN" : "en";
+  app.lang = app.strings[asked] ? asked : browser;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = app.lang;
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of document.querySelectorAll("[data-i18n-title]")) {
+    element.title = t(element.dataset.i18nTitle);
+  }
+  document.title = t("title");
+  $("play").textContent = t(app.playing ? "pause" : "play");
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +78,7 @@ function readQuery() {
 
 function writeQuery() {
   const query = new URLSearchParams();
+  if (new URLSearchParams(location.search).has("lang")) query.set("lang", app.lang);
   for (const s of app.table) {
     const value = app.values[s.name];
     if (value !== (s.default === null ? "" : String(s.default))) query.set(s.name, value);
@@ -67,18 +95,18 @@ function buildForm() {
     if (!groups[s.group]) {
       const fieldset = document.createElement("fieldset");
       const legend = document.createElement("legend");
-      legend.textContent = s.group;
+      legend.textContent = t("group." + s.group);
       fieldset.appendChild(legend);
       aside.appendChild(fieldset);
       groups[s.group] = fieldset;
     }
     const label = document.createElement("label");
-    label.textContent = s.label;
-    label.title = s.help || "";
+    const zh = app.lang === "zh-CN";
+    label.append((zh && s.label_zh) || s.label);
     let input;
     if (s.kind === "choice") {
       input = document.createElement("select");
-      for (const choice of s.choices) input.add(new Option(choice, choice));
+      for (const choice of s.choices) input.add(new Option(t("choice." + choice, {}, choice), choice));
     } else if (s.kind === "bool") {
       input = document.createElement("input");
       input.type = "checkbox";
@@ -90,7 +118,7 @@ function buildForm() {
         input.max = s.high;
         input.step = s.kind === "int" ? "1" : "any";
       }
-      if (s.default === null) input.placeholder = "default";
+      if (s.default === null) input.placeholder = t("default");
     }
     input.id = "setting-" + s.name;
     input.name = s.name;
@@ -101,6 +129,10 @@ function buildForm() {
       restartSoon();
     });
     label.appendChild(input);
+    const help = document.createElement("small");  // a one-line explanation under the control
+    help.className = "help";
+    help.textContent = (zh && s.help_zh) || s.help || "";
+    label.appendChild(help);
     groups[s.group].appendChild(label);
   }
 }
@@ -167,7 +199,7 @@ function checkAgreement(echoed) {
   const differ = Object.keys(form).filter((k) => echoed[k] !== null && !same(echoed[k], form[k]));
   $("mismatch").hidden = differ.length === 0;
   $("mismatch").textContent = differ.length
-    ? `the network was built with other values of ${differ.join(", ")}: press reset` : "";
+    ? t("mismatch", { names: differ.join(", ") }) : "";
 }
 
 async function advance(body) {
@@ -206,13 +238,13 @@ async function playLoop() {
 function play() {
   if (app.playing) return pause();
   app.playing = true;
-  $("play").textContent = "\u275a\u275a pause";
+  $("play").textContent = t("pause");
   playLoop();
 }
 
 function pause() {
   app.playing = false;
-  $("play").innerHTML = "&#9654; play";
+  $("play").textContent = t("play");
 }
 
 async function checkGradient() {
@@ -220,12 +252,12 @@ async function checkGradient() {
   const wasPlaying = app.playing;
   pause();  // the check runs between two steps, then play goes on
   const table = $("gradcheck-result");
-  table.textContent = "checking\u2026";
+  table.textContent = t("checking");
   try {
     const result = await serial(() => call("POST", `/api/sessions/${app.id}/gradcheck`, {}));
     table.textContent = "";
     const caption = table.createCaption();
-    caption.textContent = `relative error, ${result.samples} samples, ${result.mode}`;
+    caption.textContent = t("gradcheck.caption", { samples: result.samples, mode: result.mode });
     for (const [key, error] of Object.entries(result.errors)) {
       const row = table.insertRow();
       row.insertCell().textContent = key;
@@ -246,6 +278,12 @@ async function start() {
   $("step").addEventListener("click", () => { pause(); advance({ iterations: 1 }); });
   $("epoch").addEventListener("click", () => { pause(); advance({ epochs: 1 }); });
   $("reset").addEventListener("click", restart);
+  /* space: play or pause; →: one step (not while typing in a field) */
+  addEventListener("keydown", (event) => {
+    if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey) return;
+    if (event.key === " ") { event.preventDefault(); play(); }
+    else if (event.key === "ArrowRight") { event.preventDefault(); pause(); advance({ iterations: 1 }); }
+  });
   $("gradcheck").addEventListener("click", checkGradient);
   $("curves").addEventListener("mousemove", hoverCurves);
   $("curves").addEventListener("mouseleave", () => { $("tooltip").hidden = true; drawCurves(); });
@@ -254,11 +292,25 @@ async function start() {
     if (app.id) navigator.sendBeacon(`/api/sessions/${app.id}/close`, "");
   });
   try {
-    app.table = (await call("GET", "/api/settings")).settings;
+    const answer = await call("GET", "/api/settings");
+    app.table = answer.settings;
+    app.strings = answer.strings;
   } catch (error) {
     showError(error.message);
     return;
   }
+  chooseLanguage();
+  for (const [code, table] of Object.entries(app.strings)) $("lang").add(new Option(table.lang, code));
+  $("lang").value = app.lang;
+  $("lang").addEventListener("change", () => {
+    app.lang = $("lang").value;
+    const query = new URLSearchParams(location.search);
+    query.set("lang", app.lang);  // remembered in the link
+    history.replaceState(null, "", location.pathname + "?" + query.toString());
+    applyLanguage();
+    buildForm();
+  });
+  applyLanguage();
   readQuery();
   buildForm();
   restart();

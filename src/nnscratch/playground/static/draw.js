@@ -23,6 +23,25 @@ function fmt(x, digits = 4) {
   return x === null || x === undefined ? "\u2013" : Number(x).toFixed(digits);
 }
 
+/* a canvas drawn in CSS pixels at the screen's density, sharp on a projector laptop or a phone:
+   its backing store is devicePixelRatio times its CSS size; returns [context, width, height] */
+function sharp(canvas) {
+  if (!canvas.dataset.width) {
+    canvas.dataset.width = canvas.getAttribute("width");
+    canvas.dataset.height = canvas.getAttribute("height");
+    canvas.style.width = canvas.dataset.width + "px";
+  }
+  const w = Number(canvas.dataset.width), h = Number(canvas.dataset.height);
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return [ctx, w, h];
+}
+
 function draw(state) {
   app.state = state;
   const curves = state.curves;
@@ -51,8 +70,7 @@ function draw(state) {
 }
 
 function drawBoundary(boundary) {
-  const canvas = $("boundary");
-  const ctx = canvas.getContext("2d");
+  const [ctx, W, H] = sharp($("boundary"));
   const grid = app.setup.grid;
   const n = grid.cells;
   const k = app.setup.n_classes;
@@ -67,10 +85,11 @@ function drawBoundary(boundary) {
   const cells = document.createElement("canvas");
   cells.width = cells.height = n;
   cells.getContext("2d").putImageData(image, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(cells, 0, 0, canvas.width, canvas.height);
-  const px = (x) => ((x - grid.x_min) / (grid.x_max - grid.x_min)) * canvas.width;
-  const py = (y) => ((grid.y_max - y) / (grid.y_max - grid.y_min)) * canvas.height;
+  ctx.imageSmoothingEnabled = true;  // the cells blended: a smooth boundary, not blocks
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(cells, 0, 0, W, H);
+  const px = (x) => ((x - grid.x_min) / (grid.x_max - grid.x_min)) * W;
+  const py = (y) => ((grid.y_max - y) / (grid.y_max - grid.y_min)) * H;
   for (const [name, stroke] of [["train", "#ffffff"], ["test", "#000000"]]) {
     for (const [x, y, t] of app.setup.points[name]) {
       ctx.beginPath();
@@ -116,13 +135,12 @@ const SERIES = [["epoch_loss", "train loss", "#1f77b4", "loss"],
 const PANELS = { loss: [10, 135], acc: [160, 285] };
 
 function drawCurves(hover) {
-  const canvas = $("curves");
-  const ctx = canvas.getContext("2d");
+  const [ctx, W, H] = sharp($("curves"));
   const curves = app.state.curves;
   const epochs = curves.epoch.length;  // the epochs sent: every one, or evenly spaced ones
   const last = epochs ? curves.epoch[epochs - 1] : 1;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const left = 40, right = canvas.width - 10;
+  ctx.clearRect(0, 0, W, H);
+  const left = 40, right = W - 10;
   // point i is epoch curves.epoch[i], placed along [epoch 1, last epoch]
   const x = (i) => left + (last > 1 ? ((curves.epoch[i] - 1) / (last - 1)) * (right - left) : 0);
   const finite = (v) => v !== null && Number.isFinite(v);
@@ -131,12 +149,13 @@ function drawCurves(hover) {
   ctx.font = "11px sans-serif";
   for (const [panel, [top, bottom]] of Object.entries(PANELS)) {
     const high = panel === "loss" ? lossMax : 1;
+    ctx.setLineDash([]);  // the frame solid, whatever the last curve drew
     ctx.strokeStyle = "#bbb";
     ctx.strokeRect(left, top, right - left, bottom - top);
     ctx.fillStyle = "#333";
     ctx.fillText(panel === "loss" ? fmt(high, 2) : "1", 4, top + 9);
     ctx.fillText("0", 4, bottom);
-    ctx.fillText(panel === "loss" ? "loss" : "accuracy", left + 4, top + 12);
+    ctx.fillText(t(panel === "loss" ? "curves.loss" : "curves.accuracy"), left + 4, top + 12);
     for (const [key, , colour, which] of SERIES) {
       if (which !== panel) continue;
       ctx.strokeStyle = colour;
@@ -151,6 +170,11 @@ function drawCurves(hover) {
     }
   }
   ctx.setLineDash([]);
+  ctx.fillStyle = "#333";  // the epoch axis: its first and last epoch
+  ctx.fillText("1", left, PANELS.acc[1] + 12);
+  ctx.textAlign = "right";
+  ctx.fillText(`${t("curves.epoch")} ${last}`, right, PANELS.acc[1] + 12);
+  ctx.textAlign = "left";
   if (hover !== undefined && epochs) {
     ctx.strokeStyle = "#888";
     ctx.beginPath();
@@ -166,8 +190,8 @@ function hoverCurves(event) {
   if (!curves || !curves.epoch.length) return;
   const canvas = $("curves");
   const box = canvas.getBoundingClientRect();
-  const fraction = ((event.clientX - box.left) * (canvas.width / box.width) - 40) /
-                   (canvas.width - 50);
+  const width = Number(canvas.dataset.width || canvas.width);
+  const fraction = ((event.clientX - box.left) * (width / box.width) - 40) / (width - 50);
   const last = curves.epoch[curves.epoch.length - 1];
   const pointed = 1 + fraction * (last - 1);  // the epoch under the pointer
   let e = 0;  // the point nearest to it
@@ -175,8 +199,8 @@ function hoverCurves(event) {
     if (Math.abs(epoch - pointed) < Math.abs(curves.epoch[e] - pointed)) e = i;
   });
   drawCurves(e);
-  tooltip.textContent = `epoch ${curves.epoch[e]}\n` + SERIES.map(
-    ([key, label]) => `${label}: ${fmt(app.state.curves[key][e])}`).join("\n");
+  tooltip.textContent = `${t("curves.epoch")} ${curves.epoch[e]}\n` + SERIES.map(
+    ([key]) => `${t("series." + key)}: ${fmt(app.state.curves[key][e])}`).join("\n");
   tooltip.style.left = event.clientX - box.left + 12 + "px";
   tooltip.style.top = event.clientY - box.top + 12 + "px";
   tooltip.hidden = false;
