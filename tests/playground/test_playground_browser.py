@@ -79,7 +79,7 @@ def test_play_on_spiral_learns_and_the_url_follows_the_settings(page, served, tm
     page.goto(served.url + "?dataset=spiral&classes=3")
     page.wait_for_function(
         "document.getElementById('iteration-count').textContent === '0' "
-        "&& document.getElementById('units').children.length === 16",
+        "&& document.querySelectorAll('#columns .column').length >= 3",
         polling=100,
     )
     before = boundary_cells(page)
@@ -245,3 +245,27 @@ def test_screens_from_a_projector_to_a_phone(browser, served, tmp_path, width, h
     assert sizes["scroll"] <= width  # no sideways scrolling, on a phone too
     assert sizes["boundary"] == 2 * 420 and sizes["curves"] == 2 * 440  # sharp at scale 2
     assert sizes["css"] <= width
+
+
+def test_the_whole_network_is_drawn_and_grows_with_plus_and_minus(page, served):
+    page.goto(served.url + "?dataset=spiral&classes=3&hidden=6,4")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    columns = page.eval_on_selector_all(
+        "#columns .column", "cs => cs.map(c => c.querySelectorAll('.unit').length)"
+    )
+    assert columns == [2, 6, 4, 3]  # x1 x2, both hidden layers, the three classes
+    lines = page.eval_on_selector_all("#links line", "ls => ls.length")
+    assert lines == 2 * 6 + 6 * 4 + 4 * 3  # every weight a line
+    (session,) = [s for s in served.store.sessions.values() if s is not None]
+    first = page.eval_on_selector("#links line title", "t => t.textContent")
+    assert first == f"weight {session.net.params['W1'][0, 0]:.3f}"  # hover: the weight itself
+    page.click("#columns .column:nth-child(2) .head button")  # + a neuron in layer 1
+    page.wait_for_function("location.search.includes('hidden=7%2C4')")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
+    page.click("#add-layer")
+    page.wait_for_function("location.search.includes('hidden=7%2C4%2C4')")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
+    columns = page.eval_on_selector_all(
+        "#columns .column", "cs => cs.map(c => c.querySelectorAll('.unit').length)"
+    )
+    assert columns == [2, 7, 4, 4, 3]

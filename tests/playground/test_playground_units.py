@@ -160,12 +160,20 @@ def test_the_boundary_is_the_networks_argmax_on_the_grid():
     assert len(set(boundary["classes"])) > 1
 
 
-def test_the_unit_heat_maps_are_the_first_layers_activations():
-    session = Session(SMALL)
+def test_the_network_view_is_every_layers_activations_and_weights():
+    session = Session({**SMALL, "hidden": "5,4"})
     session.step(10)
+    p = session.net.params
     x = session.grid.centres(views.UNIT_CELLS)
-    expected = np.tanh(x @ session.net.params["W1"] + session.net.params["b1"])  # tanh default
-    assert np.allclose(session.grid.first_layer_units(session.net), expected.T, atol=1e-3)
+    h1 = np.tanh(x @ p["W1"] + p["b1"])  # tanh: the preset's activation
+    h2 = np.tanh(h1 @ p["W2"] + p["b2"])
+    network = session.grid.network(session.net)
+    assert len(network["units"]) == 2
+    assert np.allclose(network["units"][0], h1.T, atol=1e-3)
+    assert np.allclose(network["units"][1], h2.T, atol=1e-3)
+    k = session.data.n_classes
+    assert [np.shape(w) for w in network["weights"]] == [(2, 5), (5, 4), (4, k)]
+    assert np.allclose(network["weights"][2], p["W3"], atol=1e-3)
 
 
 def test_digits_show_the_first_layers_weights_as_images():

@@ -164,7 +164,7 @@ class Session:
         }
         if self.grid is not None:
             state["boundary"] = self.grid.boundary(self.net)
-            state["units"] = self.grid.first_layer_units(self.net)
+            state["network"] = self.grid.network(self.net)
         else:
             state["weights"] = views.weight_images(self.net, self.data)
         return _finite(state)

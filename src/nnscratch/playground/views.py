@@ -2,8 +2,9 @@
 ``predict``, layers and gradients; the browser only colours it in.
 
 - :class:`Grid`: the plane around a 2-D set, cut into cells; the decision boundary is
-  ``argmax_c net.predict(cell centre)`` with its probability, the first hidden layer's units are
-  that layer's activations at each cell (TensorFlow Playground's small heat maps);
+  ``argmax_c net.predict(cell centre)`` with its probability, every hidden layer's units are
+  that layer's activations at each cell (TensorFlow Playground's small heat maps), joined by
+  their weights;
 - :func:`weight_images`: the first layer's weights W1[:, j] of an image set, one image per unit;
 - :func:`confusion`, :func:`gradient_errors`, :func:`model_bytes`, :func:`history_bytes`.
 """
@@ -82,22 +83,36 @@ class Grid:
         classes, confidence = class_grid(net, *self.axes(BOUNDARY_CELLS))
         return {"classes": classes.ravel().tolist(), "confidence": rounded(confidence.ravel())}
 
-    def first_layer_units(self, net):
-        """Each unit's output of the first hidden layer (after its activation, in evaluation
-        mode) at the UNIT_CELLS² centres: a list of one list per unit."""
-        return rounded(first_hidden(net, self.centres(UNIT_CELLS)).T)
+    def network(self, net):
+        """The whole network as the page draws it (TensorFlow Playground's view):
+        ``{"units": [layer [unit [value at each of the UNIT_CELLS² centres]]], "weights":
+        [W1, W2, ...]}``, every hidden layer's outputs (after its activation, in evaluation
+        mode) over the plane, and the weights of the connections into each layer and the
+        output."""
+        return {
+            "units": [rounded(h.T) for h in hidden_layers(net, self.centres(UNIT_CELLS))],
+            "weights": [rounded(w) for w in connection_weights(net)],
+        }
 
 
-def first_hidden(net, x):
-    """The first hidden layer's activations h1 = act(BN(x W1 + b1)) (N, H1), evaluation mode."""
+def hidden_layers(net, x):
+    """Each hidden layer's activations h_l = act(BN(h_{l-1} W_l + b_l)) (N, H_l) for inputs
+    ``x``, in evaluation mode, first layer first."""
     activations = tuple(ACTIVATIONS.values())
+    out = []
     with net.evaluating():
         h = np.asarray(x, dtype=net.dtype)
         for layer in net.layers:
             h = layer.forward(h)
             if isinstance(layer, activations):
-                return h
-    raise ValueError("the network has no hidden layer")
+                out.append(h)
+    return out
+
+
+def connection_weights(net):
+    """W1, W2, ... of the network's Affine layers, in order: (inputs, H1), (H1, H2), ..., (H_L,
+    classes)."""
+    return [net.params[f"W{i}"] for i in range(1, len(net.params) + 1) if f"W{i}" in net.params]
 
 
 def points(data):

@@ -152,6 +152,20 @@ function settingsBody() {
   return body;
 }
 
+/* + / − for a layer's neurons and for layers: the hidden setting edited, as typed in its field */
+const LIMITS = { layers: 6, width: 64 };
+
+function changeHidden(layer, change) {
+  const sizes = String(app.values.hidden || "").split(",").map(Number).filter((n) => n > 0);
+  if (layer === "add") { if (sizes.length < LIMITS.layers) sizes.push(sizes[sizes.length - 1] || 4); }
+  else if (layer === "remove") { if (sizes.length > 1) sizes.pop(); }
+  else sizes[layer] = Math.max(1, Math.min(LIMITS.width, sizes[layer] + change));
+  app.values.hidden = sizes.join(",");
+  $("setting-hidden").value = app.values.hidden;
+  writeQuery();
+  restartSoon();
+}
+
 /* ---- session ------------------------------------------------------------------------- */
 /* settings changed in a burst (five fields in a second) make one reset, with the last values */
 const RESTART_DELAY = 150;
@@ -278,6 +292,8 @@ async function start() {
   $("step").addEventListener("click", () => { pause(); advance({ iterations: 1 }); });
   $("epoch").addEventListener("click", () => { pause(); advance({ epochs: 1 }); });
   $("reset").addEventListener("click", restart);
+  $("add-layer").addEventListener("click", () => changeHidden("add"));
+  $("remove-layer").addEventListener("click", () => changeHidden("remove"));
   /* space: play or pause; →: one step (not while typing in a field) */
   addEventListener("keydown", (event) => {
     if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey) return;
@@ -295,6 +311,8 @@ async function start() {
     const answer = await call("GET", "/api/settings");
     app.table = answer.settings;
     app.strings = answer.strings;
+    LIMITS.layers = answer.limits.layers;
+    LIMITS.width = answer.limits.width;
   } catch (error) {
     showError(error.message);
     return;

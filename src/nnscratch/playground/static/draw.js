@@ -11,11 +11,13 @@ function rgb(hex) {
   return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 }
 
-/* blue for positive, orange for negative, white at 0 (TensorFlow Playground's colours) */
+/* purple for positive, green for negative, white at 0: never the classes' colours, so that a
+   neuron's value or a weight is not read as a class */
+const PLUS = [123, 50, 148], MINUS = [27, 158, 119];
 function diverging(value) {
-  const t = Math.max(-1, Math.min(1, value));
-  const end = t >= 0 ? [31, 119, 180] : [245, 147, 34];
-  const a = Math.abs(t);
+  const v = Math.max(-1, Math.min(1, value));
+  const end = v >= 0 ? PLUS : MINUS;
+  const a = Math.abs(v);
   return end.map((c) => Math.round(255 + (c - 255) * a));
 }
 
@@ -59,7 +61,7 @@ function draw(state) {
   $("weights-view").hidden = planar;
   if (planar) {
     drawBoundary(state.boundary);
-    drawTiles($("units"), state.units, app.setup.grid.unit_cells, app.setup.grid.unit_cells, 48);
+    drawNetwork(state.network, app.setup.grid.unit_cells);
   } else {
     const [h, w] = state.weights.shape;
     drawTiles($("weights"), state.weights.images, h, w, 40);
@@ -126,6 +128,107 @@ function drawTiles(container, tiles, rows, cols, size) {
     });
     canvas.getContext("2d").putImageData(image, 0, 0);
   });
+}
+
+/* ---- the whole network: inputs, every hidden layer's neurons, the classes, the weights --------- */
+const TILE = 36;
+
+function column(head) {
+  const div = document.createElement("div");
+  div.className = "column";
+  const label = document.createElement("div");
+  label.className = "head";
+  label.append(head);
+  div.appendChild(label);
+  return div;
+}
+
+function sizeButton(text, layer, change) {
+  const button = document.createElement("button");
+  button.textContent = text;
+  button.addEventListener("click", () => changeHidden(layer, change));
+  return button;
+}
+
+function drawNetwork(network, cells) {
+  const columns = $("columns");
+  columns.textContent = "";
+  /* the inputs x1 and x2 over the plane, as the first layer sees them */
+  const xs = [], ys = [];
+  for (let i = 0; i < cells; i++) for (let j = 0; j < cells; j++) {
+    xs.push((2 * (j + 0.5)) / cells - 1);
+    ys.push(1 - (2 * (i + 0.5)) / cells);
+  }
+  const inputs = column(t("layer.inputs"));
+  columns.appendChild(inputs);
+  tilesInto(inputs, [xs, ys], cells, (j) => ["x\u2081", "x\u2082"][j]);
+  network.units.forEach((units, l) => {
+    const col = column(t("layer.hidden", { n: l + 1 }) + " ");
+    col.firstChild.append(sizeButton("+", l, 1), " ", sizeButton("\u2212", l, -1));
+    columns.appendChild(col);
+    tilesInto(col, units, cells, (j, values) => t("neuron", {
+      layer: l + 1, neuron: j + 1,
+      low: Math.min(...values).toFixed(2), high: Math.max(...values).toFixed(2) }));
+  });
+  const outputs = column(t("layer.outputs"));
+  for (let c = 0; c < app.setup.n_classes; c++) {
+    const swatch = document.createElement("div");
+    swatch.className = "out-class unit";
+    swatch.style.background = PALETTE[c % PALETTE.length];
+    swatch.title = String(c);
+    outputs.appendChild(swatch);
+  }
+  columns.appendChild(outputs);
+  drawLinks(network.weights);
+}
+
+function tilesInto(col, maps, cells, title) {
+  maps.forEach((values, j) => {
+    const canvas = document.createElement("canvas");
+    canvas.className = "tile unit";
+    canvas.width = canvas.height = cells;
+    canvas.style.width = canvas.style.height = TILE + "px";
+    canvas.title = title(j, values);
+    const scale = Math.max(1e-12, ...values.map(Math.abs));
+    const image = new ImageData(cells, cells);
+    values.forEach((v, i) => image.data.set([...diverging(v / scale), 255], 4 * i));
+    canvas.getContext("2d").putImageData(image, 0, 0);
+    col.appendChild(canvas);
+  });
+}
+
+/* a line per weight, from a neuron to one of the next layer: its colour the sign, its width the
+   size (against the layer's largest), its value on hover */
+function drawLinks(weights) {
+  const svg = $("links"), box = $("network").getBoundingClientRect();
+  const NS = "http://www.w3.org/2000/svg";
+  svg.textContent = "";
+  svg.setAttribute("width", $("network").scrollWidth);
+  svg.setAttribute("height", $("network").scrollHeight);
+  /* every neuron's place read first, in one layout: reading them between the lines drawn
+     would lay the page out again for each line */
+  const places = [...$("columns").children].map((c) => [...c.querySelectorAll(".unit")].map(
+    (unit) => unit.getBoundingClientRect()));
+  const lines = document.createDocumentFragment();
+  weights.forEach((w, l) => {
+    const most = Math.max(1e-12, ...w.flat().map(Math.abs));
+    w.forEach((row, i) => row.forEach((value, j) => {
+      const a = places[l][i], b = places[l + 1][j];
+      const line = document.createElementNS(NS, "line");
+      line.setAttribute("x1", a.right - box.left);
+      line.setAttribute("y1", a.top + a.height / 2 - box.top);
+      line.setAttribute("x2", b.left - box.left);
+      line.setAttribute("y2", b.top + b.height / 2 - box.top);
+      line.setAttribute("stroke", value >= 0 ? "#7b3294" : "#1b9e77");
+      line.setAttribute("stroke-width", (0.3 + 3 * Math.abs(value) / most).toFixed(2));
+      line.setAttribute("stroke-opacity", (0.25 + 0.6 * Math.abs(value) / most).toFixed(2));
+      const title = document.createElementNS(NS, "title");
+      title.textContent = t("weight", { value: Number(value).toFixed(3) });
+      line.appendChild(title);
+      lines.appendChild(line);
+    }));
+  });
+  svg.appendChild(lines);
 }
 
 const SERIES = [["epoch_loss", "train loss", "#1f77b4", "loss"],
