@@ -269,3 +269,27 @@ def test_the_whole_network_is_drawn_and_grows_with_plus_and_minus(page, served):
         "#columns .column", "cs => cs.map(c => c.querySelectorAll('.unit').length)"
     )
     assert columns == [2, 7, 4, 4, 3]
+
+
+def test_draw_a_digit_gets_predicts_probabilities(page, served):
+    from nnscratch.images import prepare_image
+
+    page.goto(served.url + "?dataset=digits&hidden=16")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    page.click("#epoch")
+    page.wait_for_function("app.pending === 0 && app.state.epoch === 1")
+    assert page.is_visible("#digit-pad")
+    box = page.locator("#digit-pad").bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.85 * box["height"], steps=12)
+    page.mouse.up()
+    page.wait_for_function("app.digit !== undefined && app.pending === 0")
+    pixels = np.array(page.evaluate("padPixels()"), dtype=float)
+    shown = page.evaluate("app.digit.probabilities")
+    assert page.eval_on_selector_all("#digit-probabilities tr", "rs => rs.length") == 10
+    (session,) = [
+        s for s in served.store.sessions.values() if s is not None and s.data.n_features == 64
+    ]
+    expected = session.net.predict(prepare_image(pixels / 255, "digits")[None])[0]
+    np.testing.assert_allclose(shown, expected, atol=1e-6)

@@ -379,3 +379,26 @@ def test_the_page_strings_have_the_same_keys_and_fields_in_each_language():
             fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
             assert fields == {f for _, f, _, _ in string.Formatter().parse(english[key]) if f}
     assert set(PAGE_STRINGS) == {"en", "zh-CN"}  # the library's figure languages
+
+
+def test_a_drawn_digit_gets_the_probabilities_predict_gives_the_prepared_image():
+    from nnscratch.images import prepare_image
+
+    session = Session({"dataset": "digits", "hidden": "12"})
+    session.step(30)
+    paper = np.full((96, 96), 255)
+    paper[20:76, 44:52] = 0  # a "1", dark on white
+    answer = session.classify_drawing(paper.tolist())
+    x = prepare_image(paper / 255, "digits")
+    np.testing.assert_allclose(answer["prepared"], x, atol=1e-3)
+    np.testing.assert_allclose(answer["probabilities"], session.net.predict(x[None])[0], atol=1e-6)
+    for bad, message in [
+        ([[255] * 96] * 96, "nothing is drawn"),
+        ([[0, 1]] * 2, "8 to 256 rows"),
+        ([[300] * 8] * 8, "gray levels"),
+        ("pixels", "8 to 256 rows"),
+    ]:
+        with pytest.raises(RequestError, match=message):
+            session.classify_drawing(bad)
+    with pytest.raises(RequestError, match="digits dataset"):
+        Session(SMALL).classify_drawing(paper.tolist())

@@ -11,6 +11,8 @@
     GET  /api/sessions/ID/state               {"state"}
     GET  /api/sessions/ID/settings            {"settings"}: what its network was built with
     POST /api/sessions/ID/gradcheck           {"errors": {parameter: relative error}, ...}
+    POST /api/sessions/ID/classify {"pixels"} a digit drawn on the page (rows of gray levels):
+                                              {"probabilities", "prepared"}, as predict does
     GET  /api/sessions/ID/model.npz           the model file, as ``nnscratch train`` writes it
     GET  /api/sessions/ID/history.json        the history, as ``nnscratch train`` writes it
     POST /api/sessions/ID/close               free the session (the page's ``pagehide``)
@@ -85,6 +87,10 @@ def current_settings(session, body):
     return _json({"settings": session.settings})
 
 
+def classify(session, body):
+    return _json(session.classify_drawing(body.get("pixels")))
+
+
 def gradcheck(session, body):
     return _json(session.gradient_check())
 
@@ -114,6 +120,7 @@ SESSION_ROUTES = {
     ("GET", "state"): state,
     ("GET", "settings"): current_settings,
     ("POST", "gradcheck"): gradcheck,
+    ("POST", "classify"): classify,
     ("GET", "model.npz"): model,
     ("GET", "history.json"): history,
 }

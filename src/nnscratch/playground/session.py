@@ -140,6 +140,20 @@ class Session:
             )
         return self.step(steps, seconds=math.inf)  # asked for by the epoch: all of it
 
+    def classify_drawing(self, pixels):
+        """The network's class probabilities for a digit drawn on the page: ``pixels`` rows of
+        gray levels 0 (ink) … 255 (paper), prepared as ``nnscratch predict`` prepares a photo
+        (``images.prepare_image``, the digits' recipe). Returns {"probabilities", "prepared"}."""
+        if self.settings.get("dataset") != "digits":
+            raise RequestError("draw a digit on a digits network: choose the digits dataset")
+        gray = _drawing(pixels)
+        from ..images import prepare_image
+
+        x = prepare_image(gray, "digits")
+        with self.net.evaluating():
+            probabilities = self.net.predict(x[np.newaxis])[0]
+        return {"probabilities": views.rounded(probabilities, 6), "prepared": views.rounded(x)}
+
     def gradient_check(self):
         """Backprop against the numerical gradient on the last batch learned from (the first
         one, before any step): {"errors": {parameter: relative error}, ...}."""
@@ -185,6 +199,34 @@ class Session:
             out["grid"] = self.grid.extent()
             out["points"] = views.points(self.data)
         return out
+
+
+#: the sides a drawing may have, in pixels
+DRAWING_SIDES = (8, 256)
+
+
+def _drawing(pixels):
+    """``pixels`` (rows of numbers 0..255) as a gray image in [0, 1] (0 black), checked."""
+    low, high = DRAWING_SIDES
+    if not (
+        isinstance(pixels, list)
+        and low <= len(pixels) <= high
+        and all(isinstance(row, list) and len(row) == len(pixels[0]) for row in pixels)
+        and low <= len(pixels[0]) <= high
+    ):
+        raise RequestError(
+            f"pixels must be {low} to {high} rows of as many gray levels each, a square or not"
+        )
+    if not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255
+        for row in pixels
+        for v in row
+    ):
+        raise RequestError("pixels must be gray levels from 0 (ink) to 255 (paper)")
+    gray = np.asarray(pixels, dtype=np.float64) / 255
+    if gray.min() > 0.9:
+        raise RequestError("nothing is drawn yet: draw a digit")
+    return gray
 
 
 def curves(history, points=CURVE_POINTS):

@@ -286,6 +286,78 @@ async function checkGradient() {
   if (wasPlaying) play();
 }
 
+/* ---- draw a digit: the network's answer for it, as `nnscratch predict` prepares a picture -- */
+function clearPad() {
+  const ctx = $("digit-pad").getContext("2d");
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, 96, 96);
+  $("digit-probabilities").textContent = "";
+}
+
+function padPixels() {
+  const data = $("digit-pad").getContext("2d").getImageData(0, 0, 96, 96).data;
+  const rows = [];
+  for (let i = 0; i < 96; i++) {
+    const row = [];
+    for (let j = 0; j < 96; j++) row.push(data[4 * (96 * i + j)]);  // gray: the red channel
+    rows.push(row);
+  }
+  return rows;
+}
+
+async function classifyDrawing() {
+  if (!app.id) return;
+  try {
+    const answer = await serial(() => call("POST", `/api/sessions/${app.id}/classify`,
+                                            { pixels: padPixels() }));
+    app.digit = answer;
+    const table = $("digit-probabilities");
+    table.textContent = "";
+    const p = answer.probabilities, top = p.indexOf(Math.max(...p));
+    p.forEach((value, k) => {
+      const row = table.insertRow();
+      if (k === top) row.className = "top";
+      row.insertCell().textContent = k;
+      const fill = document.createElement("span");
+      fill.className = "fill";
+      fill.style.width = Math.round(100 * value) + "px";
+      row.insertCell().appendChild(fill);
+      row.cells[1].className = "bar";
+      row.insertCell().textContent = value.toFixed(3);
+    });
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+function setUpPad() {
+  const pad = $("digit-pad"), ctx = pad.getContext("2d");
+  let drawing = false;
+  const at = (event) => {
+    const box = pad.getBoundingClientRect();
+    return [(event.clientX - box.left) * (96 / box.width), (event.clientY - box.top) * (96 / box.height)];
+  };
+  pad.addEventListener("pointerdown", (event) => {
+    drawing = true;
+    pad.setPointerCapture(event.pointerId);
+    ctx.beginPath();
+    ctx.moveTo(...at(event));
+  });
+  pad.addEventListener("pointermove", (event) => {
+    if (!drawing) return;
+    ctx.lineWidth = 9;
+    ctx.lineCap = ctx.lineJoin = "round";
+    ctx.strokeStyle = "#000";
+    ctx.lineTo(...at(event));
+    ctx.stroke();
+  });
+  const end = () => { if (drawing) { drawing = false; classifyDrawing(); } };
+  pad.addEventListener("pointerup", end);
+  pad.addEventListener("pointercancel", end);
+  $("digit-clear").addEventListener("click", clearPad);
+  clearPad();
+}
+
 /* ---- start --------------------------------------------------------------------------- */
 async function start() {
   $("play").addEventListener("click", play);
@@ -293,6 +365,7 @@ async function start() {
   $("epoch").addEventListener("click", () => { pause(); advance({ epochs: 1 }); });
   $("reset").addEventListener("click", restart);
   $("add-layer").addEventListener("click", () => changeHidden("add"));
+  setUpPad();
   $("remove-layer").addEventListener("click", () => changeHidden("remove"));
   /* space: play or pause; →: one step (not while typing in a field) */
   addEventListener("keydown", (event) => {

@@ -59,6 +59,7 @@ function draw(state) {
   $("boundary-view").hidden = !planar;
   $("units-view").hidden = !planar;
   $("weights-view").hidden = planar;
+  $("digit-view").hidden = planar || app.values.dataset !== "digits";
   if (planar) {
     drawBoundary(state.boundary);
     drawNetwork(state.network, app.setup.grid.unit_cells);
