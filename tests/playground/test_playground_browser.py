@@ -293,3 +293,34 @@ def test_draw_a_digit_gets_predicts_probabilities(page, served):
     ]
     expected = session.net.predict(prepare_image(pixels / 255, "digits")[None])[0]
     np.testing.assert_allclose(shown, expected, atol=1e-6)
+
+
+def test_settings_the_run_does_not_take_are_disabled(page, served):
+    page.goto(served.url + "?dataset=digits&hidden=8&optimizer=adam")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    assert page.is_disabled("#setting-noise") and page.is_disabled("#setting-momentum")
+    assert page.is_enabled("#setting-beta1") and page.is_enabled("#setting-lr")
+    page.select_option("#setting-optimizer", "momentum")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
+    page.wait_for_function("!document.getElementById('setting-momentum').disabled")
+    assert page.is_disabled("#setting-beta1")
+
+
+def test_play_goes_on_past_its_window_of_losses(page, served, monkeypatch):
+    """A lesson's worth of play, shortened by the setting that bounds it: a window of 200
+    per-step losses, passed many times over, and no error."""
+    from nnscratch.playground import session as session_module
+
+    monkeypatch.setattr(session_module, "LOSS_WINDOW", 200)
+    page.goto(served.url + "?dataset=moons")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    page.click("#play")
+    page.wait_for_function(
+        "Number(document.getElementById('iteration-count').textContent) > 3000", timeout=60_000
+    )
+    page.click("#play")
+    page.wait_for_function("app.pending === 0")
+    assert page.is_hidden("#error")
+    session = served.store.sessions[page.evaluate("app.id")]
+    assert session.trainer.iteration > 3000
+    assert len(session.trainer.history["train_loss"]) == 200

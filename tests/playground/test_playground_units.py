@@ -402,3 +402,11 @@ def test_a_drawn_digit_gets_the_probabilities_predict_gives_the_prepared_image()
             session.classify_drawing(bad)
     with pytest.raises(RequestError, match="digits dataset"):
         Session(SMALL).classify_drawing(paper.tolist())
+
+
+def test_the_setup_says_which_settings_the_run_takes():
+    digits = Session({"dataset": "digits", "hidden": "5", "optimizer": "adam"}).setup()["applies"]
+    assert digits["beta1"] and not digits["momentum"]  # Adam's own, not Momentum's
+    assert not digits["noise"] and not digits["n_samples"] and digits["test_size"]
+    moons = Session({**SMALL, "dataset": "moons", "optimizer": "momentum"}).setup()["applies"]
+    assert moons["momentum"] and not moons["beta1"] and moons["noise"] and not moons["classes"]

@@ -21,7 +21,7 @@ from ..run.interrupt import TrainingDiverged
 from ..run.options import resolve
 from ..run.trainer import evaluation_loss
 from . import views
-from .settings import spec_options, validate
+from .settings import applies, spec_options, validate
 
 #: the most iterations one request may ask for, and the most epochs
 MAX_ITERATIONS = 2000
@@ -191,6 +191,7 @@ class Session:
         """What changes only on reset: the settings, the classes and the data points."""
         out = {
             "settings": self.settings,
+            "applies": applies(self.settings),
             "n_classes": self.data.n_classes,
             "n_train": len(self.data.t_train),
             "n_test": len(self.data.t_test),

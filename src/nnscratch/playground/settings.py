@@ -131,6 +131,13 @@ def validate(request):
     return settings
 
 
+def applies(settings):
+    """{name: whether the run of checked ``settings`` takes it} (momentum not for Adam, the
+    points and noise not for the digits): the page disables the others."""
+    context = {**settings, **FIXED}
+    return {name: takes(name, context) for name in SETTINGS}
+
+
 def spec_options(settings):
     """The run options of checked ``settings``: the settings and the playground's fixed ones."""
     return {**{k: v for k, v in settings.items() if v is not None}, **FIXED}

@@ -198,6 +198,13 @@ async function restart() {
     $("download-model").href = `/api/sessions/${app.id}/model.npz`;
     $("download-history").href = `/api/sessions/${app.id}/history.json`;
     checkAgreement(answer.setup.settings);
+    /* a setting the run does not take (momentum for Adam, noise for the digits) is greyed out */
+    for (const [name, takes] of Object.entries(answer.setup.applies)) {
+      const input = $("setting-" + name);
+      if (!input) continue;
+      input.disabled = !takes;
+      input.closest("label").classList.toggle("unused", !takes);
+    }
     draw(answer.state);
   });
   if (wasPlaying && !app.restartTimer) play();
