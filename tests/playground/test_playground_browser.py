@@ -163,10 +163,10 @@ def test_quick_changes_while_playing_leave_form_url_and_network_equal(page, serv
             page.dispatch_event(selector, "change")
         for selector, values in SELECTS.items():
             page.select_option(selector, str(rng.choice(values)))
+        # every change applied (play goes on meanwhile: requests keep coming)
         page.wait_for_function(
-            "app.pending === 0 && app.restartTimer === null", polling=50, timeout=30_000
+            "app.restartTimer === null && app.applied === app.asked", polling=50, timeout=30_000
         )
-        page.wait_for_timeout(100)
         state = page.evaluate(AGREEMENT)
         assert state["differ"] == [] and not state["mismatch"], (round_, state)
     if page.text_content("#play").strip().endswith("pause"):
@@ -324,3 +324,22 @@ def test_play_goes_on_past_its_window_of_losses(page, served, monkeypatch):
     session = served.store.sessions[page.evaluate("app.id")]
     assert session.trainer.iteration > 3000
     assert len(session.trainer.history["train_loss"]) == 200
+
+
+def test_the_loss_on_a_log_scale(page, served):
+    page.goto(served.url + "?dataset=moons")
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    page.click("#epoch")
+    page.click("#epoch")
+    page.wait_for_function("app.pending === 0 && app.state.epoch === 2")
+
+    def loss_pixels():
+        return page.evaluate(
+            """() => { const c = document.getElementById('curves');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height / 2).data;
+            let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 250 ? 1 : 0; return n; }"""
+        )
+
+    linear = loss_pixels()
+    page.check("#log-loss")
+    assert loss_pixels() != linear  # the loss panel drawn anew, on its log scale

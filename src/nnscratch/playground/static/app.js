@@ -5,7 +5,7 @@
 
 const app = { table: [], values: {}, id: null, setup: null, state: null, playing: false,
               queue: Promise.resolve(), pending: 0, restartTimer: null,
-              strings: {}, lang: "en" };
+              strings: {}, lang: "en", asked: 0, applied: 0 };
 
 /* ---- language: English or Chinese, in the URL (lang=), else the browser's ---------------- */
 function t(key, fields, fallback) {
@@ -171,6 +171,7 @@ function changeHidden(layer, change) {
 const RESTART_DELAY = 150;
 
 function restartSoon() {
+  app.asked += 1;  // a setting changed: the network is out of date until a reset applies it
   clearTimeout(app.restartTimer);
   app.restartTimer = setTimeout(() => { app.restartTimer = null; restart(); }, RESTART_DELAY);
 }
@@ -179,6 +180,7 @@ async function restart() {
   const wasPlaying = app.playing;
   pause();
   await serial(async () => {
+    const asked = app.asked;  // the changes this reset applies
     const body = { settings: settingsBody() };  // the values when the reset is sent
     let answer;
     try {
@@ -193,6 +195,7 @@ async function restart() {
     }
     if (answer.id) app.id = answer.id;
     app.setup = answer.setup;
+    app.applied = asked;
     showError("");
     $("gradcheck-result").textContent = "";
     $("download-model").href = `/api/sessions/${app.id}/model.npz`;
@@ -217,7 +220,8 @@ function checkAgreement(echoed) {
   const same = (a, b) => String(a) === String(b)
     || (String(b).trim() !== "" && Number(a) === Number(b));  // "0.010" is 0.01
   /* a setting the run does not take (momentum for Adam) is echoed as null */
-  const differ = Object.keys(form).filter((k) => echoed[k] !== null && !same(echoed[k], form[k]));
+  const differ = app.applied < app.asked ? []  // a newer change is on its way
+    : Object.keys(form).filter((k) => echoed[k] !== null && !same(echoed[k], form[k]));
   $("mismatch").hidden = differ.length === 0;
   $("mismatch").textContent = differ.length
     ? t("mismatch", { names: differ.join(", ") }) : "";
@@ -372,6 +376,7 @@ async function start() {
   $("epoch").addEventListener("click", () => { pause(); advance({ epochs: 1 }); });
   $("reset").addEventListener("click", restart);
   $("add-layer").addEventListener("click", () => changeHidden("add"));
+  $("log-loss").addEventListener("change", () => { if (app.state) drawCurves(); });
   setUpPad();
   $("remove-layer").addEventListener("click", () => changeHidden("remove"));
   /* space: play or pause; →: one step (not while typing in a field) */

@@ -248,8 +248,14 @@ function drawCurves(hover) {
   // point i is epoch curves.epoch[i], placed along [epoch 1, last epoch]
   const x = (i) => left + (last > 1 ? ((curves.epoch[i] - 1) / (last - 1)) * (right - left) : 0);
   const finite = (v) => v !== null && Number.isFinite(v);
-  const lossMax = epochs === 0 ? 1 : Math.max(1e-9, ...curves.epoch_loss.filter(finite),
-                           ...curves.test_loss.filter(finite));
+  const losses = [...curves.epoch_loss, ...curves.test_loss].filter((v) => finite(v) && v > 0);
+  const lossMax = losses.length ? Math.max(1e-9, ...losses) : 1;
+  /* a log scale for the loss (a checkbox): one spike no longer flattens the rest */
+  const log = $("log-loss").checked && losses.length > 0;
+  const lossMin = log ? Math.max(1e-9, Math.min(...losses)) : 0;
+  const lossY = (v, top, bottom) => (log
+    ? bottom - (Math.log(Math.max(v, lossMin) / lossMin) / Math.log(Math.max(lossMax / lossMin, 1.0001))) * (bottom - top)
+    : bottom - (Math.min(v, lossMax) / lossMax) * (bottom - top));
   ctx.font = "11px sans-serif";
   for (const [panel, [top, bottom]] of Object.entries(PANELS)) {
     const high = panel === "loss" ? lossMax : 1;
@@ -258,7 +264,7 @@ function drawCurves(hover) {
     ctx.strokeRect(left, top, right - left, bottom - top);
     ctx.fillStyle = "#333";
     ctx.fillText(panel === "loss" ? fmt(high, 2) : "1", 4, top + 9);
-    ctx.fillText("0", 4, bottom);
+    ctx.fillText(panel === "loss" && log ? fmt(lossMin, 3) : "0", 4, bottom);
     ctx.fillText(t(panel === "loss" ? "curves.loss" : "curves.accuracy"), left + 4, top + 12);
     for (const [key, , colour, which] of SERIES) {
       if (which !== panel) continue;
@@ -267,7 +273,8 @@ function drawCurves(hover) {
       ctx.beginPath();
       curves[key].forEach((v, e) => {
         if (!finite(v)) return;
-        const y = bottom - (Math.min(v, high) / high) * (bottom - top);
+        const y = panel === "loss" ? lossY(v, top, bottom)
+          : bottom - (Math.min(v, high) / high) * (bottom - top);
         if (e === 0) ctx.moveTo(x(e), y); else ctx.lineTo(x(e), y);
       });
       ctx.stroke();
