@@ -46,6 +46,12 @@ def page(browser):
     return browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
 
 
+def opened(page, served, query):
+    """The playground at ``query``, once its session is made and nothing is in flight."""
+    page.goto(served.url + query)
+    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+
+
 def boundary_cells(page, cells=60):
     """The boundary canvas's RGB at the centre of each of the cells × cells grid cells."""
     data = page.evaluate(
@@ -152,8 +158,7 @@ SELECTS = {
 
 
 def test_quick_changes_while_playing_leave_form_url_and_network_equal(page, served):
-    page.goto(served.url + "?dataset=spiral&classes=3")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=spiral&classes=3")
     rng = np.random.default_rng(0)
     for round_ in range(20):
         if page.text_content("#play").strip().endswith("play"):
@@ -174,8 +179,7 @@ def test_quick_changes_while_playing_leave_form_url_and_network_equal(page, serv
 
 
 def test_the_gradient_check_while_playing_pauses_checks_and_plays_on(page, served):
-    page.goto(served.url + "?dataset=spiral&classes=3")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=spiral&classes=3")
     page.click("#play")
     page.wait_for_function("Number(document.getElementById('iteration-count').textContent) > 0")
     page.click("#gradcheck")
@@ -195,8 +199,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def test_the_chinese_page_and_the_language_switch(page, served):
     from nnscratch.playground.strings import ZH_CN
 
-    page.goto(served.url + "?lang=zh-CN&dataset=spiral&classes=3")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?lang=zh-CN&dataset=spiral&classes=3")
     assert page.text_content("#play") == ZH_CN["play"]
     assert page.eval_on_selector_all("legend", "ls => ls.map(l => l.textContent)") == [
         ZH_CN["group.data"],
@@ -228,8 +231,7 @@ def test_screens_from_a_projector_to_a_phone(browser, served, tmp_path, width, h
     page = browser.new_page(
         viewport={"width": width, "height": height}, device_scale_factor=2, bypass_csp=True
     )
-    page.goto(served.url + "?dataset=spiral&classes=3")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=spiral&classes=3")
     page.click("#play")
     page.wait_for_function("Number(document.getElementById('epoch-count').textContent) >= 5")
     page.click("#play")
@@ -248,8 +250,7 @@ def test_screens_from_a_projector_to_a_phone(browser, served, tmp_path, width, h
 
 
 def test_the_whole_network_is_drawn_and_grows_with_plus_and_minus(page, served):
-    page.goto(served.url + "?dataset=spiral&classes=3&hidden=6,4")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=spiral&classes=3&hidden=6,4")
     columns = page.eval_on_selector_all(
         "#columns .column", "cs => cs.map(c => c.querySelectorAll('.unit').length)"
     )
@@ -274,8 +275,7 @@ def test_the_whole_network_is_drawn_and_grows_with_plus_and_minus(page, served):
 def test_draw_a_digit_gets_predicts_probabilities(page, served):
     from nnscratch.images import prepare_image
 
-    page.goto(served.url + "?dataset=digits&hidden=16")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=digits&hidden=16")
     page.click("#epoch")
     page.wait_for_function("app.pending === 0 && app.state.epoch === 1")
     assert page.is_visible("#digit-pad")
@@ -296,8 +296,7 @@ def test_draw_a_digit_gets_predicts_probabilities(page, served):
 
 
 def test_settings_the_run_does_not_take_are_disabled(page, served):
-    page.goto(served.url + "?dataset=digits&hidden=8&optimizer=adam")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=digits&hidden=8&optimizer=adam")
     assert page.is_disabled("#setting-noise") and page.is_disabled("#setting-momentum")
     assert page.is_enabled("#setting-beta1") and page.is_enabled("#setting-lr")
     page.select_option("#setting-optimizer", "momentum")
@@ -312,8 +311,7 @@ def test_play_goes_on_past_its_window_of_losses(page, served, monkeypatch):
     from nnscratch.playground import session as session_module
 
     monkeypatch.setattr(session_module, "LOSS_WINDOW", 200)
-    page.goto(served.url + "?dataset=moons")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=moons")
     page.click("#play")
     page.wait_for_function(
         "Number(document.getElementById('iteration-count').textContent) > 3000", timeout=60_000
@@ -327,8 +325,7 @@ def test_play_goes_on_past_its_window_of_losses(page, served, monkeypatch):
 
 
 def test_the_loss_on_a_log_scale(page, served):
-    page.goto(served.url + "?dataset=moons")
-    page.wait_for_function("app.id !== null && app.pending === 0", polling=100)
+    opened(page, served, "?dataset=moons")
     page.click("#epoch")
     page.click("#epoch")
     page.wait_for_function("app.pending === 0 && app.state.epoch === 2")
