@@ -41,6 +41,12 @@ def test_ctrl_c_while_the_command_loads(monkeypatch, capsys):
     assert capsys.readouterr().err == "nnscratch: interrupted\n"
 
 
+def at_a_terminal():
+    """Ctrl-C delivered as at a terminal: a test run in the background (``&``, as some CI runners
+    start jobs) inherits SIGINT ignored, and Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_the_start_is_one_line(tmp_path):
     # from the interpreter's first imports to the data loaded and the first steps taken
@@ -50,6 +56,7 @@ def test_ctrl_c_at_any_moment_of_the_start_is_one_line(tmp_path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=at_a_terminal,
         )
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
