@@ -3,6 +3,7 @@ its output line by line without hanging, checking a one-line error) and stopping
 a given iteration (StopAt), a SimpleConvNet trained by `nnscratch train` (trained_cnn)."""
 
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -15,10 +16,20 @@ from nnscratch.run.callbacks import Callback
 COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
 
 
+def at_a_terminal():
+    """``preexec_fn``: Ctrl-C (SIGINT) delivered as at a terminal. A test run in the background
+    (``&``, as some CI runners start jobs) inherits SIGINT ignored, and Python leaves it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args):
     """``nnscratch ARGS...`` as a running process, stdout and stderr piped as text."""
     return subprocess.Popen(
-        COMMAND + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        COMMAND + [str(a) for a in args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=at_a_terminal,
     )
 
 

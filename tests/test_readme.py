@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import at_a_terminal
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 README_ZH = ROOT / "README.zh-CN.md"
@@ -342,7 +344,13 @@ def serve(argv, cwd, env):
     """Start the playground, fetch its page, stop it with Ctrl-C: an error string or None."""
     argv = [*argv, "--no-browser", "--port", "0"]
     proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=at_a_terminal,
     )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 60)

@@ -14,7 +14,7 @@ from matplotlib import font_manager
 from nnscratch import entry
 from nnscratch.cli import main
 from nnscratch.plots import lang
-from tests.helpers import one_line_error
+from tests.helpers import at_a_terminal, one_line_error
 
 #: the `nnscratch` script's entry point, in this Python
 SCRIPT = [sys.executable, "-m", "nnscratch"]
@@ -39,12 +39,6 @@ def test_ctrl_c_while_the_command_loads(monkeypatch, capsys):
     monkeypatch.setattr(sys, "meta_path", [CtrlCOnImport("nnscratch.cli.train"), *sys.meta_path])
     assert entry.main(["train"]) == 130
     assert capsys.readouterr().err == "nnscratch: interrupted\n"
-
-
-def at_a_terminal():
-    """Ctrl-C delivered as at a terminal: a test run in the background (``&``, as some CI runners
-    start jobs) inherits SIGINT ignored, and Python then leaves it ignored."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.slow

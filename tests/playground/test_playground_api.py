@@ -20,6 +20,7 @@ from nnscratch.io import load_model
 from nnscratch.playground import PlaygroundServer, SessionStore
 from nnscratch.playground.server import MAX_BODY, STATIC
 from nnscratch.playground.settings import SETTINGS as SETTING_NAMES
+from tests.helpers import at_a_terminal
 
 SPIRAL = {
     "dataset": "spiral",
@@ -318,6 +319,7 @@ def test_the_command_prints_its_url_and_stops_on_ctrl_c():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=at_a_terminal,
         env=os.environ.copy(),
     )
     try:
@@ -377,6 +379,7 @@ def test_clients_that_go_away_leave_no_traceback(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=at_a_terminal,
     )
     try:
         port = int(re.search(r"127\.0\.0\.1:(\d+)/", proc.stdout.readline()).group(1))
