@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .errors import NnscratchError
 from .functions import (
     mean_squared_error,
     one_hot,
@@ -32,6 +33,8 @@ from .functions import (
 from .validation import POSITIVE, PROBABILITY, Interval, default_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from numpy.typing import ArrayLike, NDArray
 
 
@@ -287,3 +290,62 @@ ACTIVATIONS: dict[str, type[Sigmoid | Relu | Tanh]] = {
     "relu": Relu,
     "tanh": Tanh,
 }
+
+
+#: TensorFlow Playground's input features of a point (x₁, x₂): name → (φ, ∂φ/∂x₁, ∂φ/∂x₂)
+FEATURES: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
+    "x1": (lambda x1, x2: x1, lambda x1, x2: 1.0, lambda x1, x2: 0.0),
+    "x2": (lambda x1, x2: x2, lambda x1, x2: 0.0, lambda x1, x2: 1.0),
+    "x1^2": (lambda x1, x2: x1**2, lambda x1, x2: 2 * x1, lambda x1, x2: 0.0),
+    "x2^2": (lambda x1, x2: x2**2, lambda x1, x2: 0.0, lambda x1, x2: 2 * x2),
+    "x1x2": (lambda x1, x2: x1 * x2, lambda x1, x2: x2, lambda x1, x2: x1),
+    "sin_x1": (lambda x1, x2: np.sin(x1), lambda x1, x2: np.cos(x1), lambda x1, x2: 0.0),
+    "sin_x2": (lambda x1, x2: np.sin(x2), lambda x1, x2: 0.0, lambda x1, x2: np.cos(x2)),
+}
+
+
+def check_features(names: object) -> list[str]:
+    """``names`` (a sequence, or text "x1,x2,x1^2") as a list of distinct names of
+    :data:`FEATURES`, at least one; else an error that lists them."""
+    if isinstance(names, str):
+        names = [name.strip() for name in names.split(",")]
+    if (
+        not isinstance(names, (list, tuple))
+        or not names
+        or any(not isinstance(name, str) or name not in FEATURES for name in names)
+        or len(set(names)) != len(names)
+    ):
+        raise NnscratchError(
+            f"features must be some of {', '.join(FEATURES)}, each once, separated by "
+            f"commas, got {names!r}"
+        )
+    return list(names)
+
+
+class Features:
+    """The input features of a 2-D point, as TensorFlow Playground offers them: x = (x₁, x₂) becomes
+    out = (φ_1(x), ..., φ_K(x)), the chosen ``names`` of :data:`FEATURES` (x₁, x₂, x₁², x₂², x₁x₂,
+    sin x₁, sin x₂). With x₁² and x₂² a network without hidden layers can draw a circle.
+
+    Shapes: x (N, 2), out (N, K). No parameters.
+    Backward: ∂L/∂x_i = Σ_k dout_k · ∂φ_k/∂x_i (N, 2).
+    """
+
+    x: Any = None  # forward's input
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = check_features(names)
+
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        self.x = x
+        x1, x2 = x[:, 0], x[:, 1]
+        return np.stack([FEATURES[name][0](x1, x2) for name in self.names], axis=1)
+
+    def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        x1, x2 = self.x[:, 0], self.x[:, 1]
+        dx = np.zeros_like(self.x)
+        for k, name in enumerate(self.names):
+            _, d_dx1, d_dx2 = FEATURES[name]
+            dx[:, 0] += dout[:, k] * d_dx1(x1, x2)
+            dx[:, 1] += dout[:, k] * d_dx2(x1, x2)
+        return dx

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import functions
-from .layers import ACTIVATIONS, Affine, BatchNorm, Dropout, SoftmaxWithLoss
+from .errors import NnscratchError
+from .layers import (
+    ACTIVATIONS,
+    Affine,
+    BatchNorm,
+    Dropout,
+    Features,
+    SoftmaxWithLoss,
+    check_features,
+)
 from .numgrad import numerical_gradient
 from .validation import (
     PROBABILITY,
@@ -293,6 +302,11 @@ class MultiLayerNet(LayerNet):
     ``dropout`` p in [0, 1) after each hidden activation. ``seed`` makes weights and dropout masks
     reproducible. ``dtype`` float64 (default) or float32: parameters and buffers, and so the
     whole computation (float32 weights are the float64 ones rounded).
+
+    ``features`` (2-D points only): TensorFlow Playground's input features, e.g. ``["x1", "x2",
+    "x1^2", "x2^2"]`` (:data:`~nnscratch.layers.FEATURES`); a :class:`~nnscratch.layers.Features`
+    layer comes first, x (N, 2) → φ(x) (N, K), and W1 is (K, n_1). The network still takes the
+    points (N, 2), so its boundary, its predictions and its model file are a plain network's.
     """
 
     def __init__(
@@ -307,9 +321,16 @@ class MultiLayerNet(LayerNet):
         use_batchnorm: bool = False,
         seed: int | np.random.SeedSequence | np.random.Generator | None = None,
         dtype: DTypeLike = np.float64,
+        features: Sequence[str] | None = None,
     ) -> None:
         # plain Python numbers: config() is saved as JSON with models and checkpoints
         self.input_size = check_positive_int(input_size, "input_size")
+        self.features = None if features is None else check_features(features)
+        if self.features is not None and self.input_size != 2:
+            raise NnscratchError(
+                f"features are made of a 2-D point (x1, x2), but input_size is "
+                f"{self.input_size}: leave features out for other data"
+            )
         self.hidden_sizes = [check_positive_int(size, "every hidden size") for size in hidden_sizes]
         self.output_size = check_positive_int(output_size, "output_size")
         self.activation = check_choice(activation, ACTIVATIONS, "activation")
@@ -326,8 +347,11 @@ class MultiLayerNet(LayerNet):
         self.dtype = dtype = check_float_dtype(dtype)
 
         rng = np.random.default_rng(seed)
-        sizes = [self.input_size, *self.hidden_sizes, self.output_size]
+        inputs = self.input_size if self.features is None else len(self.features)
+        sizes = [inputs, *self.hidden_sizes, self.output_size]
         self.params, self.buffers, self.layers = {}, {}, []
+        if self.features is not None:
+            self.layers.append(Features(self.features))
         for i in range(1, len(sizes)):
             std = init_std(weight_init, sizes[i - 1])
             self.params[f"W{i}"] = normal_weights(rng, std, (sizes[i - 1], sizes[i]), dtype)
@@ -371,4 +395,5 @@ class MultiLayerNet(LayerNet):
             "dropout": self.dropout,
             "use_batchnorm": self.use_batchnorm,
             "dtype": self.dtype.name,
+            "features": self.features,
         }

@@ -340,6 +340,8 @@ def input_size(net: Any) -> int | tuple[int, ...]:
     convolutional network the image shape (C, H, W), its ``input_dim``."""
     if getattr(net, "input_dim", None) is not None:
         return tuple(net.input_dim)
+    if getattr(net, "features", None):  # a Features layer first: it takes the points (x1, x2)
+        return int(net.input_size)
     for layer in getattr(net, "layers", ()):
         key = getattr(layer, "weight_key", None)
         if key is not None:

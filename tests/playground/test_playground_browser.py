@@ -135,7 +135,10 @@ AGREEMENT = """async () => {
     const out = [];
     for (const s of app.table) {
         const input = document.getElementById('setting-' + s.name);
-        const form = s.kind === 'bool' ? String(input.checked) : input.value.trim();
+        const form = s.kind === 'bool' ? String(input.checked)
+            : s.kind === 'names' ? [...input.querySelectorAll('input:checked')]
+                .map(b => b.value).join(',')
+            : input.value.trim();
         const url = query.has(s.name) ? query.get(s.name)
             : (s.default === null ? '' : String(s.default));
         const echoed = server[s.name] === null ? '' : String(server[s.name]);
@@ -157,6 +160,10 @@ SELECTS = {
 }
 
 
+#: features one may tick and untick at will (x1 and x2 stay: a network takes at least one)
+FEATURE_CHOICES = ["x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2"]
+
+
 def test_quick_changes_while_playing_leave_form_url_and_network_equal(page, served):
     opened(page, served, "?dataset=spiral&classes=3")
     rng = np.random.default_rng(0)
@@ -168,6 +175,7 @@ def test_quick_changes_while_playing_leave_form_url_and_network_equal(page, serv
             page.dispatch_event(selector, "change")
         for selector, values in SELECTS.items():
             page.select_option(selector, str(rng.choice(values)))
+        page.click(f"#setting-features input[value='{rng.choice(FEATURE_CHOICES)}']")
         # every change applied (play goes on meanwhile: requests keep coming)
         page.wait_for_function(
             "app.restartTimer === null && app.applied === app.asked", polling=50, timeout=30_000
@@ -251,10 +259,14 @@ def test_screens_from_a_projector_to_a_phone(browser, served, tmp_path, width, h
 
 def test_the_whole_network_is_drawn_and_grows_with_plus_and_minus(page, served):
     opened(page, served, "?dataset=spiral&classes=3&hidden=6,4")
+    assert page.eval_on_selector_all("#columns .feature-row", "rs => rs.length") == 7
+    assert page.eval_on_selector_all(
+        "#columns .feature-row:not(.off)", "rs => rs.map(r => r.textContent)"
+    ) == ["x\u2081", "x\u2082"]  # every feature shown, the two the network takes on
     columns = page.eval_on_selector_all(
         "#columns .column", "cs => cs.map(c => c.querySelectorAll('.unit').length)"
     )
-    assert columns == [2, 6, 4, 3]  # x1 x2, both hidden layers, the three classes
+    assert columns == [0, 6, 4, 3]  # both hidden layers, the three classes
     lines = page.eval_on_selector_all("#links line", "ls => ls.length")
     assert lines == 2 * 6 + 6 * 4 + 4 * 3  # every weight a line
     (session,) = [s for s in served.store.sessions.values() if s is not None]
@@ -269,7 +281,71 @@ def test_the_whole_network_is_drawn_and_grows_with_plus_and_minus(page, served):
     columns = page.eval_on_selector_all(
         "#columns .column", "cs => cs.map(c => c.querySelectorAll('.unit').length)"
     )
-    assert columns == [2, 7, 4, 4, 3]
+    assert columns == [0, 7, 4, 4, 3]
+
+
+def link_ends(page):
+    """Each line's left end (x, y), rounded, as the page drew it."""
+    return page.eval_on_selector_all(
+        "#links line",
+        "ls => ls.map(l => [Math.round(+l.getAttribute('x1')), Math.round(+l.getAttribute('y1'))])",
+    )
+
+
+def feature_ends(page):
+    """{feature: the middle of its tile's right edge (x, y)}, where its links start."""
+    return page.eval_on_selector_all(
+        "#columns canvas[data-feature]",
+        """cs => Object.fromEntries(cs.map(c => { const b = c.getBoundingClientRect(),
+            n = document.getElementById('network').getBoundingClientRect();
+            return [c.dataset.feature, [Math.round(b.right - n.left),
+                                        Math.round(b.top + b.height / 2 - n.top)]]; }))""",
+    )
+
+
+def test_features_are_fed_in_by_a_click_on_their_tile(page, served):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    opened(page, served, "?dataset=circles&hidden=3")
+    for name in ("x1^2", "x2^2"):  # TensorFlow Playground's way: click the input's tile
+        page.click(f"#columns .feature-row:has(canvas[data-feature='{name}'])")
+    page.wait_for_function("location.search.includes('features=x1%2Cx2%2Cx1%5E2%2Cx2%5E2')")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
+    session = served.store.sessions[page.evaluate("app.id")]
+    assert session.net.features == ["x1", "x2", "x1^2", "x2^2"]
+    assert session.net.params["W1"].shape == (4, 3)
+    ticked = page.eval_on_selector_all(
+        "#setting-features input:checked", "bs => bs.map(b => b.value)"
+    )
+    assert ticked == ["x1", "x2", "x1^2", "x2^2"]  # the form says the same
+    # W1's four rows start at the four tiles that are on, in the network's order
+    tiles = feature_ends(page)
+    ends = link_ends(page)
+    assert len(ends) == 4 * 3 + 3 * 2
+    assert ends[:12] == [tiles[name] for name in session.net.features for _ in range(3)]
+    # untick x1 and x2 in the form: the squares alone, and the boundary a circle
+    page.click("#setting-features input[value='x1']")
+    page.click("#setting-features input[value='x2']")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
+    page.wait_for_function("location.search.includes('features=x1%5E2%2Cx2%5E2')")
+    session = served.store.sessions[page.evaluate("app.id")]
+    assert session.net.features == ["x1^2", "x2^2"]
+    for _ in range(5):
+        page.click("#epoch")
+    page.wait_for_function("app.pending === 0 && app.state.epoch === 5")
+    assert float(page.text_content("#test-acc")) >= 0.9
+    # the last one ticked stays ticked
+    page.click("#setting-features input[value='x1^2']")
+    page.click("#setting-features input[value='x2^2']")
+    page.wait_for_function("app.pending === 0 && app.restartTimer === null")
+    assert page.eval_on_selector_all(
+        "#setting-features input:checked", "bs => bs.map(b => b.value)"
+    ) == ["x2^2"]
+    # a link may name them in another order: W1's first row is then x2²'s
+    opened(page, served, "?dataset=circles&hidden=3&features=x2^2,x1")
+    tiles = feature_ends(page)
+    assert link_ends(page)[:6] == [tiles["x2^2"]] * 3 + [tiles["x1"]] * 3
+    assert errors == []
 
 
 def test_draw_a_digit_gets_predicts_probabilities(page, served):
@@ -298,6 +374,7 @@ def test_draw_a_digit_gets_predicts_probabilities(page, served):
 def test_settings_the_run_does_not_take_are_disabled(page, served):
     opened(page, served, "?dataset=digits&hidden=8&optimizer=adam")
     assert page.is_disabled("#setting-noise") and page.is_disabled("#setting-momentum")
+    assert page.is_disabled("#setting-features input[value='x1']")  # features: of 2-D points
     assert page.is_enabled("#setting-beta1") and page.is_enabled("#setting-lr")
     page.select_option("#setting-optimizer", "momentum")
     page.wait_for_function("app.pending === 0 && app.restartTimer === null")

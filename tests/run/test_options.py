@@ -26,6 +26,7 @@ BAD = {
     "bool": "perhaps",
     "choice": "no-such-thing",
     "sizes": "8,,8",
+    "names": "x1,x3",
     "init": "glorious",
 }
 
@@ -50,7 +51,7 @@ def test_every_option_but_the_fixed_ones_is_a_field_of_the_playground():
 def test_the_search_varies_every_network_and_optimizer_option():
     for name, option in OPTIONS.items():
         searchable = (
-            option.target in ("network", "optimizer") and option.kind != "sizes"
+            option.target in ("network", "optimizer") and option.kind not in ("sizes", "names")
         ) or name in ("optimizer", "lr", "batch_size")
         assert (name in PARAMS) == searchable, name
 

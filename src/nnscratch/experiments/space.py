@@ -16,7 +16,7 @@ TRIALS, N_JOBS = 40, 1
 PARAMS = {
     name: option
     for name, option in OPTIONS.items()
-    if (option.target in ("network", "optimizer") and option.kind != "sizes")
+    if (option.target in ("network", "optimizer") and option.kind not in ("sizes", "names"))
     or name in ("optimizer", "lr", "batch_size")
 }
 #: the book's space: learning rate 10^U(-6, -2), weight decay 10^U(-8, -4)

@@ -41,6 +41,7 @@ PRESET = {
     "classes": 3,
     "n_samples": 400,
     "test_size": 0.2,
+    "features": "x1,x2",
     "hidden": "16,16",
     "activation": "tanh",
     "weight_init": "xavier",
@@ -127,7 +128,8 @@ def validate(request):
     settings = {}
     for name in SETTINGS:
         value = values[name] if takes(name, context) else None
-        settings[name] = OPTIONS[name].shown(value) if name == "hidden" else value
+        # lists as the form types them: "16,16", "x1,x2"
+        settings[name] = OPTIONS[name].shown(value) if isinstance(value, tuple) else value
     return settings
 
 

@@ -1,7 +1,8 @@
 """Every text of the playground's page, one table per language (the same keys in each: a test
 checks), sent to the page with the settings (``GET /api/settings``). The settings' own labels and
 help are the option table's (``label``/``label_zh``, ``help``/``help_zh``). Choices that are names
-in the textbook's words (relu, adam, he) are shown as they are in both languages.
+in the textbook's words (relu, adam, he) are shown as they are in both languages; the input
+features as formulas (x₁², sin x₁), the same in both.
 """
 
 EN = {
@@ -72,6 +73,14 @@ EN = {
     "choice.cosine": "cosine",
     "choice.shuffle": "shuffle",
     "choice.replacement": "replacement",
+    "choice.x1": "x₁",
+    "choice.x2": "x₂",
+    "choice.x1^2": "x₁²",
+    "choice.x2^2": "x₂²",
+    "choice.x1x2": "x₁x₂",
+    "choice.sin_x1": "sin x₁",
+    "choice.sin_x2": "sin x₂",
+    "feature.tip": "{name}: click to feed it in or leave it out",
 }
 
 ZH_CN = {
@@ -142,6 +151,14 @@ ZH_CN = {
     "choice.cosine": "余弦",
     "choice.shuffle": "打乱",
     "choice.replacement": "有放回",
+    "choice.x1": "x₁",
+    "choice.x2": "x₂",
+    "choice.x1^2": "x₁²",
+    "choice.x2^2": "x₂²",
+    "choice.x1x2": "x₁x₂",
+    "choice.sin_x1": "sin x₁",
+    "choice.sin_x2": "sin x₂",
+    "feature.tip": "{name}：点击加入或去掉这个输入特征",
 }
 
 #: language (as the page's ``lang`` query and the library's figures name it) → its table

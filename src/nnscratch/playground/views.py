@@ -17,7 +17,7 @@ import numpy as np
 
 from ..gradcheck import gradient_check
 from ..io import save_model
-from ..layers import ACTIVATIONS
+from ..layers import ACTIVATIONS, FEATURES, Features
 from ..metrics import confusion_matrix
 from ..plots.boundary import class_grid
 
@@ -85,12 +85,20 @@ class Grid:
 
     def network(self, net):
         """The whole network as the page draws it (TensorFlow Playground's view):
-        ``{"units": [layer [unit [value at each of the UNIT_CELLS² centres]]], "weights":
-        [W1, W2, ...]}``, every hidden layer's outputs (after its activation, in evaluation
-        mode) over the plane, and the weights of the connections into each layer and the
-        output."""
+        ``{"inputs": {"names": every feature, "values": [feature [value at each centre]],
+        "used": the network's}, "units": [layer [unit [value at each of the UNIT_CELLS²
+        centres]]], "weights": [W1, W2, ...]}``: every input feature φ_k(x) over the plane
+        (those the network does not take too, to be switched on), every hidden layer's outputs
+        (after its activation, in evaluation mode), and the weights of the connections into
+        each layer and the output (W1's rows: the used features, in their order)."""
+        centres = self.centres(UNIT_CELLS)
         return {
-            "units": [rounded(h.T) for h in hidden_layers(net, self.centres(UNIT_CELLS))],
+            "inputs": {
+                "names": list(FEATURES),
+                "values": rounded(Features(list(FEATURES)).forward(centres).T),
+                "used": net.features or ["x1", "x2"],
+            },
+            "units": [rounded(h.T) for h in hidden_layers(net, centres)],
             "weights": [rounded(w) for w in connection_weights(net)],
         }
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NnscratchError
 from ..functions import accuracy
-from ..validation import check_positive_int
+from ..validation import check_positive_int, input_size
 from .lang import localized
 
 #: one colour per class (matplotlib's tab10), up to the toy sets' 10 classes
@@ -22,19 +22,13 @@ CLASS_COLORS = [f"C{k}" for k in range(10)]
 REGION_ALPHA = (0.15, 0.6)
 
 
-def input_size(net):
-    """The number of inputs of ``net``: the rows of its first weight matrix W1 ``(D, H)``."""
-    w1 = getattr(net, "params", {}).get("W1")
-    if w1 is None or np.ndim(w1) != 2:
+def check_two_inputs(net):
+    """``net``, or an error when it does not take 2 inputs (a point of the plane)."""
+    if np.ndim(getattr(net, "params", {}).get("W1")) != 2:
         raise NnscratchError(
             f"{type(net).__name__} has no dense first layer W1 (D, H): decision "
             "regions need a dense network such as MultiLayerNet"
         )
-    return int(np.shape(w1)[0])
-
-
-def check_two_inputs(net):
-    """``net``, or an error when it does not take 2 inputs (a point of the plane)."""
     d = input_size(net)
     if d != 2:
         raise NnscratchError(

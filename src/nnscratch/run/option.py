@@ -27,8 +27,9 @@ BOOL_TEXT = {
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """One option. ``kind``: "int", "float", "bool", "choice", "sizes" (hidden layer widths,
-    "256,128") or "init" (he, xavier or a standard deviation); ``interval`` bounds numbers,
+    """One option. ``kind``: "int", "float", "bool", "choice", "names" (some of the choices, each
+    once: "x1,x2,x1^2"), "sizes" (hidden layer widths, "256,128") or "init" (he, xavier or a
+    standard deviation); ``interval`` bounds numbers,
     ``choices`` lists choices; ``optional``: None (no value) is allowed; ``default``: the value when
     not given (None: by the rules of :func:`defaults`); ``target``: where the value goes ("network",
     "optimizer" (an argument of the optimizer's class), "data" (``load_dataset``'s) or "run");
@@ -66,6 +67,8 @@ class Option:
             return "true or false"
         if self.kind == "sizes":
             return "layer sizes separated by commas, e.g. 256,128"
+        if self.kind == "names":
+            return f"some of {', '.join(self.choices)}, each once, separated by commas"
         return f"{' or '.join(WEIGHT_INITS)}, or a standard deviation > 0 such as 0.01"
 
     def error(self, value: object) -> NnscratchError:
@@ -94,6 +97,8 @@ class Option:
             return value
         if self.kind == "sizes":
             return self._sizes(value)
+        if self.kind == "names":
+            return self._names(value)
         if isinstance(value, str) and value in WEIGHT_INITS:  # init
             return value
         if not POSITIVE.contains(value):
@@ -133,6 +138,17 @@ class Option:
             return parse_hidden(str(value), self.name)
         except NnscratchError:
             raise self.error(value) from None
+
+    def _names(self, value: object) -> tuple[str, ...]:
+        names = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+        if (
+            not isinstance(names, (list, tuple))
+            or not names
+            or not all(isinstance(v, str) and v in self.choices for v in names)
+            or len(set(names)) != len(names)
+        ):
+            raise self.error(value)
+        return tuple(names)
 
     def shown(self, value: object) -> str:
         """``value`` as typed or shown in help: (256, 128) → 256,128; True → on; 0.0 → 0."""

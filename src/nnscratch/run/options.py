@@ -32,7 +32,7 @@ from ..datasets.toy2d import (
 )
 from ..engine import ENGINES
 from ..errors import NnscratchError
-from ..layers import ACTIVATIONS
+from ..layers import ACTIVATIONS, FEATURES
 from ..nets import MultiLayerNet, TwoLayerNet
 from ..optim import OPTIMIZERS
 from ..validation import (
@@ -71,6 +71,7 @@ MODELS: dict[str, tuple[Callable[..., SavableNet], dict[str, str], bool]] = {
             "weight_decay": "weight_decay_lambda",
             "dropout": "dropout",
             "batchnorm": "use_batchnorm",
+            "features": "features",
         },
         False,
     ),
@@ -103,6 +104,12 @@ OPTIONS = {o.name: o for o in (
            "seed of a 2-D set's points (none: the run's seed)",
            "二维数据点的随机种子（none：训练的随机种子）", "data seed", "数据种子",
            interval=NONNEGATIVE_INT, optional=True),
+    Option("features", "names", "data", "network",
+           "input features of a 2-D set's points, as TensorFlow Playground's: some of "
+           + ", ".join(FEATURES) + " (none: x1,x2 as they are)",
+           "二维数据点的输入特征（同 TensorFlow Playground）：从 " + "、".join(FEATURES)
+           + " 中选几个（none：x1,x2 原样输入）", "features", "输入特征",
+           choices=tuple(FEATURES), optional=True),
     # --- network ----------------------------------------------------------------------------
     Option("model", "choice", "network", "run",
            "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the "
@@ -255,7 +262,9 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
     the 2-D sets' data options."""
     option = OPTIONS[name]
     if option.target == "network":
-        return name in MODELS[spec["model"]][1]
+        return name in MODELS[spec["model"]][1] and (
+            name not in POINT_OPTIONS or spec.get("dataset", "moons") in TOY_DATASETS
+        )
     if option.target == "optimizer":
         return name in inspect.signature(OPTIMIZERS[spec["optimizer"]]).parameters
     if option.target == "data":
@@ -269,11 +278,15 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
 
 #: what decides whether an option of each target applies (:func:`takes`)
 DECIDED_BY = {"network": "model", "optimizer": "optimizer", "data": "dataset"}
+#: the network options that only a 2-D set's points take (and only the models that take them)
+POINT_OPTIONS = ("features",)
 
 
 def taken_by(name: str, spec: Mapping[str, Any]) -> str:
     """What decides whether option ``name`` applies, as ``spec`` has it: "--model cnn"."""
     key = DECIDED_BY.get(OPTIONS[name].target, "lr_schedule")
+    if name in POINT_OPTIONS and takes(name, {"model": spec["model"]}):
+        key = "dataset"  # the model takes it: the data does not
     return f"{OPTIONS[key].flag} {spec[key]}"
 
 
@@ -282,7 +295,8 @@ def takers(name: str) -> str:
     choices of what decides it (:data:`DECIDED_BY`) for which :func:`takes` says yes."""
     key = DECIDED_BY.get(OPTIONS[name].target, "lr_schedule")
     yes = [c for c in OPTIONS[key].choices if takes(name, {key: c})]
-    return f"{OPTIONS[key].flag} {' or '.join(yes)}"
+    points = f" on a 2-D set ({', '.join(TOY_DATASETS)})" if name in POINT_OPTIONS else ""
+    return f"{OPTIONS[key].flag} {' or '.join(yes)}{points}"
 
 
 def defaults(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -100,7 +100,9 @@ function buildForm() {
       aside.appendChild(fieldset);
       groups[s.group] = fieldset;
     }
-    const label = document.createElement("label");
+    /* a field of several checkboxes is no <label>: a click on its name would tick the first */
+    const label = document.createElement(s.kind === "names" ? "div" : "label");
+    label.className = "field";
     const zh = app.lang === "zh-CN";
     label.append((zh && s.label_zh) || s.label);
     let input;
@@ -110,6 +112,8 @@ function buildForm() {
     } else if (s.kind === "bool") {
       input = document.createElement("input");
       input.type = "checkbox";
+    } else if (s.kind === "names") {
+      input = namesField(s);
     } else {
       input = document.createElement("input");
       input.type = s.kind === "sizes" ? "text" : "number";
@@ -124,7 +128,7 @@ function buildForm() {
     input.name = s.name;
     setInput(input, s, app.values[s.name]);
     input.addEventListener("change", () => {
-      app.values[s.name] = s.kind === "bool" ? String(input.checked) : input.value.trim();
+      app.values[s.name] = readInput(input, s);
       writeQuery();
       restartSoon();
     });
@@ -137,9 +141,50 @@ function buildForm() {
   }
 }
 
+/* some of the choices, each once (the input features): a checkbox each; the last one ticked
+   stays ticked (a network takes at least one input) */
+function namesField(s) {
+  const field = document.createElement("span");
+  field.className = "names";
+  field.setAttribute("role", "group");
+  for (const choice of s.choices) {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = choice;
+    box.addEventListener("change", (event) => {
+      if (!field.querySelector("input:checked")) { box.checked = true; event.stopPropagation(); }
+    });
+    const item = document.createElement("label");
+    item.append(box, t("choice." + choice, {}, choice));
+    field.appendChild(item);
+  }
+  return field;
+}
+
+function readInput(input, s) {
+  if (s.kind === "bool") return String(input.checked);
+  if (s.kind === "names") return [...input.querySelectorAll("input:checked")].map((b) => b.value).join(",");
+  return input.value.trim();
+}
+
 function setInput(input, s, value) {
   if (s.kind === "bool") input.checked = value === "true" || value === "1";
-  else input.value = value;
+  else if (s.kind === "names") {
+    const chosen = String(value).split(",").map((v) => v.trim());
+    for (const box of input.querySelectorAll("input")) box.checked = chosen.includes(box.value);
+  } else input.value = value;
+}
+
+/* a feature's tile in the network clicked: fed in, or left out (never the last one) */
+function toggleFeature(name) {
+  const s = app.table.find((row) => row.name === "features");
+  const input = $("setting-features");
+  const box = [...input.querySelectorAll("input")].find((b) => b.value === name);
+  if (box.checked && input.querySelectorAll("input:checked").length === 1) return;
+  box.checked = !box.checked;
+  app.values.features = readInput(input, s);
+  writeQuery();
+  restartSoon();
 }
 
 function settingsBody() {
@@ -206,7 +251,8 @@ async function restart() {
       const input = $("setting-" + name);
       if (!input) continue;
       input.disabled = !takes;
-      input.closest("label").classList.toggle("unused", !takes);
+      for (const box of input.querySelectorAll("input")) box.disabled = !takes;
+      input.closest(".field").classList.toggle("unused", !takes);
     }
     draw(answer.state);
   });

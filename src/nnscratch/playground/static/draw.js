@@ -154,15 +154,27 @@ function sizeButton(text, layer, change) {
 function drawNetwork(network, cells) {
   const columns = $("columns");
   columns.textContent = "";
-  /* the inputs x1 and x2 over the plane, as the first layer sees them */
-  const xs = [], ys = [];
-  for (let i = 0; i < cells; i++) for (let j = 0; j < cells; j++) {
-    xs.push((2 * (j + 0.5)) / cells - 1);
-    ys.push(1 - (2 * (i + 0.5)) / cells);
-  }
+  /* every input feature over the plane; the ones the network takes are joined to it, a click
+     feeds one in or leaves it out (TensorFlow Playground's inputs) */
+  const features = network.inputs;
   const inputs = column(t("layer.inputs"));
   columns.appendChild(inputs);
-  tilesInto(inputs, [xs, ys], cells, (j) => ["x\u2081", "x\u2082"][j]);
+  tilesInto(inputs, features.values, cells, (j) => t("feature.tip", {
+    name: t("choice." + features.names[j], {}, features.names[j]) }));
+  [...inputs.querySelectorAll("canvas")].forEach((tile, j) => {
+    const name = features.names[j];
+    tile.dataset.feature = name;
+    tile.classList.remove("unit");
+    tile.classList.add("feature");
+    const row = document.createElement("div");  // the feature's formula beside its tile
+    row.className = "feature-row";
+    row.classList.toggle("off", !features.used.includes(name));
+    const label = document.createElement("span");
+    label.textContent = t("choice." + name, {}, name);
+    tile.replaceWith(row);
+    row.append(label, tile);
+    row.addEventListener("click", () => toggleFeature(name));
+  });
   network.units.forEach((units, l) => {
     const col = column(t("layer.hidden", { n: l + 1 }) + " ");
     col.firstChild.append(sizeButton("+", l, 1), " ", sizeButton("\u2212", l, -1));
@@ -180,7 +192,7 @@ function drawNetwork(network, cells) {
     outputs.appendChild(swatch);
   }
   columns.appendChild(outputs);
-  drawLinks(network.weights);
+  drawLinks(network.weights, features.used);
 }
 
 function tilesInto(col, maps, cells, title) {
@@ -200,7 +212,7 @@ function tilesInto(col, maps, cells, title) {
 
 /* a line per weight, from a neuron to one of the next layer: its colour the sign, its width the
    size (against the layer's largest), its value on hover */
-function drawLinks(weights) {
+function drawLinks(weights, used) {
   const svg = $("links"), box = $("network").getBoundingClientRect();
   const NS = "http://www.w3.org/2000/svg";
   svg.textContent = "";
@@ -210,6 +222,10 @@ function drawLinks(weights) {
      would lay the page out again for each line */
   const places = [...$("columns").children].map((c) => [...c.querySelectorAll(".unit")].map(
     (unit) => unit.getBoundingClientRect()));
+  /* W1's rows are the features the network takes, in their order */
+  const inputs = $("columns").firstChild;
+  places[0] = used.map((name) => [...inputs.querySelectorAll("canvas")].find(
+    (tile) => tile.dataset.feature === name).getBoundingClientRect());
   const lines = document.createDocumentFragment();
   weights.forEach((w, l) => {
     const most = Math.max(1e-12, ...w.flat().map(Math.abs));
