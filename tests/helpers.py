@@ -1,8 +1,13 @@
 """What several test files share: running `nnscratch` as a real process (starting it, reading
-its output line by line without hanging, checking a one-line error) and stopping a Trainer after
-a given iteration (StopAt), a SimpleConvNet trained by `nnscratch train` (trained_cnn)."""
+its output line by line without hanging, checking a one-line error, a playground served and
+stopped with Ctrl-C) and stopping a Trainer after a given iteration (StopAt), a SimpleConvNet
+trained by `nnscratch train` (trained_cnn)."""
 
+import contextlib
+import http.client
 import queue
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -54,6 +59,45 @@ def wait_for_line(proc, prefix, timeout=60):
             pytest.fail(f"the process ended without printing {prefix!r}: {proc.stderr.read()}")
         if line.startswith(prefix):
             return line
+
+
+@contextlib.contextmanager
+def playground(argv=None, **popen):
+    """`nnscratch playground` (or ``argv``) with ``--no-browser --port 0`` running: yields
+    ``(process, port)``, the port read from the URL it prints. On the way out it is sent Ctrl-C
+    and waited for: then ``process.returncode`` and ``process.err`` (its stderr) are set (killed
+    instead if the block failed)."""
+    argv = [*(argv or [sys.executable, "-m", "nnscratch", "playground"]), "--no-browser"]
+    process = subprocess.Popen(
+        [*argv, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=at_a_terminal,
+        **popen,
+    )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        line = process.stdout.readline() if ready else ""
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert url, f"no URL printed: {line!r}"
+        yield process, int(url.group(1))
+        process.send_signal(signal.SIGINT)
+        _, process.err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def status_of(port, path="/"):
+    """The HTTP status of GET ``path`` on 127.0.0.1:``port``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def one_line_error(capsys):

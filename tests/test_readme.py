@@ -19,12 +19,8 @@ all point into it or nowhere. Fashion-MNIST is still found where this machine ha
 dataset-fashion-mnist, or the user's cache): the test links that folder into NNSCRATCH_DATA.
 """
 
-import http.client
 import os
-import re
-import select
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import at_a_terminal
+from tests.helpers import playground, status_of
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -342,34 +338,13 @@ def make_fixtures(cwd, env):
 
 def serve(argv, cwd, env):
     """Start the playground, fetch its page, stop it with Ctrl-C: an error string or None."""
-    argv = [*argv, "--no-browser", "--port", "0"]
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=at_a_terminal,
-    )
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        line = proc.stdout.readline() if ready else ""
-        url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if not url:
-            return f"no URL printed: {line!r} {proc.stderr.read() if proc.poll() else ''}"
-        connection = http.client.HTTPConnection("127.0.0.1", int(url.group(1)), timeout=30)
-        connection.request("GET", "/")
-        status = connection.getresponse().status
-        connection.close()
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    if status != 200 or proc.returncode != 130:
-        return f"GET / answered {status}, exit code {proc.returncode}: {err}"
+        with playground(argv, cwd=cwd, env=env) as (process, port):
+            status = status_of(port)
+    except AssertionError as exc:
+        return str(exc)
+    if status != 200 or process.returncode != 130:
+        return f"GET / answered {status}, exit code {process.returncode}: {process.err}"
     return None
 
 

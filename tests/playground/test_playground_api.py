@@ -2,12 +2,8 @@
 
 import http.client
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -20,7 +16,7 @@ from nnscratch.io import load_model
 from nnscratch.playground import PlaygroundServer, SessionStore
 from nnscratch.playground.server import MAX_BODY, STATIC
 from nnscratch.playground.settings import SETTINGS as SETTING_NAMES
-from tests.helpers import at_a_terminal
+from tests.helpers import playground, status_of
 
 SPIRAL = {
     "dataset": "spiral",
@@ -314,28 +310,9 @@ def test_spiral_is_learned_through_the_api_within_60_seconds(client):
 
 @pytest.mark.slow
 def test_the_command_prints_its_url_and_stops_on_ctrl_c():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nnscratch", "playground", "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=at_a_terminal,
-        env=os.environ.copy(),
-    )
-    try:
-        line = process.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert url, line
-        connection = http.client.HTTPConnection("127.0.0.1", int(url.group(1)), timeout=10)
-        connection.request("GET", "/")
-        assert connection.getresponse().status == 200
-        connection.close()
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130 and err.strip() == "nnscratch playground: stopped"
+    with playground() as (process, port):
+        assert status_of(port) == 200
+    assert process.returncode == 130 and process.err.strip() == "nnscratch playground: stopped"
 
 
 def test_http_11_keeps_the_connection_and_head_is_answered(client):
@@ -374,15 +351,7 @@ def test_a_body_slower_than_the_timeout_gets_408(client, monkeypatch):
 def test_clients_that_go_away_leave_no_traceback(tmp_path):
     """150 connections closed mid-request (a reset before the answer): the teacher's terminal
     shows not a line of them."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nnscratch", "playground", "--no-browser", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=at_a_terminal,
-    )
-    try:
-        port = int(re.search(r"127\.0\.0\.1:(\d+)/", proc.stdout.readline()).group(1))
+    with playground() as (process, port):
         for _ in range(150):
             sock = socket.create_connection(("127.0.0.1", port), timeout=10)
             sock.sendall(f"GET /app.js HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
@@ -392,12 +361,7 @@ def test_clients_that_go_away_leave_no_traceback(tmp_path):
             )
             sock.close()
         time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert err.strip() == "nnscratch playground: stopped", err
+    assert process.err.strip() == "nnscratch playground: stopped", process.err
 
 
 SETTING_VALUES = st.one_of(

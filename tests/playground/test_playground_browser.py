@@ -6,6 +6,7 @@ playwright`` and ``apt-get install -y chromium``; Playwright's own browser downl
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -380,6 +381,41 @@ def test_settings_the_run_does_not_take_are_disabled(page, served):
     page.wait_for_function("app.pending === 0 && app.restartTimer === null")
     page.wait_for_function("!document.getElementById('setting-momentum').disabled")
     assert page.is_disabled("#setting-beta1")
+
+
+def test_tabs_closed_without_their_beacon_never_lock_out_a_new_one(browser, served):
+    """12 tabs opened and closed with their close beacon lost (on a server of 8 places): a
+    thirteenth tab gets a session and learns; a tab closed with its beacon frees its place."""
+    before = set(served.store.sessions)
+    lost = browser.new_context(bypass_csp=True)
+    # a browser that crashed or was killed: the page's close beacon never leaves
+    lost.add_init_script("navigator.sendBeacon = () => true;")
+    try:
+        for _ in range(12):
+            tab = lost.new_page()
+            opened(tab, served, "?dataset=moons&n_samples=100")
+            tab.close()
+            assert tab.is_closed()
+    finally:
+        lost.close()
+    assert len(served.store.sessions) == served.store.max_sessions  # every place taken
+    context = browser.new_context(bypass_csp=True)
+    try:
+        tab = context.new_page()
+        opened(tab, served, "?dataset=moons&n_samples=100")
+        tab.click("#epoch")
+        tab.wait_for_function("app.pending === 0 && app.state.epoch === 1")
+        assert tab.is_hidden("#error")
+        key = tab.evaluate("app.id")
+        assert served.store.sessions[key] is not None
+        tab.close()  # with its beacon: the place is free at once
+        deadline = time.monotonic() + 10
+        while key in served.store.sessions and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert key not in served.store.sessions
+    finally:
+        context.close()
+    assert not before & set(served.store.sessions)  # the earlier tabs gave up their places
 
 
 def test_play_goes_on_past_its_window_of_losses(page, served, monkeypatch):
