@@ -38,6 +38,7 @@ TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 #: nothing from another host, no inline script, not framed by other pages
 CSP = (
