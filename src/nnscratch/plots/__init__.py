@@ -25,6 +25,7 @@ _EXPORTS = {
         "chapter4",
     ),
     "save_figure": "common",
+    **dict.fromkeys(("Edge", "Graph", "Node", "from_variable", "graph_figure", "to_dot"), "graph"),
     **dict.fromkeys(
         ("confusion_heatmap", "first_layer_weights", "most_confident_mistakes"), "model"
     ),
@@ -60,5 +61,6 @@ if TYPE_CHECKING:
         saddle_surface,
     )
     from .common import save_figure
+    from .graph import Edge, Graph, Node, from_variable, graph_figure, to_dot
     from .model import confusion_heatmap, first_layer_weights, most_confident_mistakes
     from .training import training_curves

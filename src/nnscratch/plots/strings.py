@@ -133,6 +133,16 @@ EN = {
     # a hyperparameter search
     "search.trial": "trial {index}",
     "search.title": "best trials: validation (solid) and train (dashed) accuracy per epoch",
+    # a computational graph (section 5.4)
+    "graph.title": "Computational graph",
+    "graph.legend_forward": "above the arrows: forward propagation (the values)",
+    "graph.legend_backward": "below the arrows, in red: backpropagation (the derivatives)",
+    "graph.node.apple": "apple",
+    "graph.node.apple_num": "number of apples",
+    "graph.node.orange": "orange",
+    "graph.node.orange_num": "number of oranges",
+    "graph.node.tax": "tax",
+    "graph.node.price": "price",
 }
 
 ZH_CN = {
@@ -256,6 +266,15 @@ ZH_CN = {
     "exp.overfit_title": "7 层网络，{n} 张训练图像",
     "search.trial": "试验 {index}",
     "search.title": "最好的几次试验：每个 epoch 的验证数据（实线）与训练数据（虚线）识别精度",
+    "graph.title": "计算图",
+    "graph.legend_forward": "箭头上方：正向传播（值）",
+    "graph.legend_backward": "箭头下方（红色）：反向传播（导数）",
+    "graph.node.apple": "苹果",
+    "graph.node.apple_num": "苹果的个数",
+    "graph.node.orange": "橘子",
+    "graph.node.orange_num": "橘子的个数",
+    "graph.node.tax": "消费税",
+    "graph.node.price": "支付金额",
 }
 
 #: language → its table
