@@ -10,6 +10,17 @@ CHAPTER4 = {
     "saddle": ("saddle_surface", "the saddle surface z = x² - y²"),
     "descent": ("descent_paths", "gradient-descent paths for three learning rates"),
 }
+#: chapter 5's computational graphs and autograd, drawn without graphviz ("graph": the three
+#: graphs at once)
+GRAPHS = {
+    "graph-shopping": ("shopping_graph", "the book's shopping graph: values on, derivatives back"),
+    "graph-tanh": ("tanh_graph", "the graph autograd builds for tanh's second derivative"),
+    "graph-loss": ("loss_graph", "the loss graph of a small TwoLayerNet, built by autograd"),
+}
+AUTOGRAD = {
+    **GRAPHS,
+    "derivatives": ("tanh_derivatives", "tanh and its derivatives, each by backward(create_graph)"),
+}
 #: figures of a trained network: a saved one (--model), else one trained here on digits (~1 s)
 MODEL = {
     "weights": ("first_layer_weights", "first-layer weights as images"),
@@ -33,4 +44,4 @@ BOUNDARY = {
 }
 #: the figure of a run: needs --history
 RUN = {"curves": ("training_curves", "training loss and train/test accuracy from history.json")}
-NAMES = {**CHAPTER4, **MODEL, **CONV, **BOUNDARY, **RUN}
+NAMES = {**CHAPTER4, **AUTOGRAD, **MODEL, **CONV, **BOUNDARY, **RUN}

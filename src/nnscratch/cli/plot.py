@@ -7,7 +7,7 @@ from pathlib import Path
 from ..datasets.toy2d import TOY_DATASETS
 from ..errors import NnscratchError
 from .args import add_lang_argument, non_negative_int, option_type
-from .figures import BOUNDARY, CHAPTER4, CONV, MODEL, NAMES, RUN
+from .figures import AUTOGRAD, BOUNDARY, CHAPTER4, CONV, GRAPHS, MODEL, NAMES, RUN
 from .plot_model import model_data
 from .predict import open_model
 
@@ -34,21 +34,22 @@ TOY_SETS = tuple(TOY_DATASETS)
 
 
 def add_parser(sub):
-    listing = "\n".join(f"  {name:<12} {desc}" for name, (_, desc) in NAMES.items())
+    listing = "\n".join(f"  {name:<14} {desc}" for name, (_, desc) in NAMES.items())
     p = sub.add_parser(
         "plot",
         help="draw the chapter's figures",
         description="Write a figure of the chapter to DIR/NAME.FORMAT (one figure: to "
         "FILE.FORMAT).",
-        epilog=f"figures:\n{listing}\n  {'all':<12} every figure above; curves only with "
-        "--history, filters and feature-maps only with --model",
+        epilog=f"figures:\n{listing}\n  {'graph':<14} the three graphs above\n  {'all':<14} "
+        "every figure above; curves only with --history, filters and feature-maps only with "
+        "--model",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "name",
         metavar="NAME",
-        choices=[*NAMES, "all"],
-        help="figure to draw (listed below), or 'all'",
+        choices=[*NAMES, "graph", "all"],
+        help="figure to draw (listed below), 'graph' (the three graphs) or 'all'",
     )
     p.add_argument(
         "--out",
@@ -221,7 +222,7 @@ def make_figures(
             yield name, model_figure(name, *model, index, lang=lang)
             continue
         func = getattr(plots, NAMES[name][0])
-        if name in CHAPTER4:
+        if name in CHAPTER4 or name in AUTOGRAD:
             yield name, func(lang=lang)
         elif name in MODEL:
             if model is None:
@@ -274,6 +275,8 @@ def cmd_plot(args):
         ]
         if args.model is not None:
             names = figures_of(args.model, names)
+    elif args.name == "graph":
+        names = list(GRAPHS)
     else:
         names = [args.name]
     if args.history is not None:
@@ -281,7 +284,8 @@ def cmd_plot(args):
     out_file = args.out.suffix.lower().lstrip(".") in FORMATS
     if out_file and len(names) > 1:
         raise NnscratchError(
-            f"--out {args.out} is one file but 'all' draws {len(names)} figures: pass a folder"
+            f"--out {args.out} is one file but '{args.name}' draws {len(names)} figures: pass a "
+            "folder"
         )
     folder = args.out.parent if out_file else args.out
     if folder.exists() and not folder.is_dir():

@@ -25,6 +25,7 @@ _EXPORTS = {
         "chapter4",
     ),
     "save_figure": "common",
+    **dict.fromkeys(("loss_graph", "shopping_graph", "tanh_derivatives", "tanh_graph"), "autograd"),
     **dict.fromkeys(("Edge", "Graph", "Node", "from_variable", "graph_figure", "to_dot"), "graph"),
     **dict.fromkeys(
         ("confusion_heatmap", "first_layer_weights", "most_confident_mistakes"), "model"
@@ -51,6 +52,7 @@ def __dir__():
 if TYPE_CHECKING:
     from . import animations
     from .animations_save import save_animation
+    from .autograd import loss_graph, shopping_graph, tanh_derivatives, tanh_graph
     from .boundary import class_grid, decision_regions, grid_axes
     from .chapter4 import (
         cross_entropy_loss,

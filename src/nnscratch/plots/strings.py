@@ -143,6 +143,11 @@ EN = {
     "graph.node.orange_num": "number of oranges",
     "graph.node.tax": "tax",
     "graph.node.price": "price",
+    "graph.tanh": "The graph of tanh's derivative of order {n}, from backward(create_graph=True)",
+    "graph.loss": "The loss graph of a TwoLayerNet ({sizes}), built by its forward pass",
+    "derivatives.function": "y = tanh x",
+    "derivatives.label": "derivative {k}",
+    "derivatives.title": "tanh and its first {n} derivatives, each the gradient of the last",
 }
 
 ZH_CN = {
@@ -275,6 +280,11 @@ ZH_CN = {
     "graph.node.orange_num": "橘子的个数",
     "graph.node.tax": "消费税",
     "graph.node.price": "支付金额",
+    "graph.tanh": "tanh 的 {n} 阶导数的计算图（由 backward(create_graph=True) 生成）",
+    "graph.loss": "TwoLayerNet（{sizes}）的损失函数的计算图（由正向传播生成）",
+    "derivatives.function": "y = tanh x",
+    "derivatives.label": "{k} 阶导数",
+    "derivatives.title": "tanh 及其 1 到 {n} 阶导数（每一条都是上一条的梯度）",
 }
 
 #: language → its table
