@@ -157,15 +157,11 @@ class Variable:
 
     # --- shape ------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Variable:
-        from .functions import reshape
-
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Variable:
-        from .functions import transpose
-
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return transpose(self, axes or None)
@@ -175,9 +171,7 @@ class Variable:
         return self.transpose()
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Variable:
-        from .functions import sum as sum_
-
-        return sum_(self, axis, keepdims)
+        return sum(self, axis, keepdims)
 
     # --- operators: + - * / ** @, negation, indexing ------------------------------------------
     def __add__(self, other: Any) -> Variable:
@@ -211,18 +205,12 @@ class Variable:
         return Pow(c)(self)
 
     def __matmul__(self, other: Any) -> Variable:
-        from .functions import matmul
-
         return matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Variable:
-        from .functions import matmul
-
         return matmul(other, self)
 
     def __getitem__(self, index: Any) -> Variable:
-        from .functions import get_item
-
         return get_item(self, index)
 
 
@@ -273,8 +261,6 @@ class Function:
 
 def _unbroadcast(gx: Variable, shape: tuple[int, ...]) -> Variable:
     """``gx`` summed to ``shape`` where the forward broadcast an input of that shape."""
-    from .functions import sum_to
-
     return gx if gx.shape == shape else sum_to(gx, shape)
 
 
@@ -344,6 +330,168 @@ class Pow(Function):
     def backward(self, gy: Variable) -> Variable:
         (x,) = self.inputs
         return gy * (self.c * x ** (self.c - 1))
+
+
+# --- shapes and the matrix product: what a Variable's methods and the operators' gradients
+# need, so they live with it ----------------------------------------------------------
+
+
+class Reshape(Function):
+    """y = x with another shape; ∂L/∂x = ∂L/∂y reshaped back."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        return x.reshape(self.shape)
+
+    def backward(self, gy: Variable) -> Variable:
+        return reshape(gy, self.inputs[0].shape)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted (reversed when ``axes`` is None); backward: the inverse
+    permutation."""
+
+    def __init__(self, axes: tuple[int, ...] | None = None) -> None:
+        self.axes = axes
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        return x.transpose(self.axes)
+
+    def backward(self, gy: Variable) -> Variable:
+        if self.axes is None:
+            return transpose(gy)
+        return transpose(gy, tuple(np.argsort(self.axes)))
+
+
+class Sum(Function):
+    """y = Σ x over ``axis`` (all by default); ∂L/∂x = ∂L/∂y broadcast back over the summed
+    axes: every x contributed once."""
+
+    def __init__(self, axis: int | tuple[int, ...] | None, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy: Variable) -> Variable:
+        shape = self.inputs[0].shape
+        if not self.keepdims and self.axis is not None:  # put the summed axes back, as size 1
+            axes = (self.axis,) if isinstance(self.axis, int) else self.axis
+            kept = list(gy.shape)
+            for a in sorted(a % len(shape) for a in axes):
+                kept.insert(a, 1)
+            gy = reshape(gy, tuple(kept))
+        return broadcast_to(gy, shape)
+
+
+class BroadcastTo(Function):
+    """y = x repeated to ``shape`` (NumPy's broadcasting); ∂L/∂x = ∂L/∂y summed back
+    (``sum_to``): each x was used once per copy."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy: Variable) -> Variable:
+        return sum_to(gy, self.inputs[0].shape)
+
+
+class SumTo(Function):
+    """y = x summed down to ``shape`` (the inverse of broadcasting: leading axes summed away,
+    axes of size 1 summed with keepdims); ∂L/∂x = ∂L/∂y broadcast back."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, size in enumerate(self.shape) if size == 1 and x.shape[lead + i] != 1
+        )
+        y = x.sum(axis=axes, keepdims=True)
+        return y.reshape(self.shape)
+
+    def backward(self, gy: Variable) -> Variable:
+        return broadcast_to(gy, self.inputs[0].shape)
+
+
+class GetItem(Function):
+    """y = x[index] (NumPy indexing); ∂L/∂x: zeros with ∂L/∂y added at the indexed places (an
+    index met twice gets both: ``np.add.at``)."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        return x[self.index]
+
+    def backward(self, gy: Variable) -> Variable:
+        x = self.inputs[0]
+        return GetItemGrad(self.index, x.shape)(gy)
+
+
+class GetItemGrad(Function):
+    """The gradient of ``x[index]``: gy scattered into zeros of x's shape; its own gradient is
+    gy's indexing again."""
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, shape
+
+    def forward(self, gy: NDArray[Any]) -> NDArray[Any]:
+        gx = np.zeros(self.shape, dtype=gy.dtype)
+        np.add.at(gx, self.index, gy)
+        return gx
+
+    def backward(self, ggx: Variable) -> Variable:
+        return get_item(ggx, self.index)
+
+
+def reshape(x: Variable | ArrayLike, shape: tuple[int, ...]) -> Variable:
+    x = as_variable(x)
+    return x if x.shape == tuple(shape) else Reshape(tuple(shape))(x)
+
+
+def transpose(x: Variable | ArrayLike, axes: tuple[int, ...] | None = None) -> Variable:
+    return Transpose(axes)(x)
+
+
+def sum(  # noqa: A001 - the book's and NumPy's name
+    x: Variable | ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Variable:
+    return Sum(axis, keepdims)(x)
+
+
+def broadcast_to(x: Variable | ArrayLike, shape: tuple[int, ...]) -> Variable:
+    x = as_variable(x)
+    return x if x.shape == tuple(shape) else BroadcastTo(tuple(shape))(x)
+
+
+def sum_to(x: Variable | ArrayLike, shape: tuple[int, ...]) -> Variable:
+    x = as_variable(x)
+    return x if x.shape == tuple(shape) else SumTo(tuple(shape))(x)
+
+
+def get_item(x: Variable | ArrayLike, index: Any) -> Variable:
+    return GetItem(index)(x)
+
+
+class MatMul(Function):
+    """y = x W (matrix product, 2-D); ∂L/∂x = ∂L/∂y Wᵀ, ∂L/∂W = xᵀ ∂L/∂y."""
+
+    def forward(self, x: NDArray[Any], W: NDArray[Any]) -> NDArray[Any]:
+        return x @ W
+
+    def backward(self, gy: Variable) -> tuple[Variable, Variable]:
+        x, W = self.inputs
+        return matmul(gy, W.T), matmul(x.T, gy)
+
+
+def matmul(x: Variable | ArrayLike, W: Variable | ArrayLike) -> Variable:
+    return MatMul()(x, W)
 
 
 def graph_functions(y: Variable) -> Iterator[Function]:

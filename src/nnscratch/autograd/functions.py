@@ -17,10 +17,78 @@ import numpy as np
 
 from .. import functions as book
 from ..conv import col2im, im2col
-from .core import Function, Variable, as_variable
+from .core import (
+    BroadcastTo,
+    Function,
+    GetItem,
+    GetItemGrad,
+    MatMul,
+    Reshape,
+    Sum,
+    SumTo,
+    Transpose,
+    Variable,
+    as_variable,
+    broadcast_to,
+    get_item,
+    matmul,
+    reshape,
+    sum,  # noqa: A004 - the book's and NumPy's name
+    sum_to,
+    transpose,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
+
+#: every function of the graph, in the order of the book's chapters (``F.<name>``)
+__all__ = [
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "reshape",
+    "transpose",
+    "sum",
+    "mean",
+    "broadcast_to",
+    "sum_to",
+    "get_item",
+    "matmul",
+    "linear",
+    "softmax",
+    "softmax_cross_entropy",
+    "mean_squared_error",
+    "dropout",
+    "batch_norm",
+    "conv2d",
+    "pooling",
+    # their Functions
+    "BroadcastTo",
+    "GetItem",
+    "GetItemGrad",
+    "MatMul",
+    "Reshape",
+    "Sum",
+    "SumTo",
+    "Transpose",
+    "Exp",
+    "Log",
+    "Sin",
+    "Cos",
+    "Tanh",
+    "Sigmoid",
+    "ReLU",
+    "Linear",
+    "Softmax",
+    "SoftmaxCrossEntropy",
+    "BatchNorm",
+    "Conv2d",
+    "Pooling",
+]
 
 
 # --- elementwise ---------------------------------------------------------------------------------
@@ -126,136 +194,7 @@ def relu(x: Variable | ArrayLike) -> Variable:
     return ReLU()(x)
 
 
-# --- shapes ----------------------------------------------------------------------------------
-
-
-class Reshape(Function):
-    """y = x with another shape; ∂L/∂x = ∂L/∂y reshaped back."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-
-    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        return x.reshape(self.shape)
-
-    def backward(self, gy: Variable) -> Variable:
-        return reshape(gy, self.inputs[0].shape)
-
-
-class Transpose(Function):
-    """y = x with its axes permuted (reversed when ``axes`` is None); backward: the inverse
-    permutation."""
-
-    def __init__(self, axes: tuple[int, ...] | None = None) -> None:
-        self.axes = axes
-
-    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        return x.transpose(self.axes)
-
-    def backward(self, gy: Variable) -> Variable:
-        if self.axes is None:
-            return transpose(gy)
-        return transpose(gy, tuple(np.argsort(self.axes)))
-
-
-class Sum(Function):
-    """y = Σ x over ``axis`` (all by default); ∂L/∂x = ∂L/∂y broadcast back over the summed
-    axes: every x contributed once."""
-
-    def __init__(self, axis: int | tuple[int, ...] | None, keepdims: bool) -> None:
-        self.axis, self.keepdims = axis, keepdims
-
-    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
-
-    def backward(self, gy: Variable) -> Variable:
-        shape = self.inputs[0].shape
-        if not self.keepdims and self.axis is not None:  # put the summed axes back, as size 1
-            axes = (self.axis,) if isinstance(self.axis, int) else self.axis
-            kept = list(gy.shape)
-            for a in sorted(a % len(shape) for a in axes):
-                kept.insert(a, 1)
-            gy = reshape(gy, tuple(kept))
-        return broadcast_to(gy, shape)
-
-
-class BroadcastTo(Function):
-    """y = x repeated to ``shape`` (NumPy's broadcasting); ∂L/∂x = ∂L/∂y summed back
-    (``sum_to``): each x was used once per copy."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-
-    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        return np.broadcast_to(x, self.shape)
-
-    def backward(self, gy: Variable) -> Variable:
-        return sum_to(gy, self.inputs[0].shape)
-
-
-class SumTo(Function):
-    """y = x summed down to ``shape`` (the inverse of broadcasting: leading axes summed away,
-    axes of size 1 summed with keepdims); ∂L/∂x = ∂L/∂y broadcast back."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-
-    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        lead = x.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, size in enumerate(self.shape) if size == 1 and x.shape[lead + i] != 1
-        )
-        y = x.sum(axis=axes, keepdims=True)
-        return y.reshape(self.shape)
-
-    def backward(self, gy: Variable) -> Variable:
-        return broadcast_to(gy, self.inputs[0].shape)
-
-
-class GetItem(Function):
-    """y = x[index] (NumPy indexing); ∂L/∂x: zeros with ∂L/∂y added at the indexed places (an
-    index met twice gets both: ``np.add.at``)."""
-
-    def __init__(self, index: Any) -> None:
-        self.index = index
-
-    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        return x[self.index]
-
-    def backward(self, gy: Variable) -> Variable:
-        x = self.inputs[0]
-        return GetItemGrad(self.index, x.shape)(gy)
-
-
-class GetItemGrad(Function):
-    """The gradient of ``x[index]``: gy scattered into zeros of x's shape; its own gradient is
-    gy's indexing again."""
-
-    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
-        self.index, self.shape = index, shape
-
-    def forward(self, gy: NDArray[Any]) -> NDArray[Any]:
-        gx = np.zeros(self.shape, dtype=gy.dtype)
-        np.add.at(gx, self.index, gy)
-        return gx
-
-    def backward(self, ggx: Variable) -> Variable:
-        return get_item(ggx, self.index)
-
-
-def reshape(x: Variable | ArrayLike, shape: tuple[int, ...]) -> Variable:
-    x = as_variable(x)
-    return x if x.shape == tuple(shape) else Reshape(tuple(shape))(x)
-
-
-def transpose(x: Variable | ArrayLike, axes: tuple[int, ...] | None = None) -> Variable:
-    return Transpose(axes)(x)
-
-
-def sum(  # noqa: A001 - the book's and NumPy's name
-    x: Variable | ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
-) -> Variable:
-    return Sum(axis, keepdims)(x)
+# --- shapes: the ones Variable needs are core's ------------------------------------------
 
 
 def mean(
@@ -267,32 +206,7 @@ def mean(
     return y * (y.size / x.size)
 
 
-def broadcast_to(x: Variable | ArrayLike, shape: tuple[int, ...]) -> Variable:
-    x = as_variable(x)
-    return x if x.shape == tuple(shape) else BroadcastTo(tuple(shape))(x)
-
-
-def sum_to(x: Variable | ArrayLike, shape: tuple[int, ...]) -> Variable:
-    x = as_variable(x)
-    return x if x.shape == tuple(shape) else SumTo(tuple(shape))(x)
-
-
-def get_item(x: Variable | ArrayLike, index: Any) -> Variable:
-    return GetItem(index)(x)
-
-
 # --- products and the network's functions ------------------------------------------------------
-
-
-class MatMul(Function):
-    """y = x W (matrix product, 2-D); ∂L/∂x = ∂L/∂y Wᵀ, ∂L/∂W = xᵀ ∂L/∂y."""
-
-    def forward(self, x: NDArray[Any], W: NDArray[Any]) -> NDArray[Any]:
-        return x @ W
-
-    def backward(self, gy: Variable) -> tuple[Variable, Variable]:
-        x, W = self.inputs
-        return matmul(gy, W.T), matmul(x.T, gy)
 
 
 class Linear(Function):
@@ -334,10 +248,6 @@ class SoftmaxCrossEntropy(Function):
         if t.shape != y.shape:
             t = book.one_hot(book.to_index_labels(t), y.shape[-1], dtype=y.dtype)
         return gy * Variable((y - t) / len(x)), None
-
-
-def matmul(x: Variable | ArrayLike, W: Variable | ArrayLike) -> Variable:
-    return MatMul()(x, W)
 
 
 def linear(

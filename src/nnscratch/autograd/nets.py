@@ -65,54 +65,50 @@ def function_of(layer: Any) -> Callable[..., Variable]:
     raise NnscratchError(f"autograd has no function for a {type(layer).__name__} layer")
 
 
+def parameters(net: Any) -> dict[str, Variable]:
+    """``net``'s parameters as leaves of a new graph: Parameter(params[key], name=key), sharing
+    the arrays (an optimizer's in-place step changes both)."""
+    return {key: Parameter(value, name=key) for key, value in net.params.items()}
+
+
+def forward(net: Any, x: ArrayLike, p: dict[str, Variable]) -> Variable:
+    """The scores (N, C) of any of the book's networks as a graph: x through each of
+    ``net.layers``' functions, in the network's mode, reading the parameters ``p``."""
+    h = Variable(np.asarray(x, dtype=net.dtype), name="x")
+    for layer in net.layers:
+        h = function_of(layer)(layer, h, p, net.training)
+    return h
+
+
+def loss_variable(net: Any, x: ArrayLike, t: ArrayLike, p: dict[str, Variable]) -> Variable:
+    """L = softmax_cross_entropy(forward(x), t) + ½ λ Σ_l Σ W_l², as a graph."""
+    loss = F.softmax_cross_entropy(forward(net, x, p), t)
+    if net.weight_decay_lambda:
+        squares = [F.sum(p[key] ** 2) for key in net.params if key.startswith("W")]
+        total = squares[0]
+        for square in squares[1:]:
+            total = total + square
+        loss = loss + 0.5 * net.weight_decay_lambda * total
+    loss.name = "L"
+    return loss
+
+
 class AutogradNet:
     """What the autograd networks add to a textbook network (put first among the bases): the
-    forward pass as a graph, and the gradients from ``backward()``."""
-
-    params: dict[str, NDArray[np.floating]]
-    layers: list[Any]
-    training: bool
-    dtype: np.dtype[Any]
-    weight_decay_lambda: float
-
-    def parameters(self) -> dict[str, Variable]:
-        """The parameters as leaves of a new graph: Parameter(params[key], name=key), sharing
-        the arrays (an optimizer's in-place step changes both)."""
-        return {key: Parameter(value, name=key) for key, value in self.params.items()}
-
-    def forward(self, x: ArrayLike, p: dict[str, Variable] | None = None) -> Variable:
-        """The scores (N, C) as a graph: x through every layer's function, in the current mode,
-        reading the parameters ``p`` (default: :meth:`parameters`)."""
-        p = self.parameters() if p is None else p
-        h = Variable(np.asarray(x, dtype=self.dtype), name="x")
-        for layer in self.layers:
-            h = function_of(layer)(layer, h, p, self.training)
-        return h
-
-    def loss_variable(self, x: ArrayLike, t: ArrayLike, p: dict[str, Variable]) -> Variable:
-        """L = softmax_cross_entropy(forward(x), t) + ½ λ Σ_l Σ W_l², as a graph."""
-        loss = F.softmax_cross_entropy(self.forward(x, p), t)
-        if self.weight_decay_lambda:
-            squares = [F.sum(p[key] ** 2) for key in self.params if key.startswith("W")]
-            total = squares[0]
-            for square in squares[1:]:
-                total = total + square
-            loss = loss + 0.5 * self.weight_decay_lambda * total
-        loss.name = "L"
-        return loss
+    scores from the graph's functions, and the gradients from ``backward()``."""
 
     def scores(self, x: ArrayLike) -> NDArray[np.floating]:
         """The scores (N, C), computed by the graph's functions without recording it."""
         with no_grad():
-            return self.forward(x).data
+            return forward(self, x, parameters(self)).data
 
     def loss_gradient(self, x: ArrayLike, t: ArrayLike) -> tuple[Any, dict[str, Any]]:
         """``(L, grads)``: the loss and ∂L/∂θ for every parameter, by ``L.backward()``."""
         x = np.asarray(x)
         if x.ndim == 1:  # one sample: a batch of one, as LayerNet.loss
             x, t = x[np.newaxis, :], np.asarray(t)[np.newaxis, ...]
-        p = self.parameters()
-        loss = self.loss_variable(x, t, p)
+        p = parameters(self)
+        loss = loss_variable(self, x, t, p)
         loss.backward()
         grads = {
             key: np.zeros_like(v.data) if v.grad is None else v.grad.data for key, v in p.items()

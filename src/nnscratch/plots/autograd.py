@@ -8,8 +8,9 @@ from matplotlib.figure import Figure
 
 from ..autograd import Variable
 from ..autograd import functions as F
-from ..autograd.nets import TwoLayerNet
+from ..autograd.nets import loss_variable, parameters
 from ..layer_naive import buy_apple_orange
+from ..run.build import network
 from .graph import from_variable, graph_figure
 from .lang import localized, strings_for
 
@@ -65,8 +66,9 @@ def tanh_graph(n=2, lang="en"):
 def loss_graph(sizes=(2, 3, 2), lang="en"):
     """The loss graph of a small TwoLayerNet: the forward pass x → linear → sigmoid → linear →
     softmax_cross_entropy, each parameter a leaf, with the shapes of every value."""
-    net = TwoLayerNet(*sizes, seed=0)
+    spec = {"model": "two-layer", "hidden": sizes[1:2]}
+    net = network(spec, sizes[:1], sizes[2], seed=0)
     x = np.random.default_rng(0).standard_normal((4, sizes[0]))
-    loss = net.loss_variable(x, np.array([0, 1, 1, 0]) % sizes[2], net.parameters())
+    loss = loss_variable(net, x, np.array([0, 1, 1, 0]) % sizes[2], parameters(net))
     title = strings_for(lang)["graph.loss"].format(sizes="-".join(map(str, sizes)))
     return graph_figure(from_variable(loss), title, lang=lang)
