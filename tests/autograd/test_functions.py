@@ -223,4 +223,5 @@ def test_convolution(n, c, side, filters, size, pad, stride, seed):
 def test_pooling(mode, n, c, side, seed):
     # distinct values, far apart: no window has a tie within h
     x = np.random.default_rng(seed).permutation(n * c * side * side).reshape(n, c, side, side)
-    assert check(lambda v: F.pooling(v, 2, 2, 2, mode), x * 0.1) < TOL
+    assert check(lambda v: F.pooling(v, 2, 2, 2, 0, mode), x * 0.1) < TOL
+    assert check(lambda v: F.pooling(v, 3, 3, 2, 1, mode), x * 0.1) < TOL  # padded, overlapping

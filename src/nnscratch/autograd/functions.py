@@ -4,9 +4,10 @@ derivative, written with Variables so that it can be differentiated again where 
 Shapes: any, unless a docstring says otherwise; where a forward broadcasts, the backward sums the
 gradient back to the input's shape (:func:`sum_to`). Elementwise functions, shape functions,
 ``matmul``, ``linear``, ``softmax`` and the arithmetic operators have backward passes made of
-these same functions, so ``backward(create_graph=True)`` differentiates them again. The fused
-network functions (``softmax_cross_entropy``, ``batch_norm``, ``conv2d``, ``pooling``) compute
-their backward in one NumPy step, as the book's layers do: first derivatives only.
+these same functions, so ``backward(create_graph=True)`` differentiates them again. The network
+functions ``softmax_cross_entropy``, ``batch_norm``, ``conv2d`` and ``pooling`` are the book's own
+formulas (its functions and layers) as single nodes, each backward one NumPy step: first
+derivatives only.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import conv, layers
 from .. import functions as book
-from ..conv import col2im, im2col
 from .core import (
     BroadcastTo,
     Function,
@@ -288,37 +289,21 @@ def dropout(
 
 
 class BatchNorm(Function):
-    """Batch normalisation, the book's layer as one function: x (N, D), γ and β (D,).
-    Training: x̂ = (x − μ) / √(σ² + ε) with the batch's μ and σ², y = γ x̂ + β; evaluation: the
-    running mean and variance given. Backward as ``layers.BatchNorm``'s (the chain rule through
-    x̂, σ² and μ); first derivatives only."""
+    """Batch normalisation of x (N, D) with γ, β (D,): the book's layer (``layers.BatchNorm``)
+    as one node of the graph — its forward (batch statistics in training, the running ones in
+    evaluation, which it updates), its backward (the chain rule through x̂, σ² and μ, written
+    out there). First derivatives only."""
 
-    def __init__(self, mean: NDArray[Any], var: NDArray[Any], training: bool, eps: float) -> None:
-        self.mean, self.var, self.training, self.eps = mean, var, training, eps
+    def __init__(self, layer: layers.BatchNorm) -> None:
+        self.layer = layer
 
     def forward(self, x: NDArray[Any], gamma: NDArray[Any], beta: NDArray[Any]) -> NDArray[Any]:
-        mu, var = (x.mean(axis=0), None) if self.training else (self.mean, self.var)
-        self.xc = x - mu
-        if var is None:
-            var = np.mean(self.xc**2, axis=0)
-        self.batch_mean, self.batch_var = mu, var
-        self.std = np.sqrt(var + self.eps)
-        self.x_hat = self.xc / self.std
-        return gamma * self.x_hat + beta
+        self.layer.params = {self.layer.gamma_key: gamma, self.layer.beta_key: beta}
+        return self.layer.forward(x)
 
     def backward(self, gy: Variable) -> tuple[Variable, Variable, Variable]:
-        dout, gamma = gy.data, self.inputs[1].data
-        dbeta = dout.sum(axis=0)
-        dgamma = np.sum(dout * self.x_hat, axis=0)
-        dx_hat = gamma * dout
-        if not self.training:
-            dx = dx_hat / self.std
-        else:
-            n = len(dout)
-            dvar = -0.5 * np.sum(dx_hat * self.xc, axis=0) / self.std**3
-            dxc = dx_hat / self.std + (2.0 / n) * self.xc * dvar
-            dx = dxc - np.sum(dxc, axis=0) / n
-        return Variable(dx), Variable(dgamma), Variable(dbeta)
+        dx = self.layer.backward(gy.data)
+        return Variable(dx), Variable(self.layer.dgamma), Variable(self.layer.dbeta)
 
 
 def batch_norm(
@@ -334,75 +319,41 @@ def batch_norm(
     """Batch normalisation of x (N, D) with γ, β (D,); the running mean and variance are
     ``running[keys[0]]`` and ``running[keys[1]]`` (a network's buffers), updated in training as
     the book's layer does: r ← m·r + (1 − m)·batch value."""
-    mean_key, var_key = keys
-    f = BatchNorm(running[mean_key], running[var_key], training, eps)
-    y = f(x, gamma, beta)
-    if training:
-        running[mean_key] = momentum * running[mean_key] + (1 - momentum) * f.batch_mean
-        running[var_key] = momentum * running[var_key] + (1 - momentum) * f.batch_var
-    return y
+    layer = layers.BatchNorm({}, "gamma", "beta", running, *keys, momentum=momentum, eps=eps)
+    layer.training = training
+    return BatchNorm(layer)(x, gamma, beta)
 
 
 class Conv2d(Function):
     """Convolution (cross-correlation, as the book): x (N, C, H, W), W (FN, C, FH, FW), b (FN,)
-    → y (N, FN, out_h, out_w), through im2col: y = col W_colᵀ + b. Backward as the book's
-    ``Convolution`` (first derivatives only)."""
+    → y (N, FN, out_h, out_w): the book's ``Convolution`` layer (im2col, then one product) as one
+    node of the graph, its backward the layer's. First derivatives only."""
 
     def __init__(self, stride: int, pad: int) -> None:
         self.stride, self.pad = stride, pad
 
     def forward(self, x: NDArray[Any], W: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
-        FN, _, FH, FW = W.shape
-        N, _, H, Wd = x.shape
-        out_h = (H + 2 * self.pad - FH) // self.stride + 1
-        out_w = (Wd + 2 * self.pad - FW) // self.stride + 1
-        self.col = im2col(x, FH, FW, self.stride, self.pad)
-        y = self.col @ W.reshape(FN, -1).T + b
-        return y.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+        self.layer = conv.Convolution({"W": W, "b": b}, "W", "b", self.stride, self.pad)
+        return self.layer.forward(x)
 
     def backward(self, gy: Variable) -> tuple[Variable, Variable, Variable]:
-        x, W = self.inputs[0].data, self.inputs[1].data
-        FN, _, FH, FW = W.shape
-        dout = gy.data.transpose(0, 2, 3, 1).reshape(-1, FN)
-        db = dout.sum(axis=0)
-        dW = (dout.T @ self.col).reshape(W.shape)
-        dx = col2im(dout @ W.reshape(FN, -1), x.shape, FH, FW, self.stride, self.pad)
-        return Variable(dx), Variable(dW), Variable(db)
+        dx = self.layer.backward(gy.data)
+        return Variable(dx), Variable(self.layer.dW), Variable(self.layer.db)
 
 
 class Pooling(Function):
-    """Max or average pooling over pool_h × pool_w windows (no padding), per channel: x (N, C,
-    H, W) → (N, C, out_h, out_w); backward as the book's ``Pooling`` (max: to each window's
-    first maximum; average: spread evenly)."""
+    """Max or average pooling over pool_h × pool_w windows, per channel: x (N, C, H, W) → (N, C,
+    out_h, out_w): the book's ``Pooling`` layer as one node of the graph (max: the gradient to
+    each window's first maximum; average: spread evenly). First derivatives only."""
 
-    def __init__(self, pool_h: int, pool_w: int, stride: int, mode: str) -> None:
-        self.pool_h, self.pool_w, self.stride, self.mode = pool_h, pool_w, stride, mode
+    def __init__(self, layer: conv.Pooling) -> None:
+        self.layer = layer
 
     def forward(self, x: NDArray[Any]) -> NDArray[Any]:
-        N, C, H, W = x.shape
-        out_h = (H - self.pool_h) // self.stride + 1
-        out_w = (W - self.pool_w) // self.stride + 1
-        col = im2col(x, self.pool_h, self.pool_w, self.stride).reshape(
-            -1, self.pool_h * self.pool_w
-        )
-        if self.mode == "max":
-            self.arg_max = np.argmax(col, axis=1)
-            y = np.max(col, axis=1)
-        else:
-            y = np.mean(col, axis=1)
-        return y.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+        return self.layer.forward(x)
 
     def backward(self, gy: Variable) -> Variable:
-        x = self.inputs[0].data
-        size = self.pool_h * self.pool_w
-        dout = gy.data.transpose(0, 2, 3, 1).reshape(-1)
-        if self.mode == "max":
-            dcol = np.zeros((dout.size, size), dtype=dout.dtype)
-            dcol[np.arange(dout.size), self.arg_max] = dout
-        else:
-            dcol = np.repeat(dout[:, np.newaxis] / size, size, axis=1)
-        dcol = dcol.reshape(-1, x.shape[1] * size)
-        return Variable(col2im(dcol, x.shape, self.pool_h, self.pool_w, self.stride))
+        return Variable(self.layer.backward(gy.data))
 
 
 def conv2d(
@@ -420,6 +371,7 @@ def pooling(
     pool_h: int,
     pool_w: int,
     stride: int | None = None,
+    pad: int = 0,
     mode: str = "max",
 ) -> Variable:
-    return Pooling(pool_h, pool_w, pool_h if stride is None else stride, mode)(x)
+    return Pooling(conv.Pooling(pool_h, pool_w, stride, pad, mode))(x)

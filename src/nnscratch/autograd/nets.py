@@ -34,9 +34,7 @@ def _batch_norm(layer: layers.BatchNorm, x: Variable, p: dict[str, Variable], tr
 
 
 def _pooling(layer: conv.Pooling, x: Variable, p: dict[str, Variable], training: bool):
-    if layer.pad:
-        raise NnscratchError("autograd's pooling takes no padding: build the network with pad 0")
-    return F.pooling(x, layer.pool_h, layer.pool_w, layer.stride, layer.mode)
+    return F.pooling(x, layer.pool_h, layer.pool_w, layer.stride, layer.pad, layer.mode)
 
 
 #: the textbook's layer class → its function of the graph, (layer, x, parameters, training) → y
