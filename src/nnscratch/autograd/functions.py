@@ -292,13 +292,13 @@ class BatchNorm(Function):
     """Batch normalisation of x (N, D) with γ, β (D,): the book's layer (``layers.BatchNorm``)
     as one node of the graph — its forward (batch statistics in training, the running ones in
     evaluation, which it updates), its backward (the chain rule through x̂, σ² and μ, written
-    out there). First derivatives only."""
+    out there). ``layer`` reads γ and β by key from its params: the inputs' arrays. First
+    derivatives only."""
 
     def __init__(self, layer: layers.BatchNorm) -> None:
         self.layer = layer
 
     def forward(self, x: NDArray[Any], gamma: NDArray[Any], beta: NDArray[Any]) -> NDArray[Any]:
-        self.layer.params = {self.layer.gamma_key: gamma, self.layer.beta_key: beta}
         return self.layer.forward(x)
 
     def backward(self, gy: Variable) -> tuple[Variable, Variable, Variable]:
@@ -319,7 +319,9 @@ def batch_norm(
     """Batch normalisation of x (N, D) with γ, β (D,); the running mean and variance are
     ``running[keys[0]]`` and ``running[keys[1]]`` (a network's buffers), updated in training as
     the book's layer does: r ← m·r + (1 − m)·batch value."""
-    layer = layers.BatchNorm({}, "gamma", "beta", running, *keys, momentum=momentum, eps=eps)
+    gamma, beta = as_variable(gamma), as_variable(beta)
+    params = {"gamma": gamma.data, "beta": beta.data}
+    layer = layers.BatchNorm(params, "gamma", "beta", running, *keys, momentum=momentum, eps=eps)
     layer.training = training
     return BatchNorm(layer)(x, gamma, beta)
 

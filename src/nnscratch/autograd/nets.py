@@ -28,9 +28,8 @@ if TYPE_CHECKING:
 
 
 def _batch_norm(layer: layers.BatchNorm, x: Variable, p: dict[str, Variable], training: bool):
-    keys = (layer.mean_key, layer.var_key)
-    gamma, beta = p[layer.gamma_key], p[layer.beta_key]
-    return F.batch_norm(x, gamma, beta, layer.buffers, keys, training, layer.momentum, layer.eps)
+    # the network's own layer: it reads γ and β from the network's params, the Parameters' arrays
+    return F.BatchNorm(layer)(x, p[layer.gamma_key], p[layer.beta_key])
 
 
 def _pooling(layer: conv.Pooling, x: Variable, p: dict[str, Variable], training: bool):
