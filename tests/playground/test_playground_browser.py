@@ -342,10 +342,14 @@ def test_features_are_fed_in_by_a_click_on_their_tile(page, served):
     assert page.eval_on_selector_all(
         "#setting-features input:checked", "bs => bs.map(b => b.value)"
     ) == ["x2^2"]
-    # a link may name them in another order: W1's first row is then x2²'s
-    opened(page, served, "?dataset=circles&hidden=3&features=x2^2,x1")
+    # a link may name them in another order, with spaces: the form's order, everywhere
+    opened(page, served, "?dataset=circles&hidden=3&features=x2^2,%20x1")
+    assert "features=x1%2Cx2%5E2" in page.evaluate("location.search")
+    assert page.evaluate(AGREEMENT)["differ"] == [] and page.is_hidden("#mismatch")
+    session = served.store.sessions[page.evaluate("app.id")]
+    assert session.net.features == ["x1", "x2^2"]
     tiles = feature_ends(page)
-    assert link_ends(page)[:6] == [tiles["x2^2"]] * 3 + [tiles["x1"]] * 3
+    assert link_ends(page)[:6] == [tiles["x1"]] * 3 + [tiles["x2^2"]] * 3
     assert errors == []
 
 

@@ -73,6 +73,14 @@ function readQuery() {
   for (const s of app.table) {
     app.values[s.name] = query.has(s.name) ? query.get(s.name)
       : (s.default === null ? "" : String(s.default));
+    /* names in the form's order, as the checkboxes read them: "x2, x1" is x1,x2 (unknown ones
+       left as typed, for the server to name) */
+    if (s.kind === "names") {
+      const given = app.values[s.name].split(",").map((v) => v.trim());
+      if (given.every((v) => s.choices.includes(v))) {
+        app.values[s.name] = s.choices.filter((c) => given.includes(c)).join(",");
+      }
+    }
   }
 }
 
@@ -461,6 +469,7 @@ async function start() {
   });
   applyLanguage();
   readQuery();
+  if (location.search) writeQuery();  // a link's values as the form holds them
   buildForm();
   restart();
 }
