@@ -41,7 +41,28 @@ def test_ctrl_c_while_the_command_loads(monkeypatch, capsys):
     assert capsys.readouterr().err == "nnscratch: interrupted\n"
 
 
-@pytest.mark.slow
+class SwallowedCtrlC(CtrlCOnImport):
+    """Ctrl-C inside a callback of the import machinery: Python prints "Exception ignored" and
+    goes on, as if it was never pressed (the handler saw it)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == self.name:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass  # what CPython does to an exception raised in such a callback
+        return None
+
+
+def test_ctrl_c_swallowed_while_the_command_loads_still_stops_it(monkeypatch, capsys):
+    for name in [m for m in sys.modules if m == "nnscratch.cli" or m.startswith("nnscratch.cli.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [SwallowedCtrlC("nnscratch.cli.train"), *sys.meta_path])
+    assert entry.main(["train"]) == 130
+    assert capsys.readouterr().err == "nnscratch: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 def python_start():
     """Seconds this Python takes now to start and import what ``nnscratch``'s package imports
     first (typing): the part of a start that is not ours, longer on a busy machine."""
@@ -53,6 +74,7 @@ def python_start():
     return sorted(times)[1]
 
 
+@pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_the_start_is_one_line(tmp_path):
     # from the interpreter's first imports to the data loaded and the first steps taken
     for delay in (0.05, 0.15, 0.3, 0.45, 0.85):
