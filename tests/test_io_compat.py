@@ -176,3 +176,17 @@ def test_a_new_file_holds_every_argument_of_config(tmp_path):
         "dtype": "float64",
     }
     assert load_model(tmp_path / "m.npz").weight_init_std == 0.5
+
+
+def test_a_file_from_before_input_features_loads_into_a_plain_network_only(tmp_path):
+    """A file without "features" is of a network that takes the inputs as they are: it loads
+    into such a network, never into one with features, even of the same shapes."""
+    plain = MultiLayerNet(2, [3], 2, seed=0)
+    kwargs = {k: v for k, v in plain.config().items() if k != "features"}
+    path = write_old_file(tmp_path / "old.npz", plain, kwargs)
+    arrays = read_npz(path, "model")
+    meta = _read_meta(arrays, "old", "nnscratch-model")
+    assert _load_network(arrays, meta, "old", MultiLayerNet(2, [3], 2, seed=1)).features is None
+    swapped = MultiLayerNet(2, [3], 2, features=["x2", "x1"], seed=1)  # W1 (2, 3) too
+    with pytest.raises(NnscratchError, match="build the network the file describes"):
+        _load_network(arrays, meta, "old", swapped)

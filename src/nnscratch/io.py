@@ -245,16 +245,27 @@ def _check_sizes(architecture: Any, arrays: Mapping[str, np.ndarray], source: st
         )
 
 
+#: arguments an older nnscratch did not save that change what a network computes: a file
+#: without one had the value here
+UNSAVED_BEFORE = {"features": None}
+
+
 def _describes(saved: Any, net: SavableNet) -> bool:
     """Whether the architecture ``saved`` in a file is ``net``'s: the same class and every saved
     argument equal to ``net.config()``'s. An argument the file lacks is one an older nnscratch
-    did not save, which only set initial values (the arrays are checked one by one after)."""
+    did not save: it only set initial values (the arrays are checked one by one after), or it
+    had the value of :data:`UNSAVED_BEFORE` (no input features)."""
     mine = describe_architecture(net)
     kwargs = saved.get("kwargs") if isinstance(saved, dict) else None
     return (
         isinstance(kwargs, dict)
         and saved.get("class") == mine["class"]
         and all(k in mine["kwargs"] and mine["kwargs"][k] == v for k, v in kwargs.items())
+        and all(
+            mine["kwargs"].get(k, default) == default
+            for k, default in UNSAVED_BEFORE.items()
+            if k not in kwargs
+        )
     )
 
 

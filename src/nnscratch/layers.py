@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from .errors import NnscratchError
 from .functions import (
     mean_squared_error,
     one_hot,
@@ -30,7 +29,7 @@ from .functions import (
     softmax_cross_entropy,
     to_index_labels,
 )
-from .validation import POSITIVE, PROBABILITY, Interval, default_of
+from .validation import POSITIVE, PROBABILITY, Interval, check_names, default_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -250,7 +249,7 @@ class BatchNorm:
             hint="0.9 follows the batches slowly, 0 keeps only the last",
         )
         self.eps: float = POSITIVE.check(
-            eps, "BatchNorm eps", hint=f"use e.g. {default_of(BatchNorm, 'eps')}"
+            eps, "BatchNorm eps", hint=lambda: f"use e.g. {default_of(BatchNorm, 'eps')}"
         )
 
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
@@ -307,19 +306,7 @@ FEATURES: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., 
 def check_features(names: object) -> list[str]:
     """``names`` (a sequence, or text "x1,x2,x1^2") as a list of distinct names of
     :data:`FEATURES`, at least one; else an error that lists them."""
-    if isinstance(names, str):
-        names = [name.strip() for name in names.split(",")]
-    if (
-        not isinstance(names, (list, tuple))
-        or not names
-        or any(not isinstance(name, str) or name not in FEATURES for name in names)
-        or len(set(names)) != len(names)
-    ):
-        raise NnscratchError(
-            f"features must be some of {', '.join(FEATURES)}, each once, separated by "
-            f"commas, got {names!r}"
-        )
-    return list(names)
+    return check_names(names, FEATURES, "features")
 
 
 class Features:

@@ -166,8 +166,9 @@ def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _hint(hint: str | None) -> str:
-    return f": {hint}" if hint else ""
+def _hint(hint: str | Callable[[], str] | None) -> str:
+    text = hint() if callable(hint) else hint  # a callable: worked out only for the message
+    return f": {text}" if text else ""
 
 
 def _bound(value: float) -> str:
@@ -221,9 +222,12 @@ class Interval:
         )
 
     # Any: an int for an ``integer`` interval, else a float (the instance decides, not a type)
-    def check(self, value: object, name: str, *, hint: str | None = None) -> Any:
+    def check(
+        self, value: object, name: str, *, hint: str | Callable[[], str] | None = None
+    ) -> Any:
         """``value`` as an int (``integer``) or a float, else an :class:`NnscratchError` naming
-        ``name``, the value and the interval; ``hint``: what to give instead."""
+        ``name``, the value and the interval; ``hint``: what to give instead (or a function that
+        says it, called only for the message)."""
         if not self.contains(value):
             raise NnscratchError(f"{name} must be {self.describe()}, got {value!r}{_hint(hint)}")
         return int(value) if self.integer else float(value)
@@ -271,6 +275,23 @@ def check_number(
     ``high`` (None: unbounded), each end closed unless ``low_open`` / ``high_open``; ``hint``:
     what to give instead, for the error."""
     return Interval(low, high, low_open, high_open).check(value, name, hint=hint)
+
+
+def check_names(value: object, choices: Collection[str], name: str) -> list[str]:
+    """``value`` (a list, or text "a,b") as a list of distinct names of ``choices``, at least
+    one; else an error that lists them."""
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if (
+        not isinstance(names, (list, tuple))
+        or not names
+        or not all(isinstance(v, str) and v in choices for v in names)
+        or len(set(names)) != len(names)
+    ):
+        raise NnscratchError(
+            f"{name} must be some of {', '.join(choices)}, each once, separated by commas, "
+            f"got {value!r}"
+        )
+    return list(names)
 
 
 def check_choice(value: object, choices: Collection[str], name: str) -> str:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from nnscratch import functions as book
 from nnscratch.autograd import Variable
 from nnscratch.autograd import functions as F
+from nnscratch.errors import NnscratchError
 from nnscratch.gradcheck import relative_error
 from nnscratch.numgrad import numerical_gradient
 
@@ -136,18 +137,27 @@ def test_relu_away_from_its_kink(shape, seed):
 @given(shape=shapes, seed=SEEDS, data=st.data())
 def test_shape_functions(shape, seed, data):
     (x,) = arrays(seed, shape)
-    axes = tuple(data.draw(st.permutations(range(len(shape)))))
+    # a permutation with some axes counted from the end (−1 is the last)
+    axes = tuple(
+        a - len(shape) if data.draw(st.booleans()) else a
+        for a in data.draw(st.permutations(range(len(shape))))
+    )
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    several = tuple(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1)))
     keepdims = data.draw(st.booleans())
     assert check(lambda v: F.reshape(v, (int(np.prod(shape)),)), x) < TOL
     assert check(lambda v: F.transpose(v, axes), x) < TOL
     assert check(lambda v: F.sum(v, axis, keepdims), x) < TOL
+    assert check(lambda v: F.sum(v, several, keepdims), x) < TOL
+    assert check(lambda v: F.sum(v, np.int64(axis)), x) < TOL  # a NumPy int, as NumPy gives
     assert check(lambda v: F.mean(v, axis, keepdims), x) < TOL
     assert check(lambda v: F.broadcast_to(v, (2, *shape)), x) < TOL
     assert check(lambda v: F.sum_to(v, (1,) * len(shape)), x) < TOL
     # an index met twice receives both gradients
     index = data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5))
     assert check(lambda v: v[np.array(index)], x) < TOL
+    assert check(lambda v: v[..., ::2], x) < TOL  # slices and Ellipsis
+    assert check(lambda v: v[x > 0], x) < TOL  # a boolean mask
 
 
 @settings(max_examples=20, deadline=None)
@@ -174,7 +184,8 @@ def test_losses(n, c, seed, one_hot):
 
 @pytest.mark.parametrize("training", [True, False])
 @settings(max_examples=10, deadline=None)
-@given(n=st.integers(2, 6), d=st.integers(1, 4), seed=SEEDS)
+# from 3 rows: with 2, x̂ = ±1 whatever x is, and ∂L/∂x is ε's round-off alone
+@given(n=st.integers(3, 6), d=st.integers(1, 4), seed=SEEDS)
 def test_batch_norm(training, n, d, seed):
     x, gamma, beta = arrays(seed, (n, d), (d,), (d,))
     running = {"m": np.full(d, 0.1), "v": np.full(d, 1.5)}
@@ -199,6 +210,13 @@ def test_dropout_with_a_fixed_generator(shape, seed):
     (x,) = arrays(seed, shape)
     assert check(lambda v: F.dropout(v, 0.4, np.random.default_rng(seed)), x) < TOL
     assert F.dropout(Variable(x), 0.4, np.random.default_rng(0), training=False).data is x
+    mask = np.random.default_rng(seed).random(shape) >= 0.4
+    np.testing.assert_array_equal(F.dropout(Variable(x), 0.4, None, mask=mask).data, x * mask / 0.6)
+
+
+def test_dropout_of_everything_is_refused():
+    with pytest.raises(NnscratchError, match=r"dropout ratio must be a number in \[0, 1\)"):
+        F.dropout(Variable(np.ones(3)), 1.0, np.random.default_rng(0))
 
 
 @settings(max_examples=10, deadline=None)

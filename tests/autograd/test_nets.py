@@ -112,7 +112,52 @@ def test_training_either_gives_the_same_history(engine):
     assert auto["train_acc"] == book["train_acc"] and auto["test_acc"] == book["test_acc"]
 
 
+def test_a_network_with_input_features():
+    kwargs = {"features": ["x1", "x2", "sin_x1", "x1x2"], "activation": "tanh", "seed": 2}
+    book = nets.MultiLayerNet(2, [5], 3, **kwargs)
+    auto = autograd_nets.MultiLayerNet(2, [5], 3, **kwargs)
+    x, t = np.random.default_rng(3).standard_normal((7, 2)), np.arange(7) % 3
+    (loss_book, grads_book), (loss_auto, grads_auto) = (
+        book.loss_gradient(x, t),
+        auto.loss_gradient(x, t),
+    )
+    assert loss_auto == pytest.approx(loss_book, rel=1e-12)
+    assert scaled_difference(grads_auto, grads_book) <= 1e-10
+
+
+def test_passes_between_the_forward_and_its_backward_change_nothing():
+    """Batch norm's node keeps what its backward needs: a prediction on other data (another
+    batch size) between building the loss and ``backward()`` leaves the gradients as they were."""
+    _, auto = pair("MultiLayerNet")
+    expected = pair("MultiLayerNet")[1]
+    rng = np.random.default_rng(4)
+    x, t, other = rng.standard_normal((6, 12)), rng.integers(0, 4, 6), rng.standard_normal((50, 12))
+    _, grads_expected = expected.loss_gradient(x, t)
+    p = autograd_nets.parameters(auto)
+    loss = autograd_nets.loss_variable(auto, x, t, p)
+    auto.predict(other)
+    loss.backward()
+    got = {key: v.grad.data for key, v in p.items()}
+    assert scaled_difference(got, grads_expected) <= 1e-12
+
+
+def test_float32_stays_float32():
+    kwargs = {"activation": "tanh", "weight_decay_lambda": 0.1, "dtype": "float32", "seed": 0}
+    book = nets.MultiLayerNet(12, [9], 4, **kwargs)
+    auto = autograd_nets.MultiLayerNet(12, [9], 4, **kwargs)
+    x, t = np.random.default_rng(5).standard_normal((6, 12)), np.arange(6) % 4
+    loss, grads = auto.loss_gradient(x, t)
+    assert loss.dtype == np.float32 and {g.dtype for g in grads.values()} == {np.dtype("float32")}
+    _, grads_book = book.loss_gradient(x, t)
+    assert scaled_difference(grads, grads_book) <= 1e-5
+
+
 def test_a_layer_without_a_function_is_named():
-    net = autograd_nets.MultiLayerNet(2, [3], 2, features=["x1", "x1^2"], seed=0)
-    with pytest.raises(NnscratchError, match="autograd has no function for a Features layer"):
+    class Square:
+        def forward(self, x):
+            return x * x
+
+    net = autograd_nets.MultiLayerNet(2, [3], 2, seed=0)
+    net.layers.insert(0, Square())
+    with pytest.raises(NnscratchError, match="autograd has no function for a Square layer"):
         net.loss_gradient(np.zeros((2, 2)), [0, 1])

@@ -55,6 +55,10 @@ class SwallowedCtrlC(CtrlCOnImport):
 
 
 def test_ctrl_c_swallowed_while_the_command_loads_still_stops_it(monkeypatch, capsys):
+    import nnscratch
+
+    # the import completes here: the package's attribute too is put back after, with the modules
+    monkeypatch.setattr(nnscratch, "cli", sys.modules["nnscratch.cli"])
     for name in [m for m in sys.modules if m == "nnscratch.cli" or m.startswith("nnscratch.cli.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setattr(sys, "meta_path", [SwallowedCtrlC("nnscratch.cli.train"), *sys.meta_path])

@@ -233,7 +233,16 @@ class Function:
     backward: Callable[..., Any]
 
     def __call__(self, *inputs: Any) -> Any:
-        variables = [as_variable(x) for x in inputs]
+        # a Python number takes the Variables' float type: 1 − y of a float32 y stays float32
+        dtype = next(
+            (x.dtype for x in inputs if isinstance(x, Variable) and x.dtype.kind == "f"), None
+        )
+        variables = [
+            Variable(np.asarray(x, dtype=dtype))
+            if dtype is not None and isinstance(x, (int, float)) and not isinstance(x, bool)
+            else as_variable(x)
+            for x in inputs
+        ]
         ys = self.forward(*[x.data for x in variables])
         if not isinstance(ys, tuple):
             ys = (ys,)
@@ -362,7 +371,7 @@ class Transpose(Function):
     def backward(self, gy: Variable) -> Variable:
         if self.axes is None:
             return transpose(gy)
-        return transpose(gy, tuple(np.argsort(self.axes)))
+        return transpose(gy, tuple(np.argsort([a % gy.ndim for a in self.axes])))
 
 
 class Sum(Function):
@@ -378,7 +387,7 @@ class Sum(Function):
     def backward(self, gy: Variable) -> Variable:
         shape = self.inputs[0].shape
         if not self.keepdims and self.axis is not None:  # put the summed axes back, as size 1
-            axes = (self.axis,) if isinstance(self.axis, int) else self.axis
+            axes = np.atleast_1d(self.axis).tolist()  # an int, a NumPy int or a tuple
             kept = list(gy.shape)
             for a in sorted(a % len(shape) for a in axes):
                 kept.insert(a, 1)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import conv, layers
 from .. import functions as book
+from ..validation import PROBABILITY
 from .core import (
     BroadcastTo,
     Function,
@@ -64,6 +65,7 @@ __all__ = [
     "softmax_cross_entropy",
     "mean_squared_error",
     "dropout",
+    "features",
     "batch_norm",
     "conv2d",
     "pooling",
@@ -87,6 +89,7 @@ __all__ = [
     "Softmax",
     "SoftmaxCrossEntropy",
     "BatchNorm",
+    "Features",
     "Conv2d",
     "Pooling",
 ]
@@ -277,15 +280,37 @@ def dropout(
     ratio: float,
     rng: np.random.Generator,
     training: bool = True,
+    mask: NDArray[np.bool_] | None = None,
 ) -> Variable:
     """Inverted dropout, as the book's layer: in training x · mask / (1 − p), mask ~
     Bernoulli(1 − p) drawn from ``rng`` (the same draws as ``layers.Dropout`` from the same
-    generator); in evaluation x itself. A product with a constant: its gradient is the mask's."""
+    generator; ``mask`` given: that one); in evaluation x itself. A product with a constant: its
+    gradient is the mask's."""
+    ratio = PROBABILITY.check(ratio, "dropout ratio", hint="0.5 drops half the units, 0 none")
     x = as_variable(x)
     if not training or ratio == 0:
         return x
-    mask = rng.random(x.shape) >= ratio
+    if mask is None:
+        mask = rng.random(x.shape) >= ratio
     return x * np.divide(mask, 1.0 - ratio, dtype=x.dtype)
+
+
+class Features(Function):
+    """TensorFlow Playground's input features of a 2-D point, x (N, 2) → φ(x) (N, K): the book's
+    ``layers.Features`` as one node of the graph. First derivatives only."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.layer = layers.Features(names)
+
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        return self.layer.forward(x)
+
+    def backward(self, gy: Variable) -> Variable:
+        return Variable(self.layer.backward(gy.data))
+
+
+def features(x: Variable | ArrayLike, names: list[str]) -> Variable:
+    return Features(names)(x)
 
 
 class BatchNorm(Function):

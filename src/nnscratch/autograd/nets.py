@@ -28,8 +28,15 @@ if TYPE_CHECKING:
 
 
 def _batch_norm(layer: layers.BatchNorm, x: Variable, p: dict[str, Variable], training: bool):
-    # the network's own layer: it reads γ and β from the network's params, the Parameters' arrays
-    return F.BatchNorm(layer)(x, p[layer.gamma_key], p[layer.beta_key])
+    # a node of its own on the network's running statistics: what the node keeps for its backward
+    # is its own, whatever passes run before that backward
+    keys = (layer.mean_key, layer.var_key)
+    gamma, beta = p[layer.gamma_key], p[layer.beta_key]
+    return F.batch_norm(x, gamma, beta, layer.buffers, keys, training, layer.momentum, layer.eps)
+
+
+def _dropout(layer: layers.Dropout, x: Variable, p: dict[str, Variable], training: bool):
+    return F.dropout(x, layer.ratio, layer.rng, training, mask=layer.fixed_mask)
 
 
 def _pooling(layer: conv.Pooling, x: Variable, p: dict[str, Variable], training: bool):
@@ -44,7 +51,8 @@ FUNCTIONS: dict[type, Callable[..., Variable]] = {
     layers.Relu: lambda layer, x, p, training: F.relu(x),
     layers.Sigmoid: lambda layer, x, p, training: F.sigmoid(x),
     layers.Tanh: lambda layer, x, p, training: F.tanh(x),
-    layers.Dropout: lambda layer, x, p, training: F.dropout(x, layer.ratio, layer.rng, training),
+    layers.Dropout: _dropout,
+    layers.Features: lambda layer, x, p, training: F.features(x, layer.names),
     layers.BatchNorm: _batch_norm,
     conv.Convolution: lambda layer, x, p, training: F.conv2d(
         x, p[layer.weight_key], p[layer.bias_key], layer.stride, layer.pad

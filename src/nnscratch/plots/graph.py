@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch
 
+from ..autograd.core import graph_functions
 from ..errors import NnscratchError
 from .lang import localized
 
@@ -521,16 +522,10 @@ def from_variable(y: Any, values: bool = False, grads: bool = False) -> Graph:
         return var_ids[id(v)]
 
     variable(y)
-    seen: set[int] = set()
-    stack = [] if y.creator is None else [y.creator]
-    if stack:
-        seen.add(id(y.creator))
-    count = 0
-    while stack:
-        f = stack.pop()
+    # autograd's own walk: each function once, without recursion
+    for count, f in enumerate(graph_functions(y)):
         keep.append(f)
         f_id = f"f{count}"
-        count += 1
         graph.nodes.append(Node(f_id, type(f).__name__, "function"))
         for ref in f.outputs:
             out = ref()
@@ -538,7 +533,4 @@ def from_variable(y: Any, values: bool = False, grads: bool = False) -> Graph:
                 graph.edges.append(Edge(f_id, variable(out)))
         for x in f.inputs:
             graph.edges.append(Edge(variable(x), f_id))
-            if x.creator is not None and id(x.creator) not in seen:
-                seen.add(id(x.creator))
-                stack.append(x.creator)
     return graph

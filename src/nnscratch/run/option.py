@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import NnscratchError
 from ..nets import WEIGHT_INITS
-from ..validation import POSITIVE, POSITIVE_INT, Interval, parse_hidden
+from ..validation import POSITIVE, POSITIVE_INT, Interval, check_names, parse_hidden
 
 #: the text a command line or a query string gives for "no value" of an optional option
 NONE_TEXT = ("", "none")
@@ -140,15 +140,10 @@ class Option:
             raise self.error(value) from None
 
     def _names(self, value: object) -> tuple[str, ...]:
-        names = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
-        if (
-            not isinstance(names, (list, tuple))
-            or not names
-            or not all(isinstance(v, str) and v in self.choices for v in names)
-            or len(set(names)) != len(names)
-        ):
-            raise self.error(value)
-        return tuple(names)
+        try:
+            return tuple(check_names(value, self.choices, self.name))
+        except NnscratchError:
+            raise self.error(value) from None
 
     def shown(self, value: object) -> str:
         """``value`` as typed or shown in help: (256, 128) → 256,128; True → on; 0.0 → 0."""

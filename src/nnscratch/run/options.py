@@ -263,7 +263,7 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
     option = OPTIONS[name]
     if option.target == "network":
         return name in MODELS[spec["model"]][1] and (
-            name not in POINT_OPTIONS or spec.get("dataset", "moons") in TOY_DATASETS
+            name not in POINT_OPTIONS or spec["dataset"] in TOY_DATASETS
         )
     if option.target == "optimizer":
         return name in inspect.signature(OPTIMIZERS[spec["optimizer"]]).parameters
@@ -278,14 +278,16 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
 
 #: what decides whether an option of each target applies (:func:`takes`)
 DECIDED_BY = {"network": "model", "optimizer": "optimizer", "data": "dataset"}
-#: the network options that only a 2-D set's points take (and only the models that take them)
+#: the network options that only a 2-D set's points take (and only the models that take them),
+#: and a 2-D set to ask which models take them
 POINT_OPTIONS = ("features",)
+A_2D_SET = next(iter(TOY_DATASETS))
 
 
 def taken_by(name: str, spec: Mapping[str, Any]) -> str:
     """What decides whether option ``name`` applies, as ``spec`` has it: "--model cnn"."""
     key = DECIDED_BY.get(OPTIONS[name].target, "lr_schedule")
-    if name in POINT_OPTIONS and takes(name, {"model": spec["model"]}):
+    if name in POINT_OPTIONS and takes(name, {"model": spec["model"], "dataset": A_2D_SET}):
         key = "dataset"  # the model takes it: the data does not
     return f"{OPTIONS[key].flag} {spec[key]}"
 
@@ -294,7 +296,7 @@ def takers(name: str) -> str:
     """Who takes option ``name``, in words, for an error: "--model mlp or deep-cnn" — the
     choices of what decides it (:data:`DECIDED_BY`) for which :func:`takes` says yes."""
     key = DECIDED_BY.get(OPTIONS[name].target, "lr_schedule")
-    yes = [c for c in OPTIONS[key].choices if takes(name, {key: c})]
+    yes = [c for c in OPTIONS[key].choices if takes(name, {"dataset": A_2D_SET, key: c})]
     points = f" on a 2-D set ({', '.join(TOY_DATASETS)})" if name in POINT_OPTIONS else ""
     return f"{OPTIONS[key].flag} {' or '.join(yes)}{points}"
 
@@ -428,6 +430,8 @@ def _finish(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
             and (model in CONV_MODELS or model == "mlp" and spec["dataset"] in LARGE_SETS)
             else "float64"
         )
+    if spec["features"] == ("x1", "x2"):  # the points as they are: no layer to make them
+        spec["features"] = None
     if spec["validation_split"] is None and spec["early_stopping"] is not None:
         spec["validation_split"] = EARLY_STOPPING_SPLIT
     if spec["early_stopping"] is not None and not spec["validation_split"]:
