@@ -171,9 +171,9 @@ def test_deep_cnn_ctrl_c_and_resume_end_as_a_run_never_stopped(tmp_path):
 
 @pytest.mark.slow
 def test_plot_all_of_a_conv_model_draws_the_figures_it_has(cnn, tmp_path):
-    from nnscratch.cli.plot import CHAPTER4
+    from nnscratch.cli.plot import AUTOGRAD, CHAPTER4
 
     out = tmp_path / "figs"
     assert main(["plot", "all", "--model", str(cnn / "model.npz"), "--out", str(out)]) == 0
-    expected = {*CHAPTER4, "confusion", "mistakes", "filters", "feature-maps"}
+    expected = {*CHAPTER4, *AUTOGRAD, "confusion", "mistakes", "filters", "feature-maps"}
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.png" for n in expected)

@@ -265,7 +265,7 @@ def softmax(x: Variable | ArrayLike) -> Variable:
 
 
 def softmax_cross_entropy(x: Variable | ArrayLike, t: ArrayLike) -> Variable:
-    return SoftmaxCrossEntropy()(x, np.asarray(t))
+    return SoftmaxCrossEntropy()(x, Variable(np.asarray(t), name="t"))
 
 
 def mean_squared_error(y: Variable | ArrayLike, t: Variable | ArrayLike) -> Variable:

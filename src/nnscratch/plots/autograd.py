@@ -42,7 +42,7 @@ def tanh_derivatives(n=3, *, s):
         label = s["derivatives.function"] if k == 0 else s["derivatives.label"].format(k=k)
         ax.plot(x, y, lw=2.2 if k == 0 else 1.6, label=label)
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set(xlabel="x", ylim=(-2.5, 2.5))
+    ax.set(xlabel="x", ylabel=s["derivatives.ylabel"], ylim=(-2.5, 2.5))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=10)
     ax.set_title(s["derivatives.title"].format(n=n))
@@ -65,10 +65,12 @@ def tanh_graph(n=2, lang="en"):
 
 def loss_graph(sizes=(2, 3, 2), lang="en"):
     """The loss graph of a small TwoLayerNet: the forward pass x → linear → sigmoid → linear →
-    softmax_cross_entropy, each parameter a leaf, with the shapes of every value."""
+    softmax_cross_entropy, each parameter a leaf, with every value (its shape, its range) and
+    the gradient ``loss.backward()`` gave it."""
     spec = {"model": "two-layer", "hidden": sizes[1:2]}
     net = network(spec, sizes[:1], sizes[2], seed=0)
     x = np.random.default_rng(0).standard_normal((4, sizes[0]))
     loss = loss_variable(net, x, np.array([0, 1, 1, 0]) % sizes[2], parameters(net))
+    loss.backward(retain_grad=True)  # every variable's gradient, shown under its shape
     title = strings_for(lang)["graph.loss"].format(sizes="-".join(map(str, sizes)))
-    return graph_figure(from_variable(loss), title, lang=lang)
+    return graph_figure(from_variable(loss, values=True, grads=True), title, lang=lang)

@@ -147,6 +147,7 @@ EN = {
     "graph.loss": "The loss graph of a TwoLayerNet ({sizes}), built by its forward pass",
     "derivatives.function": "y = tanh x",
     "derivatives.label": "derivative {k}",
+    "derivatives.ylabel": "value at x",
     "derivatives.title": "tanh and its first {n} derivatives, each the gradient of the last",
 }
 
@@ -284,6 +285,7 @@ ZH_CN = {
     "graph.loss": "TwoLayerNet（{sizes}）的损失函数的计算图（由正向传播生成）",
     "derivatives.function": "y = tanh x",
     "derivatives.label": "{k} 阶导数",
+    "derivatives.ylabel": "在 x 处的值",
     "derivatives.title": "tanh 及其 1 到 {n} 阶导数（每一条都是上一条的梯度）",
 }
 
