@@ -5,6 +5,17 @@ in the textbook's words (relu, adam, he) are shown as they are in both languages
 features as formulas (x₁², sin x₁), the same in both.
 """
 
+#: the input features as formulas, the same in every language
+FEATURE_LABELS = {
+    "choice.x1": "x₁",
+    "choice.x2": "x₂",
+    "choice.x1^2": "x₁²",
+    "choice.x2^2": "x₂²",
+    "choice.x1x2": "x₁x₂",
+    "choice.sin_x1": "sin x₁",
+    "choice.sin_x2": "sin x₂",
+}
+
 EN = {
     "lang": "English",
     "title": "nnscratch playground",
@@ -73,13 +84,7 @@ EN = {
     "choice.cosine": "cosine",
     "choice.shuffle": "shuffle",
     "choice.replacement": "replacement",
-    "choice.x1": "x₁",
-    "choice.x2": "x₂",
-    "choice.x1^2": "x₁²",
-    "choice.x2^2": "x₂²",
-    "choice.x1x2": "x₁x₂",
-    "choice.sin_x1": "sin x₁",
-    "choice.sin_x2": "sin x₂",
+    **FEATURE_LABELS,
     "feature.tip": "{name}: click to feed it in or leave it out",
 }
 
@@ -151,13 +156,7 @@ ZH_CN = {
     "choice.cosine": "余弦",
     "choice.shuffle": "打乱",
     "choice.replacement": "有放回",
-    "choice.x1": "x₁",
-    "choice.x2": "x₂",
-    "choice.x1^2": "x₁²",
-    "choice.x2^2": "x₂²",
-    "choice.x1x2": "x₁x₂",
-    "choice.sin_x1": "sin x₁",
-    "choice.sin_x2": "sin x₂",
+    **FEATURE_LABELS,
     "feature.tip": "{name}：点击加入或去掉这个输入特征",
 }
 
