@@ -29,6 +29,7 @@ TEXTBOOK = {
         "convnets",
         "loop",
         "metrics",
+        "time_layers",
     )
 }
 #: what the textbook may import besides NumPy and itself: the errors and the checks
