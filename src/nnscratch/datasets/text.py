@@ -1,0 +1,310 @@
+"""Text as token ids for a language model: a character tokenizer, 唐诗三百首 and any text file.
+
+A character-level language model reads a text one character (one *token*) at a time and learns
+to predict the next one. Its data is one long 1-D int array of token ids; :func:`get_batch` cuts
+random windows out of it, the inputs x (B, T) and the targets t (B, T) = x shifted by one.
+
+- :class:`CharTokenizer`: character ↔ id, the vocabulary read off the training text.
+- :func:`load_tang300`: the 320 poems of 唐诗三百首, shipped with nnscratch (``data/``, from
+  chinese-poetry, traditional characters), split into training and validation poems.
+- :func:`load_text_file`: the same from any UTF-8 text file of your own.
+
+Both loaders return a :class:`TextDataset`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import NnscratchError
+from ..validation import PROBABILITY, check_positive_int
+
+#: the token of every character the tokenizer did not see in its training text: id 0
+UNKNOWN = "\ufffd"
+#: the shipped 唐诗三百首 (see data/README.md for its source and licence)
+TANG300_FILE = Path(__file__).with_name("data") / "tang300.json.gz"
+
+
+class CharTokenizer:
+    """Characters ↔ token ids: id 0 is :data:`UNKNOWN` ("\\ufffd"), ids 1, 2, ... are the
+    distinct characters of the training text in sorted (code point) order.
+
+    A character that was not in the training text encodes to 0 and decodes to "\\ufffd".
+    ``chars[i]`` is the character of id ``i``.
+
+    >>> tok = CharTokenizer("床前明月光")
+    >>> tok.vocab_size
+    6
+    >>> ids = tok.encode("明月光")
+    >>> ids.tolist()
+    [4, 5, 1]
+    >>> tok.decode(ids)
+    '明月光'
+    >>> tok.encode("明日").tolist()  # 日 was not in the training text
+    [4, 0]
+    >>> CharTokenizer.from_config(tok.to_config()) == tok
+    True
+    """
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise NnscratchError(f"CharTokenizer takes the training text (a str), got {text!r}")
+        #: the vocabulary in id order, the unknown token first
+        self.chars: str = UNKNOWN + "".join(sorted(set(text) - {UNKNOWN}))
+        self._ids = {char: i for i, char in enumerate(self.chars)}
+
+    @property
+    def vocab_size(self) -> int:
+        """How many different ids there are, the unknown token included: V."""
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        """``text`` (a str of L characters) → its token ids, int64 (L,); 0 for unknown ones."""
+        if not isinstance(text, str):
+            raise NnscratchError(f"encode takes a str, got {type(text).__name__}")
+        return np.fromiter((self._ids.get(c, 0) for c in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids: Sequence[int] | np.ndarray) -> str:
+        """Token ids (L,), each in 0..V-1 → the text of L characters (id 0 gives "\\ufffd")."""
+        array = np.asarray(ids)
+        if array.size == 0:
+            return ""
+        if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+            raise NnscratchError(
+                f"decode takes one sequence of int ids (L,), got {array.dtype} of shape "
+                f"{array.shape}: decode each row of a batch on its own"
+            )
+        if array.min() < 0 or array.max() >= self.vocab_size:
+            raise NnscratchError(
+                f"token ids must be from 0 to {self.vocab_size - 1} (the vocabulary size - 1), "
+                f"got {array.min()} to {array.max()}"
+            )
+        return "".join(self.chars[i] for i in array.tolist())
+
+    def to_config(self) -> dict[str, Any]:
+        """The tokenizer as JSON-able data (a model file stores it without pickle):
+        ``{"type": "char", "chars": <the vocabulary in id order, unknown first>}``."""
+        return {"type": "char", "chars": self.chars}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CharTokenizer:
+        """The tokenizer that :meth:`to_config` wrote, with the same ids."""
+        chars = config.get("chars") if isinstance(config, Mapping) else None
+        kind = config.get("type") if isinstance(config, Mapping) else None
+        rest = chars[1:] if isinstance(chars, str) else ""
+        if (
+            kind != "char"
+            or not isinstance(chars, str)
+            or not chars.startswith(UNKNOWN)
+            or list(rest) != sorted(set(rest) - {UNKNOWN})
+        ):
+            raise NnscratchError(
+                "not a CharTokenizer config: it must be {'type': 'char', 'chars': ...} with "
+                "'\\ufffd' first and then distinct characters in sorted order, as to_config "
+                "writes it"
+            )
+        return cls(rest)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CharTokenizer) and other.chars == self.chars
+
+    def __hash__(self) -> int:
+        return hash(self.chars)
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+
+@dataclass
+class TextDataset:
+    """A text as token ids, split into training and validation.
+
+    train (N,) and val (M,) are int64 token ids of ``tokenizer``, built from the training text
+    only (a character only in the validation text is id 0, unknown). The split is by whole
+    pieces (poems, paragraphs or lines): ``n_train_pieces`` and ``n_val_pieces`` of them.
+    """
+
+    name: str
+    description: str
+    train: np.ndarray
+    val: np.ndarray
+    tokenizer: CharTokenizer
+    n_train_pieces: int
+    n_val_pieces: int
+
+
+def render_poem(poem: Mapping[str, Any]) -> str:
+    """One poem as the text a model reads: ``《title》author``, its lines, then a blank line.
+
+    >>> poem = {"title": "靜夜思", "author": "李白",
+    ...         "paragraphs": ["床前明月光，疑是地上霜。", "舉頭望明月，低頭思故鄉。"]}
+    >>> print(render_poem(poem), end="")
+    《靜夜思》李白
+    床前明月光，疑是地上霜。
+    舉頭望明月，低頭思故鄉。
+    <BLANKLINE>
+    """
+    return f"《{poem['title']}》{poem['author']}\n" + "\n".join(poem["paragraphs"]) + "\n\n"
+
+
+def tang300_poems() -> list[dict[str, Any]]:
+    """The 320 poems of 唐诗三百首 as nnscratch ships them, in the book's order: each
+    ``{"title": str, "author": str, "paragraphs": [line, ...]}``, traditional characters."""
+    return json.loads(gzip.decompress(TANG300_FILE.read_bytes()).decode("utf-8"))
+
+
+def load_tang300(val_poems: float = 0.1, seed: int = 0) -> TextDataset:
+    """唐诗三百首 (320 poems, about 23,500 characters of verse) as token ids.
+
+    Each poem is rendered by :func:`render_poem`: ``《title》author``, a newline, its lines
+    joined by newlines, and a blank line after it (so "\\n\\n" separates poems). A seeded
+    permutation of the poems puts ``round(val_poems × 320)`` of them (32 by default) in the
+    validation text, the rest in the training text, each in the book's order: no poem is split
+    between the two. The tokenizer is built from the training text only, so a character seen only
+    in validation poems encodes to the unknown id 0.
+
+    >>> data = load_tang300()
+    >>> data.n_train_pieces, data.n_val_pieces
+    (288, 32)
+    >>> print(data.tokenizer.decode(data.train[:22]))
+    《登鸛雀樓》王之渙
+    白日依山盡，黃河入海流。
+    """
+    fraction = PROBABILITY.check(val_poems, "val_poems", hint="the fraction of poems held out")
+    poems = tang300_poems()
+    n_val = round(fraction * len(poems))
+    order = np.random.default_rng(seed).permutation(len(poems))
+    val_index = sorted(order[:n_val].tolist())
+    train_index = sorted(order[n_val:].tolist())
+    train_text = "".join(render_poem(poems[i]) for i in train_index)
+    val_text = "".join(render_poem(poems[i]) for i in val_index)
+    tokenizer = CharTokenizer(train_text)
+    return TextDataset(
+        name="tang300",
+        description=(
+            f"唐诗三百首 (chinese-poetry, traditional characters): {len(train_index)} training "
+            f"and {len(val_index)} validation poems (seed {seed}), {len(train_text):,} and "
+            f"{len(val_text):,} characters, {tokenizer.vocab_size:,} tokens"
+        ),
+        train=tokenizer.encode(train_text),
+        val=tokenizer.encode(val_text),
+        tokenizer=tokenizer,
+        n_train_pieces=len(train_index),
+        n_val_pieces=len(val_index),
+    )
+
+
+def read_text(path: str | Path) -> str:
+    """The text of a UTF-8 file (a byte order mark dropped, line ends made "\\n"), or an
+    :class:`NnscratchError` that says in one line why not: missing, not UTF-8, empty."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NnscratchError(f"no such text file: {path}") from None
+    except OSError as exc:
+        raise NnscratchError(f"cannot read the text file {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NnscratchError(
+            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            f"({exc.reason}); save it as UTF-8 and try again"
+        ) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise NnscratchError(f"{path} is empty: a text dataset needs some text")
+    return text
+
+
+def split_pieces(text: str) -> tuple[list[str], str]:
+    """``text`` cut into paragraphs (at blank lines), or into lines if it has one paragraph:
+    (the pieces, each ending in "\\n\\n" or "\\n", and "paragraphs" or "lines"). Empty pieces
+    are dropped; a paragraph keeps its indentation."""
+    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t\u3000]*\n", text) if p.strip()]
+    if len(paragraphs) > 1:
+        return [p + "\n\n" for p in paragraphs], "paragraphs"
+    return [line + "\n" for line in text.split("\n") if line.strip()], "lines"
+
+
+def load_text_file(path: str | Path, val_fraction: float = 0.1) -> TextDataset:
+    """Any UTF-8 text file as token ids, split by paragraphs (or by lines).
+
+    The text is cut into paragraphs at blank lines, or into lines if it has no blank lines
+    (:func:`split_pieces`). The last ``val_fraction`` of them (at least one, when the fraction is
+    above 0 and there are two or more; at most all but one) are the validation text: in a story
+    or a book neighbouring paragraphs share names and phrases, so a held-out end is a fairer test
+    than paragraphs picked at random. The tokenizer is built from the training text only; a
+    character only in the validation text encodes to the unknown id 0.
+
+    Errors (:class:`NnscratchError`, one line each): a missing file, a file that is not UTF-8
+    (with the offset of the first bad byte), an empty file.
+    """
+    fraction = PROBABILITY.check(
+        val_fraction, "val_fraction", hint="the fraction of paragraphs held out"
+    )
+    path = Path(path)
+    pieces, unit = split_pieces(read_text(path))
+    n_val = round(fraction * len(pieces))
+    if fraction > 0:
+        n_val = max(n_val, 1)
+    n_val = min(n_val, len(pieces) - 1)
+    n_train = len(pieces) - n_val
+    train_text = "".join(pieces[:n_train])
+    val_text = "".join(pieces[n_train:])
+    tokenizer = CharTokenizer(train_text)
+    return TextDataset(
+        name=path.name,
+        description=(
+            f"{path}: {n_train} training and {n_val} validation {unit}, {len(train_text):,} and "
+            f"{len(val_text):,} characters, {tokenizer.vocab_size:,} tokens"
+        ),
+        train=tokenizer.encode(train_text),
+        val=tokenizer.encode(val_text),
+        tokenizer=tokenizer,
+        n_train_pieces=n_train,
+        n_val_pieces=n_val,
+    )
+
+
+def get_batch(
+    data: np.ndarray, batch_size: int, context: int, rng: np.random.Generator | int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``batch_size`` random windows of ``context`` tokens from ``data``, and their targets.
+
+    data (N,) int token ids, N ≥ context + 1; rng a NumPy Generator (or a seed). Returns x (B, T)
+    and t (B, T), B = batch_size, T = context: row b is ``data[s : s + T]`` for a random start s,
+    and its targets ``data[s + 1 : s + T + 1]``, so ``t[b, i]`` is the token that follows
+    ``x[b, : i + 1]`` — what a language model learns to predict at every position (nanoGPT's
+    ``get_batch``).
+
+    >>> x, t = get_batch(np.arange(10), batch_size=2, context=4, rng=0)
+    >>> x.shape, t.shape
+    ((2, 4), (2, 4))
+    >>> bool((t[:, :-1] == x[:, 1:]).all() and (t[:, -1] == x[:, -1] + 1).all())
+    True
+    """
+    data = np.asarray(data)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    context = check_positive_int(context, "context")
+    if data.ndim != 1 or not np.issubdtype(data.dtype, np.integer):
+        raise NnscratchError(
+            f"get_batch takes 1-D int token ids (N,), got {data.dtype} of shape {data.shape}"
+        )
+    if len(data) < context + 1:
+        raise NnscratchError(
+            f"a context of {context} tokens needs at least {context + 1} tokens of data, got "
+            f"{len(data)}: use a shorter context or more text"
+        )
+    rng = np.random.default_rng(rng)
+    starts = rng.integers(0, len(data) - context, size=batch_size)  # s in 0..N-T-1
+    offsets = starts[:, None] + np.arange(context)  # (B, T)
+    return data[offsets], data[offsets + 1]
