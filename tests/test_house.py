@@ -30,6 +30,7 @@ TEXTBOOK = {
         "loop",
         "metrics",
         "time_layers",
+        "gpt",
     )
 }
 #: what the textbook may import besides NumPy and itself: the errors and the checks
