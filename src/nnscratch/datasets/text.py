@@ -7,9 +7,11 @@ random windows out of it, the inputs x (B, T) and the targets t (B, T) = x shift
 - :class:`CharTokenizer`: character ↔ id, the vocabulary read off the training text.
 - :func:`load_tang300`: the 320 poems of 唐诗三百首, shipped with nnscratch (``data/``, from
   chinese-poetry, traditional characters), split into training and validation poems.
+- :func:`load_tang`: 全唐诗, about 57,600 poems (3.67 M characters of verse), downloaded on first
+  use from chinese-poetry (58 JSON files, each checked against its SHA-256) and kept in the cache.
 - :func:`load_text_file`: the same from any UTF-8 text file of your own.
 
-Both loaders return a :class:`TextDataset`.
+The loaders return a :class:`TextDataset`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +29,20 @@ import numpy as np
 
 from ..errors import NnscratchError
 from ..validation import PROBABILITY, check_positive_int
+from .download import DownloadError, download_file
+from .sources import DatasetSpec, FileSpec, download_dir, search_dirs, sha256_hex
 
 #: the token of every character the tokenizer did not see in its training text: id 0
 UNKNOWN = "\ufffd"
 #: the shipped 唐诗三百首 (see data/README.md for its source and licence)
 TANG300_FILE = Path(__file__).with_name("data") / "tang300.json.gz"
+#: the 58 files of 全唐诗: name, size and SHA-256 of each, the commit and the URL templates
+TANG_FILES = Path(__file__).with_name("data") / "quan-tang-shi.json"
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The code point of every character of ``text``: uint32 (L,), in one pass over it."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 class CharTokenizer:
@@ -59,7 +71,8 @@ class CharTokenizer:
             raise NnscratchError(f"CharTokenizer takes the training text (a str), got {text!r}")
         #: the vocabulary in id order, the unknown token first
         self.chars: str = UNKNOWN + "".join(sorted(set(text) - {UNKNOWN}))
-        self._ids = {char: i for i, char in enumerate(self.chars)}
+        # the code points of chars[1:], sorted: encode finds a character's id by binary search
+        self._codes = _code_points(self.chars[1:])
 
     @property
     def vocab_size(self) -> int:
@@ -70,7 +83,11 @@ class CharTokenizer:
         """``text`` (a str of L characters) → its token ids, int64 (L,); 0 for unknown ones."""
         if not isinstance(text, str):
             raise NnscratchError(f"encode takes a str, got {type(text).__name__}")
-        return np.fromiter((self._ids.get(c, 0) for c in text), dtype=np.int64, count=len(text))
+        codes = _code_points(text)
+        where = np.searchsorted(self._codes, codes)  # the id - 1 of each known character
+        known = where < len(self._codes)
+        known[known] = self._codes[where[known]] == codes[known]
+        return np.where(known, where + 1, 0).astype(np.int64)
 
     def decode(self, ids: Sequence[int] | np.ndarray) -> str:
         """Token ids (L,), each in 0..V-1 → the text of L characters (id 0 gives "\\ufffd")."""
@@ -179,8 +196,18 @@ def load_tang300(val_poems: float = 0.1, seed: int = 0) -> TextDataset:
     白日依山盡，黃河入海流。
     """
     fraction = PROBABILITY.check(val_poems, "val_poems", hint="the fraction of poems held out")
-    poems = tang300_poems()
-    n_val = round(fraction * len(poems))
+    label = "唐诗三百首 (chinese-poetry, traditional characters)"
+    return poems_dataset("tang300", label, tang300_poems(), fraction, seed)
+
+
+def poems_dataset(
+    name: str, label: str, poems: Sequence[Mapping[str, Any]], val_poems: float, seed: int
+) -> TextDataset:
+    """``poems`` as a :class:`TextDataset`: a seeded permutation puts ``round(val_poems × P)``
+    of the P poems in the validation text, the rest in the training text, each in the given
+    order, every poem rendered by :func:`render_poem`; the tokenizer is read off the training
+    text. ``label`` starts the description."""
+    n_val = round(val_poems * len(poems))
     order = np.random.default_rng(seed).permutation(len(poems))
     val_index = sorted(order[:n_val].tolist())
     train_index = sorted(order[n_val:].tolist())
@@ -188,11 +215,11 @@ def load_tang300(val_poems: float = 0.1, seed: int = 0) -> TextDataset:
     val_text = "".join(render_poem(poems[i]) for i in val_index)
     tokenizer = CharTokenizer(train_text)
     return TextDataset(
-        name="tang300",
+        name=name,
         description=(
-            f"唐诗三百首 (chinese-poetry, traditional characters): {len(train_index)} training "
-            f"and {len(val_index)} validation poems (seed {seed}), {len(train_text):,} and "
-            f"{len(val_text):,} characters, {tokenizer.vocab_size:,} tokens"
+            f"{label}: {len(train_index):,} training and {len(val_index):,} validation poems "
+            f"(seed {seed}), {len(train_text):,} and {len(val_text):,} characters, "
+            f"{tokenizer.vocab_size:,} tokens"
         ),
         train=tokenizer.encode(train_text),
         val=tokenizer.encode(val_text),
@@ -200,6 +227,133 @@ def load_tang300(val_poems: float = 0.1, seed: int = 0) -> TextDataset:
         n_train_pieces=len(train_index),
         n_val_pieces=len(val_index),
     )
+
+
+def tang_spec(mirrors: Sequence[str] | None = None) -> DatasetSpec:
+    """全唐诗's 58 files (:data:`TANG_FILES`: name, size and SHA-256 of each) as a dataset spec
+    named "tang", and where they are downloaded from: ``mirrors`` (base URLs, each file's name
+    is appended), by default raw.githubusercontent.com and jsDelivr at the pinned commit."""
+    table = json.loads(TANG_FILES.read_text(encoding="utf-8"))
+    if mirrors is None:
+        folder = urllib.parse.quote(table["directory"] + "/")  # 全唐诗/ → %E5%85%A8...
+        mirrors = [
+            template.format(commit=table["commit"], path_in_repository=folder)
+            for template in table["url_templates"]
+        ]
+    elif isinstance(mirrors, str):
+        mirrors = [mirrors]
+    files = {name: FileSpec(name, size, sha256, None) for name, size, sha256 in table["files"]}
+    return DatasetSpec(
+        name="tang",
+        title="全唐诗 (chinese-poetry, traditional characters)",
+        files=files,
+        mirrors=tuple(mirrors),
+        homepage="https://github.com/chinese-poetry/chinese-poetry",
+    )
+
+
+def tang_files(
+    data_dir: str | Path | None = None,
+    mirrors: Sequence[str] | None = None,
+    download: bool = True,
+    **options: Any,
+) -> list[Path]:
+    """The paths of 全唐诗's files, in order, each found on this machine or downloaded.
+
+    Each file is looked for in ``data_dir/tang``, ``data_dir``, ``$NNSCRATCH_DATA/tang``,
+    ``$NNSCRATCH_DATA`` and the user cache (``~/.cache/nnscratch/tang``), in that order
+    (:func:`~nnscratch.datasets.sources.search_dirs`); the missing ones are downloaded, one
+    after the other, into ``data_dir/tang`` (else ``$NNSCRATCH_DATA/tang``, else the cache) by
+    :func:`~nnscratch.datasets.download.download_file`, which checks each one's size and SHA-256
+    before it appears under its name: a download cut short resumes with the first file it did
+    not finish. ``options`` (``timeout``, ``retries``, ``backoff``, ``progress``) go to it.
+
+    Raises :class:`~nnscratch.datasets.download.DownloadError` (two short lines) when a file
+    cannot be downloaded, :class:`NnscratchError` when ``download`` is False and files are missing.
+    """
+    spec = tang_spec(mirrors)
+    folders = [folder for _, folder in search_dirs(spec, data_dir)]
+    target = download_dir(spec, data_dir)
+    found = {}
+    for name in spec.files:
+        found[name] = next((f / name for f in folders if (f / name).is_file()), None)
+    missing = [name for name, path in found.items() if path is None]
+    if missing and not download:
+        raise NnscratchError(
+            f"全唐诗: {len(missing)} of its {len(spec.files)} files are not here ({missing[0]}, "
+            f"...): put them in {target} or load with download=True"
+        )
+    for name in missing:
+        fspec = spec.files[name]
+        try:
+            found[name] = Path(download_file(fspec, spec.mirrors, target, **options))
+        except DownloadError as exc:
+            by_hand = (
+                f"by hand: put it ({fspec.size} bytes) in {target} (or data_dir, "
+                "$NNSCRATCH_DATA); the files already downloaded are kept"
+            )
+            raise DownloadError(exc.failed, by_hand, exc.attempts, fspec, target) from None
+    return [path for path in found.values() if path is not None]
+
+
+def tang_poems(
+    data_dir: str | Path | None = None,
+    mirrors: Sequence[str] | None = None,
+    download: bool = True,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """The poems of 全唐诗 in the source's order (files in :data:`TANG_FILES`' order), each
+    ``{"title": str, "author": str, "paragraphs": [line, ...]}``, traditional characters.
+
+    The files come from :func:`tang_files` (found or downloaded; the arguments are its); each is
+    checked against its size and SHA-256 before it is read, so a damaged file in a folder is an
+    :class:`NnscratchError` naming it, never poems read from it.
+    """
+    spec = tang_spec(mirrors)
+    poems: list[dict[str, Any]] = []
+    for path in tang_files(data_dir, mirrors, download, **options):
+        fspec = spec.files[path.name]
+        data = path.read_bytes()
+        digest = sha256_hex(data)
+        if len(data) != fspec.size or digest != fspec.sha256:
+            raise NnscratchError(
+                f"{path}: not the official {fspec.filename} ({len(data)} bytes, SHA-256 {digest};"
+                f" expected {fspec.size} bytes, SHA-256 {fspec.sha256}): delete it and load "
+                "again to download it anew"
+            )
+        poems += [
+            {"title": p["title"], "author": p["author"], "paragraphs": p["paragraphs"]}
+            for p in json.loads(data.decode("utf-8"))
+        ]
+    return poems
+
+
+def load_tang(
+    data_dir: str | Path | None = None,
+    val_poems: float = 0.1,
+    seed: int = 0,
+    mirrors: Sequence[str] | None = None,
+    download: bool = True,
+    **options: Any,
+) -> TextDataset:
+    """全唐诗 (about 57,600 poems, 3.67 M characters of verse) as token ids, downloaded on first
+    use.
+
+    The 58 files (about 25 MB) are found or downloaded by :func:`tang_files` (``data_dir``,
+    ``mirrors``, ``download`` and ``options`` are its: see there where they are looked for and
+    where a download goes) and checked against their SHA-256 by :func:`tang_poems`. The poems
+    are then rendered and split as :func:`load_tang300` does: ``round(val_poems × P)`` of the P
+    poems, chosen by a permutation seeded by ``seed``, are the validation text; the tokenizer is
+    read off the training text only.
+
+    Errors: :class:`~nnscratch.datasets.download.DownloadError` (no network, a file served
+    damaged: two short lines, no partial file left), :class:`NnscratchError` (a damaged file in
+    a folder, files missing with ``download=False``).
+    """
+    fraction = PROBABILITY.check(val_poems, "val_poems", hint="the fraction of poems held out")
+    poems = tang_poems(data_dir, mirrors, download, **options)
+    label = "全唐诗 (chinese-poetry, traditional characters)"
+    return poems_dataset("tang", label, poems, fraction, seed)
 
 
 def read_text(path: str | Path) -> str:
