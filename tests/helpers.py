@@ -1,10 +1,11 @@
 """What several test files share: running `nnscratch` as a real process (starting it, reading
 its output line by line without hanging, checking a one-line error, a playground served and
-stopped with Ctrl-C) and stopping a Trainer after a given iteration (StopAt), a SimpleConvNet
-trained by `nnscratch train` (trained_cnn)."""
+stopped with Ctrl-C), a file mirror on 127.0.0.1 (Mirror), stopping a Trainer after a given
+iteration (StopAt), a SimpleConvNet trained by `nnscratch train` (trained_cnn)."""
 
 import contextlib
 import http.client
+import http.server
 import queue
 import re
 import select
@@ -126,3 +127,54 @@ def trained_cnn(out, epochs):
     argv = ["train", "--quiet", "--model", "cnn", "--dataset", "digits", "--epochs", str(epochs)]
     assert main([*argv, "--out", str(out)]) == 0
     return out
+
+
+class Mirror:
+    """An HTTP server on 127.0.0.1 (port 0) in a thread.
+
+    ``routes`` maps a path to ``(kind, body)``: "good"/"bad" serve ``body``; "drop" announces
+    ``len(body)`` bytes, sends half and closes the connection, ``drops`` times, then serves
+    ``body``; a missing path is a 404. ``requests`` records every path asked for.
+    """
+
+    def __init__(self):
+        self.routes, self.requests, self.drops = {}, [], {}
+        mirror = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                mirror.requests.append(self.path)
+                kind, body = mirror.routes.get(self.path, ("missing", b""))
+                if kind == "missing":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if kind == "drop" and mirror.drops.get(self.path, 0) > 0:
+                    mirror.drops[self.path] -= 1
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def base(self, prefix):
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{prefix}/"
+
+    def serve(self, prefix, blobs, kind="good"):
+        for filename, body in blobs.items():
+            self.routes[f"/{prefix}/{filename}"] = (kind, body)
+        return self.base(prefix)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()

@@ -17,11 +17,11 @@ from nnscratch.errors import NnscratchError
 from tests.datasets.test_download import (  # noqa: F401  (isolated is a fixture used here)
     N_TEST,
     N_TRAIN,
-    Mirror,
     isolated,
     make_fake_dataset,
     use,
 )
+from tests.helpers import Mirror
 
 
 def place(folder, blobs, gunzip=False):

@@ -5,10 +5,8 @@ import dataclasses
 import errno
 import gzip
 import hashlib
-import http.server
 import os
 import socket
-import threading
 import urllib.error
 
 import numpy as np
@@ -20,6 +18,7 @@ from nnscratch.datasets.download import DownloadError, download_dataset, downloa
 from nnscratch.datasets.idx import idx_bytes
 from nnscratch.datasets.sources import DatasetSpec, FileSpec
 from nnscratch.errors import NnscratchError
+from tests.helpers import Mirror
 
 N_TRAIN, N_TEST, SHAPE = 20, 10, (28, 28)
 
@@ -67,57 +66,6 @@ def make_fake_dataset(seed=0, name="mnist"):
         image_shape=SHAPE,
     )
     return spec, blobs, arrays
-
-
-class Mirror:
-    """An HTTP server on 127.0.0.1 (port 0) in a thread.
-
-    ``routes`` maps a path to ``(kind, body)``: "good"/"bad" serve ``body``; "drop" announces
-    ``len(body)`` bytes, sends half and closes the connection, ``drops`` times, then serves
-    ``body``; a missing path is a 404. ``requests`` records every path asked for.
-    """
-
-    def __init__(self):
-        self.routes, self.requests, self.drops = {}, [], {}
-        mirror = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                mirror.requests.append(self.path)
-                kind, body = mirror.routes.get(self.path, ("missing", b""))
-                if kind == "missing":
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if kind == "drop" and mirror.drops.get(self.path, 0) > 0:
-                    mirror.drops[self.path] -= 1
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def base(self, prefix):
-        return f"http://127.0.0.1:{self.server.server_address[1]}/{prefix}/"
-
-    def serve(self, prefix, blobs, kind="good"):
-        for filename, body in blobs.items():
-            self.routes[f"/{prefix}/{filename}"] = (kind, body)
-        return self.base(prefix)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ package never reads it); without it these tests are skipped. The package's table
 is cut down to the few served here (``text.TANG_FILES`` pointed at a smaller table)."""
 
 import hashlib
-import http.server
 import json
 import socket
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from nnscratch.datasets import text
 from nnscratch.datasets.download import DownloadError
 from nnscratch.datasets.text import CharTokenizer, load_tang, render_poem, tang_spec
 from nnscratch.errors import NnscratchError
+from tests.helpers import Mirror
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "chinese-poetry"
 QTS = SHARED / "quan-tang-shi"
@@ -31,46 +30,9 @@ needs_shared = pytest.mark.skipif(
 )
 
 
-class Server:
-    """An HTTP server on 127.0.0.1 (port 0) in a thread, serving ``files`` (name → bytes) under
-    ``/qts/``. ``drops[name]`` times, a request for ``name`` gets the full Content-Length, half
-    the body, and a closed connection. ``requests`` lists every file name asked for."""
-
-    def __init__(self, files):
-        self.files, self.drops, self.requests = dict(files), {}, []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.path.rsplit("/", 1)[-1]
-                server.requests.append(name)
-                body = server.files.get(name) if self.path.startswith("/qts/") else None
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if server.drops.get(name, 0) > 0:
-                    server.drops[name] -= 1
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/qts/"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+def asked(server):
+    """The file names the mirror was asked for, in order."""
+    return [path.rsplit("/", 1)[-1] for path in server.requests]
 
 
 @pytest.fixture
@@ -82,9 +44,11 @@ def blobs():
 
 @pytest.fixture
 def server(blobs):
-    s = Server(blobs)
-    yield s
-    s.close()
+    """The served files under /qts/ (``server.base("qts")``)."""
+    mirror = Mirror()
+    mirror.serve("qts", blobs)
+    yield mirror
+    mirror.close()
 
 
 @pytest.fixture
@@ -143,12 +107,12 @@ def test_default_mirrors_are_the_two_templates_at_the_commit_percent_encoded():
 
 
 def test_files_are_downloaded_verified_and_a_dataset_built(server, small_table, blobs, tmp_path):
-    data = load_tang(tmp_path / "data", mirrors=[server.base], val_poems=0.1, **FAST)
+    data = load_tang(tmp_path / "data", mirrors=[server.base("qts")], val_poems=0.1, **FAST)
     folder = tmp_path / "data" / "tang"
     assert sorted(p.name for p in folder.iterdir()) == sorted(SERVED)  # nothing partial left
     for name in SERVED:
         assert (folder / name).read_bytes() == blobs[name]
-    assert sorted(server.requests) == sorted(SERVED)
+    assert sorted(asked(server)) == sorted(SERVED)
     poems = poems_of(blobs)
     assert data.name == "tang" and data.n_train_pieces + data.n_val_pieces == len(poems)
     assert data.n_val_pieces == round(0.1 * len(poems))
@@ -163,12 +127,12 @@ def test_files_are_downloaded_verified_and_a_dataset_built(server, small_table, 
 def test_the_cache_is_the_default_folder_and_a_second_load_asks_nothing(
     server, small_table, tmp_path
 ):
-    first = load_tang(mirrors=[server.base], **FAST)
+    first = load_tang(mirrors=[server.base("qts")], **FAST)
     cached = tmp_path / "cache" / "nnscratch" / "tang"
     assert sorted(p.name for p in cached.iterdir()) == sorted(SERVED)
     server.requests.clear()
-    second = load_tang(mirrors=[server.base], **FAST)
-    assert server.requests == []
+    second = load_tang(mirrors=[server.base("qts")], **FAST)
+    assert asked(server) == []
     np.testing.assert_array_equal(first.train, second.train)
 
 
@@ -176,10 +140,11 @@ def test_a_corrupted_file_is_refused_and_nothing_partial_is_left(
     server, small_table, blobs, tmp_path
 ):
     bad = SERVED[1]
-    server.files[bad] = blobs[bad][:100] + bytes([blobs[bad][100] ^ 0xFF]) + blobs[bad][101:]
+    corrupted = blobs[bad][:100] + bytes([blobs[bad][100] ^ 0xFF]) + blobs[bad][101:]
+    server.routes[f"/qts/{bad}"] = ("bad", corrupted)
     folder = tmp_path / "data" / "tang"
     with pytest.raises(DownloadError) as err:
-        load_tang(tmp_path / "data", mirrors=[server.base], **FAST)
+        load_tang(tmp_path / "data", mirrors=[server.base("qts")], **FAST)
     message = str(err.value)
     assert message.startswith(f"could not download {bad}: no mirror served it (wrong SHA-256)")
     assert_short(message, bad, "SHA-256", str(folder))
@@ -188,27 +153,28 @@ def test_a_corrupted_file_is_refused_and_nothing_partial_is_left(
     assert err.value.__cause__ is None and err.value.__suppress_context__
     # the file before it is kept (verified), nothing of the bad one, the next one not tried
     assert [p.name for p in folder.iterdir()] == [SERVED[0]]
-    assert server.requests == [SERVED[0], bad]
+    assert asked(server) == [SERVED[0], bad]
     # the server mended: the next load resumes with the bad file, the good one not asked again
-    server.files[bad] = blobs[bad]
+    server.routes[f"/qts/{bad}"] = ("good", blobs[bad])
     server.requests.clear()
-    load_tang(tmp_path / "data", mirrors=[server.base], **FAST)
-    assert server.requests == [bad, SERVED[2]]
+    load_tang(tmp_path / "data", mirrors=[server.base("qts")], **FAST)
+    assert asked(server) == [bad, SERVED[2]]
 
 
 def test_a_connection_dropped_half_way_is_retried_and_a_file_there_not_fetched_again(
     server, small_table, blobs, tmp_path
 ):
     dropped = SERVED[0]
-    server.drops[dropped] = 1
-    data = load_tang(tmp_path / "data", mirrors=[server.base], **FAST)
+    server.routes[f"/qts/{dropped}"] = ("drop", blobs[dropped])
+    server.drops[f"/qts/{dropped}"] = 1
+    data = load_tang(tmp_path / "data", mirrors=[server.base("qts")], **FAST)
     folder = tmp_path / "data" / "tang"
-    assert server.requests.count(dropped) == 2
+    assert asked(server).count(dropped) == 2
     assert (folder / dropped).read_bytes() == blobs[dropped]
     assert sorted(p.name for p in folder.iterdir()) == sorted(SERVED)
     server.requests.clear()
-    again = load_tang(tmp_path / "data", mirrors=[server.base], **FAST)
-    assert server.requests == []
+    again = load_tang(tmp_path / "data", mirrors=[server.base("qts")], **FAST)
+    assert asked(server) == []
     np.testing.assert_array_equal(data.val, again.val)
 
 
@@ -216,8 +182,8 @@ def test_only_the_missing_files_are_downloaded(server, small_table, blobs, tmp_p
     folder = tmp_path / "data"  # data_dir itself holds one file, as a user may put it there
     folder.mkdir()
     (folder / SERVED[2]).write_bytes(blobs[SERVED[2]])
-    load_tang(folder, mirrors=[server.base], **FAST)
-    assert server.requests == [SERVED[0], SERVED[1]]
+    load_tang(folder, mirrors=[server.base("qts")], **FAST)
+    assert asked(server) == [SERVED[0], SERVED[1]]
     assert sorted(p.name for p in (folder / "tang").iterdir()) == sorted(SERVED[:2])
 
 
