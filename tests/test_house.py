@@ -31,6 +31,7 @@ TEXTBOOK = {
         "metrics",
         "time_layers",
         "gpt",
+        "rnnlm",
     )
 }
 #: what the textbook may import besides NumPy and itself: the errors and the checks

@@ -383,3 +383,132 @@ class TransformerBlock:
         for part in (self.ln1, self.attn, self.ln2, self.fc1, self.fc2):
             grads.update(part.param_grads())
         return grads
+
+
+class RNN:
+    """One step of a simple (Elman) recurrent layer: h_next = tanh(h_prev·W_h + x·W_x + b).
+
+    Shapes: x (N, D), h_prev (N, H), h_next (N, H); W_x (D, H), W_h (H, H), b (H,) in ``params``
+    under ``Wx_key``, ``Wh_key``, ``b_key``. The same three parameters serve every time step:
+    :class:`TimeRNN` runs T of these steps and adds their gradients.
+    Backward, with ∂L/∂a = ∂L/∂h_next · (1 - h_next²) (tanh' = 1 - tanh², a the sum inside):
+    ∂L/∂x = ∂L/∂a·W_xᵀ, ∂L/∂h_prev = ∂L/∂a·W_hᵀ, ∂L/∂W_x = xᵀ·∂L/∂a, ∂L/∂W_h = h_prevᵀ·∂L/∂a,
+    ∂L/∂b = Σ_n ∂L/∂a. ``backward`` returns (∂L/∂x, ∂L/∂h_prev).
+    """
+
+    x: Any = None  # forward's x (N, D)
+    h_prev: Any = None  # forward's h_prev (N, H)
+    h_next: Any = None  # forward's output (N, H)
+    dWx: Any = None  # ∂L/∂W_x
+    dWh: Any = None  # ∂L/∂W_h
+    db: Any = None  # ∂L/∂b
+
+    def __init__(
+        self, params: dict[str, NDArray[np.floating]], Wx_key: str, Wh_key: str, b_key: str
+    ) -> None:
+        self.params, self.Wx_key, self.Wh_key, self.b_key = params, Wx_key, Wh_key, b_key
+
+    def forward(
+        self, x: NDArray[np.floating], h_prev: NDArray[np.floating]
+    ) -> NDArray[np.floating]:
+        Wx, Wh, b = self.params[self.Wx_key], self.params[self.Wh_key], self.params[self.b_key]
+        self.x, self.h_prev = x, h_prev
+        self.h_next = np.tanh(h_prev @ Wh + x @ Wx + b)
+        return self.h_next
+
+    def backward(
+        self, dh_next: NDArray[np.floating]
+    ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+        Wx, Wh = self.params[self.Wx_key], self.params[self.Wh_key]
+        da = dh_next * (1.0 - self.h_next**2)
+        self.db = np.sum(da, axis=0)
+        self.dWh = self.h_prev.T @ da
+        self.dWx = self.x.T @ da
+        return da @ Wx.T, da @ Wh.T
+
+    def param_grads(self) -> dict[str, NDArray[np.floating]]:
+        return {self.Wx_key: self.dWx, self.Wh_key: self.dWh, self.b_key: self.db}
+
+
+class TimeRNN:
+    """T steps of :class:`RNN` over a sequence, the same parameters at every step:
+    h_t = tanh(h_{t-1}·W_h + x_t·W_x + b), t = 0..T-1, hs = (h_0, ..., h_{T-1}).
+
+    Shapes: xs (N, T, D), hs (N, T, H); W_x (D, H), W_h (H, H), b (H,) in ``params``.
+    The state before the first step, h_{-1}, is zeros (N, H) — unless ``stateful``: then it is
+    the last h of the previous call (``self.h``), so that a long sequence can be fed in blocks
+    of T steps and the hidden state runs on through it. ``reset_state()`` sets it back to zeros
+    (at the start of a new sequence); ``set_state(h)`` to a given h (N, H).
+
+    Backward through time, the steps in reverse: step t receives ∂L/∂h_t = dhs[:, t] (from the
+    layers above) + the dh that step t+1 passed back (0 for the last step); its backward returns
+    ∂L/∂x_t and the dh for step t-1. ∂L/∂W_x, ∂L/∂W_h, ∂L/∂b are the sums over the T steps.
+    Truncated BPTT: the dh of the first step, ∂L/∂h_{-1}, is kept as ``self.dh`` and goes no
+    further: the previous block's forward is over, and its steps get no gradient from this one
+    (h_{-1} is treated as a constant input).
+    """
+
+    h: Any = None  # the last hidden state (N, H): h_{-1} of the next call when stateful
+    dh: Any = None  # ∂L/∂h_{-1} of the last backward
+    dWx: Any = None  # ∂L/∂W_x, summed over the steps
+    dWh: Any = None  # ∂L/∂W_h
+    db: Any = None  # ∂L/∂b
+
+    def __init__(
+        self,
+        params: dict[str, NDArray[np.floating]],
+        Wx_key: str,
+        Wh_key: str,
+        b_key: str,
+        stateful: bool = False,
+    ) -> None:
+        self.params, self.Wx_key, self.Wh_key, self.b_key = params, Wx_key, Wh_key, b_key
+        self.stateful = bool(stateful)
+        self.layers: list[RNN] = []
+
+    def forward(self, xs: NDArray[np.floating]) -> NDArray[np.floating]:
+        N, T, _ = xs.shape
+        H = self.params[self.Wh_key].shape[0]
+        if not self.stateful or self.h is None:
+            self.h = np.zeros((N, H), dtype=xs.dtype)
+        elif self.h.shape != (N, H):
+            raise NnscratchError(
+                f"the carried state is {self.h.shape}, but this batch needs ({N}, {H}): call "
+                "reset_state() before a batch of another size"
+            )
+        hs = np.empty((N, T, H), dtype=np.result_type(xs, self.params[self.Wh_key]))
+        self.layers = []
+        for t in range(T):
+            layer = RNN(self.params, self.Wx_key, self.Wh_key, self.b_key)
+            self.h = layer.forward(xs[:, t, :], self.h)
+            hs[:, t, :] = self.h
+            self.layers.append(layer)
+        return hs
+
+    def backward(self, dhs: NDArray[np.floating]) -> NDArray[np.floating]:
+        N, T, _ = dhs.shape
+        D = self.params[self.Wx_key].shape[0]
+        dxs = np.empty((N, T, D), dtype=dhs.dtype)
+        dh: Any = 0.0  # nothing comes back from after the last step
+        self.dWx = np.zeros_like(self.params[self.Wx_key])
+        self.dWh = np.zeros_like(self.params[self.Wh_key])
+        self.db = np.zeros_like(self.params[self.b_key])
+        for t in reversed(range(T)):
+            layer = self.layers[t]
+            dxs[:, t, :], dh = layer.backward(dhs[:, t, :] + dh)
+            self.dWx += layer.dWx
+            self.dWh += layer.dWh
+            self.db += layer.db
+        self.dh = dh
+        return dxs
+
+    def set_state(self, h: NDArray[np.floating]) -> None:
+        """h_{-1} of the next (stateful) forward: h (N, H)."""
+        self.h = h
+
+    def reset_state(self) -> None:
+        """Start the next forward from zeros (a new sequence)."""
+        self.h = None
+
+    def param_grads(self) -> dict[str, NDArray[np.floating]]:
+        return {self.Wx_key: self.dWx, self.Wh_key: self.dWh, self.b_key: self.db}
