@@ -119,6 +119,8 @@ class GPT(LayerNet):
     ``seed``: same seed, same weights. ``dtype`` float64 (gradient checks) or float32.
     """
 
+    takes_ids = True  # token ids (N, T): the embedding takes them as ints
+
     def __init__(
         self,
         vocab_size: int,
@@ -197,14 +199,6 @@ class GPT(LayerNet):
         }
 
     # --- forward --------------------------------------------------------------------------
-    def scores(self, x: ArrayLike) -> NDArray[np.floating]:
-        """Scores before softmax: ids (N, T) → (N, T, V); row [n, t] scores the token that
-        follows x[n, :t + 1]. (LayerNet's ``scores`` casts x to floats; ids stay ints here.)"""
-        out: Any = np.asarray(x)
-        for layer in self.layers:
-            out = layer.forward(out)
-        return out
-
     # --- generation with a KV cache ---------------------------------------------------------
     def check_ids(self, ids: NDArray[Any]) -> None:
         """A clear error unless ``ids`` are integers in 0..V-1."""

@@ -85,6 +85,8 @@ class LayerNet:
     weight_decay_lambda: float = 0.0
     training: bool = True
     dtype: np.dtype = np.dtype(np.float64)
+    #: whether the inputs are token ids (a language model's), given to the first layer as ints
+    takes_ids: bool = False
 
     # --- mode -----------------------------------------------------------------------------
     def train(self, mode: bool = True) -> Self:
@@ -112,9 +114,10 @@ class LayerNet:
     # --- forward --------------------------------------------------------------------------
     def scores(self, x: ArrayLike) -> NDArray[np.floating]:
         """Scores (logits) before softmax: x (N, D) → (N, C), in the current mode and the
-        network's dtype (x is cast to it: the cast matmul would make anyway, done once)."""
+        network's dtype (x is cast to it: the cast matmul would make anyway, done once; token
+        ids, where ``takes_ids``, stay ints)."""
         x = np.asarray(x)
-        if x.dtype != self.dtype:
+        if x.dtype != self.dtype and not self.takes_ids:
             x = x.astype(self.dtype)
         for layer in self.layers:
             x = layer.forward(x)

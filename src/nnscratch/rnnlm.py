@@ -48,6 +48,8 @@ class RNNLM(LayerNet):
     ``seed``: same seed, same weights. ``dtype`` float64 (gradient checks) or float32.
     """
 
+    takes_ids = True  # token ids (N, T): the embedding takes them as ints
+
     def __init__(
         self,
         vocab_size: int,
@@ -96,13 +98,11 @@ class RNNLM(LayerNet):
     def scores(self, x: ArrayLike) -> NDArray[np.floating]:
         """Scores before softmax: ids (N, T) → (N, T, V); row [n, t] scores the word that
         follows x[n, t], given the words before it (in this block, and in earlier blocks
-        through the carried state). (LayerNet's ``scores`` casts x to floats; ids stay ints.)"""
-        out: Any = np.asarray(x)
-        if out.ndim != 2:
-            raise NnscratchError(f"RNNLM takes word ids (N, T), got shape {out.shape}")
-        for layer in self.layers:
-            out = layer.forward(out)
-        return out
+        through the carried state)."""
+        shape = np.shape(x)
+        if len(shape) != 2:
+            raise NnscratchError(f"RNNLM takes word ids (N, T), got shape {shape}")
+        return super().scores(x)
 
     def numerical_gradient(
         self, x: ArrayLike, t: ArrayLike, h: float = 1e-4
