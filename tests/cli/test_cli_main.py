@@ -2,6 +2,8 @@
 reader that closes the pipe (a quiet exit), a warning (one line), a learning rate that makes the
 loss explode (one line, exit code 2)."""
 
+import builtins
+import importlib
 import os
 import signal
 import subprocess
@@ -54,19 +56,36 @@ class SwallowedCtrlC(CtrlCOnImport):
         return None
 
 
-def test_ctrl_c_swallowed_while_the_command_loads_still_stops_it(monkeypatch, capsys):
+class CtrlCTurnedIntoImportError(CtrlCOnImport):
+    """Ctrl-C while an extension module initialises, which reports the KeyboardInterrupt as an
+    ImportError (numpy's "Importing the numpy C-extensions failed")."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == self.name:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt as exc:
+                raise ImportError("PyCapsule_Import could not import module") from exc
+            raise ImportError("PyCapsule_Import could not import module")  # the press was held
+        return None
+
+
+@pytest.mark.parametrize("finder", [SwallowedCtrlC, CtrlCTurnedIntoImportError])
+def test_ctrl_c_lost_by_an_import_still_stops_the_command(finder, monkeypatch, capsys):
     import nnscratch
 
     # the import completes here: the package's attribute too is put back after, with the modules
     monkeypatch.setattr(nnscratch, "cli", sys.modules["nnscratch.cli"])
     for name in [m for m in sys.modules if m == "nnscratch.cli" or m.startswith("nnscratch.cli.")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setattr(sys, "meta_path", [SwallowedCtrlC("nnscratch.cli.train"), *sys.meta_path])
+    monkeypatch.setattr(sys, "meta_path", [finder("nnscratch.cli.train"), *sys.meta_path])
     # Ctrl-C as at a terminal: a suite started in the background runs with SIGINT ignored
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    loaders = builtins.__import__, importlib.import_module
     try:
         assert entry.main(["train"]) == 130
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+        assert (builtins.__import__, importlib.import_module) == loaders
     finally:
         signal.signal(signal.SIGINT, previous)
     assert capsys.readouterr().err == "nnscratch: interrupted\n"
