@@ -240,6 +240,35 @@ class Adam(Optimizer):
             params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay. Each step first
+    shrinks every weight matrix, W ← W - lr · λ · W, then takes Adam's step on the gradient
+    alone. (An L2 penalty ½λ‖W‖² in the loss would go through Adam's m̂ / √v̂, which divides
+    the decay by the gradient's scale: weights with large gradients would hardly decay.)
+
+    λ = ``decay`` (PyTorch's ``weight_decay``) acts on the matrices (2-D and more: the weights,
+    the embeddings), not on biases and LayerNorm's γ and β, as GPT-2 and nanoGPT train."""
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        decay: float = 0.01,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps)
+        self.decay = check_hyperparameter(type(self), "decay", decay, Interval(0))
+
+    def update(
+        self, params: dict[str, NDArray[np.floating]], grads: Mapping[str, NDArray[np.floating]]
+    ) -> None:
+        for param in params.values():
+            if param.ndim >= 2:
+                param *= 1 - self.lr * self.decay
+        super().update(params, grads)
+
+
 #: name → class: the optimizers by the names the options use.
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
@@ -248,7 +277,25 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adagrad": AdaGrad,
     "rmsprop": RMSprop,
     "adam": Adam,
+    "adamw": AdamW,
 }
+
+
+def global_norm(grads: Mapping[str, NDArray[np.floating]]) -> float:
+    """‖g‖ = √(Σ_k ‖g_k‖²): the length of all the gradients together, as one vector."""
+    return math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
+
+
+def clip_by_global_norm(
+    grads: Mapping[str, NDArray[np.floating]], max_norm: float
+) -> dict[str, NDArray[np.floating]]:
+    """The gradients scaled by min(1, max_norm / ‖g‖) (:func:`global_norm`): a step of a rare huge
+    gradient (an RNN's exploding one, a transformer's early spikes) is cut to length
+    ``max_norm`` in the same direction; every other step is unchanged. New arrays: ``grads`` is
+    never written into."""
+    norm = global_norm(grads)
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {key: g * g.dtype.type(scale) for key, g in grads.items()}
 
 
 class StepLR:
@@ -281,6 +328,36 @@ class CosineLR:
 
     def __call__(self, base_lr: float, epoch: int) -> float:
         progress = min(epoch, self.total) / self.total
+        return self.min_lr + 0.5 * (base_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+class WarmupCosineLR(CosineLR):
+    """Linear warm-up, then cosine decay (GPT-2's, nanoGPT's schedule), in epochs that may be
+    fractions: lr(e) = base_lr · e / warmup for e < warmup, then CosineLR over the rest,
+    lr(e) = min_lr + ½ (base_lr - min_lr)(1 + cos(π (e - warmup) / (total - warmup))).
+    The first steps of Adam on a transformer are the least reliable (v̂ from a handful of
+    gradients): a small rate while the averages fill up keeps them from wrecking the start.
+
+    ``per_step``: the trainer sets the rate before every step (at the epoch the step ends),
+    not once per epoch."""
+
+    per_step = True
+
+    def __init__(self, total: float, warmup: float, min_lr: float = 0.0) -> None:
+        self.warmup: float = Interval(0, low_open=True).check(
+            warmup, "warmup", hint="a fraction of the run, e.g. 0.05 of its epochs"
+        )
+        if not Interval(warmup, low_open=True).contains(total):
+            raise NnscratchError(
+                f"the schedule's length {total!r} must be longer than its warm-up {warmup!r}"
+            )
+        self.total: float = total  # type: ignore[assignment]  # epochs, maybe a fraction
+        self.min_lr = Interval(0).check(min_lr, "min_lr", hint="the rate at the end, e.g. 0")
+
+    def __call__(self, base_lr: float, epoch: float) -> float:
+        if epoch < self.warmup:
+            return base_lr * epoch / self.warmup
+        progress = min(epoch - self.warmup, self.total - self.warmup) / (self.total - self.warmup)
         return self.min_lr + 0.5 * (base_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
 
 

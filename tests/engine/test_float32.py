@@ -197,6 +197,9 @@ def _reference_step(name, opt, state, param, g):
         m_hat = state["m"] / (1 - opt.beta1 ** state["t"])
         v_hat = state["v"] / (1 - opt.beta2 ** state["t"])
         return param - lr * m_hat / (np.sqrt(v_hat) + opt.eps)
+    if name == "adamw":  # the matrices shrunk by lr·λ, then Adam's step
+        decayed = param * (1 - lr * opt.decay) if param.ndim >= 2 else param
+        return _reference_step("adam", opt, state, decayed, g)
     raise AssertionError(name)
 
 

@@ -206,7 +206,7 @@ def test_figure_draws_the_best_trials_ranked():
         (["--param", "lr=1e-3:1e-1"], "lr is set by --lr"),
         (
             ["--param", "beta1=0.8:0.99"],
-            "beta1 is not an option of sgd: it applies to --optimizer adam: add --param "
+            "beta1 is not an option of sgd: it applies to --optimizer adam or adamw: add --param "
             "optimizer=adam",
         ),
     ],

@@ -12,11 +12,15 @@ from nnscratch.optim import (
     SGD,
     AdaGrad,
     Adam,
+    AdamW,
     CosineLR,
     Momentum,
     Nesterov,
     RMSprop,
     StepLR,
+    WarmupCosineLR,
+    clip_by_global_norm,
+    global_norm,
     optimizer_path,
 )
 
@@ -129,7 +133,15 @@ def test_loading_another_optimizers_state_is_a_clear_error():
 
 
 def test_the_optimizers_by_name_and_a_bad_rate():
-    assert list(OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    assert list(OPTIMIZERS) == [
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adamw",
+    ]
     assert all(cls.__name__.lower() == name for name, cls in OPTIMIZERS.items())
     with pytest.raises(
         NnscratchError,
@@ -226,3 +238,46 @@ def test_the_default_learning_rates_are_the_documented_ones():
         0.001,
         0.001,
     ]
+
+
+def test_adamw_shrinks_the_matrices_then_takes_adams_step():
+    # by hand, lr 0.1, λ 0.1: W ← 1·(1 − 0.01) = 0.99, then Adam's first step lr·g/|g| = 0.1
+    params = {"W": np.array([[1.0]]), "b": np.array([1.0])}
+    grads = {"W": np.array([[0.5]]), "b": np.array([0.5])}
+    AdamW(lr=0.1, decay=0.1, eps=1e-12).update(params, grads)
+    assert params["W"][0, 0] == pytest.approx(0.99 - 0.1, abs=1e-10)
+    assert params["b"][0] == pytest.approx(1.0 - 0.1, abs=1e-10)  # a bias is not decayed
+    assert grads["W"][0, 0] == 0.5
+
+
+def test_adamw_without_decay_is_adam():
+    a, b = {"W": np.array([[1.0, -2.0]])}, {"W": np.array([[1.0, -2.0]])}
+    adam, adamw = Adam(lr=0.05), AdamW(lr=0.05, decay=0.0)
+    for g in (G1, G2):
+        adam.update(a, {"W": np.array([g])})
+        adamw.update(b, {"W": np.array([g])})
+    np.testing.assert_array_equal(a["W"], b["W"])
+
+
+def test_clipping_by_the_global_norm():
+    grads = {"a": np.array([3.0]), "b": np.array([[4.0]])}  # ‖g‖ = 5
+    assert global_norm(grads) == 5.0
+    clipped = clip_by_global_norm(grads, 1.0)
+    np.testing.assert_allclose(clipped["a"], [0.6])
+    np.testing.assert_allclose(clipped["b"], [[0.8]])
+    assert grads["a"][0] == 3.0  # never written into
+    kept = clip_by_global_norm(grads, 10.0)
+    assert kept["a"][0] == 3.0 and kept["b"][0, 0] == 4.0
+    f32 = clip_by_global_norm({"a": np.array([3.0, 4.0], np.float32)}, 1.0)
+    assert f32["a"].dtype == np.float32
+
+
+def test_warmup_then_cosine():
+    s = WarmupCosineLR(total=10, warmup=2, min_lr=0.1)
+    assert s(1.0, 0) == 0.0
+    assert s(1.0, 1) == pytest.approx(0.5)  # halfway up the ramp
+    assert s(1.0, 2) == pytest.approx(1.0)  # the top
+    assert s(1.0, 6) == pytest.approx(0.55)  # halfway down: (1 + 0.1) / 2
+    assert s(1.0, 10) == pytest.approx(0.1) and s(1.0, 50) == pytest.approx(0.1)
+    with pytest.raises(NnscratchError, match="longer than its warm-up"):
+        WarmupCosineLR(total=2, warmup=2)

@@ -78,7 +78,7 @@ def cmd_compare(args):
     hidden = OPTIONS["hidden"].parse(args.hidden)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name in OPTIMIZERS:
+    for name in PATH_LR:  # AdamW's path is Adam's: a point has no matrix to decay
         path = optimizer_path(
             optimizer({"optimizer": name, "lr": PATH_LR[name]}), grad_f, START, args.steps
         )

@@ -54,6 +54,7 @@ FAST: dict[type, type] = {
     book_optim.AdaGrad: fast_optim.AdaGrad,
     book_optim.RMSprop: fast_optim.RMSprop,
     book_optim.Adam: fast_optim.Adam,
+    book_optim.AdamW: fast_optim.AdamW,
 }
 #: the engine's class → the textbook class it computes
 BOOK: dict[type, type] = {fast: book for book, fast in FAST.items()}

@@ -178,3 +178,12 @@ class Adam(BlockedUpdate, optim.Adam):
         moving_average(v, self.beta2, grad, work, squared=True, flush=self.flush)
         m_hat = np.divide(m, 1 - self.beta1**self.t, out=work)
         param -= scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2**self.t)
+
+
+class AdamW(Adam, optim.AdamW):
+    """``optim.AdamW``: each weight matrix shrunk in place, W ← W·(1 − lr·λ), then Adam's step."""
+
+    def update_block(self, param, grad, m, v):
+        if param.ndim >= 2:
+            param *= 1 - self.lr * self.decay
+        super().update_block(param, grad, m, v)
