@@ -376,7 +376,7 @@ def test_saving_an_unknown_network_class_says_what_can_be_saved(tmp_path):
     with pytest.raises(
         NnscratchError,
         match="cannot save a MyNet: nnscratch can save "
-        "DeepConvNet, MultiLayerNet, SimpleConvNet, "
+        "DeepConvNet, GPT, MultiLayerNet, RNNLM, SimpleConvNet, "
         "TwoLayerNet$",
     ):
         save_model(tmp_path / "m.npz", MyNet(2, 2, 2))

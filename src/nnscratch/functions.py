@@ -171,7 +171,8 @@ def one_hot(t: ArrayLike, n_classes: int, dtype: DTypeLike = np.float64) -> np.n
 def accuracy(y: ArrayLike, t: ArrayLike) -> float:
     """Fraction of rows whose largest score is the true class: (1/N) Σ_n [argmax y_n = t_n].
 
-    ``y`` is scores or probabilities ``(N, C)``; ``t`` index or one-hot labels. Accuracy is a step
+    ``y`` is scores or probabilities ``(N, C)``; ``t`` index or one-hot labels; a language
+    model's ``(N, T, C)`` with ``t`` (N, T) counts every position. Accuracy is a step
     function of the weights (its derivative is 0 almost everywhere), which is why it cannot be
     the loss we descend.
     """
@@ -179,5 +180,7 @@ def accuracy(y: ArrayLike, t: ArrayLike) -> float:
     t = np.asarray(t)
     if y.ndim == 1:  # one sample: its label is an int or a one-hot (C,)
         y, t = y[np.newaxis, :], t[np.newaxis, ...]
+    if y.ndim == 3:  # a language model's scores (N, T, C), every position a sample
+        y, t = y.reshape(-1, y.shape[-1]), t.reshape(-1)
     t = to_index_labels(t)
     return float(np.mean(np.argmax(y, axis=1) == t))

@@ -33,6 +33,8 @@ from .time_layers import (
 from .validation import POSITIVE, check_float_dtype, check_nonnegative_int, check_positive_int
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 #: GPT-2's standard deviation of the initial weights (embeddings and every matrix)
@@ -272,7 +274,7 @@ def sample_next(
 
 
 def generate(
-    model: GPT,
+    model: LayerNet,
     prompt_ids: ArrayLike,
     n_tokens: int,
     temperature: float = 1.0,
@@ -282,36 +284,62 @@ def generate(
 ) -> NDArray[np.intp]:
     """Continue ``prompt_ids`` (T0,) by ``n_tokens`` tokens, each drawn from the model's
     softmax(scores / temperature) at the last position, restricted to the top_k (None: all);
-    returns the generated ids (n_tokens,), the prompt not included.
+    returns the generated ids (n_tokens,), the prompt not included (:func:`stream`, all at
+    once)."""
+    tokens = stream(model, prompt_ids, n_tokens, temperature, top_k, rng, cache)
+    return np.fromiter(tokens, dtype=np.intp, count=n_tokens)
+
+
+def stream(
+    model: LayerNet,
+    prompt_ids: ArrayLike,
+    n_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    rng: int | np.random.Generator | None = None,
+    cache: bool = True,
+    window: int | None = None,
+) -> Iterator[int]:
+    """The tokens :func:`generate` draws, one at a time as each is drawn (``nnscratch generate``
+    prints each character as it comes).
 
     ``cache=False``: each step runs the whole sequence so far, cropped to its last ``context``
-    tokens, through the model. ``cache=True``: the prompt is run once (:meth:`GPT.prefill`),
-    then each step computes only the new token (:meth:`GPT.forward_step`) against the cached
-    keys and values. Once the sequence is longer than ``context`` the window slides: every
-    position shifts by one, so every cached key is stale; the cached path then falls back to the
-    plain one (the whole last ``context`` tokens each step), and both give the same tokens.
-    ``rng``: a Generator or a seed (same seed, same text).
+    tokens, through the model. ``cache=True`` (a :class:`GPT`): the prompt is run once
+    (:meth:`GPT.prefill`), then each step computes only the new token
+    (:meth:`GPT.forward_step`) against the cached keys and values. Once the sequence is longer
+    than ``context`` the window slides: every position shifts by one, so every cached key is
+    stale; the cached path then falls back to the plain one (the whole last ``context`` tokens
+    each step), and both give the same tokens. Another language model (an RNNLM) reads the last
+    ``window`` tokens each step (None: all of them). ``rng``: a Generator or a seed (same seed,
+    same text).
     """
     prompt = np.asarray(prompt_ids)
     if prompt.ndim != 1 or not prompt.size:
         raise NnscratchError(
             f"the prompt must be token ids (T0,), T0 ≥ 1, got shape {prompt.shape}"
         )
-    model.check_ids(prompt)
+    vocab = model.params[model.layers[-1].weight_key].shape[1]  # type: ignore[attr-defined]
+    if prompt.dtype.kind not in "iu" or prompt.min() < 0 or prompt.max() >= vocab:
+        raise NnscratchError(f"the prompt's token ids must be integers 0..{vocab - 1}")
     ids = [int(i) for i in prompt]
     n_tokens = check_nonnegative_int(n_tokens, "n_tokens")
     temperature = POSITIVE.check(temperature, "temperature", hint="e.g. 1.0, or 0.8 for safer")
     if top_k is not None:
         top_k = check_positive_int(top_k, "top_k", hint="e.g. 10, 1 for greedy, None for all")
     rng = np.random.default_rng(rng)
+    gpt = model if isinstance(model, GPT) else None
+    window = gpt.context if gpt is not None else window
     kv: KVCache | None = None
-    for _ in range(n_tokens):
-        if cache and len(ids) <= model.context:
-            if kv is None:
-                scores, kv = model.prefill(np.array([ids]))
+    with model.evaluating():
+        for _ in range(n_tokens):
+            if gpt is not None and cache and len(ids) <= gpt.context:
+                if kv is None:
+                    scores, kv = gpt.prefill(np.array([ids]))
+                else:
+                    scores = gpt.forward_step(np.array([ids[-1]]), kv)
             else:
-                scores = model.forward_step(np.array([ids[-1]]), kv)
-        else:
-            scores = model.scores(np.array([ids[-model.context :]]))[:, -1]
-        ids.append(sample_next(scores[0], temperature, top_k, rng))
-    return np.array(ids[len(ids) - n_tokens :], dtype=np.intp)
+                if hasattr(model, "reset_state"):  # a stateful RNN: read the window from h = 0
+                    model.reset_state()
+                scores = model.scores(np.array([ids[-window:] if window else ids]))[:, -1]
+            ids.append(sample_next(scores[0], temperature, top_k, rng))
+            yield ids[-1]

@@ -32,8 +32,10 @@ import numpy as np
 
 from .convnets import DeepConvNet, SimpleConvNet, conv_array_sides
 from .errors import NnscratchError
+from .gpt import GPT
 from .nets import MultiLayerNet, TwoLayerNet
 from .npz import read_npz, savable, write_npz
+from .rnnlm import RNNLM
 
 if TYPE_CHECKING:
     import os
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     #: the networks a model file holds: the classes of :data:`ARCHITECTURES`
-    SavableNet: TypeAlias = TwoLayerNet | MultiLayerNet | SimpleConvNet | DeepConvNet
+    SavableNet: TypeAlias = TwoLayerNet | MultiLayerNet | SimpleConvNet | DeepConvNet | GPT | RNNLM
 
 MODEL_FORMAT = "nnscratch-model"
 CHECKPOINT_FORMAT = "nnscratch-checkpoint"
@@ -55,7 +57,8 @@ META_KEY = "__meta__"
 #: class name → network class; a network is saved as ``net.config()`` and rebuilt as
 #: ``cls(**config, seed=0)``. A new network class slots in with one entry here.
 ARCHITECTURES: dict[str, type[SavableNet]] = {
-    cls.__name__: cls for cls in (TwoLayerNet, MultiLayerNet, SimpleConvNet, DeepConvNet)
+    cls.__name__: cls
+    for cls in (TwoLayerNet, MultiLayerNet, SimpleConvNet, DeepConvNet, GPT, RNNLM)
 }
 
 

@@ -36,7 +36,7 @@ from .validation import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from numpy.typing import ArrayLike, DTypeLike, NDArray
     from typing_extensions import Self
@@ -49,6 +49,9 @@ WEIGHT_INITS = ("he", "xavier")
 #: hold every layer's (60000, width) activations at the same time (123 MB for a width of 256 in
 #: float64); in chunks the memory is bounded and the scores are the same, row by row.
 EVAL_BATCH = 4096
+#: positions per forward pass of a language model's evaluation: 8,192 × a vocabulary of 2,558
+#: float32 scores are 84 MB
+EVAL_TOKENS = 8192
 
 
 def normal_weights(
@@ -165,7 +168,21 @@ class LayerNet:
         rows at a time: the same L, without every layer's activations of the whole set in
         memory at once (6,000 images through a convolution would hold a gigabyte)."""
         with self.evaluating():
+            if self.takes_ids:  # the mean of the windows' losses, a chunk of them at a time
+                return self._by_chunks(x, t, lambda s, tc: self._loss_of_scores(s, tc))
             return self._loss_of_scores(self._evaluation_scores(x), t)
+
+    def _by_chunks(self, x: ArrayLike, t: ArrayLike, measure: Callable[..., Any]) -> Any:
+        """The mean over a language model's windows of ``measure(scores, t)``, computed
+        ``EVAL_TOKENS`` positions at a time: the scores (N, T, V) of a whole text are not held
+        at once (1,024 windows of 64 tokens over 2,558 are 670 MB in float32)."""
+        x, t = np.asarray(x), np.asarray(t)
+        batch = max(1, EVAL_TOKENS // x.shape[1])
+        total = sum(
+            measure(self.scores(x[i : i + batch]), t[i : i + batch]) * len(x[i : i + batch])
+            for i in range(0, len(x), batch)
+        )
+        return total / len(x)
 
     def _loss_of_scores(self, scores: NDArray[np.floating], t: ArrayLike) -> np.floating:
         """L = -(1/N) Σ_n log softmax(scores)[n, t_n] (+ ½ λ Σ_l ‖W_l‖²)."""
@@ -180,6 +197,8 @@ class LayerNet:
         """Fraction of samples whose most probable class is the label (index or one-hot),
         in evaluation mode."""
         with self.evaluating():
+            if self.takes_ids:
+                return float(self._by_chunks(x, t, functions.accuracy))
             return functions.accuracy(self._evaluation_scores(x), t)
 
     # --- gradients ------------------------------------------------------------------------

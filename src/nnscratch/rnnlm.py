@@ -46,6 +46,8 @@ class RNNLM(LayerNet):
     D for W_x, H for W_h and W_affine); biases 0.
 
     ``seed``: same seed, same weights. ``dtype`` float64 (gradient checks) or float32.
+    ``stateful``: each forward starts from the state the last one left, as the book reads a
+    text block after block; False: from h = 0, for windows drawn at random (``Trainer``).
     """
 
     takes_ids = True  # token ids (N, T): the embedding takes them as ints
@@ -57,6 +59,7 @@ class RNNLM(LayerNet):
         hidden_size: int = 100,
         seed: int | np.random.SeedSequence | np.random.Generator | None = None,
         dtype: DTypeLike = np.float64,
+        stateful: bool = True,
     ) -> None:
         # plain Python values: config() can be saved as JSON
         self.vocab_size = check_positive_int(vocab_size, "vocab_size")
@@ -75,7 +78,8 @@ class RNNLM(LayerNet):
         }
         self.buffers = {}
         self.embedding = Embedding(self.params, "W_embed")
-        self.rnn = TimeRNN(self.params, "W_x", "W_h", "b_rnn", stateful=True)
+        self.stateful = bool(stateful)
+        self.rnn = TimeRNN(self.params, "W_x", "W_h", "b_rnn", stateful=self.stateful)
         self.affine = TimeAffine(self.params, "W_affine", "b_affine")
         # LayerNet's loss_gradient runs backward through these in reverse
         self.layers = [self.embedding, self.rnn, self.affine]  # type: ignore[list-item]
@@ -89,6 +93,7 @@ class RNNLM(LayerNet):
             "wordvec_size": self.wordvec_size,
             "hidden_size": self.hidden_size,
             "dtype": self.dtype.name,
+            "stateful": self.stateful,
         }
 
     def reset_state(self) -> None:

@@ -149,6 +149,45 @@ def check_labels(
     return t.astype(np.int64)
 
 
+def check_token_windows(
+    x: ArrayLike,
+    t: ArrayLike,
+    vocab_size: int,
+    context: int | None = None,
+    names: tuple[str, str] = ("x", "t"),
+) -> tuple[NDArray[np.integer], NDArray[np.integer]]:
+    """A language model's data: x (N, T) token ids and t (N, T) the next token at every
+    position, both integers in 0..vocab_size-1, T ≤ ``context`` (a GPT's longest window)."""
+    arrays = []
+    for name, a in zip(names, (x, t), strict=True):
+        a = np.asarray(a)
+        if a.dtype.kind not in "iu" or a.ndim != 2 or not a.size:
+            raise NnscratchError(
+                f"{name} has {a.dtype} values of shape {a.shape}: a language model takes "
+                "windows of token ids, an int array (N, T) (datasets.text.windows)"
+            )
+        if a.min() < 0 or a.max() >= vocab_size:
+            raise NnscratchError(
+                f"{name} holds the token id {int(a.min() if a.min() < 0 else a.max())} but the "
+                f"model reads {vocab_size} tokens (0..{vocab_size - 1}): encode the text with "
+                "the model's own tokenizer"
+            )
+        arrays.append(a)
+    x, t = arrays
+    if x.shape != t.shape:
+        raise NnscratchError(
+            f"{names[0]} has shape {x.shape} but {names[1]} {t.shape}: give one target per "
+            "input token (the next token)"
+        )
+    if context is not None and x.shape[1] > context:
+        raise NnscratchError(
+            f"{names[0]} holds windows of {x.shape[1]} tokens but the model reads at most "
+            f"{context}: cut the text into windows of ≤ {context} (or build the model with "
+            f"context={x.shape[1]})"
+        )
+    return x, t
+
+
 def check_dataset(
     x: ArrayLike,
     t: ArrayLike,

@@ -49,6 +49,10 @@ def test_every_number_is_checked_against_its_range(row):
         context["optimizer"] = "adam"
     if name == "decay_rate":
         context["optimizer"] = "rmsprop"
+    if name == "decay":
+        context["optimizer"] = "adamw"
+    if name == "warmup":
+        context["lr_schedule"] = "warmup-cosine"
     step = 1 if row["kind"] == "int" else 1e-3
     bad = ["many", True]
     if row["low"] is not None:

@@ -162,6 +162,7 @@ def test_rnnlm_shapes_config_and_seed():
         "wordvec_size": WORDVEC,
         "hidden_size": HIDDEN,
         "dtype": "float64",
+        "stateful": True,
     }
     shapes = {k: v.shape for k, v in net.params.items()}
     assert shapes == {

@@ -14,10 +14,34 @@ import warnings
 
 from ..errors import NnscratchError
 from ..run.interrupt import TrainingInterrupted
-from . import animate, compare, data, evaluate, experiment, playground, plot, predict, search, train
+from . import (
+    animate,
+    compare,
+    data,
+    evaluate,
+    experiment,
+    generate,
+    playground,
+    plot,
+    predict,
+    search,
+    train,
+)
 
 #: modules that each add one subcommand, in the order ``--help`` lists them
-COMMANDS = [train, evaluate, predict, data, plot, animate, compare, experiment, search, playground]
+COMMANDS = [
+    train,
+    evaluate,
+    predict,
+    generate,
+    data,
+    plot,
+    animate,
+    compare,
+    experiment,
+    search,
+    playground,
+]
 
 
 class Parser(argparse.ArgumentParser):

@@ -28,7 +28,10 @@ def add_parser(sub):
         help="folder to look in first for the dataset's files (as for train)",
     )
     p.add_argument(
-        "--split", choices=("test", "train"), default="test", help="which part of the dataset"
+        "--split",
+        choices=("test", "train"),
+        default="test",
+        help="which part of the dataset (a text: test is its validation text)",
     )
     p.set_defaults(func=cmd_evaluate)
 
@@ -77,6 +80,8 @@ def cmd_evaluate(args):
             f"{args.model} does not say which dataset it was trained on: give --dataset"
         )
     data = model_data(model, args.model, name, args.data_dir)
+    if getattr(model.net, "takes_ids", False):
+        return language_report(model, args, name, data)
     x, t = (data.x_test, data.t_test) if args.split == "test" else (data.x_train, data.t_train)
     n_classes = output_size(model.net)
     x, t = check_dataset(
@@ -95,4 +100,28 @@ def cmd_evaluate(args):
     )
     names = class_names(name, n_classes)
     print(format_report(matrix, per_class_accuracy(matrix), matrix.trace() / len(x), header, names))
+    return 0
+
+
+def language_report(model, args, name, data):
+    """A language model's measure: the mean cross-entropy L on the validation text (``--split
+    test``) or the training text, the perplexity e^L (as if choosing among e^L characters at
+    every step) and how often the likeliest next character is the right one."""
+    import math
+
+    from ..run.trainer import evaluation_loss
+    from ..validation import check_token_windows, output_size
+
+    split, (x, t) = (
+        ("validation text", (data.x_val, data.t_val))
+        if args.split == "test"
+        else ("training text", (data.info["x_train_eval"], data.info["t_train_eval"]))
+    )
+    x, t = check_token_windows(x, t, output_size(model.net), getattr(model.net, "context", None))
+    loss = evaluation_loss(model.net, x, t)
+    print(
+        f"{args.model}: {model.meta['architecture']['class']} on {name} ({split}, {len(x)} "
+        f"windows of {x.shape[1]} characters)\nloss {loss:.4f}, perplexity {math.exp(loss):.1f}, "
+        f"next-character accuracy {model.net.accuracy(x, t):.4f}"
+    )
     return 0

@@ -6,6 +6,7 @@ come from there, and ``run.build`` makes the run. The run folder takes one write
 """
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -171,14 +172,9 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
     description = result.description()
     if out is not None:
         callbacks[-1].config = {**description, "args": spec.saved()}
-    sizes = (
-        "×".join(map(str, data.x_train.shape[1:]))
-        + "-"
-        + "-".join(str(s) for s in [*spec["hidden"], data.n_classes])
-    )
     print(
-        f"training {net.__class__.__name__} {sizes} ({spec['activation'] or 'relu'}, "
-        f"{spec['optimizer']} lr {spec['lr']:g}) on {spec['dataset']} ({data.describe()}), "
+        f"training {net.__class__.__name__} {network_sizes(spec, net, data)} "
+        f"({spec['optimizer']} lr {spec['lr']:g}) on {spec['dataset']} ({data.describe()}), "
         f"{spec['grad']} gradients, "
         f"{spec['engine']} engine",
         flush=True,
@@ -209,17 +205,43 @@ def run(spec, checkpoint, out, data_dir=None, quiet=False):
         else ""
     )
     restored = stopper if stopper is not None and stopper.best_params is not None else None
-    train_acc, test_acc = final_accuracies(trainer, restored, data)
-    print(
+    done = (
         f"done: {plural(trainer.epoch, 'epoch')}{stopped}, "
         f"{plural(trainer.iteration, 'iteration')} in {seconds:.1f} s; final "
-        f"train acc {train_acc:.4f}, test acc {test_acc:.4f}"
     )
+    if "tokenizer" in data.info:  # a language model: the loss on its validation text
+        row = (restored.best_epoch if restored is not None else trainer.epoch) - 1
+        val_loss = history["val_loss"][row]
+        print(
+            f"{done}validation loss {val_loss:.4f} (perplexity {math.exp(val_loss):.1f}), "
+            f"next-character accuracy {history['val_acc'][row]:.4f}"
+        )
+    else:
+        train_acc, test_acc = final_accuracies(trainer, restored, data)
+        print(f"{done}train acc {train_acc:.4f}, test acc {test_acc:.4f}")
     if out is not None:
         save_results(out, net, description, history)
     if spec["grad"] == "numerical":  # after the results are safe: its timing takes seconds
         print_gradient_costs(net, trainer)
     return 0
+
+
+def network_sizes(spec, net, data):
+    """The network in a few words: ``784-256-128-10 (relu)``; a language model's layers,
+    width, context and parameters."""
+    if "tokenizer" in data.info:
+        count = sum(p.size for p in net.params.values())
+        shape = (
+            f"{spec['layers']} layers × {spec['heads']} heads, width {spec['width']}"
+            if spec["model"] == "gpt"
+            else f"word vectors {spec['width']}, hidden {spec['hidden'][0]}"
+        )
+        return (
+            f"({shape}, context {spec['context']}, {data.n_classes:,} tokens, "
+            f"{count / 1e6:.2f} M parameters)"
+        )
+    sizes = "-".join(str(s) for s in [*spec["hidden"], data.n_classes])
+    return f"{'×'.join(map(str, data.x_train.shape[1:]))}-{sizes} ({spec['activation'] or 'relu'})"
 
 
 def final_accuracies(trainer, stopper, data):

@@ -50,6 +50,8 @@ class Dataset:
     def describe(self) -> str:
         """``1437 train, 360 test images from scikit-learn (bundled)``: how many samples of which
         kind, and where they came from (:meth:`origin`)."""
+        if "tokenizer" in self.info:  # a text: its poems or paragraphs and characters
+            return str(self.info["description"])
         test = f", {len(self.x_test)} test" if self.x_test is not None else ""
         origin = self.origin()
         return f"{len(self.x_train)} train{test} {self.samples}" + (f" {origin}" if origin else "")

@@ -14,6 +14,7 @@ from .digits import DIGITS_MAX_PIXEL, load_digits
 from .mnist import load_idx_dataset
 from .sources import SPECS
 from .splits import stratified_split
+from .text import TEXT_DATASETS, text_dataset
 from .toy2d import K_CLASSES, TOY_DATASETS, load_toy
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ DATASETS = {
     "mnist": "MNIST handwritten digits, 28×28 (60,000 train, 10,000 test)",
     "fashion-mnist": "Fashion-MNIST article images, 28×28 (60,000 train, 10,000 test)",
     **TOY_DATASETS,
+    **TEXT_DATASETS,
 }
 
 #: the pixel value that normalisation maps to 1
@@ -72,6 +74,8 @@ def load_dataset(
         ``normalize`` leaves them as drawn and ``flatten=False`` is an error.
     """
     check_choice(name, tuple(DATASETS), "dataset")
+    if name in TEXT_DATASETS:  # windows of token ids: no pixels, no dtype
+        return text_dataset(name, data_dir=data_dir, seed=seed, **options)
     dtype = check_float_dtype(
         dtype if dtype is not None else np.float32 if name in SPECS else np.float64
     )

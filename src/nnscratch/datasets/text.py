@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -462,3 +463,86 @@ def get_batch(
     starts = rng.integers(0, len(data) - context, size=batch_size)  # s in 0..N-T-1
     offsets = starts[:, None] + np.arange(context)  # (B, T)
     return data[offsets], data[offsets + 1]
+
+
+#: most windows a language model's end-of-epoch measurement reads from each text (its training
+#: text, its validation text): 1,024 windows of 64 tokens are 65,536 predictions, enough for
+#: the loss to 2 decimals, and an epoch of 全唐诗 is not spent measuring itself
+EVAL_WINDOWS = 1024
+#: the text datasets ``load_dataset`` knows: name → description
+TEXT_DATASETS = {
+    "tang300": "唐诗三百首, 320 Tang poems, bundled (28,700 characters)",
+    "tang": "全唐诗, 57,600 Tang poems (3.67 M characters), downloaded on first use",
+}
+
+
+def windows(ids: np.ndarray, context: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every window of ``context`` tokens of ``ids`` (N,) and its targets: x (N - T, T) with
+    row s = ids[s : s + T], t (N - T, T) with row s = ids[s + 1 : s + T + 1]. Views of ``ids``
+    (``sliding_window_view``): no copy, whatever the length of the text."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    ids = np.asarray(ids)
+    if len(ids) < context + 1:
+        raise NnscratchError(
+            f"a context of {context} tokens needs at least {context + 1} tokens of text, got "
+            f"{len(ids)}: use a shorter context or more text"
+        )
+    return sliding_window_view(ids[:-1], context), sliding_window_view(ids[1:], context)
+
+
+def side_by_side(
+    ids: np.ndarray, context: int, limit: int = EVAL_WINDOWS
+) -> tuple[np.ndarray, ...]:
+    """The text cut into windows side by side (every token predicted once, after 0..T-1 tokens
+    of its window), at most ``limit`` of them spread evenly over it: what a language model is
+    measured on. x (W, T), t (W, T)."""
+    x, t = windows(ids, context)
+    starts = np.arange(0, len(x), context)
+    if len(starts) > limit:
+        starts = starts[np.linspace(0, len(starts) - 1, limit).astype(int)]
+    return x[starts], t[starts]
+
+
+def text_dataset(
+    name: str,
+    context: int,
+    data_dir: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> Any:
+    """A text dataset as a :class:`~nnscratch.datasets.base.Dataset` of windows for
+    ``Trainer``: x_train, t_train every window of the training text (:func:`windows`), x_val,
+    t_val the validation text side by side (:func:`side_by_side`), no test set; ``n_classes``
+    the vocabulary. ``info`` holds the tokenizer, ``epoch_size`` (one window in ``context``: an
+    epoch reads each token about once) and the training text side by side (``x_train_eval``,
+    ``t_train_eval``), on which the end of an epoch measures."""
+    from .base import Dataset
+
+    if name == "tang300":
+        text = load_tang300(seed=seed, **options)
+    elif name == "tang":
+        text = load_tang(None if data_dir is None else Path(data_dir), seed=seed, **options)
+    else:  # a file of one's own
+        text = load_text_file(name, **options)
+    x_train, t_train = windows(text.train, context)
+    x_val, t_val = side_by_side(text.val, context)
+    x_eval, t_eval = side_by_side(text.train, context)
+    return Dataset(
+        text.name,
+        x_train,
+        t_train,
+        None,
+        None,
+        n_classes=text.tokenizer.vocab_size,
+        x_val=x_val,
+        t_val=t_val,
+        info={
+            "tokenizer": text.tokenizer,
+            "description": text.description,
+            "context": context,
+            "epoch_size": max(1, len(x_train) // context),
+            "x_train_eval": x_eval,
+            "t_train_eval": t_eval,
+        },
+    )

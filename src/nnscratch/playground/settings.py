@@ -7,9 +7,9 @@ what a classroom server needs: a preset that learns a 2-D set in seconds (:data:
 tighter bounds so that one browser tab cannot exhaust the machine (:data:`LIMITS`), checked after
 the table's. The page builds its form from :func:`table` (``GET /api/settings``).
 
-Options the playground does not show: the model (always a MultiLayerNet), the run's length (it
-plays until paused), validation and early stopping, the numerical gradient, the dtype and the
-engine (fixed: float64, fast).
+Options the playground does not show: the model (always a MultiLayerNet, so none of the language
+models' options), the run's length (it plays until paused), validation and early stopping, the
+numerical gradient, the dtype and the engine (fixed: float64, fast).
 """
 
 import dataclasses
@@ -34,6 +34,7 @@ FIXED = {
     "grad": "backprop",
     "dtype": "float64",
     "engine": "fast",
+    **dict.fromkeys(("context", "layers", "heads", "width")),  # a text's, a GPT's: not here
 }
 #: the form's defaults: a setup that learns spiral in a few seconds (the others: the table's)
 PRESET = {

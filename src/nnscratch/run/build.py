@@ -19,8 +19,17 @@ import numpy as np
 
 from ..datasets import Dataset, load_dataset
 from ..datasets.toy2d import TOY_DATASETS
-from ..optim import OPTIMIZERS, CosineLR, StepLR
-from .options import CONV_MODELS, MODELS, OPTIONS, STEP_GAMMA, STEP_PARTS, Spec, resolve
+from ..optim import OPTIMIZERS, CosineLR, StepLR, WarmupCosineLR
+from .options import (
+    CONV_MODELS,
+    LANGUAGE_MODELS,
+    MODELS,
+    OPTIONS,
+    STEP_GAMMA,
+    STEP_PARTS,
+    Spec,
+    resolve,
+)
 from .trainer import Trainer
 
 if TYPE_CHECKING:
@@ -55,8 +64,11 @@ class Run:
 
     def description(self) -> dict[str, Any]:
         """The run as history.json and model.npz record it: the dataset, the network's
-        ``{"model": ..., **net.config()}``, and the training settings."""
-        return description(self.spec, self.net)
+        ``{"model": ..., **net.config()}``, and the training settings; a language model's
+        tokenizer too (its file is of no use without it)."""
+        tokenizer = self.data.info.get("tokenizer")
+        extra = {} if tokenizer is None else {"tokenizer": tokenizer.to_config()}
+        return {**description(self.spec, self.net), **extra}
 
 
 def as_spec(spec: Spec | Mapping[str, object]) -> Spec:
@@ -112,6 +124,11 @@ def network(
     spec = as_spec(spec)
     cls, arguments, images = MODELS[spec["model"]]
     kwargs = {argument: spec[name] for name, argument in arguments.items()}
+    if spec["model"] in LANGUAGE_MODELS:  # n_classes: the vocabulary
+        if spec["model"] == "rnnlm":
+            kwargs["hidden_size"] = spec["hidden"][0]
+            kwargs["stateful"] = False  # random windows: each starts from h = 0
+        return cls(n_classes, **kwargs, seed=seed, dtype=spec["dtype"])
     if arguments["hidden"] != "hidden_sizes":
         kwargs[arguments["hidden"]] = spec["hidden"][0]
     if images:
@@ -135,9 +152,12 @@ def optimizer(spec: Spec | Mapping[str, object]) -> Optimizer:
 
 def schedule(spec: Spec | Mapping[str, object]) -> StepLR | CosineLR | None:
     """The learning-rate schedule ``spec`` names over :meth:`Spec.schedule_length` epochs (step:
-    halved ``STEP_PARTS`` times; cosine: to 0), or None for a constant rate."""
+    halved ``STEP_PARTS`` times; cosine: to 0; warmup-cosine: up from 0 over the share
+    ``warmup``, then cosine to 0, step by step), or None for a constant rate."""
     spec = as_spec(spec)
     length = spec.schedule_length()
+    if spec["lr_schedule"] == "warmup-cosine":
+        return WarmupCosineLR(length, spec["warmup"] * length)
     if spec["lr_schedule"] == "step":
         return StepLR(max(length // STEP_PARTS, 1), STEP_GAMMA)
     if spec["lr_schedule"] == "cosine":
@@ -176,6 +196,10 @@ def trainer(
         early_stopping=spec["early_stopping"],
         lr_schedule=schedule(spec),
         engine=spec["engine"],
+        clip_norm=spec["clip_norm"],
+        epoch_size=data.info.get("epoch_size"),
+        x_train_eval=data.info.get("x_train_eval"),
+        t_train_eval=data.info.get("t_train_eval"),
     )
 
 

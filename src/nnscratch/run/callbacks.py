@@ -112,10 +112,11 @@ def format_epoch(record: Mapping[str, Any], epochs: int) -> str:
         if "val_loss" in record
         else ""
     )
+    # a language model has no test set: its validation text is what it is measured on
+    test = "" if math.isnan(record["test_acc"]) else f"test acc {record['test_acc']:.4f}  "
     return (
         f"epoch {record['epoch']:>{width}}/{epochs}  loss {record['loss']:.4f}  "
-        f"train acc {record['train_acc']:.4f}  {val}test acc {record['test_acc']:.4f}  "
-        f"{record['seconds']:.2f} s"
+        f"train acc {record['train_acc']:.4f}  {val}{test}{record['seconds']:.2f} s"
     )
 
 

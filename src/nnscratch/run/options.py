@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..convnets import DeepConvNet, SimpleConvNet
 from ..datasets.digits import load_digits
 from ..datasets.registry import DATASETS
+from ..datasets.text import TEXT_DATASETS
 from ..datasets.toy2d import (
     DEFAULT_NOISE,
     K_CLASSES,
@@ -32,9 +33,11 @@ from ..datasets.toy2d import (
 )
 from ..engine import ENGINES
 from ..errors import NnscratchError
+from ..gpt import GPT
 from ..layers import ACTIVATIONS, FEATURES
 from ..nets import MultiLayerNet, TwoLayerNet
 from ..optim import OPTIMIZERS
+from ..rnnlm import RNNLM
 from ..validation import (
     DECAY_RATE,
     NONNEGATIVE,
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
 
 #: The notebook trains its TwoLayerNet on the digits by SGD at this rate.
 NOTEBOOK_LR = 0.5
-SCHEDULES = ("none", "step", "cosine")
+SCHEDULES = ("none", "step", "cosine", "warmup-cosine")
 DTYPES = ("float32", "float64")
 
 #: the models: name → (network class, its argument for each network option it takes, whether
@@ -78,8 +81,16 @@ MODELS: dict[str, tuple[Callable[..., SavableNet], dict[str, str], bool]] = {
     "two-layer": (TwoLayerNet, {"hidden": "hidden_size", "activation": "activation"}, False),
     "cnn": (SimpleConvNet, {"hidden": "hidden_size", "weight_init": "weight_init_std"}, True),
     "deep-cnn": (DeepConvNet, {"hidden": "hidden_size", "dropout": "dropout"}, True),
+    "gpt": (
+        GPT,
+        {"context": "context", "layers": "n_layers", "heads": "n_heads", "width": "width"},
+        False,
+    ),
+    "rnnlm": (RNNLM, {"width": "wordvec_size", "hidden": "hidden_size"}, False),
 }
 CONV_MODELS = tuple(name for name, (_, _, images) in MODELS.items() if images)
+#: the language models: they read windows of token ids of a text dataset
+LANGUAGE_MODELS = ("gpt", "rnnlm")
 
 # fmt: off
 OPTIONS = {o.name: o for o in (
@@ -110,6 +121,10 @@ OPTIONS = {o.name: o for o in (
            "二维数据点的输入特征（同 TensorFlow Playground）：从 " + "、".join(FEATURES)
            + " 中选几个（none：x1,x2 原样输入）", "features", "输入特征",
            choices=tuple(FEATURES), optional=True),
+    Option("context", "int", "data", "data",
+           "tokens a language model reads at once (its window; gpt: its longest)",
+           "语言模型一次读入的字符数（窗口长度；gpt 的最大长度）", "context", "上下文长度",
+           interval=Interval(2, 1024, integer=True)),
     # --- network ----------------------------------------------------------------------------
     Option("model", "choice", "network", "run",
            "the notebook's TwoLayerNet (two-layer), a MultiLayerNet of any depth (mlp), the "
@@ -117,6 +132,15 @@ OPTIONS = {o.name: o for o in (
            "网络：笔记中的 TwoLayerNet（two-layer）、任意深度的 MultiLayerNet（mlp）、"
            "书中第 7 章的 SimpleConvNet（cnn）或第 8 章的 DeepConvNet（deep-cnn）",
            "model", "模型", choices=tuple(MODELS), default="mlp"),
+    Option("layers", "int", "network", "network", "transformer blocks of gpt",
+           "gpt 的 Transformer 块数", "layers", "层数", interval=Interval(1, 48, integer=True)),
+    Option("heads", "int", "network", "network", "attention heads of each gpt block",
+           "gpt 每个块的注意力头数", "heads", "注意力头数",
+           interval=Interval(1, 64, integer=True)),
+    Option("width", "int", "network", "network",
+           "gpt: the width of every token's vector; rnnlm: of its word vectors",
+           "gpt：每个字符向量的宽度；rnnlm：词向量的宽度", "width", "宽度",
+           interval=Interval(1, 4096, integer=True)),
     Option("hidden", "sizes", "network", "network",
            "hidden layer sizes, comma-separated (all but mlp: one size, the fully connected "
            "layer's)", "隐藏层大小，用逗号分隔（mlp 以外只有一个大小）", "hidden layers",
@@ -162,10 +186,25 @@ OPTIONS = {o.name: o for o in (
     Option("eps", "float", "training", "optimizer",
            "ε in the denominators of adagrad, rmsprop and adam", "adagrad、rmsprop 和 adam "
            "分母中的 ε", "ε", "ε", interval=POSITIVE, scale="log"),
+    Option("decay", "float", "training", "optimizer",
+           "AdamW's decoupled weight decay λ: every step W ← W − lr·λ·W",
+           "AdamW 的解耦权值衰减 λ：每步 W ← W − lr·λ·W", "decay λ", "衰减 λ",
+           interval=NONNEGATIVE, scale="log"),
     Option("lr_schedule", "choice", "training", "run",
-           "learning rate per epoch: constant (none), halved every schedule_epochs/4, or cosine "
-           "to 0 over schedule_epochs", "每轮的学习率：不变（none）、每 schedule_epochs/4 轮减半、"
-           "或在 schedule_epochs 轮内按余弦降到 0", "schedule", "学习率调度", choices=SCHEDULES),
+           "learning rate per epoch: constant (none), halved every schedule_epochs/4, cosine "
+           "to 0 over schedule_epochs, or (warmup-cosine, step by step) up from 0 over its "
+           "warmup share, then cosine to 0",
+           "每轮的学习率：不变（none）、每 schedule_epochs/4 轮减半、在 schedule_epochs 轮内按余弦"
+           "降到 0，或（warmup-cosine，逐步）先在 warmup 比例内从 0 升起，再按余弦降到 0",
+           "schedule", "学习率调度", choices=SCHEDULES),
+    Option("warmup", "float", "training", "run",
+           "share of the warmup-cosine schedule spent raising the rate from 0",
+           "warmup-cosine 调度中学习率从 0 升起所占的比例", "warm-up share", "预热比例",
+           interval=Interval(0, 1, low_open=True, high_open=True)),
+    Option("clip_norm", "float", "training", "run",
+           "scale the gradients down to this global norm when longer (none: never)",
+           "梯度的全局范数超过此值时按比例缩小（none：不裁剪）", "gradient clip", "梯度裁剪",
+           interval=POSITIVE, optional=True),
     Option("schedule_epochs", "int", "training", "run",
            "epochs the schedule spans (none: the run's epochs)",
            "学习率调度跨越的轮数（none：训练的轮数）", "schedule epochs", "调度轮数",
@@ -233,6 +272,27 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
         "optimizer": "adam",
         "lr_schedule": "cosine",
     },
+    # nanoGPT's recipe for a small model on a CPU (its shakespeare_char config)
+    "gpt": {
+        "layers": 4,
+        "heads": 4,
+        "width": 128,
+        "optimizer": "adamw",
+        "beta2": 0.99,
+        "decay": 0.1,
+        "lr_schedule": "warmup-cosine",
+        "warmup": 0.05,
+        "clip_norm": 1.0,
+    },
+    # the book's SimpleRnnlm sizes, trained as the GPT is (Adam: the book's SGD at lr 20 with
+    # clipping 0.25 is tuned to its sequential batches)
+    "rnnlm": {
+        "width": 100,
+        "hidden": (100,),
+        "optimizer": "adam",
+        "lr_schedule": "cosine",
+        "clip_norm": 1.0,
+    },
 }
 #: (model, optimizer) → the rate a run starts at where it is not the optimizer's own default:
 #: the notebook's SGD, and Adam at 0.003 for SimpleConvNet (chosen on a validation split of
@@ -243,6 +303,9 @@ DATASET_DEFAULTS = {
     "digits": {"batch_size": 32, "epochs": 40},
     "mnist": {"batch_size": 100, "epochs": 10},
     "fashion-mnist": {"batch_size": 100, "epochs": 10},
+    # nanoGPT's batch and context; 60 epochs of 唐诗三百首 are about 2,000 steps
+    "tang300": {"batch_size": 12, "epochs": 60, "context": 64},
+    "tang": {"batch_size": 12, "epochs": 1, "context": 64},
 }
 #: where a model's length on the 60,000-image sets departs: DeepConvNet, with its two Dropout
 #: layers, is still learning after 10 epochs (README, "Convolutional networks")
@@ -268,11 +331,15 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
     if option.target == "optimizer":
         return name in inspect.signature(OPTIMIZERS[spec["optimizer"]]).parameters
     if option.target == "data":
+        if name == "context":
+            return spec["dataset"] in TEXT_DATASETS
         if name == "test_size":
             return spec["dataset"] in TOY_DATASETS or spec["dataset"] == "digits"
         return spec["dataset"] in (K_CLASSES if name == "classes" else TOY_DATASETS)
     if name == "schedule_epochs":
         return spec["lr_schedule"] != "none"
+    if name == "warmup":
+        return spec["lr_schedule"] == "warmup-cosine"
     return True
 
 
@@ -413,7 +480,7 @@ def _check_model(model: str, values: Mapping[str, Any]) -> None:
 def _finish(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
     """The rules that tie options together, and their errors."""
     model = spec["model"]
-    if model != "mlp" and len(spec["hidden"]) != 1:
+    if model != "mlp" and spec["hidden"] is not None and len(spec["hidden"]) != 1:
         raise NnscratchError(
             f"--model {model} has one hidden layer, got hidden "
             f"{OPTIONS['hidden'].shown(spec['hidden'])}: use --model mlp for "
@@ -423,18 +490,24 @@ def _finish(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
         spec["lr"] = MODEL_LR.get(
             (model, spec["optimizer"]), default_of(OPTIMIZERS[spec["optimizer"]], "lr")
         )
+    text = model in LANGUAGE_MODELS
     if spec["dtype"] is None:  # float32: as accurate and faster, on the 60,000-image sets
         spec["dtype"] = (
             "float32"
             if spec["grad"] == "backprop"
-            and (model in CONV_MODELS or model == "mlp" and spec["dataset"] in LARGE_SETS)
+            and (
+                model in CONV_MODELS + LANGUAGE_MODELS
+                or model == "mlp"
+                and spec["dataset"] in LARGE_SETS
+            )
             else "float64"
         )
     if spec["features"] == ("x1", "x2"):  # the points as they are: no layer to make them
         spec["features"] = None
-    if spec["validation_split"] is None and spec["early_stopping"] is not None:
+    _check_text(spec, values)
+    if spec["validation_split"] is None and spec["early_stopping"] is not None and not text:
         spec["validation_split"] = EARLY_STOPPING_SPLIT
-    if spec["early_stopping"] is not None and not spec["validation_split"]:
+    if spec["early_stopping"] is not None and not spec["validation_split"] and not text:
         raise NnscratchError(
             f"early_stopping {spec['early_stopping']} watches the validation "
             f"loss, but validation_split {spec['validation_split']:g} holds no "
@@ -450,6 +523,26 @@ def _finish(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
         raise NnscratchError(
             f"{spec['dataset']} holds 2-D points, not images: --model "
             f"{model} needs an image set ({', '.join(LARGE_SETS)} or digits)"
+        )
+
+
+def _check_text(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
+    """A language model reads a text, a text is read by a language model."""
+    model, dataset = spec["model"], spec["dataset"]
+    if (model in LANGUAGE_MODELS) != (dataset in TEXT_DATASETS):
+        raise NnscratchError(
+            f"--model {model} cannot learn --dataset {dataset}: the language models "
+            f"({', '.join(LANGUAGE_MODELS)}) read a text ({', '.join(TEXT_DATASETS)}), the "
+            "others images or points"
+        )
+    if model == "gpt" and spec["width"] % spec["heads"]:
+        raise NnscratchError(
+            f"width {spec['width']} does not split into {spec['heads']} heads: give a width "
+            "divisible by heads"
+        )
+    if model in LANGUAGE_MODELS and values.get("validation_split"):
+        raise NnscratchError(
+            "a text's validation poems are set apart by the dataset: leave validation_split out"
         )
 
 

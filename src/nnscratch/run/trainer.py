@@ -28,12 +28,14 @@ import numpy as np
 from ..engine import numgrad, use
 from ..engine.blas import RunThreads, blas_limit
 from ..errors import NnscratchError
-from ..optim import SGD
+from ..optim import SGD, clip_by_global_norm
 from ..validation import (
+    POSITIVE,
     check_batch_size,
     check_choice,
     check_dataset,
     check_positive_int,
+    check_token_windows,
     input_size,
     output_size,
 )
@@ -105,6 +107,8 @@ def training_sets(
     sizes (``validation.check_dataset``: x (N, D) finite, labels (N,) in 0..C-1); a test or
     validation set is given whole or not at all. ``validation_split``: the fraction (or count)
     of the training data set aside, stratified, by a seed drawn from ``rng``."""
+    if getattr(net, "takes_ids", False):  # a language model: windows of token ids
+        return _token_sets(net, x_train, t_train, x_test, t_test, x_val, t_val, validation_split)
     n_features, n_classes = input_size(net), output_size(net)
     x_train, t_train = check_dataset(
         x_train, t_train, n_features, n_classes, ("x_train", "t_train")
@@ -140,6 +144,31 @@ def training_sets(
             x_train, t_train, validation_split, seed=int(rng.integers(2**63))
         )
     return x_train, t_train, x_test, t_test, x_val, t_val  # type: ignore[return-value]
+
+
+def _token_sets(net: Any, *arrays: Any) -> Any:
+    """:func:`training_sets` for a language model: each pair checked as windows of token ids
+    (``validation.check_token_windows``); no split, which would cut the text at random."""
+    *pairs, validation_split = arrays
+    if validation_split is not None:
+        raise NnscratchError(
+            "a language model's validation text is set apart by pieces (poems, paragraphs), not "
+            "split off its windows: give x_val/t_val (datasets.text) and no validation_split"
+        )
+    names = ("x_train", "t_train", "x_test", "t_test", "x_val", "t_val")
+    out: list[Any] = []
+    for i in range(0, 6, 2):
+        x, t = pairs[i], pairs[i + 1]
+        if (x is None) != (t is None):
+            raise NnscratchError(f"{names[i]} and {names[i + 1]} must be given together")
+        out += (
+            [None, None]
+            if x is None
+            else check_token_windows(
+                x, t, output_size(net), getattr(net, "context", None), (names[i], names[i + 1])
+            )
+        )
+    return tuple(out)
 
 
 class Resumable:
@@ -211,7 +240,16 @@ class Trainer(Resumable):
         the first batch; without a split the batch order is exactly the book's).
     early_stopping : patience in epochs (see :class:`EarlyStopping`), or None.
     lr_schedule : ``schedule(base_lr, epoch)`` (``optim.StepLR``, ``optim.CosineLR``) setting the
-        optimizer's rate at the start of each epoch, or None.
+        optimizer's rate at the start of each epoch, or None; a schedule with ``per_step``
+        (``optim.WarmupCosineLR``) sets it before every step, at the (fractional) epoch the step
+        ends.
+    clip_norm : scale every step's gradients down to this global norm when they are longer
+        (``optim.clip_by_global_norm``), or None.
+    epoch_size : samples per epoch (None: all of x_train). A language model's windows start at
+        every position of its text, so that its epoch, one window in ``context``, reads each
+        token about once.
+    x_train_eval, t_train_eval : the training data the end of an epoch measures accuracy on
+        (None: x_train, t_train); a language model's, its text cut into windows side by side.
     callbacks : :class:`Callback` objects, run in ascending ``order``.
     engine : "fast" puts ``net`` and the optimizer on the engine (in place; ``engine.use``): the
         same run, computed fast; the numerical gradient is the engine's and BLAS threads follow
@@ -258,6 +296,10 @@ class Trainer(Resumable):
         early_stopping: int | None = None,
         lr_schedule: Callable[[float, int], float] | None = None,
         engine: str = "fast",
+        clip_norm: float | None = None,
+        epoch_size: int | None = None,
+        x_train_eval: ArrayLike | None = None,
+        t_train_eval: ArrayLike | None = None,
     ) -> None:
         if optimizer is not None and lr is not None:
             raise NnscratchError(
@@ -274,7 +316,24 @@ class Trainer(Resumable):
                 net, x_train, t_train, x_test, t_test, x_val, t_val, validation_split, self.rng
             )
         )
-        self.batch_size = check_batch_size(batch_size, len(self.x_train))
+        self.x_train_eval, self.t_train_eval = (
+            (self.x_train, self.t_train)
+            if x_train_eval is None
+            else training_sets(
+                net,
+                x_train_eval,
+                t_train_eval,  # type: ignore[arg-type]  # given with x_train_eval
+                *(None,) * 5,
+                self.rng,
+            )[:2]
+        )
+        self.epoch_size = (
+            len(self.x_train)
+            if epoch_size is None
+            else min(check_positive_int(epoch_size, "epoch_size"), len(self.x_train))
+        )
+        self.batch_size = check_batch_size(batch_size, self.epoch_size)
+        self.clip_norm = None if clip_norm is None else POSITIVE.check(clip_norm, "clip_norm")
         self.epochs = check_positive_int(epochs, "epochs")
         self.grad = check_choice(grad, GRADIENT_METHODS, "grad")
         self.sampling = check_choice(sampling, SAMPLING, "sampling")
@@ -287,7 +346,7 @@ class Trainer(Resumable):
             self.callbacks.append(EarlyStopping(early_stopping))
         # stable: as given within one order; a duck-typed callback without `order` counts as 0
         self.callbacks.sort(key=lambda cb: getattr(cb, "order", 0))
-        self.iter_per_epoch = math.ceil(len(self.x_train) / self.batch_size)
+        self.iter_per_epoch = math.ceil(self.epoch_size / self.batch_size)
         self.epoch = self.iteration = 0  # epochs and mini-batch steps done
         self.stop_training = False
         self.history = new_history(self.x_val is not None, lr_schedule is not None)
@@ -332,7 +391,11 @@ class Trainer(Resumable):
         with blas_limit(threads.steps) as set_threads:
             for _ in range(check_positive_int(steps, "steps")):
                 start = time.perf_counter()
-                loss = self.step(next(self._epoch_batches()))
+                batch = next(self._epoch_batches())
+                if getattr(self.lr_schedule, "per_step", False):
+                    done = self.epoch + (self.epoch_position + 1) / self.iter_per_epoch
+                    self.optimizer.lr = self.lr_schedule(self.base_lr, done)  # type: ignore[arg-type, misc]
+                loss = self.step(batch)
                 for cb in self.callbacks:
                     cb.on_iteration_end(self, loss)
                 self.epoch_elapsed += time.perf_counter() - start
@@ -359,6 +422,8 @@ class Trainer(Resumable):
         else:
             loss, grads = self.net.loss(x, t), self.net.numerical_gradient(x, t)
         loss = float(loss)
+        if self.clip_norm is not None:
+            grads = clip_by_global_norm(grads, self.clip_norm)
         if not math.isfinite(loss):
             raise TrainingDiverged.of(self, f"loss {loss}")
         first = self.history["train_loss"][0] if self.history["train_loss"] else loss
@@ -390,8 +455,8 @@ class Trainer(Resumable):
             for _ in range(self.iter_per_epoch):
                 yield self.rng.choice(n, self.batch_size)
         else:
-            order = self.rng.permutation(n)
-            for start in range(0, n, self.batch_size):
+            order = self.rng.permutation(n)[: self.epoch_size]
+            for start in range(0, self.epoch_size, self.batch_size):
                 yield order[start : start + self.batch_size]
 
     def _epoch_batches(self) -> Iterator[NDArray[np.integer]]:
@@ -417,7 +482,7 @@ class Trainer(Resumable):
         "seconds", ...}``."""
         interrupt.check_finite(self)  # a checkpoint never holds NaN weights
         losses = self.history["train_loss"][-self.epoch_position :]  # this epoch's, ≥ 1
-        train_acc = self.net.accuracy(self.x_train, self.t_train)  # in evaluation mode
+        train_acc = self.net.accuracy(self.x_train_eval, self.t_train_eval)  # evaluation mode
         test_acc = (
             self.net.accuracy(self.x_test, self.t_test) if self.x_test is not None else float("nan")
         )
