@@ -33,7 +33,7 @@ from .time_layers import (
 from .validation import POSITIVE, check_float_dtype, check_nonnegative_int, check_positive_int
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from numpy.typing import ArrayLike, DTypeLike, NDArray
 
@@ -299,6 +299,7 @@ def stream(
     rng: int | np.random.Generator | None = None,
     cache: bool = True,
     window: int | None = None,
+    exclude: Sequence[int] = (),
 ) -> Iterator[int]:
     """The tokens :func:`generate` draws, one at a time as each is drawn (``nnscratch generate``
     prints each character as it comes).
@@ -311,7 +312,7 @@ def stream(
     stale; the cached path then falls back to the plain one (the whole last ``context`` tokens
     each step), and both give the same tokens. Another language model (an RNNLM) reads the last
     ``window`` tokens each step (None: all of them). ``rng``: a Generator or a seed (same seed,
-    same text).
+    same text). ``exclude``: ids never drawn (a tokenizer's unknown, which has no character).
     """
     prompt = np.asarray(prompt_ids)
     if prompt.ndim != 1 or not prompt.size:
@@ -341,5 +342,9 @@ def stream(
                 if hasattr(model, "reset_state"):  # a stateful RNN: read the window from h = 0
                     model.reset_state()
                 scores = model.scores(np.array([ids[-window:] if window else ids]))[:, -1]
-            ids.append(sample_next(scores[0], temperature, top_k, rng))
+            scores = scores[0]
+            if exclude:
+                scores = scores.copy()
+                scores[list(exclude)] = -np.inf
+            ids.append(sample_next(scores, temperature, top_k, rng))
             yield ids[-1]

@@ -249,3 +249,25 @@ def test_all_58_files_load_from_a_folder_in_seconds(monkeypatch):
     text_chars = len(data.train) + len(data.val)
     assert text_chars > 3668082  # the verse, plus titles, authors and newlines
     assert data.tokenizer.decode(data.train[:13]) == "《帝京篇十首 一》太宗皇帝"
+
+
+def test_the_data_command_lists_downloads_and_describes_tang(
+    server, small_table, blobs, tmp_path, capsys
+):
+    from nnscratch.cli import main
+
+    small_table["url_templates"] = [server.base("qts")]  # no {commit}: the mirror as it is
+    text.TANG_FILES.write_text(json.dumps(small_table, ensure_ascii=False), encoding="utf-8")
+    folder = tmp_path / "data"
+    assert main(["data", "list", "--data-dir", str(folder)]) == 0
+    assert "3 of 3 files not found; `nnscratch data download tang`" in capsys.readouterr().out
+    assert main(["data", "download", "tang", "--data-dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out == (
+        f"tang: all 3 files verified in {folder / 'tang'} ({len(poems_of(blobs)):,} poems)\n"
+    )
+    assert main(["data", "list", "--data-dir", str(folder)]) == 0
+    assert "tang: 全唐诗" in (listed := capsys.readouterr().out)
+    assert "found: all 3 files" in listed
+    assert main(["data", "info", "tang", "--data-dir", str(folder)]) == 0
+    assert "training and" in capsys.readouterr().out

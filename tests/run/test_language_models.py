@@ -154,3 +154,28 @@ def test_rnnlm_learns_from_random_windows():
     before = float(run.trainer.validate()[0])
     run.trainer.train()
     assert run.trainer.history["val_loss"][-1] < before - 1.0
+
+
+def test_a_text_file_of_ones_own(tmp_path):
+    path = tmp_path / "story.txt"
+    path.write_text("\n\n".join(f"第{i}段：春眠不覺曉，處處聞啼鳥。" for i in range(40)), "utf-8")
+    spec = resolve(
+        {
+            "model": "gpt",
+            "text": str(path),
+            "context": 8,
+            "layers": 1,
+            "width": 8,
+            "heads": 2,
+            "epochs": 1,
+        }
+    )
+    assert spec["dataset"] == "text" and spec["text"] == str(path)
+    run = build(spec)
+    assert run.data.info["tokenizer"].decode(run.data.x_train[0]) == "第0段：春眠不覺"
+    run.trainer.train()
+    assert run.description()["dataset_options"]["text"] == str(path)  # evaluate reads it again
+    with pytest.raises(NnscratchError, match="give --text FILE"):
+        resolve({"model": "gpt", "dataset": "text"})
+    with pytest.raises(NnscratchError, match="text is not an option of --dataset tang300"):
+        resolve({"model": "gpt", "dataset": "tang300", "text": str(path)})

@@ -10,7 +10,7 @@ import pytest
 
 from nnscratch.datasets.text import get_batch
 from nnscratch.errors import NnscratchError
-from nnscratch.gpt import GPT, generate
+from nnscratch.gpt import GPT, generate, stream
 from nnscratch.gradcheck import relative_error
 from nnscratch.optim import Adam
 
@@ -158,3 +158,11 @@ def test_training_learns_a_repeated_pattern():
     assert loss < 0.1 * math.log(V)
     out = generate(net, [1, 2], 12, top_k=1, rng=0)
     np.testing.assert_array_equal(out, np.tile([3, 0, 1, 2], 3))
+
+
+def test_an_excluded_token_is_never_drawn():
+    net = GPT(7, context=8, n_layers=1, n_heads=1, width=4, seed=0)
+    net.params["b_head"][5] = 50.0  # token 5 is all but certain
+    assert list(stream(net, [1], 5, rng=0)) == [5] * 5
+    drawn = list(stream(net, [1], 30, rng=0, exclude=[5]))
+    assert 5 not in drawn and len(drawn) == 30

@@ -60,6 +60,12 @@ def cmd_list(args):
         if name in TOY_DATASETS:
             print("  generated on the spot (options: nnscratch.datasets.toy2d)")
             continue
+        if name == "tang300":
+            print("  found: bundled with nnscratch (always available)")
+            continue
+        if name == "tang":
+            print(f"  {tang_status(args.data_dir)}")
+            continue
         if name not in SPECS:
             print("  found: bundled with scikit-learn (always available)")
             continue
@@ -77,6 +83,25 @@ def cmd_list(args):
     return 0
 
 
+def tang_status(data_dir):
+    """Where 全唐诗's files are, in a line: all found, or how many are missing and where
+    ``nnscratch data download tang`` puts them."""
+    from ..datasets.sources import download_dir, search_dirs
+    from ..datasets.text import tang_spec
+
+    spec = tang_spec()
+    folders = [folder for _, folder in search_dirs(spec, data_dir)]
+    missing = [n for n in spec.files if not any((f / n).is_file() for f in folders)]
+    if not missing:
+        return f"found: all {len(spec.files)} files"
+    size = sum(spec.files[n].size or 0 for n in missing) / 1e6
+    return (
+        f"{len(missing)} of {len(spec.files)} files not found; `nnscratch data download tang` "
+        f"fetches them ({size:.0f} MB) into {download_dir(spec, data_dir)} from "
+        f"{spec.mirrors[0]} (then {len(spec.mirrors) - 1} more mirrors)"
+    )
+
+
 def cmd_download(args):
     from ..datasets.download import DownloadError, download_dataset
     from ..datasets.mnist import read_files
@@ -89,6 +114,11 @@ def cmd_download(args):
     if args.name in TOY_DATASETS:
         print(f"{args.name} is generated on the spot: nothing to download")
         return 0
+    if args.name == "tang300":
+        print("tang300 is bundled with nnscratch: nothing to download")
+        return 0
+    if args.name == "tang":
+        return download_tang(args)
     if args.name not in SPECS:
         get_spec(args.name)  # raises the error that lists the downloadable datasets
     spec = SPECS[args.name]
@@ -105,6 +135,23 @@ def cmd_download(args):
     for role, path in paths.items():
         print(f"{path}  {status[role]}")
     print(f"{args.name}: all {len(paths)} files verified")
+    return 0
+
+
+def download_tang(args):
+    """全唐诗's 58 files, each found or downloaded and checked (``datasets.text.tang_poems``)."""
+    from ..datasets.download import DownloadError
+    from ..datasets.text import tang_files, tang_poems
+
+    try:
+        poems = tang_poems(args.data_dir, timeout=args.timeout, retries=args.retries)
+    except DownloadError as exc:
+        if not args.verbose:
+            raise exc.hinted("--verbose shows each try") from None
+        print_attempts(exc)
+        raise exc.hinted("") from None
+    paths = tang_files(args.data_dir, download=False)
+    print(f"tang: all {len(paths)} files verified in {paths[0].parent} ({len(poems):,} poems)")
     return 0
 
 
@@ -126,6 +173,15 @@ def cmd_info(args):
 
     from ..datasets import load_dataset
 
+    if args.name in ("tang300", "tang"):  # a text: no classes to count
+        from ..datasets.text import load_tang, load_tang300
+
+        text = (
+            load_tang300() if args.name == "tang300" else load_tang(args.data_dir, download=False)
+        )
+        print(f"{args.name}: {text.description}")
+        print(f"  begins: {text.tokenizer.decode(text.train[:24])!r}")
+        return 0
     data = load_dataset(args.name, data_dir=args.data_dir, source="local")
     print(f"{args.name}: {data.info.get('source', '')}")
     if data.info.get("folder"):

@@ -67,6 +67,7 @@ def language_model(path):
 
 
 def cmd_generate(args):
+    from ..datasets.text import UNKNOWN
     from ..gpt import stream
 
     net, tokenizer, context = language_model(args.model)
@@ -81,7 +82,14 @@ def cmd_generate(args):
         )
     sys.stdout.write(args.prompt)
     for token in stream(
-        net, ids, args.tokens, args.temperature, args.top_k, args.seed, window=context
+        net,
+        ids,
+        args.tokens,
+        args.temperature,
+        args.top_k,
+        args.seed,
+        window=context,
+        exclude=tokenizer.encode(UNKNOWN).tolist(),  # no character to print
     ):
         sys.stdout.write(tokenizer.decode([token]))
         sys.stdout.flush()  # as it comes, even into a pipe

@@ -473,6 +473,7 @@ EVAL_WINDOWS = 1024
 TEXT_DATASETS = {
     "tang300": "唐诗三百首, 320 Tang poems, bundled (28,700 characters)",
     "tang": "全唐诗, 57,600 Tang poems (3.67 M characters), downloaded on first use",
+    "text": "a UTF-8 text file of your own (--text FILE), split by paragraphs or lines",
 }
 
 
@@ -523,8 +524,13 @@ def text_dataset(
         text = load_tang300(seed=seed, **options)
     elif name == "tang":
         text = load_tang(None if data_dir is None else Path(data_dir), seed=seed, **options)
-    else:  # a file of one's own
-        text = load_text_file(name, **options)
+    elif name == "text":  # a file of one's own
+        path = options.pop("text", None)
+        if path is None:
+            raise NnscratchError("the dataset text is a file of your own: give --text FILE")
+        text = load_text_file(path, **options)
+    else:
+        raise NnscratchError(f"{name} is not a text dataset: {', '.join(TEXT_DATASETS)} are")
     x_train, t_train = windows(text.train, context)
     x_val, t_val = side_by_side(text.val, context)
     x_eval, t_eval = side_by_side(text.train, context)

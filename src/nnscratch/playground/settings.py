@@ -34,7 +34,8 @@ FIXED = {
     "grad": "backprop",
     "dtype": "float64",
     "engine": "fast",
-    **dict.fromkeys(("context", "layers", "heads", "width")),  # a text's, a GPT's: not here
+    # a text's and a GPT's options: not here (and a server reads no file a visitor names)
+    **dict.fromkeys(("text", "context", "layers", "heads", "width")),
 }
 #: the form's defaults: a setup that learns spiral in a few seconds (the others: the table's)
 PRESET = {

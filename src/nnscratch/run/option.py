@@ -28,8 +28,8 @@ BOOL_TEXT = {
 @dataclasses.dataclass(frozen=True)
 class Option:
     """One option. ``kind``: "int", "float", "bool", "choice", "names" (some of the choices, each
-    once: "x1,x2,x1^2"), "sizes" (hidden layer widths, "256,128") or "init" (he, xavier or a
-    standard deviation); ``interval`` bounds numbers,
+    once: "x1,x2,x1^2"), "sizes" (hidden layer widths, "256,128"), "init" (he, xavier or a
+    standard deviation) or "path" (a file's); ``interval`` bounds numbers,
     ``choices`` lists choices; ``optional``: None (no value) is allowed; ``default``: the value when
     not given (None: by the rules of :func:`defaults`); ``target``: where the value goes ("network",
     "optimizer" (an argument of the optimizer's class), "data" (``load_dataset``'s) or "run");
@@ -69,6 +69,8 @@ class Option:
             return "layer sizes separated by commas, e.g. 256,128"
         if self.kind == "names":
             return f"some of {', '.join(self.choices)}, each once, separated by commas"
+        if self.kind == "path":
+            return "the path of a file"
         return f"{' or '.join(WEIGHT_INITS)}, or a standard deviation > 0 such as 0.01"
 
     def error(self, value: object) -> NnscratchError:
@@ -99,6 +101,10 @@ class Option:
             return self._sizes(value)
         if self.kind == "names":
             return self._names(value)
+        if self.kind == "path":
+            if not isinstance(value, str) or not value.strip():
+                raise self.error(value)
+            return value
         if isinstance(value, str) and value in WEIGHT_INITS:  # init
             return value
         if not POSITIVE.contains(value):

@@ -121,6 +121,10 @@ OPTIONS = {o.name: o for o in (
            "二维数据点的输入特征（同 TensorFlow Playground）：从 " + "、".join(FEATURES)
            + " 中选几个（none：x1,x2 原样输入）", "features", "输入特征",
            choices=tuple(FEATURES), optional=True),
+    Option("text", "path", "data", "data",
+           "a UTF-8 text file of your own for a language model to learn (--dataset text)",
+           "让语言模型学习的你自己的 UTF-8 文本文件（--dataset text）", "text file", "文本文件",
+           optional=True),
     Option("context", "int", "data", "data",
            "tokens a language model reads at once (its window; gpt: its longest)",
            "语言模型一次读入的字符数（窗口长度；gpt 的最大长度）", "context", "上下文长度",
@@ -306,6 +310,7 @@ DATASET_DEFAULTS = {
     # nanoGPT's batch and context; 60 epochs of 唐诗三百首 are about 2,000 steps
     "tang300": {"batch_size": 12, "epochs": 60, "context": 64},
     "tang": {"batch_size": 12, "epochs": 1, "context": 64},
+    "text": {"batch_size": 12, "epochs": 10, "context": 64},
 }
 #: where a model's length on the 60,000-image sets departs: DeepConvNet, with its two Dropout
 #: layers, is still learning after 10 epochs (README, "Convolutional networks")
@@ -333,6 +338,8 @@ def takes(name: str, spec: Mapping[str, Any]) -> bool:
     if option.target == "data":
         if name == "context":
             return spec["dataset"] in TEXT_DATASETS
+        if name == "text":
+            return spec["dataset"] == "text"
         if name == "test_size":
             return spec["dataset"] in TOY_DATASETS or spec["dataset"] == "digits"
         return spec["dataset"] in (K_CLASSES if name == "classes" else TOY_DATASETS)
@@ -431,6 +438,8 @@ def resolve(given: Mapping[str, object], parse: bool = False) -> Spec:
     given), every default filled by the rules, every contradiction an error. ``parse``: the values
     are text, as a command line or a query string gives them."""
     values = check_given(given, parse)
+    if values.get("text") is not None and "dataset" not in values:  # --text FILE says it all
+        values["dataset"] = "text"
     spec = {name: values.get(name, OPTIONS[name].default) for name in OPTIONS}
     _check_model(spec["model"], values)
     rules = defaults(spec)
@@ -535,6 +544,8 @@ def _check_text(spec: dict[str, Any], values: Mapping[str, Any]) -> None:
             f"({', '.join(LANGUAGE_MODELS)}) read a text ({', '.join(TEXT_DATASETS)}), the "
             "others images or points"
         )
+    if dataset == "text" and spec["text"] is None:
+        raise NnscratchError("--dataset text is a file of your own: give --text FILE")
     if model == "gpt" and spec["width"] % spec["heads"]:
         raise NnscratchError(
             f"width {spec['width']} does not split into {spec['heads']} heads: give a width "
