@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import NnscratchError
 from .functions import softmax
+from .layers import Dropout
 from .nets import LayerNet, normal_weights
 from .time_layers import (
     Embedding,
@@ -30,7 +31,13 @@ from .time_layers import (
     TimeSoftmaxWithLoss,
     TransformerBlock,
 )
-from .validation import POSITIVE, check_float_dtype, check_nonnegative_int, check_positive_int
+from .validation import (
+    POSITIVE,
+    PROBABILITY,
+    check_float_dtype,
+    check_nonnegative_int,
+    check_positive_int,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -118,6 +125,11 @@ class GPT(LayerNet):
     plain chain of the chapters. (The bias b_head, which GPT-2 has not, starts at 0 and costs V
     numbers: it lets TimeAffine serve as it is.)
 
+    ``dropout`` p: in training, the embeddings' sum and each block's two branches are dropped out
+    with probability p (GPT-2's embedding and residual dropout; nanoGPT's also drops attention
+    weights, left out here), the masks from one generator drawn from ``seed`` after the weights.
+    nanoGPT trains its small CPU model with p = 0.
+
     ``seed``: same seed, same weights. ``dtype`` float64 (gradient checks) or float32.
     """
 
@@ -132,6 +144,7 @@ class GPT(LayerNet):
         width: int = 128,
         seed: int | np.random.SeedSequence | np.random.Generator | None = None,
         dtype: DTypeLike = np.float64,
+        dropout: float = 0.0,
     ) -> None:
         # plain Python values: config() can be saved as JSON
         self.vocab_size = check_positive_int(vocab_size, "vocab_size")
@@ -180,12 +193,22 @@ class GPT(LayerNet):
             }
         )
         self.buffers = {}
+        self.dropout = PROBABILITY.check(dropout, "dropout", hint="e.g. 0.1, or 0 for none")
+        drop_rng = np.random.default_rng(rng.integers(2**63))  # after the weights: they stay
         self.embedding = GPTEmbedding(self.params)
-        self.blocks = [TransformerBlock(self.params, f"h{i}_", self.n_heads) for i in range(L)]
+        self.blocks = [
+            TransformerBlock(
+                self.params, f"h{i}_", self.n_heads, dropout=self.dropout, rng=drop_rng
+            )
+            for i in range(L)
+        ]
         self.ln_f = LayerNorm(self.params, "lnf_gamma", "lnf_beta")
         self.head = TimeAffine(self.params, "W_head", "b_head")
         # LayerNet's loss_gradient runs backward through these in reverse
-        self.layers = [self.embedding, *self.blocks, self.ln_f, self.head]  # type: ignore[list-item]
+        # the embeddings' dropout, first of the layers that draw: a checkpoint saves its
+        # generator, the one every block draws from (checkpoints.layers_with_rng)
+        dropped = [Dropout(self.dropout, drop_rng)] if self.dropout else []
+        self.layers = [self.embedding, *dropped, *self.blocks, self.ln_f, self.head]  # type: ignore[list-item]
         self.last_layer = TimeSoftmaxWithLoss(ignore_label=None)  # type: ignore[assignment]
         self.train()
 
@@ -198,6 +221,7 @@ class GPT(LayerNet):
             "n_heads": self.n_heads,
             "width": self.width,
             "dtype": self.dtype.name,
+            "dropout": self.dropout,
         }
 
     # --- forward --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import NnscratchError
 from .functions import check_label_range, log_softmax, one_hot, softmax
+from .layers import Dropout
 from .validation import POSITIVE, check_positive_int, default_of
 
 if TYPE_CHECKING:
@@ -343,6 +344,9 @@ class CausalSelfAttention:
 class TransformerBlock:
     """One pre-norm Transformer block, as GPT-2 stacks them:
     h = x + attn(ln1(x)), out = h + mlp(ln2(h)), mlp = TimeAffine(C, 4C) → GELU → TimeAffine(4C, C).
+    With ``dropout`` p > 0, each branch's output is dropped out in training before it is added
+    (GPT-2's residual dropout): h = x + drop(attn(ln1(x))), out = h + drop(mlp(ln2(h))), the
+    masks drawn from ``rng``.
 
     Shapes: x (N, T, C), out (N, T, C). Parameters in ``params``, under ``prefix`` +
     ``ln1_gamma``, ``ln1_beta`` (C,); ``attn_W_qkv`` (C, 3C), ``attn_b_qkv`` (3C,), ``attn_W_out``
@@ -359,6 +363,8 @@ class TransformerBlock:
         prefix: str,
         n_heads: int,
         eps: float = 1e-5,
+        dropout: float = 0.0,
+        rng: np.random.Generator | None = None,
     ) -> None:
         p = prefix
         self.ln1 = LayerNorm(params, p + "ln1_gamma", p + "ln1_beta", eps)
@@ -367,16 +373,29 @@ class TransformerBlock:
         self.fc1 = TimeAffine(params, p + "mlp_W1", p + "mlp_b1")
         self.gelu = GELU()
         self.fc2 = TimeAffine(params, p + "mlp_W2", p + "mlp_b2")
+        rng = np.random.default_rng(0) if rng is None else rng  # draws only when dropout > 0
+        self.drop_attn, self.drop_mlp = Dropout(dropout, rng), Dropout(dropout, rng)
+
+    @property
+    def training(self) -> bool:
+        """Training mode (dropout on) or evaluation mode: the network sets it on its layers."""
+        return self.drop_attn.training
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self.drop_attn.training = self.drop_mlp.training = mode
 
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
-        h = x + self.attn.forward(self.ln1.forward(x))
-        return h + self.fc2.forward(self.gelu.forward(self.fc1.forward(self.ln2.forward(h))))
+        h = x + self.drop_attn.forward(self.attn.forward(self.ln1.forward(x)))
+        mlp = self.fc2.forward(self.gelu.forward(self.fc1.forward(self.ln2.forward(h))))
+        return h + self.drop_mlp.forward(mlp)
 
     def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:
+        dmlp = self.drop_mlp.backward(dout)
         dh = dout + self.ln2.backward(
-            self.fc1.backward(self.gelu.backward(self.fc2.backward(dout)))
+            self.fc1.backward(self.gelu.backward(self.fc2.backward(dmlp)))
         )
-        return dh + self.ln1.backward(self.attn.backward(dh))
+        return dh + self.ln1.backward(self.attn.backward(self.drop_attn.backward(dh)))
 
     def param_grads(self) -> dict[str, NDArray[np.floating]]:
         grads: dict[str, NDArray[np.floating]] = {}

@@ -179,3 +179,19 @@ def test_a_text_file_of_ones_own(tmp_path):
         resolve({"model": "gpt", "dataset": "text"})
     with pytest.raises(NnscratchError, match="text is not an option of --dataset tang300"):
         resolve({"model": "gpt", "dataset": "tang300", "text": str(path)})
+
+
+def test_a_resumed_run_with_dropout_draws_the_same_masks(tmp_path):
+    options = {"model": "gpt", "dataset": "tang300", **TINY, "context": 8, "dropout": 0.2}
+    whole = build(options)
+    assert whole.net.dropout == 0.2
+    whole.trainer.train()
+    first = build(options, callbacks=[StopAt(9)])
+    with pytest.raises(Exception, match="interrupted"):
+        first.trainer.train()
+    first.trainer.save_checkpoint(tmp_path)
+    rest = build(options)
+    rest.trainer.load_checkpoint(tmp_path)
+    rest.trainer.train()
+    for key, value in whole.net.params.items():
+        np.testing.assert_array_equal(rest.net.params[key], value, err_msg=key)

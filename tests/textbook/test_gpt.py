@@ -38,6 +38,7 @@ def test_shapes_and_parameter_keys():
         "n_heads": 2,
         "width": 8,
         "dtype": "float64",
+        "dropout": 0.0,
     }
     # same seed, same weights
     for key, value in tiny().params.items():
@@ -166,3 +167,23 @@ def test_an_excluded_token_is_never_drawn():
     assert list(stream(net, [1], 5, rng=0)) == [5] * 5
     drawn = list(stream(net, [1], 30, rng=0, exclude=[5]))
     assert 5 not in drawn and len(drawn) == 30
+
+
+def test_dropout_is_gpt2s_and_passes_the_gradient_check_with_its_masks_held():
+    plain, dropped = tiny(seed=3), tiny(seed=3, dropout=0.3)
+    for key, value in plain.params.items():  # the masks' generator is drawn after the weights
+        np.testing.assert_array_equal(dropped.params[key], value)
+    x = ids(np.random.default_rng(1))
+    with dropped.evaluating():  # evaluation: the identity
+        np.testing.assert_array_equal(dropped.scores(x), plain.scores(x))
+    assert not np.allclose(dropped.scores(x), plain.scores(x))  # training: dropped out
+    rng = np.random.default_rng(2)
+    layers = [dropped.layers[1], *(d for b in dropped.blocks for d in (b.drop_attn, b.drop_mlp))]
+    for layer in layers:  # the random function held still: a mask of each one's shape
+        layer.fixed_mask = rng.random((2, CONTEXT, 8)) >= 0.3
+    t_ = ids(rng)
+    _, grads = dropped.loss_gradient(x, t_)
+    numerical = dropped.numerical_gradient(x, t_, h=1e-5)
+    errors = {key: relative_error(grads[key], numerical[key]) for key in dropped.params}
+    assert max(errors.values()) <= 1e-6, errors
+    assert not np.allclose(grads["W_head"], plain.loss_gradient(x, t_)[1]["W_head"])

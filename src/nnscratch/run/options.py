@@ -83,7 +83,13 @@ MODELS: dict[str, tuple[Callable[..., SavableNet], dict[str, str], bool]] = {
     "deep-cnn": (DeepConvNet, {"hidden": "hidden_size", "dropout": "dropout"}, True),
     "gpt": (
         GPT,
-        {"context": "context", "layers": "n_layers", "heads": "n_heads", "width": "width"},
+        {
+            "context": "context",
+            "layers": "n_layers",
+            "heads": "n_heads",
+            "width": "width",
+            "dropout": "dropout",
+        },
         False,
     ),
     "rnnlm": (RNNLM, {"width": "wordvec_size", "hidden": "hidden_size"}, False),
@@ -160,7 +166,9 @@ OPTIONS = {o.name: o for o in (
            "weight decay λ", "权值衰减 λ", interval=NONNEGATIVE, scale="log"),
     Option("dropout", "float", "network", "network",
            "dropout probability after each hidden activation (deep-cnn: of its two Dropout "
-           "layers)", "每个隐藏层激活后的 Dropout 比例（deep-cnn：其两个 Dropout 层的比例）",
+           "layers; gpt: of its embeddings and residual branches)",
+           "每个隐藏层激活后的 Dropout 比例（deep-cnn：其两个 Dropout 层的比例；"
+           "gpt：嵌入和残差分支的）",
            "dropout", "Dropout", interval=PROBABILITY),
     Option("batchnorm", "bool", "network", "network", "batch norm before each activation",
            "每个激活函数前做批归一化", "batch norm", "批归一化"),
@@ -281,6 +289,7 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
         "layers": 4,
         "heads": 4,
         "width": 128,
+        "dropout": 0.0,
         "optimizer": "adamw",
         "beta2": 0.99,
         "decay": 0.1,
