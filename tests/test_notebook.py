@@ -42,10 +42,11 @@ def _run(path, tmp_path):
 def test_notebook_runs_in_a_fresh_kernel(tmp_path):
     nb, outputs = _run(NOTEBOOK, tmp_path)
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 13  # every figure of the tour was displayed
+    assert len(images) >= 14  # every figure of the tour was displayed
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "backpropagation agrees with the numerical gradient" in text
     assert "autograd agrees with the hand-written backpropagation" in text  # section 9
+    assert "backpropagation agrees with the numerical gradient for the GPT too" in text  # 10
     assert list(tmp_path.iterdir()) == []  # and it wrote nothing
 
 
@@ -59,14 +60,15 @@ def test_chinese_notebook_runs_with_chinese_figures(tmp_path):
     # the same cells, in the same order, as the English tour
     assert [c.cell_type for c in nb.cells] == [c["cell_type"] for c in english["cells"]]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 13
+    assert len(images) >= 14
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "误差反向传播法的梯度与数值微分的梯度一致" in text
     assert "自动微分与手写的误差反向传播一致" in text  # section 9
+    assert "GPT 的反向传播与数值梯度一致" in text  # section 10
     assert "missing from font" not in text and "FontWarning" not in text
     # every figure of the tour is drawn in Chinese: each figure call asks for it
     calls = [c.source for c in nb.cells if c.cell_type == "code" and "show(plots." in c.source]
-    assert len(calls) >= 13 and all("lang=LANG" in source for source in calls)
+    assert len(calls) >= 14 and all("lang=LANG" in source for source in calls)
     assert 'LANG = "zh-CN"' in nb.cells[1].source
     assert list(tmp_path.iterdir()) == []
 

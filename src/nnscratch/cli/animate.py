@@ -18,11 +18,15 @@ ANIMATIONS = {
     "descent": "gradient-descent paths on f(x0, x1) = x0² + x1² for four learning rates",
     "weights": "the first layer's weights as images while a network learns digits",
     "curves": "loss and accuracy curves drawn as training goes (--history, or a quick run)",
+    "gpt": "what a small GPT writes after --prompt and one head's attention while it learns "
+    "唐诗三百首 (about a minute)",
 }
 #: the image sets whose first-layer weights can be drawn as images: all but the 2-D sets
 IMAGE_SETS = tuple(name for name in DATASETS if name not in TOY_SETS)
 #: mini-batch steps the whole animation covers: enough for the quick net to learn the set
-ITERATIONS = {"boundary": 1500, "weights": 600}
+ITERATIONS = {"boundary": 1500, "weights": 600, "gpt": 400}
+#: the gpt animation's prompt (what it writes after) and the line whose attention it shows
+GPT_PROMPT, GPT_ATTEND = "床前明月光，", "床前明月光，疑是地上霜。"
 
 
 def add_parser(sub):
@@ -76,6 +80,11 @@ def add_parser(sub):
         default=0,
         help="seed of the network's weights and batch order (default: 0)",
     )
+    p.add_argument(
+        "--prompt",
+        default=None,
+        help=f"gpt: the start it writes on from (default: {GPT_PROMPT})",
+    )
     add_lang_argument(p)
     p.set_defaults(func=cmd_animate)
 
@@ -100,6 +109,23 @@ def make_animation(args):
     from ..plots import animations
     from ..plots.lang import strings_for
 
+    if args.name == "gpt":
+        from ..plots.language import check_prompt, gpt_training
+        from .plot import quick_lm
+
+        run = quick_lm("gpt", args.seed)
+        prompt = args.prompt or GPT_PROMPT
+        check_prompt(run.net, run.data.info["tokenizer"], prompt)  # before training
+        return gpt_training(
+            run,
+            iterations=ITERATIONS["gpt"],
+            frames=args.frames,
+            fps=args.fps,
+            prompt=prompt,
+            attend=GPT_ATTEND,
+            seed=args.seed,
+            lang=args.lang,
+        )
     if args.name == "descent":
         return animations.descent(frames=args.frames, fps=args.fps, lang=args.lang)
     if args.name == "curves":
@@ -150,6 +176,8 @@ def cmd_animate(args):
         )
     if args.history is not None and args.name != "curves":
         raise NnscratchError("--history is for the curves animation only")
+    if args.prompt is not None and args.name != "gpt":
+        raise NnscratchError("--prompt is for the gpt animation only")
     if args.dataset is not None and args.name not in ("boundary", "weights"):
         raise NnscratchError("--dataset is for the boundary and weights animations only")
     anim = make_animation(args)

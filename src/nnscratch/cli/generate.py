@@ -57,10 +57,15 @@ def language_model(path):
     from ..io import read_model
 
     model = read_model(path)
-    if not getattr(model.net, "takes_ids", False) or "tokenizer" not in model.config:
+    if not getattr(model.net, "takes_ids", False):
         raise NnscratchError(
             f"{path} holds a {type(model.net).__name__}, not a language model: train one with "
             "nnscratch train --model gpt --dataset tang300"
+        )
+    if "tokenizer" not in model.config:
+        raise NnscratchError(
+            f"{path} has no tokenizer in its settings: a language model's file is written by "
+            "nnscratch train with a text dataset"
         )
     tokenizer = CharTokenizer.from_config(model.config["tokenizer"])
     return model.net, tokenizer, model.config.get("context")

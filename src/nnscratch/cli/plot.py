@@ -31,24 +31,71 @@ QUICK_2D = {
 }
 #: the 2-D sets, for --dataset
 TOY_SETS = tuple(TOY_DATASETS)
+#: the language-model figures (plots.language), drawn from 唐诗三百首: name → what it shows
+LANGUAGE = {
+    "attention": "a GPT's attention weights, every head, for --prompt (--model, else a quick GPT)",
+    "samples": "what a small GPT writes after --iterations of training (default 0,100,500,2000)",
+    "lm-curves": "loss curves of language-model runs (--runs DIR ...), else a quick RNNLM vs GPT",
+}
+#: the quick language models' runs on 唐诗三百首: a small GPT and an RNNLM of about its size,
+#: batches of 16 windows of 32 characters at a constant rate of 3e-3 (the rest: the table's)
+QUICK_LM = {
+    "gpt": {"model": "gpt", "layers": 2, "heads": 4, "width": 64},
+    "rnnlm": {"model": "rnnlm", "width": 64, "hidden": (64,)},
+}
+QUICK_TRAINING = {
+    "dataset": "tang300",
+    "context": 32,
+    "batch_size": 16,
+    "lr": 3e-3,
+    "lr_schedule": "none",
+}
+#: the iterations each language figure trains for, where no --model or --runs is given
+LM_ITERATIONS = {"attention": (300,), "samples": (0, 100, 500, 2000), "lm-curves": (500,)}
+#: the language figures' options: option → the figures that take it
+LANGUAGE_OPTIONS = {
+    "prompt": ("attention", "samples"),
+    "layer": ("attention",),
+    "runs": ("lm-curves",),
+    "iterations": ("attention", "samples", "lm-curves"),
+}
+#: the default prompts: the attention figure's (a whole line), the samples' (a start)
+ATTENTION_PROMPT, SAMPLES_PROMPT = "床前明月光，疑是地上霜。", "床前"
+
+
+def iteration_list(text):
+    """--iterations: one number, or several separated by commas (0,100,500,2000)."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected iterations as whole numbers ≥ 0 separated by commas, e.g. 0,100,500,2000, "
+            f"got {text!r}"
+        )
+    return tuple(values)
 
 
 def add_parser(sub):
-    listing = "\n".join(f"  {name:<14} {desc}" for name, (_, desc) in NAMES.items())
+    listing = "\n".join(
+        [f"  {name:<14} {desc}" for name, (_, desc) in NAMES.items()]
+        + [f"  {name:<14} {desc}" for name, desc in LANGUAGE.items()]
+    )
     p = sub.add_parser(
         "plot",
         help="draw the chapter's figures",
         description="Write a figure of the chapter to DIR/NAME.FORMAT (one figure: to "
         "FILE.FORMAT).",
         epilog=f"figures:\n{listing}\n  {'graph':<14} the three graphs above\n  {'all':<14} "
-        "every figure above; curves only with --history, filters and feature-maps only with "
-        "--model",
+        "every figure above but the language models'; curves only with --history, filters and "
+        "feature-maps only with --model",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "name",
         metavar="NAME",
-        choices=[*NAMES, "graph", "all"],
+        choices=[*NAMES, *LANGUAGE, "graph", "all"],
         help="figure to draw (listed below), 'graph' (the three graphs) or 'all'",
     )
     p.add_argument(
@@ -105,6 +152,34 @@ def add_parser(sub):
         default=None,
         help=f"epochs of that quick run (default: {QUICK_DIGITS['epochs']} on "
         f"digits, {QUICK_2D['epochs']} on a 2-D set)",
+    )
+    p.add_argument(
+        "--prompt",
+        default=None,
+        help=f"attention: the text whose attention is drawn (default: {ATTENTION_PROMPT}); "
+        f"samples: the start the GPT writes on from (default: {SAMPLES_PROMPT})",
+    )
+    p.add_argument(
+        "--layer",
+        type=non_negative_int("layer"),
+        default=None,
+        help="attention: draw this layer's heads only (default: every layer)",
+    )
+    p.add_argument(
+        "--runs",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="lm-curves: runs of `nnscratch train --out DIR` (their history.json) to compare",
+    )
+    p.add_argument(
+        "--iterations",
+        type=iteration_list,
+        default=None,
+        help="the quick language models' training: samples, after which iterations to write "
+        "(default: 0,100,500,2000, about 3 minutes); attention and lm-curves, how many "
+        "(default: 300 and 500)",
     )
     add_lang_argument(p)
     p.set_defaults(func=cmd_plot)
@@ -170,6 +245,115 @@ def boundary_model(dataset=None, model=None, seed=0, epochs=None):
     return run.net, run.data
 
 
+def quick_lm(kind, seed=0):
+    """The run (``run.build``) of an untrained quick language model on 唐诗三百首, a GPT or an
+    RNNLM (:data:`QUICK_LM`), float32, on the fast engine, as ``nnscratch train`` builds it."""
+    from ..run.build import build
+
+    # epochs: the figures take the steps they need (Trainer.run), whatever the run's length
+    return build({**QUICK_TRAINING, **QUICK_LM[kind], "epochs": 1, "seed": seed})
+
+
+def language_model(path):
+    """``(net, tokenizer)`` of the GPT saved at ``path`` with its tokenizer (the train
+    command's model file of a language model)."""
+    from ..gpt import GPT
+    from . import generate
+
+    net, tokenizer, _ = generate.language_model(path)
+    if not isinstance(net, GPT):
+        raise NnscratchError(
+            f"{path} holds a {type(net).__name__}, not a GPT: the attention figure needs "
+            "a GPT's model file"
+        )
+    return net, tokenizer
+
+
+def read_lm_history(path):
+    """The history.json of a language-model run (a folder holding one, or the file)."""
+    path = Path(path)
+    file = path / "history.json" if path.is_dir() else path
+    try:
+        history = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NnscratchError(
+            f"no history file at {file}: pass the folder of a `nnscratch train --out DIR` run"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NnscratchError(f"cannot read {file} as a run's history.json: {exc}") from None
+    if not isinstance(history, dict) or not isinstance(history.get("train_loss"), list):
+        raise NnscratchError(f"{file} is not a run's history.json: it lacks train_loss")
+    return history
+
+
+def lm_runs(paths):
+    """``(label → history, vocab_size or None)`` of the runs at ``paths``: each labelled by
+    its model's name where the names differ, else by its folder."""
+    histories = [read_lm_history(path) for path in paths]
+    configs = [h.get("config") if isinstance(h.get("config"), dict) else {} for h in histories]
+    labels = [str(c.get("model") or "") for c in configs]
+    if "" in labels or len(set(labels)) < len(labels):
+        labels = [
+            (Path(p).name if Path(p).is_dir() else Path(p).parent.name) or str(p) for p in paths
+        ]
+    if len(set(labels)) < len(labels):
+        labels = [str(p) for p in paths]
+    sizes = {c.get("vocab_size") for c in configs} - {None}
+    vocab_size = sizes.pop() if len(sizes) == 1 else None
+    return dict(zip(labels, histories, strict=True)), vocab_size
+
+
+def language_figure(
+    name, model_file=None, prompt=None, layer=None, runs=None, iterations=None, seed=0, lang="en"
+):
+    """The language-model figure ``name`` (:data:`LANGUAGE`)."""
+    from ..plots import language
+
+    iterations = iterations or LM_ITERATIONS[name]
+    if name == "attention":
+        if model_file is not None:
+            net, tokenizer = language_model(model_file)
+        else:
+            run = quick_lm("gpt", seed)
+            net, tokenizer = run.net, run.data.info["tokenizer"]
+            language.check_prompt(net, tokenizer, prompt or ATTENTION_PROMPT)  # before training
+            language.train_lm(run.trainer, max(iterations))
+        return language.attention_heads(
+            net, tokenizer, prompt or ATTENTION_PROMPT, layer=layer, lang=lang
+        )
+    if name == "samples":
+        prompt = prompt or SAMPLES_PROMPT
+        samples, _ = language.train_and_sample(
+            quick_lm("gpt", seed), iterations, prompt=prompt, seed=seed
+        )
+        return language.samples_over_training(samples, prompt=prompt, lang=lang)
+    if runs:
+        histories, vocab_size = lm_runs(runs)
+    else:
+        histories = {}
+        for kind, label in (("rnnlm", "RNNLM"), ("gpt", "GPT")):
+            run = quick_lm(kind, seed)
+            histories[label] = language.train_lm(run.trainer, max(iterations))
+        vocab_size = run.data.n_classes
+    return language.loss_curves(histories, vocab_size=vocab_size, lang=lang)
+
+
+def check_language_options(args):
+    """One-line errors for a language figure's option given to a figure that takes none."""
+    for option in ("prompt", "layer", "runs", "iterations"):
+        if getattr(args, option) is None or args.name in LANGUAGE_OPTIONS[option]:
+            continue
+        users = " and ".join(LANGUAGE_OPTIONS[option])
+        plural = "s" if len(LANGUAGE_OPTIONS[option]) > 1 else ""
+        raise NnscratchError(f"--{option} is for the {users} figure{plural} only")
+    if args.name == "attention" and args.model is not None and args.iterations is not None:
+        raise NnscratchError("--iterations trains a quick GPT: give it or --model, not both")
+    if args.name == "lm-curves" and args.runs and args.iterations is not None:
+        raise NnscratchError("--iterations trains quick models: give it or --runs, not both")
+    if args.name in ("samples", "lm-curves") and args.model is not None:
+        raise NnscratchError(f"the {args.name} figure takes no --model")
+
+
 def read_history(path):
     try:
         history = json.loads(Path(path).read_text())
@@ -200,6 +384,7 @@ def make_figures(
     index=0,
     data_dir=None,
     lang="en",
+    language_options=None,
 ):
     """Yield ``(name, Figure)`` for each name; the model figures draw ``model_file``'s network on
     its test set, or share one quick training run; boundary draws ``model_file``'s network, or a
@@ -210,6 +395,12 @@ def make_figures(
 
     model = None
     for name in names:
+        if name in LANGUAGE:
+            yield (
+                name,
+                language_figure(name, model_file, seed=seed, lang=lang, **(language_options or {})),
+            )
+            continue
         if name in CONV and model_file is None:
             raise NnscratchError(
                 f"the {name} figure draws a saved convolutional network: pass "
@@ -261,6 +452,7 @@ def cmd_plot(args):
     from ..plots import save_figure
     from .plot_model import figures_of
 
+    check_language_options(args)
     if args.name == "curves" and args.history is None:
         raise NnscratchError(
             "the curves figure needs a run: pass --history DIR/history.json "
@@ -306,6 +498,12 @@ def cmd_plot(args):
         args.index,
         args.data_dir,
         args.lang,
+        {
+            "prompt": args.prompt,
+            "layer": args.layer,
+            "runs": args.runs,
+            "iterations": args.iterations,
+        },
     ):
         path = args.out if out_file else args.out / f"{name}.{args.format}"
         save_figure(fig, path)

@@ -517,9 +517,7 @@ def text_dataset(
     t_val the validation text side by side (:func:`side_by_side`), no test set; ``n_classes``
     the vocabulary. ``info`` holds the tokenizer, ``epoch_size`` (one window in ``context``: an
     epoch reads each token about once) and the training text side by side (``x_train_eval``,
-    ``t_train_eval``), on which the end of an epoch measures."""
-    from .base import Dataset
-
+    ``t_train_eval``), on which the end of an epoch measures (:func:`as_windows`)."""
     if name == "tang300":
         text = load_tang300(seed=seed, **options)
     elif name == "tang":
@@ -531,6 +529,14 @@ def text_dataset(
         text = load_text_file(path, **options)
     else:
         raise NnscratchError(f"{name} is not a text dataset: {', '.join(TEXT_DATASETS)} are")
+    return as_windows(text, context)
+
+
+def as_windows(text: TextDataset, context: int) -> Any:
+    """``text`` (a :class:`TextDataset`) as the :class:`~nnscratch.datasets.base.Dataset` of
+    windows of ``context`` tokens that :func:`text_dataset` describes."""
+    from .base import Dataset
+
     x_train, t_train = windows(text.train, context)
     x_val, t_val = side_by_side(text.val, context)
     x_eval, t_eval = side_by_side(text.train, context)

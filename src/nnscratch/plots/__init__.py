@@ -31,6 +31,7 @@ _EXPORTS = {
         ("confusion_heatmap", "first_layer_weights", "most_confident_mistakes"), "model"
     ),
     "training_curves": "training",
+    **dict.fromkeys(("attention_heads", "loss_curves", "samples_over_training"), "language"),
 }
 
 __all__ = sorted(_EXPORTS)

@@ -149,6 +149,27 @@ EN = {
     "derivatives.label": "derivative {k}",
     "derivatives.ylabel": "value at x",
     "derivatives.title": "tanh and its first {n} derivatives, each the gradient of the last",
+    # a language model (plots.language)
+    "attn.head": "layer {layer}, head {head}",
+    "attn.key": "key: the character looked at",
+    "attn.query": "query: the position looking",
+    "attn.colorbar": "attention weight",
+    "attn.title": "Attention weights of {n} heads for “{prompt}” (each row sums to 1; "
+    "grey above the diagonal: masked, no look ahead)",
+    "samples.after": "after {iteration} iterations",
+    "samples.loss": "val loss {loss:.2f}",
+    "samples.train_loss": "train loss {loss:.2f}",
+    "samples.title": "What the GPT writes as it trains",
+    "samples.prompt": "prompt: “{prompt}”, the same random seed for every sample",
+    "lm.train": "{name} train",
+    "lm.val": "{name} validation",
+    "lm.chance": "ln V = {value:.2f}: a uniform guess over {v} characters",
+    "lm.loss": "cross-entropy loss (nats per character)",
+    "lm.perplexity": "perplexity e^loss",
+    "lm.title": "Language models on the same text: loss per iteration",
+    "anim.gpt_samples": "what it writes after “{prompt}”",
+    "anim.gpt_heading": "A GPT learning Tang poems: iteration {iteration}, "
+    "training loss {loss:.3f}",
 }
 
 ZH_CN = {
@@ -287,6 +308,25 @@ ZH_CN = {
     "derivatives.label": "{k} 阶导数",
     "derivatives.ylabel": "在 x 处的值",
     "derivatives.title": "tanh 及其 1 到 {n} 阶导数（每一条都是上一条的梯度）",
+    "attn.head": "第 {layer} 层，第 {head} 个头",
+    "attn.key": "键（key）：被关注的字",
+    "attn.query": "查询（query）：正在关注的位置",
+    "attn.colorbar": "注意力权重",
+    "attn.title": "“{prompt}”的 {n} 个注意力头的权重"
+    "（每行之和为 1；对角线以上为灰：被掩盖，不能看后面的字）",
+    "samples.after": "{iteration} 次迭代之后",
+    "samples.loss": "验证损失 {loss:.2f}",
+    "samples.train_loss": "训练损失 {loss:.2f}",
+    "samples.title": "GPT 在训练过程中写出的诗",
+    "samples.prompt": "提示：“{prompt}”，每次生成用同一个随机种子",
+    "lm.train": "{name} 训练数据",
+    "lm.val": "{name} 验证数据",
+    "lm.chance": "ln V = {value:.2f}：在 {v} 个字中均匀猜测",
+    "lm.loss": "交叉熵误差（每个字，单位 nat）",
+    "lm.perplexity": "困惑度 e^损失",
+    "lm.title": "同一文本上的语言模型：每次迭代的损失",
+    "anim.gpt_samples": "在“{prompt}”之后写出的文字",
+    "anim.gpt_heading": "GPT 学习唐诗：迭代 {iteration}，训练损失 {loss:.3f}",
 }
 
 #: language → its table
