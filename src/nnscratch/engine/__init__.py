@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING
 from .. import conv as book_conv
 from .. import layers as book_layers
 from .. import optim as book_optim
+from .. import time_layers as book_time_layers
 from ..validation import check_choice
 from . import conv as fast_conv
 from . import layers as fast_layers
 from . import optim as fast_optim
 from . import pooling as fast_pooling
+from . import time_layers as fast_time_layers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,6 +57,11 @@ FAST: dict[type, type] = {
     book_optim.RMSprop: fast_optim.RMSprop,
     book_optim.Adam: fast_optim.Adam,
     book_optim.AdamW: fast_optim.AdamW,
+    book_time_layers.TimeAffine: fast_time_layers.TimeAffine,
+    book_time_layers.TimeSoftmaxWithLoss: fast_time_layers.TimeSoftmaxWithLoss,
+    book_time_layers.LayerNorm: fast_time_layers.LayerNorm,
+    book_time_layers.GELU: fast_time_layers.GELU,
+    book_time_layers.CausalSelfAttention: fast_time_layers.CausalSelfAttention,
 }
 #: the engine's class → the textbook class it computes
 BOOK: dict[type, type] = {fast: book for book, fast in FAST.items()}
@@ -91,8 +98,17 @@ def use(engine: str, net: LayerNet | None = None, optimizer: Optimizer | None = 
 
 
 def _layers(net: LayerNet) -> list[Layer]:
+    """The network's layers, the last one included, each followed by its parts: the attributes
+    of a layer that are layers the engine knows (a TransformerBlock's LayerNorms, attention,
+    affine maps and GELU)."""
     last = getattr(net, "last_layer", None)
-    return [*getattr(net, "layers", ()), *([last] if last is not None else [])]
+    found: list[Layer] = []
+    for layer in [*getattr(net, "layers", ()), *([last] if last is not None else [])]:
+        parts = [
+            p for p in getattr(layer, "__dict__", {}).values() if type(p) in FAST or type(p) in BOOK
+        ]
+        found += [layer, *parts]
+    return found
 
 
 def _pool_order(layer_list: Sequence[Layer], engine: str) -> list[Layer]:
