@@ -225,7 +225,8 @@ class GELU:
 
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         self.x = x
-        self.tanh_u = np.tanh(GELU_C * (x + GELU_A * x**3))
+        # x³ as x·x·x: NumPy's x**3 calls pow, a hundred times slower
+        self.tanh_u = np.tanh(GELU_C * (x + GELU_A * (x * x * x)))
         return 0.5 * x * (1.0 + self.tanh_u)
 
     def backward(self, dout: NDArray[np.floating]) -> NDArray[np.floating]:

@@ -71,3 +71,21 @@ def test_a_moving_average_rounds_as_the_textbooks_expression(squared, dtype):
     expected = rate * v + (1 - rate) * (g**2 if squared else g)
     got = optim.moving_average(v.copy(), rate, g, np.empty_like(g), squared=squared)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-14), (np.float32, 1e-6)])
+def test_clipping_in_place_is_the_textbooks(dtype, tol):
+    from nnscratch.engine.optim import clip_by_global_norm as fast_clip
+    from nnscratch.optim import clip_by_global_norm
+
+    rng = np.random.default_rng(0)
+    grads = {"W": rng.standard_normal((30, 20)).astype(dtype), "b": rng.standard_normal(20)}
+    grads["b"] = grads["b"].astype(dtype)
+    expected = clip_by_global_norm(grads, 1.0)
+    arrays = dict(grads)
+    clipped = fast_clip(grads, 1.0)
+    for key in grads:
+        assert clipped[key] is arrays[key]  # in place
+        np.testing.assert_allclose(clipped[key], expected[key], rtol=tol)
+    long = {"W": np.array([[0.3]], dtype)}
+    assert fast_clip(long, 1.0)["W"][0, 0] == dtype(0.3)  # shorter than the bound: unchanged

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine import numgrad, use
+from ..engine import optim as fast_optim
 from ..engine.blas import RunThreads, blas_limit
 from ..errors import NnscratchError
 from ..optim import SGD, clip_by_global_norm
@@ -423,7 +424,8 @@ class Trainer(Resumable):
             loss, grads = self.net.loss(x, t), self.net.numerical_gradient(x, t)
         loss = float(loss)
         if self.clip_norm is not None:
-            grads = clip_by_global_norm(grads, self.clip_norm)
+            clip = fast_optim.clip_by_global_norm if self.engine == "fast" else clip_by_global_norm
+            grads = clip(grads, self.clip_norm)
         if not math.isfinite(loss):
             raise TrainingDiverged.of(self, f"loss {loss}")
         first = self.history["train_loss"][0] if self.history["train_loss"] else loss
