@@ -18,9 +18,9 @@ about 9,500 of them) instead of Shakespeare:
 
 The two systems:
 
-- nnscratch: ``GPT(dtype=float32)`` on the fast engine, ``loss_gradient``,
-  ``clip_by_global_norm``, ``AdamW``; NumPy's BLAS limited to ``--threads`` threads
-  (threadpoolctl);
+- nnscratch: ``GPT(dtype=float32)`` on the fast engine, ``loss_gradient``, the engine's
+  ``clip_by_global_norm`` (what the Trainer uses there), ``AdamW``; NumPy's BLAS limited to
+  ``--threads`` threads (threadpoolctl);
 - torch: PyTorch 2.13 CPU, a small ``nn.Module`` of the same architecture (``nn.Linear``,
   ``nn.LayerNorm``, ``F.scaled_dot_product_attention(is_causal=True)``,
   ``F.gelu(approximate="tanh")``, ``F.cross_entropy``), ``torch.optim.AdamW`` with two parameter
@@ -145,7 +145,8 @@ def worker_nnscratch(conn, V, batches, iters, threads):
     from threadpoolctl import threadpool_limits
 
     from nnscratch import engine
-    from nnscratch.optim import AdamW, clip_by_global_norm
+    from nnscratch.engine.optim import clip_by_global_norm  # the Trainer's on the fast engine
+    from nnscratch.optim import AdamW
 
     x, t, vx, vt = batches
     net = nnscratch_model(V)

@@ -68,6 +68,17 @@ SPEED_SWITCHES = [
         "DeepConvNet's 20 epochs on 60,000 images take half an hour; likewise",
     ),
     (
+        ("train", "gpt"),
+        {"--epochs": "1", "--layers": "1", "--width": "32"},
+        "nanoGPT's recipe on 唐诗三百首 is 60 epochs of a 4-layer GPT (minutes): one epoch of a "
+        "1-layer one runs the same code (layers, loop, model file with its tokenizer) in seconds",
+    ),
+    (
+        ("train", "rnnlm"),
+        {"--epochs": "1"},
+        "60 epochs become one: the same RNNLM, the same files",
+    ),
+    (
         ("train", "--dataset", "fashion-mnist"),
         {"--epochs": "1"},
         "the default recipe's 10 epochs on 60,000 images (13-26 s here) become one",
@@ -101,6 +112,12 @@ SPEED_SWITCHES = [
         "the quick 150-epoch run behind the boundary becomes 2 epochs",
     ),
     (
+        ("plot", "samples"),
+        {"--iterations": "0,3"},
+        "a GPT trained 2,000 steps to show what it writes after 0, 100, 500 and 2,000 (3 min): "
+        "after 0 and 3, the same code",
+    ),
+    (
         ("animate",),
         {"--frames": "3"},
         "40 frames become 3: a first, a middle and a last (2 is the least the command takes)",
@@ -121,6 +138,12 @@ EXCEPTIONS = {
         "official SHA-256): with the proxies pointing at a closed port and --retries 1 (no "
         "waits between tries), it must fail at once with the command's error and exit code 2",
     ),
+    "nnscratch data download tang": (
+        "offline",
+        "needs the network (tests/datasets/test_tang_download.py serves the files on 127.0.0.1): "
+        "with the proxies pointing at a closed port and --retries 1, it must fail at once with "
+        "the command's error and exit code 2",
+    ),
     "nnscratch experiment overfit --dataset fashion-mnist": (
         "skip",
         "200 epochs evaluated on 10,000 test images: 45 s, with no speed switch; `experiment "
@@ -134,6 +157,7 @@ FIXTURES = {
     "shirt.png": "`nnscratch predict`'s own picture of a shirt: a Fashion-MNIST test shirt",
     "seven.png": "`nnscratch predict`'s picture of a 7: a digits test image, dark ink on white",
     "three.jpg": "`nnscratch predict`'s picture of a 3, as JPEG: a digits test image",
+    "story.txt": "`nnscratch train --text`'s text of your own: a few paragraphs of a story",
     "digits.npz": "written by the README's Python block under 'Model files and checkpoints' "
     "(save_model), run here first",
 }
@@ -328,6 +352,8 @@ def make_fixtures(cwd, env):
         image = digits.images[list(digits.target).index(label)]  # 0 (paper) .. 16 (ink)
         pixels = (255 - image * 255 / 16).astype(np.uint8)
         Image.fromarray(pixels).resize((64, 64), Image.NEAREST).save(cwd / name)
+    story = "Once upon a time a cat sat by the river and watched the boats go by.\n"
+    (cwd / "story.txt").write_text("\n".join([story] * 40), encoding="utf-8")
     block = next(code for _, code in python_blocks(README) if 'save_model("digits.npz"' in code)
     proc = run_python(block, cwd, env)
     if proc.returncode != 0:

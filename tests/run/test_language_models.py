@@ -31,7 +31,9 @@ def test_gpt_on_tang300_takes_nanogpts_recipe():
         0.1,
     )
     assert (spec["lr_schedule"], spec["warmup"], spec["clip_norm"]) == ("warmup-cosine", 0.05, 1.0)
-    assert (spec["batch_size"], spec["dtype"]) == (12, "float32")
+    assert (spec["batch_size"], spec["dtype"], spec["epochs"]) == (12, "float32", 20)
+    assert spec["dropout"] == 0.2  # 唐诗三百首 is small: the model would learn it by heart
+    assert resolve({"model": "gpt", "dataset": "tang"})["dropout"] == 0.0  # nanoGPT's
     assert spec["activation"] is None and spec["hidden"] is None  # not gpt's options
     rnn = resolve({"model": "rnnlm", "dataset": "tang300"})
     assert (rnn["width"], rnn["hidden"], rnn["layers"]) == (100, (100,), None)

@@ -28,6 +28,7 @@ BAD = {
     "sizes": "8,,8",
     "names": "x1,x3",
     "init": "glorious",
+    "path": "story\0.txt",
 }
 
 

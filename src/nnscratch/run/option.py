@@ -102,7 +102,7 @@ class Option:
         if self.kind == "names":
             return self._names(value)
         if self.kind == "path":
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str) or not value.strip() or "\0" in value:  # no path has NUL
                 raise self.error(value)
             return value
         if isinstance(value, str) and value in WEIGHT_INITS:  # init
