@@ -312,7 +312,7 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 #: Fashion-MNIST: README, "Convolutional networks")
 MODEL_LR = {("two-layer", "sgd"): NOTEBOOK_LR, ("cnn", "adam"): 0.003}
 #: the digits' batch size and length, and the recipe's for the 60,000-image sets
-DATASET_DEFAULTS = {
+DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
     "digits": {"batch_size": 32, "epochs": 40},
     "mnist": {"batch_size": 100, "epochs": 10},
     "fashion-mnist": {"batch_size": 100, "epochs": 10},
