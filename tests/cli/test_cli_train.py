@@ -77,7 +77,7 @@ def test_library_errors_are_one_line_exit_2(capsys):
     assert err.count("\n") == 1 and err.startswith(
         "nnscratch: error: dataset must be one of "
         "digits, mnist, fashion-mnist, moons, circles, "
-        "spiral, xor, gaussians, tang300, tang, got 'nope'"
+        "spiral, xor, gaussians, tang300, tang, text, got 'nope'"
     )
     assert "Traceback" not in err
     assert main(["train", "--batch-size", "5000", "--quiet"]) == 2

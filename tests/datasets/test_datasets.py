@@ -90,7 +90,7 @@ def test_unknown_dataset_and_bad_dtype():
         NnscratchError,
         match="^dataset must be one of digits, mnist, "
         "fashion-mnist, moons, circles, spiral, xor, "
-        "gaussians, tang300, tang, got 'cifar'$",
+        "gaussians, tang300, tang, text, got 'cifar'$",
     ):
         load_dataset("cifar")
     with pytest.raises(NnscratchError, match="dtype must be float32 or float64"):
