@@ -185,3 +185,15 @@ def test_a_text_file_of_ones_own(tmp_path):
         resolve({"model": "gpt", "dataset": "text"})
     with pytest.raises(NnscratchError, match="text is not an option of --dataset tang300"):
         resolve({"model": "gpt", "dataset": "tang300", "text": str(path)})
+
+
+def test_a_batch_of_windows_is_gathered_without_copying_the_text():
+    from nnscratch.run.trainer import gather
+
+    x, _ = windows(np.arange(10_000_001, dtype=np.int32), 1000)  # a copy: 40 GB
+    rows = np.array([5, 9_000_000])
+    batch = gather(x, rows)
+    np.testing.assert_array_equal(batch[:, 0], rows)
+    np.testing.assert_array_equal(batch[1, -1], 9_000_999)
+    dense = np.arange(12).reshape(4, 3)
+    np.testing.assert_array_equal(gather(dense, np.array([2, 0])), dense[[2, 0]])

@@ -414,8 +414,7 @@ class Trainer(Resumable):
     def step(self, batch: NDArray[np.integer]) -> float:
         """One learning step on the samples ``batch`` (indices): the gradient of the loss, the
         optimizer's update, and the step's bookkeeping; returns the batch's loss before it."""
-        # take() is the same gather as x_train[batch], with less of fancy indexing's overhead
-        x, t = self.x_train.take(batch, axis=0), self.t_train.take(batch, axis=0)
+        x, t = gather(self.x_train, batch), gather(self.t_train, batch)
         if self.grad == "backprop":
             loss, grads = self.net.loss_gradient(x, t)
         elif self.engine == "fast":
@@ -511,6 +510,13 @@ class Trainer(Resumable):
         for cb in self.callbacks:
             cb.on_epoch_end(self, record)
         return record
+
+
+def gather(a: np.ndarray, rows: NDArray[np.integer]) -> np.ndarray:
+    """``a[rows]``: by ``take``, the same gather with less of fancy indexing's overhead, where
+    ``a`` is contiguous; by indexing where it is a view such as a text's windows (``take``
+    would first copy the whole of it: 2.2 GB for 全唐诗's, at every step)."""
+    return a.take(rows, axis=0) if a.flags.c_contiguous else a[rows]
 
 
 def _book_sgd(lr: float | None) -> SGD:
