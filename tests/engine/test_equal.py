@@ -1,7 +1,8 @@
 """The engine computes the textbook's numbers: every layer, optimizer and network forward, backward
 and update, in float64, to a relative difference of at most 1e-12 (the largest difference over
 the largest value, ``gradcheck.relative_error``), and whole training runs of the notebook's
-network, the default recipe and SimpleConvNet to the same history."""
+network, the default recipe and SimpleConvNet to the same history — on NumPy's kernels and on the
+compiled ones alike."""
 
 import copy
 
@@ -18,6 +19,8 @@ from tests.textbook.test_conv import CONV_CASES, POOL_CASES
 
 TOL = 1e-12
 RNG = np.random.default_rng(0)
+# every test twice: the engine on NumPy's kernels and on the compiled ones (tests/engine/conftest)
+pytestmark = pytest.mark.usefixtures("kernels")
 
 
 def same(a, b, tol=TOL, zero=1e-14):

@@ -32,7 +32,7 @@ import math
 import sys
 
 from ..validation import check_positive_int
-from . import load
+from . import compiled, load
 
 __all__ = ["IDLE_SHARE", "SECOND_THREAD_MACS", "RunThreads", "blas_limit", "step_threads"]
 
@@ -102,17 +102,21 @@ def blas_limit(threads):
     changes nothing (nor does ``set_threads(None)``). Through threadpoolctl's controllers of the
     BLAS libraries, looked up when modules were imported since the last time (1-2 ms) and set
     directly (a microsecond, where a new ``threadpool_limits`` costs as much as a lookup: too
-    much for one step)."""
+    much for one step). The compiled kernels' parallel loops (:mod:`nnscratch.engine.compiled`)
+    get the same count."""
     if threads is None:
         yield lambda count: None
         return
+    kernels = compiled.loaded()
     libraries = _blas_libraries()
     before = [lib.get_num_threads() for lib in libraries]
+    kernel_threads = compiled.threads() if kernels is not None else None
 
     def set_threads(count):
         if count is not None:
             for lib in libraries:
                 lib.set_num_threads(count)
+            compiled.set_threads(count)
 
     set_threads(threads)
     try:
@@ -120,6 +124,7 @@ def blas_limit(threads):
     finally:
         for lib, count in zip(libraries, before):
             lib.set_num_threads(count)
+        compiled.set_threads(kernel_threads)
 
 
 def current_threads():

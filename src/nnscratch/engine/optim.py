@@ -10,6 +10,11 @@ few rows at a time): each formula is still one pass over the block, but the bloc
 intermediates stay in the CPU's cache from one pass to the next, where a whole weight matrix and
 its moments would come back from memory at every pass (Adam on a SimpleConvNet's 434,000 float32
 parameters: 1.9 → 1.45 ms).
+
+Where the compiled kernels run (:mod:`nnscratch.engine.compiled`), each optimizer's
+:meth:`~BlockedUpdate.update_compiled` does the whole update of a parameter in one compiled pass
+(:mod:`nnscratch.engine.kernels`: the same operations in the same order), on every core that
+BLAS may use: Adam on a 784-256-128-10 network's 235,000 float32 parameters, 0.75 → 0.32 ms.
 """
 
 import math
@@ -17,6 +22,7 @@ import math
 import numpy as np
 
 from .. import optim
+from . import compiled
 
 #: steps between two flushes of the moving averages' subnormal entries (:func:`flush_subnormal`):
 #: an entry that decays through them (from 1.2e-38 down to 0 takes float32 about 150 steps at a
@@ -57,10 +63,22 @@ class BlockedUpdate:
     def update(self, params, grads):
         self.t += 1
         slots = [self.slot(name, params) for name in self.slots]
+        kernels = compiled.loaded()
+        numbers = {}  # by dtype: the step's scalars for the kernels, worked out once
         for key in params:
             param, grad = params[key], grads[key]
+            state = [arrays[key] for arrays in slots]
+            if kernels is not None and compilable(param, *state) and grad.dtype == param.dtype:
+                # read once: a strided gradient (a convolution's ∂L/∂W is a transposed
+                # product) is copied flat, a pass the NumPy engine's strided reads cost too
+                grad = np.ascontiguousarray(grad)
+                dtype = param.dtype
+                if dtype not in numbers:
+                    numbers[dtype] = [dtype.type(x) for x in self.kernel_numbers(dtype)]
+                self.update_compiled(kernels, numbers[dtype], param, grad, *state)
+                continue
             for rows in row_blocks(param):
-                self.update_block(param[rows], grad[rows], *(arrays[key][rows] for arrays in slots))
+                self.update_block(param[rows], grad[rows], *(array[rows] for array in state))
 
     @property
     def flush(self):
@@ -75,6 +93,34 @@ class BlockedUpdate:
 
     def update_block(self, param, grad, *slots):  # pragma: no cover - each optimizer has one
         raise NotImplementedError
+
+    def kernel_numbers(self, dtype):  # pragma: no cover - each optimizer has its own
+        """The step's hyperparameters as its kernel takes them (cast to ``dtype`` by
+        :meth:`update`, as NumPy casts a Python float that meets an array: the kernel then
+        computes in that dtype, as the NumPy engine does)."""
+        raise NotImplementedError
+
+    def update_compiled(self, kernels, numbers, param, grad, *slots):  # pragma: no cover
+        """The update of one parameter by a compiled kernel, given :meth:`kernel_numbers` (cast),
+        the parameter, its gradient and its state, all C-contiguous and of one float dtype
+        (:func:`compilable`)."""
+        raise NotImplementedError
+
+
+def compilable(*arrays):
+    """Whether a compiled kernel can update ``arrays`` (a parameter and its state) through flat
+    views (:func:`flat`): all C-contiguous (else a flat copy would be updated, not the array) and
+    of one float dtype, float32 or float64 (else the NumPy engine computes in the dtype they
+    combine to)."""
+    dtype = arrays[0].dtype
+    return dtype.char in "fd" and all(
+        array.dtype == dtype and array.flags.c_contiguous for array in arrays
+    )
+
+
+def flat(*arrays):
+    """Flat views of C-contiguous ``arrays`` (the kernels' loops run over one index)."""
+    return [array.reshape(-1) for array in arrays]
 
 
 def flush_subnormal(average, work):
@@ -124,6 +170,12 @@ class SGD(BlockedUpdate, optim.SGD):
         (lr_g,) = self.work(param, grad)
         param -= np.multiply(grad, self.lr, out=lr_g)
 
+    def kernel_numbers(self, dtype):
+        return (self.lr,)
+
+    def update_compiled(self, kernels, numbers, param, grad):
+        kernels.sgd(*flat(param, grad), *numbers)
+
 
 def velocity(v, momentum, lr, grad, lr_g, scratch, flush=False):
     """v ← α·v − lr·g, in place (lr·g left in the work array ``lr_g``); with ``flush``, subnormal
@@ -133,12 +185,22 @@ def velocity(v, momentum, lr, grad, lr_g, scratch, flush=False):
     return flush_subnormal(v, scratch) if flush else v
 
 
+def velocity_numbers(optimizer, dtype):
+    """Momentum's and Nesterov's kernel numbers: α, lr and the least normal float of ``dtype``."""
+    return optimizer.momentum, optimizer.lr, np.finfo(dtype).tiny
+
+
 class Momentum(BlockedUpdate, optim.Momentum):
     """``optim.Momentum``: v ← α·v − lr·g in place, then W ← W + v."""
 
     def update_block(self, param, grad, v):
         lr_g, scratch = self.work(param, grad, 2)
         param += velocity(v, self.momentum, self.lr, grad, lr_g, scratch, self.flush)
+
+    kernel_numbers = velocity_numbers
+
+    def update_compiled(self, kernels, numbers, param, grad, v):
+        kernels.momentum(*flat(param, grad, v), *numbers, False, self.flush)
 
 
 class Nesterov(BlockedUpdate, optim.Nesterov):
@@ -151,6 +213,11 @@ class Nesterov(BlockedUpdate, optim.Nesterov):
         step -= lr_g
         param += step
 
+    kernel_numbers = velocity_numbers
+
+    def update_compiled(self, kernels, numbers, param, grad, v):
+        kernels.momentum(*flat(param, grad, v), *numbers, True, self.flush)
+
 
 class AdaGrad(BlockedUpdate, optim.AdaGrad):
     """``optim.AdaGrad``: h ← h + g², W ← W − lr·g / (√h + ε), in place."""
@@ -160,6 +227,12 @@ class AdaGrad(BlockedUpdate, optim.AdaGrad):
         h += np.multiply(grad, grad, out=work)
         param -= scaled_step(self.lr, grad, h, self.eps, work, denom)
 
+    def kernel_numbers(self, dtype):
+        return self.lr, self.eps
+
+    def update_compiled(self, kernels, numbers, param, grad, h):
+        kernels.adagrad(*flat(param, grad, h), *numbers)
+
 
 class RMSprop(BlockedUpdate, optim.RMSprop):
     """``optim.RMSprop``: h ← ρ·h + (1 − ρ)·g², W ← W − lr·g / (√h + ε), in place."""
@@ -168,6 +241,13 @@ class RMSprop(BlockedUpdate, optim.RMSprop):
         work, denom = self.work(param, grad, 2)
         moving_average(h, self.decay_rate, grad, work, squared=True, flush=self.flush)
         param -= scaled_step(self.lr, grad, h, self.eps, work, denom)
+
+    def kernel_numbers(self, dtype):
+        rho = self.decay_rate
+        return rho, 1 - rho, self.lr, self.eps, np.finfo(dtype).tiny
+
+    def update_compiled(self, kernels, numbers, param, grad, h):
+        kernels.rmsprop(*flat(param, grad, h), *numbers, self.flush)
 
 
 class Adam(BlockedUpdate, optim.Adam):
@@ -181,6 +261,18 @@ class Adam(BlockedUpdate, optim.Adam):
         m_hat = np.divide(m, 1 - self.beta1**self.t, out=work)
         param -= scaled_step(self.lr, m_hat, v, self.eps, work, denom, 1 - self.beta2**self.t)
 
+    def kernel_numbers(self, dtype):
+        b1, b2, t = self.beta1, self.beta2, self.t
+        # the last: the shrink of AdamW's matrices (Adam: 1, which leaves W)
+        return (b1, 1 - b1, b2, 1 - b2, 1 - b1**t, 1 - b2**t, self.lr, self.eps,
+                np.finfo(dtype).tiny, self.shrink)  # fmt: skip
+
+    #: AdamW's W ← W·(1 − lr·λ) before the step, for matrices; Adam's 1 leaves W
+    shrink = 1.0
+
+    def update_compiled(self, kernels, numbers, param, grad, m, v):
+        kernels.adam(*flat(param, grad, m, v), *numbers, self.flush)
+
 
 class AdamW(Adam, optim.AdamW):
     """``optim.AdamW``: each weight matrix shrunk in place, W ← W·(1 − lr·λ), then Adam's step."""
@@ -189,6 +281,15 @@ class AdamW(Adam, optim.AdamW):
         if param.ndim >= 2:
             param *= 1 - self.lr * self.decay
         super().update_block(param, grad, m, v)
+
+    @property
+    def shrink(self):
+        return 1 - self.lr * self.decay
+
+    def update_compiled(self, kernels, numbers, param, grad, m, v):
+        if param.ndim < 2:  # a bias or a gain: no decay, Adam's step
+            numbers = [*numbers[:-1], numbers[-1].dtype.type(1)]
+        super().update_compiled(kernels, numbers, param, grad, m, v)
 
 
 def clip_by_global_norm(grads, max_norm):

@@ -17,6 +17,10 @@ relative difference ≤ 1e-12; float32 close).
   the softmax fused in place on the scores; the gradients of Q, K and V written straight into one
   array that is then ∂L/∂qkv with one copy.
 
+Where the compiled kernels are loaded (:mod:`nnscratch.engine.compiled`), LayerNorm, GELU and
+the attention's softmax run as one compiled pass each over their rows (GELU's tanh stays NumPy's,
+vectorised), for float32 and float64 arrays laid out in rows; anything else goes the NumPy way.
+
 What a layer keeps from its forward for its backward may differ from the textbook's (switch
 engines between steps, not between a forward and its backward).
 """
@@ -28,6 +32,7 @@ import numpy as np
 from .. import time_layers
 from ..errors import NnscratchError
 from ..functions import check_label_range
+from . import compiled
 
 #: rows of scores per block of :class:`TimeSoftmaxWithLoss` (about 1.2 MB of float32 at V = 9,512)
 SOFTMAX_BLOCK_VALUES = 1 << 18
@@ -36,6 +41,36 @@ SOFTMAX_BLOCK_VALUES = 1 << 18
 def _rows(a):
     """``a`` (..., D) as rows (M, D), a view where it can be."""
     return a.reshape(-1, a.shape[-1])
+
+
+def in_parallel(work, count, step):
+    """``work(first, last)`` over 0..count split into one run of whole steps per thread of the
+    compiled kernels (:func:`nnscratch.engine.compiled.threads`), the first run on this thread,
+    the others on a pool's; NumPy's loops let go of the GIL, so the runs compute at once. One
+    thread (or one step): ``work(0, count)`` here."""
+    threads = min(compiled.threads(), -(-count // step))
+    if threads <= 1:
+        work(0, count)
+        return
+    steps = -(-count // step)
+    bounds = [min(count, step * (steps * k // threads)) for k in range(threads + 1)]
+    pool = compiled.thread_pool(threads - 1)
+    others = [pool.submit(work, a, b) for a, b in zip(bounds[1:-1], bounds[2:])]
+    work(bounds[0], bounds[1])
+    for other in others:
+        other.result()
+
+
+def _kernels_for(*arrays):
+    """The compiled kernels where they are loaded and can take ``arrays``: C-contiguous, all of
+    one dtype, float32 or float64; else None (the NumPy way)."""
+    kernels = compiled.loaded()
+    if kernels is None:
+        return None
+    dtype = arrays[0].dtype
+    if dtype.char not in "fd" or any(a.dtype != dtype or not a.flags.c_contiguous for a in arrays):
+        return None
+    return kernels
 
 
 class TimeAffine(time_layers.TimeAffine):
@@ -91,15 +126,21 @@ class TimeSoftmaxWithLoss(time_layers.TimeSoftmaxWithLoss):
         y = np.empty(x_rows.shape, dtype)
         picked = np.empty(len(t), dtype)  # z at the targets, then log softmax at the targets
         step = max(1, SOFTMAX_BLOCK_VALUES // max(V, 1))
-        for start in range(0, len(t), step):
-            rows = slice(start, start + step)
-            z = y[rows]
-            np.subtract(x_rows[rows], np.maximum.reduce(x_rows[rows], axis=1, keepdims=True), out=z)
-            picked[rows] = z.ravel().take(self.positions[rows] - start * V)
-            np.exp(z, out=z)
-            s = np.add.reduce(z, axis=1, keepdims=True)
-            z /= s
-            picked[rows] -= np.log(s[:, 0])
+
+        def blocks(first, last):  # rows first..last, block by block
+            for start in range(first, last, step):
+                rows = slice(start, min(start + step, last))
+                z = y[rows]
+                np.subtract(
+                    x_rows[rows], np.maximum.reduce(x_rows[rows], axis=1, keepdims=True), out=z
+                )
+                picked[rows] = z.ravel().take(self.positions[rows] - start * V)
+                np.exp(z, out=z)
+                s = np.add.reduce(z, axis=1, keepdims=True)
+                z /= s
+                picked[rows] -= np.log(s[:, 0])
+
+        in_parallel(blocks, len(t), step)
         self.y = y
         if counted is not None:
             picked *= self.mask
@@ -121,6 +162,16 @@ class LayerNorm(time_layers.LayerNorm):
 
     def forward(self, x):
         C = x.shape[-1]
+        gamma, beta = self.params[self.gamma_key], self.params[self.beta_key]
+        kernels = _kernels_for(x, gamma, beta)
+        if kernels is not None:
+            rows, n = _rows(x), x.dtype.type
+            out, x_hat = np.empty_like(rows), np.empty_like(rows)
+            std = np.empty((len(rows), 1), x.dtype)
+            kernels.layer_norm(rows, gamma, beta, n(self.eps), n(C), out, x_hat, std[:, 0])
+            self.std = std.reshape(*x.shape[:-1], 1)
+            self.x_hat = x_hat.reshape(x.shape)
+            return out.reshape(x.shape)
         mu = np.add.reduce(x, axis=-1, keepdims=True)
         mu /= C
         xc = x - mu
@@ -136,6 +187,16 @@ class LayerNorm(time_layers.LayerNorm):
     def backward(self, dout):
         C = dout.shape[-1]
         dout_rows, x_hat_rows = _rows(dout), _rows(self.x_hat)
+        gamma = self.params[self.gamma_key]
+        kernels = _kernels_for(dout_rows, x_hat_rows, self.std, gamma)
+        if kernels is not None:
+            dx = np.empty_like(dout_rows)
+            kernels.layer_norm_backward(
+                dout_rows, x_hat_rows, self.std.reshape(-1), gamma, dout.dtype.type(C), dx
+            )
+            self.dbeta, self.dgamma = np.empty_like(gamma), np.empty_like(gamma)
+            kernels.column_sums(dout_rows, x_hat_rows, self.dbeta, self.dgamma)
+            return dx.reshape(dout.shape)
         self.dbeta = np.add.reduce(dout_rows, axis=0)
         dx_hat = dout * self.params[self.gamma_key]
         prod = dout_rows * x_hat_rows
@@ -157,6 +218,14 @@ class GELU(time_layers.GELU):
     place on two arrays; backward on two arrays likewise."""
 
     def forward(self, x):
+        kernels = _kernels_for(x)
+        if kernels is not None:
+            n, flat = x.dtype.type, x.reshape(-1)
+            u, out = np.empty_like(x), np.empty_like(x)
+            kernels.gelu_inner(flat, n(time_layers.GELU_A), n(time_layers.GELU_C), u.reshape(-1))
+            self.x, self.tanh_u = x, np.tanh(u, out=u)
+            kernels.gelu_outer(flat, u.reshape(-1), n(1.0), n(0.5), out.reshape(-1))
+            return out
         u = np.multiply(x, x)
         u *= x
         u *= time_layers.GELU_A
@@ -170,6 +239,14 @@ class GELU(time_layers.GELU):
 
     def backward(self, dout):
         x, th = self.x, self.tanh_u
+        kernels = _kernels_for(x, th, dout)
+        if kernels is not None:
+            n, dx = x.dtype.type, np.empty_like(x)
+            numbers = n(3.0 * time_layers.GELU_A), n(time_layers.GELU_C), n(1.0), n(0.5)
+            kernels.gelu_backward(
+                x.reshape(-1), th.reshape(-1), dout.reshape(-1), *numbers, dx.reshape(-1)
+            )
+            return dx
         du_dx = np.multiply(x, x)
         du_dx *= 3.0 * time_layers.GELU_A
         du_dx += 1.0
@@ -220,11 +297,15 @@ class CausalSelfAttention(time_layers.CausalSelfAttention):
         heads = np.ascontiguousarray(qkv.reshape(N, T, 3, H, d).transpose(2, 0, 3, 1, 4))
         self.q, self.k, self.v = heads[0], heads[1], heads[2]
         A = self.q @ self.k.transpose(0, 1, 3, 2)
-        A /= math.sqrt(d)
-        A += self.causal_mask(T, A.dtype)
-        A -= np.maximum.reduce(A, axis=-1, keepdims=True)
-        np.exp(A, out=A)
-        A /= np.add.reduce(A, axis=-1, keepdims=True)
+        kernels = _kernels_for(A)
+        if kernels is not None:  # the steps below in one pass, row by row
+            kernels.causal_softmax(A.reshape(-1, T), T, A.dtype.type(math.sqrt(d)))
+        else:
+            A /= math.sqrt(d)
+            A += self.causal_mask(T, A.dtype)
+            A -= np.maximum.reduce(A, axis=-1, keepdims=True)
+            np.exp(A, out=A)
+            A /= np.add.reduce(A, axis=-1, keepdims=True)
         self.attention = A
         self.y = (A @ self.v).transpose(0, 2, 1, 3).reshape(N, T, C)
         out = self.y.reshape(N * T, C) @ self.params[self.out_weight_key]
@@ -244,9 +325,15 @@ class CausalSelfAttention(time_layers.CausalSelfAttention):
         dheads = np.empty((3, N, H, T, d), dy.dtype)
         np.matmul(A.transpose(0, 1, 3, 2), dy, out=dheads[2])  # ∂L/∂V
         dS = dy @ self.v.transpose(0, 1, 3, 2)  # ∂L/∂A, then ∂L/∂S in place
-        dS -= np.add.reduce(dS * A, axis=-1, keepdims=True)
-        dS *= A
-        dS /= math.sqrt(d)
+        kernels = _kernels_for(dS, A)
+        if kernels is not None:  # the steps below in one pass, row by row
+            kernels.softmax_backward(
+                dS.reshape(-1, T), A.reshape(-1, T), A.dtype.type(math.sqrt(d))
+            )
+        else:
+            dS -= np.add.reduce(dS * A, axis=-1, keepdims=True)
+            dS *= A
+            dS /= math.sqrt(d)
         np.matmul(dS, self.k, out=dheads[0])  # ∂L/∂Q
         np.matmul(dS.transpose(0, 1, 3, 2), self.q, out=dheads[1])  # ∂L/∂K
         dqkv = dheads.transpose(1, 3, 0, 2, 4).reshape(N * T, 3 * C)

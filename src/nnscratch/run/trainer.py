@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine import numgrad, use
+from ..engine import compiled, numgrad, use
 from ..engine import optim as fast_optim
 from ..engine.blas import RunThreads, blas_limit
 from ..errors import NnscratchError
@@ -386,6 +386,12 @@ class Trainer(Resumable):
         :class:`TrainingInterrupted` when one is asked for inside an epoch."""
         records = []
         _net_mode(self.net, True)
+        if self.engine == "fast":
+            # before BLAS's threads are set: numba's import brings SciPy's BLAS along
+            left = (self.epochs - self.epoch) * self.iter_per_epoch - self.epoch_position
+            compiled.load_for(
+                sum(p.size for p in getattr(self.net, "params", {}).values()), max(steps, left)
+            )
         threads = RunThreads(
             self.blas_threads if self.engine == "fast" else None, self.net, self.batch_size
         )

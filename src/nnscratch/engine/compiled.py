@@ -1,0 +1,182 @@
+"""Whether the engine's compiled kernels (:mod:`nnscratch.engine.kernels`, numba) run, and where
+numba keeps them.
+
+The engine computes each layer and update with NumPy; where numba is installed, the passes that
+NumPy makes one by one over the same arrays (Adam's fourteen, batch norm's, the softmax's) run as
+one compiled loop instead, on every core where it pays. Loading them costs numba's import and
+set-up, about half a second, so a training run loads them only when it is long enough to win that
+back (:func:`load_for`: :data:`PAYING_VALUES`); once loaded, the engine uses them
+(:func:`loaded`) for the rest of the process. :func:`kernels` loads them and gives that module,
+or ``None`` for the NumPy engine:
+
+- numba missing or failing to import (a Python it does not support yet, an unusual platform):
+  ``None``, and :func:`status` says why, in one line (a warning, once: ``nnscratch train``
+  prints it);
+- ``NNSCRATCH_COMPILED=0`` in the environment (or :func:`enable` ``(False)``): ``None``, on
+  purpose — the NumPy engine, e.g. to compare.
+
+numba compiles a kernel on its first call for the dtypes it meets and keeps the machine code on
+disk (``$NUMBA_CACHE_DIR``, else :func:`cache_folder`), so only the very first run on a machine
+pays the compilation; a later run loads it. The compiled and the NumPy engine give the same
+results within float rounding (tests prove it, kernel by kernel and for whole runs).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+__all__ = [
+    "ENV",
+    "PAYING_VALUES",
+    "cache_folder",
+    "enable",
+    "kernels",
+    "load_for",
+    "loaded",
+    "max_threads",
+    "set_threads",
+    "status",
+    "thread_pool",
+    "threads",
+]
+
+#: the environment variable that turns the compiled kernels off ("0") for a whole process
+ENV = "NNSCRATCH_COMPILED"
+
+#: parameter values a run updates (steps × parameters) from which it loads the kernels: loading
+#: takes about 0.5 s (numba's import and set-up; 1-3 s more the very first time, compiling),
+#: and the kernels save about 2 ns a value (Adam on 235,000 float32 values: 0.75 → 0.32 ms a
+#: step) — the quick start's digits run (3e7) is better off without them, a Fashion-MNIST epoch
+#: of the default network (1.4e8 a epoch) with them
+PAYING_VALUES = 200_000_000
+
+_state: dict = {"enabled": None, "module": None, "why": None}
+
+
+def cache_folder() -> Path:
+    """Where numba keeps the compiled kernels unless ``$NUMBA_CACHE_DIR`` says: the user cache
+    (``$XDG_CACHE_HOME/nnscratch/numba``, else ``~/.cache/nnscratch/numba``)."""
+    from ..datasets.sources import cache_root
+
+    return cache_root() / "numba"
+
+
+def enable(on: bool | None = True) -> bool | None:
+    """Turn the compiled kernels on (where numba imports) or off for this process (``None``: as
+    ``$NNSCRATCH_COMPILED`` says); returns the setting before."""
+    before = _state["enabled"]
+    _state["enabled"] = None if on is None else bool(on)
+    return before
+
+
+def _enabled() -> bool:
+    if _state["enabled"] is None:
+        _state["enabled"] = os.environ.get(ENV, "1").strip() not in ("0", "false", "no", "off")
+    return bool(_state["enabled"])
+
+
+def kernels() -> ModuleType | None:
+    """The kernels module, loaded (numba imported) on the first call; ``None`` when they are
+    off or numba cannot be imported (:func:`status` says which; a warning says it once)."""
+    if not _enabled():
+        return None
+    module = _state["module"]
+    if module is None and _state["why"] is None:
+        module = _state["module"] = _load()
+        if module is None:
+            warnings.warn(status(), RuntimeWarning, stacklevel=2)
+    return module
+
+
+def loaded() -> ModuleType | None:
+    """The kernels module if it is loaded and on, else ``None`` (never loads it): what the
+    engine's layers and optimizers ask at every step."""
+    return _state["module"] if _state["enabled"] is not False else None
+
+
+def load_for(parameters: int, steps: int) -> ModuleType | None:
+    """Load the kernels (:func:`kernels`) for a run of ``steps`` updates of ``parameters``
+    values when that pays for the loading (:data:`PAYING_VALUES`); the kernels module if they
+    are loaded, else ``None``."""
+    if parameters * steps >= PAYING_VALUES:
+        return kernels()
+    return loaded()
+
+
+def _load() -> ModuleType | None:
+    try:
+        import numba
+    except Exception as error:  # ImportError, or a numba built for another NumPy
+        _state["why"] = f"numba could not be imported ({type(error).__name__}: {error})"
+        return None
+    # an OpenMP thread that spins after a kernel, waiting for the next, holds a core that BLAS's
+    # threads and the main thread need: on 2 cores, epochs of 0.4 s took 15 s
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        # read when a kernel is decorated: set before the kernels module is imported
+        numba.config.CACHE_DIR = str(cache_folder())  # type: ignore[attr-defined]
+    from . import kernels as module
+
+    # numba's first call sets its compiler up, which loads SciPy's BLAS: now, not in the middle
+    # of a run whose BLAS threads were set (nnscratch.engine.blas)
+    module.sgd.serial(*np.zeros((2, 1)), 0.0)
+    return module
+
+
+def status() -> str:
+    """One line: which engine the compiled kernels leave ("compiled (numba X)" or why NumPy)."""
+    if not _enabled():
+        return f"the NumPy engine ({ENV}=0): the compiled kernels are off"
+    if kernels() is None:
+        return (
+            f"the NumPy engine: {_state['why']}; pip install numba for the compiled kernels "
+            "(the same results, faster)"
+        )
+    return f"the compiled engine (numba {sys.modules['numba'].__version__})"
+
+
+def set_threads(count: int | None) -> None:
+    """Threads for the compiled kernels' parallel loops (this thread's setting; None changes
+    nothing), kept equal to BLAS's by :func:`nnscratch.engine.blas.blas_limit`."""
+    if count is None or _state["module"] is None:
+        return
+    import numba
+
+    numba.set_num_threads(max(1, min(count, max_threads())))
+
+
+def threads() -> int:
+    """The threads the kernels' parallel loops use now (this thread's setting): 1 where the
+    kernels are not loaded."""
+    if _state["module"] is None or _state["enabled"] is False:
+        return 1
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def thread_pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
+    """A pool of at least ``workers`` threads, kept for the process, for the engine's work that
+    NumPy runs with the GIL let go (blocks of a softmax in ``engine.time_layers``)."""
+    pool, size = _state.get("pool"), _state.get("pool_size", 0)
+    if pool is None or size < workers:
+        pool = _state["pool"] = concurrent.futures.ThreadPoolExecutor(
+            workers, thread_name_prefix="nnscratch-engine"
+        )
+        _state["pool_size"] = workers
+    return pool
+
+
+def max_threads() -> int:
+    """The most threads the kernels' parallel loops can have (numba's pool: the cores, or
+    ``$NUMBA_NUM_THREADS``)."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
