@@ -2,7 +2,8 @@
 (the book's ch06/hyperparameter_optimization.py), trials in parallel, resumable.
 
 Each finished trial is written to ``DIR/trials/NNNN.json`` at once; the same command again skips
-them. Ctrl-C keeps the finished ones (exit 130).
+them. Ctrl-C keeps the finished ones (exit 130). ``--backend dask --scheduler ADDRESS`` runs the
+trials on a Dask cluster; ``--halving`` trains them by successive halving (fewer epochs in all).
 """
 
 import inspect
@@ -14,14 +15,16 @@ from .args import add_lang_argument, option_type, positive_int
 
 
 def _search_defaults():
-    """The library's defaults (search_settings' signature, the space's TRIALS and N_JOBS): one
-    source."""
-    from ..experiments.space import N_JOBS, TRIALS, search_settings
+    """The library's defaults (search_settings' signature, the space's TRIALS, N_JOBS, BACKENDS
+    and ETA): one source."""
+    from ..experiments.space import BACKENDS, ETA, N_JOBS, TRIALS, search_settings
 
     return {
         **{name: p.default for name, p in inspect.signature(search_settings).parameters.items()},
         "trials": TRIALS,
         "n_jobs": N_JOBS,
+        "backend": BACKENDS[0],
+        "eta": ETA,
     }
 
 
@@ -34,7 +37,8 @@ DRAWN = {"log": "log-uniform", "linear": "uniform"}
 
 
 def add_parser(sub):
-    from ..experiments.space import DEFAULT_SPACE, PARAMS
+    from ..experiments.search import CLUSTER_INSTALL
+    from ..experiments.space import BACKENDS, DEFAULT_SPACE, PARAMS
     from ..optim import OPTIMIZERS
 
     defaults = _search_defaults()
@@ -71,7 +75,34 @@ def add_parser(sub):
         type=int,
         default=defaults["n_jobs"],
         help="trials run at once, in worker processes (-1: every core; default: "
-        f"{defaults['n_jobs']}); the results do not depend on it",
+        f"{defaults['n_jobs']}; with --backend dask, every worker thread of the cluster); the "
+        "results do not depend on it",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=defaults["backend"],
+        help="where the trials run: loky, processes on this machine; dask, the workers of a Dask "
+        f"cluster (--scheduler; {CLUSTER_INSTALL}) (default: {defaults['backend']}); the "
+        "results do not depend on it",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="the Dask scheduler's address, tcp://HOST:PORT or HOST:PORT (with --backend dask)",
+    )
+    p.add_argument(
+        "--halving",
+        action="store_true",
+        help="successive halving: train every trial a few epochs, continue the best 1/ETA of "
+        "them, and so on up to --epochs (the same trials, fewer epochs in all)",
+    )
+    p.add_argument(
+        "--eta",
+        type=int,
+        default=None,
+        help=f"successive halving's reduction factor, an integer ≥ 2 (default: {defaults['eta']})",
     )
     p.add_argument(
         "--seed",
@@ -189,9 +220,25 @@ def _shown(params):
     )
 
 
+def _halving(args, defaults):
+    """``(eta, rungs)`` of ``--halving`` (checked; rungs None without it)."""
+    from ..experiments.search import halving_rungs
+
+    if not args.halving and args.eta is not None:
+        raise NnscratchError("--eta is successive halving's reduction factor: add --halving")
+    eta = defaults["eta"] if args.eta is None else args.eta
+    return eta, halving_rungs(args.trials, args.epochs, eta) if args.halving else None
+
+
 def cmd_search(args):
     from ..atomic import save_json
-    from ..experiments.search import best_trials, random_search, retrain_best
+    from ..experiments.search import (
+        best_trials,
+        check_backend,
+        halving_epochs,
+        random_search,
+        retrain_best,
+    )
     from ..experiments.space import search_settings
     from ..plots import save_figure
     from ..plots.search import search_figure
@@ -199,19 +246,33 @@ def cmd_search(args):
 
     settings = _settings(args)
     checked = search_settings(args.dataset, **settings)  # bad options stop here, before a folder
+    check_backend(args.backend, args.scheduler, args.n_jobs)
+    eta, rungs = _halving(args, _search_defaults())
     out = args.out if args.out is not None else Path("runs") / f"search-{args.dataset}"
 
     def report(trial):
         acc = trial["final_val_acc"]
         shown = f"val acc {acc:.4f}" if acc is not None else "diverged"
+        epochs = trial.get("epochs")
+        rung = f"rung {trial['rung']}, {epochs} epoch{'s' * (epochs != 1)}, " if rungs else ""
         print(
             f"trial {trial['index']}: {shown} | {_shown(trial['params'])} "
-            f"({trial['seconds']:.1f} s)",
+            f"({rung}{trial['seconds']:.1f} s)",
             flush=True,
         )
 
     with run_folder(out) as announce:
         announce()
+        if rungs:
+            print(
+                f"successive halving (eta {eta}): rungs of "
+                + ", ".join(str(e) for e, _ in rungs)
+                + " epochs for "
+                + ", ".join(str(n) for _, n in rungs)
+                + f" trials; at most {halving_epochs(rungs)} epochs in all, "
+                f"against {args.trials * args.epochs} without halving",
+                flush=True,
+            )
         try:
             trials = random_search(
                 args.dataset,
@@ -220,6 +281,10 @@ def cmd_search(args):
                 out=out,
                 data_dir=args.data_dir,
                 on_trial=report,
+                backend=args.backend,
+                scheduler=args.scheduler,
+                halving=args.halving,
+                eta=eta,
                 **settings,
             )
         except KeyboardInterrupt:
@@ -233,6 +298,12 @@ def cmd_search(args):
             return 130
         ranked = best_trials(trials, len(trials))
         print_table(ranked[: args.top], len(trials))
+        if rungs:
+            print(
+                f"{sum(t['epochs'] for t in trials)} epochs trained in all "
+                f"(without halving: {args.trials * args.epochs})"
+            )
+            checked = {**checked, "halving": {"eta": eta, "rungs": [list(r) for r in rungs]}}
         save_figure(search_figure(ranked[:FIGURE_TRIALS], lang=args.lang), out / "search.png")
         save_json(
             out / "results.json",

@@ -6,8 +6,14 @@ A search space (``space``) maps a name of :data:`~nnscratch.experiments.space.PA
 of the run table that a search can vary) to a range ``{"scale": "log"|"linear", "low", "high"}``
 (log: 10^u, u ~ U(log10 low, log10 high)) or ``{"values": [...]}`` (one drawn). Trial ``i`` draws
 its seed and setting from its own ``default_rng([seed, i])`` and trains with BLAS on one thread: its
-numbers do not depend on ``n_jobs``. Trials run through joblib (processes, or a ``parallel_backend``
-such as Dask's or Ray's); each is saved as it ends, and a rerun skips it.
+numbers do not depend on ``n_jobs``. Trials run through joblib: loky's processes, the workers of a
+Dask cluster (``backend="dask"``, ``scheduler=ADDRESS``), or any backend of a surrounding
+``parallel_config`` (Ray's); each is saved as it ends, and a rerun skips it.
+
+Successive halving (``halving=True``; Jamieson and Talwalkar, 2016) spends fewer epochs on the
+same trials: rung 0 trains all n trials for r = epochs / η^s epochs, each later rung continues the
+best 1/η of the one before, by validation accuracy, from its checkpoint to η times as many epochs,
+up to ``epochs`` (:func:`halving_rungs`).
 """
 
 import contextlib
@@ -15,27 +21,58 @@ import dataclasses
 import itertools
 import json
 import os
+import re
 import signal
+import tempfile
 import threading
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from joblib.parallel import get_active_backend
 
-from ..atomic import save_json
+from ..atomic import atomic_write_bytes, save_json
 from ..datasets import load_dataset, stratified_split
 from ..errors import NnscratchError
 from ..run.build import build
 from ..run.trainer import train_or_diverge
 from ..validation import default_of
-from .space import N_JOBS, TRIALS, applies, sample_params, search_settings
+from .space import (
+    BACKENDS,
+    ETA,
+    N_JOBS,
+    SCHEDULER_TIMEOUT,
+    TRIALS,
+    applies,
+    sample_params,
+    search_settings,
+)
 
-__all__ = ["best_trials", "load_trials", "random_search", "retrain_best", "run_trial"]
+__all__ = [
+    "best_trials",
+    "check_backend",
+    "halving_epochs",
+    "halving_rungs",
+    "load_trials",
+    "promote",
+    "random_search",
+    "retrain_best",
+    "run_rung",
+    "run_trial",
+    "scheduler_address",
+]
 
 TRIAL_FILE = "trials/{:04d}.json"  # trial i's record, in the search's folder
+#: trial i's checkpoint after its last rung, while successive halving may continue it
+CHECKPOINT_FILE = "trials/{:04d}.npz"
+#: what installs the Dask backend (the package's ``cluster`` extra)
+CLUSTER_INSTALL = "pip install 'nnscratch[cluster]'"
+#: a Dask scheduler's address: tcp://HOST:PORT or HOST:PORT (HOST a name, IPv4 or [IPv6])
+SCHEDULER_ADDRESS = re.compile(
+    r"(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d+)"
+)
 #: what every trial of a search is, beside what the space and the settings give: the book's
 #: plain MultiLayerNet (no batch norm) at a constant rate
 TRIAL_OPTIONS = {"model": "mlp", "batchnorm": False, "lr_schedule": "none"}
@@ -73,24 +110,28 @@ def _trainer(params, seed, settings, data):
     return trainer
 
 
-def run_trial(index, settings, data, parent_pid=None):
-    """Train trial ``index`` of the search ``settings`` on ``data`` (a Dataset: the training and
-    validation sets) and return its record: index, params, seed, per-epoch train_acc, val_acc,
-    val_loss, final val_acc (None if it diverged: then ``diverged`` says how), seconds."""
-    if (
-        parent_pid not in (None, os.getpid())
-        and threading.main_thread().ident == threading.get_ident()
-    ):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker: Ctrl-C is the parent's to handle
-    start = time.perf_counter()
+def _draw(index, settings):
+    """Trial ``index``'s seed and params, from its own stream ``default_rng([seed, index])``;
+    an option the trial's optimizer does not take (momentum of an SGD trial) is left out."""
     rng = np.random.default_rng([settings["seed"], index])  # this trial's own stream
     seed = int(rng.integers(2**63))
     params = sample_params(settings["space"], rng)
     optimizer = params.get("optimizer", settings["optimizer"])
-    # an option the trial's optimizer does not take (momentum of an SGD trial) is left out
-    params = {n: v for n, v in params.items() if applies(n, optimizer)}
-    trainer = _trainer(params, seed, settings, data)
-    history, diverged = train_or_diverge(trainer)
+    return seed, {n: v for n, v in params.items() if applies(n, optimizer)}
+
+
+def _ignore_interrupts(parent_pid):
+    """In a worker process (not ``parent_pid``), Ctrl-C is the parent's to handle."""
+    if (
+        parent_pid not in (None, os.getpid())
+        and threading.main_thread().ident == threading.get_ident()
+    ):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _record(index, params, seed, history, diverged, start):
+    """A trial's record: index, params, seed, the history's per-epoch train_acc, val_acc and
+    val_loss, final val_acc (None if it diverged: then ``diverged`` says how), seconds."""
     return {
         "index": index,
         "params": params,
@@ -100,6 +141,42 @@ def run_trial(index, settings, data, parent_pid=None):
         "diverged": diverged,
         "seconds": time.perf_counter() - start,
     }
+
+
+def run_trial(index, settings, data, parent_pid=None):
+    """Train trial ``index`` of the search ``settings`` on ``data`` (a Dataset: the training and
+    validation sets) and return its record: index, params, seed, per-epoch train_acc, val_acc,
+    val_loss, final val_acc (None if it diverged: then ``diverged`` says how), seconds."""
+    _ignore_interrupts(parent_pid)
+    start = time.perf_counter()
+    seed, params = _draw(index, settings)
+    history, diverged = train_or_diverge(_trainer(params, seed, settings, data))
+    return _record(index, params, seed, history, diverged, start)
+
+
+def run_rung(index, rung, epochs, settings, data, checkpoint=None, parent_pid=None):
+    """Trial ``index`` trained to ``epochs`` epochs, rung ``rung`` of successive halving: from
+    ``checkpoint`` (the bytes of its ``checkpoint.npz`` from the rung before) on, or from the start
+    (also when the checkpoint cannot be read: the same numbers, only slower). Returns ``(record,
+    state)``: :func:`run_trial`'s record with ``epochs`` (epochs trained, all rungs) and ``rung``,
+    and the bytes of its checkpoint now (None if it diverged)."""
+    _ignore_interrupts(parent_pid)
+    start = time.perf_counter()
+    seed, params = _draw(index, settings)
+    settings = {**settings, "epochs": epochs}
+    trainer = _trainer(params, seed, settings, data)
+    with tempfile.TemporaryDirectory() as folder:
+        if checkpoint is not None:
+            path = Path(folder) / "checkpoint.npz"
+            path.write_bytes(checkpoint)
+            try:
+                trainer.load_checkpoint(path)
+            except NnscratchError:  # damaged: train again from the start
+                trainer = _trainer(params, seed, settings, data)
+        history, diverged = train_or_diverge(trainer)
+        state = None if diverged else trainer.save_checkpoint(folder).read_bytes()
+    record = _record(index, params, seed, history, diverged, start)
+    return {**record, "epochs": len(history["val_acc"]), "rung": rung}, state
 
 
 class _DeferInterrupt:
@@ -147,12 +224,16 @@ def load_trials(out, settings, trials):
         there = json.loads(saved.read_text())
         if there != settings:
             diff = ", ".join(
-                f"{k} {there.get(k)!r} there, {v!r} here"
-                if k != "space"
+                f"{k} {there.get(k)!r} there, {settings.get(k)!r} here"
+                if k != "space" or k not in there
                 else "the range of "
-                + ", ".join(n for n in sorted({*there[k], *v}) if there[k].get(n) != v.get(n))
-                for k, v in settings.items()
-                if there.get(k) != v
+                + ", ".join(
+                    n
+                    for n in sorted({*there[k], *settings[k]})
+                    if there[k].get(n) != settings[k].get(n)
+                )
+                for k in [*settings, *(k for k in there if k not in settings)]
+                if there.get(k) != settings.get(k)
             )
             raise NnscratchError(
                 f"{out} holds a search with other settings ({diff}): choose "
@@ -184,40 +265,230 @@ def random_search(
     out=None,
     data_dir=None,
     on_trial=None,
+    backend=None,
+    scheduler=None,
+    halving=False,
+    eta=ETA,
     **settings,
 ):
     """Run trials 0..trials-1 of a random search (settings: :func:`search_settings`'s keywords)
-    on ``n_jobs`` joblib workers, calling ``on_trial(record)`` here as each ends. With ``out``:
-    each written to ``out/trials/NNNN.json`` as it ends (``out/trials.log`` gets "queued i",
-    "done i"), those already there skipped. Returns the records by index (:func:`run_trial`)."""
+    on ``n_jobs`` joblib workers (-1: every core), calling ``on_trial(record)`` here as each ends.
+    With ``out``: each written to ``out/trials/NNNN.json`` as it ends (``out/trials.log`` gets
+    "queued i", "done i"; with halving "queued i rung k", "done i rung k"), those already there
+    skipped. Returns the records by index (:func:`run_trial`).
+
+    ``backend``: None (joblib's active backend: loky's processes, or a surrounding
+    ``parallel_config``'s, e.g. Ray's), "loky", or "dask": the workers of the Dask cluster whose
+    scheduler is at ``scheduler`` (tcp://HOST:PORT), as many trials at once as they have threads
+    (``n_jobs`` left as it is, or -1). ``halving``: successive halving with reduction factor ``eta``
+    (:func:`halving_rungs`; the records get ``epochs`` and ``rung``; each rung is saved, a rerun
+    goes on from there)."""
     settings = search_settings(dataset, **settings)
-    if int(trials) < 1 or int(n_jobs) == 0:
+    if int(trials) < 1 or n_jobs == 0:
         raise NnscratchError("trials must be ≥ 1 and n_jobs ≥ 1 (or -1: every core)")
+    backend, scheduler, n_jobs = check_backend(backend, scheduler, n_jobs)
+    rungs = halving_rungs(int(trials), settings["epochs"], eta) if halving else None
+    if halving:  # part of what a rerun must match; a search without it has no such key
+        settings["halving"] = {"eta": int(eta), "trials": int(trials)}
     data = _load(settings, data_dir)  # first: a bad dataset leaves no folder behind
-    done = load_trials(out, settings, int(trials)) if out is not None else {}
+    with _parallel_backend(backend, scheduler):  # then the cluster: an unreachable one neither
+        done = load_trials(out, settings, int(trials)) if out is not None else {}
+        if rungs is not None:
+            _successive_halving(rungs, settings, data, n_jobs, out, done, on_trial)
+            return [done[i] for i in sorted(done)]
 
-    def tasks():
-        for index in (i for i in range(int(trials)) if i not in done):
-            _log(out, f"queued {index}")
-            yield delayed(run_trial)(index, settings, data, os.getpid())
+        def tasks():
+            for index in (i for i in range(int(trials)) if i not in done):
+                _log(out, f"queued {index}")
+                yield delayed(run_trial)(index, settings, data, os.getpid())
 
+        def keep(record, writing):
+            if out is not None:
+                with writing():
+                    save_json(Path(out) / TRIAL_FILE.format(record["index"]), record)
+                    _log(out, f"done {record['index']}")
+            done[record["index"]] = record
+            if on_trial is not None:
+                on_trial(record)
+
+        _run_tasks(tasks(), n_jobs, keep)
+    return [done[i] for i in sorted(done)]
+
+
+def _run_tasks(tasks, n_jobs, keep):
+    """Run the joblib ``tasks`` on ``n_jobs`` workers, calling ``keep(result, writing)`` here as
+    each ends (``with writing():`` holds Ctrl-C back while a file is written). Ctrl-C or an
+    error stops the workers and cancels the tasks not ended."""
     with _DeferInterrupt() as guard:
-        results = _finished(tasks(), int(n_jobs))  # starts the workers (and the first trials)
+        results = _finished(tasks, n_jobs)  # starts the workers (and the first tasks)
         guard.arm()
         try:
-            for record in results:
-                if out is not None:
-                    with guard.writing_file():
-                        save_json(Path(out) / TRIAL_FILE.format(record["index"]), record)
-                        _log(out, f"done {record['index']}")
-                done[record["index"]] = record
-                if on_trial is not None:
-                    on_trial(record)
+            for result in results:
+                keep(result, guard.writing_file)
         finally:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # joblib's note that it cancelled the rest
                 results.close()  # stop joblib's workers on Ctrl-C or an error
-    return [done[i] for i in sorted(done)]
+
+
+# --- where the trials run ----------------------------------------------------------------------
+def scheduler_address(text):
+    """The Dask scheduler address ``text`` ("tcp://HOST:PORT" or "HOST:PORT") as
+    "tcp://HOST:PORT"; anything else: an NnscratchError saying how to write one."""
+    match = SCHEDULER_ADDRESS.fullmatch(str(text).strip())
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise NnscratchError(
+            f"--scheduler {text!r}: give the Dask scheduler's address as tcp://HOST:PORT or "
+            "HOST:PORT, e.g. tcp://127.0.0.1:8786"
+        )
+    return f"tcp://{match['host']}:{int(match['port'])}"
+
+
+def check_backend(backend, scheduler, n_jobs):
+    """``(backend, scheduler, n_jobs)`` checked: a backend of :data:`BACKENDS` (or None), the
+    scheduler's address with "dask" and only there, and ``n_jobs``; with "dask" it is -1 (every
+    thread of the cluster's workers: the only count a cluster takes), given as that or left at
+    ``N_JOBS``."""
+    if backend is not None and backend not in BACKENDS:
+        raise NnscratchError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend != "dask":
+        if scheduler is not None:
+            raise NnscratchError(
+                "--scheduler is the address of a Dask scheduler: add --backend dask"
+            )
+        return backend, None, int(n_jobs)
+    if scheduler is None:
+        raise NnscratchError(
+            "--backend dask needs the address of its scheduler: add --scheduler "
+            "tcp://HOST:PORT (what `dask scheduler` prints)"
+        )
+    if n_jobs not in (N_JOBS, -1):
+        raise NnscratchError(
+            "with --backend dask the cluster runs as many trials at once as its workers have "
+            "threads: leave out --n-jobs"
+        )
+    return backend, scheduler_address(scheduler), -1
+
+
+@contextlib.contextmanager
+def _parallel_backend(backend, scheduler):
+    """``with _parallel_backend(backend, scheduler):`` joblib runs the trials on ``backend``
+    (None: leave joblib's active one; "dask": a ``distributed.Client`` of ``scheduler``,
+    connected within ``SCHEDULER_TIMEOUT`` seconds, closed after). Dask is imported here only."""
+    if backend is None:
+        yield
+        return
+    if backend != "dask":
+        with parallel_config(backend=backend):
+            yield
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise NnscratchError(
+            f"--backend dask needs Dask's distributed scheduler: {CLUSTER_INSTALL}"
+        ) from None
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError):
+        raise NnscratchError(
+            f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT} s: start "
+            "one (dask scheduler) or check --scheduler"
+        ) from None
+    with client, parallel_config(backend="dask", client=client):
+        yield
+
+
+# --- successive halving ------------------------------------------------------------------------
+def halving_rungs(trials, epochs, eta=ETA):
+    """Successive halving's rungs for ``trials`` trials of at most ``epochs`` epochs, reduction
+    factor η = ``eta``: ``[(epochs_k, trials_k), ...]`` for k = 0..s, where s = min(⌊log_η n⌋,
+    ⌊log_η epochs⌋) (the last rung keeps a trial, the first trains one epoch or more),
+    epochs_k = ⌊epochs / η^(s−k)⌋ (the last: ``epochs``) and trials_k = ⌊n / η^k⌋. Each trial is
+    continued, not retrained, so the epochs spent are Σ_k trials_k·(epochs_k − epochs_(k−1))."""
+    if isinstance(eta, bool) or not isinstance(eta, (int, np.integer)) or eta < 2:
+        raise NnscratchError(f"eta must be an integer ≥ 2 (the default is {ETA}), got {eta!r}")
+    s = min(_floor_log(trials, eta), _floor_log(epochs, eta))
+    return [(epochs // eta ** (s - k), trials // eta**k) for k in range(s + 1)]
+
+
+def halving_epochs(rungs):
+    """The epochs successive halving's ``rungs`` (:func:`halving_rungs`) train in all, each
+    trial continued from its rung before: Σ_k trials_k·(epochs_k − epochs_(k−1)), epochs_(−1) = 0
+    (fewer when a trial diverges)."""
+    return sum(n * (e - before) for (e, n), (before, _) in zip(rungs, [(0, 0), *rungs]))
+
+
+def _floor_log(n, base):  # ⌊log_base n⌋ for integers n ≥ 1, exactly (no float rounding)
+    return next(k for k in itertools.count() if base ** (k + 1) > n)
+
+
+def _accuracy_after(record, epochs):  # validation accuracy after that many epochs, or None
+    return record["val_acc"][epochs - 1] if len(record["val_acc"]) >= epochs else None
+
+
+def promote(records, epochs, keep):
+    """The indices of the ``keep`` best of ``records`` by validation accuracy after ``epochs``
+    epochs (ties: the lower index), in index order; a trial that diverged before is never one."""
+    ranked = sorted(
+        (r for r in records if _accuracy_after(r, epochs) is not None),
+        key=lambda r: (-_accuracy_after(r, epochs), r["index"]),
+    )
+    return sorted(r["index"] for r in ranked[:keep])
+
+
+def _successive_halving(rungs, settings, data, n_jobs, out, done, on_trial):
+    """Run the ``rungs`` (:func:`halving_rungs`) from what ``done`` holds: each rung's trials
+    that have not reached it are trained to its epochs from their checkpoints (``out/trials/
+    NNNN.npz``, or kept here without ``out``), record and checkpoint saved as each ends; then the
+    best 1/η go on. A checkpoint no longer needed is deleted."""
+    states = {}  # without out: the checkpoints, by index
+
+    def checkpoint(index):
+        if out is None:
+            return states.get(index)
+        path = Path(out) / CHECKPOINT_FILE.format(index)
+        return path.read_bytes() if path.exists() else None
+
+    def forget(indices):
+        for index in indices:
+            states.pop(index, None)
+            if out is not None:
+                (Path(out) / CHECKPOINT_FILE.format(index)).unlink(missing_ok=True)
+
+    survivors = list(range(rungs[0][1]))
+    for rung, (epochs, _) in enumerate(rungs):
+        if rung:
+            before = survivors
+            survivors = promote([done[i] for i in before], rungs[rung - 1][0], rungs[rung][1])
+            forget(set(before) - set(survivors))
+
+        def tasks(rung=rung, epochs=epochs, survivors=survivors):
+            for index in survivors:
+                if index not in done or done[index]["rung"] < rung:
+                    _log(out, f"queued {index} rung {rung}")
+                    state = checkpoint(index) if rung else None
+                    yield delayed(run_rung)(index, rung, epochs, settings, data, state, os.getpid())
+
+        def keep(result, writing, rung=rung):
+            record, state = result
+            index = record["index"]
+            if index in done:  # the rungs before: their seconds too
+                record["seconds"] += done[index]["seconds"]
+            if out is not None:
+                with writing():
+                    if state is not None:
+                        atomic_write_bytes(Path(out) / CHECKPOINT_FILE.format(index), state)
+                    save_json(Path(out) / TRIAL_FILE.format(index), record)
+                    _log(out, f"done {index} rung {rung}")
+            elif state is not None:
+                states[index] = state
+            done[index] = record
+            if on_trial is not None:
+                on_trial(record)
+
+        _run_tasks(tasks(), n_jobs, keep)
+    forget(survivors)  # the last rung's: no rung after it
 
 
 def _finished(tasks, n_jobs):
@@ -240,9 +511,16 @@ def _log(out, line):  # a line appended to out/trials.log (when there is an out)
 
 
 def best_trials(trials, top=5):
-    """The ``top`` trials by final validation accuracy (diverged last; ties: lower index first)."""
+    """The ``top`` trials by final validation accuracy (diverged last; ties: lower index first);
+    of successive halving's, those of a later rung first (the others stopped sooner)."""
     return sorted(
-        trials, key=lambda r: (1 if r["final_val_acc"] is None else -r["final_val_acc"], r["index"])
+        trials,
+        key=lambda r: (
+            r["final_val_acc"] is None,
+            -r.get("rung", 0),
+            -(r["final_val_acc"] or 0.0),
+            r["index"],
+        ),
     )[:top]
 
 

@@ -1,6 +1,7 @@
 """A search's space and settings: which options of the run table it can vary (:data:`PARAMS`),
 their ranges as text ("LOW:HIGH[:log|:linear]" or "a,b,c"), one setting drawn from them, and the
-settings that stay fixed (:func:`search_settings`). Running the trials is ``search``'s job.
+settings that stay fixed (:func:`search_settings`), and where and how the trials run (the
+defaults of :data:`BACKENDS`, :data:`ETA`). Running the trials is ``search``'s job.
 """
 
 import math
@@ -11,6 +12,14 @@ from ..run.options import OPTIONS, takers, takes
 
 #: trials of a search, and the worker processes that run them, unless told otherwise
 TRIALS, N_JOBS = 40, 1
+#: where the trials run, by joblib's names: "loky" (processes on this machine, the default) or
+#: "dask" (the workers of a Dask cluster, given its scheduler's address)
+BACKENDS = ("loky", "dask")
+#: seconds to wait for a Dask scheduler to answer before giving up
+SCHEDULER_TIMEOUT = 10
+#: successive halving's reduction factor η: each rung keeps the best 1/η of its trials and trains
+#: them η times as many epochs
+ETA = 3
 #: every option a search can vary (``--param NAME=...``): the network's and the optimizer's, the
 #: optimizer itself, its rate and the batch size; their kinds, bounds and scales are the table's
 PARAMS = {
