@@ -29,6 +29,8 @@ its threads. Run by hand, never in CI (torch only in the benchmark's environment
     python benchmarks/convnet.py --net simple --epochs 1
     python benchmarks/convnet.py --net deep --steps 200      # a part of an epoch, for a quick look
     python benchmarks/convnet.py --net simple --baseline ../before/src   # before/after, one run
+
+``--json FILE`` writes the figures as JSON too (benchmarks/record.py), for benchmarks/run_all.py.
 """
 
 import argparse
@@ -40,7 +42,7 @@ import subprocess
 import time
 
 import numpy as np
-from fastpath import receive, torch_tensors  # receive: the worker's answer, or an error
+from fastpath import load_kernels, receive, torch_tensors  # receive: an answer, or an error
 
 SEED = 0
 BATCH = 100
@@ -137,6 +139,7 @@ def worker_nnscratch(conn, name, threads, src=None):
     # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=BATCH, optimizer=Adam(LR), seed=SEED)
     trainer.blas_threads = threads
+    load_kernels(net, 10 * trainer.iter_per_epoch)  # a 10-epoch `nnscratch train`
     draw = trainer.batches
     batches = iter(())
 
@@ -255,8 +258,9 @@ def worker_torch(conn, name, threads):
 WORKERS = {"nnscratch": worker_nnscratch, "torch": worker_torch}
 
 
-def machine():
-    """The CPU's model name, its vector instructions and the number of cores, in one line."""
+def machine_info():
+    """The CPU's model name, its vector instructions and the number of cores: {"cpu", "simd",
+    "avx512", "cores", "line"}, "line" being all three in one line (:func:`machine`)."""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
         model = next(
@@ -272,7 +276,19 @@ def machine():
         simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     except OSError:
         simd = "vector instructions unknown"
-    return f"{model}, {simd}, {os.cpu_count()} cores"
+    cores = os.cpu_count()
+    return {
+        "cpu": model,
+        "simd": simd,
+        "avx512": simd == "AVX-512",
+        "cores": cores,
+        "line": f"{model}, {simd}, {cores} cores",
+    }
+
+
+def machine():
+    """The CPU's model name, its vector instructions and the number of cores, in one line."""
+    return machine_info()["line"]
 
 
 def main():
@@ -305,6 +321,12 @@ def main():
         default=None,
         metavar="SRC",
         help="also time nnscratch with the package found in SRC",
+    )
+    parser.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="write the figures as JSON here too (benchmarks/record.py: rows, machine, loads)",
     )
     args = parser.parse_args()
     steps = min(args.steps or 600, 600)
@@ -384,6 +406,53 @@ def main():
             f"| {r['rss']:.0f} | {r['gflops']:.0f} | {share:.0%} |"
         )
     print(f"\nload average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
+    if args.json:
+        write_record(args, steps, bursts, results, loads, flops)
+
+
+def write_record(args, steps, bursts, results, loads, flops):
+    """The run as benchmarks/record.py's JSON: seconds per epoch for whole epochs, per step for
+    a part of one (``--steps``); the ratio to PyTorch as printed (per step); NumPy's GEMM rate
+    as nnscratch's process measured it, with its threads."""
+    from record import write_json
+
+    whole = steps == 600
+    ref = results["torch"]
+    nn_threads = args.nnscratch_threads or args.threads
+    write_json(
+        args.json,
+        benchmark="convnet",
+        title=f"{'SimpleConvNet' if args.net == 'simple' else 'DeepConvNet'}, Fashion-MNIST, "
+        f"batch {BATCH}, Adam {LR}, {args.epochs} epoch(s) of {steps} steps",
+        unit="epoch" if whole else "step",
+        settings={
+            "net": args.net,
+            "epochs": args.epochs,
+            "steps": steps,
+            "bursts": len(bursts),
+            "threads": args.threads,
+            "nnscratch_threads": nn_threads,
+            "baseline": args.baseline,
+        },
+        rows=[
+            {
+                "system": name,
+                "seconds": r["epoch_s"] if whole else r["step_ms"] / 1000,
+                "ratio_torch": r["step_ms"] / ref["step_ms"],
+                "test_acc": r["acc"],
+                "peak_rss_mb": r["rss"],
+                "gemm_share": flops / (r["step_ms"] / 1000) / 1e9 / r["gflops"],
+                "epoch_s": r["epoch_s"],
+                "step_s": r["step_ms"] / 1000,
+                "eval_s": r["eval_s"],
+                "gemm_gflops": r["gflops"],
+            }
+            for name, r in results.items()
+        ],
+        loads=loads,
+        gemm={nn_threads: results["nnscratch"]["gflops"]},
+        step_gflop=flops / 1e9,
+    )
 
 
 if __name__ == "__main__":

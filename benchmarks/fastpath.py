@@ -26,12 +26,14 @@ the last epoch; peak RSS of each worker; the load average. Run by hand, never in
     . .venv-bench/bin/activate          # torch==2.13.0 and pip install -e . (README, Performance)
     python benchmarks/fastpath.py --epochs 10 [--systems nn32,lean,floor,torch] [--out FILE]
 
+``--out FILE`` (or ``--json FILE``) writes the figures as JSON too (benchmarks/record.py), as
+benchmarks/run_all.py, which runs every benchmark and writes the README's table, asks.
+
 ``--baseline SRC`` adds ``nn32-base``: nn32 with the nnscratch found in SRC (another checkout's
 ``src/``, e.g. a ``git worktree`` of the commit before a change), interleaved with the others.
 """
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import resource
@@ -93,6 +95,19 @@ def blas_step_threads(trainer):
     return run_threads(trainer.blas_threads, trainer.net, trainer.batch_size)[0]
 
 
+def load_kernels(net, steps):
+    """What a Trainer's run of ``steps`` steps does first (``Trainer.run``): load the engine's
+    compiled kernels where they pay for their loading; a worker that calls ``Trainer.step``
+    itself must ask. (An nnscratch from before them has none to load.)"""
+    try:
+        from nnscratch.engine import compiled
+    except ImportError:
+        return None
+    kernels = compiled.load_for(sum(p.size for p in net.params.values()), steps)
+    print(f"nnscratch: {compiled.status()}", flush=True)
+    return kernels
+
+
 def worker_nnscratch(conn, dtype, threads, src=None):
     if src is not None:  # another checkout's nnscratch (--baseline): before/after in one run
         import sys
@@ -110,6 +125,7 @@ def worker_nnscratch(conn, dtype, threads, src=None):
     # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
     trainer.blas_threads = threads
+    load_kernels(net, 10 * trainer.iter_per_epoch)  # a 10-epoch `nnscratch train`
     steps_threads = blas_step_threads(trainer)
     batches = trainer.batches
     from threadpoolctl import threadpool_limits
@@ -327,7 +343,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--systems", default="nn32,lean,floor,torch")
-    parser.add_argument("--out", default=None, help="write the figures as JSON here too")
+    parser.add_argument(
+        "--out",
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="write the figures as JSON here too (benchmarks/record.py: rows, machine, loads)",
+    )
     parser.add_argument(
         "--baseline",
         default=None,
@@ -375,8 +397,35 @@ def main():
         )
     print(f"load average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"loads": loads, "results": results}, f, indent=1)
+        write_record(args, loads, results, ref2)
+
+
+def write_record(args, loads, results, ref):
+    """The run as benchmarks/record.py's JSON, with the figures as before ("results") too; the
+    NumPy GEMM rate measured now, after the run."""
+    from record import numpy_gemm_rates, write_json
+
+    write_json(
+        args.out,
+        benchmark="fastpath",
+        title=f"784-50-10 sigmoid, SGD 0.1, batch 100, Fashion-MNIST, {args.epochs} epochs",
+        unit="epoch",
+        settings={"epochs": args.epochs, "systems": args.systems, "baseline": args.baseline},
+        rows=[
+            {
+                "system": name,
+                "seconds": r["wall_median"],
+                "ratio_torch": r["wall_median"] / ref if ref else None,
+                "test_acc": r["test_acc"],
+                "peak_rss_mb": r["peak_rss_mb"],
+                "cpu_seconds": r["cpu_median"],
+            }
+            for name, r in results.items()
+        ],
+        loads=loads,
+        gemm=numpy_gemm_rates(),
+        results=results,
+    )
 
 
 if __name__ == "__main__":

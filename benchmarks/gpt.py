@@ -46,6 +46,8 @@ environment):
 
     python benchmarks/gpt.py --data-dir ../shared/data/chinese-poetry/quan-tang-shi
     python benchmarks/gpt.py --quick          # 60 iterations, a smoke run
+
+``--json FILE`` writes the figures as JSON too (benchmarks/record.py), for benchmarks/run_all.py.
 """
 
 import argparse
@@ -60,7 +62,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convnet import gemm_gflops, machine  # noqa: E402 - the house's machine line and GEMM rate
-from fastpath import receive  # noqa: E402 - the worker's answer, or an error
+from fastpath import load_kernels, receive  # noqa: E402 - the worker's answer, or an error
 
 SEED = 0
 CONTEXT, BATCH, N_LAYERS, N_HEADS, WIDTH = 64, 12, 4, 4, 128
@@ -152,6 +154,7 @@ def worker_nnscratch(conn, V, batches, iters, threads):
     net = nnscratch_model(V)
     optimizer = AdamW(LR, BETA1, BETA2, EPS, WEIGHT_DECAY)
     engine.use("fast", net, optimizer)
+    load_kernels(net, iters)
 
     def run(start, k):
         losses = []
@@ -381,6 +384,12 @@ def main():
         "--val-batches", type=int, default=100, help="validation batches of 12 windows (100)"
     )
     parser.add_argument("--threads", type=int, default=2, help="torch and NumPy's BLAS threads (2)")
+    parser.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="write the figures as JSON here too (benchmarks/record.py: rows, machine, loads)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.iters, args.val_batches, args.chunk = 60, 5, min(args.chunk, 10)
@@ -428,6 +437,56 @@ def main():
             f"{results['torch']['first']:.4f} (ln V = {math.log(V):.4f}); load average "
             f"(1 min) {low:.1f} – {high:.1f}"
         )
+    if args.json:
+        write_record(args, V, runs, flops)
+
+
+def write_record(args, V, runs, flops):
+    """The runs as benchmarks/record.py's JSON: a row per run and system (``run``: 1, 2, ...),
+    seconds per iteration; NumPy's GEMM rate as nnscratch's process measured it (run 1)."""
+    from record import write_json
+
+    rows = []
+    for r, results in enumerate(runs, start=1):
+        ref = results["torch"]
+        for name in WORKERS:
+            res = results[name]
+            rows.append(
+                {
+                    "system": name,
+                    "run": r,
+                    "seconds": res["s_per_it"],
+                    "ratio_torch": res["s_per_it"] / ref["s_per_it"],
+                    "val_loss": res["val"],
+                    "peak_rss_mb": res["rss"],
+                    "gemm_share": flops / res["s_per_it"] / 1e9 / res["gflops"],
+                    "train_loss": res["train"],
+                    "first_loss": res["first"],
+                    "eval_s": res["eval_s"],
+                    "gemm_gflops": res["gflops"],
+                    "library": res["library"],
+                }
+            )
+    write_json(
+        args.json,
+        benchmark="gpt",
+        title=f"GPT {N_LAYERS} layers, {N_HEADS} heads, width {WIDTH}, context {CONTEXT}, "
+        f"vocabulary {V:,} (全唐诗), batch {BATCH}, AdamW, {args.iters} iterations",
+        unit="step",
+        settings={
+            "iters": args.iters,
+            "repeats": args.repeats,
+            "chunk": args.chunk,
+            "pause": args.pause,
+            "val_batches": args.val_batches,
+            "threads": args.threads,
+            "data_dir": args.data_dir,
+        },
+        rows=rows,
+        loads=[load for results in runs for load in results["loads"]],
+        gemm={args.threads: runs[0]["nnscratch"]["gflops"]},
+        step_gflop=flops / 1e9,
+    )
 
 
 if __name__ == "__main__":

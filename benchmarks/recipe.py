@@ -27,7 +27,9 @@ of the machine's float32 matrix-product rate (a 2000² product in NumPy, 1 and 2
 measured first) that the epoch's products reach: 3 products per Affine layer per step, one per
 layer for each image evaluated. Run by hand, never in CI:
 
-    python benchmarks/recipe.py --config recipe --epochs 5 [--baseline ../before/src]
+    python benchmarks/recipe.py --config recipe --epochs 5 [--baseline ../before/src] [--json FILE]
+
+(``--json``: the figures as JSON too, benchmarks/record.py, for benchmarks/run_all.py.)
 """
 
 import argparse
@@ -196,6 +198,12 @@ def main():
         help="nnscratch's BLAS threads: auto (the default, "
         "as `nnscratch train`: nnscratch.engine.blas.step_threads) or a number",
     )
+    parser.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="write the figures as JSON here too (benchmarks/record.py: rows, machine, loads)",
+    )
     args = parser.parse_args()
     rates = _gemm_rates()
     mp.set_start_method("spawn")  # fresh processes: no torch in nnscratch's
@@ -244,6 +252,38 @@ def main():
             f"| {name} | {r['s']:.2f} | {ratio} | {r['acc']:.4f} | {r['rss']:.0f} | {share:.0%} |"
         )
     print(f"\nload average (1 min) during the run: {min(loads):.1f} – {max(loads):.1f}")
+    if args.json:
+        from record import write_json
+
+        write_json(
+            args.json,
+            benchmark="recipe",
+            title=f"{args.config}: MultiLayerNet {'-'.join(map(str, SIZES))}"
+            f"{', BatchNorm, cosine' if args.config == 'recipe' else ''}, Adam {LR}, "
+            f"batch {BATCH}, Fashion-MNIST, {args.epochs} epochs",
+            unit="epoch",
+            settings={
+                "config": args.config,
+                "epochs": args.epochs,
+                "systems": args.systems,
+                "baseline": args.baseline,
+                "nnscratch_threads": args.nnscratch_threads,
+            },
+            rows=[
+                {
+                    "system": name,
+                    "seconds": r["s"],
+                    "ratio_torch": r["s"] / ref if ref else None,
+                    "test_acc": r["acc"],
+                    "peak_rss_mb": r["rss"],
+                    "gemm_share": flops / r["s"] / 1e9 / rates[2],
+                }
+                for name, r in results.items()
+            ],
+            loads=loads,
+            gemm=rates,
+            epoch_gflop=flops / 1e9,
+        )
 
 
 if __name__ == "__main__":
