@@ -40,6 +40,7 @@ __all__ = [
     "kernels",
     "load_for",
     "loaded",
+    "loaded_for",
     "max_threads",
     "set_threads",
     "status",
@@ -99,6 +100,19 @@ def loaded() -> ModuleType | None:
     """The kernels module if it is loaded and on, else ``None`` (never loads it): what the
     engine's layers and optimizers ask at every step."""
     return _state["module"] if _state["enabled"] is not False else None
+
+
+def loaded_for(*arrays: np.ndarray) -> ModuleType | None:
+    """The kernels module where it is loaded and its kernels can take ``arrays``: C-contiguous
+    (they run over flat indices or rows), all of one dtype, float32 or float64; else ``None``
+    (the NumPy way)."""
+    kernels = loaded()
+    if kernels is None:
+        return None
+    dtype = arrays[0].dtype
+    if dtype.char not in "fd" or any(a.dtype != dtype or not a.flags.c_contiguous for a in arrays):
+        return None
+    return kernels
 
 
 def load_for(parameters: int, steps: int) -> ModuleType | None:

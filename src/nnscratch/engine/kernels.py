@@ -234,3 +234,82 @@ def softmax_backward(dA, A, sqrt_d):
             s += dA[r, j] * A[r, j]
         for j in range(T):
             dA[r, j] = (dA[r, j] - s) * A[r, j] / sqrt_d
+
+
+# --- dense layers (nnscratch.engine.layers): a batch of rows (N, D) ----------------------------
+
+
+@njit(**OPTIONS)
+def batch_norm(x, gamma, beta, eps, n, mu, var, std, x_hat, out):
+    """Batch norm in training, n = N: μ = Σ_n x / N, σ² = Σ_n (x − μ)² / N (into ``mu``,
+    ``var``, (D,)), σ = √(σ² + ε) (into ``std``), x̂ = (x − μ) / σ, out = γ·x̂ + β (N, D)."""
+    N, D = x.shape
+    for d in range(D):
+        mu[d] = x[0, d] - x[0, d]
+        var[d] = mu[d]
+    for r in range(N):
+        for d in range(D):
+            mu[d] += x[r, d]
+    for d in range(D):
+        mu[d] /= n
+    for r in range(N):
+        for d in range(D):
+            xc = x[r, d] - mu[d]
+            x_hat[r, d] = xc
+            var[d] += xc * xc
+    for d in range(D):
+        var[d] /= n
+        std[d] = np.sqrt(var[d] + eps)
+    for r in range(N):
+        for d in range(D):
+            xh = x_hat[r, d] / std[d]
+            x_hat[r, d] = xh
+            out[r, d] = gamma[d] * xh + beta[d]
+
+
+@njit(**OPTIONS)
+def batch_norm_backward(dout, x_hat, std, gamma, n, dgamma, dbeta, dx):
+    """Batch norm's backward in training, n = N: ∂L/∂β = Σ_n dout, ∂L/∂γ = Σ_n dout·x̂ (D,),
+    ∂L/∂x = (γ / σ)·(dout − ∂L/∂β / N − x̂·∂L/∂γ / N) (N, D)."""
+    N, D = dout.shape
+    column_sums(dout, x_hat, dbeta, dgamma)
+    for r in range(N):
+        for d in range(D):
+            dx[r, d] = (dout[r, d] - (x_hat[r, d] * (dgamma[d] / n) + dbeta[d] / n)) * (
+                gamma[d] / std[d]
+            )
+
+
+@Kernel
+def relu_backward(dout, out, dx):
+    """∂L/∂x = dout where the output is > 0, else 0."""
+    for i in prange(dout.size):
+        dx[i] = dout[i] if out[i] > 0 else dout[i] - dout[i]
+
+
+@njit(**OPTIONS)
+def softmax_cross_entropy(x, t, y):
+    """Rows of scores x (N, C), labels t (N,): y = softmax(x) (into ``y``) and the loss
+    E = −(1/N) Σ_n log y[n, t_n], from log y = x − max x − log Σ exp(x − max x)."""
+    N, C = x.shape
+    total = 0.0
+    for r in range(N):
+        m = x[r, 0]
+        for c in range(1, C):
+            m = max(m, x[r, c])
+        s = m - m
+        for c in range(C):
+            e = np.exp(x[r, c] - m)
+            y[r, c] = e
+            s += e
+        for c in range(C):
+            y[r, c] /= s
+        total += np.log(s) - (x[r, t[r]] - m)
+    return total / N
+
+
+@Kernel
+def sigmoid_backward(dout, out, one, dx):
+    """∂L/∂x = dout·y·(1 − y), y the sigmoid's output."""
+    for i in prange(dout.size):
+        dx[i] = dout[i] * out[i] * (one - out[i])

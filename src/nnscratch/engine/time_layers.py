@@ -61,18 +61,6 @@ def in_parallel(work, count, step):
         other.result()
 
 
-def _kernels_for(*arrays):
-    """The compiled kernels where they are loaded and can take ``arrays``: C-contiguous, all of
-    one dtype, float32 or float64; else None (the NumPy way)."""
-    kernels = compiled.loaded()
-    if kernels is None:
-        return None
-    dtype = arrays[0].dtype
-    if dtype.char not in "fd" or any(a.dtype != dtype or not a.flags.c_contiguous for a in arrays):
-        return None
-    return kernels
-
-
 class TimeAffine(time_layers.TimeAffine):
     """``time_layers.TimeAffine``: out = x·W + b with the + b in place on the product."""
 
@@ -163,7 +151,7 @@ class LayerNorm(time_layers.LayerNorm):
     def forward(self, x):
         C = x.shape[-1]
         gamma, beta = self.params[self.gamma_key], self.params[self.beta_key]
-        kernels = _kernels_for(x, gamma, beta)
+        kernels = compiled.loaded_for(x, gamma, beta)
         if kernels is not None:
             rows, n = _rows(x), x.dtype.type
             out, x_hat = np.empty_like(rows), np.empty_like(rows)
@@ -188,7 +176,7 @@ class LayerNorm(time_layers.LayerNorm):
         C = dout.shape[-1]
         dout_rows, x_hat_rows = _rows(dout), _rows(self.x_hat)
         gamma = self.params[self.gamma_key]
-        kernels = _kernels_for(dout_rows, x_hat_rows, self.std, gamma)
+        kernels = compiled.loaded_for(dout_rows, x_hat_rows, self.std, gamma)
         if kernels is not None:
             dx = np.empty_like(dout_rows)
             kernels.layer_norm_backward(
@@ -218,7 +206,7 @@ class GELU(time_layers.GELU):
     place on two arrays; backward on two arrays likewise."""
 
     def forward(self, x):
-        kernels = _kernels_for(x)
+        kernels = compiled.loaded_for(x)
         if kernels is not None:
             n, flat = x.dtype.type, x.reshape(-1)
             u, out = np.empty_like(x), np.empty_like(x)
@@ -239,7 +227,7 @@ class GELU(time_layers.GELU):
 
     def backward(self, dout):
         x, th = self.x, self.tanh_u
-        kernels = _kernels_for(x, th, dout)
+        kernels = compiled.loaded_for(x, th, dout)
         if kernels is not None:
             n, dx = x.dtype.type, np.empty_like(x)
             numbers = n(3.0 * time_layers.GELU_A), n(time_layers.GELU_C), n(1.0), n(0.5)
@@ -297,7 +285,7 @@ class CausalSelfAttention(time_layers.CausalSelfAttention):
         heads = np.ascontiguousarray(qkv.reshape(N, T, 3, H, d).transpose(2, 0, 3, 1, 4))
         self.q, self.k, self.v = heads[0], heads[1], heads[2]
         A = self.q @ self.k.transpose(0, 1, 3, 2)
-        kernels = _kernels_for(A)
+        kernels = compiled.loaded_for(A)
         if kernels is not None:  # the steps below in one pass, row by row
             kernels.causal_softmax(A.reshape(-1, T), T, A.dtype.type(math.sqrt(d)))
         else:
@@ -325,7 +313,7 @@ class CausalSelfAttention(time_layers.CausalSelfAttention):
         dheads = np.empty((3, N, H, T, d), dy.dtype)
         np.matmul(A.transpose(0, 1, 3, 2), dy, out=dheads[2])  # ∂L/∂V
         dS = dy @ self.v.transpose(0, 1, 3, 2)  # ∂L/∂A, then ∂L/∂S in place
-        kernels = _kernels_for(dS, A)
+        kernels = compiled.loaded_for(dS, A)
         if kernels is not None:  # the steps below in one pass, row by row
             kernels.softmax_backward(
                 dS.reshape(-1, T), A.reshape(-1, T), A.dtype.type(math.sqrt(d))
