@@ -16,7 +16,7 @@ from nnscratch.nets import MultiLayerNet, TwoLayerNet
 from nnscratch.optim import OPTIMIZERS, SGD, CosineLR, StepLR
 from nnscratch.run import build as build_module
 from nnscratch.run.build import description, network, schedule
-from nnscratch.run.options import MODEL_DEFAULTS, STEP_GAMMA
+from nnscratch.run.defaults import MODEL_DEFAULTS, STEP_GAMMA
 from nnscratch.run.trainer import Trainer
 from nnscratch.sklearn import NNClassifier
 

@@ -13,6 +13,7 @@ from nnscratch.errors import NnscratchError
 from nnscratch.experiments.space import PARAMS, parse_range
 from nnscratch.optim import OPTIMIZERS
 from nnscratch.playground import settings as playground
+from nnscratch.run import defaults as D
 from nnscratch.run import options as O
 from nnscratch.run.build import build, optimizer
 from nnscratch.sklearn import HYPERPARAMETERS, NNClassifier
@@ -146,10 +147,10 @@ def test_resolve_fills_every_option_and_leaves_out_what_the_run_does_not_take():
 
 
 def test_the_notebooks_learning_rate_has_one_number():
-    assert O.NOTEBOOK_LR == 0.5
-    assert O.resolve({"model": "two-layer"})["lr"] == O.NOTEBOOK_LR
+    assert D.NOTEBOOK_LR == 0.5
+    assert O.resolve({"model": "two-layer"})["lr"] == D.NOTEBOOK_LR
     assert O.resolve({"model": "two-layer", "optimizer": "momentum"})["lr"] == 0.01
-    assert inspect.signature(OPTIMIZERS["sgd"]).parameters["lr"].default != O.NOTEBOOK_LR
+    assert inspect.signature(OPTIMIZERS["sgd"]).parameters["lr"].default != D.NOTEBOOK_LR
 
 
 def test_no_op_values_of_options_a_model_does_not_take_are_accepted():
@@ -210,4 +211,4 @@ def test_a_spec_builds_the_run_it_describes():
 def test_the_saved_options_resolve_to_the_same_spec():
     spec = O.resolve({"model": "mlp", "dropout": 0.1, "early_stopping": 3})
     assert O.resolve(spec.saved()) == spec
-    assert spec["validation_split"] == O.EARLY_STOPPING_SPLIT
+    assert spec["validation_split"] == D.EARLY_STOPPING_SPLIT

@@ -20,16 +20,8 @@ import numpy as np
 from ..datasets import Dataset, load_dataset
 from ..datasets.toy2d import TOY_DATASETS
 from ..optim import OPTIMIZERS, CosineLR, StepLR, WarmupCosineLR
-from .options import (
-    CONV_MODELS,
-    LANGUAGE_MODELS,
-    MODELS,
-    OPTIONS,
-    STEP_GAMMA,
-    STEP_PARTS,
-    Spec,
-    resolve,
-)
+from .defaults import STEP_GAMMA, STEP_PARTS
+from .options import CONV_MODELS, LANGUAGE_MODELS, MODELS, OPTIONS, Spec, resolve
 from .trainer import Trainer
 
 if TYPE_CHECKING:

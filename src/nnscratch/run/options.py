@@ -8,9 +8,9 @@ A bad value gets the same one-line message wherever it came from (:meth:`.option
 :meth:`~.option.Option.parse`): it names the option, the value and what is allowed.
 
 Defaults. An option whose ``default`` is None takes its value from the run's context, by the rules
-below (:func:`defaults`): the model's (``MODEL_DEFAULTS``: the README's default recipe for mlp,
-the notebook's network for two-layer, the book's for the convolutional nets), the dataset's
-(``DATASET_DEFAULTS``), or the optimizer's own (its class's signature).
+in :mod:`.defaults` (:func:`~.defaults.defaults`): the model's (``MODEL_DEFAULTS``: the README's
+default recipe for mlp, the notebook's network for two-layer, the book's for the convolutional
+nets), the dataset's (``DATASET_DEFAULTS``), or the optimizer's own (its class's signature).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..convnets import DeepConvNet, SimpleConvNet
-from ..datasets.digits import load_digits
 from ..datasets.registry import DATASETS
 from ..datasets.text import TEXT_DATASETS
 from ..datasets.toy2d import (
@@ -29,7 +28,6 @@ from ..datasets.toy2d import (
     MAX_CLASSES,
     MAX_SAMPLES,
     TOY_DATASETS,
-    load_toy,
 )
 from ..engine import ENGINES
 from ..errors import NnscratchError
@@ -48,6 +46,16 @@ from ..validation import (
     Interval,
     default_of,
 )
+from .defaults import (
+    DATASET_DEFAULTS,
+    EARLY_STOPPING_SPLIT,
+    LARGE_SETS,
+    MODEL_DEFAULTS,
+    MODEL_EPOCHS,
+    MODEL_LR,
+    TOY_DEFAULTS,
+    defaults,
+)
 from .option import Option
 from .trainer import GRADIENT_METHODS, SAMPLING
 
@@ -57,8 +65,6 @@ if TYPE_CHECKING:
     from ..io import SavableNet
 
 
-#: The notebook trains its TwoLayerNet on the digits by SGD at this rate.
-NOTEBOOK_LR = 0.5
 SCHEDULES = ("none", "step", "cosine", "warmup-cosine")
 DTYPES = ("float32", "float64")
 
@@ -250,90 +256,6 @@ OPTIONS = {o.name: o for o in (
 )}
 # fmt: on
 
-#: what an option left out means for each model: for mlp the README's default recipe, for
-#: two-layer the notebook's network, for the convolutional nets the book's sizes with the
-#: recipe's training; an option a model does not take (``MODELS``) is None in its runs
-MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mlp": {
-        "hidden": (256, 128),
-        "activation": default_of(MultiLayerNet, "activation"),
-        "weight_init": default_of(MultiLayerNet, "weight_init"),
-        "weight_decay": default_of(MultiLayerNet, "weight_decay_lambda"),
-        "dropout": default_of(MultiLayerNet, "dropout"),
-        "batchnorm": True,
-        "optimizer": "adam",
-        "lr_schedule": "cosine",
-    },
-    "two-layer": {
-        "hidden": (100,),
-        "activation": default_of(TwoLayerNet, "activation"),
-        "optimizer": "sgd",
-        "lr_schedule": "none",
-    },
-    "cnn": {
-        "hidden": (default_of(SimpleConvNet, "hidden_size"),),
-        "activation": "relu",
-        "weight_init": default_of(SimpleConvNet, "weight_init_std"),
-        "optimizer": "adam",
-        "lr_schedule": "cosine",
-    },
-    "deep-cnn": {
-        "hidden": (default_of(DeepConvNet, "hidden_size"),),
-        "activation": "relu",
-        "dropout": default_of(DeepConvNet, "dropout"),
-        "optimizer": "adam",
-        "lr_schedule": "cosine",
-    },
-    # nanoGPT's recipe for a small model on a CPU (its shakespeare_char config)
-    "gpt": {
-        "layers": 4,
-        "heads": 4,
-        "width": 128,
-        "dropout": 0.0,
-        "optimizer": "adamw",
-        "beta2": 0.99,
-        "decay": 0.1,
-        "lr_schedule": "warmup-cosine",
-        "warmup": 0.05,
-        "clip_norm": 1.0,
-    },
-    # the book's SimpleRnnlm sizes, trained as the GPT is (Adam: the book's SGD at lr 20 with
-    # clipping 0.25 is tuned to its sequential batches)
-    "rnnlm": {
-        "width": 100,
-        "hidden": (100,),
-        "optimizer": "adam",
-        "lr_schedule": "cosine",
-        "clip_norm": 1.0,
-    },
-}
-#: (model, optimizer) → the rate a run starts at where it is not the optimizer's own default:
-#: the notebook's SGD, and Adam at 0.003 for SimpleConvNet (chosen on a validation split of
-#: Fashion-MNIST: README, "Convolutional networks")
-MODEL_LR = {("two-layer", "sgd"): NOTEBOOK_LR, ("cnn", "adam"): 0.003}
-#: the digits' batch size and length, and the recipe's for the 60,000-image sets
-DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
-    "digits": {"batch_size": 32, "epochs": 40},
-    "mnist": {"batch_size": 100, "epochs": 10},
-    "fashion-mnist": {"batch_size": 100, "epochs": 10},
-    # nanoGPT's batch and context. 唐诗三百首 is small: without dropout a GPT's validation loss
-    # is lowest after 10 epochs (5.65) and 8.26 after 60, as it learns the poems by heart; with
-    # dropout 0.2, 20 epochs (700 steps, 2 minutes) end at 5.70, still falling (README)
-    "tang300": {"batch_size": 12, "epochs": 20, "context": 64, "dropout": 0.2},
-    "tang": {"batch_size": 12, "epochs": 1, "context": 64},
-    "text": {"batch_size": 12, "epochs": 10, "context": 64},
-}
-#: where a model's length on the 60,000-image sets departs: DeepConvNet, with its two Dropout
-#: layers, is still learning after 10 epochs (README, "Convolutional networks")
-MODEL_EPOCHS = {"deep-cnn": 20}
-LARGE_SETS = ("mnist", "fashion-mnist")
-#: the toy sets' own defaults for their data options (``datasets.toy2d.load_toy``)
-TOY_DEFAULTS = {name: default_of(load_toy, name) for name in ("classes", "n_samples", "test_size")}
-#: step schedule: the rate is halved STEP_PARTS times over the schedule's length
-STEP_PARTS, STEP_GAMMA = 4, 0.5
-#: the fraction held out for validation when early_stopping is given without validation_split
-EARLY_STOPPING_SPLIT = 0.1
-
 
 def takes(name: str, spec: Mapping[str, Any]) -> bool:
     """Whether option ``name`` applies to the run of ``spec`` (a dict with its dataset, model,
@@ -384,20 +306,6 @@ def takers(name: str) -> str:
     yes = [c for c in OPTIONS[key].choices if takes(name, {"dataset": A_2D_SET, key: c})]
     points = f" on a 2-D set ({', '.join(TOY_DATASETS)})" if name in POINT_OPTIONS else ""
     return f"{OPTIONS[key].flag} {' or '.join(yes)}{points}"
-
-
-def defaults(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The value of every option still None in ``spec`` (dataset, model and optimizer set) that
-    the rules give one: the model's, the dataset's, the optimizer's own."""
-    model, dataset = spec["model"], spec["dataset"]
-    rules = {**MODEL_DEFAULTS[model], **DATASET_DEFAULTS.get(dataset, DATASET_DEFAULTS["digits"])}
-    if dataset in LARGE_SETS and model in MODEL_EPOCHS:
-        rules["epochs"] = MODEL_EPOCHS[model]
-    if dataset in TOY_DATASETS:
-        rules.update(TOY_DEFAULTS)
-    elif dataset == "digits":
-        rules["test_size"] = default_of(load_digits, "test_size")
-    return rules
 
 
 class Spec(Mapping):
