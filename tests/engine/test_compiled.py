@@ -190,3 +190,25 @@ def test_the_quick_starts_short_run_never_imports_numba():
     run = _python(code, {k: v for k, v in os.environ.items() if k != compiled.ENV})
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.slow
+def test_nnscratch_train_without_numba_says_so_in_one_line_and_trains(tmp_path):
+    # numba made unimportable, as where it is not installed; a run long enough to want the
+    # kernels (4.3 million parameters × 90 steps ≥ PAYING_VALUES)
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "from nnscratch.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    args = ["train", "--hidden", "2000,2000", "--epochs", "2", "--out", str(tmp_path / "run")]
+    env = {k: v for k, v in os.environ.items() if k != compiled.ENV}
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    notices = [line for line in run.stderr.splitlines() if "numba" in line]
+    assert len(notices) == 1, run.stderr
+    assert "the NumPy engine" in notices[0] and "pip install numba" in notices[0]
+    assert "Traceback" not in run.stderr
+    assert (tmp_path / "run" / "model.npz").exists()
