@@ -139,7 +139,7 @@ def worker_nnscratch(conn, name, threads, src=None):
     # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=BATCH, optimizer=Adam(LR), seed=SEED)
     trainer.blas_threads = threads
-    load_kernels(net, 10 * trainer.iter_per_epoch)  # a 10-epoch `nnscratch train`
+    use_kernels = load_kernels(net, 10 * trainer.iter_per_epoch)  # a 10-epoch `nnscratch train`
     draw = trainer.batches
     batches = iter(())
 
@@ -148,7 +148,7 @@ def worker_nnscratch(conn, name, threads, src=None):
         batches = draw()
 
     def steps(k):
-        with threadpool_limits(threads, user_api="blas"):
+        with threadpool_limits(threads, user_api="blas"), use_kernels():
             for _ in range(k):
                 trainer.step(next(batches))
 

@@ -34,6 +34,7 @@ benchmarks/run_all.py, which runs every benchmark and writes the README's table,
 """
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import resource
@@ -97,15 +98,18 @@ def blas_step_threads(trainer):
 
 def load_kernels(net, steps):
     """What a Trainer's run of ``steps`` steps does first (``Trainer.run``): load the engine's
-    compiled kernels where they pay for their loading; a worker that calls ``Trainer.step``
-    itself must ask. (An nnscratch from before them has none to load.)"""
+    compiled kernels where they pay for their loading. Returns ``use``: ``with use():`` the
+    worker's steps run on them (or on NumPy's, where they do not pay), as inside the run; a
+    worker that calls ``Trainer.step`` itself must ask. (An nnscratch from before them has
+    none: ``use`` does nothing.)"""
     try:
         from nnscratch.engine import compiled
     except ImportError:
-        return None
-    kernels = compiled.load_for(sum(p.size for p in net.params.values()), steps)
-    print(f"nnscratch: {compiled.status()}", flush=True)
-    return kernels
+        return contextlib.nullcontext
+    pays = compiled.pays(sum(p.size for p in net.params.values()), steps)
+    on = pays and compiled.kernels() is not None
+    print(f"nnscratch: {compiled.status() if on else 'the NumPy engine (a run this short)'}")
+    return lambda: compiled.using(on)
 
 
 def worker_nnscratch(conn, dtype, threads, src=None):
@@ -125,13 +129,13 @@ def worker_nnscratch(conn, dtype, threads, src=None):
     # the Trainer puts the network on the fast engine (a baseline's networks were fast already)
     trainer = Trainer(net, x, t, epochs=10**6, batch_size=100, optimizer=SGD(0.1), seed=SEED)
     trainer.blas_threads = threads
-    load_kernels(net, 10 * trainer.iter_per_epoch)  # a 10-epoch `nnscratch train`
+    use_kernels = load_kernels(net, 10 * trainer.iter_per_epoch)  # a 10-epoch `nnscratch train`
     steps_threads = blas_step_threads(trainer)
     batches = trainer.batches
     from threadpoolctl import threadpool_limits
 
     def epoch():
-        with threadpool_limits(steps_threads, user_api="blas"):
+        with threadpool_limits(steps_threads, user_api="blas"), use_kernels():
             for batch in batches():
                 trainer.step(batch)
 

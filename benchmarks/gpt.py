@@ -154,11 +154,11 @@ def worker_nnscratch(conn, V, batches, iters, threads):
     net = nnscratch_model(V)
     optimizer = AdamW(LR, BETA1, BETA2, EPS, WEIGHT_DECAY)
     engine.use("fast", net, optimizer)
-    load_kernels(net, iters)
+    use_kernels = load_kernels(net, iters)
 
     def run(start, k):
         losses = []
-        with threadpool_limits(threads, user_api="blas"):
+        with threadpool_limits(threads, user_api="blas"), use_kernels():
             for it in range(start, start + k):
                 optimizer.lr = lr_at(it, iters)
                 loss, grads = net.loss_gradient(x[it], t[it])

@@ -10,10 +10,9 @@ from nnscratch.engine import compiled
 def kernels(request):
     """The engine on NumPy's kernels, then on the compiled ones (skipped without numba); the
     kernels module, or None for NumPy's."""
-    before = compiled.enable(request.param == "compiled")
-    module = compiled.kernels()
-    if request.param == "compiled" and module is None:
-        compiled.enable(before)
+    on = request.param == "compiled"
+    module = compiled.kernels() if on else None
+    if on and module is None:
         pytest.skip(compiled.status())
-    yield module
-    compiled.enable(before)
+    with compiled.using(on):
+        yield module

@@ -175,3 +175,17 @@ def test_without_blas_nothing_to_limit(monkeypatch):
         pass
     threads = blas.RunThreads("auto", TwoLayerNet(784, 50, 4, seed=0), 50, idle_cores=idle(2.0))
     assert (threads.steps, threads.evaluation) == (None, None)
+
+
+def test_blas_limit_holds_the_compiled_kernels_threads_too():
+    kernels = compiled.kernels()
+    if kernels is None:
+        pytest.skip(compiled.status())
+    with compiled.using(True):  # as a run that uses them
+        before = compiled.threads()
+        with blas.blas_limit(1) as set_threads:
+            assert compiled.threads() == 1
+            set_threads(2)
+            assert compiled.threads() == min(2, compiled.max_threads())
+        assert compiled.threads() == before
+    assert compiled.threads() == 1  # outside a run that uses them: NumPy's, one thread

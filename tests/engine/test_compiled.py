@@ -27,8 +27,9 @@ def updates(name, dtype, on, steps=40, noncontiguous=False, strided_grad=False):
     ones; W's gradient is 0 in one column from step 10 on, so that its moving averages decay
     into the subnormal floats and are flushed (with ``strided_grad``, it is a transposed view,
     as a convolution's). The parameters and the state after."""
-    before = compiled.enable(on)
-    try:
+    if on:
+        compiled.kernels()  # loaded (where numba imports): the thread uses them below
+    with compiled.using(on):
         rng = np.random.default_rng(3)
         kwargs = {"decay": 0.1} if name == "adamw" else {}
         opt = FAST[OPTIMIZERS[name]](lr=0.05, **kwargs)
@@ -42,8 +43,6 @@ def updates(name, dtype, on, steps=40, noncontiguous=False, strided_grad=False):
                 grads["W"] = np.ascontiguousarray(grads["W"].T).T
             opt.update(params, grads)
         return params, opt.state_dict()
-    finally:
-        compiled.enable(before)
 
 
 @needs_numba
@@ -101,16 +100,13 @@ def test_a_whole_run_on_the_compiled_kernels_is_the_textbooks():
     x, t = rng.standard_normal((300, 20)), rng.integers(0, 4, 300)
     histories = {}
     for engine, on in (("book", False), ("fast", False), ("fast", True)):
-        before = compiled.enable(on)
-        try:
-            net = MultiLayerNet(20, [16, 12], 4, use_batchnorm=True, seed=0)
-            trainer = Trainer(
-                net, x, t, epochs=3, batch_size=30, optimizer=optim.Adam(0.01), seed=0,
-                engine=engine,
-            )  # fmt: skip
-            histories[engine, on] = trainer.train()["train_loss"]
-        finally:
-            compiled.enable(before)
+        net = MultiLayerNet(20, [16, 12], 4, use_batchnorm=True, seed=0)
+        trainer = Trainer(
+            net, x, t, epochs=3, batch_size=30, optimizer=optim.Adam(0.01), seed=0,
+            engine=engine,
+        )  # fmt: skip
+        trainer.compiled_kernels = on  # a short run: "auto" would take NumPy's
+        histories[engine, on] = trainer.train()["train_loss"]
     book = np.array(histories["book", False])
     np.testing.assert_allclose(histories["fast", False], book, rtol=1e-12)
     np.testing.assert_allclose(histories["fast", True], book, rtol=1e-12)
@@ -138,10 +134,30 @@ def test_without_numba_the_numpy_engine_runs_and_says_so_once(no_numba):
 
 
 def test_a_run_loads_the_kernels_only_when_it_pays(no_numba, recwarn):
-    assert compiled.load_for(1000, 1000) is None
+    assert not compiled.pays(1000, 1000) and compiled.pays(compiled.PAYING_VALUES, 1)
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((60, 5)), rng.integers(0, 2, 60)
+    trainer = Trainer(MultiLayerNet(5, [4], 2, seed=0), x, t, epochs=1, batch_size=30, seed=0)
+    trainer.train()
     assert not recwarn.list  # a short run does not even try
+    trainer.compiled_kernels = True  # asked for: tries, and says why it cannot
     with pytest.warns(RuntimeWarning, match="numba"):
-        compiled.load_for(compiled.PAYING_VALUES, 1)
+        trainer.run(1)
+
+
+@needs_numba
+def test_a_runs_numbers_do_not_depend_on_what_ran_before_it_in_the_process():
+    # the kernels loaded (by this test module) and in use: a run too short to pay for them runs
+    # on NumPy's, as it does in a fresh process (a search's worker, a resume), bit for bit
+    def history(on):
+        with compiled.using(on):  # the thread's choice before the run: the run's own wins
+            rng = np.random.default_rng(1)
+            x, t = rng.standard_normal((200, 12)), rng.integers(0, 3, 200)
+            net = MultiLayerNet(12, [10], 3, use_batchnorm=True, seed=0)
+            return Trainer(net, x, t, epochs=2, batch_size=20, seed=0).train()["train_loss"]
+
+    assert compiled.kernels() is not None
+    assert history(True) == history(False)
 
 
 def test_turned_off_by_the_environment(no_numba, monkeypatch, recwarn):

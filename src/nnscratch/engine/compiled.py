@@ -3,11 +3,13 @@ numba keeps them.
 
 The engine computes each layer and update with NumPy; where numba is installed, the passes that
 NumPy makes one by one over the same arrays (Adam's fourteen, batch norm's, the softmax's) run as
-one compiled loop instead, on every core where it pays. Loading them costs numba's import and
-set-up, about half a second, so a training run loads them only when it is long enough to win that
-back (:func:`load_for`: :data:`PAYING_VALUES`); once loaded, the engine uses them
-(:func:`loaded`) for the rest of the process. :func:`kernels` loads them and gives that module,
-or ``None`` for the NumPy engine:
+one compiled loop instead, on every core where it pays. A thread's engine uses them inside
+``with using(True):`` (:func:`loaded`); a training run says so for itself when it is long enough
+to win back their loading — numba's import and set-up, about half a second (:func:`pays`:
+:data:`PAYING_VALUES`) — a choice of the run's own size, never of what ran before in the
+process, so that a run gives the same numbers in a fresh process, a search's worker or a resume
+(the layers' kernels round otherwise than NumPy's in the last bits). :func:`kernels` loads them
+and gives that module, or ``None`` for the NumPy engine:
 
 - numba missing or failing to import (a Python it does not support yet, an unusual platform):
   ``None``, and :func:`status` says why, in one line (a warning, once: ``nnscratch train``
@@ -24,9 +26,12 @@ results within float rounding (tests prove it, kernel by kernel and for whole ru
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -38,7 +43,7 @@ __all__ = [
     "cache_folder",
     "enable",
     "kernels",
-    "load_for",
+    "pays",
     "loaded",
     "loaded_for",
     "max_threads",
@@ -46,6 +51,7 @@ __all__ = [
     "status",
     "thread_pool",
     "threads",
+    "using",
 ]
 
 #: the environment variable that turns the compiled kernels off ("0") for a whole process
@@ -59,6 +65,7 @@ ENV = "NNSCRATCH_COMPILED"
 PAYING_VALUES = 200_000_000
 
 _state: dict = {"enabled": None, "module": None, "why": None}
+_thread = threading.local()  # .use: this thread's run's choice (:func:`using`)
 
 
 def cache_folder() -> Path:
@@ -97,9 +104,23 @@ def kernels() -> ModuleType | None:
 
 
 def loaded() -> ModuleType | None:
-    """The kernels module if it is loaded and on, else ``None`` (never loads it): what the
-    engine's layers and optimizers ask at every step."""
-    return _state["module"] if _state["enabled"] is not False else None
+    """The kernels module if it is loaded, on, and this thread uses it (:func:`using`), else
+    ``None`` (never loads it): what the engine's layers and optimizers ask at every step."""
+    if _state["enabled"] is False or not getattr(_thread, "use", False):
+        return None
+    return _state["module"]
+
+
+@contextlib.contextmanager
+def using(on: bool) -> Iterator[None]:
+    """``with using(on):`` this thread's engine runs on the kernels (``on``, where loaded: see
+    :func:`kernels`) or on NumPy's (not ``on``: also the default) inside, as before after."""
+    before = getattr(_thread, "use", None)
+    _thread.use = bool(on)
+    try:
+        yield
+    finally:
+        _thread.use = before
 
 
 def loaded_for(*arrays: np.ndarray) -> ModuleType | None:
@@ -115,13 +136,10 @@ def loaded_for(*arrays: np.ndarray) -> ModuleType | None:
     return kernels
 
 
-def load_for(parameters: int, steps: int) -> ModuleType | None:
-    """Load the kernels (:func:`kernels`) for a run of ``steps`` updates of ``parameters``
-    values when that pays for the loading (:data:`PAYING_VALUES`); the kernels module if they
-    are loaded, else ``None``."""
-    if parameters * steps >= PAYING_VALUES:
-        return kernels()
-    return loaded()
+def pays(parameters: int, steps: int) -> bool:
+    """Whether a run of ``steps`` updates of ``parameters`` values wins back the kernels'
+    loading (:data:`PAYING_VALUES`)."""
+    return parameters * steps >= PAYING_VALUES
 
 
 def _load() -> ModuleType | None:
@@ -169,7 +187,7 @@ def set_threads(count: int | None) -> None:
 def threads() -> int:
     """The threads the kernels' parallel loops use now (this thread's setting): 1 where the
     kernels are not loaded."""
-    if _state["module"] is None or _state["enabled"] is False:
+    if loaded() is None:
         return 1
     import numba
 

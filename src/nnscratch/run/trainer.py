@@ -270,6 +270,9 @@ class Trainer(Resumable):
     #: every time, bit for bit), or None (BLAS's own setting, untouched):
     #: :class:`nnscratch.engine.blas.RunThreads`. The book's engine leaves BLAS alone.
     blas_threads: str | int | None = "auto"
+    #: the compiled kernels on the fast engine (``nnscratch.engine.compiled``): "auto" (when
+    #: the run is long enough to pay for loading them), True, or False (NumPy's)
+    compiled_kernels: str | bool = "auto"
 
     #: None until an epoch begins (its generator's state) and a step is taken (its batch)
     epoch_rng_state: Mapping[str, Any] | None
@@ -386,16 +389,11 @@ class Trainer(Resumable):
         :class:`TrainingInterrupted` when one is asked for inside an epoch."""
         records = []
         _net_mode(self.net, True)
-        if self.engine == "fast":
-            # before BLAS's threads are set: numba's import brings SciPy's BLAS along
-            left = (self.epochs - self.epoch) * self.iter_per_epoch - self.epoch_position
-            compiled.load_for(
-                sum(p.size for p in getattr(self.net, "params", {}).values()), max(steps, left)
-            )
+        kernels = self._compiled_kernels()
         threads = RunThreads(
             self.blas_threads if self.engine == "fast" else None, self.net, self.batch_size
         )
-        with blas_limit(threads.steps) as set_threads:
+        with compiled.using(kernels), blas_limit(threads.steps) as set_threads:
             for _ in range(check_positive_int(steps, "steps")):
                 start = time.perf_counter()
                 batch = next(self._epoch_batches())
@@ -416,6 +414,20 @@ class Trainer(Resumable):
                 elif self.stop_requested:
                     raise interrupt.interrupted(self)
         return records
+
+    def _compiled_kernels(self) -> bool:
+        """Whether this run's steps use the compiled kernels (loaded now, before BLAS's threads
+        are set: numba's import brings SciPy's BLAS along): on the fast engine, by
+        :attr:`compiled_kernels` — "auto": when the whole run (all its epochs, wherever it
+        resumes) pays for loading them, a choice of the run alone, so that a resumed run or a
+        search's trial in another process computes the same numbers."""
+        setting = self.compiled_kernels
+        if self.engine != "fast" or setting is False:
+            return False
+        params = sum(p.size for p in getattr(self.net, "params", {}).values())
+        if setting is True or compiled.pays(params, self.epochs * self.iter_per_epoch):
+            return compiled.kernels() is not None
+        return False
 
     def step(self, batch: NDArray[np.integer]) -> float:
         """One learning step on the samples ``batch`` (indices): the gradient of the loss, the
