@@ -5,9 +5,10 @@
     python docs/build.py --lang zh-CN    # one language
     python docs/build.py --check-links   # also: every internal link and image of the built pages
     python docs/build.py --gallery plot_loss   # only the gallery scripts whose names match
-    python docs/build.py --copy /tmp/site      # build a copy of docs/ in /tmp/site (two builds at once)
-    python docs/build.py --gettext       # the English message catalogues (docs/_build/gettext), to
-                                         # update the translations: sphinx-intl update -p ... -l zh_CN
+    python docs/build.py --copy /tmp/site      # a copy of docs/ built there (two builds at once)
+    python docs/build.py --gettext       # the English messages (docs/_build/gettext), to update
+                                         # the translations: sphinx-intl update -p ... -l zh_CN
+    python docs/build.py --check-translations  # every message of every page translated
 
 English lands in docs/_build/html, Chinese in docs/_build/html/zh-CN, the two linked page by page.
 Each language is its own Sphinx run (its own doctrees): the gallery's scripts and the tour notebook

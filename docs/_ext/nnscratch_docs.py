@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sphinx_gallery.scrapers import figure_rst
 
-
 #: what the examples write: figures and animations
 IMAGE_SUFFIXES = (".png", ".gif")
 
