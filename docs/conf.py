@@ -105,7 +105,11 @@ html_theme_options = {
     "footer_end": [],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_context = {"lang": LANG, "other_lang": "en" if LANG == "zh-CN" else "zh-CN"}
+html_context = {
+    "lang": LANG,
+    "other_lang": "en" if LANG == "zh-CN" else "zh-CN",
+    "default_mode": "auto",  # unset, the theme's script logs an error on every page
+}
 html_show_sourcelink = False
 html_copy_source = False
 

@@ -35,6 +35,7 @@ from tests.helpers import playground, status_of
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 README_ZH = ROOT / "README.zh-CN.md"
+DOCS = ROOT / "docs"
 
 #: fence labels whose lines are shell commands
 SHELL_FENCES = {"", "bash", "console", "sh", "shell"}
@@ -254,6 +255,32 @@ def readme_commands(path):
     return found
 
 
+def toctree_pages(page):
+    """``page`` and the pages its ```{toctree} blocks name, depth first, in the site's order."""
+    found = [page]
+    for label, _, code in fenced_blocks(page.read_text(encoding="utf-8")):
+        if label != "{toctree}":
+            continue
+        for entry in code.splitlines():
+            entry = entry.strip()
+            target = page.parent / f"{entry}.md"
+            if entry and not entry.startswith(":") and target.exists():
+                found += toctree_pages(target)
+    return found
+
+
+def documents():
+    """The documents whose commands and Python blocks a reader copies: the README, then the
+    site's pages (docs/, English: the Chinese pages share their commands) in the site's order."""
+    site = DOCS / "index.md"
+    return [README, *(toctree_pages(site) if site.exists() else [])]
+
+
+def documented_commands():
+    """``(document, line number, words)`` of every command of :func:`documents`, in order."""
+    return [(path, n, words) for path in documents() for n, words in readme_commands(path)]
+
+
 def python_blocks(path):
     """``(line number, code)`` of every ```python block of ``path``."""
     text = path.read_text(encoding="utf-8")
@@ -354,7 +381,12 @@ def make_fixtures(cwd, env):
         Image.fromarray(pixels).resize((64, 64), Image.NEAREST).save(cwd / name)
     story = "Once upon a time a cat sat by the river and watched the boats go by.\n"
     (cwd / "story.txt").write_text("\n".join([story] * 40), encoding="utf-8")
-    block = next(code for _, code in python_blocks(README) if 'save_model("digits.npz"' in code)
+    block = next(
+        code
+        for path in documents()
+        for _, code in python_blocks(path)
+        if 'save_model("digits.npz"' in code
+    )
     proc = run_python(block, cwd, env)
     if proc.returncode != 0:
         return [f"the README's save_model block (for digits.npz) failed:\n{proc.stderr}"]
@@ -395,18 +427,20 @@ def needs_fashion(text):
 
 
 def test_readme_commands_run_in_order(readme_env):
-    needs_fashion(README.read_text(encoding="utf-8"))  # its commands read one another's files
+    # the commands read one another's files
+    needs_fashion("".join(p.read_text(encoding="utf-8") for p in documents()))
     cwd, env = readme_env
     failures, timings = make_fixtures(cwd, env), []
-    commands = readme_commands(README)
-    assert len(commands) > 30, "the README's commands were not found"
-    for number, words in commands:
+    commands = documented_commands()
+    assert len(commands) > 30, "the documents' commands were not found"
+    for path, number, words in commands:
         written = shlex.join(words)
         how, _ = EXCEPTIONS.get(written, ("run", None))
         if how == "skip":
             continue
         argv = [sys.executable, "-m", "nnscratch", *switched(words[1:])]
-        shown = f"README.md:{number}: {written}\n  ran as: {shlex.join(argv[2:])}"
+        where = path.relative_to(ROOT)
+        shown = f"{where}:{number}: {written}\n  ran as: {shlex.join(argv[2:])}"
         began = time.monotonic()
         if how == "serve":
             error = serve(argv, cwd, env)
@@ -427,14 +461,14 @@ def test_readme_commands_run_in_order(readme_env):
         if error:
             failures.append(f"{shown}\n  {error}")
     print("\n".join(f"{s:6.1f} s  {c}" for s, c in timings))
-    assert not failures, f"{len(failures)} README commands failed:\n\n" + "\n\n".join(failures)
+    assert not failures, f"{len(failures)} documented commands failed:\n\n" + "\n\n".join(failures)
 
 
 def python_cases():
     cases = []
-    for path in (README, README_ZH):
+    for path in (*documents(), README_ZH):
         for number, code in python_blocks(path):
-            cases.append(pytest.param(path, code, id=f"{path.name}:{number}"))
+            cases.append(pytest.param(path, code, id=f"{path.relative_to(ROOT)}:{number}"))
     return cases
 
 
@@ -454,29 +488,31 @@ def test_readme_python_blocks(path, code, readme_env):
 
 
 def test_chinese_readme_has_the_english_commands():
-    english = {shlex.join(words) for _, words in readme_commands(README)}
+    english = {shlex.join(words) for _, _, words in documented_commands()}
     chinese = readme_commands(README_ZH)
     assert chinese, "README.zh-CN.md's commands were not found"
     missing = [f"{n}: {shlex.join(w)}" for n, w in chinese if shlex.join(w) not in english]
-    assert not missing, "README.zh-CN.md commands not in README.md:\n" + "\n".join(missing)
+    assert not missing, "README.zh-CN.md commands not in the English documents:\n" + "\n".join(
+        missing
+    )
 
 
 def test_readme_commands_have_no_placeholders():
     """``[--history FILE]``, ``DIR`` and the like cannot be run: the README shows a real command
     and says what else there is in its comment."""
-    for path in (README, README_ZH):
+    for path in (*documents(), README_ZH):
         for number, words in readme_commands(path):
             odd = [w for w in words if w[0] in "[<" or w.isupper()]
-            assert not odd, f"{path.name}:{number}: {shlex.join(words)}: {odd}"
+            assert not odd, f"{path.relative_to(ROOT)}:{number}: {shlex.join(words)}: {odd}"
 
 
 def test_the_tables_name_only_readme_commands():
     """An entry that no longer matches a README command is stale: the README changed."""
-    commands = [words[1:] for _, words in readme_commands(README)]
+    commands = [words[1:] for _, _, words in documented_commands()]
     written = {shlex.join(["nnscratch", *words]) for words in commands}
     assert set(EXCEPTIONS) <= written, set(EXCEPTIONS) - written
     for needed, _, why in SPEED_SWITCHES:
         assert any(all(w in words for w in needed) for words in commands), (needed, why)
-    code = "\n".join(code for _, code in python_blocks(README))
+    code = "\n".join(code for path in documents() for _, code in python_blocks(path))
     for text, _, why in PYTHON_SWITCHES:
         assert text in code, (text, why)
