@@ -61,6 +61,9 @@ html_css_files = ["nnscratch.css"]
 # error in any cell
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
+# a [link](page) resolves among Sphinx's own objects and Python's: sphinx-argparse's domain cannot
+# resolve such a link, and warns on each
+myst_ref_domains = ["std", "py"]
 nb_execution_mode = "force"
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True

@@ -225,6 +225,11 @@ def test_cli_data_list(fake, capsys):
     out = capsys.readouterr().out
     assert f"found: {fake.tmp / 'system'} (system)" in out
     assert "digits" in out and "bundled" in out
+    # one status line a dataset, each its own: a text of the user's is not scikit-learn's
+    entries = dict(zip(out.splitlines()[::2], out.splitlines()[1::2]))
+    text = next(v for k, v in entries.items() if k.startswith("text:"))
+    assert text.strip() == "your own file: nnscratch train --model gpt --text FILE"
+    assert sum("scikit-learn (always" in v for v in entries.values()) == 1  # digits only
 
 
 def test_cli_data_info(fake, capsys):

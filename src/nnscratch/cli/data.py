@@ -66,6 +66,9 @@ def cmd_list(args):
         if name == "tang":
             print(f"  {tang_status(args.data_dir)}")
             continue
+        if name == "text":
+            print("  your own file: nnscratch train --model gpt --text FILE")
+            continue
         if name not in SPECS:
             print("  found: bundled with scikit-learn (always available)")
             continue
