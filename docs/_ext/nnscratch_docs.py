@@ -1,4 +1,5 @@
-"""The site's own pieces: the gallery's scraper for the images its scripts write.
+"""The site's own pieces: the gallery's scraper for the images its scripts write, and how the
+API reference reads the docstrings.
 
 nnscratch draws on matplotlib's ``Figure`` API, without pyplot, so sphinx-gallery's matplotlib
 scraper sees nothing: each example saves its figure (PNG) or animation (GIF) as a user would, into
@@ -6,6 +7,7 @@ the folder it runs in (sphinx-gallery runs each example there), and :func:`image
 every new file to the gallery's image folder and shows it.
 """
 
+import re
 import shutil
 from pathlib import Path
 
@@ -29,6 +31,47 @@ def image_scraper(block, block_vars, gallery_conf):
     return figure_rst(images, gallery_conf["src_dir"])
 
 
+#: the numpydoc sections whose entries are ``name : ...``
+FIELD_SECTIONS = {"Parameters", "Other Parameters", "Attributes", "Returns", "Yields", "Raises"}
+#: ``name : text`` at the start of an entry
+ENTRY = re.compile(r"^(\s*)([\w*, ]+?) : (.+)$")
+#: a type as numpydoc writes it: a few words of names, brackets and shapes ("ndarray (C,)")
+TYPE = re.compile(r"^[\w\[\]\(\), .|*×-]+$")
+#: |x| in a formula, an absolute value (reStructuredText would read a substitution)
+ABSOLUTE = re.compile(r"(?<![\\|`\w])\|(?=[^\s|])([^|`\n]*?[^\s|])\|(?![|_\w`])")
+
+
+def plain_docstring(app, what, name, obj, options, lines):
+    """Let the docstrings read as they are written for a learner in the source:
+
+    - an entry ``name : what it is`` (nnscratch's style: the description on the name's line)
+      becomes numpydoc's ``name`` and the description below, where numpydoc would take the
+      description for a type; ``name : ndarray (C,)`` stays a type;
+    - an absolute value ``|f|`` is escaped, not read as a substitution.
+    """
+    section, out = None, []
+    for i, line in enumerate(lines):
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if following and set(following) == {"-"} and line.strip():
+            section = line.strip()
+        elif not line.strip().startswith(("|", "+")):  # a table's rows keep their bars
+            line = ABSOLUTE.sub(r"\\|\1\\|", line)
+        match = ENTRY.match(line) if section in FIELD_SECTIONS else None
+        if match and not (TYPE.match(match.group(3)) and len(match.group(3).split()) <= 4):
+            indent, names, text = match.groups()
+            out += [f"{indent}{names}", f"{indent}    {text}"]
+            continue
+        out.append(line)
+    lines[:] = out
+
+
+def skip_member(app, what, name, obj, skip, options):
+    """scikit-learn's generated ``set_*_request`` methods (metadata routing) are not ours."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 class ChineseSearch(SearchChinese):
     """Sphinx's Chinese search, whose script names its stemmer ``ChineseStemmer`` but ships the
     English one (a script error on every Chinese page): named as what it ships."""
@@ -38,4 +81,6 @@ class ChineseSearch(SearchChinese):
 
 def setup(app):
     search_languages["zh"] = ChineseSearch
+    app.connect("autodoc-process-docstring", plain_docstring, priority=400)  # before napoleon
+    app.connect("autodoc-skip-member", skip_member)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

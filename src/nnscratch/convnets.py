@@ -232,9 +232,10 @@ class SimpleConvNet(ConvNet):
 
 
 class DeepConvNet(ConvNet):
-    """The book's chapter-8 network, He-initialised:
-    x → [Conv 3×3 → ReLU → Conv 3×3 → ReLU → max-pool 2×2] × 3 → Affine(W7) → ReLU → Dropout
-      → Affine(W8) → Dropout → softmax.
+    """The book's chapter-8 network, He-initialised::
+
+        x → [Conv 3×3 → ReLU → Conv 3×3 → ReLU → max-pool 2×2] × 3
+          → Affine(W7) → ReLU → Dropout → Affine(W8) → Dropout → softmax
 
     The six convolutions have ``filter_nums`` filters (the book's 16, 16, 32, 32, 64, 64), stride 1
     and padding 1 — the fourth padding 2, as in the book, so that 28×28 images shrink

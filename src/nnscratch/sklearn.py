@@ -67,16 +67,14 @@ class NNClassifier(ClassifierMixin, BaseEstimator):
     """A feed-forward network classifier (a MultiLayerNet) trained by mini-batch gradient
     descent.
 
-    Parameters
-    ----------
-    Every option of the run table (``nnscratch train --help`` lists them) but the data's and the
-    model, under the same name, except ``hidden_sizes`` (the table's ``hidden``: the width of
-    each hidden layer, e.g. ``(100,)``) and ``random_state`` (``seed``: an int for the same
-    model every time; None, a ``RandomState`` or a ``Generator`` for a new seed each fit). Left
-    at None, an option takes the table's default for an mlp (the optimizer's own learning rate,
-    MultiLayerNet's activation and initialisation...); the defaults given here are the
-    classifier's own: one hidden layer of 100, no batch norm, Adam at a constant rate, batches
-    of 32, 30 epochs.
+    Its parameters are every option of the run table (``nnscratch train --help`` lists them)
+    but the data's and the model, under the same name, except ``hidden_sizes`` (the table's
+    ``hidden``: the width of each hidden layer, e.g. ``(100,)``) and ``random_state``
+    (``seed``: an int for the same model every time; None, a ``RandomState`` or a ``Generator``
+    for a new seed each fit). Left at None, an option takes the table's default for an mlp (the
+    optimizer's own learning rate, MultiLayerNet's activation and initialisation...); the
+    defaults given here are the classifier's own: one hidden layer of 100, no batch norm, Adam
+    at a constant rate, batches of 32, 30 epochs.
 
     Attributes
     ----------

@@ -5,6 +5,8 @@ leaves the pages that stay English alone."""
 
 import pytest
 
+from tests.docs.conftest import ROOT
+
 
 def write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,3 +75,46 @@ def test_the_translation_check_finds_every_message_without_a_translation(tmp_pat
         ("learn/chapter5", "The gradient points uphill."),
         ("learn/chapter5", "Gradient descent"),
     ]  # and nothing of api/: the API reference stays English
+
+
+def test_docstrings_read_as_written_name_colon_description_and_absolute_values():
+    """The API reference's reading of nnscratch's docstrings (docs/_ext): ``name : what it is``
+    is a description, not a type; ``classes_ : ndarray (C,)`` stays numpydoc's type; ``|f|`` is
+    an absolute value; a table keeps its bars; outside a section nothing is an entry."""
+    pytest.importorskip("sphinx_gallery", reason="pip install '.[docs]'")
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from _ext.nnscratch_docs import plain_docstring
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    lines = [
+        "Round-off grows as 1e-16 · |f| / h.",
+        "a : b is not an entry here",
+        "",
+        "Parameters",
+        "----------",
+        "net : a network with ``params`` (a LayerNet).",
+        "    more about it",
+        "x, t : (N, D) inputs and (N,) labels.",
+        "classes_ : ndarray (C,)",
+        "    The labels.",
+        "| a | b |",
+    ]
+    plain_docstring(None, "class", "X", None, {}, lines)
+    assert lines == [
+        "Round-off grows as 1e-16 · \\|f\\| / h.",
+        "a : b is not an entry here",
+        "",
+        "Parameters",
+        "----------",
+        "net",
+        "    a network with ``params`` (a LayerNet).",
+        "    more about it",
+        "x, t",
+        "    (N, D) inputs and (N,) labels.",
+        "classes_ : ndarray (C,)",
+        "    The labels.",
+        "| a | b |",
+    ]

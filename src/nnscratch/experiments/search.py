@@ -1,6 +1,7 @@
-"""Random search of hyperparameters on a validation split (the book's ch06/hyperparameter_
-optimization.py): draw each setting from its range, train a MultiLayerNet briefly, keep the best
-by validation accuracy. The test set is looked at once, by :func:`retrain_best`, for the winner.
+"""Random search of hyperparameters on a validation split (the book's
+``ch06/hyperparameter_optimization.py``): draw each setting from its range, train a
+MultiLayerNet briefly, keep the best by validation accuracy. The test set is looked at once, by
+:func:`retrain_best`, for the winner.
 
 A search space (``space``) maps a name of :data:`~nnscratch.experiments.space.PARAMS` (the options
 of the run table that a search can vary) to a range ``{"scale": "log"|"linear", "low", "high"}``

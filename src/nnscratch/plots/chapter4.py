@@ -110,11 +110,12 @@ def difference_tangents(f=np.sin, x=1.0, h=0.8, dfdx=np.cos, label="sin x", *, s
 
 @localized
 def difference_error(f=np.exp, x=1.0, dfdx=np.exp, label="eˣ (x = 1)", *, s):
-    """|numerical - true derivative| against h on log-log axes, for the forward and the central
-    difference. For large h the truncation error dominates: O(h) forward, O(h²) central (slopes 1
-    and 2 on these axes). For tiny h the round-off of f (about ε_machine·|f|/h) takes over and the
-    error grows again; the book's h = 1e-4 keeps the central difference's error far below both
-    ends (here about 1e-9; its best, about 1e-11, lies near h = 1e-5).
+    """The error of the numerical derivative, ``|numerical - true|``, against h on log-log axes,
+    for the forward and the central difference. For large h the truncation error dominates: O(h)
+    forward, O(h²) central (slopes 1 and 2 on these axes). For tiny h the round-off of f (about
+    ε_machine·|f|/h) takes over and the error grows again; the book's h = 1e-4 keeps the central
+    difference's error far below both ends (here about 1e-9; its best, about 1e-11, lies near
+    h = 1e-5).
     """
     hs = np.logspace(-16, 0, 161)
     true = dfdx(x)

@@ -259,6 +259,8 @@ class Trainer(Resumable):
         the first layer's backward returns None; ``nnscratch.engine.use("book", net)`` gives the
         book's back.
 
+    Notes
+    -----
     After ``train()``, ``history`` holds the lists of :func:`new_history`. The trainer's state is
     in plain attributes: ``epoch``, ``iteration``, ``rng``, ``optimizer`` (``state_dict()``),
     ``history``, and within an epoch ``epoch_position`` (batches done) and ``epoch_rng_state``.
