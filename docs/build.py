@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -89,6 +90,20 @@ def copy_to(folder):
         if not link.exists():
             link.symlink_to(ROOT / name)
     return folder / "docs" / "build.py"
+
+
+def gettext(out):
+    """The English messages of every page into ``out`` (*.pot), from a copy of docs/ (the
+    sources stay as they are, for a build running beside it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = copy_to(folder).parent
+        shutil.copyfile(NOTEBOOKS["en"], copy / "learn" / "tour.ipynb")
+        env = {**os.environ, "NNSCRATCH_DOCS_LANG": "en"}
+        command = [
+            sys.executable, "-m", "sphinx", "-b", "gettext", "-q", "-D",
+            "sphinx_gallery_conf.plot_gallery=0", str(copy), str(out),
+        ]  # fmt: skip
+        return subprocess.run(command, env=env, cwd=folder).returncode
 
 
 def build(lang, extra=(), strict=True):
@@ -211,13 +226,7 @@ def main(argv=None):
         ]
         return subprocess.run([sys.executable, str(copy_to(args.copy)), *rest]).returncode
     if args.gettext or args.check_translations:
-        clean_generated()
-        shutil.copyfile(NOTEBOOKS["en"], DOCS / "learn" / "tour.ipynb")
-        try:
-            extra = ["-D", "sphinx_gallery_conf.plot_gallery=0"]
-            code = sphinx("gettext", BUILD / "gettext", "en", extra, strict=False)
-        finally:
-            clean_generated()
+        code = gettext(BUILD / "gettext")
         if code or not args.check_translations:
             return code
         missing = untranslated(BUILD / "gettext", DOCS / "locale" / "zh_CN" / "LC_MESSAGES")
