@@ -1,8 +1,9 @@
-"""Every benchmark against PyTorch, one after the other, and the README's table of them.
+"""Every benchmark against PyTorch, one after the other, and the documentation's table of them.
 
-    python benchmarks/run_all.py [--readme README.md] [--gpt-data DIR] [--only NAME,...] [--quick]
+    python benchmarks/run_all.py [--readme docs/guide/performance.md] [--gpt-data DIR] [--quick]
 
-Runs, each in a fresh process of this Python (one with PyTorch: the README's ``.venv-bench``),
+Runs, each in a fresh process of this Python (one with PyTorch: the performance page's
+``.venv-bench``),
 one after the other with a pause between them:
 
 - notebook: the notebook network, ``fastpath.py --systems nn32,torch --epochs 10``;

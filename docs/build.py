@@ -42,13 +42,6 @@ GENERATED = [
     DOCS / "learn" / "tour.ipynb",
     DOCS / "sg_execution_times.rst",
 ]
-GENERATED_NAMES = [
-    "gallery",
-    "generated",
-    "tour.ipynb",
-    "sg_execution_times.rst",
-    "jupyter_execute",
-]
 
 
 def clean_generated():
@@ -74,8 +67,11 @@ def copy_to(folder):
     builds at once would overwrite each other's generated files."""
     folder = Path(folder).resolve()
     shutil.rmtree(folder / "docs", ignore_errors=True)
+    skipped = {DOCS / "_build", *GENERATED}  # not locale/zh_CN/LC_MESSAGES/gallery: a source
     shutil.copytree(
-        DOCS, folder / "docs", ignore=shutil.ignore_patterns("_build", *GENERATED_NAMES)
+        DOCS,
+        folder / "docs",
+        ignore=lambda where, names: {n for n in names if Path(where, n) in skipped},
     )
     for name in (
         "src",

@@ -83,7 +83,9 @@ sphinx_gallery_conf = {
     "examples_dirs": ["examples"],
     "gallery_dirs": ["gallery"],
     "filename_pattern": r"/(plot|animate|experiment)_",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_ext.nnscratch_docs.CommandOrder",
+    # the downloaded notebook has no hidden block: its first cell sets the language
+    "first_notebook_cell": f'LANG = "{LANG}"  # the figures\' language: "en" or "zh-CN"',
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,

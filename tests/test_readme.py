@@ -1,7 +1,9 @@
-"""The README runs as written (issue 23, items 5 and 11).
+"""The README and the documentation site run as written (issue 23, items 5 and 11; issue 28).
 
-``test_readme_commands_run_in_order`` takes every ``nnscratch ...`` command line of README.md's
-shell blocks (```bash, ```console, ```sh, ```shell or unlabelled fences; ``\\`` continuations
+The documents are README.md, then the site's English pages (docs/, in the order of its tables
+of contents: the Chinese pages share their commands through gettext). "The README" below is
+all of them. ``test_readme_commands_run_in_order`` takes every ``nnscratch ...`` command line of
+their shell blocks (```bash, ```console, ```sh, ```shell or unlabelled fences; ``\\`` continuations
 joined, ``;`` and ``&&`` chains split, ``# comments`` dropped, only the ``nnscratch`` parts of a
 line such as ``pip install . && nnscratch train`` kept) and runs them in the README's order, each
 as its own process (``python -m nnscratch ...``) in one temporary folder, asserting exit code 0.

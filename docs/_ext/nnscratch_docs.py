@@ -72,6 +72,21 @@ def skip_member(app, what, name, obj, skip, options):
     return None
 
 
+class CommandOrder:
+    """The gallery's order: the order in which ``nnscratch plot``, ``animate`` and ``experiment``
+    list their figures (a sphinx-gallery sort key: ``plot_diff_error.py`` → "diff-error")."""
+
+    def __init__(self, src_dir):
+        self.src_dir = src_dir
+
+    def __call__(self, filename):
+        from nnscratch.cli import animate, experiment, figures, plot
+
+        names = [*figures.NAMES, *plot.LANGUAGE, *animate.ANIMATIONS, *experiment.EXPERIMENTS]
+        name = Path(filename).stem.split("_", 1)[-1].replace("_", "-")
+        return (names.index(name) if name in names else len(names), filename)
+
+
 class ChineseSearch(SearchChinese):
     """Sphinx's Chinese search, whose script names its stemmer ``ChineseStemmer`` but ships the
     English one (a script error on every Chinese page): named as what it ships."""
