@@ -91,6 +91,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "write_computation_times": False,  # its page loads jQuery and DataTables from a CDN
     "show_signature": False,
+    "min_reported_time": 10**6,  # no "Total running time" line: a number no page can translate
     "matplotlib_animations": False,
     "image_scrapers": ("_ext.nnscratch_docs.image_scraper",),
     "reset_modules": ("matplotlib",),
