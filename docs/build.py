@@ -96,8 +96,8 @@ def gettext(out):
         shutil.copyfile(NOTEBOOKS["en"], copy / "learn" / "tour.ipynb")
         env = {**os.environ, "NNSCRATCH_DOCS_LANG": "en"}
         command = [
-            sys.executable, "-m", "sphinx", "-b", "gettext", "-q", "-D",
-            "sphinx_gallery_conf.plot_gallery=0", str(copy), str(out),
+            sys.executable, "-m", "sphinx", "-b", "gettext", "-Q", "-D",
+            "sphinx_gallery_conf.plot_gallery=0", "-D", "nb_execution_mode=off", str(copy), str(out),
         ]  # fmt: skip
         return subprocess.run(command, env=env, cwd=folder).returncode
 
