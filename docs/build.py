@@ -97,7 +97,8 @@ def gettext(out):
         env = {**os.environ, "NNSCRATCH_DOCS_LANG": "en"}
         command = [
             sys.executable, "-m", "sphinx", "-b", "gettext", "-Q", "-D",
-            "sphinx_gallery_conf.plot_gallery=0", "-D", "nb_execution_mode=off", str(copy), str(out),
+            "sphinx_gallery_conf.plot_gallery=0", "-D", "nb_execution_mode=off",
+            str(copy), str(out),
         ]  # fmt: skip
         return subprocess.run(command, env=env, cwd=folder).returncode
 
