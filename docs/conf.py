@@ -83,6 +83,7 @@ sphinx_gallery_conf = {
     "examples_dirs": ["examples"],
     "gallery_dirs": ["gallery"],
     "filename_pattern": r"/(plot|animate|experiment)_",
+    "subsection_order": ["examples/figures", "examples/animations", "examples/experiments"],
     "within_subsection_order": "_ext.nnscratch_docs.CommandOrder",
     # the downloaded notebook has no hidden block: its first cell sets the language
     "first_notebook_cell": f'LANG = "{LANG}"  # the figures\' language: "en" or "zh-CN"',

@@ -87,6 +87,35 @@ class CommandOrder:
         return (names.index(name) if name in names else len(names), filename)
 
 
+#: a gallery index's thumbnail: its tooltip (the caption) and its title, raw HTML that gettext
+#: does not see
+THUMBNAIL = re.compile(
+    r'(tooltip=")([^"]*)(".*?sphx-glr-thumbnail-title">)([^<]*)(</div>)', re.DOTALL
+)
+
+
+def translated_thumbnails(app, docname, source):
+    """On a translated site, each thumbnail of a gallery index gets its example's translated
+    title (as its title and its tooltip), from the example's catalogue."""
+    if app.config.language == "en" or not docname.startswith("gallery/"):
+        return
+    if not docname.endswith("index"):
+        return
+    from babel.messages.pofile import read_po
+
+    titles = {}
+    folder = Path(app.srcdir, "locale", app.config.language, "LC_MESSAGES", "gallery")
+    for po in folder.rglob("*.po"):
+        with po.open("rb") as f:
+            titles.update({m.id: m.string for m in read_po(f) if m.id and m.string})
+
+    def swap(match):
+        title = titles.get(match.group(4).strip(), match.group(4))
+        return f"{match.group(1)}{title}{match.group(3)}{title}{match.group(5)}"
+
+    source[0] = THUMBNAIL.sub(swap, source[0])
+
+
 class ChineseSearch(SearchChinese):
     """Sphinx's Chinese search, whose script names its stemmer ``ChineseStemmer`` but ships the
     English one (a script error on every Chinese page): named as what it ships."""
@@ -98,4 +127,5 @@ def setup(app):
     search_languages["zh"] = ChineseSearch
     app.connect("autodoc-process-docstring", plain_docstring, priority=400)  # before napoleon
     app.connect("autodoc-skip-member", skip_member)
+    app.connect("source-read", translated_thumbnails)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
