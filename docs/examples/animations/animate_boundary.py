@@ -13,7 +13,6 @@ Command line: ``nnscratch animate boundary --out boundary.gif``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

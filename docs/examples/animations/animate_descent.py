@@ -13,7 +13,6 @@ Command line: ``nnscratch animate descent --out descent.gif``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

@@ -16,7 +16,6 @@ Command line: ``nnscratch experiment batchnorm``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

@@ -14,7 +14,6 @@ Command line: ``nnscratch experiment init``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

@@ -11,7 +11,6 @@ Command line: ``nnscratch plot curves --history DIR/history.json``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

@@ -11,7 +11,6 @@ Command line: ``nnscratch plot filters --model runs/cnn/model.npz``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

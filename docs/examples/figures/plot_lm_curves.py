@@ -12,7 +12,6 @@ Command line: ``nnscratch plot lm-curves`` (saved runs: ``--runs runs/rnnlm runs
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

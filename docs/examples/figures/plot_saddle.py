@@ -10,7 +10,6 @@ Command line: ``nnscratch plot saddle``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")

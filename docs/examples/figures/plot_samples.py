@@ -12,7 +12,6 @@ Command line: ``nnscratch plot samples``
 """
 
 # sphinx_gallery_start_ignore
-# ruff: noqa: E402
 import os
 
 LANG = os.environ.get("NNSCRATCH_DOCS_LANG", "en")
