@@ -1,7 +1,8 @@
 """What several test files share: running `nnscratch` as a real process (starting it, reading
 its output line by line without hanging, checking a one-line error, a playground served and
 stopped with Ctrl-C), a file mirror on 127.0.0.1 (Mirror), stopping a Trainer after a given
-iteration (StopAt), a SimpleConvNet trained by `nnscratch train` (trained_cnn)."""
+iteration (StopAt), a SimpleConvNet trained by `nnscratch train` (trained_cnn), Debian's chromium
+driven by Playwright (chromium)."""
 
 import contextlib
 import http.client
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,23 @@ from nnscratch.run.callbacks import Callback
 
 #: the `nnscratch` command, run by this Python (so that it sees the PYTHONPATH the tests see)
 COMMAND = [sys.executable, "-c", "import sys; from nnscratch.cli import main; sys.exit(main())"]
+
+
+#: Debian's browser (apt-get install -y chromium); Playwright's own download is not reachable
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless :data:`CHROMIUM` driven by Playwright (``pip install playwright``)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def at_a_terminal():

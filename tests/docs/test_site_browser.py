@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.helpers import CHROMIUM, chromium
+
 pytestmark = pytest.mark.slow  # a real browser, every page
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SITE = Path(os.environ.get("NNSCRATCH_DOCS_SITE") or ROOT / "docs" / "_build" / "html")
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
@@ -79,10 +80,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def visit(browser, url):

@@ -7,16 +7,15 @@ playwright`` and ``apt-get install -y chromium``; Playwright's own browser downl
 import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nnscratch.playground import PlaygroundServer
+from tests.helpers import CHROMIUM, chromium
 
 pytestmark = pytest.mark.slow  # a real browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
 )
@@ -35,10 +34,8 @@ def served():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
